@@ -1,0 +1,120 @@
+# wpay: see README.md.
+#   make              build bin/wpay and bin/wpay-<program>
+#   make check        build and run every test; ends with "N passed, N failed"
+#   make SANITIZE=1 check   the same under ASan+UBSan
+#   make demo         a whole purchase loop on a throwaway ledger
+#   make install      PREFIX, BINDIR, MANDIR, DESTDIR as usual
+#   make lint         mandoc -Tlint and clang-format
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+CLANG_FORMAT ?= clang-format
+
+ifeq ($(SANITIZE),1)
+O := build/san
+BIN := $(O)/bin
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+O := build/rel
+BIN := bin
+SANFLAGS :=
+endif
+# Programs built with the settable test clock (WPAY_NOW); only the tests run them.
+TBIN := $(O)/tbin
+
+WPAY_CFLAGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+	-Wformat=2 -D_DEFAULT_SOURCE -DWPAY_VERSION='"$(VERSION)"' -Ilib -I$(O) $(SANFLAGS)
+
+# pkg-config runs when a recipe needs it, after `deps` has installed what was missing.
+PKGS := jansson sqlite3 libcrypto
+DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LIBS_init = jansson sqlite3 libcrypto
+LIBS_bind = jansson sqlite3 libcrypto
+LIBS_check = jansson sqlite3 libcrypto
+
+PROGRAMS := $(filter-out wpay,$(patsubst cmd/%.c,%,$(wildcard cmd/*.c)))
+LIB_SRC := $(filter-out lib/clock.c,$(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:lib/%.c=$(O)/lib/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/unit/%)
+
+BINS := $(BIN)/wpay $(PROGRAMS:%=$(BIN)/wpay-%)
+TBINS := $(TBIN)/wpay $(PROGRAMS:%=$(TBIN)/wpay-%)
+
+all: $(BINS)
+
+deps:
+	@sh .ci/install-deps
+
+$(O)/lib/%.o: lib/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(WPAY_CFLAGS) $(DEP_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/cmd/%.o: cmd/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(WPAY_CFLAGS) $(DEP_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/lib/clock.o: lib/clock.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(WPAY_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/lib/clock-test.o: lib/clock.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(WPAY_CFLAGS) $(CFLAGS) -DWPAY_TEST_CLOCK -MMD -MP -c -o $@ $<
+
+# The BIN table is data; it becomes a C initialiser at build time.
+$(O)/bins.inc: lib/bins.tsv
+	@mkdir -p $(@D)
+	awk -F '\t' '!/^#/ && NF == 4 { printf "{\"%s\", \"%s\", \"%s\", \"%s\"},\n", $$1, $$2, $$3, $$4 }' $< > $@.tmp
+	mv $@.tmp $@
+$(O)/lib/card.o: $(O)/bins.inc
+
+$(O)/libwpay.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/wpay $(TBIN)/wpay: $(O)/cmd/wpay.o $(O)/libwpay.a
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libwpay.a
+
+$(BIN)/wpay-%: $(O)/cmd/%.o $(O)/lib/clock.o $(O)/libwpay.a
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/lib/clock.o $(O)/libwpay.a $$($(PKG_CONFIG) --libs $(LIBS_$*))
+
+$(TBIN)/wpay-%: $(O)/cmd/%.o $(O)/lib/clock-test.o $(O)/libwpay.a
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/lib/clock-test.o $(O)/libwpay.a $$($(PKG_CONFIG) --libs $(LIBS_$*))
+
+$(O)/unit/%: tests/unit/%.c tests/unit/unit.h $(O)/lib/clock-test.o $(O)/libwpay.a | deps
+	@mkdir -p $(@D)
+	$(CC) $(WPAY_CFLAGS) $(DEP_CFLAGS) $(CFLAGS) -o $@ $< $(O)/lib/clock-test.o $(O)/libwpay.a \
+		$$($(PKG_CONFIG) --libs $(PKGS))
+
+check: deps $(BINS) $(TBINS) $(UNIT_BIN)
+	@WPAY_TEST_BIN=$(CURDIR)/$(TBIN) WPAY_REAL_BIN=$(CURDIR)/$(BIN) WPAY_UNIT_BIN=$(CURDIR)/$(O)/unit \
+		sh tests/run
+
+demo: deps $(BINS)
+	@sh tests/demo.sh $(CURDIR)/$(BIN)
+
+lint: deps
+	mandoc -Tlint -W warning man/*.1 man/*.7
+	$(CLANG_FORMAT) --dry-run --Werror cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/unit/*.h
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+
+clean:
+	rm -rf build bin
+
+.PHONY: all deps check demo lint install clean
+.SECONDARY:
+
+-include $(shell find build -name '*.d' 2>/dev/null)

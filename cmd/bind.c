@@ -1,0 +1,238 @@
+/*
+ * wpay-bind: who is who. Users, wallets and their binding, bank cards,
+ * payment PINs, merchants and their deposits, wallet top-ups.
+ *
+ * With a command (`wpay-bind user add 1001 --nickname Lu`) it does one
+ * thing; without one it reads JSON-lines requests on stdin, one per line
+ * ({"type":"user","op":"add","uid":"1001","nickname":"Lu"}), and answers
+ * each with one record (a list with several) on stdout, in order, carrying
+ * the request's "ref". Both forms build the same request, so they behave
+ * the same. PINs come only from the terminal or --pin-fd, card numbers from
+ * the terminal, --pan-fd, or a record's "pan" field; neither is printed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts.h"
+#include "batch.h"
+#include "cli.h"
+#include "crypto.h"
+#include "ctx.h"
+#include "merchants.h"
+#include "money.h"
+#include "secret.h"
+#include "util.h"
+
+static const char usage[] =
+	"wpay-bind [--db path] [--pin-fd n] [--pan-fd n] [--max-line bytes]\n"
+	"       wpay-bind [options] user add|update uid --nickname name\n"
+	"       wpay-bind [options] user show|unbind uid\n"
+	"       wpay-bind [options] user bind uid wallet\n"
+	"       wpay-bind [options] user list\n"
+	"       wpay-bind [options] show uid\n"
+	"       wpay-bind [options] wallet add login [--currency code]\n"
+	"       wpay-bind [options] wallet show|balance wallet\n"
+	"       wpay-bind [options] wallet topup wallet --amount amount --request-no no [--card card] [--currency code]\n"
+	"       wpay-bind [options] wallet list\n"
+	"       wpay-bind [options] card add wallet\n"
+	"       wpay-bind [options] card remove|default|show card\n"
+	"       wpay-bind [options] card list [wallet]\n"
+	"       wpay-bind [options] pin set|change wallet\n"
+	"       wpay-bind [options] merchant add merchant_no --name name --city city [merchant options]\n"
+	"       wpay-bind [options] merchant update merchant [merchant options]\n"
+	"       wpay-bind [options] merchant show|balance merchant\n"
+	"       wpay-bind [options] merchant deposit|withdraw merchant --amount amount --request-no no [--currency code]\n"
+	"       wpay-bind [options] merchant list\n";
+
+enum {
+	OPT_PIN_FD = OPT_FIRST_PROGRAM_OPTION,
+	OPT_PAN_FD,
+	OPT_MAX_LINE,
+	OPT_AMOUNT,
+	OPT_FIELD, /* options that become a request field of the same name */
+};
+
+static const struct option options[] = {
+	CLI_COMMON_OPTIONS,
+	{"pin-fd", required_argument, NULL, OPT_PIN_FD},
+	{"pan-fd", required_argument, NULL, OPT_PAN_FD},
+	{"max-line", required_argument, NULL, OPT_MAX_LINE},
+	{"amount", required_argument, NULL, OPT_AMOUNT},
+	{"nickname", required_argument, NULL, OPT_FIELD},
+	{"currency", required_argument, NULL, OPT_FIELD},
+	{"request-no", required_argument, NULL, OPT_FIELD},
+	{"card", required_argument, NULL, OPT_FIELD},
+	{"name", required_argument, NULL, OPT_FIELD},
+	{"city", required_argument, NULL, OPT_FIELD},
+	{"kind", required_argument, NULL, OPT_FIELD},
+	{"mcc", required_argument, NULL, OPT_FIELD},
+	{"country", required_argument, NULL, OPT_FIELD},
+	{"fee-rate", required_argument, NULL, OPT_FIELD},
+	{"notify-url", required_argument, NULL, OPT_FIELD},
+	{"bank-account", required_argument, NULL, OPT_FIELD},
+	{"settlement", required_argument, NULL, OPT_FIELD},
+	{"verified", no_argument, NULL, OPT_FIELD},
+	{NULL, 0, NULL, 0},
+};
+
+/* type + op -> handler, and the command line's positional arguments. */
+static const struct command {
+	const char *type, *op;
+	wpay_handler fn;
+	const char *arg1, *arg2; /* request fields the positionals fill */
+	int min_args;
+} commands[] = {
+	{"user", "add", accounts_user_add, "uid", NULL, 1},
+	{"user", "update", accounts_user_update, "uid", NULL, 1},
+	{"user", "show", accounts_user_show, "uid", NULL, 1},
+	{"user", "unbind", accounts_user_unbind, "uid", NULL, 1},
+	{"user", "bind", accounts_user_bind, "uid", "wallet", 2},
+	{"user", "list", accounts_user_list, NULL, NULL, 0},
+	{"pair", "show", accounts_pair_show, "uid", NULL, 1},
+	{"wallet", "add", accounts_wallet_add, "login", NULL, 1},
+	{"wallet", "show", accounts_wallet_show, "wallet", NULL, 1},
+	{"wallet", "balance", accounts_wallet_balance, "wallet", NULL, 1},
+	{"wallet", "topup", accounts_wallet_topup, "wallet", NULL, 1},
+	{"wallet", "list", accounts_wallet_list, NULL, NULL, 0},
+	{"card", "add", accounts_card_add, "wallet", NULL, 1},
+	{"card", "remove", accounts_card_remove, "card", NULL, 1},
+	{"card", "default", accounts_card_default, "card", NULL, 1},
+	{"card", "show", accounts_card_show, "card", NULL, 1},
+	{"card", "list", accounts_card_list, "wallet", NULL, 0},
+	{"pin", "set", accounts_pin_set, "wallet", NULL, 1},
+	{"pin", "change", accounts_pin_change, "wallet", NULL, 1},
+	{"merchant", "add", merchants_add, "merchant_no", NULL, 1},
+	{"merchant", "update", merchants_update, "merchant", NULL, 1},
+	{"merchant", "show", merchants_show, "merchant", NULL, 1},
+	{"merchant", "balance", merchants_balance, "merchant", NULL, 1},
+	{"merchant", "deposit", merchants_deposit, "merchant", NULL, 1},
+	{"merchant", "withdraw", merchants_withdraw, "merchant", NULL, 1},
+	{"merchant", "list", merchants_list, NULL, NULL, 0},
+};
+
+static const struct command *find_command(const char *type, const char *op)
+{
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		if (strcmp(commands[i].type, type) == 0 && strcmp(commands[i].op, op) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+{
+	struct wpay_ctx *c = arg;
+	const char *type, *op = "add";
+	if (rec_get_str(req, "type", true, 16, &type, e) || rec_get_str(req, "op", false, 16, &op, e))
+		return BATCH_FAIL;
+	const struct command *cmd = find_command(type, op);
+	if (!cmd)
+		return rec_fail(e, "unknown_request",
+				"no request of type '%s' with op '%s'; see wpay-bind(1) for the types and ops", type, op),
+		       BATCH_FAIL;
+	return cmd->fn(c, req, out, e);
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("wpay-bind");
+	int opt, longindex = 0;
+	long long pin_fd = -1, pan_fd = -1;
+	size_t max_line = 0;
+	const char *amount = NULL;
+	json_t *fields = json_object();
+	while ((opt = getopt_long(argc, argv, "h", options, &longindex)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		switch (opt) {
+		case OPT_PIN_FD: pin_fd = cli_number(usage, "--pin-fd", optarg, 0, 1023); break;
+		case OPT_PAN_FD: pan_fd = cli_number(usage, "--pan-fd", optarg, 0, 1023); break;
+		case OPT_MAX_LINE: max_line = (size_t)cli_number(usage, "--max-line", optarg, 2, 1 << 30); break;
+		case OPT_AMOUNT: amount = optarg; break;
+		case OPT_FIELD: {
+			/* --request-no -> "request_no" */
+			char key[32];
+			strlcopy(key, options[longindex].name, sizeof key);
+			for (char *k = key; *k; k++)
+				if (*k == '-')
+					*k = '_';
+			json_object_set_new(fields, key, optarg ? json_string(optarg) : json_true());
+			break;
+		}
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	for (int fd = 0; fd < 2; fd++) {
+		long long n = fd ? pan_fd : pin_fd;
+		if (n >= 0 && (n <= 2 || !secret_fd_open((int)n)))
+			cli_usage_error(usage, "%s %lld is not an open file descriptor above 2 (use e.g. %s 3 3<file)",
+					fd ? "--pan-fd" : "--pin-fd", n, fd ? "--pan-fd" : "--pin-fd");
+	}
+
+	json_t *req = NULL;
+	if (argc > 0) {
+		const char *type = argv[0], *op = argc > 1 ? argv[1] : "";
+		int first = 2;
+		if (strcmp(type, "show") == 0)
+			type = "pair", op = "show", first = 1;
+		const struct command *cmd = find_command(type, op);
+		if (!cmd)
+			cli_usage_error(usage, "unknown command '%s%s%s'", argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+		int nargs = argc - first, max = cmd->arg2 ? 2 : cmd->arg1 ? 1 : 0;
+		if (nargs < cmd->min_args || nargs > max)
+			cli_usage_error(usage, "'%s %s' takes %d argument%s", cmd->type, cmd->op, max, max == 1 ? "" : "s");
+		req = json_pack("{s:s, s:s}", "type", cmd->type, "op", cmd->op);
+		if (nargs > 0)
+			json_object_set_new(req, cmd->arg1, json_string(argv[first]));
+		if (nargs > 1)
+			json_object_set_new(req, cmd->arg2, json_string(argv[first + 1]));
+		json_object_update(req, fields);
+		if (amount) {
+			/* A decimal on the command line, minor units in the request;
+			 * the handler refuses it if the account's currency differs. */
+			const char *code = json_string_value(json_object_get(req, "currency"));
+			const struct currency *cur = currency_find(code ? code : "CNY");
+			int64_t minor;
+			const char *why = cur ? money_parse(amount, cur, false, &minor) : "unknown currency";
+			if (why)
+				cli_usage_error(usage, "--amount '%s': %s", amount, why);
+			json_object_set_new(req, "amount", json_integer(minor));
+			if (!code)
+				json_object_set_new(req, "currency", json_string(cur->alpha));
+		}
+	} else if (json_object_size(fields) || amount) {
+		cli_usage_error(usage, "options such as --name or --amount go with a command; records on stdin carry fields");
+	}
+	json_decref(fields);
+
+	struct wpay_ctx c;
+	ctx_open(&c);
+	secret_src_init(&c.pins, (int)pin_fd);
+	secret_src_init(&c.pans, (int)pan_fd);
+	if (req && strcmp(json_string_value(json_object_get(req, "type")), "card") == 0 &&
+	    strcmp(json_string_value(json_object_get(req, "op")), "add") == 0) {
+		char pan[64];
+		struct rec_err e;
+		if (secret_read(&c.pans, "Card number: ", pan, sizeof pan, &e))
+			cli_die(EX_NOINPUT, "%s", e.msg);
+		json_object_set_new(req, "pan", json_string(pan));
+		crypto_wipe(pan, sizeof pan);
+	}
+
+	rec_writer_init();
+	int status;
+	if (req) {
+		status = batch_one(c.st, req, handle, &c);
+		json_decref(req);
+	} else {
+		struct rec_reader r;
+		rec_reader_init(&r, 0, "<stdin>", max_line);
+		status = batch_run(c.st, &r, handle, &c, NULL);
+		rec_reader_free(&r);
+	}
+	ctx_close(&c);
+	if (!rec_writer_close() && status == 0)
+		status = EX_IOERR;
+	return status;
+}

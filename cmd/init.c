@@ -1,0 +1,127 @@
+/*
+ * wpay-init: create the ledger and the key files, or check them. Safe to
+ * run again: it makes only what is missing, never overwrites a key, and
+ * refuses key files that group or others can read. Prints one "init"
+ * record; with --public-key prints the platform's signing public key (PEM)
+ * instead, for wallets that verify codes offline.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "keys.h"
+#include "records.h"
+#include "store.h"
+#include "util.h"
+
+static const char usage[] = "wpay-init [--db path] [--pin-tries n] [--pin-lock duration]\n"
+			    "       wpay-init [--db path] --public-key\n";
+
+enum { OPT_PIN_TRIES = OPT_FIRST_PROGRAM_OPTION, OPT_PIN_LOCK, OPT_PUBLIC_KEY };
+
+static const struct option options[] = {
+	CLI_COMMON_OPTIONS,
+	{"pin-tries", required_argument, NULL, OPT_PIN_TRIES},
+	{"pin-lock", required_argument, NULL, OPT_PIN_LOCK},
+	{"public-key", no_argument, NULL, OPT_PUBLIC_KEY},
+	{NULL, 0, NULL, 0},
+};
+
+static int print_public_key(const char *keys_dir)
+{
+	struct rec_err e;
+	char kid[KEY_ID_MAX];
+	int rc = keys_signing_id(keys_dir, kid, &e);
+	if (rc)
+		cli_die(rc, "%s", e.msg);
+	char *path = keys_public_path(keys_dir, kid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		cli_die(EX_NOINPUT, "cannot read %s; run 'wpay init' first", path);
+	char buf[4096];
+	size_t n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	free(path);
+	if (fwrite(buf, 1, n, stdout) != n)
+		return EX_IOERR;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("wpay-init");
+	int opt;
+	const char *tries = NULL;
+	char lock_secs[32] = "";
+	bool public_key = false;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		switch (opt) {
+		case OPT_PIN_TRIES:
+			cli_number(usage, "--pin-tries", optarg, 1, 100);
+			tries = optarg;
+			break;
+		case OPT_PIN_LOCK: {
+			int64_t ms;
+			if (!clock_parse_duration(optarg, &ms) || ms < 60000 || ms > 30LL * 86400000)
+				cli_usage_error(usage, "--pin-lock takes a duration from 1m to 30d such as 3h, not '%s'", optarg);
+			bufprintf(lock_secs, sizeof lock_secs, "%lld", (long long)(ms / 1000));
+			break;
+		}
+		case OPT_PUBLIC_KEY: public_key = true; break;
+		}
+	}
+	if (optind < argc)
+		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+
+	char *keys_dir = cli_keys_dir();
+	if (public_key) {
+		int rc = print_public_key(keys_dir);
+		free(keys_dir);
+		return rc ? rc : rec_writer_close() ? 0 : EX_IOERR;
+	}
+
+	char *db = cli_db_path();
+	struct rec_err e = {0};
+	json_t *created = json_array();
+	int rc = keys_create(keys_dir, created, &e);
+	if (rc)
+		cli_die(rc, "%s", e.msg);
+	struct store *st;
+	bool new_ledger = access(db, F_OK) != 0;
+	if ((rc = store_open(db, true, &st, &e)) != 0)
+		cli_die(rc, "%s", e.msg);
+	if (new_ledger)
+		json_array_append_new(created, json_string(db));
+	store_begin(st);
+	if (tries)
+		store_set_setting(st, "pin_max_tries", tries);
+	if (*lock_secs)
+		store_set_setting(st, "pin_lock_seconds", lock_secs);
+	char *max_tries = store_setting(st, "pin_max_tries", "3");
+	char *lock = store_setting(st, "pin_lock_seconds", "10800");
+	store_commit(st);
+
+	char kid[KEY_ID_MAX];
+	if ((rc = keys_signing_id(keys_dir, kid, &e)) != 0)
+		cli_die(rc, "%s", e.msg);
+	char *pub = keys_public_path(keys_dir, kid);
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:o}", "type", "init", "db", db, "keys",
+				keys_dir, "schema", store_schema_version(st), "signing_key_id", kid, "public_key", pub,
+				"pin_max_tries", (json_int_t)strtoll(max_tries, NULL, 10), "pin_lock_seconds",
+				(json_int_t)strtoll(lock, NULL, 10), "created", created);
+	rec_writer_init();
+	bool ok = rec_emit(rec);
+	json_decref(rec);
+	store_close(st);
+	free(max_tries);
+	free(lock);
+	free(pub);
+	free(db);
+	free(keys_dir);
+	return rec_writer_close() && ok ? 0 : EX_IOERR;
+}

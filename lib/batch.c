@@ -1,0 +1,131 @@
+/* batch: see batch.h. */
+#include <errno.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "clock.h"
+#include "util.h"
+
+struct batch {
+	struct store *st;
+	batch_handler h;
+	void *arg;
+	json_t *queue; /* answers waiting for the commit */
+	size_t records;
+	int64_t started_ms;
+	bool failed, write_error;
+};
+
+static void flush(struct batch *b)
+{
+	if (b->st && store_in_transaction(b->st))
+		store_commit(b->st);
+	size_t i;
+	json_t *rec;
+	json_array_foreach(b->queue, i, rec)
+	{
+		if (!b->write_error && !rec_emit(rec))
+			b->write_error = true;
+	}
+	json_array_clear(b->queue);
+	b->records = 0;
+}
+
+static void queue(struct batch *b, json_t *rec, json_t *ref)
+{
+	if (ref && json_is_object(rec) && !json_object_get(rec, "ref"))
+		json_object_set(rec, "ref", ref);
+	json_array_append_new(b->queue, rec);
+}
+
+static void fail(struct batch *b, const struct rec_err *e, json_t *ref, const char *src, unsigned long line)
+{
+	b->failed = true;
+	cli_record_warn(e, src, line);
+	queue(b, rec_error_record(e, ref), NULL);
+}
+
+static void handle(struct batch *b, json_t *req, const char *src, unsigned long line)
+{
+	json_t *ref = json_object_get(req, "ref");
+	json_t *out = NULL;
+	struct rec_err e = {0};
+	if (b->st) {
+		if (!store_in_transaction(b->st)) {
+			store_begin(b->st);
+			b->started_ms = clock_now_ms();
+		}
+		store_savepoint(b->st);
+	}
+	int rc = b->h(b->arg, req, &out, &e);
+	if (b->st) {
+		if (rc == BATCH_FAIL)
+			store_rollback_savepoint(b->st);
+		else
+			store_release(b->st);
+	}
+	if (rc != BATCH_OK) {
+		json_decref(out);
+		fail(b, &e, ref, src, line);
+	} else if (json_is_array(out)) {
+		size_t i;
+		json_t *rec;
+		json_array_foreach(out, i, rec) queue(b, json_incref(rec), ref);
+		json_decref(out);
+	} else if (out) {
+		queue(b, out, ref);
+	}
+	b->records++;
+}
+
+static int finish(struct batch *b)
+{
+	flush(b);
+	json_decref(b->queue);
+	if (b->write_error) {
+		cli_warn("cannot write to standard output: %s", strerror(errno));
+		return EX_IOERR;
+	}
+	return b->failed ? EX_RECORDS : 0;
+}
+
+int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg, const struct batch_opts *opts)
+{
+	struct batch b = {.st = st, .h = h, .arg = arg, .queue = json_array()};
+	size_t max_records = opts && opts->max_records ? opts->max_records : 1000;
+	int max_ms = opts && opts->max_ms ? opts->max_ms : 200;
+	for (;;) {
+		json_t *req;
+		struct rec_err e = {0};
+		int rc = rec_read(r, &req, &e);
+		if (rc == REC_EOF)
+			break;
+		if (rc == REC_IOERR) {
+			int saved = errno;
+			finish(&b);
+			cli_warn("cannot read %s: %s", r->name, strerror(saved));
+			return EX_IOERR;
+		}
+		if (rc == REC_BAD)
+			fail(&b, &e, NULL, r->name, r->lineno);
+		else {
+			handle(&b, req, r->name, r->lineno);
+			json_decref(req);
+		}
+		if (b.records >= max_records || (b.records && clock_now_ms() - b.started_ms >= max_ms) ||
+		    !rec_reader_ready(r) || b.write_error)
+			flush(&b);
+		if (b.write_error)
+			break;
+	}
+	return finish(&b);
+}
+
+int batch_one(struct store *st, json_t *req, batch_handler h, void *arg)
+{
+	struct batch b = {.st = st, .h = h, .arg = arg, .queue = json_array()};
+	handle(&b, req, NULL, 0);
+	return finish(&b);
+}

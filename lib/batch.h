@@ -1,0 +1,39 @@
+/*
+ * batch: the record loop the programs share. Requests are handled one at
+ * a time, each in its own savepoint inside a transaction that spans many
+ * records; the transaction commits after `max_records` records, after
+ * `max_ms`, or as soon as input would block, and only then are the
+ * results printed. So a result on stdout is always durable, one bad record
+ * never undoes the others, and a slow pipe still sees each answer promptly.
+ */
+#ifndef WPAY_BATCH_H
+#define WPAY_BATCH_H
+
+#include <jansson.h>
+
+#include "records.h"
+#include "store.h"
+
+/* Handler results: 0 done; BATCH_FAIL undo this record's writes and report
+ * e; BATCH_FAIL_KEEP report e but keep its writes (a wrong-PIN count). */
+enum { BATCH_OK = 0, BATCH_FAIL = -1, BATCH_FAIL_KEEP = -2 };
+
+/*
+ * A handler answers one request. *out is a record, or an array of records
+ * (a list), or NULL for none; ownership passes to the loop. The loop copies
+ * the request's "ref" into each answer and error.
+ */
+typedef int (*batch_handler)(void *arg, json_t *req, json_t **out, struct rec_err *e);
+
+struct batch_opts {
+	size_t max_records; /* default 1000 */
+	int max_ms;	    /* default 200 */
+};
+
+/* Run every record from r (st may be NULL for programs with no ledger).
+ * Returns 0, EX_RECORDS if any record failed, or EX_IOERR. */
+int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg, const struct batch_opts *opts);
+/* Run one request made from the command line; same results. */
+int batch_one(struct store *st, json_t *req, batch_handler h, void *arg);
+
+#endif

@@ -1,0 +1,121 @@
+/* cli: see cli.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+#ifndef WPAY_VERSION
+#define WPAY_VERSION "0.0.0-dev"
+#endif
+
+const char *cli_progname = "wpay";
+static const char *db_option;
+
+void cli_init(const char *progname)
+{
+	cli_progname = progname;
+}
+
+__attribute__((format(printf, 1, 0))) static void vwarn(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", cli_progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+noreturn void cli_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+noreturn void cli_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "usage: %s", usage);
+	exit(EX_USAGE);
+}
+
+bool cli_common_option(int opt, const char *usage)
+{
+	switch (opt) {
+	case OPT_HELP:
+		printf("usage: %s", usage);
+		exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+	case OPT_VERSION:
+		printf("%s %s\n", cli_progname, WPAY_VERSION);
+		exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+	case OPT_DB:
+		db_option = optarg;
+		return true;
+	case '?':
+		fprintf(stderr, "usage: %s", usage);
+		exit(EX_USAGE);
+	}
+	return false;
+}
+
+void cli_record_warn(const struct rec_err *e, const char *source, unsigned long line)
+{
+	if (source && line)
+		fprintf(stderr, "%s: %s (%s:%lu)\n", cli_progname, e->msg, source, line);
+	else
+		fprintf(stderr, "%s: %s\n", cli_progname, e->msg);
+}
+
+static char *xdg_path(const char *var, const char *fallback, const char *leaf)
+{
+	const char *base = getenv(var);
+	if (base && *base == '/')
+		return xasprintf("%s/wpay%s%s", base, *leaf ? "/" : "", leaf);
+	const char *home = getenv("HOME");
+	if (!home || !*home)
+		cli_die(EX_CONFIG, "neither %s nor HOME is set; set WPAY_DB and WPAY_KEYS", var);
+	return xasprintf("%s/%s/wpay%s%s", home, fallback, *leaf ? "/" : "", leaf);
+}
+
+char *cli_db_path(void)
+{
+	if (db_option)
+		return xstrdup(db_option);
+	const char *env = getenv("WPAY_DB");
+	if (env && *env)
+		return xstrdup(env);
+	return xdg_path("XDG_DATA_HOME", ".local/share", "ledger.db");
+}
+
+char *cli_keys_dir(void)
+{
+	const char *env = getenv("WPAY_KEYS");
+	if (env && *env)
+		return xstrdup(env);
+	return xdg_path("XDG_CONFIG_HOME", ".config", "");
+}
+
+long long cli_number(const char *usage, const char *opt, const char *text, long long min, long long max)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max)
+		cli_usage_error(usage, "%s takes a whole number from %lld to %lld, not '%s'", opt, min, max, text);
+	return v;
+}

@@ -1,0 +1,166 @@
+/* crypto: see crypto.h. */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "util.h"
+
+void crypto_random(void *buf, size_t n)
+{
+	if (RAND_bytes(buf, (int)n) != 1) {
+		fprintf(stderr, "wpay: the system random number generator failed\n");
+		exit(EX_SOFTWARE);
+	}
+}
+
+void crypto_wipe(void *p, size_t n)
+{
+	OPENSSL_cleanse(p, n);
+}
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+void id_new(const char *prefix, char out[ID_MAX])
+{
+	/* Within one millisecond the random part counts up, so ids made by
+	 * one process sort in the order they were made. */
+	static int64_t last_ms = -1;
+	static unsigned char last_rand[10];
+	int64_t ms = clock_now_ms();
+	unsigned char r[10];
+	if (ms <= last_ms) {
+		ms = last_ms;
+		memcpy(r, last_rand, sizeof r);
+		for (int i = 9; i >= 0 && ++r[i] == 0; i--)
+			;
+	} else {
+		crypto_random(r, sizeof r);
+		r[0] &= 0x7f; /* leave room to count up */
+	}
+	last_ms = ms;
+	memcpy(last_rand, r, sizeof r);
+
+	unsigned char b[16];
+	uint64_t t = (uint64_t)ms;
+	for (int i = 5; i >= 0; i--, t >>= 8)
+		b[i] = (unsigned char)(t & 0xff);
+	memcpy(b + 6, r, 10);
+	/* 128 bits as 26 base32 digits, the first carrying only 3 bits. */
+	char enc[27];
+	unsigned bit = 0;
+	for (int i = 0; i < 26; i++) {
+		unsigned v = 0;
+		int nbits = i == 0 ? 3 : 5;
+		for (int k = 0; k < nbits; k++, bit++)
+			v = (v << 1) | ((b[bit / 8] >> (7 - bit % 8)) & 1);
+		enc[i] = crockford[v];
+	}
+	enc[26] = '\0';
+	bufprintf(out, ID_MAX, "%s_%s", prefix, enc);
+}
+
+bool ct_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len, unsigned char out[SHA256_LEN])
+{
+	unsigned int len = SHA256_LEN;
+	if (!HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out, &len)) {
+		fprintf(stderr, "wpay: HMAC-SHA256 failed in OpenSSL\n");
+		exit(EX_SOFTWARE);
+	}
+}
+
+void sha256(const void *msg, size_t len, unsigned char out[SHA256_LEN])
+{
+	if (!EVP_Digest(msg, len, out, NULL, EVP_sha256(), NULL)) {
+		fprintf(stderr, "wpay: SHA-256 failed in OpenSSL\n");
+		exit(EX_SOFTWARE);
+	}
+}
+
+void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool hex_decode(const char *in, unsigned char *out, size_t n)
+{
+	if (strlen(in) != 2 * n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return true;
+}
+
+enum { SCRYPT_LOG_N = 14, SCRYPT_R = 8, SCRYPT_P = 1, PIN_SALT_LEN = 16, PIN_KEY_LEN = 32 };
+
+static void scrypt_pin(const unsigned char *pepper, size_t pepper_len, const char *pin, const unsigned char *salt,
+		       unsigned log_n, unsigned r, unsigned p, unsigned char out[PIN_KEY_LEN])
+{
+	unsigned char peppered[SHA256_LEN];
+	hmac_sha256(pepper, pepper_len, pin, strlen(pin), peppered);
+	if (!EVP_PBE_scrypt((const char *)peppered, sizeof peppered, salt, PIN_SALT_LEN, (uint64_t)1 << log_n, r, p,
+			    64u << 20, out, PIN_KEY_LEN)) {
+		fprintf(stderr, "wpay: scrypt failed in OpenSSL\n");
+		exit(EX_SOFTWARE);
+	}
+	crypto_wipe(peppered, sizeof peppered);
+}
+
+void pin_hash(const unsigned char *pepper, size_t pepper_len, const char *pin, char out[PIN_HASH_MAX])
+{
+	unsigned char salt[PIN_SALT_LEN], key[PIN_KEY_LEN];
+	char salt_hex[2 * PIN_SALT_LEN + 1], key_hex[2 * PIN_KEY_LEN + 1];
+	crypto_random(salt, sizeof salt);
+	scrypt_pin(pepper, pepper_len, pin, salt, SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P, key);
+	hex_encode(salt, sizeof salt, salt_hex);
+	hex_encode(key, sizeof key, key_hex);
+	bufprintf(out, PIN_HASH_MAX, "scrypt$%d$%d$%d$%s$%s", SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P, salt_hex, key_hex);
+	crypto_wipe(key, sizeof key);
+}
+
+bool pin_hash_verify(const unsigned char *pepper, size_t pepper_len, const char *pin, const char *stored)
+{
+	unsigned log_n, r, p;
+	char salt_hex[2 * PIN_SALT_LEN + 1], key_hex[2 * PIN_KEY_LEN + 1];
+	if (sscanf(stored, "scrypt$%2u$%2u$%2u$%32[0-9a-f]$%64[0-9a-f]", &log_n, &r, &p, salt_hex, key_hex) != 5)
+		return false;
+	unsigned char salt[PIN_SALT_LEN], want[PIN_KEY_LEN], got[PIN_KEY_LEN];
+	if (log_n < 10 || log_n > 20 || r < 1 || r > 32 || p < 1 || p > 4 || !hex_decode(salt_hex, salt, sizeof salt) ||
+	    !hex_decode(key_hex, want, sizeof want))
+		return false;
+	scrypt_pin(pepper, pepper_len, pin, salt, log_n, r, p, got);
+	bool ok = ct_equal(got, want, sizeof got);
+	crypto_wipe(got, sizeof got);
+	return ok;
+}

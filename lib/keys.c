@@ -1,0 +1,234 @@
+/* keys: see keys.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "keys.h"
+#include "util.h"
+
+static int mkdir_p(const char *dir, struct rec_err *e)
+{
+	char *p = xstrdup(dir);
+	int rc = 0;
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+				rc = rec_fail(e, "io", "cannot create directory %s: %s", p, strerror(errno));
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return rc ? EX_CANTCREAT : 0;
+}
+
+int keys_check_file(const char *path, struct rec_err *e)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return rec_fail(e, "no_key", "cannot read key file %s: %s; run 'wpay init' first", path, strerror(errno)),
+		       EX_NOINPUT;
+	if (!S_ISREG(st.st_mode))
+		return rec_fail(e, "key_mode", "key file %s is not a regular file (a link?); replace it with the file itself", path),
+		       EX_NOPERM;
+	if (st.st_uid != geteuid())
+		return rec_fail(e, "key_mode", "key file %s belongs to uid %u, not to this user; refusing to trust it", path,
+				(unsigned)st.st_uid),
+		       EX_NOPERM;
+	if (st.st_mode & 077)
+		return rec_fail(e, "key_mode", "key file %s is open to group or others (mode %04o); run: chmod 600 %s", path,
+				(unsigned)(st.st_mode & 07777), path),
+		       EX_NOPERM;
+	return 0;
+}
+
+/* Write data to dir/name unless it exists: temp file, fsync, link. 1 if created. */
+static int create_file(const char *dir, const char *name, const void *data, size_t len, struct rec_err *e)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	char *tmp = xasprintf("%s/.%s.tmp.%ld", dir, name, (long)getpid());
+	int rc = -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rec_fail(e, "io", "cannot create %s: %s", tmp, strerror(errno));
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	bool ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+	if (close(fd) != 0 || !ok) {
+		rec_fail(e, "io", "cannot write %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		rc = EX_IOERR;
+		goto out;
+	}
+	if (link(tmp, path) == 0)
+		rc = 1;
+	else if (errno == EEXIST)
+		rc = 0; /* made by someone else meanwhile: keep theirs */
+	else {
+		rec_fail(e, "io", "cannot create %s: %s", path, strerror(errno));
+		rc = EX_CANTCREAT;
+	}
+	unlink(tmp);
+out:
+	free(path);
+	free(tmp);
+	return rc;
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct stat st;
+	bool r = lstat(path, &st) == 0;
+	free(path);
+	return r;
+}
+
+int keys_ensure_secret(const char *dir, const char *name, json_t *created, struct rec_err *e)
+{
+	if (!exists(dir, name)) {
+		unsigned char key[KEY_SECRET_LEN];
+		char hex[2 * KEY_SECRET_LEN + 2];
+		crypto_random(key, sizeof key);
+		hex_encode(key, sizeof key, hex);
+		strlcopy(hex + 2 * KEY_SECRET_LEN, "\n", 2);
+		int rc = create_file(dir, name, hex, strlen(hex), e);
+		crypto_wipe(key, sizeof key);
+		crypto_wipe(hex, sizeof hex);
+		if (rc > 1 || rc < 0)
+			return rc;
+		if (rc == 1 && created)
+			json_array_append_new(created, json_string(name));
+	}
+	char *path = xasprintf("%s/%s", dir, name);
+	int rc = keys_check_file(path, e);
+	free(path);
+	return rc;
+}
+
+static int create_signing_key(const char *dir, json_t *created, struct rec_err *e)
+{
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	unsigned char raw[32];
+	size_t raw_len = sizeof raw;
+	if (!key || !EVP_PKEY_get_raw_public_key(key, raw, &raw_len)) {
+		EVP_PKEY_free(key);
+		return rec_fail(e, "internal", "OpenSSL could not make an Ed25519 key"), EX_SOFTWARE;
+	}
+	unsigned char digest[SHA256_LEN];
+	char kid[KEY_ID_MAX], name[64];
+	sha256(raw, raw_len, digest);
+	hex_encode(digest, 4, kid);
+
+	int rc = EX_SOFTWARE;
+	char *priv = NULL, *pub = NULL;
+	long priv_len, pub_len;
+	BIO *bp = BIO_new(BIO_s_secmem()), *bq = BIO_new(BIO_s_mem());
+	if (!bp || !bq || !PEM_write_bio_PrivateKey(bp, key, NULL, NULL, 0, NULL, NULL) || !PEM_write_bio_PUBKEY(bq, key)) {
+		rec_fail(e, "internal", "OpenSSL could not encode the Ed25519 key");
+		goto out;
+	}
+	priv_len = BIO_get_mem_data(bp, &priv);
+	pub_len = BIO_get_mem_data(bq, &pub);
+	bufprintf(name, sizeof name, "signing-%s.key", kid);
+	if ((rc = create_file(dir, name, priv, (size_t)priv_len, e)) > 1 || rc < 0)
+		goto out;
+	json_array_append_new(created, json_string(name));
+	bufprintf(name, sizeof name, "signing-%s.pub", kid);
+	if ((rc = create_file(dir, name, pub, (size_t)pub_len, e)) > 1 || rc < 0)
+		goto out;
+	json_array_append_new(created, json_string(name));
+	char line[KEY_ID_MAX + 1];
+	bufprintf(line, sizeof line, "%s\n", kid);
+	if ((rc = create_file(dir, KEY_SIGNING_CURRENT, line, strlen(line), e)) > 1 || rc < 0)
+		goto out;
+	if (rc == 1)
+		json_array_append_new(created, json_string(KEY_SIGNING_CURRENT));
+	rc = 0;
+out:
+	BIO_free(bp);
+	BIO_free(bq);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+int keys_create(const char *dir, json_t *created, struct rec_err *e)
+{
+	int rc;
+	if ((rc = mkdir_p(dir, e)) != 0)
+		return rc;
+	if ((rc = keys_ensure_secret(dir, KEY_PIN_PEPPER, created, e)) != 0)
+		return rc;
+	if ((rc = keys_ensure_secret(dir, KEY_CARD_FINGERPRINT, created, e)) != 0)
+		return rc;
+	if (!exists(dir, KEY_SIGNING_CURRENT) && (rc = create_signing_key(dir, created, e)) != 0)
+		return rc;
+	char kid[KEY_ID_MAX];
+	if ((rc = keys_signing_id(dir, kid, e)) != 0)
+		return rc;
+	char *path = xasprintf("%s/signing-%s.key", dir, kid);
+	rc = keys_check_file(path, e);
+	free(path);
+	return rc;
+}
+
+/* Read a small key file whole, after checking its mode. */
+static int read_small(const char *path, char *buf, size_t n, struct rec_err *e)
+{
+	int rc = keys_check_file(path, e);
+	if (rc)
+		return rc;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return rec_fail(e, "no_key", "cannot open key file %s: %s", path, strerror(errno)), EX_NOINPUT;
+	ssize_t len = read(fd, buf, n - 1);
+	close(fd);
+	if (len < 0)
+		return rec_fail(e, "io", "cannot read key file %s: %s", path, strerror(errno)), EX_IOERR;
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+int keys_read_secret(const char *dir, const char *name, unsigned char out[KEY_SECRET_LEN], struct rec_err *e)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	char hex[2 * KEY_SECRET_LEN + 8];
+	int rc = read_small(path, hex, sizeof hex, e);
+	if (rc == 0 && !hex_decode(hex, out, KEY_SECRET_LEN))
+		rc = (rec_fail(e, "bad_key", "key file %s does not hold %d hex bytes; restore it from backup", path,
+			       KEY_SECRET_LEN),
+		      EX_DATAERR);
+	crypto_wipe(hex, sizeof hex);
+	free(path);
+	return rc;
+}
+
+int keys_signing_id(const char *dir, char kid[KEY_ID_MAX], struct rec_err *e)
+{
+	char *path = xasprintf("%s/%s", dir, KEY_SIGNING_CURRENT);
+	int rc = read_small(path, kid, KEY_ID_MAX, e);
+	if (rc == 0 && (strlen(kid) != 8 || strspn(kid, "0123456789abcdef") != 8))
+		rc = (rec_fail(e, "bad_key", "%s does not name a key id; restore it from backup", path), EX_DATAERR);
+	free(path);
+	return rc;
+}
+
+char *keys_public_path(const char *dir, const char *kid)
+{
+	return xasprintf("%s/signing-%s.pub", dir, kid);
+}

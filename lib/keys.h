@@ -1,0 +1,40 @@
+/*
+ * keys: the secret files that live outside the ledger, in the key
+ * directory (see cli_keys_dir): the PIN pepper, the card fingerprint key,
+ * and the platform's Ed25519 signing keys with their key ids.
+ *
+ * Files are created 0600 and never overwritten (made as a temporary file,
+ * then linked into place); a key file readable or writable by group or
+ * others, a link, or one owned by someone else is refused. Each function
+ * returns 0, or a sysexits status with e filled in.
+ */
+#ifndef WPAY_KEYS_H
+#define WPAY_KEYS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "records.h"
+
+#define KEY_SECRET_LEN 32
+#define KEY_ID_MAX 16
+
+#define KEY_PIN_PEPPER "pin-pepper.key"
+#define KEY_CARD_FINGERPRINT "card-fingerprint.key"
+#define KEY_SIGNING_CURRENT "signing.current"
+
+/* Create whatever is missing; appends the names of created files to `created`. */
+int keys_create(const char *dir, json_t *created, struct rec_err *e);
+/* Make dir/name holding 32 random bytes (hex) unless it exists; check its mode.
+ * Appends name to `created` (if not NULL) when it made it. */
+int keys_ensure_secret(const char *dir, const char *name, json_t *created, struct rec_err *e);
+/* Read a 32-byte secret key file by name (e.g. KEY_PIN_PEPPER). */
+int keys_read_secret(const char *dir, const char *name, unsigned char out[KEY_SECRET_LEN], struct rec_err *e);
+/* The current signing key id, e.g. "3fa1c09b". */
+int keys_signing_id(const char *dir, char kid[KEY_ID_MAX], struct rec_err *e);
+/* Path of the public key (PEM) for a key id; caller frees. */
+char *keys_public_path(const char *dir, const char *kid);
+/* Check that a secret file is a regular file of ours with mode 0600 or stricter. */
+int keys_check_file(const char *path, struct rec_err *e);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * ledger: double-entry bookkeeping. Every movement of money is a transfer
+ * from one account to another; the sum over all accounts of one currency
+ * is always zero. Transfers are immutable and carry an idempotency key: a
+ * repeat returns the first transfer and moves nothing.
+ *
+ * Account kinds and their overdraft rules (enforced in the schema too):
+ *   wallet   buyer's balance             never below zero
+ *   card     funding from a bound card   may go below zero (it is the bank)
+ *   pending  merchant, not yet settled   may go below zero (late refunds)
+ *   deposit  merchant's T0 guarantee     never below zero
+ *   fees     platform fee income         never below zero
+ *   payout   merchant's bank, seen here  may go below zero
+ */
+#ifndef WPAY_LEDGER_H
+#define WPAY_LEDGER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "records.h"
+#include "store.h"
+
+enum account_kind { ACCOUNT_WALLET, ACCOUNT_CARD, ACCOUNT_PENDING, ACCOUNT_DEPOSIT, ACCOUNT_FEES, ACCOUNT_PAYOUT };
+
+#define ACCOUNT_ID_MAX 96
+#define TRANSFER_KEY_MAX 200
+
+/* The account of kind for owner ("wallet:wal_...", "fees:CNY"), made if missing. */
+void ledger_account(struct store *st, enum account_kind kind, const char *owner, const char *currency,
+		    char id[ACCOUNT_ID_MAX]);
+/* Balance in minor units; 0 for an account not yet made. */
+int64_t ledger_balance(struct store *st, enum account_kind kind, const char *owner);
+
+struct transfer {
+	/* in */
+	char key[TRANSFER_KEY_MAX]; /* idempotency key, unique in the ledger */
+	const char *kind;	    /* "topup", "deposit", "payment", "fee", ... */
+	char from[ACCOUNT_ID_MAX], to[ACCOUNT_ID_MAX];
+	int64_t amount; /* minor units, > 0 */
+	const char *currency;
+	const char *ref; /* what it is for: an order, a request number; may be NULL */
+	/* out */
+	char id[ID_MAX];
+	char created_at[CLOCK_TEXT_MAX];
+};
+
+/*
+ * Post n transfers as one atomic group, inside the caller's transaction.
+ * Returns 0 when posted, 1 when the group was posted before (t[] is filled
+ * from the ledger and nothing moves), -1 with e set: "insufficient_funds",
+ * "idempotency_conflict" (key reused for a different transfer),
+ * "bad_amount", "currency_mismatch", "no_account". After -1 the caller
+ * rolls its savepoint back: part of the group may have been written.
+ */
+int ledger_post(struct store *st, struct transfer *t, size_t n, struct rec_err *e);
+/* {"type":"transfer","id","kind","from","to","amount","currency","ref","created_at"} */
+json_t *ledger_transfer_json(const struct transfer *t);
+
+/*
+ * Prove the books: every stored balance equals its transfers, every
+ * currency sums to zero, no account breaks its overdraft rule, no transfer
+ * joins accounts of another currency. Returns a "check" record; *ok says
+ * whether it holds.
+ */
+json_t *ledger_check(struct store *st, bool *ok);
+
+#endif

@@ -1,0 +1,367 @@
+/* merchants: see merchants.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "clock.h"
+#include "keys.h"
+#include "ledger.h"
+#include "merchants.h"
+#include "money.h"
+#include "utf8.h"
+#include "util.h"
+
+#define MERCHANT_NO_MAX 32
+#define URL_MAX 512
+#define BANK_ACCOUNT_MAX 64
+
+const char *merchants_parse_fee_rate(const char *text, int64_t *ppm)
+{
+	size_t n = strlen(text);
+	if (n < 2 || text[n - 1] != '%')
+		return "a fee rate is a percentage such as 0.6%";
+	char num[32];
+	if (n - 1 >= sizeof num)
+		return "fee rate is too long";
+	memcpy(num, text, n - 1);
+	num[n - 1] = '\0';
+	/* percent with 4 decimals == parts per million */
+	const char *why = decimal_parse(num, 4, 100000, ppm);
+	return why ? (strcmp(why, "amount is too large") == 0 ? "a fee rate is at most 10%" : why) : NULL;
+}
+
+void merchants_format_fee_rate(int64_t ppm, char buf[32])
+{
+	char num[MONEY_TEXT_MAX];
+	decimal_format(ppm, 4, num);
+	size_t n = strlen(num);
+	while (n > 1 && num[n - 1] == '0')
+		num[--n] = '\0';
+	if (num[n - 1] == '.')
+		num[--n] = '\0';
+	bufprintf(buf, 32, "%s%%", num);
+}
+
+static char *secret_name(const char *no)
+{
+	return xasprintf("webhook-%s.key", no);
+}
+
+static json_t *merchant_json_in(struct wpay_ctx *c, const char *no)
+{
+	struct store_stmt *q = store_query(c->st,
+					   "SELECT id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement,"
+					   " notify_url, bank_account, created_at, updated_at FROM merchants WHERE id = ?",
+					   "t", no);
+	json_t *o = NULL;
+	if (store_step(q) == STORE_ROW) {
+		char rate[32], masked[BANK_ACCOUNT_MAX + 8] = "";
+		char *id = xasprintf("m:%s", no), *name = secret_name(no);
+		char *secret_path = xasprintf("%s/%s", c->keys_dir, name);
+		merchants_format_fee_rate(store_col_int(q, 8), rate);
+		const char *bank = store_col_text(q, 11);
+		if (bank) /* a payout account may be a card number: show the end only */
+			bufprintf(masked, sizeof masked, "****%s", strlen(bank) > 4 ? bank + strlen(bank) - 4 : bank);
+		o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s}",
+			      "type", "merchant", "id", id, "merchant_no", no, "kind", store_col_text(q, 1), "verified",
+			      (int)store_col_int(q, 2), "name", store_col_text(q, 3), "city", store_col_text(q, 4), "mcc",
+			      store_col_text(q, 5), "country", store_col_text(q, 6), "currency", store_col_text(q, 7),
+			      "fee_rate", rate, "settlement", store_col_text(q, 9), "notify_url", store_col_text(q, 10),
+			      "bank_account", bank ? masked : NULL, "webhook_secret_file", secret_path, "created_at",
+			      store_col_text(q, 12), "updated_at", store_col_text(q, 13));
+		free(id);
+		free(name);
+		free(secret_path);
+	}
+	store_done(q);
+	return o;
+}
+
+int merchants_ref(struct store *st, const char *ref, char no[64], struct rec_err *e)
+{
+	const char *bare = strncmp(ref, "m:", 2) == 0 ? ref + 2 : ref;
+	struct store_stmt *q = store_query(st, "SELECT id FROM merchants WHERE id = ?", "t", bare);
+	bool found = store_step(q) == STORE_ROW;
+	if (found)
+		strlcopy(no, store_col_text(q, 0), 64);
+	store_done(q);
+	return found ? 0 : rec_fail(e, "not_found", "no merchant '%.64s'; add it with 'wpay bind merchant add'", ref);
+}
+
+static int get_merchant(struct store *st, json_t *req, char no[64], struct rec_err *e)
+{
+	const char *ref;
+	if (rec_get_str(req, "merchant", true, 0, &ref, e))
+		return -1;
+	return merchants_ref(st, ref, no, e);
+}
+
+/* The merchant's details as given in a request; `adding` makes name and
+ * city required and fills defaults. */
+struct details {
+	const char *kind, *name, *city, *mcc, *country, *currency, *notify_url, *bank_account, *settlement;
+	bool verified, has_verified;
+	int64_t fee_ppm;
+	bool has_fee;
+};
+
+static int text_field(json_t *req, const char *key, bool required, size_t max, const char **out, struct rec_err *e)
+{
+	if (rec_get_str(req, key, required, max, out, e))
+		return -1;
+	if (*out && utf8_has_control(*out))
+		return rec_fail(e, "bad_field", "%s has a control character", key);
+	return 0;
+}
+
+static int get_details(json_t *req, bool adding, struct details *d, struct rec_err *e)
+{
+	memset(d, 0, sizeof *d);
+	if (adding) {
+		d->kind = "individual";
+		d->mcc = "5999";
+		d->country = "CN";
+		d->currency = "CNY";
+		d->fee_ppm = FEE_PPM_DEFAULT;
+		d->has_fee = true;
+	}
+	const char *fee = NULL;
+	if (text_field(req, "kind", false, 16, &d->kind, e) || text_field(req, "name", adding, MERCHANT_NAME_MAX, &d->name, e) ||
+	    text_field(req, "city", adding, MERCHANT_CITY_MAX, &d->city, e) || text_field(req, "mcc", false, 4, &d->mcc, e) ||
+	    text_field(req, "country", false, 2, &d->country, e) || text_field(req, "currency", false, 3, &d->currency, e) ||
+	    text_field(req, "notify_url", false, URL_MAX, &d->notify_url, e) ||
+	    text_field(req, "bank_account", false, BANK_ACCOUNT_MAX, &d->bank_account, e) ||
+	    text_field(req, "settlement", false, 3, &d->settlement, e) || text_field(req, "fee_rate", false, 16, &fee, e))
+		return -1;
+	if (json_object_get(req, "verified")) {
+		if (rec_get_bool(req, "verified", false, &d->verified, e))
+			return -1;
+		d->has_verified = true;
+	}
+	if (d->kind && strcmp(d->kind, "enterprise") && strcmp(d->kind, "individual"))
+		return rec_fail(e, "bad_field", "kind must be 'enterprise' or 'individual', not '%s'", d->kind);
+	if (d->mcc && (strlen(d->mcc) != 4 || strspn(d->mcc, "0123456789") != 4))
+		return rec_fail(e, "bad_field", "mcc must be a 4-digit merchant category code (ISO 18245), not '%s'", d->mcc);
+	if (d->country && (strlen(d->country) != 2 || d->country[0] < 'A' || d->country[0] > 'Z' || d->country[1] < 'A' ||
+			   d->country[1] > 'Z'))
+		return rec_fail(e, "bad_field", "country must be an ISO 3166 alpha-2 code such as CN, not '%s'", d->country);
+	if (d->currency && (!currency_find(d->currency) || d->currency[0] < 'A'))
+		return rec_fail(e, "bad_currency", "unknown currency '%s'; use an ISO 4217 code such as CNY", d->currency);
+	if (d->notify_url && *d->notify_url &&
+	    ((strncmp(d->notify_url, "https://", 8) && strncmp(d->notify_url, "http://", 7)) || strchr(d->notify_url, ' ')))
+		return rec_fail(e, "bad_field", "notify_url must be an http:// or https:// URL without spaces");
+	if (d->settlement && strcmp(d->settlement, "T0") && strcmp(d->settlement, "T15"))
+		return rec_fail(e, "bad_field", "settlement must be T0 or T15, not '%s'", d->settlement);
+	if (fee) {
+		const char *why = merchants_parse_fee_rate(fee, &d->fee_ppm);
+		if (why)
+			return rec_fail(e, "bad_field", "fee_rate '%s': %s", fee, why);
+		d->has_fee = true;
+	}
+	return 0;
+}
+
+/* T0 needs the deposit; NULL if allowed, else a reason. */
+static int check_t0(struct store *st, const char *no, const char *currency, struct rec_err *e)
+{
+	char id[80];
+	bufprintf(id, sizeof id, "m:%s", no);
+	int64_t deposit = ledger_balance(st, ACCOUNT_DEPOSIT, id);
+	if (deposit >= DEPOSIT_T0_MIN)
+		return 0;
+	const struct currency *cur = currency_find(currency);
+	char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
+	money_format(deposit, cur, have);
+	money_format(DEPOSIT_T0_MIN, cur, need);
+	return rec_fail(e, "deposit_required",
+			"merchant m:%s holds a deposit of %s %s; T0 settlement needs %s %s (post one with 'merchant deposit')",
+			no, have, currency, need, currency);
+}
+
+int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+{
+	const char *no;
+	struct details d;
+	if (rec_get_str(req, "merchant_no", true, 0, &no, e))
+		return BATCH_FAIL;
+	if (!accounts_valid_key(no, MERCHANT_NO_MAX))
+		return rec_fail(e, "bad_field", "merchant_no '%.64s' must be 1 to %d letters, digits or '_'", no,
+				MERCHANT_NO_MAX),
+		       BATCH_FAIL;
+	if (get_details(req, true, &d, e))
+		return BATCH_FAIL;
+	if (d.verified && strcmp(d.kind, "enterprise") != 0)
+		return rec_fail(e, "bad_field", "only an enterprise merchant can be verified"), BATCH_FAIL;
+	if (d.settlement && strcmp(d.settlement, "T0") == 0)
+		return check_t0(c->st, no, d.currency, e), BATCH_FAIL;
+
+	char now[CLOCK_TEXT_MAX], acct[ACCOUNT_ID_MAX];
+	clock_format(clock_now_ms(), now);
+	store_exec(c->st,
+		   "INSERT INTO merchants(id, kind, verified, name, city, mcc, country, currency, fee_ppm, notify_url,"
+		   " bank_account, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		   " ON CONFLICT(id) DO NOTHING",
+		   "ttbtttttittt" "t", no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency,
+		   d.fee_ppm, d.notify_url, d.bank_account, now, now);
+	if (store_changes(c->st) == 0) {
+		/* Added before: the same request again is fine, a different one is not. */
+		struct store_stmt *q = store_query(
+			c->st,
+			"SELECT 1 FROM merchants WHERE id = ? AND kind = ? AND verified = ? AND name = ? AND city = ?"
+			" AND mcc = ? AND country = ? AND currency = ? AND fee_ppm = ? AND notify_url IS ?"
+			" AND bank_account IS ?",
+			"ttbtttttitt", no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency, d.fee_ppm,
+			d.notify_url, d.bank_account);
+		bool same = store_step(q) == STORE_ROW;
+		store_done(q);
+		if (!same)
+			return rec_fail(e, "conflict",
+					"merchant m:%s exists with other details; change them with 'wpay bind merchant update'",
+					no),
+			       BATCH_FAIL;
+	}
+	char *name = secret_name(no);
+	int rc = keys_ensure_secret(c->keys_dir, name, NULL, e);
+	free(name);
+	if (rc)
+		return BATCH_FAIL;
+	char id[80];
+	bufprintf(id, sizeof id, "m:%s", no);
+	ledger_account(c->st, ACCOUNT_PENDING, id, d.currency, acct);
+	ledger_account(c->st, ACCOUNT_DEPOSIT, id, d.currency, acct);
+	ledger_account(c->st, ACCOUNT_PAYOUT, id, d.currency, acct);
+	ledger_account(c->st, ACCOUNT_FEES, d.currency, d.currency, acct);
+	*out = merchant_json_in(c, no);
+	return BATCH_OK;
+}
+
+static const char *merchant_currency(struct store *st, const char *no, char buf[8])
+{
+	struct store_stmt *q = store_query(st, "SELECT currency FROM merchants WHERE id = ?", "t", no);
+	strlcopy(buf, store_step(q) == STORE_ROW ? store_col_text(q, 0) : "", 8);
+	store_done(q);
+	return buf;
+}
+
+int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+{
+	char no[64], cur[8], now[CLOCK_TEXT_MAX];
+	struct details d;
+	if (get_merchant(c->st, req, no, e) || get_details(req, false, &d, e))
+		return BATCH_FAIL;
+	merchant_currency(c->st, no, cur);
+	if (d.currency && strcmp(d.currency, cur) != 0)
+		return rec_fail(e, "bad_field", "a merchant's currency cannot change (m:%s settles in %s)", no, cur),
+		       BATCH_FAIL;
+	if (d.settlement && strcmp(d.settlement, "T0") == 0 && check_t0(c->st, no, cur, e))
+		return BATCH_FAIL;
+	clock_format(clock_now_ms(), now);
+	/* Each given field replaces the stored one; absent ones stay. */
+	store_exec(c->st,
+		   "UPDATE merchants SET kind = COALESCE(?, kind), name = COALESCE(?, name), city = COALESCE(?, city),"
+		   " mcc = COALESCE(?, mcc), country = COALESCE(?, country), notify_url = COALESCE(?, notify_url),"
+		   " bank_account = COALESCE(?, bank_account), settlement = COALESCE(?, settlement),"
+		   " fee_ppm = CASE WHEN ? THEN ? ELSE fee_ppm END,"
+		   " verified = CASE WHEN ? THEN ? ELSE verified END, updated_at = ? WHERE id = ?",
+		   "ttttttttbibbtt", d.kind, d.name, d.city, d.mcc, d.country, d.notify_url, d.bank_account, d.settlement,
+		   (int)d.has_fee, d.fee_ppm, (int)d.has_verified, (int)d.verified, now, no);
+	struct store_stmt *q = store_query(c->st, "SELECT kind, verified FROM merchants WHERE id = ?", "t", no);
+	bool bad = store_step(q) == STORE_ROW && store_col_int(q, 1) && strcmp(store_col_text(q, 0), "enterprise");
+	store_done(q);
+	if (bad)
+		return rec_fail(e, "bad_field", "only an enterprise merchant can be verified"), BATCH_FAIL;
+	*out = merchant_json_in(c, no);
+	return BATCH_OK;
+}
+
+int merchants_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+{
+	char no[64];
+	if (get_merchant(c->st, req, no, e))
+		return BATCH_FAIL;
+	*out = merchant_json_in(c, no);
+	return BATCH_OK;
+}
+
+int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+{
+	(void)req, (void)e;
+	json_t *ids = json_array();
+	struct store_stmt *q = store_query(c->st, "SELECT id FROM merchants ORDER BY id", "");
+	while (store_step(q) == STORE_ROW)
+		json_array_append_new(ids, json_string(store_col_text(q, 0)));
+	*out = json_array();
+	size_t i;
+	json_t *id;
+	json_array_foreach(ids, i, id) json_array_append_new(*out, merchant_json_in(c, json_string_value(id)));
+	json_decref(ids);
+	return BATCH_OK;
+}
+
+int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+{
+	char no[64], cur[8], id[80];
+	if (get_merchant(c->st, req, no, e))
+		return BATCH_FAIL;
+	bufprintf(id, sizeof id, "m:%s", no);
+	*out = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "type", "balance", "merchant", id, "pending",
+			 (json_int_t)ledger_balance(c->st, ACCOUNT_PENDING, id), "deposit",
+			 (json_int_t)ledger_balance(c->st, ACCOUNT_DEPOSIT, id), "payout",
+			 (json_int_t)ledger_balance(c->st, ACCOUNT_PAYOUT, id), "currency",
+			 merchant_currency(c->st, no, cur));
+	return BATCH_OK;
+}
+
+/* Deposit in (payout -> deposit) or out (deposit -> payout). */
+static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, struct rec_err *e)
+{
+	char no[64], cur[8], id[80];
+	const char *request_no, *given_cur = NULL;
+	int64_t amount;
+	if (get_merchant(c->st, req, no, e) || accounts_get_amount(req, &amount, e) ||
+	    accounts_get_request_no(req, &request_no, e) || rec_get_str(req, "currency", false, 3, &given_cur, e))
+		return BATCH_FAIL;
+	merchant_currency(c->st, no, cur);
+	if (given_cur && strcmp(given_cur, cur) != 0)
+		return rec_fail(e, "currency_mismatch", "the amount is in %s but merchant m:%s holds its deposit in %s",
+				given_cur, no, cur),
+		       BATCH_FAIL;
+	bufprintf(id, sizeof id, "m:%s", no);
+	struct transfer t = {.kind = in ? "deposit" : "deposit_withdrawal", .amount = amount, .currency = cur,
+			     .ref = request_no};
+	bufprintf(t.key, sizeof t.key, "%s:%s:%s", t.kind, id, request_no);
+	ledger_account(c->st, in ? ACCOUNT_PAYOUT : ACCOUNT_DEPOSIT, id, cur, t.from);
+	ledger_account(c->st, in ? ACCOUNT_DEPOSIT : ACCOUNT_PAYOUT, id, cur, t.to);
+	if (ledger_post(c->st, &t, 1, e) < 0)
+		return BATCH_FAIL;
+	int64_t deposit = ledger_balance(c->st, ACCOUNT_DEPOSIT, id);
+	if (!in && deposit < DEPOSIT_T0_MIN) {
+		store_exec(c->st, "UPDATE merchants SET settlement = 'T15', updated_at = ? WHERE id = ? AND settlement = 'T0'",
+			   "tt", t.created_at, no);
+	}
+	*out = ledger_transfer_json(&t);
+	json_object_set_new(*out, "merchant", json_string(id));
+	json_object_set_new(*out, "request_no", json_string(request_no));
+	json_t *m = merchant_json_in(c, no);
+	json_object_set(*out, "settlement", json_object_get(m, "settlement"));
+	if (deposit < DEPOSIT_T0_MIN) {
+		char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
+		money_format(deposit, currency_find(cur), have);
+		money_format(DEPOSIT_T0_MIN, currency_find(cur), need);
+		char *why = xasprintf("deposit %s %s is below the %s %s that T0 needs", have, cur, need, cur);
+		json_object_set_new(*out, "settlement_note", json_string(why));
+		free(why);
+	}
+	json_decref(m);
+	return BATCH_OK;
+}
+
+int merchants_deposit(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+{
+	return move_deposit(c, req, true, out, e);
+}
+
+int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+{
+	return move_deposit(c, req, false, out, e);
+}

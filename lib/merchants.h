@@ -1,0 +1,40 @@
+/*
+ * merchants: who gets paid. A merchant is "m:<merchant_no>", enterprise
+ * (verified or not) or individual, with the details its QR codes carry
+ * (name, city, MCC, country), a fee rate, a notify URL and webhook secret
+ * (a 0600 file in the key directory), and a settlement mode: T15, or T0
+ * once its deposit account holds 20,000.00 CNY. A withdrawal that takes the
+ * deposit below that moves it back to T15.
+ *
+ * Handlers as in accounts.h.
+ */
+#ifndef WPAY_MERCHANTS_H
+#define WPAY_MERCHANTS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "accounts.h"
+#include "ctx.h"
+
+/* Minor units of deposit (in the merchant's currency) that T0 needs. */
+#define DEPOSIT_T0_MIN INT64_C(2000000)
+#define MERCHANT_NAME_MAX 25
+#define MERCHANT_CITY_MAX 15
+#define FEE_PPM_DEFAULT 6000
+
+int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int merchants_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int merchants_deposit(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+
+/* Resolve "m:<no>" or "<no>" to the merchant_no; -1 "not_found". */
+int merchants_ref(struct store *st, const char *ref, char no[64], struct rec_err *e);
+/* A fee rate "0.6%" (up to 4 decimals, at most 10%) in parts per million. */
+const char *merchants_parse_fee_rate(const char *text, int64_t *ppm);
+void merchants_format_fee_rate(int64_t ppm, char buf[32]);
+
+#endif

@@ -1,0 +1,258 @@
+/* records: JSON-lines reader and writer. See records.h. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "records.h"
+#include "utf8.h"
+#include "util.h"
+
+int rec_fail(struct rec_err *e, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void rec_reader_init(struct rec_reader *r, int fd, const char *name, size_t max)
+{
+	memset(r, 0, sizeof *r);
+	r->fd = fd;
+	r->name = name;
+	r->max = max ? max : REC_LINE_MAX_DEFAULT;
+	r->cap = r->max + 1 < 65536 ? r->max + 1 : 65536;
+	r->buf = xmalloc(r->cap);
+}
+
+void rec_reader_free(struct rec_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* Read more bytes after end; returns bytes read, 0 at EOF, -1 on error. */
+static ssize_t fill(struct rec_reader *r)
+{
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->end == r->cap) {
+		/* Room for a whole line of max bytes plus its newline, no more. */
+		size_t want = r->cap * 2;
+		if (want > r->max + 1)
+			want = r->max + 1;
+		if (want > r->cap) {
+			r->buf = xrealloc(r->buf, want);
+			r->cap = want;
+		}
+	}
+	for (;;) {
+		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0)
+			r->end += (size_t)n;
+		if (n == 0)
+			r->eof = true;
+		return n;
+	}
+}
+
+/* Skip the rest of an over-long line. Returns false on a read error. */
+static bool discard_line(struct rec_reader *r)
+{
+	for (;;) {
+		char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		if (nl) {
+			r->start = (size_t)(nl - r->buf) + 1;
+			return true;
+		}
+		r->start = r->end = 0;
+		if (r->eof)
+			return true;
+		if (fill(r) < 0)
+			return false;
+	}
+}
+
+static bool is_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+int rec_read(struct rec_reader *r, json_t **out, struct rec_err *err)
+{
+	*out = NULL;
+	for (;;) {
+		char *line = r->buf + r->start;
+		size_t avail = r->end - r->start;
+		char *nl = memchr(line, '\n', avail);
+		size_t len;
+		if (nl) {
+			len = (size_t)(nl - line);
+		} else if (avail > r->max) {
+			r->lineno++;
+			if (!discard_line(r))
+				return REC_IOERR;
+			rec_fail(err, "line_too_long", "line %lu is longer than %zu bytes; split the record or raise --max-line",
+				 r->lineno, r->max);
+			return REC_BAD;
+		} else if (!r->eof) {
+			if (fill(r) < 0)
+				return REC_IOERR;
+			continue;
+		} else if (avail == 0) {
+			return REC_EOF;
+		} else {
+			len = avail; /* last line without a newline */
+		}
+		r->lineno++;
+		r->start += len + (nl != NULL);
+		if (len > r->max) {
+			rec_fail(err, "line_too_long", "line %lu is longer than %zu bytes; split the record or raise --max-line",
+				 r->lineno, r->max);
+			return REC_BAD;
+		}
+		if (is_blank(line, len))
+			continue;
+		if (len && line[len - 1] == '\r')
+			len--;
+		if (memchr(line, '\0', len))
+			return rec_fail(err, "bad_json", "line %lu has a NUL byte; records are JSON text", r->lineno), REC_BAD;
+		size_t bad_at;
+		if (!utf8_valid(line, len, &bad_at))
+			return rec_fail(err, "bad_utf8", "line %lu is not valid UTF-8 (byte %zu)", r->lineno, bad_at + 1),
+			       REC_BAD;
+		json_error_t jerr;
+		json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!v)
+			return rec_fail(err, "bad_json", "line %lu is not valid JSON: %s (column %d)", r->lineno, jerr.text,
+					jerr.column),
+			       REC_BAD;
+		if (!json_is_object(v)) {
+			rec_fail(err, "not_object", "line %lu is a JSON %s, not an object; each line must be one {...} record",
+				 r->lineno, rec_type_name(v));
+			json_decref(v);
+			return REC_BAD;
+		}
+		*out = v;
+		return REC_OK;
+	}
+}
+
+bool rec_reader_ready(struct rec_reader *r)
+{
+	if (r->eof || memchr(r->buf + r->start, '\n', r->end - r->start))
+		return true;
+	struct pollfd p = {.fd = r->fd, .events = POLLIN};
+	return poll(&p, 1, 0) > 0;
+}
+
+static bool flush_each;
+
+void rec_writer_init(void)
+{
+	struct stat st;
+	flush_each = isatty(STDOUT_FILENO) || (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+}
+
+bool rec_emit(json_t *rec)
+{
+	if (json_dumpf(rec, stdout, JSON_COMPACT) != 0 || putchar('\n') == EOF)
+		return false;
+	if (flush_each && fflush(stdout) == EOF)
+		return false;
+	return true;
+}
+
+bool rec_writer_close(void)
+{
+	bool ok = fflush(stdout) == 0 && !ferror(stdout);
+	if (fclose(stdout) != 0)
+		ok = false;
+	return ok;
+}
+
+json_t *rec_error_record(const struct rec_err *e, json_t *ref)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "type", "error", "code", e->code, "message", e->msg);
+	if (ref)
+		json_object_set(o, "ref", ref);
+	return o;
+}
+
+const char *rec_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER: return "integer";
+	case JSON_REAL: return "non-integer number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "boolean";
+	case JSON_NULL: return "null";
+	}
+	return "value";
+}
+
+int rec_get_str(json_t *o, const char *key, bool required, size_t max_chars, const char **out, struct rec_err *e)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v)) {
+		if (required)
+			return rec_fail(e, "missing_field", "missing field '%s'", key);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return rec_fail(e, "bad_field", "field '%s' must be a string, not a %s", key, rec_type_name(v));
+	const char *s = json_string_value(v);
+	if (strlen(s) != json_string_length(v))
+		return rec_fail(e, "bad_field", "field '%s' contains a NUL character", key);
+	if (max_chars && utf8_count(s) > max_chars)
+		return rec_fail(e, "bad_field", "field '%s' is longer than %zu characters", key, max_chars);
+	if (required && !*s)
+		return rec_fail(e, "missing_field", "field '%s' is empty", key);
+	*out = s;
+	return 0;
+}
+
+int rec_get_int(json_t *o, const char *key, bool required, int64_t *out, struct rec_err *e)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v)) {
+		if (required)
+			return rec_fail(e, "missing_field", "missing field '%s'", key);
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return rec_fail(e, "bad_field", "field '%s' must be an integer, not a %s", key, rec_type_name(v));
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int rec_get_bool(json_t *o, const char *key, bool required, bool *out, struct rec_err *e)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v)) {
+		if (required)
+			return rec_fail(e, "missing_field", "missing field '%s'", key);
+		return 0;
+	}
+	if (!json_is_boolean(v))
+		return rec_fail(e, "bad_field", "field '%s' must be true or false, not a %s", key, rec_type_name(v));
+	*out = json_is_true(v);
+	return 0;
+}

@@ -1,0 +1,72 @@
+/*
+ * records: JSON-lines in and out, and the error type every module shares.
+ *
+ * Input: one JSON object per line, at most `max` bytes (1 MiB by default);
+ * blank lines are skipped, a last line without a newline is accepted, and a
+ * line that is too long, not UTF-8, not JSON or not an object is reported
+ * as a bad record, never cut or guessed at. Output: compact objects, one
+ * per line, flushed per record when stdout is a pipe or a terminal.
+ */
+#ifndef WPAY_RECORDS_H
+#define WPAY_RECORDS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REC_LINE_MAX_DEFAULT ((size_t)1 << 20)
+
+/* What went wrong with one record: a stable code and a sentence for people. */
+struct rec_err {
+	const char *code; /* static string, e.g. "bad_field" */
+	char msg[512];
+};
+
+/* Fill e and return -1, so callers can `return rec_fail(...)`. */
+int rec_fail(struct rec_err *e, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+struct rec_reader {
+	int fd;
+	const char *name; /* "<stdin>" or a file name, for messages */
+	size_t max;
+	unsigned long lineno; /* line number of the record last returned */
+	char *buf;
+	size_t cap, start, end;
+	bool eof;
+};
+
+enum { REC_EOF = 0, REC_OK = 1, REC_BAD = -1, REC_IOERR = -2 };
+
+void rec_reader_init(struct rec_reader *r, int fd, const char *name, size_t max);
+void rec_reader_free(struct rec_reader *r);
+/*
+ * Next record. REC_OK: *out is a new reference the caller releases.
+ * REC_BAD: the line was rejected, err says why, reading can go on.
+ * REC_IOERR: reading failed (errno set). REC_EOF: no more input.
+ */
+int rec_read(struct rec_reader *r, json_t **out, struct rec_err *err);
+/* True if another line can be read without blocking. */
+bool rec_reader_ready(struct rec_reader *r);
+
+/* Output. rec_emit takes no ownership; returns false on a write error. */
+void rec_writer_init(void);
+bool rec_emit(json_t *rec);
+/* Flush and check stdout at exit; false on a write error. */
+bool rec_writer_close(void);
+
+/* {"type":"error","code":...,"message":...,"ref":...}; ref may be NULL. */
+json_t *rec_error_record(const struct rec_err *e, json_t *ref);
+
+/*
+ * Typed field access on request objects. Each returns 0 or fails with
+ * code "missing_field" or "bad_field" naming the field and what was wanted.
+ * Absent optional fields leave *out untouched and return 0.
+ */
+int rec_get_str(json_t *o, const char *key, bool required, size_t max_chars, const char **out, struct rec_err *e);
+int rec_get_int(json_t *o, const char *key, bool required, int64_t *out, struct rec_err *e);
+int rec_get_bool(json_t *o, const char *key, bool required, bool *out, struct rec_err *e);
+/* The JSON type of v as a word for messages: "string", "number", ... */
+const char *rec_type_name(const json_t *v);
+
+#endif

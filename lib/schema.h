@@ -1,0 +1,103 @@
+/*
+ * schema: the ledger's tables, one migration per version, applied in order
+ * by store_open. Never edit a shipped migration; add the next one.
+ */
+#ifndef WPAY_SCHEMA_H
+#define WPAY_SCHEMA_H
+
+static const char *const schema_migrations[] = {
+	/* v1: the foundation: settings, the double-entry ledger, accounts. */
+	"CREATE TABLE settings ("
+	"  name TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL);"
+
+	/* Overdraft rules live here too, so no writer can break them: only card
+	 * funding (the bank), merchant pending (refunds after settlement) and
+	 * payout (the merchant's bank) may go below zero. typeof() stops SQLite
+	 * from turning an overflowing sum into a float. */
+	"CREATE TABLE accounts ("
+	"  id TEXT PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('wallet','card','pending','deposit','fees','payout')),"
+	"  owner TEXT NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  balance INTEGER NOT NULL DEFAULT 0 CHECK (typeof(balance) = 'integer'),"
+	"  created_at TEXT NOT NULL,"
+	"  CHECK (balance >= 0 OR kind IN ('card','pending','payout')));"
+
+	"CREATE TABLE transfers ("
+	"  id TEXT PRIMARY KEY,"
+	"  idem_key TEXT NOT NULL UNIQUE,"
+	"  group_id TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  from_account TEXT NOT NULL REFERENCES accounts(id),"
+	"  to_account TEXT NOT NULL REFERENCES accounts(id),"
+	"  amount INTEGER NOT NULL CHECK (typeof(amount) = 'integer' AND amount > 0),"
+	"  currency TEXT NOT NULL,"
+	"  ref TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  CHECK (from_account <> to_account));"
+	"CREATE INDEX transfers_group ON transfers(group_id);"
+	"CREATE TRIGGER transfers_no_update BEFORE UPDATE ON transfers"
+	"  BEGIN SELECT RAISE(ABORT, 'transfers are immutable'); END;"
+	"CREATE TRIGGER transfers_no_delete BEFORE DELETE ON transfers"
+	"  BEGIN SELECT RAISE(ABORT, 'transfers are immutable'); END;"
+
+	"CREATE TABLE users ("
+	"  uid TEXT PRIMARY KEY,"
+	"  nickname TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL);"
+
+	"CREATE TABLE wallets ("
+	"  id TEXT PRIMARY KEY,"
+	"  login TEXT NOT NULL UNIQUE,"
+	"  currency TEXT NOT NULL,"
+	"  pin_hash TEXT,"
+	"  pin_failures INTEGER NOT NULL DEFAULT 0,"
+	"  locked_until INTEGER,"
+	"  default_card TEXT REFERENCES cards(id),"
+	"  created_at TEXT NOT NULL);"
+
+	"CREATE TABLE bindings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  uid TEXT NOT NULL REFERENCES users(uid),"
+	"  wallet_id TEXT NOT NULL REFERENCES wallets(id),"
+	"  bound_at TEXT NOT NULL,"
+	"  unbound_at TEXT);"
+	"CREATE UNIQUE INDEX bindings_one_wallet_per_user ON bindings(uid) WHERE unbound_at IS NULL;"
+	"CREATE UNIQUE INDEX bindings_one_user_per_wallet ON bindings(wallet_id) WHERE unbound_at IS NULL;"
+
+	/* Only BIN, last four and a keyed fingerprint: never the number. */
+	"CREATE TABLE cards ("
+	"  id TEXT PRIMARY KEY,"
+	"  wallet_id TEXT NOT NULL REFERENCES wallets(id),"
+	"  fingerprint TEXT NOT NULL,"
+	"  bin TEXT NOT NULL,"
+	"  last4 TEXT NOT NULL,"
+	"  pan_length INTEGER NOT NULL,"
+	"  brand TEXT NOT NULL,"
+	"  funding TEXT NOT NULL,"
+	"  bank TEXT,"
+	"  country TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  removed_at TEXT);"
+	"CREATE UNIQUE INDEX cards_bound_once ON cards(fingerprint) WHERE removed_at IS NULL;"
+	"CREATE INDEX cards_wallet ON cards(wallet_id);"
+
+	"CREATE TABLE merchants ("
+	"  id TEXT PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('enterprise','individual')),"
+	"  verified INTEGER NOT NULL DEFAULT 0,"
+	"  name TEXT NOT NULL,"
+	"  city TEXT NOT NULL,"
+	"  mcc TEXT NOT NULL,"
+	"  country TEXT NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  fee_ppm INTEGER NOT NULL CHECK (fee_ppm >= 0 AND fee_ppm <= 100000),"
+	"  settlement TEXT NOT NULL DEFAULT 'T15' CHECK (settlement IN ('T0','T15')),"
+	"  notify_url TEXT,"
+	"  bank_account TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL);",
+};
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * secret: reading PINs and card numbers, which never come from argv or the
+ * environment: from the controlling terminal with echo off, or one line at
+ * a time from a file descriptor the caller opened (--pin-fd 3 3<file).
+ */
+#ifndef WPAY_SECRET_H
+#define WPAY_SECRET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "records.h"
+
+struct secret_src {
+	int fd;	  /* -1: the terminal */
+	bool eof; /* the fd has no more lines */
+};
+
+/* fd >= 0 reads lines from fd; fd < 0 reads from /dev/tty. */
+void secret_src_init(struct secret_src *s, int fd);
+/*
+ * Read one line into buf (without its newline), prompting on the terminal.
+ * Fails with "no_secret" at end of input, or "bad_secret" if the line does
+ * not fit. The caller wipes buf with crypto_wipe when done.
+ */
+int secret_read(struct secret_src *s, const char *prompt, char *buf, size_t n, struct rec_err *e);
+/* True if fd is open (for checking --pin-fd before reading records). */
+bool secret_fd_open(int fd);
+
+#endif

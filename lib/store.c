@@ -1,0 +1,369 @@
+/* store: SQLite behind the store.h calls. See store.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "schema.h"
+#include "store.h"
+#include "util.h"
+
+/* 'wpay' in ASCII: marks the file as ours (PRAGMA application_id). */
+#define WPAY_APPLICATION_ID 0x77706179
+#define STMT_CACHE_MAX 128
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	bool in_txn, in_savepoint;
+	int ncache;
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cache[STMT_CACHE_MAX];
+};
+
+/* The store a fatal error belongs to; one per process. */
+static struct store *current;
+
+static _Noreturn void fatal(sqlite3 *db, const char *what)
+{
+	int code = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
+	int status = EX_SOFTWARE;
+	const char *hint = "this is a bug in wpay or a damaged ledger; run 'wpay check'";
+	switch (code & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		status = EX_TEMPFAIL;
+		hint = "another program held the ledger past the busy timeout (WPAY_BUSY_TIMEOUT); try again";
+		break;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+		status = EX_IOERR;
+		hint = "check the disk and the ledger file's permissions";
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		status = EX_DATAERR;
+		hint = "the ledger file is damaged or not a wpay ledger";
+		break;
+	}
+	/* Nothing uncommitted survives: leaving without COMMIT rolls back. */
+	fprintf(stderr, "wpay: ledger %s: %s: %s; %s\n", current ? current->path : "?", what,
+		db ? sqlite3_errmsg(db) : "error", hint);
+	exit(status);
+}
+
+static sqlite3_stmt *prepare(struct store *st, const char *sql)
+{
+	for (int i = 0; i < st->ncache; i++)
+		if (st->cache[i].sql == sql)
+			return st->cache[i].stmt;
+	for (int i = 0; i < st->ncache; i++)
+		if (strcmp(st->cache[i].sql, sql) == 0)
+			return st->cache[i].stmt;
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+		fatal(st->db, sql);
+	if (st->ncache == STMT_CACHE_MAX) {
+		/* Full: drop the oldest; callers use a fixed set of statements,
+		 * so this only happens if one builds SQL at run time. */
+		sqlite3_finalize(st->cache[0].stmt);
+		memmove(&st->cache[0], &st->cache[1], sizeof st->cache[0] * (STMT_CACHE_MAX - 1));
+		st->ncache--;
+	}
+	st->cache[st->ncache].sql = sql;
+	st->cache[st->ncache].stmt = stmt;
+	st->ncache++;
+	return stmt;
+}
+
+static struct store_stmt *vquery(struct store *st, const char *sql, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *stmt = prepare(st, sql);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	int idx = 1, rc = SQLITE_OK;
+	for (const char *f = fmt ? fmt : ""; *f && rc == SQLITE_OK; f++, idx++) {
+		switch (*f) {
+		case 't': {
+			const char *s = va_arg(ap, const char *);
+			rc = s ? sqlite3_bind_text(stmt, idx, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, idx);
+			break;
+		}
+		case 'i': rc = sqlite3_bind_int64(stmt, idx, va_arg(ap, int64_t)); break;
+		case 'b': rc = sqlite3_bind_int(stmt, idx, va_arg(ap, int) != 0); break;
+		default: fprintf(stderr, "wpay: bad bind format '%c' for %s\n", *f, sql); exit(EX_SOFTWARE);
+		}
+	}
+	if (rc != SQLITE_OK)
+		fatal(st->db, sql);
+	return (struct store_stmt *)stmt;
+}
+
+struct store_stmt *store_query(struct store *st, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct store_stmt *q = vquery(st, sql, fmt, ap);
+	va_end(ap);
+	return q;
+}
+
+enum store_result store_step(struct store_stmt *q)
+{
+	sqlite3_stmt *stmt = (sqlite3_stmt *)q;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		return STORE_ROW;
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(stmt);
+		return STORE_DONE;
+	}
+	if ((rc & 0xff) == SQLITE_CONSTRAINT || (sqlite3_extended_errcode(sqlite3_db_handle(stmt)) & 0xff) == SQLITE_CONSTRAINT) {
+		sqlite3_reset(stmt);
+		return STORE_CONSTRAINT;
+	}
+	fatal(sqlite3_db_handle(stmt), sqlite3_sql(stmt));
+}
+
+void store_done(struct store_stmt *q)
+{
+	sqlite3_reset((sqlite3_stmt *)q);
+}
+
+enum store_result store_exec(struct store *st, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct store_stmt *q = vquery(st, sql, fmt, ap);
+	va_end(ap);
+	enum store_result r;
+	while ((r = store_step(q)) == STORE_ROW)
+		;
+	return r;
+}
+
+int64_t store_changes(struct store *st)
+{
+	return sqlite3_changes64(st->db);
+}
+
+int64_t store_col_int(struct store_stmt *q, int col)
+{
+	return sqlite3_column_int64((sqlite3_stmt *)q, col);
+}
+
+const char *store_col_text(struct store_stmt *q, int col)
+{
+	return (const char *)sqlite3_column_text((sqlite3_stmt *)q, col);
+}
+
+bool store_col_null(struct store_stmt *q, int col)
+{
+	return sqlite3_column_type((sqlite3_stmt *)q, col) == SQLITE_NULL;
+}
+
+static void simple(struct store *st, const char *sql)
+{
+	if (store_exec(st, sql, "") != STORE_DONE)
+		fatal(st->db, sql);
+}
+
+void store_begin(struct store *st)
+{
+	simple(st, "BEGIN IMMEDIATE");
+	st->in_txn = true;
+}
+
+void store_commit(struct store *st)
+{
+	simple(st, "COMMIT");
+	st->in_txn = false;
+}
+
+void store_rollback(struct store *st)
+{
+	simple(st, "ROLLBACK");
+	st->in_txn = false;
+	st->in_savepoint = false;
+}
+
+bool store_in_transaction(struct store *st)
+{
+	return st->in_txn;
+}
+
+void store_savepoint(struct store *st)
+{
+	simple(st, "SAVEPOINT rec");
+	st->in_savepoint = true;
+}
+
+void store_release(struct store *st)
+{
+	simple(st, "RELEASE rec");
+	st->in_savepoint = false;
+}
+
+void store_rollback_savepoint(struct store *st)
+{
+	simple(st, "ROLLBACK TO rec");
+	simple(st, "RELEASE rec");
+	st->in_savepoint = false;
+}
+
+char *store_setting(struct store *st, const char *name, const char *fallback)
+{
+	struct store_stmt *q = store_query(st, "SELECT value FROM settings WHERE name = ?", "t", name);
+	char *v = store_step(q) == STORE_ROW ? xstrdup(store_col_text(q, 0)) : fallback ? xstrdup(fallback) : NULL;
+	sqlite3_reset((sqlite3_stmt *)q);
+	return v;
+}
+
+void store_set_setting(struct store *st, const char *name, const char *value)
+{
+	store_exec(st, "INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+		   "tt", name, value);
+}
+
+static int pragma_int(struct store *st, const char *sql)
+{
+	struct store_stmt *q = store_query(st, sql, "");
+	int v = store_step(q) == STORE_ROW ? (int)store_col_int(q, 0) : 0;
+	sqlite3_reset((sqlite3_stmt *)q);
+	return v;
+}
+
+int store_schema_version(struct store *st)
+{
+	return pragma_int(st, "PRAGMA user_version");
+}
+
+static int mkparents(const char *path, struct rec_err *e)
+{
+	char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			rec_fail(e, "io", "cannot create directory %s for the ledger: %s", p, strerror(errno));
+			free(p);
+			return EX_CANTCREAT;
+		}
+		*s = '/';
+	}
+	free(p);
+	return 0;
+}
+
+static void migrate(struct store *st)
+{
+	int target = (int)ARRAY_LEN(schema_migrations);
+	store_begin(st);
+	int version = store_schema_version(st); /* again, now that we hold the lock */
+	for (; version < target; version++) {
+		const char *sql = schema_migrations[version];
+		while (sql && *sql) {
+			sqlite3_stmt *stmt;
+			const char *tail;
+			if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, &tail) != SQLITE_OK)
+				fatal(st->db, "schema migration");
+			if (stmt && sqlite3_step(stmt) != SQLITE_DONE) {
+				sqlite3_finalize(stmt);
+				fatal(st->db, "schema migration");
+			}
+			sqlite3_finalize(stmt);
+			sql = tail;
+		}
+	}
+	char pragma[64];
+	bufprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", target);
+	simple(st, pragma);
+	bufprintf(pragma, sizeof pragma, "PRAGMA application_id = %d", WPAY_APPLICATION_ID);
+	simple(st, pragma);
+	store_commit(st);
+}
+
+int store_open(const char *path, bool create, struct store **out, struct rec_err *e)
+{
+	*out = NULL;
+	struct stat sb;
+	if (stat(path, &sb) != 0) {
+		if (!create)
+			return rec_fail(e, "no_ledger", "ledger %s does not exist; run 'wpay init' (or point --db or WPAY_DB at it)",
+					path),
+			       EX_NOINPUT;
+		int rc = mkparents(path, e);
+		if (rc)
+			return rc;
+		/* Create it ourselves so it is 0600 whatever the umask. */
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return rec_fail(e, "io", "cannot create ledger %s: %s", path, strerror(errno)), EX_CANTCREAT;
+		close(fd);
+	}
+	struct store *st = xcalloc(1, sizeof *st);
+	st->path = xstrdup(path);
+	current = st;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rec_fail(e, "io", "cannot open ledger %s: %s", path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		store_close(st);
+		return EX_NOINPUT;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	const char *timeout = getenv("WPAY_BUSY_TIMEOUT");
+	long ms = timeout && *timeout ? strtol(timeout, NULL, 10) : 10000;
+	sqlite3_busy_timeout(st->db, ms > 0 ? (int)ms : 10000);
+
+	int app = pragma_int(st, "PRAGMA application_id");
+	int version = store_schema_version(st);
+	if (app != 0 && app != WPAY_APPLICATION_ID) {
+		rec_fail(e, "not_ledger", "%s is an SQLite database of another program, not a wpay ledger", path);
+		store_close(st);
+		return EX_DATAERR;
+	}
+	if (version > (int)ARRAY_LEN(schema_migrations)) {
+		rec_fail(e, "schema_newer", "ledger %s has schema v%d, newer than this wpay knows (v%zu); upgrade wpay", path,
+			 version, ARRAY_LEN(schema_migrations));
+		store_close(st);
+		return EX_DATAERR;
+	}
+	if (version == 0 && !create) {
+		rec_fail(e, "no_ledger", "%s is not an initialised wpay ledger; run 'wpay init'", path);
+		store_close(st);
+		return EX_NOINPUT;
+	}
+	struct store_stmt *q = store_query(st, "PRAGMA journal_mode = WAL", "");
+	store_step(q);
+	sqlite3_reset((sqlite3_stmt *)q);
+	/* FULL: a commit that returned is on disk; batching pays for the fsync. */
+	simple(st, "PRAGMA synchronous = FULL");
+	simple(st, "PRAGMA foreign_keys = ON");
+	if (version < (int)ARRAY_LEN(schema_migrations))
+		migrate(st);
+	*out = st;
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < st->ncache; i++)
+		sqlite3_finalize(st->cache[i].stmt);
+	sqlite3_close(st->db);
+	if (current == st)
+		current = NULL;
+	free(st->path);
+	free(st);
+}

@@ -1,0 +1,15 @@
+/* utf8: validation and code point counting, strict (no overlongs, no surrogates). */
+#ifndef WPAY_UTF8_H
+#define WPAY_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True if s[0..n) is well-formed UTF-8. On failure *bad_at is the byte offset. */
+bool utf8_valid(const char *s, size_t n, size_t *bad_at);
+/* Code points in a valid UTF-8 string. */
+size_t utf8_count(const char *s);
+/* True if the string has a C0 control character or DEL (a name must not). */
+bool utf8_has_control(const char *s);
+
+#endif
