@@ -136,7 +136,7 @@ int rec_read(struct rec_reader *r, json_t **out, struct rec_err *err)
 			return rec_fail(err, "bad_utf8", "line %lu is not valid UTF-8 (byte %zu)", r->lineno, bad_at + 1),
 			       REC_BAD;
 		json_error_t jerr;
-		json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+		json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 		if (!v)
 			return rec_fail(err, "bad_json", "line %lu is not valid JSON: %s (column %d)", r->lineno, jerr.text,
 					jerr.column),

@@ -1,0 +1,75 @@
+# Shared set-up for the bats files: the test build of the programs first on
+# PATH (it honours WPAY_NOW), and HOME, the ledger and the keys inside the
+# test's own temporary directory, so no test sees another's state.
+
+bats_require_minimum_version 1.5.0
+
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+
+: "${WPAY_TEST_BIN:?run the tests with make check}"
+PATH="$WPAY_TEST_BIN:$PATH"
+export PATH
+
+wpay_setup() {
+	export HOME="$BATS_TEST_TMPDIR/home"
+	mkdir -p "$HOME"
+	export WPAY_DB="$BATS_TEST_TMPDIR/ledger.db"
+	export WPAY_KEYS="$BATS_TEST_TMPDIR/keys"
+	unset WPAY_NOW XDG_DATA_HOME XDG_CONFIG_HOME
+	# Sanitizer builds: a leak or error is a test failure.
+	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=99"
+}
+
+setup() {
+	wpay_setup
+}
+
+# A fresh ledger with its keys.
+init_ledger() {
+	wpay-init >/dev/null
+}
+
+# A digest of everything in the ledger, to prove a failed request changed nothing.
+ledger_digest() {
+	sqlite3 "$WPAY_DB" .dump | sha256sum | cut -d' ' -f1
+}
+
+# The ledger check must hold.
+assert_ledger_ok() {
+	run --separate-stderr wpay-check
+	assert_success
+	assert_equal "$(jq -r .ok <<<"$output")" true
+}
+
+# Complete a card number prefix to len digits with a valid Luhn check digit.
+luhn_card() {
+	local prefix=$1 len=$2 body digit sum=0 i d
+	body=$prefix
+	while [ ${#body} -lt $((len - 1)) ]; do body="${body}0"; done
+	for ((i = ${#body} - 1, pos = 0; i >= 0; i--, pos++)); do
+		d=${body:i:1}
+		if ((pos % 2 == 0)); then
+			d=$((d * 2))
+			((d > 9)) && d=$((d - 9))
+		fi
+		sum=$((sum + d))
+	done
+	digit=$(((10 - sum % 10) % 10))
+	echo "$body$digit"
+}
+
+# A user u:1001 bound to a wallet with a Visa test card and PIN 135790.
+buyer_ready() {
+	wpay-bind user add "${1:-1001}" --nickname "Lu" >/dev/null
+	wpay-bind wallet add "${1:-1001}@example.com" >/dev/null
+	wpay-bind user bind "${1:-1001}" "${1:-1001}@example.com" >/dev/null
+	wpay-bind card add "u:${1:-1001}" --pan-fd 3 3<<<"${2:-4111111111111111}" >/dev/null
+	wpay-bind pin set "u:${1:-1001}" --pin-fd 3 3<<<135790 >/dev/null
+}
+
+# jq -cS of the first argument, for comparing JSON whatever its key order.
+json_sorted() {
+	jq -cS . <<<"$1"
+}
