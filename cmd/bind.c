@@ -25,25 +25,25 @@
 #include "util.h"
 
 static const char usage[] =
-	"wpay-bind [--db path] [--pin-fd n] [--pan-fd n] [--max-line bytes]\n"
-	"       wpay-bind [options] user add|update uid --nickname name\n"
-	"       wpay-bind [options] user show|unbind uid\n"
-	"       wpay-bind [options] user bind uid wallet\n"
-	"       wpay-bind [options] user list\n"
-	"       wpay-bind [options] show uid\n"
-	"       wpay-bind [options] wallet add login [--currency code]\n"
-	"       wpay-bind [options] wallet show|balance wallet\n"
-	"       wpay-bind [options] wallet topup wallet --amount amount --request-no no [--card card] [--currency code]\n"
-	"       wpay-bind [options] wallet list\n"
-	"       wpay-bind [options] card add wallet\n"
-	"       wpay-bind [options] card remove|default|show card\n"
-	"       wpay-bind [options] card list [wallet]\n"
-	"       wpay-bind [options] pin set|change wallet\n"
-	"       wpay-bind [options] merchant add merchant_no --name name --city city [merchant options]\n"
-	"       wpay-bind [options] merchant update merchant [merchant options]\n"
-	"       wpay-bind [options] merchant show|balance merchant\n"
-	"       wpay-bind [options] merchant deposit|withdraw merchant --amount amount --request-no no [--currency code]\n"
-	"       wpay-bind [options] merchant list\n";
+    "wpay-bind [--db path] [--pin-fd n] [--pan-fd n] [--max-line bytes]\n"
+    "       wpay-bind [options] user add|update uid --nickname name\n"
+    "       wpay-bind [options] user show|unbind uid\n"
+    "       wpay-bind [options] user bind uid wallet\n"
+    "       wpay-bind [options] user list\n"
+    "       wpay-bind [options] show uid\n"
+    "       wpay-bind [options] wallet add login [--currency code]\n"
+    "       wpay-bind [options] wallet show|balance wallet\n"
+    "       wpay-bind [options] wallet topup wallet --amount amount --request-no no [--card card] [--currency code]\n"
+    "       wpay-bind [options] wallet list\n"
+    "       wpay-bind [options] card add wallet\n"
+    "       wpay-bind [options] card remove|default|show card\n"
+    "       wpay-bind [options] card list [wallet]\n"
+    "       wpay-bind [options] pin set|change wallet\n"
+    "       wpay-bind [options] merchant add merchant_no --name name --city city [merchant options]\n"
+    "       wpay-bind [options] merchant update merchant [merchant options]\n"
+    "       wpay-bind [options] merchant show|balance merchant\n"
+    "       wpay-bind [options] merchant deposit|withdraw merchant --amount amount --request-no no [--currency code]\n"
+    "       wpay-bind [options] merchant list\n";
 
 enum {
 	OPT_PIN_FD = OPT_FIRST_PROGRAM_OPTION,
@@ -54,26 +54,26 @@ enum {
 };
 
 static const struct option options[] = {
-	CLI_COMMON_OPTIONS,
-	{"pin-fd", required_argument, NULL, OPT_PIN_FD},
-	{"pan-fd", required_argument, NULL, OPT_PAN_FD},
-	{"max-line", required_argument, NULL, OPT_MAX_LINE},
-	{"amount", required_argument, NULL, OPT_AMOUNT},
-	{"nickname", required_argument, NULL, OPT_FIELD},
-	{"currency", required_argument, NULL, OPT_FIELD},
-	{"request-no", required_argument, NULL, OPT_FIELD},
-	{"card", required_argument, NULL, OPT_FIELD},
-	{"name", required_argument, NULL, OPT_FIELD},
-	{"city", required_argument, NULL, OPT_FIELD},
-	{"kind", required_argument, NULL, OPT_FIELD},
-	{"mcc", required_argument, NULL, OPT_FIELD},
-	{"country", required_argument, NULL, OPT_FIELD},
-	{"fee-rate", required_argument, NULL, OPT_FIELD},
-	{"notify-url", required_argument, NULL, OPT_FIELD},
-	{"bank-account", required_argument, NULL, OPT_FIELD},
-	{"settlement", required_argument, NULL, OPT_FIELD},
-	{"verified", no_argument, NULL, OPT_FIELD},
-	{NULL, 0, NULL, 0},
+    CLI_COMMON_OPTIONS,
+    {"pin-fd", required_argument, NULL, OPT_PIN_FD},
+    {"pan-fd", required_argument, NULL, OPT_PAN_FD},
+    {"max-line", required_argument, NULL, OPT_MAX_LINE},
+    {"amount", required_argument, NULL, OPT_AMOUNT},
+    {"nickname", required_argument, NULL, OPT_FIELD},
+    {"currency", required_argument, NULL, OPT_FIELD},
+    {"request-no", required_argument, NULL, OPT_FIELD},
+    {"card", required_argument, NULL, OPT_FIELD},
+    {"name", required_argument, NULL, OPT_FIELD},
+    {"city", required_argument, NULL, OPT_FIELD},
+    {"kind", required_argument, NULL, OPT_FIELD},
+    {"mcc", required_argument, NULL, OPT_FIELD},
+    {"country", required_argument, NULL, OPT_FIELD},
+    {"fee-rate", required_argument, NULL, OPT_FIELD},
+    {"notify-url", required_argument, NULL, OPT_FIELD},
+    {"bank-account", required_argument, NULL, OPT_FIELD},
+    {"settlement", required_argument, NULL, OPT_FIELD},
+    {"verified", no_argument, NULL, OPT_FIELD},
+    {NULL, 0, NULL, 0},
 };
 
 /* type + op -> handler, and the command line's positional arguments. */
@@ -83,32 +83,32 @@ static const struct command {
 	const char *arg1, *arg2; /* request fields the positionals fill */
 	int min_args;
 } commands[] = {
-	{"user", "add", accounts_user_add, "uid", NULL, 1},
-	{"user", "update", accounts_user_update, "uid", NULL, 1},
-	{"user", "show", accounts_user_show, "uid", NULL, 1},
-	{"user", "unbind", accounts_user_unbind, "uid", NULL, 1},
-	{"user", "bind", accounts_user_bind, "uid", "wallet", 2},
-	{"user", "list", accounts_user_list, NULL, NULL, 0},
-	{"pair", "show", accounts_pair_show, "uid", NULL, 1},
-	{"wallet", "add", accounts_wallet_add, "login", NULL, 1},
-	{"wallet", "show", accounts_wallet_show, "wallet", NULL, 1},
-	{"wallet", "balance", accounts_wallet_balance, "wallet", NULL, 1},
-	{"wallet", "topup", accounts_wallet_topup, "wallet", NULL, 1},
-	{"wallet", "list", accounts_wallet_list, NULL, NULL, 0},
-	{"card", "add", accounts_card_add, "wallet", NULL, 1},
-	{"card", "remove", accounts_card_remove, "card", NULL, 1},
-	{"card", "default", accounts_card_default, "card", NULL, 1},
-	{"card", "show", accounts_card_show, "card", NULL, 1},
-	{"card", "list", accounts_card_list, "wallet", NULL, 0},
-	{"pin", "set", accounts_pin_set, "wallet", NULL, 1},
-	{"pin", "change", accounts_pin_change, "wallet", NULL, 1},
-	{"merchant", "add", merchants_add, "merchant_no", NULL, 1},
-	{"merchant", "update", merchants_update, "merchant", NULL, 1},
-	{"merchant", "show", merchants_show, "merchant", NULL, 1},
-	{"merchant", "balance", merchants_balance, "merchant", NULL, 1},
-	{"merchant", "deposit", merchants_deposit, "merchant", NULL, 1},
-	{"merchant", "withdraw", merchants_withdraw, "merchant", NULL, 1},
-	{"merchant", "list", merchants_list, NULL, NULL, 0},
+    {"user", "add", accounts_user_add, "uid", NULL, 1},
+    {"user", "update", accounts_user_update, "uid", NULL, 1},
+    {"user", "show", accounts_user_show, "uid", NULL, 1},
+    {"user", "unbind", accounts_user_unbind, "uid", NULL, 1},
+    {"user", "bind", accounts_user_bind, "uid", "wallet", 2},
+    {"user", "list", accounts_user_list, NULL, NULL, 0},
+    {"pair", "show", accounts_pair_show, "uid", NULL, 1},
+    {"wallet", "add", accounts_wallet_add, "login", NULL, 1},
+    {"wallet", "show", accounts_wallet_show, "wallet", NULL, 1},
+    {"wallet", "balance", accounts_wallet_balance, "wallet", NULL, 1},
+    {"wallet", "topup", accounts_wallet_topup, "wallet", NULL, 1},
+    {"wallet", "list", accounts_wallet_list, NULL, NULL, 0},
+    {"card", "add", accounts_card_add, "wallet", NULL, 1},
+    {"card", "remove", accounts_card_remove, "card", NULL, 1},
+    {"card", "default", accounts_card_default, "card", NULL, 1},
+    {"card", "show", accounts_card_show, "card", NULL, 1},
+    {"card", "list", accounts_card_list, "wallet", NULL, 0},
+    {"pin", "set", accounts_pin_set, "wallet", NULL, 1},
+    {"pin", "change", accounts_pin_change, "wallet", NULL, 1},
+    {"merchant", "add", merchants_add, "merchant_no", NULL, 1},
+    {"merchant", "update", merchants_update, "merchant", NULL, 1},
+    {"merchant", "show", merchants_show, "merchant", NULL, 1},
+    {"merchant", "balance", merchants_balance, "merchant", NULL, 1},
+    {"merchant", "deposit", merchants_deposit, "merchant", NULL, 1},
+    {"merchant", "withdraw", merchants_withdraw, "merchant", NULL, 1},
+    {"merchant", "list", merchants_list, NULL, NULL, 0},
 };
 
 static const struct command *find_command(const char *type, const char *op)
@@ -128,7 +128,8 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 	const struct command *cmd = find_command(type, op);
 	if (!cmd)
 		return rec_fail(e, "unknown_request",
-				"no request of type '%s' with op '%s'; see wpay-bind(1) for the types and ops", type, op),
+		                "no request of type '%s' with op '%s'; see wpay-bind(1) for the types and ops", type,
+		                op),
 		       BATCH_FAIL;
 	return cmd->fn(c, req, out, e);
 }
@@ -167,7 +168,7 @@ int main(int argc, char **argv)
 		long long n = fd ? pan_fd : pin_fd;
 		if (n >= 0 && (n <= 2 || !secret_fd_open((int)n)))
 			cli_usage_error(usage, "%s %lld is not an open file descriptor above 2 (use e.g. %s 3 3<file)",
-					fd ? "--pan-fd" : "--pin-fd", n, fd ? "--pan-fd" : "--pin-fd");
+			                fd ? "--pan-fd" : "--pin-fd", n, fd ? "--pan-fd" : "--pin-fd");
 	}
 
 	json_t *req = NULL;
@@ -178,10 +179,12 @@ int main(int argc, char **argv)
 			type = "pair", op = "show", first = 1;
 		const struct command *cmd = find_command(type, op);
 		if (!cmd)
-			cli_usage_error(usage, "unknown command '%s%s%s'", argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+			cli_usage_error(usage, "unknown command '%s%s%s'", argv[0], argc > 1 ? " " : "",
+			                argc > 1 ? argv[1] : "");
 		int nargs = argc - first, max = cmd->arg2 ? 2 : cmd->arg1 ? 1 : 0;
 		if (nargs < cmd->min_args || nargs > max)
-			cli_usage_error(usage, "'%s %s' takes %d argument%s", cmd->type, cmd->op, max, max == 1 ? "" : "s");
+			cli_usage_error(usage, "'%s %s' takes %d argument%s", cmd->type, cmd->op, max,
+			                max == 1 ? "" : "s");
 		req = json_pack("{s:s, s:s}", "type", cmd->type, "op", cmd->op);
 		if (nargs > 0)
 			json_object_set_new(req, cmd->arg1, json_string(argv[first]));
@@ -202,7 +205,8 @@ int main(int argc, char **argv)
 				json_object_set_new(req, "currency", json_string(cur->alpha));
 		}
 	} else if (json_object_size(fields) || amount) {
-		cli_usage_error(usage, "options such as --name or --amount go with a command; records on stdin carry fields");
+		cli_usage_error(usage,
+		                "options such as --name or --amount go with a command; records on stdin carry fields");
 	}
 	json_decref(fields);
 

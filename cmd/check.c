@@ -15,8 +15,8 @@
 static const char usage[] = "wpay-check [--db path]\n";
 
 static const struct option options[] = {
-	CLI_COMMON_OPTIONS,
-	{NULL, 0, NULL, 0},
+    CLI_COMMON_OPTIONS,
+    {NULL, 0, NULL, 0},
 };
 
 int main(int argc, char **argv)
@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 	if (!ok) {
 		json_t *v;
 		size_t i;
-		json_array_foreach(json_object_get(rec, "violations"), i, v)
+		json_array_foreach (json_object_get(rec, "violations"), i, v)
 			cli_warn("%s", json_string_value(json_object_get(v, "message")));
 	}
 	json_decref(rec);

@@ -18,16 +18,16 @@
 #include "util.h"
 
 static const char usage[] = "wpay-init [--db path] [--pin-tries n] [--pin-lock duration]\n"
-			    "       wpay-init [--db path] --public-key\n";
+                            "       wpay-init [--db path] --public-key\n";
 
 enum { OPT_PIN_TRIES = OPT_FIRST_PROGRAM_OPTION, OPT_PIN_LOCK, OPT_PUBLIC_KEY };
 
 static const struct option options[] = {
-	CLI_COMMON_OPTIONS,
-	{"pin-tries", required_argument, NULL, OPT_PIN_TRIES},
-	{"pin-lock", required_argument, NULL, OPT_PIN_LOCK},
-	{"public-key", no_argument, NULL, OPT_PUBLIC_KEY},
-	{NULL, 0, NULL, 0},
+    CLI_COMMON_OPTIONS,
+    {"pin-tries", required_argument, NULL, OPT_PIN_TRIES},
+    {"pin-lock", required_argument, NULL, OPT_PIN_LOCK},
+    {"public-key", no_argument, NULL, OPT_PUBLIC_KEY},
+    {NULL, 0, NULL, 0},
 };
 
 static int print_public_key(const char *keys_dir)
@@ -68,7 +68,8 @@ int main(int argc, char **argv)
 		case OPT_PIN_LOCK: {
 			int64_t ms;
 			if (!clock_parse_duration(optarg, &ms) || ms < 60000 || ms > 30LL * 86400000)
-				cli_usage_error(usage, "--pin-lock takes a duration from 1m to 30d such as 3h, not '%s'", optarg);
+				cli_usage_error(
+				    usage, "--pin-lock takes a duration from 1m to 30d such as 3h, not '%s'", optarg);
 			bufprintf(lock_secs, sizeof lock_secs, "%lld", (long long)(ms / 1000));
 			break;
 		}
@@ -111,9 +112,9 @@ int main(int argc, char **argv)
 		cli_die(rc, "%s", e.msg);
 	char *pub = keys_public_path(keys_dir, kid);
 	json_t *rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:o}", "type", "init", "db", db, "keys",
-				keys_dir, "schema", store_schema_version(st), "signing_key_id", kid, "public_key", pub,
-				"pin_max_tries", (json_int_t)strtoll(max_tries, NULL, 10), "pin_lock_seconds",
-				(json_int_t)strtoll(lock, NULL, 10), "created", created);
+	                        keys_dir, "schema", store_schema_version(st), "signing_key_id", kid, "public_key", pub,
+	                        "pin_max_tries", (json_int_t)strtoll(max_tries, NULL, 10), "pin_lock_seconds",
+	                        (json_int_t)strtoll(lock, NULL, 10), "created", created);
 	rec_writer_init();
 	bool ok = rec_emit(rec);
 	json_decref(rec);

@@ -21,20 +21,20 @@
 static const struct program {
 	const char *name, *what;
 } programs[] = {
-	{"init", "create the ledger and the key files"},
-	{"bind", "users, wallets, cards, PINs, merchants and deposits"},
-	{"check", "prove the ledger: balances, zero sums, overdraft rules"},
-	{"mkqr", "make payable EMV QR codes for merchants and products"},
-	{"scanqr", "read QR codes from images or text and explain them"},
-	{"order", "place, query, close and expire orders"},
-	{"pay", "pay orders with a wallet and a 6-digit PIN"},
-	{"refund", "refund paid orders through the merchant"},
-	{"settle", "settle merchants in batches and write payout files"},
-	{"notify", "deliver merchant notifications over HTTP"},
+    {"init", "create the ledger and the key files"},
+    {"bind", "users, wallets, cards, PINs, merchants and deposits"},
+    {"check", "prove the ledger: balances, zero sums, overdraft rules"},
+    {"mkqr", "make payable EMV QR codes for merchants and products"},
+    {"scanqr", "read QR codes from images or text and explain them"},
+    {"order", "place, query, close and expire orders"},
+    {"pay", "pay orders with a wallet and a 6-digit PIN"},
+    {"refund", "refund paid orders through the merchant"},
+    {"settle", "settle merchants in batches and write payout files"},
+    {"notify", "deliver merchant notifications over HTTP"},
 };
 
 static const char usage[] = "wpay [program [args ...]]\n"
-			    "       wpay -h | --version\n";
+                            "       wpay -h | --version\n";
 
 /* Directory this executable lives in, or NULL. */
 static char *self_dir(void)

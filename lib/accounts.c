@@ -11,12 +11,12 @@
 #include "utf8.h"
 #include "util.h"
 
-#define UID_MAX 64
-#define NICKNAME_MAX 64
-#define LOGIN_MAX 128
+#define UID_MAX        64
+#define NICKNAME_MAX   64
+#define LOGIN_MAX      128
 #define REQUEST_NO_MAX 64
-#define PIN_LEN 6
-#define PIN_BUF 64
+#define PIN_LEN        6
+#define PIN_BUF        64
 
 static bool valid_chars(const char *s, size_t max, const char *extra)
 {
@@ -52,7 +52,7 @@ int accounts_get_request_no(json_t *req, const char **out, struct rec_err *e)
 		return -1;
 	if (!accounts_valid_key(*out, REQUEST_NO_MAX))
 		return rec_fail(e, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'", *out,
-				REQUEST_NO_MAX);
+		                REQUEST_NO_MAX);
 	return 0;
 }
 
@@ -61,15 +61,15 @@ int accounts_get_amount(json_t *req, int64_t *out, struct rec_err *e)
 	json_t *v = json_object_get(req, "amount");
 	if (v && !json_is_integer(v))
 		return rec_fail(e, "bad_amount",
-				"amount must be an integer number of minor units (12.34 CNY is 1234), not a %s",
-				rec_type_name(v));
+		                "amount must be an integer number of minor units (12.34 CNY is 1234), not a %s",
+		                rec_type_name(v));
 	if (rec_get_int(req, "amount", true, out, e))
 		return -1;
 	if (*out <= 0)
 		return rec_fail(e, "bad_amount", "amount %lld must be at least 1 minor unit", (long long)*out);
 	if (*out > MONEY_MAX)
 		return rec_fail(e, "bad_amount", "amount %lld is over the limit of %lld minor units", (long long)*out,
-				(long long)MONEY_MAX);
+		                (long long)MONEY_MAX);
 	return 0;
 }
 
@@ -81,7 +81,7 @@ static int check_currency(json_t *req, const char *account_currency, struct rec_
 		return -1;
 	if (cur && strcmp(cur, account_currency) != 0)
 		return rec_fail(e, "currency_mismatch", "the amount is in %s but the account holds %s", cur,
-				account_currency);
+		                account_currency);
 	return 0;
 }
 
@@ -89,16 +89,17 @@ static int check_currency(json_t *req, const char *account_currency, struct rec_
 
 static json_t *user_json(struct store *st, const char *uid)
 {
-	struct store_stmt *q = store_query(st,
-					   "SELECT u.uid, u.nickname, b.wallet_id, u.created_at FROM users u"
-					   " LEFT JOIN bindings b ON b.uid = u.uid AND b.unbound_at IS NULL WHERE u.uid = ?",
-					   "t", uid);
+	struct store_stmt *q =
+	    store_query(st,
+	                "SELECT u.uid, u.nickname, b.wallet_id, u.created_at FROM users u"
+	                " LEFT JOIN bindings b ON b.uid = u.uid AND b.unbound_at IS NULL WHERE u.uid = ?",
+	                "t", uid);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
 		char *id = xasprintf("u:%s", store_col_text(q, 0));
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s}", "type", "user", "id", id, "uid", store_col_text(q, 0),
-			      "nickname", store_col_text(q, 1), "wallet", store_col_text(q, 2), "created_at",
-			      store_col_text(q, 3));
+		              "nickname", store_col_text(q, 1), "wallet", store_col_text(q, 2), "created_at",
+		              store_col_text(q, 3));
 		free(id);
 	}
 	store_done(q);
@@ -108,10 +109,11 @@ static json_t *user_json(struct store *st, const char *uid)
 static json_t *wallet_json(struct store *st, const char *id)
 {
 	struct store_stmt *q = store_query(
-		st,
-		"SELECT w.id, w.login, w.currency, b.uid, w.pin_hash IS NOT NULL, w.locked_until, w.default_card, w.created_at"
-		" FROM wallets w LEFT JOIN bindings b ON b.wallet_id = w.id AND b.unbound_at IS NULL WHERE w.id = ?",
-		"t", id);
+	    st,
+	    "SELECT w.id, w.login, w.currency, b.uid, w.pin_hash IS NOT NULL, w.locked_until, w.default_card, "
+	    "w.created_at"
+	    " FROM wallets w LEFT JOIN bindings b ON b.wallet_id = w.id AND b.unbound_at IS NULL WHERE w.id = ?",
+	    "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
 		char *user = store_col_null(q, 3) ? NULL : xasprintf("u:%s", store_col_text(q, 3));
@@ -120,9 +122,10 @@ static json_t *wallet_json(struct store *st, const char *id)
 		if (is_locked)
 			clock_format(store_col_int(q, 5), locked);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:b, s:s?, s:s?, s:s}", "type", "wallet", "id",
-			      store_col_text(q, 0), "login", store_col_text(q, 1), "currency", store_col_text(q, 2), "user",
-			      user, "pin_set", (int)store_col_int(q, 4), "locked_until", is_locked ? locked : NULL,
-			      "default_card", store_col_text(q, 6), "created_at", store_col_text(q, 7));
+		              store_col_text(q, 0), "login", store_col_text(q, 1), "currency", store_col_text(q, 2),
+		              "user", user, "pin_set", (int)store_col_int(q, 4), "locked_until",
+		              is_locked ? locked : NULL, "default_card", store_col_text(q, 6), "created_at",
+		              store_col_text(q, 7));
 		free(user);
 	}
 	store_done(q);
@@ -131,22 +134,23 @@ static json_t *wallet_json(struct store *st, const char *id)
 
 static json_t *card_json(struct store *st, const char *id)
 {
-	struct store_stmt *q = store_query(st,
-					   "SELECT c.id, c.wallet_id, c.bin, c.last4, c.pan_length, c.brand, c.funding, c.bank,"
-					   " c.country, c.created_at, c.removed_at, w.default_card = c.id"
-					   " FROM cards c JOIN wallets w ON w.id = c.wallet_id WHERE c.id = ?",
-					   "t", id);
+	struct store_stmt *q =
+	    store_query(st,
+	                "SELECT c.id, c.wallet_id, c.bin, c.last4, c.pan_length, c.brand, c.funding, c.bank,"
+	                " c.country, c.created_at, c.removed_at, w.default_card = c.id"
+	                " FROM cards c JOIN wallets w ON w.id = c.wallet_id WHERE c.id = ?",
+	                "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
 		char masked[CARD_MASK_MAX];
 		card_mask(store_col_text(q, 2), store_col_text(q, 3), (int)store_col_int(q, 4), masked);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:b, s:s, s:s, s:s?}", "type",
-			      "card", "id", store_col_text(q, 0), "wallet", store_col_text(q, 1), "masked", masked, "bin",
-			      store_col_text(q, 2), "last4", store_col_text(q, 3), "brand", store_col_text(q, 5),
-			      "funding", store_col_text(q, 6), "issuer", store_col_text(q, 7), "country",
-			      store_col_text(q, 8), "default", (int)store_col_int(q, 11), "status",
-			      store_col_null(q, 10) ? "active" : "removed", "created_at", store_col_text(q, 9),
-			      "removed_at", store_col_text(q, 10));
+		              "card", "id", store_col_text(q, 0), "wallet", store_col_text(q, 1), "masked", masked,
+		              "bin", store_col_text(q, 2), "last4", store_col_text(q, 3), "brand", store_col_text(q, 5),
+		              "funding", store_col_text(q, 6), "issuer", store_col_text(q, 7), "country",
+		              store_col_text(q, 8), "default", (int)store_col_int(q, 11), "status",
+		              store_col_null(q, 10) ? "active" : "removed", "created_at", store_col_text(q, 9),
+		              "removed_at", store_col_text(q, 10));
 	}
 	store_done(q);
 	return o;
@@ -160,7 +164,8 @@ static json_t *list_of(struct store *st, struct store_stmt *q, json_t *(*fn)(str
 		json_array_append_new(ids, json_string(store_col_text(q, 0)));
 	size_t i;
 	json_t *id;
-	json_array_foreach(ids, i, id) json_array_append_new(out, fn(st, json_string_value(id)));
+	json_array_foreach (ids, i, id)
+		json_array_append_new(out, fn(st, json_string_value(id)));
 	json_decref(ids);
 	return out;
 }
@@ -175,7 +180,7 @@ static int get_uid(json_t *req, const char **uid, struct rec_err *e)
 	*uid = strip(raw, "u:");
 	if (!valid_chars(*uid, UID_MAX, "_.-"))
 		return rec_fail(e, "bad_field", "uid '%.80s' must be 1 to %d letters, digits, '_', '.' or '-'", raw,
-				UID_MAX);
+		                UID_MAX);
 	return 0;
 }
 
@@ -204,12 +209,12 @@ int accounts_user_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_
 		return BATCH_FAIL;
 	now_text(now);
 	store_exec(c->st, "INSERT INTO users(uid, nickname, created_at) VALUES (?, ?, ?) ON CONFLICT(uid) DO NOTHING",
-		   "ttt", uid, nick, now);
+	           "ttt", uid, nick, now);
 	*out = user_json(c->st, uid);
 	const char *have = json_string_value(json_object_get(*out, "nickname"));
 	if (strcmp(have, nick) != 0)
-		return rec_fail(e, "conflict", "user u:%s exists with nickname '%s'; use 'user update' to change it", uid,
-				have),
+		return rec_fail(e, "conflict", "user u:%s exists with nickname '%s'; use 'user update' to change it",
+		                uid, have),
 		       BATCH_FAIL;
 	return BATCH_OK;
 }
@@ -246,7 +251,8 @@ int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], stru
 	if (strncmp(ref, "wal_", 4) == 0)
 		q = store_query(st, "SELECT id FROM wallets WHERE id = ?", "t", ref);
 	else if (strncmp(ref, "u:", 2) == 0)
-		q = store_query(st, "SELECT wallet_id FROM bindings WHERE uid = ? AND unbound_at IS NULL", "t", ref + 2);
+		q = store_query(st, "SELECT wallet_id FROM bindings WHERE uid = ? AND unbound_at IS NULL", "t",
+		                ref + 2);
 	else
 		q = store_query(st, "SELECT id FROM wallets WHERE login = ?", "t", ref);
 	bool found = store_step(q) == STORE_ROW;
@@ -256,7 +262,8 @@ int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], stru
 	if (found)
 		return 0;
 	if (strncmp(ref, "u:", 2) == 0)
-		return rec_fail(e, "not_found", "user %.80s has no wallet bound; bind one with 'wpay bind user bind'", ref);
+		return rec_fail(e, "not_found", "user %.80s has no wallet bound; bind one with 'wpay bind user bind'",
+		                ref);
 	return rec_fail(e, "not_found", "no wallet '%.80s' (give its id wal_..., u:<uid>, or its login)", ref);
 }
 
@@ -275,19 +282,20 @@ int accounts_user_bind(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 	if (get_uid(req, &uid, e) || user_exists(c->st, uid, e) || get_wallet(c->st, req, wallet, e))
 		return BATCH_FAIL;
 	struct store_stmt *q = store_query(
-		c->st, "SELECT uid, wallet_id FROM bindings WHERE (uid = ? OR wallet_id = ?) AND unbound_at IS NULL", "tt",
-		uid, wallet);
+	    c->st, "SELECT uid, wallet_id FROM bindings WHERE (uid = ? OR wallet_id = ?) AND unbound_at IS NULL", "tt",
+	    uid, wallet);
 	int rc = BATCH_OK;
 	bool already = false;
 	while (rc == BATCH_OK && store_step(q) == STORE_ROW) {
 		if (strcmp(store_col_text(q, 0), uid) == 0 && strcmp(store_col_text(q, 1), wallet) == 0)
 			already = true;
 		else if (strcmp(store_col_text(q, 0), uid) == 0)
-			rc = rec_fail(e, "already_bound", "user u:%s is bound to wallet %s; one wallet per user: unbind it first",
-				      uid, store_col_text(q, 1));
+			rc = rec_fail(e, "already_bound",
+			              "user u:%s is bound to wallet %s; one wallet per user: unbind it first", uid,
+			              store_col_text(q, 1));
 		else
-			rc = rec_fail(e, "already_bound", "wallet %s is bound to user u:%s; unbind it there first", wallet,
-				      store_col_text(q, 0));
+			rc = rec_fail(e, "already_bound", "wallet %s is bound to user u:%s; unbind it there first",
+			              wallet, store_col_text(q, 0));
 	}
 	store_done(q);
 	if (rc != BATCH_OK)
@@ -295,7 +303,7 @@ int accounts_user_bind(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 	if (!already) {
 		now_text(now);
 		store_exec(c->st, "INSERT INTO bindings(uid, wallet_id, bound_at) VALUES (?, ?, ?)", "ttt", uid, wallet,
-			   now);
+		           now);
 	}
 	*out = user_json(c->st, uid);
 	return BATCH_OK;
@@ -323,11 +331,11 @@ int accounts_pair_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 	const char *wallet = json_string_value(json_object_get(user, "wallet"));
 	if (wallet) {
 		json_array_append_new(list, wallet_json(c->st, wallet));
-		json_t *cards = list_of(c->st,
-					store_query(c->st,
-						    "SELECT id FROM cards WHERE wallet_id = ? AND removed_at IS NULL ORDER BY id",
-						    "t", wallet),
-					card_json);
+		json_t *cards = list_of(
+		    c->st,
+		    store_query(c->st, "SELECT id FROM cards WHERE wallet_id = ? AND removed_at IS NULL ORDER BY id",
+		                "t", wallet),
+		    card_json);
 		json_array_extend(list, cards);
 		json_decref(cards);
 	}
@@ -344,9 +352,11 @@ int accounts_wallet_add(struct wpay_ctx *c, json_t *req, json_t **out, struct re
 		return BATCH_FAIL;
 	for (const char *s = login; *s; s++)
 		if ((unsigned char)*s <= ' ' || *s == 0x7f)
-			return rec_fail(e, "bad_field", "login must not contain spaces or control characters"), BATCH_FAIL;
+			return rec_fail(e, "bad_field", "login must not contain spaces or control characters"),
+			       BATCH_FAIL;
 	if (strncmp(login, "wal_", 4) == 0 || strncmp(login, "u:", 2) == 0)
-		return rec_fail(e, "bad_field", "a login may not start with 'wal_' or 'u:' (they name wallets and users)"),
+		return rec_fail(e, "bad_field",
+		                "a login may not start with 'wal_' or 'u:' (they name wallets and users)"),
 		       BATCH_FAIL;
 	if (!currency_find(cur) || !(cur[0] >= 'A' && cur[0] <= 'Z'))
 		return rec_fail(e, "bad_currency", "unknown currency '%.8s'; use an ISO 4217 code such as CNY", cur),
@@ -356,14 +366,15 @@ int accounts_wallet_add(struct wpay_ctx *c, json_t *req, json_t **out, struct re
 		*out = wallet_json(c->st, id);
 		const char *have = json_string_value(json_object_get(*out, "currency"));
 		if (strcmp(have, cur) != 0)
-			return rec_fail(e, "conflict", "wallet %s for login %s exists in %s, not %s", id, login, have, cur),
+			return rec_fail(e, "conflict", "wallet %s for login %s exists in %s, not %s", id, login, have,
+			                cur),
 			       BATCH_FAIL;
 		return BATCH_OK;
 	}
 	id_new("wal", id);
 	now_text(now);
 	store_exec(c->st, "INSERT INTO wallets(id, login, currency, created_at) VALUES (?, ?, ?, ?)", "tttt", id, login,
-		   cur, now);
+	           cur, now);
 	ledger_account(c->st, ACCOUNT_WALLET, id, cur, acct);
 	*out = wallet_json(c->st, id);
 	return BATCH_OK;
@@ -400,8 +411,8 @@ int accounts_wallet_balance(struct wpay_ctx *c, json_t *req, json_t **out, struc
 		return BATCH_FAIL;
 	bufprintf(acct, sizeof acct, "wallet:%s", id);
 	*out = json_pack("{s:s, s:s, s:s, s:I, s:s}", "type", "balance", "wallet", id, "account", acct, "balance",
-			 (json_int_t)ledger_balance(c->st, ACCOUNT_WALLET, id), "currency",
-			 wallet_currency(c->st, id, cur));
+	                 (json_int_t)ledger_balance(c->st, ACCOUNT_WALLET, id), "currency",
+	                 wallet_currency(c->st, id, cur));
 	return BATCH_OK;
 }
 
@@ -412,10 +423,10 @@ static int funding_card(struct store *st, json_t *req, const char *wallet, char 
 	if (rec_get_str(req, "card", false, 0, &named, e))
 		return -1;
 	struct store_stmt *q =
-		named ? store_query(st, "SELECT id FROM cards WHERE id = ? AND wallet_id = ? AND removed_at IS NULL", "tt",
-				    named, wallet)
-		      : store_query(st, "SELECT default_card FROM wallets WHERE id = ? AND default_card IS NOT NULL", "t",
-				    wallet);
+	    named ? store_query(st, "SELECT id FROM cards WHERE id = ? AND wallet_id = ? AND removed_at IS NULL", "tt",
+	                        named, wallet)
+	          : store_query(st, "SELECT default_card FROM wallets WHERE id = ? AND default_card IS NOT NULL", "t",
+	                        wallet);
 	bool found = store_step(q) == STORE_ROW;
 	if (found)
 		strlcopy(card, store_col_text(q, 0), ID_MAX);
@@ -433,8 +444,8 @@ int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 	const char *request_no;
 	int64_t amount;
 	if (get_wallet(c->st, req, wallet, e) || accounts_get_amount(req, &amount, e) ||
-	    accounts_get_request_no(req, &request_no, e) || check_currency(req, wallet_currency(c->st, wallet, cur), e) ||
-	    funding_card(c->st, req, wallet, card, e))
+	    accounts_get_request_no(req, &request_no, e) ||
+	    check_currency(req, wallet_currency(c->st, wallet, cur), e) || funding_card(c->st, req, wallet, card, e))
 		return BATCH_FAIL;
 	struct transfer t = {.kind = "topup", .amount = amount, .currency = cur, .ref = request_no};
 	bufprintf(t.key, sizeof t.key, "topup:%s:%s", wallet, request_no);
@@ -467,7 +478,7 @@ static int get_card(struct store *st, json_t *req, char id[ID_MAX], struct rec_e
 int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
 {
 	char wallet[ID_MAX], pan[PAN_MAX + 1], fp[CARD_FINGERPRINT_MAX], id[ID_MAX], cur[8], now[CLOCK_TEXT_MAX],
-		acct[ACCOUNT_ID_MAX];
+	    acct[ACCOUNT_ID_MAX];
 	const char *typed;
 	struct card_info info;
 	if (get_wallet(c->st, req, wallet, e) || rec_get_str(req, "pan", true, 64, &typed, e))
@@ -483,13 +494,13 @@ int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_
 	crypto_wipe(pan, sizeof pan);
 
 	struct store_stmt *q =
-		store_query(c->st, "SELECT id, wallet_id FROM cards WHERE fingerprint = ? AND removed_at IS NULL", "t", fp);
+	    store_query(c->st, "SELECT id, wallet_id FROM cards WHERE fingerprint = ? AND removed_at IS NULL", "t", fp);
 	int rc = 0;
 	if (store_step(q) == STORE_ROW) {
 		strlcopy(id, store_col_text(q, 0), sizeof id);
 		if (strcmp(store_col_text(q, 1), wallet) != 0)
-			rc = rec_fail(e, "card_bound", "this card (%s) is already bound to another wallet; remove it there first",
-				      id);
+			rc = rec_fail(e, "card_bound",
+			              "this card (%s) is already bound to another wallet; remove it there first", id);
 		else
 			rc = 1; /* bound here already: the same answer again */
 	}
@@ -500,12 +511,14 @@ int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_
 		id_new("card", id);
 		now_text(now);
 		store_exec(c->st,
-			   "INSERT INTO cards(id, wallet_id, fingerprint, bin, last4, pan_length, brand, funding, bank,"
-			   " country, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			   "tttttitttt" "t", id, wallet, fp, info.bin, info.last4, (int64_t)info.length, info.brand,
-			   info.funding, info.issuer, info.country, now);
+		           "INSERT INTO cards(id, wallet_id, fingerprint, bin, last4, pan_length, brand, funding, bank,"
+		           " country, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		           "tttttitttt"
+		           "t",
+		           id, wallet, fp, info.bin, info.last4, (int64_t)info.length, info.brand, info.funding,
+		           info.issuer, info.country, now);
 		store_exec(c->st, "UPDATE wallets SET default_card = ? WHERE id = ? AND default_card IS NULL", "tt", id,
-			   wallet);
+		           wallet);
 		ledger_account(c->st, ACCOUNT_CARD, id, wallet_currency(c->st, wallet, cur), acct);
 	}
 	*out = card_json(c->st, id);
@@ -521,9 +534,9 @@ int accounts_card_remove(struct wpay_ctx *c, json_t *req, json_t **out, struct r
 	store_exec(c->st, "UPDATE cards SET removed_at = ? WHERE id = ? AND removed_at IS NULL", "tt", now, id);
 	/* The newest remaining card becomes the default, if this one was. */
 	store_exec(c->st,
-		   "UPDATE wallets SET default_card = (SELECT id FROM cards WHERE wallet_id = wallets.id"
-		   " AND removed_at IS NULL ORDER BY id DESC LIMIT 1) WHERE default_card = ?",
-		   "t", id);
+	           "UPDATE wallets SET default_card = (SELECT id FROM cards WHERE wallet_id = wallets.id"
+	           " AND removed_at IS NULL ORDER BY id DESC LIMIT 1) WHERE default_card = ?",
+	           "t", id);
 	*out = card_json(c->st, id);
 	return BATCH_OK;
 }
@@ -534,9 +547,9 @@ int accounts_card_default(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 	if (get_card(c->st, req, id, e))
 		return BATCH_FAIL;
 	store_exec(c->st,
-		   "UPDATE wallets SET default_card = ?1 WHERE id = (SELECT wallet_id FROM cards WHERE id = ?1"
-		   " AND removed_at IS NULL)",
-		   "t", id);
+	           "UPDATE wallets SET default_card = ?1 WHERE id = (SELECT wallet_id FROM cards WHERE id = ?1"
+	           " AND removed_at IS NULL)",
+	           "t", id);
 	if (store_changes(c->st) == 0)
 		return rec_fail(e, "card_removed", "card %s was removed; bind it again to use it", id), BATCH_FAIL;
 	*out = card_json(c->st, id);
@@ -558,8 +571,9 @@ int accounts_card_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 	if (json_object_get(req, "wallet")) {
 		if (get_wallet(c->st, req, wallet, e))
 			return BATCH_FAIL;
-		*out = list_of(c->st, store_query(c->st, "SELECT id FROM cards WHERE wallet_id = ? ORDER BY id", "t", wallet),
-			       card_json);
+		*out = list_of(c->st,
+		               store_query(c->st, "SELECT id FROM cards WHERE wallet_id = ? ORDER BY id", "t", wallet),
+		               card_json);
 	} else {
 		*out = list_of(c->st, store_query(c->st, "SELECT id FROM cards ORDER BY id", ""), card_json);
 	}
@@ -601,7 +615,7 @@ static int64_t setting_int(struct store *st, const char *name, int64_t fallback)
 int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, struct rec_err *e)
 {
 	struct store_stmt *q =
-		store_query(c->st, "SELECT pin_hash, pin_failures, locked_until FROM wallets WHERE id = ?", "t", wallet);
+	    store_query(c->st, "SELECT pin_hash, pin_failures, locked_until FROM wallets WHERE id = ?", "t", wallet);
 	if (store_step(q) != STORE_ROW) {
 		store_done(q);
 		return rec_fail(e, "not_found", "no wallet %s", wallet), BATCH_FAIL;
@@ -621,8 +635,8 @@ int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, 
 		rc = BATCH_FAIL;
 	} else if (locked_until && now < locked_until) {
 		clock_format(locked_until, until);
-		rec_fail(e, "pin_locked", "wallet %s is locked after too many wrong PINs until %s; try again then", wallet,
-			 until);
+		rec_fail(e, "pin_locked", "wallet %s is locked after too many wrong PINs until %s; try again then",
+		         wallet, until);
 		rc = BATCH_FAIL;
 	} else if (strlen(pin) != PIN_LEN || strspn(pin, "0123456789") != PIN_LEN) {
 		rec_fail(e, "bad_pin", "a payment PIN is exactly 6 digits");
@@ -630,7 +644,7 @@ int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, 
 	} else if (pin_hash_verify(c->pin_pepper, sizeof c->pin_pepper, pin, hash)) {
 		if (failures || locked_until)
 			store_exec(c->st, "UPDATE wallets SET pin_failures = 0, locked_until = NULL WHERE id = ?", "t",
-				   wallet);
+			           wallet);
 	} else {
 		if (locked_until) /* an old lock has run out: count afresh */
 			failures = 0;
@@ -638,14 +652,14 @@ int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, 
 		if (failures >= max_tries) {
 			clock_format(now + lock_ms, until);
 			store_exec(c->st, "UPDATE wallets SET pin_failures = 0, locked_until = ? WHERE id = ?", "it",
-				   now + lock_ms, wallet);
+			           now + lock_ms, wallet);
 			rec_fail(e, "pin_locked", "wrong PIN, %lld times in a row: wallet %s is locked until %s",
-				      (long long)failures, wallet, until);
+			         (long long)failures, wallet, until);
 		} else {
 			store_exec(c->st, "UPDATE wallets SET pin_failures = ?, locked_until = NULL WHERE id = ?", "it",
-				   failures, wallet);
+			           failures, wallet);
 			rec_fail(e, "pin_wrong", "wrong PIN for wallet %s; %lld %s left before it locks", wallet,
-				      (long long)(max_tries - failures), max_tries - failures == 1 ? "try" : "tries");
+			         (long long)(max_tries - failures), max_tries - failures == 1 ? "try" : "tries");
 		}
 		rc = BATCH_FAIL_KEEP;
 	}
@@ -681,7 +695,7 @@ static int store_pin(struct wpay_ctx *c, const char *wallet, const char *pin, co
 	char hash[PIN_HASH_MAX];
 	pin_hash(c->pin_pepper, sizeof c->pin_pepper, pin, hash);
 	store_exec(c->st, "UPDATE wallets SET pin_hash = ?, pin_failures = 0, locked_until = NULL WHERE id = ?", "tt",
-		   hash, wallet);
+	           hash, wallet);
 	*out = json_pack("{s:s, s:s, s:s}", "type", "pin", "wallet", wallet, "status", status);
 	return BATCH_OK;
 }
@@ -690,7 +704,8 @@ int accounts_pin_set(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_e
 {
 	char wallet[ID_MAX], pin[PIN_BUF];
 	if (json_object_get(req, "pin"))
-		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"), BATCH_FAIL;
+		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"),
+		       BATCH_FAIL;
 	if (get_wallet(c->st, req, wallet, e))
 		return BATCH_FAIL;
 	/* Read before deciding, so a PIN stream stays one line per request. */
@@ -700,9 +715,9 @@ int accounts_pin_set(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_e
 	bool has = store_step(q) == STORE_ROW && store_col_int(q, 0);
 	store_done(q);
 	int rc = has ? (rec_fail(e, "pin_exists", "wallet %s already has a PIN; change it with 'wpay bind pin change'",
-				 wallet),
-			BATCH_FAIL)
-		     : store_pin(c, wallet, pin, "set", out);
+	                         wallet),
+	                BATCH_FAIL)
+	             : store_pin(c, wallet, pin, "set", out);
 	crypto_wipe(pin, sizeof pin);
 	return rc;
 }
@@ -711,7 +726,8 @@ int accounts_pin_change(struct wpay_ctx *c, json_t *req, json_t **out, struct re
 {
 	char wallet[ID_MAX], old[PIN_BUF], pin[PIN_BUF];
 	if (json_object_get(req, "pin") || json_object_get(req, "old_pin"))
-		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"), BATCH_FAIL;
+		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"),
+		       BATCH_FAIL;
 	if (get_wallet(c->st, req, wallet, e))
 		return BATCH_FAIL;
 	if (secret_read(&c->pins, "Current payment PIN: ", old, sizeof old, e))

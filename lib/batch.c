@@ -24,8 +24,7 @@ static void flush(struct batch *b)
 		store_commit(b->st);
 	size_t i;
 	json_t *rec;
-	json_array_foreach(b->queue, i, rec)
-	{
+	json_array_foreach (b->queue, i, rec) {
 		if (!b->write_error && !rec_emit(rec))
 			b->write_error = true;
 	}
@@ -72,7 +71,8 @@ static void handle(struct batch *b, json_t *req, const char *src, unsigned long 
 	} else if (json_is_array(out)) {
 		size_t i;
 		json_t *rec;
-		json_array_foreach(out, i, rec) queue(b, json_incref(rec), ref);
+		json_array_foreach (out, i, rec)
+			queue(b, json_incref(rec), ref);
 		json_decref(out);
 	} else if (out) {
 		queue(b, out, ref);

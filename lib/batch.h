@@ -27,7 +27,7 @@ typedef int (*batch_handler)(void *arg, json_t *req, json_t **out, struct rec_er
 
 struct batch_opts {
 	size_t max_records; /* default 1000 */
-	int max_ms;	    /* default 200 */
+	int max_ms;         /* default 200 */
 };
 
 /* Run every record from r (st may be NULL for programs with no ledger).

@@ -9,9 +9,9 @@
 
 #include <stdbool.h>
 
-#define PAN_MIN 12
-#define PAN_MAX 19
-#define CARD_MASK_MAX (PAN_MAX + 1)
+#define PAN_MIN              12
+#define PAN_MAX              19
+#define CARD_MASK_MAX        (PAN_MAX + 1)
 #define CARD_FINGERPRINT_MAX 65
 
 struct card_info {

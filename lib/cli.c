@@ -57,18 +57,10 @@ noreturn void cli_usage_error(const char *usage, const char *fmt, ...)
 bool cli_common_option(int opt, const char *usage)
 {
 	switch (opt) {
-	case OPT_HELP:
-		printf("usage: %s", usage);
-		exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
-	case OPT_VERSION:
-		printf("%s %s\n", cli_progname, WPAY_VERSION);
-		exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
-	case OPT_DB:
-		db_option = optarg;
-		return true;
-	case '?':
-		fprintf(stderr, "usage: %s", usage);
-		exit(EX_USAGE);
+	case OPT_HELP: printf("usage: %s", usage); exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+	case OPT_VERSION: printf("%s %s\n", cli_progname, WPAY_VERSION); exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+	case OPT_DB: db_option = optarg; return true;
+	case '?': fprintf(stderr, "usage: %s", usage); exit(EX_USAGE);
 	}
 	return false;
 }

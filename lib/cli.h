@@ -19,8 +19,10 @@
 /* Long options every program takes; put first in a program's table. */
 enum { OPT_HELP = 'h', OPT_VERSION = 0x100, OPT_DB, OPT_FIRST_PROGRAM_OPTION };
 #define CLI_COMMON_OPTIONS                                                                                             \
-	{"help", no_argument, NULL, OPT_HELP}, {"version", no_argument, NULL, OPT_VERSION},                           \
-		{"db", required_argument, NULL, OPT_DB}
+	{"help", no_argument, NULL, OPT_HELP}, {"version", no_argument, NULL, OPT_VERSION},                            \
+	{                                                                                                              \
+		"db", required_argument, NULL, OPT_DB                                                                  \
+	}
 
 extern const char *cli_progname;
 

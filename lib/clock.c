@@ -25,7 +25,8 @@ int64_t clock_now_ms(void)
 	if (fixed && *fixed) {
 		int64_t ms;
 		if (!clock_parse(fixed, &ms)) {
-			fprintf(stderr, "wpay: WPAY_NOW '%s' is not an RFC 3339 time; use e.g. 2026-01-31T08:00:00Z\n", fixed);
+			fprintf(stderr, "wpay: WPAY_NOW '%s' is not an RFC 3339 time; use e.g. 2026-01-31T08:00:00Z\n",
+			        fixed);
 			exit(EX_USAGE);
 		}
 		return ms;

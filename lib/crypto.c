@@ -125,12 +125,12 @@ bool hex_decode(const char *in, unsigned char *out, size_t n)
 enum { SCRYPT_LOG_N = 14, SCRYPT_R = 8, SCRYPT_P = 1, PIN_SALT_LEN = 16, PIN_KEY_LEN = 32 };
 
 static void scrypt_pin(const unsigned char *pepper, size_t pepper_len, const char *pin, const unsigned char *salt,
-		       unsigned log_n, unsigned r, unsigned p, unsigned char out[PIN_KEY_LEN])
+                       unsigned log_n, unsigned r, unsigned p, unsigned char out[PIN_KEY_LEN])
 {
 	unsigned char peppered[SHA256_LEN];
 	hmac_sha256(pepper, pepper_len, pin, strlen(pin), peppered);
 	if (!EVP_PBE_scrypt((const char *)peppered, sizeof peppered, salt, PIN_SALT_LEN, (uint64_t)1 << log_n, r, p,
-			    64u << 20, out, PIN_KEY_LEN)) {
+	                    64u << 20, out, PIN_KEY_LEN)) {
 		fprintf(stderr, "wpay: scrypt failed in OpenSSL\n");
 		exit(EX_SOFTWARE);
 	}

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ID_MAX 48
+#define ID_MAX       48
 #define PIN_HASH_MAX 160
-#define SHA256_LEN 32
+#define SHA256_LEN   32
 
 /* Fill buf from the OpenSSL CSPRNG; exits 70 if it cannot. */
 void crypto_random(void *buf, size_t n);

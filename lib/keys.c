@@ -39,18 +39,20 @@ int keys_check_file(const char *path, struct rec_err *e)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0)
-		return rec_fail(e, "no_key", "cannot read key file %s: %s; run 'wpay init' first", path, strerror(errno)),
+		return rec_fail(e, "no_key", "cannot read key file %s: %s; run 'wpay init' first", path,
+		                strerror(errno)),
 		       EX_NOINPUT;
 	if (!S_ISREG(st.st_mode))
-		return rec_fail(e, "key_mode", "key file %s is not a regular file (a link?); replace it with the file itself", path),
+		return rec_fail(e, "key_mode",
+		                "key file %s is not a regular file (a link?); replace it with the file itself", path),
 		       EX_NOPERM;
 	if (st.st_uid != geteuid())
-		return rec_fail(e, "key_mode", "key file %s belongs to uid %u, not to this user; refusing to trust it", path,
-				(unsigned)st.st_uid),
+		return rec_fail(e, "key_mode", "key file %s belongs to uid %u, not to this user; refusing to trust it",
+		                path, (unsigned)st.st_uid),
 		       EX_NOPERM;
 	if (st.st_mode & 077)
-		return rec_fail(e, "key_mode", "key file %s is open to group or others (mode %04o); run: chmod 600 %s", path,
-				(unsigned)(st.st_mode & 07777), path),
+		return rec_fail(e, "key_mode", "key file %s is open to group or others (mode %04o); run: chmod 600 %s",
+		                path, (unsigned)(st.st_mode & 07777), path),
 		       EX_NOPERM;
 	return 0;
 }
@@ -138,7 +140,8 @@ static int create_signing_key(const char *dir, json_t *created, struct rec_err *
 	char *priv = NULL, *pub = NULL;
 	long priv_len, pub_len;
 	BIO *bp = BIO_new(BIO_s_secmem()), *bq = BIO_new(BIO_s_mem());
-	if (!bp || !bq || !PEM_write_bio_PrivateKey(bp, key, NULL, NULL, 0, NULL, NULL) || !PEM_write_bio_PUBKEY(bq, key)) {
+	if (!bp || !bq || !PEM_write_bio_PrivateKey(bp, key, NULL, NULL, 0, NULL, NULL) ||
+	    !PEM_write_bio_PUBKEY(bq, key)) {
 		rec_fail(e, "internal", "OpenSSL could not encode the Ed25519 key");
 		goto out;
 	}
@@ -211,7 +214,7 @@ int keys_read_secret(const char *dir, const char *name, unsigned char out[KEY_SE
 	int rc = read_small(path, hex, sizeof hex, e);
 	if (rc == 0 && !hex_decode(hex, out, KEY_SECRET_LEN))
 		rc = (rec_fail(e, "bad_key", "key file %s does not hold %d hex bytes; restore it from backup", path,
-			       KEY_SECRET_LEN),
+		               KEY_SECRET_LEN),
 		      EX_DATAERR);
 	crypto_wipe(hex, sizeof hex);
 	free(path);

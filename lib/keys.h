@@ -17,11 +17,11 @@
 #include "records.h"
 
 #define KEY_SECRET_LEN 32
-#define KEY_ID_MAX 16
+#define KEY_ID_MAX     16
 
-#define KEY_PIN_PEPPER "pin-pepper.key"
+#define KEY_PIN_PEPPER       "pin-pepper.key"
 #define KEY_CARD_FINGERPRINT "card-fingerprint.key"
-#define KEY_SIGNING_CURRENT "signing.current"
+#define KEY_SIGNING_CURRENT  "signing.current"
 
 /* Create whatever is missing; appends the names of created files to `created`. */
 int keys_create(const char *dir, json_t *created, struct rec_err *e);

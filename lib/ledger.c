@@ -14,15 +14,15 @@ static void account_id(enum account_kind kind, const char *owner, char id[ACCOUN
 }
 
 void ledger_account(struct store *st, enum account_kind kind, const char *owner, const char *currency,
-		    char id[ACCOUNT_ID_MAX])
+                    char id[ACCOUNT_ID_MAX])
 {
 	char now[CLOCK_TEXT_MAX];
 	account_id(kind, owner, id);
 	clock_format(clock_now_ms(), now);
 	store_exec(st,
-		   "INSERT INTO accounts(id, kind, owner, currency, created_at) VALUES (?, ?, ?, ?, ?)"
-		   " ON CONFLICT(id) DO NOTHING",
-		   "ttttt", id, kind_names[kind], owner, currency, now);
+	           "INSERT INTO accounts(id, kind, owner, currency, created_at) VALUES (?, ?, ?, ?, ?)"
+	           " ON CONFLICT(id) DO NOTHING",
+	           "ttttt", id, kind_names[kind], owner, currency, now);
 }
 
 int64_t ledger_balance(struct store *st, enum account_kind kind, const char *owner)
@@ -40,13 +40,14 @@ int64_t ledger_balance(struct store *st, enum account_kind kind, const char *own
 static bool load_existing(struct store *st, struct transfer *t, bool *differs)
 {
 	struct store_stmt *q = store_query(
-		st, "SELECT id, kind, from_account, to_account, amount, currency, created_at FROM transfers WHERE idem_key = ?",
-		"t", t->key);
+	    st,
+	    "SELECT id, kind, from_account, to_account, amount, currency, created_at FROM transfers WHERE idem_key = ?",
+	    "t", t->key);
 	bool found = store_step(q) == STORE_ROW;
 	if (found) {
 		*differs = strcmp(store_col_text(q, 1), t->kind) || strcmp(store_col_text(q, 2), t->from) ||
-			   strcmp(store_col_text(q, 3), t->to) || store_col_int(q, 4) != t->amount ||
-			   strcmp(store_col_text(q, 5), t->currency);
+		           strcmp(store_col_text(q, 3), t->to) || store_col_int(q, 4) != t->amount ||
+		           strcmp(store_col_text(q, 5), t->currency);
 		strlcopy(t->id, store_col_text(q, 0), sizeof t->id);
 		strlcopy(t->created_at, store_col_text(q, 6), sizeof t->created_at);
 	}
@@ -58,13 +59,14 @@ static int post_one(struct store *st, struct transfer *t, const char *group, str
 {
 	char amount[MONEY_TEXT_MAX];
 	if (t->amount <= 0 || t->amount > MONEY_MAX)
-		return rec_fail(e, "bad_amount", "amount %lld is not between 1 and %lld minor units", (long long)t->amount,
-				(long long)MONEY_MAX);
+		return rec_fail(e, "bad_amount", "amount %lld is not between 1 and %lld minor units",
+		                (long long)t->amount, (long long)MONEY_MAX);
 	if (strcmp(t->from, t->to) == 0)
 		return rec_fail(e, "bad_transfer", "a transfer from %s to itself moves nothing", t->from);
 	for (int side = 0; side < 2; side++) {
 		const char *acct = side ? t->to : t->from;
-		struct store_stmt *q = store_query(st, "SELECT currency, balance FROM accounts WHERE id = ?", "t", acct);
+		struct store_stmt *q =
+		    store_query(st, "SELECT currency, balance FROM accounts WHERE id = ?", "t", acct);
 		if (store_step(q) != STORE_ROW) {
 			store_done(q);
 			return rec_fail(e, "no_account", "ledger account %s does not exist", acct);
@@ -76,9 +78,9 @@ static int post_one(struct store *st, struct transfer *t, const char *group, str
 		store_done(q);
 		if (!same)
 			return rec_fail(e, "currency_mismatch", "account %s holds %s, the transfer is in %s", acct, cur,
-					t->currency);
+			                t->currency);
 		const char *sql = side ? "UPDATE accounts SET balance = balance + ? WHERE id = ?"
-				       : "UPDATE accounts SET balance = balance - ? WHERE id = ?";
+		                       : "UPDATE accounts SET balance = balance - ? WHERE id = ?";
 		if (store_exec(st, sql, "it", t->amount, acct) == STORE_CONSTRAINT) {
 			const struct currency *c = currency_find(t->currency);
 			if (side)
@@ -87,16 +89,16 @@ static int post_one(struct store *st, struct transfer *t, const char *group, str
 			money_format(balance, c ? c : currency_default(), have);
 			money_format(t->amount, c ? c : currency_default(), amount);
 			return rec_fail(e, "insufficient_funds", "%s holds %s %s, not enough for %s %s", acct, have,
-					t->currency, amount, t->currency);
+			                t->currency, amount, t->currency);
 		}
 	}
 	id_new("tr", t->id);
 	clock_format(clock_now_ms(), t->created_at);
 	enum store_result r = store_exec(st,
-					 "INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account,"
-					 " amount, currency, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-					 "ttttttittt", t->id, t->key, group ? group : t->id, t->kind, t->from, t->to,
-					 t->amount, t->currency, t->ref, t->created_at);
+	                                 "INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account,"
+	                                 " amount, currency, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	                                 "ttttttittt", t->id, t->key, group ? group : t->id, t->kind, t->from, t->to,
+	                                 t->amount, t->currency, t->ref, t->created_at);
 	if (r == STORE_CONSTRAINT)
 		return rec_fail(e, "idempotency_conflict", "transfer key %s is used twice in one group", t->key);
 	return 0;
@@ -111,8 +113,9 @@ int ledger_post(struct store *st, struct transfer *t, size_t n, struct rec_err *
 				differs = true;
 		if (differs)
 			return rec_fail(e, "idempotency_conflict",
-					"request %s was already posted with different details (amount or accounts); use a new request number",
-					t[0].ref ? t[0].ref : t[0].key);
+			                "request %s was already posted with different details (amount or accounts); "
+			                "use a new request number",
+			                t[0].ref ? t[0].ref : t[0].key);
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -123,8 +126,8 @@ int ledger_post(struct store *st, struct transfer *t, size_t n, struct rec_err *
 
 json_t *ledger_transfer_json(const struct transfer *t)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "type", "transfer", "id", t->id, "kind", t->kind, "from", t->from, "to",
-			      t->to, "amount", (json_int_t)t->amount, "currency", t->currency);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "type", "transfer", "id", t->id, "kind", t->kind,
+	                      "from", t->from, "to", t->to, "amount", (json_int_t)t->amount, "currency", t->currency);
 	if (t->ref)
 		json_object_set_new(o, "ref", json_string(t->ref));
 	json_object_set_new(o, "created_at", json_string(t->created_at));
@@ -148,44 +151,47 @@ json_t *ledger_check(struct store *st, bool *ok)
 	int64_t n_accounts = 0, n_transfers = 0;
 
 	/* Each stored balance against the sum of its transfers. */
-	struct store_stmt *q = store_query(
-		st,
-		/* One pass over transfers, not one per account. */
-		"SELECT a.id, a.kind, a.balance, COALESCE(x.net, 0) FROM accounts a LEFT JOIN"
-		" (SELECT account, SUM(delta) AS net FROM"
-		"   (SELECT to_account AS account, amount AS delta FROM transfers"
-		"    UNION ALL SELECT from_account, -amount FROM transfers)"
-		"  GROUP BY account) x ON x.account = a.id ORDER BY a.id",
-		"");
+	struct store_stmt *q =
+	    store_query(st,
+	                /* One pass over transfers, not one per account. */
+	                "SELECT a.id, a.kind, a.balance, COALESCE(x.net, 0) FROM accounts a LEFT JOIN"
+	                " (SELECT account, SUM(delta) AS net FROM"
+	                "   (SELECT to_account AS account, amount AS delta FROM transfers"
+	                "    UNION ALL SELECT from_account, -amount FROM transfers)"
+	                "  GROUP BY account) x ON x.account = a.id ORDER BY a.id",
+	                "");
 	while (store_step(q) == STORE_ROW) {
 		n_accounts++;
 		const char *id = store_col_text(q, 0), *kind = store_col_text(q, 1);
 		int64_t stored = store_col_int(q, 2), computed = store_col_int(q, 3);
 		if (stored != computed)
-			violation(violations, "balance_mismatch", "%s has balance %lld but its transfers sum to %lld", id,
-				  (long long)stored, (long long)computed);
-		if (stored < 0 && (strcmp(kind, "wallet") == 0 || strcmp(kind, "deposit") == 0 || strcmp(kind, "fees") == 0))
+			violation(violations, "balance_mismatch", "%s has balance %lld but its transfers sum to %lld",
+			          id, (long long)stored, (long long)computed);
+		if (stored < 0 &&
+		    (strcmp(kind, "wallet") == 0 || strcmp(kind, "deposit") == 0 || strcmp(kind, "fees") == 0))
 			violation(violations, "overdraft", "%s (%s) is below zero: %lld", id, kind, (long long)stored);
 	}
 
-	q = store_query(st, "SELECT currency, SUM(balance), COUNT(*) FROM accounts GROUP BY currency ORDER BY currency", "");
+	q = store_query(st, "SELECT currency, SUM(balance), COUNT(*) FROM accounts GROUP BY currency ORDER BY currency",
+	                "");
 	while (store_step(q) == STORE_ROW) {
 		const char *cur = store_col_text(q, 0);
 		int64_t sum = store_col_int(q, 1);
-		json_object_set_new(currencies, cur, json_pack("{s:I, s:I}", "sum", (json_int_t)sum, "accounts",
-							      (json_int_t)store_col_int(q, 2)));
+		json_object_set_new(
+		    currencies, cur,
+		    json_pack("{s:I, s:I}", "sum", (json_int_t)sum, "accounts", (json_int_t)store_col_int(q, 2)));
 		if (sum != 0)
 			violation(violations, "sum_not_zero", "%s balances sum to %lld, not zero", cur, (long long)sum);
 	}
 
 	q = store_query(st,
-			"SELECT t.id, t.currency, f.currency, o.currency FROM transfers t"
-			" JOIN accounts f ON f.id = t.from_account JOIN accounts o ON o.id = t.to_account"
-			" WHERE t.currency <> f.currency OR t.currency <> o.currency",
-			"");
+	                "SELECT t.id, t.currency, f.currency, o.currency FROM transfers t"
+	                " JOIN accounts f ON f.id = t.from_account JOIN accounts o ON o.id = t.to_account"
+	                " WHERE t.currency <> f.currency OR t.currency <> o.currency",
+	                "");
 	while (store_step(q) == STORE_ROW)
 		violation(violations, "currency_mismatch", "transfer %s in %s joins accounts in %s and %s",
-			  store_col_text(q, 0), store_col_text(q, 1), store_col_text(q, 2), store_col_text(q, 3));
+		          store_col_text(q, 0), store_col_text(q, 1), store_col_text(q, 2), store_col_text(q, 3));
 
 	q = store_query(st, "SELECT COUNT(*) FROM transfers", "");
 	if (store_step(q) == STORE_ROW)
@@ -193,6 +199,7 @@ json_t *ledger_check(struct store *st, bool *ok)
 	store_done(q);
 
 	*ok = json_array_size(violations) == 0;
-	return json_pack("{s:s, s:b, s:I, s:I, s:o, s:o}", "type", "check", "ok", *ok, "accounts", (json_int_t)n_accounts,
-			 "transfers", (json_int_t)n_transfers, "currencies", currencies, "violations", violations);
+	return json_pack("{s:s, s:b, s:I, s:I, s:o, s:o}", "type", "check", "ok", *ok, "accounts",
+	                 (json_int_t)n_accounts, "transfers", (json_int_t)n_transfers, "currencies", currencies,
+	                 "violations", violations);
 }

@@ -26,19 +26,19 @@
 
 enum account_kind { ACCOUNT_WALLET, ACCOUNT_CARD, ACCOUNT_PENDING, ACCOUNT_DEPOSIT, ACCOUNT_FEES, ACCOUNT_PAYOUT };
 
-#define ACCOUNT_ID_MAX 96
+#define ACCOUNT_ID_MAX   96
 #define TRANSFER_KEY_MAX 200
 
 /* The account of kind for owner ("wallet:wal_...", "fees:CNY"), made if missing. */
 void ledger_account(struct store *st, enum account_kind kind, const char *owner, const char *currency,
-		    char id[ACCOUNT_ID_MAX]);
+                    char id[ACCOUNT_ID_MAX]);
 /* Balance in minor units; 0 for an account not yet made. */
 int64_t ledger_balance(struct store *st, enum account_kind kind, const char *owner);
 
 struct transfer {
 	/* in */
 	char key[TRANSFER_KEY_MAX]; /* idempotency key, unique in the ledger */
-	const char *kind;	    /* "topup", "deposit", "payment", "fee", ... */
+	const char *kind;           /* "topup", "deposit", "payment", "fee", ... */
 	char from[ACCOUNT_ID_MAX], to[ACCOUNT_ID_MAX];
 	int64_t amount; /* minor units, > 0 */
 	const char *currency;

@@ -11,8 +11,8 @@
 #include "utf8.h"
 #include "util.h"
 
-#define MERCHANT_NO_MAX 32
-#define URL_MAX 512
+#define MERCHANT_NO_MAX  32
+#define URL_MAX          512
 #define BANK_ACCOUNT_MAX 64
 
 const char *merchants_parse_fee_rate(const char *text, int64_t *ppm)
@@ -49,10 +49,11 @@ static char *secret_name(const char *no)
 
 static json_t *merchant_json_in(struct wpay_ctx *c, const char *no)
 {
-	struct store_stmt *q = store_query(c->st,
-					   "SELECT id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement,"
-					   " notify_url, bank_account, created_at, updated_at FROM merchants WHERE id = ?",
-					   "t", no);
+	struct store_stmt *q =
+	    store_query(c->st,
+	                "SELECT id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement,"
+	                " notify_url, bank_account, created_at, updated_at FROM merchants WHERE id = ?",
+	                "t", no);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
 		char rate[32], masked[BANK_ACCOUNT_MAX + 8] = "";
@@ -63,12 +64,12 @@ static json_t *merchant_json_in(struct wpay_ctx *c, const char *no)
 		if (bank) /* a payout account may be a card number: show the end only */
 			bufprintf(masked, sizeof masked, "****%s", strlen(bank) > 4 ? bank + strlen(bank) - 4 : bank);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s}",
-			      "type", "merchant", "id", id, "merchant_no", no, "kind", store_col_text(q, 1), "verified",
-			      (int)store_col_int(q, 2), "name", store_col_text(q, 3), "city", store_col_text(q, 4), "mcc",
-			      store_col_text(q, 5), "country", store_col_text(q, 6), "currency", store_col_text(q, 7),
-			      "fee_rate", rate, "settlement", store_col_text(q, 9), "notify_url", store_col_text(q, 10),
-			      "bank_account", bank ? masked : NULL, "webhook_secret_file", secret_path, "created_at",
-			      store_col_text(q, 12), "updated_at", store_col_text(q, 13));
+		              "type", "merchant", "id", id, "merchant_no", no, "kind", store_col_text(q, 1), "verified",
+		              (int)store_col_int(q, 2), "name", store_col_text(q, 3), "city", store_col_text(q, 4),
+		              "mcc", store_col_text(q, 5), "country", store_col_text(q, 6), "currency",
+		              store_col_text(q, 7), "fee_rate", rate, "settlement", store_col_text(q, 9), "notify_url",
+		              store_col_text(q, 10), "bank_account", bank ? masked : NULL, "webhook_secret_file",
+		              secret_path, "created_at", store_col_text(q, 12), "updated_at", store_col_text(q, 13));
 		free(id);
 		free(name);
 		free(secret_path);
@@ -126,12 +127,15 @@ static int get_details(json_t *req, bool adding, struct details *d, struct rec_e
 		d->has_fee = true;
 	}
 	const char *fee = NULL;
-	if (text_field(req, "kind", false, 16, &d->kind, e) || text_field(req, "name", adding, MERCHANT_NAME_MAX, &d->name, e) ||
-	    text_field(req, "city", adding, MERCHANT_CITY_MAX, &d->city, e) || text_field(req, "mcc", false, 4, &d->mcc, e) ||
-	    text_field(req, "country", false, 2, &d->country, e) || text_field(req, "currency", false, 3, &d->currency, e) ||
+	if (text_field(req, "kind", false, 16, &d->kind, e) ||
+	    text_field(req, "name", adding, MERCHANT_NAME_MAX, &d->name, e) ||
+	    text_field(req, "city", adding, MERCHANT_CITY_MAX, &d->city, e) ||
+	    text_field(req, "mcc", false, 4, &d->mcc, e) || text_field(req, "country", false, 2, &d->country, e) ||
+	    text_field(req, "currency", false, 3, &d->currency, e) ||
 	    text_field(req, "notify_url", false, URL_MAX, &d->notify_url, e) ||
 	    text_field(req, "bank_account", false, BANK_ACCOUNT_MAX, &d->bank_account, e) ||
-	    text_field(req, "settlement", false, 3, &d->settlement, e) || text_field(req, "fee_rate", false, 16, &fee, e))
+	    text_field(req, "settlement", false, 3, &d->settlement, e) ||
+	    text_field(req, "fee_rate", false, 16, &fee, e))
 		return -1;
 	if (json_object_get(req, "verified")) {
 		if (rec_get_bool(req, "verified", false, &d->verified, e))
@@ -141,14 +145,18 @@ static int get_details(json_t *req, bool adding, struct details *d, struct rec_e
 	if (d->kind && strcmp(d->kind, "enterprise") && strcmp(d->kind, "individual"))
 		return rec_fail(e, "bad_field", "kind must be 'enterprise' or 'individual', not '%s'", d->kind);
 	if (d->mcc && (strlen(d->mcc) != 4 || strspn(d->mcc, "0123456789") != 4))
-		return rec_fail(e, "bad_field", "mcc must be a 4-digit merchant category code (ISO 18245), not '%s'", d->mcc);
-	if (d->country && (strlen(d->country) != 2 || d->country[0] < 'A' || d->country[0] > 'Z' || d->country[1] < 'A' ||
-			   d->country[1] > 'Z'))
-		return rec_fail(e, "bad_field", "country must be an ISO 3166 alpha-2 code such as CN, not '%s'", d->country);
+		return rec_fail(e, "bad_field", "mcc must be a 4-digit merchant category code (ISO 18245), not '%s'",
+		                d->mcc);
+	if (d->country && (strlen(d->country) != 2 || d->country[0] < 'A' || d->country[0] > 'Z' ||
+	                   d->country[1] < 'A' || d->country[1] > 'Z'))
+		return rec_fail(e, "bad_field", "country must be an ISO 3166 alpha-2 code such as CN, not '%s'",
+		                d->country);
 	if (d->currency && (!currency_find(d->currency) || d->currency[0] < 'A'))
-		return rec_fail(e, "bad_currency", "unknown currency '%s'; use an ISO 4217 code such as CNY", d->currency);
+		return rec_fail(e, "bad_currency", "unknown currency '%s'; use an ISO 4217 code such as CNY",
+		                d->currency);
 	if (d->notify_url && *d->notify_url &&
-	    ((strncmp(d->notify_url, "https://", 8) && strncmp(d->notify_url, "http://", 7)) || strchr(d->notify_url, ' ')))
+	    ((strncmp(d->notify_url, "https://", 8) && strncmp(d->notify_url, "http://", 7)) ||
+	     strchr(d->notify_url, ' ')))
 		return rec_fail(e, "bad_field", "notify_url must be an http:// or https:// URL without spaces");
 	if (d->settlement && strcmp(d->settlement, "T0") && strcmp(d->settlement, "T15"))
 		return rec_fail(e, "bad_field", "settlement must be T0 or T15, not '%s'", d->settlement);
@@ -173,9 +181,10 @@ static int check_t0(struct store *st, const char *no, const char *currency, stru
 	char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
 	money_format(deposit, cur, have);
 	money_format(DEPOSIT_T0_MIN, cur, need);
-	return rec_fail(e, "deposit_required",
-			"merchant m:%s holds a deposit of %s %s; T0 settlement needs %s %s (post one with 'merchant deposit')",
-			no, have, currency, need, currency);
+	return rec_fail(
+	    e, "deposit_required",
+	    "merchant m:%s holds a deposit of %s %s; T0 settlement needs %s %s (post one with 'merchant deposit')", no,
+	    have, currency, need, currency);
 }
 
 int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
@@ -186,7 +195,7 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err 
 		return BATCH_FAIL;
 	if (!accounts_valid_key(no, MERCHANT_NO_MAX))
 		return rec_fail(e, "bad_field", "merchant_no '%.64s' must be 1 to %d letters, digits or '_'", no,
-				MERCHANT_NO_MAX),
+		                MERCHANT_NO_MAX),
 		       BATCH_FAIL;
 	if (get_details(req, true, &d, e))
 		return BATCH_FAIL;
@@ -198,26 +207,29 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err 
 	char now[CLOCK_TEXT_MAX], acct[ACCOUNT_ID_MAX];
 	clock_format(clock_now_ms(), now);
 	store_exec(c->st,
-		   "INSERT INTO merchants(id, kind, verified, name, city, mcc, country, currency, fee_ppm, notify_url,"
-		   " bank_account, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-		   " ON CONFLICT(id) DO NOTHING",
-		   "ttbtttttittt" "t", no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency,
-		   d.fee_ppm, d.notify_url, d.bank_account, now, now);
+	           "INSERT INTO merchants(id, kind, verified, name, city, mcc, country, currency, fee_ppm, notify_url,"
+	           " bank_account, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	           " ON CONFLICT(id) DO NOTHING",
+	           "ttbtttttittt"
+	           "t",
+	           no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency, d.fee_ppm, d.notify_url,
+	           d.bank_account, now, now);
 	if (store_changes(c->st) == 0) {
 		/* Added before: the same request again is fine, a different one is not. */
 		struct store_stmt *q = store_query(
-			c->st,
-			"SELECT 1 FROM merchants WHERE id = ? AND kind = ? AND verified = ? AND name = ? AND city = ?"
-			" AND mcc = ? AND country = ? AND currency = ? AND fee_ppm = ? AND notify_url IS ?"
-			" AND bank_account IS ?",
-			"ttbtttttitt", no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency, d.fee_ppm,
-			d.notify_url, d.bank_account);
+		    c->st,
+		    "SELECT 1 FROM merchants WHERE id = ? AND kind = ? AND verified = ? AND name = ? AND city = ?"
+		    " AND mcc = ? AND country = ? AND currency = ? AND fee_ppm = ? AND notify_url IS ?"
+		    " AND bank_account IS ?",
+		    "ttbtttttitt", no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency, d.fee_ppm,
+		    d.notify_url, d.bank_account);
 		bool same = store_step(q) == STORE_ROW;
 		store_done(q);
 		if (!same)
 			return rec_fail(e, "conflict",
-					"merchant m:%s exists with other details; change them with 'wpay bind merchant update'",
-					no),
+			                "merchant m:%s exists with other details; change them with 'wpay bind merchant "
+			                "update'",
+			                no),
 			       BATCH_FAIL;
 	}
 	char *name = secret_name(no);
@@ -258,13 +270,13 @@ int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_e
 	clock_format(clock_now_ms(), now);
 	/* Each given field replaces the stored one; absent ones stay. */
 	store_exec(c->st,
-		   "UPDATE merchants SET kind = COALESCE(?, kind), name = COALESCE(?, name), city = COALESCE(?, city),"
-		   " mcc = COALESCE(?, mcc), country = COALESCE(?, country), notify_url = COALESCE(?, notify_url),"
-		   " bank_account = COALESCE(?, bank_account), settlement = COALESCE(?, settlement),"
-		   " fee_ppm = CASE WHEN ? THEN ? ELSE fee_ppm END,"
-		   " verified = CASE WHEN ? THEN ? ELSE verified END, updated_at = ? WHERE id = ?",
-		   "ttttttttbibbtt", d.kind, d.name, d.city, d.mcc, d.country, d.notify_url, d.bank_account, d.settlement,
-		   (int)d.has_fee, d.fee_ppm, (int)d.has_verified, (int)d.verified, now, no);
+	           "UPDATE merchants SET kind = COALESCE(?, kind), name = COALESCE(?, name), city = COALESCE(?, city),"
+	           " mcc = COALESCE(?, mcc), country = COALESCE(?, country), notify_url = COALESCE(?, notify_url),"
+	           " bank_account = COALESCE(?, bank_account), settlement = COALESCE(?, settlement),"
+	           " fee_ppm = CASE WHEN ? THEN ? ELSE fee_ppm END,"
+	           " verified = CASE WHEN ? THEN ? ELSE verified END, updated_at = ? WHERE id = ?",
+	           "ttttttttbibbtt", d.kind, d.name, d.city, d.mcc, d.country, d.notify_url, d.bank_account,
+	           d.settlement, (int)d.has_fee, d.fee_ppm, (int)d.has_verified, (int)d.verified, now, no);
 	struct store_stmt *q = store_query(c->st, "SELECT kind, verified FROM merchants WHERE id = ?", "t", no);
 	bool bad = store_step(q) == STORE_ROW && store_col_int(q, 1) && strcmp(store_col_text(q, 0), "enterprise");
 	store_done(q);
@@ -293,7 +305,8 @@ int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err
 	*out = json_array();
 	size_t i;
 	json_t *id;
-	json_array_foreach(ids, i, id) json_array_append_new(*out, merchant_json_in(c, json_string_value(id)));
+	json_array_foreach (ids, i, id)
+		json_array_append_new(*out, merchant_json_in(c, json_string_value(id)));
 	json_decref(ids);
 	return BATCH_OK;
 }
@@ -305,10 +318,10 @@ int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_
 		return BATCH_FAIL;
 	bufprintf(id, sizeof id, "m:%s", no);
 	*out = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "type", "balance", "merchant", id, "pending",
-			 (json_int_t)ledger_balance(c->st, ACCOUNT_PENDING, id), "deposit",
-			 (json_int_t)ledger_balance(c->st, ACCOUNT_DEPOSIT, id), "payout",
-			 (json_int_t)ledger_balance(c->st, ACCOUNT_PAYOUT, id), "currency",
-			 merchant_currency(c->st, no, cur));
+	                 (json_int_t)ledger_balance(c->st, ACCOUNT_PENDING, id), "deposit",
+	                 (json_int_t)ledger_balance(c->st, ACCOUNT_DEPOSIT, id), "payout",
+	                 (json_int_t)ledger_balance(c->st, ACCOUNT_PAYOUT, id), "currency",
+	                 merchant_currency(c->st, no, cur));
 	return BATCH_OK;
 }
 
@@ -324,11 +337,11 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 	merchant_currency(c->st, no, cur);
 	if (given_cur && strcmp(given_cur, cur) != 0)
 		return rec_fail(e, "currency_mismatch", "the amount is in %s but merchant m:%s holds its deposit in %s",
-				given_cur, no, cur),
+		                given_cur, no, cur),
 		       BATCH_FAIL;
 	bufprintf(id, sizeof id, "m:%s", no);
-	struct transfer t = {.kind = in ? "deposit" : "deposit_withdrawal", .amount = amount, .currency = cur,
-			     .ref = request_no};
+	struct transfer t = {
+	    .kind = in ? "deposit" : "deposit_withdrawal", .amount = amount, .currency = cur, .ref = request_no};
 	bufprintf(t.key, sizeof t.key, "%s:%s:%s", t.kind, id, request_no);
 	ledger_account(c->st, in ? ACCOUNT_PAYOUT : ACCOUNT_DEPOSIT, id, cur, t.from);
 	ledger_account(c->st, in ? ACCOUNT_DEPOSIT : ACCOUNT_PAYOUT, id, cur, t.to);
@@ -336,8 +349,9 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 		return BATCH_FAIL;
 	int64_t deposit = ledger_balance(c->st, ACCOUNT_DEPOSIT, id);
 	if (!in && deposit < DEPOSIT_T0_MIN) {
-		store_exec(c->st, "UPDATE merchants SET settlement = 'T15', updated_at = ? WHERE id = ? AND settlement = 'T0'",
-			   "tt", t.created_at, no);
+		store_exec(c->st,
+		           "UPDATE merchants SET settlement = 'T15', updated_at = ? WHERE id = ? AND settlement = 'T0'",
+		           "tt", t.created_at, no);
 	}
 	*out = ledger_transfer_json(&t);
 	json_object_set_new(*out, "merchant", json_string(id));

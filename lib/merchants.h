@@ -18,10 +18,10 @@
 #include "ctx.h"
 
 /* Minor units of deposit (in the merchant's currency) that T0 needs. */
-#define DEPOSIT_T0_MIN INT64_C(2000000)
+#define DEPOSIT_T0_MIN    INT64_C(2000000)
 #define MERCHANT_NAME_MAX 25
 #define MERCHANT_CITY_MAX 15
-#define FEE_PPM_DEFAULT 6000
+#define FEE_PPM_DEFAULT   6000
 
 int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
 int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);

@@ -6,30 +6,30 @@
 #include "util.h"
 
 static const struct currency currencies[] = {
-	{"CNY", 156, 2, "Chinese yuan renminbi"},
-	{"HKD", 344, 2, "Hong Kong dollar"},
-	{"TWD", 901, 2, "New Taiwan dollar"},
-	{"MOP", 446, 2, "Macanese pataca"},
-	{"USD", 840, 2, "US dollar"},
-	{"EUR", 978, 2, "Euro"},
-	{"GBP", 826, 2, "Pound sterling"},
-	{"JPY", 392, 0, "Japanese yen"},
-	{"KRW", 410, 0, "South Korean won"},
-	{"BRL", 986, 2, "Brazilian real"},
-	{"THB", 764, 2, "Thai baht"},
-	{"SGD", 702, 2, "Singapore dollar"},
-	{"MYR", 458, 2, "Malaysian ringgit"},
-	{"IDR", 360, 2, "Indonesian rupiah"},
-	{"PHP", 608, 2, "Philippine peso"},
-	{"KHR", 116, 2, "Cambodian riel"},
-	{"VND", 704, 0, "Vietnamese dong"},
-	{"INR", 356, 2, "Indian rupee"},
-	{"AUD", 36, 2, "Australian dollar"},
-	{"CAD", 124, 2, "Canadian dollar"},
-	{"CHF", 756, 2, "Swiss franc"},
-	{"MXN", 484, 2, "Mexican peso"},
-	{"KWD", 414, 3, "Kuwaiti dinar"},
-	{"BHD", 48, 3, "Bahraini dinar"},
+    {"CNY", 156, 2, "Chinese yuan renminbi"},
+    {"HKD", 344, 2, "Hong Kong dollar"},
+    {"TWD", 901, 2, "New Taiwan dollar"},
+    {"MOP", 446, 2, "Macanese pataca"},
+    {"USD", 840, 2, "US dollar"},
+    {"EUR", 978, 2, "Euro"},
+    {"GBP", 826, 2, "Pound sterling"},
+    {"JPY", 392, 0, "Japanese yen"},
+    {"KRW", 410, 0, "South Korean won"},
+    {"BRL", 986, 2, "Brazilian real"},
+    {"THB", 764, 2, "Thai baht"},
+    {"SGD", 702, 2, "Singapore dollar"},
+    {"MYR", 458, 2, "Malaysian ringgit"},
+    {"IDR", 360, 2, "Indonesian rupiah"},
+    {"PHP", 608, 2, "Philippine peso"},
+    {"KHR", 116, 2, "Cambodian riel"},
+    {"VND", 704, 0, "Vietnamese dong"},
+    {"INR", 356, 2, "Indian rupee"},
+    {"AUD", 36, 2, "Australian dollar"},
+    {"CAD", 124, 2, "Canadian dollar"},
+    {"CHF", 756, 2, "Swiss franc"},
+    {"MXN", 484, 2, "Mexican peso"},
+    {"KWD", 414, 3, "Kuwaiti dinar"},
+    {"BHD", 48, 3, "Bahraini dinar"},
 };
 
 const struct currency *currency_find(const char *code)
@@ -83,7 +83,7 @@ static const char *parse_fixed(const char *s, int scale, bool allow_negative, in
 		for (; *s >= '0' && *s <= '9'; s++, decimals++) {
 			if (decimals >= scale)
 				return scale == 0 ? "this currency has no minor unit; give a whole number"
-						  : "more decimals than the currency has";
+				                  : "more decimals than the currency has";
 			if (v > (max - (*s - '0')) / 10)
 				return "amount is too large";
 			v = v * 10 + (*s - '0');
@@ -126,8 +126,8 @@ void decimal_format(int64_t v, int scale, char buf[MONEY_TEXT_MAX])
 	if (scale == 0)
 		bufprintf(buf, MONEY_TEXT_MAX, "%s%llu", v < 0 ? "-" : "", (unsigned long long)mag);
 	else
-		bufprintf(buf, MONEY_TEXT_MAX, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(mag / div), scale,
-			  (unsigned long long)(mag % div));
+		bufprintf(buf, MONEY_TEXT_MAX, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(mag / div),
+		          scale, (unsigned long long)(mag % div));
 }
 
 void money_format(int64_t amount, const struct currency *c, char buf[MONEY_TEXT_MAX])

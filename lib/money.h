@@ -11,7 +11,7 @@
 /* The largest amount one record may carry: 10^15 minor units (10 trillion
  * yuan). Far above any real payment, and low enough that sums of many
  * cannot overflow int64 before a check catches them. */
-#define MONEY_MAX INT64_C(1000000000000000)
+#define MONEY_MAX      INT64_C(1000000000000000)
 #define MONEY_TEXT_MAX 32
 
 struct currency {

@@ -106,8 +106,9 @@ int rec_read(struct rec_reader *r, json_t **out, struct rec_err *err)
 			r->lineno++;
 			if (!discard_line(r))
 				return REC_IOERR;
-			rec_fail(err, "line_too_long", "line %lu is longer than %zu bytes; split the record or raise --max-line",
-				 r->lineno, r->max);
+			rec_fail(err, "line_too_long",
+			         "line %lu is longer than %zu bytes; split the record or raise --max-line", r->lineno,
+			         r->max);
 			return REC_BAD;
 		} else if (!r->eof) {
 			if (fill(r) < 0)
@@ -121,8 +122,9 @@ int rec_read(struct rec_reader *r, json_t **out, struct rec_err *err)
 		r->lineno++;
 		r->start += len + (nl != NULL);
 		if (len > r->max) {
-			rec_fail(err, "line_too_long", "line %lu is longer than %zu bytes; split the record or raise --max-line",
-				 r->lineno, r->max);
+			rec_fail(err, "line_too_long",
+			         "line %lu is longer than %zu bytes; split the record or raise --max-line", r->lineno,
+			         r->max);
 			return REC_BAD;
 		}
 		if (is_blank(line, len))
@@ -130,20 +132,23 @@ int rec_read(struct rec_reader *r, json_t **out, struct rec_err *err)
 		if (len && line[len - 1] == '\r')
 			len--;
 		if (memchr(line, '\0', len))
-			return rec_fail(err, "bad_json", "line %lu has a NUL byte; records are JSON text", r->lineno), REC_BAD;
+			return rec_fail(err, "bad_json", "line %lu has a NUL byte; records are JSON text", r->lineno),
+			       REC_BAD;
 		size_t bad_at;
 		if (!utf8_valid(line, len, &bad_at))
-			return rec_fail(err, "bad_utf8", "line %lu is not valid UTF-8 (byte %zu)", r->lineno, bad_at + 1),
+			return rec_fail(err, "bad_utf8", "line %lu is not valid UTF-8 (byte %zu)", r->lineno,
+			                bad_at + 1),
 			       REC_BAD;
 		json_error_t jerr;
 		json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 		if (!v)
-			return rec_fail(err, "bad_json", "line %lu is not valid JSON: %s (column %d)", r->lineno, jerr.text,
-					jerr.column),
+			return rec_fail(err, "bad_json", "line %lu is not valid JSON: %s (column %d)", r->lineno,
+			                jerr.text, jerr.column),
 			       REC_BAD;
 		if (!json_is_object(v)) {
-			rec_fail(err, "not_object", "line %lu is a JSON %s, not an object; each line must be one {...} record",
-				 r->lineno, rec_type_name(v));
+			rec_fail(err, "not_object",
+			         "line %lu is a JSON %s, not an object; each line must be one {...} record", r->lineno,
+			         rec_type_name(v));
 			json_decref(v);
 			return REC_BAD;
 		}
@@ -165,7 +170,8 @@ static bool flush_each;
 void rec_writer_init(void)
 {
 	struct stat st;
-	flush_each = isatty(STDOUT_FILENO) || (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+	flush_each =
+	    isatty(STDOUT_FILENO) || (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
 }
 
 bool rec_emit(json_t *rec)

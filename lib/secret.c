@@ -60,7 +60,8 @@ int secret_read(struct secret_src *s, const char *prompt, char *buf, size_t n, s
 	} else {
 		int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 		if (tty < 0)
-			return rec_fail(e, "no_secret", "no terminal to ask on; pass the secret with --pin-fd N (or --pan-fd N)");
+			return rec_fail(e, "no_secret",
+			                "no terminal to ask on; pass the secret with --pin-fd N (or --pan-fd N)");
 		struct termios old, quiet;
 		bool restore = tcgetattr(tty, &old) == 0;
 		if (restore) {

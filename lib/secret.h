@@ -12,7 +12,7 @@
 #include "records.h"
 
 struct secret_src {
-	int fd;	  /* -1: the terminal */
+	int fd;   /* -1: the terminal */
 	bool eof; /* the fd has no more lines */
 };
 

@@ -16,7 +16,7 @@
 
 /* 'wpay' in ASCII: marks the file as ours (PRAGMA application_id). */
 #define WPAY_APPLICATION_ID 0x77706179
-#define STMT_CACHE_MAX 128
+#define STMT_CACHE_MAX      128
 
 struct store {
 	sqlite3 *db;
@@ -58,7 +58,7 @@ static _Noreturn void fatal(sqlite3 *db, const char *what)
 	}
 	/* Nothing uncommitted survives: leaving without COMMIT rolls back. */
 	fprintf(stderr, "wpay: ledger %s: %s: %s; %s\n", current ? current->path : "?", what,
-		db ? sqlite3_errmsg(db) : "error", hint);
+	        db ? sqlite3_errmsg(db) : "error", hint);
 	exit(status);
 }
 
@@ -128,7 +128,8 @@ enum store_result store_step(struct store_stmt *q)
 		sqlite3_reset(stmt);
 		return STORE_DONE;
 	}
-	if ((rc & 0xff) == SQLITE_CONSTRAINT || (sqlite3_extended_errcode(sqlite3_db_handle(stmt)) & 0xff) == SQLITE_CONSTRAINT) {
+	if ((rc & 0xff) == SQLITE_CONSTRAINT ||
+	    (sqlite3_extended_errcode(sqlite3_db_handle(stmt)) & 0xff) == SQLITE_CONSTRAINT) {
 		sqlite3_reset(stmt);
 		return STORE_CONSTRAINT;
 	}
@@ -231,8 +232,10 @@ char *store_setting(struct store *st, const char *name, const char *fallback)
 
 void store_set_setting(struct store *st, const char *name, const char *value)
 {
-	store_exec(st, "INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-		   "tt", name, value);
+	store_exec(
+	    st,
+	    "INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+	    "tt", name, value);
 }
 
 static int pragma_int(struct store *st, const char *sql)
@@ -300,8 +303,9 @@ int store_open(const char *path, bool create, struct store **out, struct rec_err
 	struct stat sb;
 	if (stat(path, &sb) != 0) {
 		if (!create)
-			return rec_fail(e, "no_ledger", "ledger %s does not exist; run 'wpay init' (or point --db or WPAY_DB at it)",
-					path),
+			return rec_fail(e, "no_ledger",
+			                "ledger %s does not exist; run 'wpay init' (or point --db or WPAY_DB at it)",
+			                path),
 			       EX_NOINPUT;
 		int rc = mkparents(path, e);
 		if (rc)
@@ -333,8 +337,8 @@ int store_open(const char *path, bool create, struct store **out, struct rec_err
 		return EX_DATAERR;
 	}
 	if (version > (int)ARRAY_LEN(schema_migrations)) {
-		rec_fail(e, "schema_newer", "ledger %s has schema v%d, newer than this wpay knows (v%zu); upgrade wpay", path,
-			 version, ARRAY_LEN(schema_migrations));
+		rec_fail(e, "schema_newer", "ledger %s has schema v%d, newer than this wpay knows (v%zu); upgrade wpay",
+		         path, version, ARRAY_LEN(schema_migrations));
 		store_close(st);
 		return EX_DATAERR;
 	}

@@ -39,12 +39,12 @@ int main(void)
 	struct card_info info;
 	CHECK("ICBC debit from the BIN table",
 	      card_check("6222020000000000000", pan, &info) == NULL && strcmp(info.funding, "debit") == 0 &&
-		      strstr(info.issuer, "Industrial and Commercial") != NULL && strcmp(info.country, "CN") == 0);
-	CHECK("BIN and last four kept", strcmp(info.bin, "622202") == 0 && strcmp(info.last4, "0000") == 0 &&
-					       info.length == 19);
-	CHECK("unknown BIN: funding unknown, no issuer",
-	      card_check("4929000000000000", pan, &info) == NULL && strcmp(info.funding, "unknown") == 0 &&
-		      info.issuer == NULL);
+	          strstr(info.issuer, "Industrial and Commercial") != NULL && strcmp(info.country, "CN") == 0);
+	CHECK("BIN and last four kept",
+	      strcmp(info.bin, "622202") == 0 && strcmp(info.last4, "0000") == 0 && info.length == 19);
+	CHECK("unknown BIN: funding unknown, no issuer", card_check("4929000000000000", pan, &info) == NULL &&
+	                                                     strcmp(info.funding, "unknown") == 0 &&
+	                                                     info.issuer == NULL);
 
 	char masked[CARD_MASK_MAX];
 	card_mask("622202", "1234", 19, masked);

@@ -42,7 +42,7 @@ int main(void)
 
 	store_begin(st);
 	char card[ACCOUNT_ID_MAX], wallet[ACCOUNT_ID_MAX], deposit[ACCOUNT_ID_MAX], pending[ACCOUNT_ID_MAX],
-		fees[ACCOUNT_ID_MAX], usd[ACCOUNT_ID_MAX];
+	    fees[ACCOUNT_ID_MAX], usd[ACCOUNT_ID_MAX];
 	ledger_account(st, ACCOUNT_CARD, "card_1", "CNY", card);
 	ledger_account(st, ACCOUNT_WALLET, "wal_1", "CNY", wallet);
 	ledger_account(st, ACCOUNT_DEPOSIT, "m:1", "CNY", deposit);
@@ -54,7 +54,7 @@ int main(void)
 	struct transfer t = make("k1", card, wallet, 10000);
 	CHECK("a card may go below zero to fund a wallet", post(st, &t, 1, &e) == 0);
 	CHECK("balances moved", ledger_balance(st, ACCOUNT_WALLET, "wal_1") == 10000 &&
-					ledger_balance(st, ACCOUNT_CARD, "card_1") == -10000);
+	                            ledger_balance(st, ACCOUNT_CARD, "card_1") == -10000);
 	char first_id[ID_MAX];
 	strcpy(first_id, t.id);
 	struct transfer again = make("k1", card, wallet, 10000);
@@ -65,7 +65,8 @@ int main(void)
 	      post(st, &other, 1, &e) == -1 && strcmp(e.code, "idempotency_conflict") == 0);
 
 	struct transfer over = make("k2", wallet, pending, 10001);
-	CHECK("a wallet never goes below zero", post(st, &over, 1, &e) == -1 && strcmp(e.code, "insufficient_funds") == 0);
+	CHECK("a wallet never goes below zero",
+	      post(st, &over, 1, &e) == -1 && strcmp(e.code, "insufficient_funds") == 0);
 	CHECK("nothing moved on refusal", ledger_balance(st, ACCOUNT_WALLET, "wal_1") == 10000);
 	struct transfer dep = make("k3", deposit, pending, 1);
 	CHECK("a deposit never goes below zero", post(st, &dep, 1, &e) == -1);
@@ -85,12 +86,13 @@ int main(void)
 	/* A group is atomic: the second leg fails, so the first does not stand. */
 	struct transfer group[2] = {make("g1a", wallet, pending, 6000), make("g1b", wallet, fees, 6000)};
 	CHECK("a group whose second leg fails is refused", post(st, group, 2, &e) == -1);
-	CHECK("and its first leg is undone", ledger_balance(st, ACCOUNT_WALLET, "wal_1") == 10000 &&
-						  ledger_balance(st, ACCOUNT_PENDING, "m:1") == 0);
+	CHECK("and its first leg is undone",
+	      ledger_balance(st, ACCOUNT_WALLET, "wal_1") == 10000 && ledger_balance(st, ACCOUNT_PENDING, "m:1") == 0);
 	struct transfer ok_group[2] = {make("g2a", wallet, pending, 6000), make("g2b", pending, fees, 36)};
 	CHECK("a good group posts", post(st, ok_group, 2, &e) == 0);
 	struct transfer ok_again[2] = {make("g2a", wallet, pending, 6000), make("g2b", pending, fees, 36)};
-	CHECK("a repeated group is a replay", post(st, ok_again, 2, &e) == 1 && strcmp(ok_again[1].id, ok_group[1].id) == 0);
+	CHECK("a repeated group is a replay",
+	      post(st, ok_again, 2, &e) == 1 && strcmp(ok_again[1].id, ok_group[1].id) == 0);
 	store_commit(st);
 
 	bool ok;
@@ -104,7 +106,8 @@ int main(void)
 	store_exec(st, "UPDATE accounts SET balance = balance + 5 WHERE id = ?", "t", wallet);
 	rec = ledger_check(st, &ok);
 	const char *dump = json_dumps(rec, 0);
-	CHECK("a changed balance fails the check", !ok && strstr(dump, "balance_mismatch") && strstr(dump, "sum_not_zero"));
+	CHECK("a changed balance fails the check",
+	      !ok && strstr(dump, "balance_mismatch") && strstr(dump, "sum_not_zero"));
 	free((void *)dump);
 	json_decref(rec);
 	store_close(st);

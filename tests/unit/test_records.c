@@ -56,11 +56,11 @@ int main(void)
 	READS("NUL byte refused", "{\"a\":\"x\0y\"}\n{\"b\":1}\n", 0, "bad_json ok ");
 	READS("duplicate keys refused", "{\"a\":1,\"a\":2}\n", 0, "bad_json ");
 	READS("too big an integer", "{\"a\":9223372036854775808}\n", 0, "bad_json ");
-	READS("a line over the limit is refused, the next still read", "{\"a\":\"0123456789012345678901234567890\"}\n{\"b\":1}\n",
-	      20, "line_too_long ok ");
+	READS("a line over the limit is refused, the next still read",
+	      "{\"a\":\"0123456789012345678901234567890\"}\n{\"b\":1}\n", 20, "line_too_long ok ");
 	READS("a line exactly at the limit is read", "{\"a\":\"0123456789\"}\n", 18, "ok ");
-	READS("a last line over the limit without newline", "{\"b\":1}\n{\"a\":\"0123456789012345678901234567890\"}", 20,
-	      "ok line_too_long ");
+	READS("a last line over the limit without newline", "{\"b\":1}\n{\"a\":\"0123456789012345678901234567890\"}",
+	      20, "ok line_too_long ");
 
 	/* A line far larger than the buffer is skipped without holding it. */
 	static char big[3 << 20];
@@ -81,7 +81,8 @@ int main(void)
 	CHECK("string too long", rec_get_str(o, "s", true, 3, &s, &e) == -1 && strcmp(e.code, "bad_field") == 0);
 	CHECK("integer where string wanted",
 	      rec_get_str(o, "i", true, 10, &s, &e) == -1 && strstr(e.msg, "must be a string") != NULL);
-	CHECK("missing required", rec_get_str(o, "nope", true, 10, &s, &e) == -1 && strcmp(e.code, "missing_field") == 0);
+	CHECK("missing required",
+	      rec_get_str(o, "nope", true, 10, &s, &e) == -1 && strcmp(e.code, "missing_field") == 0);
 	CHECK("missing optional is fine", rec_get_str(o, "nope", false, 10, &s, &e) == 0);
 	CHECK("integer field", rec_get_int(o, "i", true, &i, &e) == 0 && i == 5);
 	CHECK("real is not an integer", rec_get_int(o, "f", true, &i, &e) == -1);
@@ -93,6 +94,7 @@ int main(void)
 	CHECK("utf8: surrogate refused", !utf8_valid("\xed\xa0\x80", 3, NULL));
 	CHECK("utf8: above U+10FFFF refused", !utf8_valid("\xf4\x90\x80\x80", 4, NULL));
 	CHECK("utf8: truncated refused", !utf8_valid("\xe5\xbe", 2, NULL));
-	CHECK("utf8: counts code points", utf8_count("\xe5\xbe\xae\xe5\x8d\x9a" "ab") == 4);
+	CHECK("utf8: counts code points", utf8_count("\xe5\xbe\xae\xe5\x8d\x9a"
+	                                             "ab") == 4);
 	return UNIT_DONE();
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bats
+# The man pages: lint clean, SYNOPSIS equal to -h, every program documented.
+
+load helper
+
+# A man page's SYNOPSIS as one line of words.
+synopsis() {
+	mandoc -Tascii "$1" | sed 's/.\x08//g' | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
+}
+
+# A program's -h as one line of words, without "usage:".
+usage_of() {
+	"$1" -h | sed 's/^usage://' | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
+}
+
+@test "the man pages are mandoc -Tlint clean" {
+	run mandoc -Tlint -W warning man/*.1 man/*.7
+	assert_success
+	assert_output ""
+}
+
+@test "every program has a man page whose SYNOPSIS is its -h" {
+	for prog in "$WPAY_TEST_BIN"/wpay-*; do
+		name=$(basename "$prog")
+		[ -f "man/$name.1" ]
+		assert_equal "$(usage_of "$prog")" "$(synopsis "man/$name.1")"
+	done
+}
+
+@test "wpay(1) SYNOPSIS is wpay -h's usage" {
+	run wpay -h
+	assert_equal "$(sed -n '1,/^programs:/p' <<<"$output" | sed '$d' | sed 's/^usage://' | tr -s ' \n' '  ' | sed 's/^ //; s/ $//')" \
+		"$(synopsis man/wpay.1)"
+}
+
+@test "wpay(7) lists every program and every exit status the programs use" {
+	for prog in "$WPAY_TEST_BIN"/wpay-*; do
+		grep -q "^.It Xr $(basename "$prog") 1" man/wpay.7
+	done
+	for status in 0 1 64 65 66 69 70 73 74 75 77 78; do
+		grep -q "^.It $status\$" man/wpay.7
+	done
+}
+
+@test "wpay(7) documents every error code the code can produce" {
+	for code in $(grep -ho 'rec_fail(e, "[a-z_]*"' lib/*.c cmd/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u); do
+		case "$code" in io | internal | no_key | key_mode | bad_key | no_ledger | not_ledger | schema_newer) continue ;; esac
+		grep -q "^.It Cm $code\$" man/wpay.7 || { echo "undocumented error code: $code"; false; }
+	done
+}

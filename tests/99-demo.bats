@@ -1,0 +1,14 @@
+#!/usr/bin/env bats
+# The README's main command runs, end to end, and leaves balanced books.
+
+load helper
+
+@test "the demo runs the loop on a throwaway ledger and the books balance" {
+	run --separate-stderr sh tests/demo.sh "$WPAY_TEST_BIN"
+	assert_success
+	assert_equal "$(grep '"type":"check"' <<<"$output" | jq -r .ok)" true
+	assert_equal "$(grep '"kind":"topup"' <<<"$output" | jq -r .id | uniq | wc -l)" 1
+	assert_equal "$(grep '"type":"balance"' <<<"$output" | jq -r .balance)" 50000
+	[[ "$output" != *6222020200112345679* ]]
+	[ ! -e "$WPAY_DB" ]
+}
