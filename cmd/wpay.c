@@ -98,10 +98,12 @@ int main(int argc, char **argv)
 	else
 		execvp(prog, argv + 1);
 	int err = errno;
-	if (err == ENOENT) {
+	if (err == ENOENT)
 		fprintf(stderr, "wpay: '%s' is not a wpay program; run 'wpay' to list them\n", name);
-		return EX_USAGE;
-	}
-	fprintf(stderr, "wpay: cannot run %s: %s\n", path ? path : prog, strerror(err));
-	return err == EACCES ? EX_NOPERM : EX_OSERR;
+	else
+		fprintf(stderr, "wpay: cannot run %s: %s\n", path ? path : prog, strerror(err));
+	free(dir);
+	free(path);
+	free(prog);
+	return err == ENOENT ? EX_USAGE : err == EACCES ? EX_NOPERM : EX_OSERR;
 }

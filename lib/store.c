@@ -269,6 +269,19 @@ static int mkparents(const char *path, struct rec_err *e)
 	return 0;
 }
 
+/* For SQL built at run time (a pragma with a number in it): never cached,
+ * since the cache keys on the address of a string literal. */
+static void exec_uncached(struct store *st, const char *sql)
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		fatal(st->db, sql);
+	int rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		fatal(st->db, sql);
+}
+
 static void migrate(struct store *st)
 {
 	int target = (int)ARRAY_LEN(schema_migrations);
@@ -291,9 +304,9 @@ static void migrate(struct store *st)
 	}
 	char pragma[64];
 	bufprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", target);
-	simple(st, pragma);
+	exec_uncached(st, pragma);
 	bufprintf(pragma, sizeof pragma, "PRAGMA application_id = %d", WPAY_APPLICATION_ID);
-	simple(st, pragma);
+	exec_uncached(st, pragma);
 	store_commit(st);
 }
 

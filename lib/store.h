@@ -3,7 +3,8 @@
  * foreign keys, a versioned schema migrated on open); nothing here names a
  * SQLite type, so another backend can take the same calls.
  *
- * Statements are prepared once per process and cached by their SQL text;
+ * Statements are prepared once per process and cached by the address of
+ * their SQL, which must therefore be a string literal;
  * parameters are bound from a format string, never pasted into SQL:
  *   't' text (NULL binds NULL), 'i' int64_t, 'b' bool (int).
  *
