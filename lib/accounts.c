@@ -398,10 +398,7 @@ int accounts_wallet_list(struct wpay_ctx *c, json_t *req, json_t **out, struct r
 
 static const char *wallet_currency(struct store *st, const char *id, char buf[8])
 {
-	struct store_stmt *q = store_query(st, "SELECT currency FROM wallets WHERE id = ?", "t", id);
-	strlcopy(buf, store_step(q) == STORE_ROW ? store_col_text(q, 0) : "", 8);
-	store_done(q);
-	return buf;
+	return ledger_currency(st, ACCOUNT_WALLET, id, buf);
 }
 
 int accounts_wallet_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)

@@ -25,6 +25,16 @@ void ledger_account(struct store *st, enum account_kind kind, const char *owner,
 	           "ttttt", id, kind_names[kind], owner, currency, now);
 }
 
+const char *ledger_currency(struct store *st, enum account_kind kind, const char *owner, char buf[8])
+{
+	char id[ACCOUNT_ID_MAX];
+	account_id(kind, owner, id);
+	struct store_stmt *q = store_query(st, "SELECT currency FROM accounts WHERE id = ?", "t", id);
+	strlcopy(buf, store_step(q) == STORE_ROW ? store_col_text(q, 0) : "", 8);
+	store_done(q);
+	return buf;
+}
+
 int64_t ledger_balance(struct store *st, enum account_kind kind, const char *owner)
 {
 	char id[ACCOUNT_ID_MAX];

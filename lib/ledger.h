@@ -32,6 +32,8 @@ enum account_kind { ACCOUNT_WALLET, ACCOUNT_CARD, ACCOUNT_PENDING, ACCOUNT_DEPOS
 /* The account of kind for owner ("wallet:wal_...", "fees:CNY"), made if missing. */
 void ledger_account(struct store *st, enum account_kind kind, const char *owner, const char *currency,
                     char id[ACCOUNT_ID_MAX]);
+/* The currency an account holds into buf ("" if there is no such account). */
+const char *ledger_currency(struct store *st, enum account_kind kind, const char *owner, char buf[8]);
 /* Balance in minor units; 0 for an account not yet made. */
 int64_t ledger_balance(struct store *st, enum account_kind kind, const char *owner);
 

@@ -249,10 +249,9 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err 
 
 static const char *merchant_currency(struct store *st, const char *no, char buf[8])
 {
-	struct store_stmt *q = store_query(st, "SELECT currency FROM merchants WHERE id = ?", "t", no);
-	strlcopy(buf, store_step(q) == STORE_ROW ? store_col_text(q, 0) : "", 8);
-	store_done(q);
-	return buf;
+	char id[80];
+	bufprintf(id, sizeof id, "m:%s", no);
+	return ledger_currency(st, ACCOUNT_PENDING, id, buf);
 }
 
 int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
