@@ -95,7 +95,7 @@ $(O)/unit/%: tests/unit/%.c tests/unit/unit.h $(O)/lib/clock-test.o $(O)/libwpay
 		$$($(PKG_CONFIG) --libs $(PKGS))
 
 check: deps $(BINS) $(TBINS) $(UNIT_BIN)
-	@WPAY_TEST_BIN=$(CURDIR)/$(TBIN) WPAY_REAL_BIN=$(CURDIR)/$(BIN) WPAY_UNIT_BIN=$(CURDIR)/$(O)/unit \
+	@WPAY_TEST_BIN=$(CURDIR)/$(TBIN) WPAY_REAL_BIN=$(CURDIR)/$(BIN) WPAY_UNIT_BIN=$(CURDIR)/$(O)/unit WPAY_VECTORS=$(CURDIR)/../shared/vectors \
 		sh tests/run
 
 demo: deps $(BINS)
