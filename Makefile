@@ -72,6 +72,12 @@ $(O)/bins.inc: lib/bins.tsv
 	awk -F '\t' '!/^#/ && NF == 4 { printf "{\"%s\", \"%s\", \"%s\", \"%s\"},\n", $$1, $$2, $$3, $$4 }' $< > $@.tmp
 	mv $@.tmp $@
 $(O)/lib/card.o: $(O)/bins.inc
+# The built-in networks table, as a C string.
+$(O)/networks.inc: lib/networks.tsv
+	@mkdir -p $(@D)
+	sed 's/\\/\\\\/g; s/"/\\"/g; s/\t/\\t/g; s/^/"/; s/$$/\\n"/' $< > $@.tmp
+	mv $@.tmp $@
+$(O)/lib/networks.o: $(O)/networks.inc
 
 $(O)/libwpay.a: $(LIB_OBJ)
 	rm -f $@

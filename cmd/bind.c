@@ -72,6 +72,7 @@ static const struct option options[] = {
     {"notify-url", required_argument, NULL, OPT_FIELD},
     {"bank-account", required_argument, NULL, OPT_FIELD},
     {"settlement", required_argument, NULL, OPT_FIELD},
+    {"networks", required_argument, NULL, OPT_FIELD},
     {"verified", no_argument, NULL, OPT_FIELD},
     {NULL, 0, NULL, 0},
 };

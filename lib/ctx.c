@@ -17,6 +17,8 @@ void ctx_open(struct wpay_ctx *c)
 	if ((rc = keys_read_secret(c->keys_dir, KEY_PIN_PEPPER, c->pin_pepper, &e)) != 0 ||
 	    (rc = keys_read_secret(c->keys_dir, KEY_CARD_FINGERPRINT, c->card_key, &e)) != 0)
 		cli_die(rc, "%s", e.msg);
+	if ((rc = networks_load(&c->networks, &e)) != 0)
+		cli_die(rc, "%s", e.msg);
 	secret_src_init(&c->pins, -1);
 	secret_src_init(&c->pans, -1);
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "keys.h"
+#include "networks.h"
 #include "secret.h"
 #include "store.h"
 
@@ -18,9 +19,10 @@ struct wpay_ctx {
 	unsigned char card_key[KEY_SECRET_LEN];
 	struct secret_src pins; /* PINs: --pin-fd, else the terminal */
 	struct secret_src pans; /* card numbers: --pan-fd, else the terminal */
+	struct networks networks;
 };
 
-/* Open the ledger (see cli_db_path) and load the keys; on failure print
+/* Open the ledger (see cli_db_path), load the keys and the networks; on failure print
  * why and exit with its status (66 no ledger, 77 key file mode, ...). */
 void ctx_open(struct wpay_ctx *c);
 void ctx_close(struct wpay_ctx *c);

@@ -42,9 +42,35 @@ void merchants_format_fee_rate(int64_t ppm, char buf[32])
 	bufprintf(buf, 32, "%s%%", num);
 }
 
+/* Is name one of the comma-separated words of list? */
+static bool list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
 static char *secret_name(const char *no)
 {
 	return xasprintf("webhook-%s.key", no);
+}
+
+json_t *merchants_networks(struct wpay_ctx *c, const char *stored)
+{
+	json_t *list = json_array();
+	for (int i = 0; i < c->networks.count; i++) {
+		const char *name = c->networks.n[i].name;
+		if (stored && !list_has(stored, name))
+			continue;
+		json_array_append_new(list, json_string(name));
+	}
+	return list;
 }
 
 static json_t *merchant_json_in(struct wpay_ctx *c, const char *no)
@@ -52,7 +78,7 @@ static json_t *merchant_json_in(struct wpay_ctx *c, const char *no)
 	struct store_stmt *q =
 	    store_query(c->st,
 	                "SELECT id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement,"
-	                " notify_url, bank_account, created_at, updated_at FROM merchants WHERE id = ?",
+	                " notify_url, bank_account, created_at, updated_at, networks FROM merchants WHERE id = ?",
 	                "t", no);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
@@ -70,6 +96,7 @@ static json_t *merchant_json_in(struct wpay_ctx *c, const char *no)
 		              store_col_text(q, 7), "fee_rate", rate, "settlement", store_col_text(q, 9), "notify_url",
 		              store_col_text(q, 10), "bank_account", bank ? masked : NULL, "webhook_secret_file",
 		              secret_path, "created_at", store_col_text(q, 12), "updated_at", store_col_text(q, 13));
+		json_object_set_new(o, "networks", merchants_networks(c, store_col_text(q, 14)));
 		free(id);
 		free(name);
 		free(secret_path);
@@ -100,8 +127,8 @@ static int get_merchant(struct store *st, json_t *req, char no[64], struct rec_e
 /* The merchant's details as given in a request; `adding` makes name and
  * city required and fills defaults. */
 struct details {
-	const char *kind, *name, *city, *mcc, *country, *currency, *notify_url, *bank_account, *settlement;
-	bool verified, has_verified;
+	const char *kind, *name, *city, *mcc, *country, *currency, *notify_url, *bank_account, *settlement, *networks;
+	bool verified, has_verified, has_networks;
 	int64_t fee_ppm;
 	bool has_fee;
 };
@@ -115,7 +142,7 @@ static int text_field(json_t *req, const char *key, bool required, size_t max, c
 	return 0;
 }
 
-static int get_details(json_t *req, bool adding, struct details *d, struct rec_err *e)
+static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct details *d, struct rec_err *e)
 {
 	memset(d, 0, sizeof *d);
 	if (adding) {
@@ -135,8 +162,26 @@ static int get_details(json_t *req, bool adding, struct details *d, struct rec_e
 	    text_field(req, "notify_url", false, URL_MAX, &d->notify_url, e) ||
 	    text_field(req, "bank_account", false, BANK_ACCOUNT_MAX, &d->bank_account, e) ||
 	    text_field(req, "settlement", false, 3, &d->settlement, e) ||
-	    text_field(req, "fee_rate", false, 16, &fee, e))
+	    text_field(req, "fee_rate", false, 16, &fee, e) || text_field(req, "networks", false, 200, &d->networks, e))
 		return -1;
+	if (d->networks) {
+		/* Every name must be configured; "all" (or "") means every one. */
+		if (!*d->networks || strcmp(d->networks, "all") == 0)
+			d->networks = "";
+		for (const char *p = d->networks; *p;) {
+			const char *comma = strchr(p, ',');
+			char name[32];
+			size_t len = comma ? (size_t)(comma - p) : strlen(p);
+			bufprintf(name, sizeof name, "%.*s", (int)(len < 31 ? len : 31), p);
+			if (!networks_by_name(&c->networks, name))
+				return rec_fail(e, "bad_field", "networks: '%s' is not a configured network (%s)", name,
+				                c->networks.source);
+			p = comma ? comma + 1 : "";
+		}
+		d->has_networks = true;
+		if (!*d->networks)
+			d->networks = NULL;
+	}
 	if (json_object_get(req, "verified")) {
 		if (rec_get_bool(req, "verified", false, &d->verified, e))
 			return -1;
@@ -197,7 +242,7 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err 
 		return rec_fail(e, "bad_field", "merchant_no '%.64s' must be 1 to %d letters, digits or '_'", no,
 		                MERCHANT_NO_MAX),
 		       BATCH_FAIL;
-	if (get_details(req, true, &d, e))
+	if (get_details(c, req, true, &d, e))
 		return BATCH_FAIL;
 	if (d.verified && strcmp(d.kind, "enterprise") != 0)
 		return rec_fail(e, "bad_field", "only an enterprise merchant can be verified"), BATCH_FAIL;
@@ -208,21 +253,21 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err 
 	clock_format(clock_now_ms(), now);
 	store_exec(c->st,
 	           "INSERT INTO merchants(id, kind, verified, name, city, mcc, country, currency, fee_ppm, notify_url,"
-	           " bank_account, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	           " bank_account, networks, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	           " ON CONFLICT(id) DO NOTHING",
-	           "ttbtttttittt"
+	           "ttbtttttitttt"
 	           "t",
 	           no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency, d.fee_ppm, d.notify_url,
-	           d.bank_account, now, now);
+	           d.bank_account, d.networks, now, now);
 	if (store_changes(c->st) == 0) {
 		/* Added before: the same request again is fine, a different one is not. */
 		struct store_stmt *q = store_query(
 		    c->st,
 		    "SELECT 1 FROM merchants WHERE id = ? AND kind = ? AND verified = ? AND name = ? AND city = ?"
 		    " AND mcc = ? AND country = ? AND currency = ? AND fee_ppm = ? AND notify_url IS ?"
-		    " AND bank_account IS ?",
-		    "ttbtttttitt", no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency, d.fee_ppm,
-		    d.notify_url, d.bank_account);
+		    " AND bank_account IS ? AND networks IS ?",
+		    "ttbtttttittt", no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency,
+		    d.fee_ppm, d.notify_url, d.bank_account, d.networks);
 		bool same = store_step(q) == STORE_ROW;
 		store_done(q);
 		if (!same)
@@ -258,7 +303,7 @@ int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_e
 {
 	char no[64], cur[8], now[CLOCK_TEXT_MAX];
 	struct details d;
-	if (get_merchant(c->st, req, no, e) || get_details(req, false, &d, e))
+	if (get_merchant(c->st, req, no, e) || get_details(c, req, false, &d, e))
 		return BATCH_FAIL;
 	merchant_currency(c->st, no, cur);
 	if (d.currency && strcmp(d.currency, cur) != 0)
@@ -273,9 +318,11 @@ int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_e
 	           " mcc = COALESCE(?, mcc), country = COALESCE(?, country), notify_url = COALESCE(?, notify_url),"
 	           " bank_account = COALESCE(?, bank_account), settlement = COALESCE(?, settlement),"
 	           " fee_ppm = CASE WHEN ? THEN ? ELSE fee_ppm END,"
-	           " verified = CASE WHEN ? THEN ? ELSE verified END, updated_at = ? WHERE id = ?",
-	           "ttttttttbibbtt", d.kind, d.name, d.city, d.mcc, d.country, d.notify_url, d.bank_account,
-	           d.settlement, (int)d.has_fee, d.fee_ppm, (int)d.has_verified, (int)d.verified, now, no);
+	           " verified = CASE WHEN ? THEN ? ELSE verified END,"
+	           " networks = CASE WHEN ? THEN ? ELSE networks END, updated_at = ? WHERE id = ?",
+	           "ttttttttbibbbttt", d.kind, d.name, d.city, d.mcc, d.country, d.notify_url, d.bank_account,
+	           d.settlement, (int)d.has_fee, d.fee_ppm, (int)d.has_verified, (int)d.verified, (int)d.has_networks,
+	           d.networks, now, no);
 	struct store_stmt *q = store_query(c->st, "SELECT kind, verified FROM merchants WHERE id = ?", "t", no);
 	bool bad = store_step(q) == STORE_ROW && store_col_int(q, 1) && strcmp(store_col_text(q, 0), "enterprise");
 	store_done(q);

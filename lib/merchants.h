@@ -31,6 +31,9 @@ int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_
 int merchants_deposit(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
 int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
 
+/* The names of the networks that accept a merchant, from its stored list
+ * (NULL: every configured network). */
+json_t *merchants_networks(struct wpay_ctx *c, const char *stored);
 /* Resolve "m:<no>" or "<no>" to the merchant_no; -1 "not_found". */
 int merchants_ref(struct store *st, const char *ref, char no[64], struct rec_err *e);
 /* A fee rate "0.6%" (up to 4 decimals, at most 10%) in parts per million. */

@@ -98,6 +98,21 @@ static const char *const schema_migrations[] = {
     "  bank_account TEXT,"
     "  created_at TEXT NOT NULL,"
     "  updated_at TEXT NOT NULL);",
+
+    /* v2: payable codes: which networks accept a merchant (NULL: every
+     * configured one), and the dynamic codes made, by their reference, so
+     * that making one again answers the same code. */
+    "ALTER TABLE merchants ADD COLUMN networks TEXT;"
+    "CREATE TABLE codes ("
+    "  id TEXT PRIMARY KEY,"
+    "  merchant_id TEXT NOT NULL REFERENCES merchants(id),"
+    "  reference TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL CHECK (amount > 0),"
+    "  currency TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  expires_at TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  UNIQUE (merchant_id, reference));",
 };
 
 #endif

@@ -414,6 +414,25 @@ refuses() {
 	assert_ledger_ok
 }
 
+@test "a merchant is accepted by the networks it names, from configuration" {
+	run --separate-stderr wpay-bind merchant add cafe01 --name Cafe --city Beijing --networks wpay,wechat
+	assert_success
+	assert_equal "$(jq -c .networks <<<"$output")" '["wpay","wechat"]'
+	run --separate-stderr wpay-bind merchant add cafe02 --name Cafe --city Beijing
+	assert_equal "$(jq -c .networks <<<"$output")" '["wpay","alipay","wechat"]'
+	refuses 1 bad_field wpay-bind merchant update cafe01 --networks wpay,visa
+	assert_equal "$stderr" "wpay-bind: networks: 'visa' is not a configured network (built-in)"
+	printf 'visa\t30\tCOM.VISA.QR\tVisa\n# a comment\nwpay\t26\tCN.COM.WEIBO.PAY\tWeibo Pay\n' >"$BATS_TEST_TMPDIR/networks.tsv"
+	export WPAY_NETWORKS="$BATS_TEST_TMPDIR/networks.tsv"
+	run --separate-stderr wpay-bind merchant update cafe01 --networks wpay,visa
+	assert_success
+	assert_equal "$(jq -c .networks <<<"$output")" '["visa","wpay"]'
+	printf 'visa\t99\tCOM.VISA.QR\n' >"$WPAY_NETWORKS"
+	run --separate-stderr wpay-bind merchant list
+	assert_failure 78
+	assert_equal "$stderr" "wpay-bind: $WPAY_NETWORKS:1: want name<TAB>id (26-51)<TAB>GUI (at most 32 characters)<TAB>description"
+}
+
 @test "merchant update changes only what it is given" {
 	wpay-bind merchant add cafe01 --name Cafe --city Beijing >/dev/null
 	run --separate-stderr wpay-bind merchant update m:cafe01 --city Shanghai --fee-rate 0.55%
