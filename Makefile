@@ -30,11 +30,13 @@ WPAY_CFLAGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmis
 	-Wformat=2 -D_DEFAULT_SOURCE -DWPAY_VERSION='"$(VERSION)"' -Ilib -I$(O) $(SANFLAGS)
 
 # pkg-config runs when a recipe needs it, after `deps` has installed what was missing.
-PKGS := jansson sqlite3 libcrypto
+PKGS := jansson sqlite3 libcrypto libqrencode libpng zbar libjpeg
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LIBS_init = jansson sqlite3 libcrypto
 LIBS_bind = jansson sqlite3 libcrypto
 LIBS_check = jansson sqlite3 libcrypto
+LIBS_mkqr = jansson sqlite3 libcrypto libqrencode libpng
+LIBS_scanqr = jansson sqlite3 libcrypto zbar libpng libjpeg
 
 PROGRAMS := $(filter-out wpay,$(patsubst cmd/%.c,%,$(wildcard cmd/*.c)))
 LIB_SRC := $(filter-out lib/clock.c,$(wildcard lib/*.c))

@@ -164,3 +164,52 @@ bool pin_hash_verify(const unsigned char *pepper, size_t pepper_len, const char 
 	crypto_wipe(got, sizeof got);
 	return ok;
 }
+
+void base64_encode_nopad(const unsigned char *in, size_t n, char *out)
+{
+	int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	while (len > 0 && out[len - 1] == '=')
+		out[--len] = '\0';
+}
+
+int base64_decode_nopad(const char *in, unsigned char *out, size_t max)
+{
+	size_t n = strlen(in);
+	if (n % 4 == 1 || n > 4 * ((max + 2) / 3))
+		return -1;
+	char padded[512];
+	if (n + 3 >= sizeof padded)
+		return -1;
+	memcpy(padded, in, n);
+	size_t pad = (4 - n % 4) % 4;
+	memset(padded + n, '=', pad);
+	padded[n + pad] = '\0';
+	unsigned char buf[384];
+	int len = EVP_DecodeBlock(buf, (const unsigned char *)padded, (int)(n + pad));
+	if (len < 0)
+		return -1;
+	len -= (int)pad; /* EVP_DecodeBlock counts the padding as zero bytes */
+	if ((size_t)len > max)
+		return -1;
+	memcpy(out, buf, (size_t)len);
+	return len;
+}
+
+bool ed25519_sign(struct evp_pkey_st *key, const void *msg, size_t n, unsigned char sig[64])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t len = 64;
+	bool ok = md && EVP_DigestSignInit(md, NULL, NULL, NULL, key) == 1 &&
+	          EVP_DigestSign(md, sig, &len, msg, n) == 1 && len == 64;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+bool ed25519_verify(struct evp_pkey_st *key, const void *msg, size_t n, const unsigned char sig[64])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool ok =
+	    md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, key) == 1 && EVP_DigestVerify(md, sig, 64, msg, n) == 1;
+	EVP_MD_CTX_free(md);
+	return ok;
+}

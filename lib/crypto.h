@@ -41,6 +41,17 @@ void pin_hash(const unsigned char *pepper, size_t pepper_len, const char *pin, c
 /* Constant-time check of pin against a stored hash; false if malformed. */
 bool pin_hash_verify(const unsigned char *pepper, size_t pepper_len, const char *pin, const char *stored);
 
+/* Base64 (standard alphabet) without padding: 64 bytes -> 86 characters.
+ * out needs 4*ceil(n/3)+1 bytes. */
+void base64_encode_nopad(const unsigned char *in, size_t n, char *out);
+/* Decode unpadded base64 into out (at most max bytes); -1 if malformed. */
+int base64_decode_nopad(const char *in, unsigned char *out, size_t max);
+
+/* Ed25519 over msg. key is an EVP_PKEY (private for sign, any for verify). */
+struct evp_pkey_st;
+bool ed25519_sign(struct evp_pkey_st *key, const void *msg, size_t n, unsigned char sig[64]);
+bool ed25519_verify(struct evp_pkey_st *key, const void *msg, size_t n, const unsigned char sig[64]);
+
 /* Wipe secrets from memory in a way the compiler keeps. */
 void crypto_wipe(void *p, size_t n);
 

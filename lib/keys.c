@@ -235,3 +235,33 @@ char *keys_public_path(const char *dir, const char *kid)
 {
 	return xasprintf("%s/signing-%s.pub", dir, kid);
 }
+
+int keys_load_signing(const char *dir, const char *kid, EVP_PKEY **key, struct rec_err *e)
+{
+	char *path = xasprintf("%s/signing-%s.key", dir, kid);
+	int rc = keys_check_file(path, e);
+	if (rc == 0) {
+		FILE *f = fopen(path, "r");
+		*key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+		if (f)
+			fclose(f);
+		if (!*key)
+			rc = (rec_fail(e, "bad_key", "cannot read the signing key %s; restore it from backup", path),
+			      EX_DATAERR);
+	}
+	free(path);
+	return rc;
+}
+
+EVP_PKEY *keys_load_public(const char *dir, const char *kid)
+{
+	if (strlen(kid) != 8 || strspn(kid, "0123456789abcdef") != 8)
+		return NULL;
+	char *path = keys_public_path(dir, kid);
+	FILE *f = fopen(path, "r");
+	EVP_PKEY *key = f ? PEM_read_PUBKEY(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	free(path);
+	return key;
+}

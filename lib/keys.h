@@ -34,6 +34,12 @@ int keys_read_secret(const char *dir, const char *name, unsigned char out[KEY_SE
 int keys_signing_id(const char *dir, char kid[KEY_ID_MAX], struct rec_err *e);
 /* Path of the public key (PEM) for a key id; caller frees. */
 char *keys_public_path(const char *dir, const char *kid);
+/* The signing key (private) of a key id: checked like every secret file.
+ * The caller frees it with EVP_PKEY_free. */
+struct evp_pkey_st;
+int keys_load_signing(const char *dir, const char *kid, struct evp_pkey_st **key, struct rec_err *e);
+/* The public key of a key id, or NULL if this key directory does not know it. */
+struct evp_pkey_st *keys_load_public(const char *dir, const char *kid);
 /* Check that a secret file is a regular file of ours with mode 0600 or stricter. */
 int keys_check_file(const char *path, struct rec_err *e);
 

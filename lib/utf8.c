@@ -64,3 +64,11 @@ bool utf8_has_control(const char *s)
 			return true;
 	return false;
 }
+
+bool utf8_is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}

@@ -9,6 +9,8 @@
 bool utf8_valid(const char *s, size_t n, size_t *bad_at);
 /* Code points in a valid UTF-8 string. */
 size_t utf8_count(const char *s);
+/* True if every byte is ASCII. */
+bool utf8_is_ascii(const char *s);
 /* True if the string has a C0 control character or DEL (a name must not). */
 bool utf8_has_control(const char *s);
 

@@ -1,0 +1,244 @@
+/*
+ * wpay-mkqr: payable QR codes for merchants and products.
+ *
+ * With a merchant argument it makes one code; without, it reads requests
+ * on stdin ({"merchant":"m:cafe01","amount":1234,"reference":"sku_1"}) and
+ * answers each with a "code" record carrying the signed EMV payload and,
+ * with --out-dir or -o, the image file it wrote (atomically). A code with
+ * an amount is dynamic: kept by its reference, so asking again answers the
+ * same code. On a terminal, with no file named, it also draws the code.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "codes.h"
+#include "ctx.h"
+#include "money.h"
+#include "qr.h"
+#include "util.h"
+
+static const char usage[] =
+    "wpay-mkqr [--db path] [--out-dir dir] [--name template] [--format png|svg|txt] [--module n] [--margin n] "
+    "[--ecc L|M|Q|H]\n"
+    "       wpay-mkqr [options] merchant [--amount amount --reference ref [--expires-in duration]] [-o file]\n";
+
+enum {
+	OPT_OUT_DIR = OPT_FIRST_PROGRAM_OPTION,
+	OPT_NAME,
+	OPT_FORMAT,
+	OPT_MODULE,
+	OPT_MARGIN,
+	OPT_ECC,
+	OPT_AMOUNT,
+	OPT_REFERENCE,
+	OPT_EXPIRES,
+	OPT_OUTPUT = 'o'
+};
+
+static const struct option options[] = {
+    CLI_COMMON_OPTIONS,
+    {"out-dir", required_argument, NULL, OPT_OUT_DIR},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"module", required_argument, NULL, OPT_MODULE},
+    {"margin", required_argument, NULL, OPT_MARGIN},
+    {"ecc", required_argument, NULL, OPT_ECC},
+    {"amount", required_argument, NULL, OPT_AMOUNT},
+    {"reference", required_argument, NULL, OPT_REFERENCE},
+    {"expires-in", required_argument, NULL, OPT_EXPIRES},
+    {"output", required_argument, NULL, OPT_OUTPUT},
+    {NULL, 0, NULL, 0},
+};
+
+struct mkqr {
+	struct code_maker maker;
+	const char *out_dir, *name_template, *output;
+	bool have_format, draw;
+	enum qr_format format;
+	struct qr_style style;
+	unsigned long n;
+};
+
+/* A placeholder's value may name a file only if it is plain. */
+static bool plain(const char *s)
+{
+	return *s && strcmp(s, ".") && strcmp(s, "..") &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == strlen(s);
+}
+
+/* Expand {merchant} {reference} {ref} {n} {ext} in the name template. */
+static char *file_name(struct mkqr *m, json_t *req, json_t *code, struct rec_err *e)
+{
+	char out[512] = "", num[24];
+	const char *t = m->name_template;
+	size_t len = 0;
+	while (*t) {
+		const char *value = NULL;
+		const char *close = *t == '{' ? strchr(t, '}') : NULL;
+		if (close) {
+			size_t n = (size_t)(close - t - 1);
+			json_t *ref = json_object_get(req, "ref");
+			if (n == 8 && strncmp(t + 1, "merchant", 8) == 0)
+				value = json_string_value(json_object_get(code, "merchant")) + 2;
+			else if (n == 9 && strncmp(t + 1, "reference", 9) == 0) {
+				value = json_string_value(json_object_get(code, "reference"));
+				if (!value)
+					value = "static";
+			} else if (n == 3 && strncmp(t + 1, "ref", 3) == 0) {
+				if (json_is_integer(ref))
+					bufprintf(num, sizeof num, "%lld", (long long)json_integer_value(ref)),
+					    value = num;
+				else
+					value = json_string_value(ref);
+				if (!value)
+					return rec_fail(e, "bad_field",
+					                "the file name uses {ref} but the request has no ref"),
+					       NULL;
+			} else if (n == 1 && t[1] == 'n')
+				bufprintf(num, sizeof num, "%lu", m->n), value = num;
+			else if (n == 3 && strncmp(t + 1, "ext", 3) == 0)
+				value = qr_format_ext(m->format);
+		}
+		if (value) {
+			if (!plain(value))
+				return rec_fail(e, "bad_field", "'%.40s' cannot be part of a file name", value), NULL;
+			t = close + 1;
+		} else {
+			num[0] = *t++;
+			num[1] = '\0';
+			value = num;
+		}
+		if (len + strlen(value) >= sizeof out)
+			return rec_fail(e, "bad_field", "the file name is too long"), NULL;
+		memcpy(out + len, value, strlen(value) + 1);
+		len += strlen(value);
+	}
+	return xasprintf("%s/%s", m->out_dir, out);
+}
+
+static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+{
+	struct mkqr *m = arg;
+	m->n++;
+	int rc = codes_make(&m->maker, req, out, e);
+	if (rc != BATCH_OK)
+		return rc;
+	char *path = m->output ? xstrdup(m->output) : m->out_dir ? file_name(m, req, *out, e) : NULL;
+	if (!path && !m->output && m->out_dir)
+		return BATCH_FAIL;
+	const char *payload = json_string_value(json_object_get(*out, "payload")), *why;
+	struct qr_matrix qr;
+	if ((path || m->draw) && !qr_encode(payload, m->style.ecc, &qr, &why)) {
+		free(path);
+		return rec_fail(e, "qr_encode", "%s", why), BATCH_FAIL;
+	}
+	if (path) {
+		if (!qr_write_file(&qr, m->format, &m->style, path, &why)) {
+			rec_fail(e, "io", "cannot write %s: %s", path, why);
+			qr_matrix_free(&qr);
+			free(path);
+			return BATCH_FAIL;
+		}
+		json_object_set_new(*out, "file", json_string(path));
+		json_object_set_new(*out, "format", json_string(qr_format_ext(m->format)));
+	}
+	if (m->draw) {
+		qr_write_text(&qr, 2, stdout);
+		fflush(stdout);
+	}
+	if (path || m->draw)
+		qr_matrix_free(&qr);
+	free(path);
+	return BATCH_OK;
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("wpay-mkqr");
+	struct mkqr m = {.name_template = "{merchant}_{reference}.{ext}", .format = QR_PNG, .style = {8, 4, 'M'}};
+	const char *amount = NULL, *reference = NULL, *expires = NULL;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		switch (opt) {
+		case OPT_OUT_DIR: m.out_dir = optarg; break;
+		case OPT_NAME: m.name_template = optarg; break;
+		case OPT_FORMAT:
+			if (!qr_format_parse(optarg, &m.format))
+				cli_usage_error(usage, "--format is png, svg or txt, not '%s'", optarg);
+			m.have_format = true;
+			break;
+		case OPT_MODULE: m.style.module = (int)cli_number(usage, "--module", optarg, 1, 100); break;
+		case OPT_MARGIN: m.style.margin = (int)cli_number(usage, "--margin", optarg, 0, 100); break;
+		case OPT_ECC:
+			if (strlen(optarg) != 1 || !strchr("LMQH", optarg[0]))
+				cli_usage_error(usage, "--ecc is L, M, Q or H, not '%s'", optarg);
+			m.style.ecc = optarg[0];
+			break;
+		case OPT_AMOUNT: amount = optarg; break;
+		case OPT_REFERENCE: reference = optarg; break;
+		case OPT_EXPIRES: expires = optarg; break;
+		case OPT_OUTPUT: m.output = optarg; break;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		cli_usage_error(usage, "one merchant at a time; use records on stdin for a batch");
+	if (argc == 0 && (amount || reference || expires || m.output))
+		cli_usage_error(usage, "--amount, --reference, --expires-in and -o go with a merchant argument");
+	if (m.output && m.out_dir)
+		cli_usage_error(usage, "-o names one file; --out-dir is for a batch");
+	if (m.output && !m.have_format) {
+		const char *dot = strrchr(m.output, '.');
+		if (!dot || !qr_format_parse(dot + 1, &m.format))
+			cli_usage_error(
+			    usage, "cannot tell the format of '%s'; end it in .png, .svg or .txt, or give --format",
+			    m.output);
+	}
+	if (m.out_dir && access(m.out_dir, W_OK) != 0)
+		cli_die(EX_CANTCREAT, "cannot write to --out-dir %s", m.out_dir);
+	/* A person at a terminal asking for one code sees it. */
+	m.draw = argc == 1 && !m.output && isatty(STDOUT_FILENO);
+
+	struct wpay_ctx c;
+	ctx_open(&c);
+	struct rec_err e = {0};
+	int rc = codes_maker_open(&m.maker, &c, &e);
+	if (rc)
+		cli_die(rc, "%s", e.msg);
+	rec_writer_init();
+	int status;
+	if (argc == 1) {
+		json_t *req = json_pack("{s:s}", "merchant", argv[0]);
+		if (amount) {
+			/* The merchant's currency decides the decimals; CNY unless it says otherwise. */
+			int64_t minor;
+			const char *why = money_parse(amount, currency_default(), false, &minor);
+			if (why)
+				cli_usage_error(usage, "--amount '%s': %s", amount, why);
+			json_object_set_new(req, "amount", json_integer(minor));
+			json_object_set_new(req, "currency", json_string(currency_default()->alpha));
+		}
+		if (reference)
+			json_object_set_new(req, "reference", json_string(reference));
+		if (expires)
+			json_object_set_new(req, "expires_in", json_string(expires));
+		status = batch_one(c.st, req, handle, &m);
+		json_decref(req);
+	} else {
+		struct rec_reader r;
+		rec_reader_init(&r, 0, "<stdin>", 0);
+		status = batch_run(c.st, &r, handle, &m, NULL);
+		rec_reader_free(&r);
+	}
+	codes_maker_close(&m.maker);
+	ctx_close(&c);
+	if (!rec_writer_close() && status == 0)
+		status = EX_IOERR;
+	return status;
+}

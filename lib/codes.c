@@ -1,0 +1,368 @@
+/* codes: see codes.h. */
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "clock.h"
+#include "codes.h"
+#include "crypto.h"
+#include "money.h"
+#include "utf8.h"
+#include "util.h"
+
+int codes_maker_open(struct code_maker *m, struct wpay_ctx *c, struct rec_err *e)
+{
+	memset(m, 0, sizeof *m);
+	m->c = c;
+	int rc = keys_signing_id(c->keys_dir, m->kid, e);
+	if (rc == 0)
+		rc = keys_load_signing(c->keys_dir, m->kid, &m->key, e);
+	return rc;
+}
+
+void codes_maker_close(struct code_maker *m)
+{
+	EVP_PKEY_free(m->key);
+	m->key = NULL;
+}
+
+bool codes_ascii_fold(const char *in, char *out, size_t n)
+{
+	/* Latin-1 letters U+00C0..U+00FF without their marks. */
+	static const char fold[] = "AAAAAAACEEEEIIIIDNOOOOOxOUUUUYTsaaaaaaaceeeeiiiidnooooo/ouuuuyty";
+	size_t k = 0;
+	bool ascii = true;
+	for (const unsigned char *s = (const unsigned char *)in; *s && k + 1 < n;) {
+		if (*s < 0x80) {
+			out[k++] = (char)*s++;
+		} else if ((s[0] == 0xC3) && s[1] >= 0x80 && s[1] <= 0xBF) {
+			out[k++] = fold[s[1] - 0x80];
+			s += 2;
+		} else {
+			ascii = false;
+			do
+				s++;
+			while ((*s & 0xC0) == 0x80);
+		}
+	}
+	out[k] = '\0';
+	return ascii && k > 0;
+}
+
+static const char *language_of(const char *country)
+{
+	static const char *const map[][2] = {{"CN", "ZH"}, {"HK", "ZH"}, {"TW", "ZH"}, {"MO", "ZH"}, {"SG", "ZH"},
+	                                     {"JP", "JA"}, {"KR", "KO"}, {"TH", "TH"}, {"VN", "VI"}, {"KH", "KM"}};
+	for (size_t i = 0; i < ARRAY_LEN(map); i++)
+		if (strcmp(map[i][0], country) == 0)
+			return map[i][1];
+	return "EN";
+}
+
+struct merchant_row {
+	char no[64], name[128], city[64], mcc[8], country[4], currency[8], networks[256];
+	bool all_networks;
+};
+
+static int load_merchant(struct store *st, json_t *req, struct merchant_row *m, struct rec_err *e)
+{
+	const char *ref;
+	if (rec_get_str(req, "merchant", true, 0, &ref, e))
+		return -1;
+	const char *bare = strncmp(ref, "m:", 2) == 0 ? ref + 2 : ref;
+	struct store_stmt *q = store_query(
+	    st, "SELECT id, name, city, mcc, country, currency, networks FROM merchants WHERE id = ?", "t", bare);
+	bool found = store_step(q) == STORE_ROW;
+	if (found) {
+		strlcopy(m->no, store_col_text(q, 0), sizeof m->no);
+		strlcopy(m->name, store_col_text(q, 1), sizeof m->name);
+		strlcopy(m->city, store_col_text(q, 2), sizeof m->city);
+		strlcopy(m->mcc, store_col_text(q, 3), sizeof m->mcc);
+		strlcopy(m->country, store_col_text(q, 4), sizeof m->country);
+		strlcopy(m->currency, store_col_text(q, 5), sizeof m->currency);
+		m->all_networks = store_col_null(q, 6);
+		strlcopy(m->networks, m->all_networks ? "" : store_col_text(q, 6), sizeof m->networks);
+	}
+	store_done(q);
+	return found ? 0 : rec_fail(e, "not_found", "no merchant '%.64s'; add it with 'wpay bind merchant add'", ref);
+}
+
+static bool accepts(const struct merchant_row *m, const char *network)
+{
+	if (m->all_networks)
+		return true;
+	size_t n = strlen(network);
+	for (const char *p = m->networks; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == n && strncmp(p, network, n) == 0)
+			return true;
+		p = comma ? comma + 1 : "";
+	}
+	return false;
+}
+
+/* The payload for a merchant; NULL with e set if it cannot be built. */
+static const char *build(struct code_maker *mk, const struct merchant_row *m, int64_t amount, const char *reference,
+                         int64_t expires_ms, struct emv_builder *b, json_t *networks, struct rec_err *e)
+{
+	const struct currency *cur = currency_find(m->currency);
+	struct emv_builder t;
+	char text[64];
+	emv_init(b);
+	emv_put(b, "00", "01");
+	emv_put(b, "01", amount ? "12" : "11");
+	for (int i = 0; i < mk->c->networks.count; i++) {
+		const struct network *n = &mk->c->networks.n[i];
+		if (!accepts(m, n->name))
+			continue;
+		emv_init(&t);
+		emv_put(&t, "00", n->guid);
+		emv_put(&t, "01", m->no);
+		emv_put_template(b, n->id, &t);
+		json_array_append_new(networks, json_string(n->name));
+	}
+	if (json_array_size(networks) == 0)
+		return rec_fail(e, "no_network", "merchant m:%s is accepted by no configured network", m->no), NULL;
+	emv_put(b, "52", m->mcc);
+	bufprintf(text, sizeof text, "%03u", cur->code);
+	emv_put(b, "53", text);
+	if (amount) {
+		money_format(amount, cur, text);
+		emv_put(b, "54", text);
+	}
+	emv_put(b, "58", m->country);
+	char name[64], city[64];
+	bool name_ascii = codes_ascii_fold(m->name, name, 26), city_ascii = codes_ascii_fold(m->city, city, 16);
+	/* Other scripts cannot go in 59/60: the merchant number and the country
+	 * stand in, and 64 carries the real name and city. */
+	emv_put(b, "59", name_ascii ? name : m->no);
+	emv_put(b, "60", city_ascii ? city : m->country);
+	if (reference) {
+		emv_init(&t);
+		emv_put(&t, "05", reference);
+		emv_put_template(b, "62", &t);
+	}
+	if (!utf8_is_ascii(m->name) || !utf8_is_ascii(m->city)) {
+		emv_init(&t);
+		emv_put(&t, "00", language_of(m->country));
+		emv_put(&t, "01", m->name);
+		emv_put(&t, "02", m->city);
+		emv_put_template(b, "64", &t);
+	}
+	emv_init(&t);
+	emv_put(&t, "00", CODE_META_GUI);
+	emv_put(&t, "01", mk->kid);
+	if (expires_ms) {
+		bufprintf(text, sizeof text, "%lld", (long long)(expires_ms / 1000));
+		emv_put(&t, "02", text);
+	}
+	emv_put_template(b, CODE_META_ID, &t);
+	if (*b->error)
+		return rec_fail(e, "bad_field", "cannot make the code: %s", b->error), NULL;
+
+	unsigned char sig[64];
+	char sig64[100];
+	if (!ed25519_sign(mk->key, b->buf, b->len, sig))
+		return rec_fail(e, "internal", "OpenSSL could not sign the code"), NULL;
+	base64_encode_nopad(sig, sizeof sig, sig64);
+	emv_init(&t);
+	emv_put(&t, "00", CODE_SIG_GUI);
+	emv_put(&t, "01", sig64);
+	emv_put_template(b, CODE_SIG_ID, &t);
+	const char *payload = emv_finish(b);
+	if (!payload)
+		return rec_fail(e, "bad_field", "cannot make the code: %s", b->error), NULL;
+	return payload;
+}
+
+static bool valid_reference(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 1 && n <= CODE_REFERENCE_MAX &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct rec_err *e)
+{
+	struct store *st = mk->c->st;
+	struct merchant_row m;
+	const char *reference = NULL, *currency = NULL, *expires_in = NULL;
+	int64_t amount = 0, expires_ms = 0;
+	if (load_merchant(st, req, &m, e) || rec_get_str(req, "reference", false, 0, &reference, e) ||
+	    rec_get_str(req, "currency", false, 3, &currency, e) ||
+	    rec_get_str(req, "expires_in", false, 16, &expires_in, e))
+		return BATCH_FAIL;
+	if (json_object_get(req, "amount") && accounts_get_amount(req, &amount, e))
+		return BATCH_FAIL;
+	if (currency && strcmp(currency, m.currency) != 0)
+		return rec_fail(e, "currency_mismatch", "the amount is in %s but merchant m:%s takes %s", currency,
+		                m.no, m.currency),
+		       BATCH_FAIL;
+	if (reference && !valid_reference(reference))
+		return rec_fail(e, "bad_field", "reference '%.40s' must be 1 to %d letters, digits, '_' or '-'",
+		                reference, CODE_REFERENCE_MAX),
+		       BATCH_FAIL;
+	if (amount && !reference)
+		return rec_fail(e, "missing_field", "a code with an amount needs a reference (the order it is for)"),
+		       BATCH_FAIL;
+	if (!amount && (reference || expires_in))
+		return rec_fail(e, "bad_field",
+		                "a static code has no reference or expiry; give an amount for a dynamic one"),
+		       BATCH_FAIL;
+
+	char created[CLOCK_TEXT_MAX], expires[CLOCK_TEXT_MAX] = "";
+	int64_t now = clock_now_ms();
+	clock_format(now, created);
+	char *payload = NULL;
+	json_t *networks = json_array();
+	if (amount) {
+		int64_t ttl = 2 * 3600 * 1000;
+		if (expires_in && (!clock_parse_duration(expires_in, &ttl) || ttl < 60000 || ttl > 15LL * 86400000)) {
+			json_decref(networks);
+			return rec_fail(e, "bad_field", "expires_in '%s' must be a duration from 1m to 15d such as 15m",
+			                expires_in),
+			       BATCH_FAIL;
+		}
+		/* Made before: the same code again, whatever the clock says now. */
+		struct store_stmt *q = store_query(
+		    st,
+		    "SELECT payload, amount, expires_at, created_at FROM codes WHERE merchant_id = ? AND reference = ?",
+		    "tt", m.no, reference);
+		if (store_step(q) == STORE_ROW) {
+			int64_t had = store_col_int(q, 1);
+			payload = xstrdup(store_col_text(q, 0));
+			strlcopy(expires, store_col_text(q, 2), sizeof expires);
+			strlcopy(created, store_col_text(q, 3), sizeof created);
+			store_done(q);
+			if (had != amount) {
+				free(payload);
+				json_decref(networks);
+				return rec_fail(e, "conflict",
+				                "reference %s of m:%s was made for another amount (%lld)", reference,
+				                m.no, (long long)had),
+				       BATCH_FAIL;
+			}
+			/* Which networks it carries is read back from the payload. */
+			struct emv_payload p;
+			struct emv_error pe;
+			if (emv_parse(payload, EMV_STRICT, &p, &pe) == 0) {
+				for (int i = 0; i < p.n; i++) {
+					const struct emv_object *g = emv_find_sub(&p.obj[i], "00");
+					const struct network *n =
+					    g ? networks_by_guid(&mk->c->networks, g->value) : NULL;
+					if (n && strcmp(n->id, p.obj[i].id) == 0)
+						json_array_append_new(networks, json_string(n->name));
+				}
+				emv_free(&p);
+			}
+		} else {
+			store_done(q);
+			expires_ms = now + ttl;
+			clock_format(expires_ms, expires);
+		}
+	}
+	if (!payload) {
+		struct emv_builder *b = xmalloc(sizeof *b);
+		const char *built = build(mk, &m, amount, reference, expires_ms, b, networks, e);
+		payload = built ? xstrdup(built) : NULL;
+		free(b);
+		if (!payload) {
+			json_decref(networks);
+			return BATCH_FAIL;
+		}
+		if (amount) {
+			char id[ID_MAX];
+			id_new("code", id);
+			store_exec(
+			    st,
+			    "INSERT INTO codes(id, merchant_id, reference, amount, currency, payload, expires_at,"
+			    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			    "tttittt"
+			    "t",
+			    id, m.no, reference, amount, m.currency, payload, expires, created);
+		}
+	}
+	char mid[80];
+	bufprintf(mid, sizeof mid, "m:%s", m.no);
+	*out = json_pack("{s:s, s:s, s:s, s:s}", "type", "code", "mode", amount ? "dynamic" : "static", "merchant", mid,
+	                 "payload", payload);
+	if (amount) {
+		json_object_set_new(*out, "amount", json_integer(amount));
+		json_object_set_new(*out, "currency", json_string(m.currency));
+		json_object_set_new(*out, "reference", json_string(reference));
+		json_object_set_new(*out, "expires_at", json_string(expires));
+	} else {
+		json_object_set_new(*out, "currency", json_string(m.currency));
+	}
+	json_object_set_new(*out, "key_id", json_string(mk->kid));
+	json_object_set_new(*out, "networks", networks);
+	json_object_set_new(*out, "created_at", json_string(created));
+	free(payload);
+	return BATCH_OK;
+}
+
+/* Byte offset of character `chars` in text. */
+static size_t byte_offset(const char *text, int chars)
+{
+	size_t b = 0;
+	for (int i = 0; i < chars && text[b]; i++) {
+		do
+			b++;
+		while (((unsigned char)text[b] & 0xC0) == 0x80);
+	}
+	return b;
+}
+
+void codes_check(const char *text, const struct emv_payload *p, const char *keys_dir, int64_t now_ms,
+                 struct code_check *out)
+{
+	memset(out, 0, sizeof *out);
+	out->signature = "absent";
+	const struct emv_object *meta = emv_find(p, CODE_META_ID), *sig = emv_find(p, CODE_SIG_ID);
+	const struct emv_object *meta_gui = emv_find_sub(meta, "00"), *sig_gui = emv_find_sub(sig, "00");
+	bool ours = sig && sig_gui && strcmp(sig_gui->value, CODE_SIG_GUI) == 0;
+	if (!ours)
+		return;
+	out->signature = "invalid";
+	if (!meta || !meta_gui || strcmp(meta_gui->value, CODE_META_GUI) != 0 || !emv_find_sub(meta, "01")) {
+		out->why = "no key id (template 89)";
+		return;
+	}
+	strlcopy(out->kid, emv_find_sub(meta, "01")->value, sizeof out->kid);
+	const struct emv_object *exp = emv_find_sub(meta, "02");
+	if (exp) {
+		char *end;
+		long long secs = strtoll(exp->value, &end, 10);
+		if (*end || secs <= 0) {
+			out->why = "a malformed expiry";
+			return;
+		}
+		out->has_expiry = true;
+		out->expires_ms = secs * 1000;
+		out->expired = now_ms >= out->expires_ms;
+	}
+	/* 90 must be the last object before the CRC, so nothing unsigned hides. */
+	if (p->n < 2 || &p->obj[p->n - 2] != sig) {
+		out->why = "objects after the signature";
+		return;
+	}
+	unsigned char raw[64];
+	const struct emv_object *value = emv_find_sub(sig, "01");
+	if (!value || base64_decode_nopad(value->value, raw, sizeof raw) != 64) {
+		out->why = "a malformed signature";
+		return;
+	}
+	EVP_PKEY *key = keys_load_public(keys_dir, out->kid);
+	if (!key) {
+		out->signature = "unknown_key";
+		return;
+	}
+	size_t signed_bytes = byte_offset(text, sig->offset);
+	bool ok = ed25519_verify(key, text, signed_bytes, raw);
+	EVP_PKEY_free(key);
+	out->signature = ok ? "valid" : "invalid";
+	if (!ok)
+		out->why = "the signature does not match: the code was changed or signed by another key";
+}

@@ -1,0 +1,71 @@
+/*
+ * codes: payable QR payloads made by wpay, and their signatures.
+ *
+ * A code is an EMV MPM payload (see emv.h) for one merchant: static (01 =
+ * 11, no amount: the buyer types it) or dynamic (01 = 12, an amount, a
+ * reference in 62.05, an expiry). It carries a merchant account template
+ * for every network that accepts the merchant (networks.h), the name and
+ * city in the common character set in 59/60 and in full in 64, and two
+ * unreserved templates that make it verifiable offline:
+ *   89  00 "CN.WPAY", 01 the signing key id, 02 expiry (Unix seconds, dynamic codes)
+ *   90  00 "WPAY", 01 Ed25519 signature, base64 without padding (86 characters)
+ * The signature covers the UTF-8 bytes of everything before object 90;
+ * 90 is the last object before the CRC. Any EMV parser still reads it.
+ */
+#ifndef WPAY_CODES_H
+#define WPAY_CODES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "accounts.h"
+#include "ctx.h"
+#include "emv.h"
+#include "keys.h"
+
+#define CODE_META_ID       "89"
+#define CODE_META_GUI      "CN.WPAY"
+#define CODE_SIG_ID        "90"
+#define CODE_SIG_GUI       "WPAY"
+#define CODE_REFERENCE_MAX 25
+
+struct code_maker {
+	struct wpay_ctx *c;
+	struct evp_pkey_st *key;
+	char kid[KEY_ID_MAX];
+};
+
+/* Load the current signing key; 0 or a sysexits status with e set. */
+int codes_maker_open(struct code_maker *m, struct wpay_ctx *c, struct rec_err *e);
+void codes_maker_close(struct code_maker *m);
+
+/*
+ * Make a code from a request: "merchant" (required), "amount" (minor
+ * units; makes it dynamic), "currency" (must be the merchant's),
+ * "reference" (required with an amount: 1-25 letters, digits, '_' or '-'),
+ * "expires_in" (a duration, 1m to 15d, default 2h; dynamic only).
+ * A dynamic code is kept by (merchant, reference): asking again answers the
+ * same code; the same reference with another amount is a conflict.
+ * *out is a "code" record.
+ */
+int codes_make(struct code_maker *m, json_t *req, json_t **out, struct rec_err *e);
+
+struct code_check {
+	const char *signature; /* "valid", "invalid", "absent", "unknown_key" */
+	char kid[KEY_ID_MAX];
+	bool has_expiry;
+	int64_t expires_ms;
+	bool expired;
+	const char *why; /* for "invalid": what was wrong */
+};
+
+/* Check a parsed payload's wpay signature and expiry (text is the payload
+ * the parse read); keys_dir holds the public keys by id. */
+void codes_check(const char *text, const struct emv_payload *p, const char *keys_dir, int64_t now_ms,
+                 struct code_check *out);
+
+/* Accents off Latin letters; true if the result is all printable ASCII. */
+bool codes_ascii_fold(const char *in, char *out, size_t n);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * qr: render a payload as a QR code (libqrencode), in byte mode with an
+ * ECI 26 (UTF-8) header when the text is not ASCII, as EMVCo requires.
+ * Outputs: PNG (1-bit grey, module size and quiet zone in modules), SVG,
+ * and UTF-8 half blocks for a terminal. Files are written whole or not at
+ * all: a temporary file beside the target, then rename.
+ */
+#ifndef WPAY_QR_H
+#define WPAY_QR_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum qr_format { QR_PNG, QR_SVG, QR_TEXT };
+
+struct qr_style {
+	int module; /* pixels per module (PNG, SVG) */
+	int margin; /* quiet zone, in modules */
+	char ecc;   /* 'L', 'M', 'Q' or 'H' */
+};
+
+struct qr_matrix {
+	int width;
+	unsigned char *dark; /* width*width, 1 = dark module */
+};
+
+/* Encode; false with why set if the text does not fit any QR version. */
+bool qr_encode(const char *text, char ecc, struct qr_matrix *m, const char **why);
+void qr_matrix_free(struct qr_matrix *m);
+
+/* Write to path atomically; false with why (an errno string) on failure. */
+bool qr_write_file(const struct qr_matrix *m, enum qr_format f, const struct qr_style *s, const char *path,
+                   const char **why);
+/* Half-block art to a stream (light modules drawn, for dark terminals). */
+void qr_write_text(const struct qr_matrix *m, int margin, FILE *out);
+/* "png", "svg", "txt" to a format; false if unknown. */
+bool qr_format_parse(const char *name, enum qr_format *f);
+const char *qr_format_ext(enum qr_format f);
+
+#endif
