@@ -1,0 +1,226 @@
+/*
+ * wpay-scanqr: read QR codes from images (PNG, JPEG, PGM/PPM; "-" is
+ * stdin) or, with --payload, payload text one per line, and say what each
+ * is: one "scan" record per code with its raw bytes, text, kind (EMV of any
+ * scheme, Alipay or WeChat URL, UPI URI, URL, text), EMV objects and
+ * checks (CRC, signature, expiry, merchant known here). An input with no
+ * readable code gets an error record. --explain prints a tree for a person.
+ * It changes nothing; a ledger, when there is one, only answers
+ * "is this merchant ours".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "image.h"
+#include "networks.h"
+#include "payload.h"
+#include "records.h"
+#include "store.h"
+#include "util.h"
+
+static const char usage[] = "wpay-scanqr [--db path] [--explain] [file ...]\n"
+                            "       wpay-scanqr [--db path] [--explain] --payload [file ...]\n";
+
+enum { OPT_EXPLAIN = OPT_FIRST_PROGRAM_OPTION, OPT_PAYLOAD };
+
+static const struct option options[] = {
+    CLI_COMMON_OPTIONS,
+    {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"payload", no_argument, NULL, OPT_PAYLOAD},
+    {NULL, 0, NULL, 0},
+};
+
+#define FILE_MAX         ((size_t)128 << 20)
+#define PAYLOAD_LINE_MAX 8192
+
+struct scan {
+	struct payload_env env;
+	bool explain, failed, write_error;
+};
+
+/* json_object_update takes no ownership; these records own their parts. */
+#define json_object_update(rec, part)                                                                                  \
+	do {                                                                                                           \
+		json_t *part_ = (part);                                                                                \
+		json_object_update(rec, part_);                                                                        \
+		json_decref(part_);                                                                                    \
+	} while (0)
+
+static void emit(struct scan *s, json_t *rec)
+{
+	if (s->explain && strcmp(json_string_value(json_object_get(rec, "type")), "scan") == 0)
+		payload_explain(rec, stdout);
+	else if (!s->explain && !rec_emit(rec))
+		s->write_error = true;
+	json_decref(rec);
+}
+
+static void fail(struct scan *s, const char *source, unsigned long line, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void fail(struct scan *s, const char *source, unsigned long line, const char *code, const char *fmt, ...)
+{
+	struct rec_err e;
+	va_list ap;
+	e.code = code;
+	va_start(ap, fmt);
+	vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+	va_end(ap);
+	cli_record_warn(&e, source, line);
+	json_t *rec = rec_error_record(&e, NULL);
+	json_object_set_new(rec, "source", json_string(source));
+	s->failed = true;
+	emit(s, rec);
+}
+
+static unsigned char *read_all(int fd, size_t *len, int *err)
+{
+	size_t cap = 1 << 16, n = 0;
+	unsigned char *buf = xmalloc(cap);
+	for (;;) {
+		if (n == cap) {
+			if (cap >= FILE_MAX) {
+				*err = EFBIG;
+				free(buf);
+				return NULL;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			*err = errno;
+			free(buf);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*len = n;
+	return buf;
+}
+
+static void scan_image(struct scan *s, const char *name)
+{
+	bool is_stdin = strcmp(name, "-") == 0;
+	const char *source = is_stdin ? "<stdin>" : name;
+	int fd = is_stdin ? 0 : open(name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fail(s, source, 0, "no_input", "cannot open %s: %s", name, strerror(errno));
+		return;
+	}
+	size_t len = 0;
+	int err = 0;
+	unsigned char *data = read_all(fd, &len, &err);
+	if (!is_stdin)
+		close(fd);
+	if (!data) {
+		fail(s, source, 0, "no_input", "cannot read %s: %s", name,
+		     err == EFBIG ? "larger than 128 MiB" : strerror(err));
+		return;
+	}
+	struct image img;
+	char why[200];
+	if (image_load(data, len, &img, why, sizeof why) != 0) {
+		free(data);
+		fail(s, source, 0, "bad_image", "%s: %s", source, why);
+		return;
+	}
+	free(data);
+	struct image_code codes[IMAGE_CODES_MAX];
+	int n = image_scan(&img, codes, IMAGE_CODES_MAX);
+	if (n == 0)
+		fail(s, source, 0, "no_code", "%s: no QR code found in the %dx%d %s image", source, img.width,
+		     img.height, img.format);
+	for (int i = 0; i < n; i++) {
+		json_t *rec = json_pack("{s:s, s:s, s:i, s:{s:s, s:i, s:i}, s:{s:i, s:i, s:i, s:i}, s:s}", "type",
+		                        "scan", "source", source, "index", i + 1, "image", "format", img.format,
+		                        "width", img.width, "height", img.height, "position", "x", codes[i].x, "y",
+		                        codes[i].y, "w", codes[i].w, "h", codes[i].h, "pass", codes[i].pass);
+		json_object_update(rec, payload_describe(codes[i].data, codes[i].len, &s->env));
+		free(codes[i].data);
+		emit(s, rec);
+	}
+	image_free(&img);
+}
+
+static void scan_lines(struct scan *s, const char *name)
+{
+	bool is_stdin = strcmp(name, "-") == 0;
+	const char *source = is_stdin ? "<stdin>" : name;
+	FILE *f = is_stdin ? stdin : fopen(name, "r");
+	if (!f) {
+		fail(s, source, 0, "no_input", "cannot open %s: %s", name, strerror(errno));
+		return;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned long lineno = 0;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		if (len > PAYLOAD_LINE_MAX) {
+			fail(s, source, lineno, "line_too_long",
+			     "line %lu is longer than %d bytes; no QR code holds that", lineno, PAYLOAD_LINE_MAX);
+			continue;
+		}
+		json_t *rec =
+		    json_pack("{s:s, s:s, s:I}", "type", "scan", "source", source, "line", (json_int_t)lineno);
+		json_object_update(rec, payload_describe((unsigned char *)line, (size_t)len, &s->env));
+		emit(s, rec);
+	}
+	free(line);
+	if (!is_stdin)
+		fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("wpay-scanqr");
+	struct scan s = {0};
+	bool payload = false;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		if (opt == OPT_EXPLAIN)
+			s.explain = true;
+		else if (opt == OPT_PAYLOAD)
+			payload = true;
+	}
+	struct networks nw;
+	struct rec_err e;
+	int rc = networks_load(&nw, &e);
+	if (rc)
+		cli_die(rc, "%s", e.msg);
+	char *db = cli_db_path(), *keys = cli_keys_dir();
+	struct store *st = NULL;
+	if (access(db, F_OK) == 0 && (rc = store_open(db, false, &st, &e)) != 0)
+		cli_die(rc, "%s", e.msg);
+	s.env = (struct payload_env){.keys_dir = keys, .st = st, .networks = &nw, .now_ms = clock_now_ms()};
+	rec_writer_init();
+	if (optind == argc)
+		payload ? scan_lines(&s, "-") : scan_image(&s, "-");
+	for (int i = optind; i < argc && !s.write_error; i++)
+		payload ? scan_lines(&s, argv[i]) : scan_image(&s, argv[i]);
+	store_close(st);
+	free(db);
+	free(keys);
+	if (!rec_writer_close() || s.write_error) {
+		cli_warn("cannot write to standard output: %s", strerror(errno));
+		return EX_IOERR;
+	}
+	return s.failed ? EX_RECORDS : 0;
+}

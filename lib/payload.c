@@ -1,0 +1,363 @@
+/* payload: see payload.h. */
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "codes.h"
+#include "crypto.h"
+#include "emv.h"
+#include "money.h"
+#include "payload.h"
+#include "utf8.h"
+#include "util.h"
+
+/* Convert from a legacy charset to UTF-8; NULL if the bytes are not valid in it. */
+static char *convert(const char *charset, const unsigned char *in, size_t len)
+{
+	iconv_t cd = iconv_open("UTF-8", charset);
+	if (cd == (iconv_t)-1)
+		return NULL;
+	size_t cap = len * 4 + 1, left = cap - 1;
+	char *out = xmalloc(cap), *o = out, *i = (char *)in;
+	size_t ileft = len;
+	bool ok = iconv(cd, &i, &ileft, &o, &left) != (size_t)-1 && ileft == 0;
+	iconv_close(cd);
+	if (!ok) {
+		free(out);
+		return NULL;
+	}
+	*o = '\0';
+	return out;
+}
+
+static const struct {
+	const char *gui;
+	const char *scheme;
+	bool prefix;
+} schemes[] = {
+    {"BR.GOV.BCB.PIX", "PIX", false}, {"BR.GOV.BCB.SPI", "PIX", false},    {"A000000677", "PromptPay", true},
+    {"SG.PAYNOW", "PayNow", false},   {"SG.SGQR", "SGQR", false},          {"SG.COM.NETS", "NETS", false},
+    {"ID.CO.QRIS", "QRIS", true},     {"A000000727", "VietQR", true},      {"com.p2pqrpay", "QR Ph", false},
+    {"A000000333", "UnionPay", true}, {"D156", "UnionPay", true},          {"COM.QQ.WEIXIN.PAY", "WeChat Pay", false},
+    {"COM.ALIPAY", "Alipay", false},  {"CN.COM.WEIBO.PAY", "wpay", false}, {"com.mercadolibre", "Mercado Pago", false},
+    {"COM.GRAB", "GrabPay", false},   {"MY.COM.PAYNET", "DuitNow", true},
+};
+
+static void add_scheme(json_t *list, const char *name)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach (list, i, v)
+		if (strcmp(json_string_value(v), name) == 0)
+			return;
+	json_array_append_new(list, json_string(name));
+}
+
+static json_t *objects_json(const struct emv_object *o, int n, const char *parent, const struct networks *nw)
+{
+	json_t *list = json_array();
+	for (int i = 0; i < n; i++) {
+		json_t *e = json_pack("{s:s, s:i, s:s}", "id", o[i].id, "length", o[i].length, "name",
+		                      emv_name(parent, o[i].id));
+		const struct emv_object *gui = emv_find_sub(&o[i], "00");
+		const struct network *net = gui && nw ? networks_by_guid(nw, gui->value) : NULL;
+		if (net)
+			json_object_set_new(e, "network", json_string(net->name));
+		if (o[i].sub)
+			json_object_set_new(e, "objects", objects_json(o[i].sub, o[i].nsub, o[i].id, nw));
+		else
+			json_object_set_new(e, "value", json_string(o[i].value));
+		json_array_append_new(list, e);
+	}
+	return list;
+}
+
+static int atoi_id(const char *id)
+{
+	return (id[0] - '0') * 10 + (id[1] - '0');
+}
+
+/* The EMV part of a scan: objects, schemes, merchant details and checks. */
+static void describe_emv(json_t *rec, const char *text, const struct payload_env *env)
+{
+	struct emv_payload p;
+	struct emv_error err;
+	json_t *checks = json_object_get(rec, "checks"), *schemes_found = json_array();
+	int rc = emv_parse(text, EMV_LENIENT, &p, &err);
+	json_t *emv = json_pack("{s:b}", "valid", rc == 0);
+	const char *crc = "ok";
+	if (rc) {
+		json_object_set_new(emv, "error",
+		                    json_pack("{s:s, s:i, s:s, s:s}", "category", err.category, "offset", err.offset,
+		                              "id", err.id, "message", err.msg));
+		crc = strcmp(err.category, "crc-mismatch") == 0  ? "mismatch"
+		      : strcmp(err.category, "crc-missing") == 0 ? "absent"
+		      : strcmp(err.category, "truncated") == 0 || strcmp(err.category, "size") == 0 ||
+		              strcmp(err.category, "charset") == 0
+		          ? "unchecked"
+		          : "ok";
+		json_object_set_new(emv, "objects", json_array());
+	} else {
+		json_t *warnings = json_array();
+		for (int i = 0; i < p.nwarnings; i++)
+			json_array_append_new(warnings, json_string(p.warnings[i]));
+		json_object_set_new(emv, "warnings", warnings);
+		json_object_set_new(emv, "objects", objects_json(p.obj, p.n, NULL, env->networks));
+		for (int i = 0; i < p.n; i++) {
+			const struct emv_object *o = &p.obj[i];
+			int id = atoi_id(o->id);
+			if (id >= 15 && id <= 16)
+				add_scheme(schemes_found, "UnionPay");
+			if (id >= 2 && id <= 3)
+				add_scheme(schemes_found, "Visa");
+			if (id >= 4 && id <= 5)
+				add_scheme(schemes_found, "Mastercard");
+			const struct emv_object *gui = emv_find_sub(o, "00");
+			if (!gui || id < 26 || id > 51)
+				continue;
+			bool found = false;
+			for (size_t k = 0; k < ARRAY_LEN(schemes) && !found; k++)
+				if (schemes[k].prefix
+				        ? strncasecmp(gui->value, schemes[k].gui, strlen(schemes[k].gui)) == 0
+				        : strcasecmp(gui->value, schemes[k].gui) == 0)
+					add_scheme(schemes_found, schemes[k].scheme), found = true;
+			const struct network *net = env->networks ? networks_by_guid(env->networks, gui->value) : NULL;
+			if (!found && net)
+				add_scheme(schemes_found, net->name), found = true;
+			if (!found && strchr(gui->value, '@') && (id == 29 || id == 30))
+				add_scheme(schemes_found, "KHQR"), found = true;
+		}
+		/* Merchant details, for a person and for order. */
+		json_t *m = json_object();
+		static const char *const fields[][2] = {
+		    {"59", "name"}, {"60", "city"}, {"52", "mcc"}, {"58", "country"}, {"61", "postal_code"}};
+		for (size_t k = 0; k < ARRAY_LEN(fields); k++)
+			if (emv_find(&p, fields[k][0]))
+				json_object_set_new(m, fields[k][1], json_string(emv_find(&p, fields[k][0])->value));
+		const struct emv_object *cur = emv_find(&p, "53"), *amt = emv_find(&p, "54"), *poi = emv_find(&p, "01");
+		const struct currency *c = cur ? currency_find(cur->value) : NULL;
+		if (c)
+			json_object_set_new(m, "currency", json_string(c->alpha));
+		if (amt && c) {
+			int64_t minor;
+			if (!money_parse(amt->value, c, false, &minor))
+				json_object_set_new(m, "amount", json_integer(minor));
+		}
+		json_object_set_new(rec, "mode",
+		                    json_string(poi && strcmp(poi->value, "12") == 0 ? "dynamic" : "static"));
+		const struct emv_object *ref = emv_find_sub(emv_find(&p, "62"), "05");
+		if (ref)
+			json_object_set_new(m, "reference", json_string(ref->value));
+		const struct emv_object *lang = emv_find(&p, "64");
+		if (emv_find_sub(lang, "01"))
+			json_object_set_new(m, "name_local", json_string(emv_find_sub(lang, "01")->value));
+		if (emv_find_sub(lang, "02"))
+			json_object_set_new(m, "city_local", json_string(emv_find_sub(lang, "02")->value));
+		/* Known here if a configured network's template names one of our merchants. */
+		for (int i = 0; i < p.n && env->networks; i++) {
+			const struct emv_object *gui = emv_find_sub(&p.obj[i], "00"),
+			                        *acct = emv_find_sub(&p.obj[i], "01");
+			if (!gui || !acct || !networks_by_guid(env->networks, gui->value))
+				continue;
+			char *id = xasprintf("m:%s", acct->value);
+			json_object_set_new(m, "id", json_string(id));
+			free(id);
+			if (env->st) {
+				struct store_stmt *q =
+				    store_query(env->st, "SELECT 1 FROM merchants WHERE id = ?", "t", acct->value);
+				json_object_set_new(checks, "merchant_known", json_boolean(store_step(q) == STORE_ROW));
+				store_done(q);
+			}
+			break;
+		}
+		json_object_set_new(rec, "merchant", m);
+
+		struct code_check cc;
+		codes_check(text, &p, env->keys_dir, env->now_ms, &cc);
+		json_object_set_new(checks, "signature", json_string(cc.signature));
+		if (*cc.kid)
+			json_object_set_new(checks, "key_id", json_string(cc.kid));
+		if (cc.why)
+			json_object_set_new(checks, "signature_problem", json_string(cc.why));
+		if (cc.has_expiry) {
+			char t[CLOCK_TEXT_MAX];
+			clock_format(cc.expires_ms, t);
+			json_object_set_new(checks, "expires_at", json_string(t));
+			json_object_set_new(checks, "expired", json_boolean(cc.expired));
+		}
+		emv_free(&p);
+	}
+	json_object_set_new(checks, "crc", json_string(crc));
+	json_object_set_new(rec, "schemes", schemes_found);
+	json_object_set_new(rec, "emv", emv);
+}
+
+/* name=value pairs of a URI query, decoded. */
+static json_t *query_json(const char *q)
+{
+	json_t *o = json_object();
+	while (q && *q) {
+		const char *amp = strchr(q, '&'), *eq = strchr(q, '=');
+		size_t len = amp ? (size_t)(amp - q) : strlen(q);
+		if (eq && (size_t)(eq - q) < len) {
+			char key[64], *val = xmalloc(len + 1);
+			bufprintf(key, sizeof key, "%.*s", (int)(eq - q), q);
+			size_t k = 0;
+			for (const char *s = eq + 1; s < q + len; s++) {
+				if (*s == '%' && s + 2 < q + len + 0 && strchr("0123456789abcdefABCDEF", s[1]) &&
+				    strchr("0123456789abcdefABCDEF", s[2])) {
+					char hex[3] = {s[1], s[2], 0};
+					val[k++] = (char)strtol(hex, NULL, 16);
+					s += 2;
+				} else {
+					val[k++] = *s == '+' ? ' ' : *s;
+				}
+			}
+			val[k] = '\0';
+			if (utf8_valid(val, k, NULL) && !memchr(val, 0, k))
+				json_object_set_new(o, key, json_string(val));
+			free(val);
+		}
+		q = amp ? amp + 1 : NULL;
+	}
+	return o;
+}
+
+json_t *payload_describe(const unsigned char *bytes, size_t len, const struct payload_env *env)
+{
+	char *hex = xmalloc(2 * len + 1);
+	hex_encode(bytes, len, hex);
+	json_t *rec = json_pack("{s:s}", "raw_hex", hex);
+	free(hex);
+	json_object_set_new(rec, "checks", json_object());
+
+	char *text = NULL;
+	const char *encoding;
+	bool certain = false, has_nul = memchr(bytes, 0, len) != NULL;
+	if (!has_nul && utf8_valid((const char *)bytes, len, NULL)) {
+		text = xmalloc(len + 1);
+		memcpy(text, bytes, len);
+		text[len] = '\0';
+		encoding = utf8_is_ascii(text) ? "ascii" : "utf-8";
+		certain = utf8_is_ascii(text);
+	} else if (!has_nul && (text = convert("SHIFT_JIS", bytes, len)) != NULL) {
+		encoding = "shift_jis";
+	} else {
+		text = convert("ISO-8859-1", bytes, len);
+		encoding = "iso-8859-1";
+	}
+	if (!text || memchr(text, 0, strlen(text) + 1) != text + strlen(text)) {
+		json_object_set_new(rec, "format", json_string("binary"));
+		free(text);
+		return rec;
+	}
+	json_object_set_new(rec, "text", json_string(text));
+	const char *format = "text";
+	if (strncmp(text, "0002", 4) == 0) {
+		format = "emv";
+		describe_emv(rec, text, env);
+		/* A CRC that holds over these bytes as UTF-8 proves the decoding. */
+		if (strcmp(json_string_value(json_object_get(json_object_get(rec, "checks"), "crc")), "ok") == 0 &&
+		    strcmp(encoding, "utf-8") == 0)
+			certain = true;
+	} else if (strncasecmp(text, "https://qr.alipay.com/", 22) == 0 || strncasecmp(text, "alipays://", 10) == 0) {
+		format = "alipay";
+	} else if (strncasecmp(text, "wxp://", 6) == 0 || strncasecmp(text, "weixin://", 9) == 0) {
+		format = "wechat";
+	} else if (strncasecmp(text, "upi://pay?", 10) == 0) {
+		format = "upi";
+		json_object_set_new(rec, "upi", query_json(text + 10));
+	} else if (strncasecmp(text, "http://", 7) == 0 || strncasecmp(text, "https://", 8) == 0) {
+		format = "url";
+	}
+	json_object_set_new(rec, "format", json_string(format));
+	json_object_set_new(rec, "encoding", json_string(encoding));
+	json_object_set_new(rec, "encoding_certain", json_boolean(certain));
+	free(text);
+	return rec;
+}
+
+void payload_safe_puts(const char *s, FILE *out)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			fprintf(out, "\\x%02x", *p);
+		else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9f) /* C1 controls */
+			fprintf(out, "\\u%04x", p[1]), p++;
+		else
+			fputc(*p, out);
+	}
+}
+
+static void explain_objects(json_t *objects, int depth, FILE *out)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach (objects, i, o) {
+		fprintf(out, "%*s%s %02d %s", depth * 4, "", json_string_value(json_object_get(o, "id")),
+		        (int)json_integer_value(json_object_get(o, "length")),
+		        json_string_value(json_object_get(o, "name")));
+		if (json_object_get(o, "network"))
+			fprintf(out, " [%s]", json_string_value(json_object_get(o, "network")));
+		json_t *v = json_object_get(o, "value");
+		if (v) {
+			fputs(": ", out);
+			payload_safe_puts(json_string_value(v), out);
+		}
+		fputc('\n', out);
+		if (json_object_get(o, "objects"))
+			explain_objects(json_object_get(o, "objects"), depth + 1, out);
+	}
+}
+
+void payload_explain(json_t *scan, FILE *out)
+{
+	const char *format = json_string_value(json_object_get(scan, "format"));
+	json_t *checks = json_object_get(scan, "checks"), *emv = json_object_get(scan, "emv");
+	if (json_object_get(scan, "source")) {
+		fputs("== ", out);
+		payload_safe_puts(json_string_value(json_object_get(scan, "source")), out);
+		fprintf(out, " code %lld\n", (long long)json_integer_value(json_object_get(scan, "index")));
+	}
+	fprintf(out, "format: %s", format ? format : "?");
+	if (json_object_get(scan, "encoding"))
+		fprintf(out, ", text %s%s", json_string_value(json_object_get(scan, "encoding")),
+		        json_is_true(json_object_get(scan, "encoding_certain")) ? "" : " (a guess)");
+	fputc('\n', out);
+	if (json_array_size(json_object_get(scan, "schemes"))) {
+		fputs("schemes:", out);
+		size_t i;
+		json_t *s;
+		json_array_foreach (json_object_get(scan, "schemes"), i, s)
+			fprintf(out, " %s", json_string_value(s));
+		fputc('\n', out);
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach (checks, key, v) {
+		fprintf(out, "%s: ", key);
+		if (json_is_string(v))
+			payload_safe_puts(json_string_value(v), out);
+		else
+			fputs(json_is_true(v) ? "yes" : json_is_false(v) ? "no" : "unknown", out);
+		fputc('\n', out);
+	}
+	if (emv) {
+		explain_objects(json_object_get(emv, "objects"), 0, out);
+		json_t *err = json_object_get(emv, "error");
+		if (err) {
+			fprintf(out, "!! %s: ", json_string_value(json_object_get(err, "category")));
+			payload_safe_puts(json_string_value(json_object_get(err, "message")), out);
+			fputc('\n', out);
+		}
+		size_t i;
+		json_array_foreach (json_object_get(emv, "warnings"), i, v)
+			fprintf(out, "!! %s\n", json_string_value(v));
+	} else if (json_object_get(scan, "text")) {
+		fputs("text: ", out);
+		payload_safe_puts(json_string_value(json_object_get(scan, "text")), out);
+		fputc('\n', out);
+	}
+}

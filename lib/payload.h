@@ -1,0 +1,33 @@
+/*
+ * payload: what a scanned code says. From the raw bytes: the text (UTF-8
+ * if it is valid, else a guess, Shift_JIS then ISO-8859-1, never marked
+ * certain), what kind of code it is (EMV MPM of any scheme, an Alipay or
+ * WeChat Pay URL, a UPI URI, a URL, plain text), the EMV objects, and the
+ * checks: CRC, wpay signature, expiry, whether the merchant is known here.
+ * The raw bytes are always kept, in hex, so nothing is lost.
+ */
+#ifndef WPAY_PAYLOAD_H
+#define WPAY_PAYLOAD_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "networks.h"
+#include "store.h"
+
+struct payload_env {
+	const char *keys_dir;            /* public keys by id */
+	struct store *st;                /* NULL: merchants cannot be looked up */
+	const struct networks *networks; /* for naming templates */
+	int64_t now_ms;
+};
+
+/* Fields for a "scan" record: raw, text, encoding, format, emv, checks... */
+json_t *payload_describe(const unsigned char *bytes, size_t len, const struct payload_env *env);
+/* An indented, annotated tree for a person; control characters escaped. */
+void payload_explain(json_t *scan, FILE *out);
+/* Write s with control characters and backslashes escaped (\xNN). */
+void payload_safe_puts(const char *s, FILE *out);
+
+#endif
