@@ -13,7 +13,9 @@
 #include "utf8.h"
 #include "util.h"
 
-/* Convert from a legacy charset to UTF-8; NULL if the bytes are not valid in it. */
+/* Convert from a legacy charset to UTF-8; NULL if the bytes are not valid in it.
+ * Shift_JIS is read as CP932 (Windows-31J), as QR codes in the wild mean
+ * it: 0x5C is a backslash there, a yen sign in strict Shift_JIS. */
 static char *convert(const char *charset, const unsigned char *in, size_t len)
 {
 	iconv_t cd = iconv_open("UTF-8", charset);
@@ -242,7 +244,7 @@ json_t *payload_describe(const unsigned char *bytes, size_t len, const struct pa
 		text[len] = '\0';
 		encoding = utf8_is_ascii(text) ? "ascii" : "utf-8";
 		certain = utf8_is_ascii(text);
-	} else if (!has_nul && (text = convert("SHIFT_JIS", bytes, len)) != NULL) {
+	} else if (!has_nul && (text = convert("CP932", bytes, len)) != NULL) {
 		encoding = "shift_jis";
 	} else {
 		text = convert("ISO-8859-1", bytes, len);

@@ -1,0 +1,271 @@
+#!/usr/bin/env bats
+# wpay-scanqr: images and payload text in, what each code is and whether
+# it holds out; and mkqr -> scanqr round trips.
+
+load helper
+
+setup() {
+	wpay_setup
+	init_ledger
+	wpay-bind merchant add cafe01 --name "Café Lu" --city Beijing --mcc 5814 >/dev/null
+}
+
+corpus=../shared/corpus/qr-images
+vectors=../shared/vectors
+
+# Replace the CRC of a payload so only the signature can tell.
+recrc() {
+	python3 -c '
+import sys
+p = sys.argv[1][:-4]
+c = 0xFFFF
+for b in p.encode():
+    c ^= b << 8
+    for _ in range(8):
+        c = ((c << 1) ^ 0x1021) & 0xFFFF if c & 0x8000 else (c << 1) & 0xFFFF
+print(p + "%04X" % c)' "$1"
+}
+
+@test "mkqr -> scanqr: 1,000 codes, non-ASCII names among them, read back exactly and verified" {
+	i=0
+	for name in "Café Lu" "微博咖啡" "Bäckerei Müller" "ร้านกาแฟ" "Noodle Bar" "Señor Taco" "小米之家" "Crème & Co"; do
+		i=$((i + 1))
+		wpay-bind merchant add "m$i" --name "$name" --city "北京" >/dev/null
+	done
+	python3 -c '
+import random
+random.seed(7)
+for n in range(1000):
+    m = "m%d" % random.randint(1, 8)
+    if n % 5 == 0:
+        print("{\"merchant\":\"%s\",\"ref\":%d}" % (m, n))
+    else:
+        print("{\"merchant\":\"%s\",\"amount\":%d,\"reference\":\"r%d\",\"ref\":%d}" % (m, random.randint(1, 10**9), n, n))
+' >"$BATS_TEST_TMPDIR/req"
+	mkdir "$BATS_TEST_TMPDIR/codes"
+	wpay-mkqr --out-dir "$BATS_TEST_TMPDIR/codes" --name '{ref}.png' --module 3 --margin 4 <"$BATS_TEST_TMPDIR/req" >"$BATS_TEST_TMPDIR/made"
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/made")" 1000
+	(cd "$BATS_TEST_TMPDIR/codes" && wpay-scanqr $(seq -f '%g.png' 0 999)) >"$BATS_TEST_TMPDIR/read"
+	python3 - "$BATS_TEST_TMPDIR/made" "$BATS_TEST_TMPDIR/read" <<-'PY'
+		import json, sys
+		made = [json.loads(l) for l in open(sys.argv[1])]
+		read = [json.loads(l) for l in open(sys.argv[2])]
+		assert len(read) == 1000, len(read)
+		nonascii = 0
+		for m, r in zip(made, read):
+		    assert r["type"] == "scan", r
+		    assert r["text"] == m["payload"], (r["text"], m["payload"])
+		    assert r["checks"]["signature"] == "valid", r["checks"]
+		    assert r["checks"]["crc"] == "ok"
+		    assert r["checks"]["merchant_known"] is True
+		    assert r["encoding_certain"] is True
+		    nonascii += r["encoding"] == "utf-8"
+		assert nonascii > 500, nonascii
+	PY
+}
+
+@test "every shared EMV vector: valid ones read as valid EMV, invalid ones say why" {
+	jq -r .payload "$vectors/emv-valid.jsonl" >"$BATS_TEST_TMPDIR/valid"
+	run --separate-stderr wpay-scanqr --payload "$BATS_TEST_TMPDIR/valid"
+	assert_success
+	assert_equal "$(jq -r '[.format, .emv.valid] | @tsv' <<<"$output" | sort -u)" "emv	true"
+	assert_equal "${#lines[@]}" "$(wc -l <"$BATS_TEST_TMPDIR/valid")"
+	jq -r .payload "$vectors/emv-invalid.jsonl" | grep '^0002' >"$BATS_TEST_TMPDIR/invalid"
+	run --separate-stderr wpay-scanqr --payload "$BATS_TEST_TMPDIR/invalid"
+	assert_success
+	assert_equal "$(jq -r .emv.valid <<<"$output" | sort -u)" false
+	[ "$(jq -r .emv.error.category <<<"$output" | grep -c .)" -eq "${#lines[@]}" ]
+}
+
+@test "schemes are named from their templates" {
+	run --separate-stderr wpay-scanqr --payload <<<"$(jq -r 'select(.scheme | index("PIX (BR Code)")) | .payload' "$vectors/emv-valid.jsonl" | head -1)"
+	assert_equal "$(jq -c .schemes <<<"$output")" '["PIX"]'
+	assert_equal "$(jq -r .merchant.currency <<<"$output")" BRL
+}
+
+@test "a tampered code fails its signature even with a good CRC" {
+	payload=$(wpay-mkqr cafe01 --amount 9.90 --reference o1 | jq -r .payload)
+	tampered=$(recrc "${payload/54049.90/54049.99}")
+	run --separate-stderr wpay-scanqr --payload <<<"$tampered"
+	assert_success
+	assert_equal "$(jq -c '[.checks.crc, .checks.signature]' <<<"$output")" '["ok","invalid"]'
+	assert_equal "$(jq -r .checks.signature_problem <<<"$output")" \
+		"the signature does not match: the code was changed or signed by another key"
+	# Without a new CRC it does not even get that far.
+	run --separate-stderr wpay-scanqr --payload <<<"${payload/54049.90/54049.99}"
+	assert_equal "$(jq -r .checks.crc <<<"$output")" mismatch
+}
+
+@test "changing any one character of a signed payload is caught" {
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	sig_at=$(($(grep -bo '90980004WPAY' <<<"$payload" | cut -d: -f1)))
+	for at in 0 5 20 40 60 80 100 120 $((sig_at - 3)) $((sig_at + 20)) $((sig_at + 60)); do
+		c=${payload:at:1}
+		[ "$c" = Z ] && n=Y || n=Z
+		changed=$(recrc "${payload:0:at}$n${payload:at+1}")
+		run --separate-stderr wpay-scanqr --payload <<<"$changed"
+		sig=$(jq -r '.checks.signature // "none"' <<<"$output")
+		[ "$sig" != valid ] || { echo "position $at still verifies"; false; }
+	done
+}
+
+@test "a code signed by another platform key is unknown; one that claims our key id is invalid" {
+	ours=$(cat "$WPAY_KEYS/signing.current")
+	other=$(WPAY_DB=$BATS_TEST_TMPDIR/b.db WPAY_KEYS=$BATS_TEST_TMPDIR/bkeys bash -c 'wpay-init >/dev/null &&
+		wpay-bind merchant add cafe01 --name "Café Lu" --city Beijing --mcc 5814 >/dev/null && wpay-mkqr cafe01' | jq -r .payload)
+	run --separate-stderr wpay-scanqr --payload <<<"$other"
+	assert_equal "$(jq -r .checks.signature <<<"$output")" unknown_key
+	theirs=$(cat "$BATS_TEST_TMPDIR/bkeys/signing.current")
+	forged=$(recrc "${other/0108$theirs/0108$ours}")
+	run --separate-stderr wpay-scanqr --payload <<<"$forged"
+	assert_equal "$(jq -r .checks.signature <<<"$output")" invalid
+	# Re-sign nothing: strip the signature and it is just absent.
+	run --separate-stderr wpay-scanqr --payload <<<"$(recrc "${other%%9098*}63040000")"
+	assert_equal "$(jq -r .checks.signature <<<"$output")" absent
+}
+
+@test "expiry: a dynamic code is good until its time, then expired" {
+	export WPAY_NOW=2026-11-22T08:00:00Z
+	wpay-mkqr cafe01 --amount 1.00 --reference o1 --expires-in 15m -o "$BATS_TEST_TMPDIR/o1.png" >/dev/null
+	run --separate-stderr wpay-scanqr "$BATS_TEST_TMPDIR/o1.png"
+	assert_equal "$(jq -c '[.checks.expires_at, .checks.expired]' <<<"$output")" '["2026-11-22T08:15:00Z",false]'
+	export WPAY_NOW=2026-11-22T08:15:00Z
+	run --separate-stderr wpay-scanqr "$BATS_TEST_TMPDIR/o1.png"
+	assert_equal "$(jq -r .checks.expired <<<"$output")" true
+}
+
+@test "a merchant this ledger does not know is reported; without a ledger it is not asked" {
+	other=$(WPAY_DB=$BATS_TEST_TMPDIR/b.db bash -c 'wpay-bind merchant add other1 --name O --city C >/dev/null 2>&1 || true')
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	run --separate-stderr wpay-scanqr --payload <<<"${payload}"
+	assert_equal "$(jq -r .checks.merchant_known <<<"$output")" true
+	run --separate-stderr wpay-scanqr --payload <<<"$(recrc "${payload//0106cafe01/0106cafe02}")"
+	assert_equal "$(jq -r .checks.merchant_known <<<"$output")" false
+	run --separate-stderr wpay-scanqr --db "$BATS_TEST_TMPDIR/none.db" --payload <<<"$payload"
+	assert_success
+	assert_equal "$(jq -r '.checks | has("merchant_known")' <<<"$output")" false
+}
+
+@test "bad images: empty, truncated, not an image, lying header, no code" {
+	wpay-mkqr cafe01 -o "$BATS_TEST_TMPDIR/ok.png" >/dev/null
+	: >"$BATS_TEST_TMPDIR/empty.png"
+	head -c 300 "$BATS_TEST_TMPDIR/ok.png" >"$BATS_TEST_TMPDIR/truncated.png"
+	echo "hello" >"$BATS_TEST_TMPDIR/text.png"
+	printf 'P5\n30000 30000\n255\n\0\0\0' >"$BATS_TEST_TMPDIR/huge.pgm"
+	python3 -c '
+import struct, zlib, sys
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)) + chunk(b"IEND", b""))' >"$BATS_TEST_TMPDIR/huge.png"
+	{ printf 'P5\n64 64\n255\n'; head -c 4096 /dev/zero | tr '\0' '\377'; } >"$BATS_TEST_TMPDIR/blank.pgm"
+	for f in empty truncated text; do
+		run --separate-stderr wpay-scanqr "$BATS_TEST_TMPDIR/$f.png"
+		assert_failure 1
+		assert_equal "$(jq -r .code <<<"$output")" bad_image
+	done
+	run --separate-stderr wpay-scanqr "$BATS_TEST_TMPDIR/huge.pgm" "$BATS_TEST_TMPDIR/huge.png"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output" | sort -u)" bad_image
+	[[ "${stderr_lines[0]}" == *"the image claims 30000x30000 pixels, more than the 100 megapixel limit" ]]
+	run --separate-stderr wpay-scanqr "$BATS_TEST_TMPDIR/blank.pgm" "$BATS_TEST_TMPDIR/missing.png" "$BATS_TEST_TMPDIR/ok.png"
+	assert_failure 1
+	assert_equal "$(jq -r '.code // .type' <<<"$output" | paste -sd,)" "no_code,no_input,scan"
+}
+
+@test "an image with several codes gives a record for each, with its position" {
+	for r in a b c; do wpay-mkqr cafe01 --amount 1.00 --reference "$r" --format txt -o "$BATS_TEST_TMPDIR/$r.txt" >/dev/null; done
+	python3 - "$BATS_TEST_TMPDIR" <<-'PY'
+		import sys
+		d = sys.argv[1]
+		def modules(path):
+		    rows = []
+		    for line in open(path, encoding="utf-8").read().splitlines():
+		        top, bottom = [], []
+		        for ch in line:
+		            top.append(ch in "\u2588\u2580"); bottom.append(ch in "\u2588\u2584")
+		        rows += [top, bottom]
+		    return rows  # True = light
+		codes = [modules("%s/%s.txt" % (d, r)) for r in "abc"]
+		scale, h = 4, max(len(c) for c in codes)
+		w = sum(len(c[0]) for c in codes)
+		pix = bytearray(b"\xff" * (w * scale * h * scale))
+		x0 = 0
+		for c in codes:
+		    for y, row in enumerate(c):
+		        for x, light in enumerate(row):
+		            if not light:
+		                for dy in range(scale):
+		                    for dx in range(scale):
+		                        pix[(y * scale + dy) * w * scale + (x0 + x) * scale + dx] = 0
+		    x0 += len(c[0])
+		open(d + "/three.pgm", "wb").write(b"P5\n%d %d\n255\n" % (w * scale, h * scale) + bytes(pix))
+	PY
+	run --separate-stderr wpay-scanqr "$BATS_TEST_TMPDIR/three.pgm"
+	assert_success
+	assert_equal "$(jq -r .merchant.reference <<<"$output" | sort | paste -sd,)" "a,b,c"
+	assert_equal "$(jq -r .image.format <<<"$output" | sort -u)" pnm
+	[ "$(jq -r .position.x <<<"$output" | sort -un | wc -l)" -eq 3 ]
+}
+
+@test "photos from the corpus: every text read is exactly the expected one" {
+	python3 - "$corpus" <<-'PY'
+		import json, subprocess, sys
+		d = sys.argv[1]
+		read = wrong = 0
+		for line in open(d + "/MANIFEST.tsv"):
+		    f, exp = line.split("\t")[:2]
+		    if f == "file":
+		        continue
+		    out = subprocess.run(["wpay-scanqr", d + "/" + f], capture_output=True).stdout.decode().splitlines()
+		    scans = [json.loads(l) for l in out if json.loads(l)["type"] == "scan"]
+		    if not scans:
+		        continue
+		    want = open(d + "/" + exp, "rb").read()
+		    texts = [s.get("text", "").encode() for s in scans]
+		    if want in texts:
+		        read += 1
+		    else:
+		        wrong += 1
+		        print("wrong:", f, texts[0][:80], want[:80])
+		print("read", read, "wrong", wrong)
+		assert wrong == 0 and read >= 100, (read, wrong)
+	PY
+}
+
+@test "text kinds: Alipay, WeChat Pay, UPI, URL, plain; guesses are never certain" {
+	run --separate-stderr wpay-scanqr --payload <<-EOF
+		https://qr.alipay.com/fkx12345abcde
+		wxp://f2f0abcdefg
+		upi://pay?pa=shop%40upi&pn=Chai%20Shop&am=10.00&cu=INR
+		https://example.com/menu
+		hello
+	EOF
+	assert_success
+	assert_equal "$(jq -r .format <<<"$output" | paste -sd,)" "alipay,wechat,upi,url,text"
+	assert_equal "$(jq -c 'select(.format=="upi") | .upi' <<<"$output")" '{"pa":"shop@upi","pn":"Chai Shop","am":"10.00","cu":"INR"}'
+	run --separate-stderr wpay-scanqr --payload < <(printf '\x82\xa0\x82\xa2\n\xe9t\xe9\n')
+	assert_equal "$(jq -c '[.encoding, .encoding_certain, .text]' <<<"$output" | paste -sd' ')" \
+		'["shift_jis",false,"あい"] ["iso-8859-1",false,"été"]'
+	assert_equal "$(jq -r .raw_hex <<<"$output" | head -1)" 82a082a2
+}
+
+@test "--explain prints a tree for a person, with control characters escaped" {
+	payload=$(wpay-mkqr cafe01 --amount 12.34 --reference o1 | jq -r .payload)
+	run --separate-stderr wpay-scanqr --explain --payload <<<"$payload"
+	assert_success
+	assert_line "signature: valid"
+	assert_line "54 05 Transaction Amount: 12.34"
+	assert_line "    05 02 Reference Label: o1"
+	assert_line "    01 07 Merchant Name - Alternate Language: Café Lu"
+	run --separate-stderr wpay-scanqr --explain --payload < <(printf 'evil\x1b[31mred\x07\n')
+	assert_line 'text: evil\x1b[31mred\x07'
+	[[ "$output" != *$'\x1b'* ]]
+	run --separate-stderr wpay-scanqr --explain --payload <<<"0002010102116304FFFF"
+	assert_line --partial "!! crc-mismatch: the CRC is FFFF"
+}
+
+@test "usage: -h, a bad option" {
+	run --separate-stderr wpay-scanqr -h
+	assert_success
+	run --separate-stderr wpay-scanqr --frob
+	assert_failure 64
+}
