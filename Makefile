@@ -5,6 +5,7 @@
 #   make demo         a whole purchase loop on a throwaway ledger
 #   make install      PREFIX, BINDIR, MANDIR, DESTDIR as usual
 #   make lint         mandoc -Tlint and clang-format
+#   make bench        figures against zbarimg, ZXingReader and qrencode
 
 VERSION = 0.1.0
 PREFIX ?= /usr/local
@@ -36,6 +37,7 @@ LIBS_init = jansson sqlite3 libcrypto
 LIBS_bind = jansson sqlite3 libcrypto
 LIBS_check = jansson sqlite3 libcrypto
 LIBS_mkqr = jansson sqlite3 libcrypto libqrencode libpng
+LDLIBS_mkqr = -lpthread
 LIBS_scanqr = jansson sqlite3 libcrypto zbar libpng libjpeg
 
 PROGRAMS := $(filter-out wpay,$(patsubst cmd/%.c,%,$(wildcard cmd/*.c)))
@@ -91,11 +93,11 @@ $(BIN)/wpay $(TBIN)/wpay: $(O)/cmd/wpay.o $(O)/libwpay.a
 
 $(BIN)/wpay-%: $(O)/cmd/%.o $(O)/lib/clock.o $(O)/libwpay.a
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/lib/clock.o $(O)/libwpay.a $$($(PKG_CONFIG) --libs $(LIBS_$*))
+	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/lib/clock.o $(O)/libwpay.a $$($(PKG_CONFIG) --libs $(LIBS_$*)) $(LDLIBS_$*)
 
 $(TBIN)/wpay-%: $(O)/cmd/%.o $(O)/lib/clock-test.o $(O)/libwpay.a
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/lib/clock-test.o $(O)/libwpay.a $$($(PKG_CONFIG) --libs $(LIBS_$*))
+	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/lib/clock-test.o $(O)/libwpay.a $$($(PKG_CONFIG) --libs $(LIBS_$*)) $(LDLIBS_$*)
 
 $(O)/unit/%: tests/unit/%.c tests/unit/unit.h $(O)/lib/clock-test.o $(O)/libwpay.a | deps
 	@mkdir -p $(@D)
@@ -108,6 +110,11 @@ check: deps $(BINS) $(TBINS) $(UNIT_BIN)
 
 demo: deps $(BINS)
 	@sh tests/demo.sh $(CURDIR)/$(BIN)
+
+# Figures against the tools a user would otherwise pick (not tests: see bench/).
+bench: deps $(BINS)
+	@python3 bench/scan.py ../shared/corpus/qr-images $(BIN)/wpay-scanqr
+	@sh bench/mkqr.sh $(BIN) 10000
 
 lint: deps
 	mandoc -Tlint -W warning man/*.1 man/*.7
@@ -122,7 +129,7 @@ install: $(BINS)
 clean:
 	rm -rf build bin
 
-.PHONY: all deps check demo lint install clean
+.PHONY: all deps check demo bench lint install clean
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -55,6 +55,7 @@ static const struct option options[] = {
 
 struct mkqr {
 	struct code_maker maker;
+	struct qr_pool *pool; /* batches with --out-dir render on every core */
 	const char *out_dir, *name_template, *output;
 	bool have_format, draw;
 	enum qr_format format;
@@ -119,6 +120,32 @@ static char *file_name(struct mkqr *m, json_t *req, json_t *code, struct rec_err
 	return xasprintf("%s/%s", m->out_dir, out);
 }
 
+/* An image the pool could not write: its answer becomes an error. The code
+ * itself stands (it is in the ledger); asking again writes the image. */
+static void render_failed(void *tag, const char *why, void *arg)
+{
+	json_t *rec = tag, *ref = json_incref(json_object_get(rec, "ref"));
+	char *path = xstrdup(json_string_value(json_object_get(rec, "file")));
+	struct rec_err e;
+	rec_fail(&e, "io", "cannot write %s: %s", path, why);
+	cli_record_warn(&e, NULL, 0);
+	json_object_clear(rec);
+	json_object_set_new(rec, "type", json_string("error"));
+	json_object_set_new(rec, "code", json_string(e.code));
+	json_object_set_new(rec, "message", json_string(e.msg));
+	if (ref)
+		json_object_set_new(rec, "ref", ref);
+	free(path);
+	(void)arg;
+}
+
+static void render_wait(void *arg)
+{
+	struct mkqr *m = arg;
+	if (m->pool)
+		qr_pool_wait(m->pool, render_failed, m);
+}
+
 static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 {
 	struct mkqr *m = arg;
@@ -131,11 +158,17 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 		return BATCH_FAIL;
 	const char *payload = json_string_value(json_object_get(*out, "payload")), *why;
 	struct qr_matrix qr;
-	if ((path || m->draw) && !qr_encode(payload, m->style.ecc, &qr, &why)) {
+	bool encode_here = (path && !m->pool) || m->draw;
+	if (encode_here && !qr_encode(payload, m->style.ecc, &qr, &why)) {
 		free(path);
 		return rec_fail(e, "qr_encode", "%s", why), BATCH_FAIL;
 	}
-	if (path) {
+	if (path && m->pool) {
+		/* Written by the pool before this answer is printed (render_wait). */
+		json_object_set_new(*out, "file", json_string(path));
+		json_object_set_new(*out, "format", json_string(qr_format_ext(m->format)));
+		qr_pool_submit(m->pool, payload, path, *out);
+	} else if (path) {
 		if (!qr_write_file(&qr, m->format, &m->style, path, &why)) {
 			rec_fail(e, "io", "cannot write %s: %s", path, why);
 			qr_matrix_free(&qr);
@@ -149,7 +182,7 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 		qr_write_text(&qr, 2, stdout);
 		fflush(stdout);
 	}
-	if (path || m->draw)
+	if (encode_here)
 		qr_matrix_free(&qr);
 	free(path);
 	return BATCH_OK;
@@ -233,7 +266,12 @@ int main(int argc, char **argv)
 	} else {
 		struct rec_reader r;
 		rec_reader_init(&r, 0, "<stdin>", 0);
-		status = batch_run(c.st, &r, handle, &m, NULL);
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		if (m.out_dir)
+			m.pool = qr_pool_new(cores > 0 ? (int)cores : 1, m.format, &m.style);
+		struct batch_opts opts = {.before_print = render_wait};
+		status = batch_run(c.st, &r, handle, &m, &opts);
+		qr_pool_free(m.pool);
 		rec_reader_free(&r);
 	}
 	codes_maker_close(&m.maker);

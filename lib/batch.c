@@ -10,6 +10,7 @@
 
 struct batch {
 	struct store *st;
+	void (*before_print)(void *arg);
 	batch_handler h;
 	void *arg;
 	json_t *queue; /* answers waiting for the commit */
@@ -22,9 +23,15 @@ static void flush(struct batch *b)
 {
 	if (b->st && store_in_transaction(b->st))
 		store_commit(b->st);
+	if (b->before_print)
+		b->before_print(b->arg);
 	size_t i;
 	json_t *rec;
 	json_array_foreach (b->queue, i, rec) {
+		/* before_print may have turned an answer into an error. */
+		const char *type = json_string_value(json_object_get(rec, "type"));
+		if (type && strcmp(type, "error") == 0)
+			b->failed = true;
 		if (!b->write_error && !rec_emit(rec))
 			b->write_error = true;
 	}
@@ -93,7 +100,8 @@ static int finish(struct batch *b)
 
 int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg, const struct batch_opts *opts)
 {
-	struct batch b = {.st = st, .h = h, .arg = arg, .queue = json_array()};
+	struct batch b = {
+	    .st = st, .h = h, .arg = arg, .queue = json_array(), .before_print = opts ? opts->before_print : NULL};
 	size_t max_records = opts && opts->max_records ? opts->max_records : 1000;
 	int max_ms = opts && opts->max_ms ? opts->max_ms : 200;
 	for (;;) {

@@ -28,6 +28,10 @@ typedef int (*batch_handler)(void *arg, json_t *req, json_t **out, struct rec_er
 struct batch_opts {
 	size_t max_records; /* default 1000 */
 	int max_ms;         /* default 200 */
+	/* Called after each commit, before its answers are printed: work the
+	 * handler started (images being written) finishes here, and may still
+	 * turn an answer into an error. */
+	void (*before_print)(void *arg);
 };
 
 /* Run every record from r (st may be NULL for programs with no ledger).

@@ -47,13 +47,20 @@ static void png_quiet(png_structp png, png_const_charp msg)
 	(void)png, (void)msg;
 }
 
+/* libpng would print its own message; ours says the same, once. */
+static void png_fail(png_structp png, png_const_charp msg)
+{
+	(void)msg;
+	png_longjmp(png, 1);
+}
+
 static int load_png(const unsigned char *data, size_t len, struct image *img, char *why, size_t whylen)
 {
-	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, png_quiet);
+	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_quiet);
 	png_infop info = png ? png_create_info_struct(png) : NULL;
 	struct mem m = {data, len, 0};
-	png_bytep *rows = NULL;
-	unsigned char *rgb = NULL;
+	/* Changed after setjmp, so volatile: longjmp must see the new value. */
+	png_bytep *volatile rows = NULL;
 	if (!info) {
 		bufprintf(why, whylen, "libpng could not start");
 		png_destroy_read_struct(&png, NULL, NULL);
@@ -63,7 +70,6 @@ static int load_png(const unsigned char *data, size_t len, struct image *img, ch
 		bufprintf(why, whylen, "the PNG is damaged or truncated");
 		png_destroy_read_struct(&png, &info, NULL);
 		free(rows);
-		free(rgb);
 		image_free(img);
 		return -1;
 	}

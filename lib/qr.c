@@ -1,6 +1,7 @@
 /* qr: see qr.h. */
 #include <errno.h>
 #include <png.h>
+#include <pthread.h>
 #include <qrencode.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,14 +66,20 @@ static bool write_png(const struct qr_matrix *m, const struct qr_style *s, FILE 
 	png_set_compression_level(png, 1);
 	png_set_IHDR(png, info, (png_uint_32)side, (png_uint_32)side, 1, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
 	             PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_set_filter(png, 0, PNG_FILTER_NONE);
 	png_write_info(png, info);
-	for (int y = 0; y < side; y++) {
-		int my = y / s->module - s->margin;
-		memset(row, 0, (size_t)(side + 7) / 8);
-		for (int x = 0; x < side; x++)
-			if (!dark_at(m, x / s->module - s->margin, my))
-				row[x / 8] |= (png_byte)(0x80 >> (x % 8)); /* 1 is white in grey */
-		png_write_row(png, row);
+	/* One row of pixels per row of modules, written module-size times. */
+	size_t rowbytes = (size_t)(side + 7) / 8;
+	for (int my = -s->margin; my < m->width + s->margin; my++) {
+		memset(row, 0xff, rowbytes); /* 1 is white in grey */
+		for (int mx = 0; mx < m->width; mx++) {
+			if (!dark_at(m, mx, my))
+				continue;
+			for (int x = (mx + s->margin) * s->module, end = x + s->module; x < end; x++)
+				row[x / 8] &= (png_byte) ~(0x80 >> (x % 8));
+		}
+		for (int k = 0; k < s->module; k++)
+			png_write_row(png, row);
 	}
 	png_write_end(png, NULL);
 	ok = true;
@@ -158,4 +165,150 @@ bool qr_format_parse(const char *name, enum qr_format *f)
 const char *qr_format_ext(enum qr_format f)
 {
 	return f == QR_PNG ? "png" : f == QR_SVG ? "svg" : "txt";
+}
+
+struct qr_job {
+	char *payload, *path, *why;
+	void *tag;
+	struct qr_job *next;
+};
+
+struct qr_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t work, idle;
+	struct qr_job *todo, *last, *failed;
+	int busy, nthreads;
+	bool stop;
+	enum qr_format format;
+	struct qr_style style;
+	pthread_t threads[16];
+};
+
+static void *worker(void *arg)
+{
+	struct qr_pool *p = arg;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->todo && !p->stop)
+			pthread_cond_wait(&p->work, &p->lock);
+		if (!p->todo)
+			break;
+		struct qr_job *j = p->todo;
+		p->todo = j->next;
+		if (!p->todo)
+			p->last = NULL;
+		p->busy++;
+		pthread_mutex_unlock(&p->lock);
+
+		struct qr_matrix m;
+		const char *why = NULL;
+		if (qr_encode(j->payload, p->style.ecc, &m, &why)) {
+			qr_write_file(&m, p->format, &p->style, j->path, &why) ? (void)(why = NULL) : (void)0;
+			qr_matrix_free(&m);
+		}
+		pthread_mutex_lock(&p->lock);
+		p->busy--;
+		if (why) {
+			j->why = xstrdup(why);
+			j->next = p->failed;
+			p->failed = j;
+		} else {
+			free(j->payload);
+			free(j->path);
+			free(j);
+		}
+		if (!p->todo && p->busy == 0)
+			pthread_cond_broadcast(&p->idle);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+struct qr_pool *qr_pool_new(int threads, enum qr_format f, const struct qr_style *s)
+{
+	struct qr_pool *p = xcalloc(1, sizeof *p);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->idle, NULL);
+	p->format = f;
+	p->style = *s;
+	if (threads < 1)
+		threads = 1;
+	if (threads > 16)
+		threads = 16;
+	for (int i = 0; i < threads; i++)
+		if (pthread_create(&p->threads[p->nthreads], NULL, worker, p) == 0)
+			p->nthreads++;
+	return p;
+}
+
+void qr_pool_submit(struct qr_pool *p, const char *payload, const char *path, void *tag)
+{
+	struct qr_job *j = xcalloc(1, sizeof *j);
+	j->payload = xstrdup(payload);
+	j->path = xstrdup(path);
+	j->tag = tag;
+	if (p->nthreads == 0) { /* no thread could start: do it here */
+		struct qr_matrix m;
+		const char *why = NULL;
+		if (qr_encode(payload, p->style.ecc, &m, &why)) {
+			qr_write_file(&m, p->format, &p->style, path, &why) ? (void)(why = NULL) : (void)0;
+			qr_matrix_free(&m);
+		}
+		if (why) {
+			j->why = xstrdup(why);
+			j->next = p->failed;
+			p->failed = j;
+		} else {
+			free(j->payload);
+			free(j->path);
+			free(j);
+		}
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (p->last)
+		p->last->next = j;
+	else
+		p->todo = j;
+	p->last = j;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void qr_pool_wait(struct qr_pool *p, void (*failed)(void *tag, const char *why, void *arg), void *arg)
+{
+	pthread_mutex_lock(&p->lock);
+	while (p->todo || p->busy)
+		pthread_cond_wait(&p->idle, &p->lock);
+	struct qr_job *f = p->failed;
+	p->failed = NULL;
+	pthread_mutex_unlock(&p->lock);
+	while (f) {
+		struct qr_job *next = f->next;
+		if (failed)
+			failed(f->tag, f->why, arg);
+		free(f->payload);
+		free(f->path);
+		free(f->why);
+		free(f);
+		f = next;
+	}
+}
+
+void qr_pool_free(struct qr_pool *p)
+{
+	if (!p)
+		return;
+	qr_pool_wait(p, NULL, NULL);
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	for (int i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->idle);
+	free(p);
 }

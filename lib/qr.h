@@ -33,6 +33,18 @@ bool qr_write_file(const struct qr_matrix *m, enum qr_format f, const struct qr_
                    const char **why);
 /* Half-block art to a stream (light modules drawn, for dark terminals). */
 void qr_write_text(const struct qr_matrix *m, int margin, FILE *out);
+/*
+ * A pool of threads that encode and write images, for batches: rendering
+ * is most of mkqr's work, and it parallelises. qr_pool_wait returns when
+ * every submitted job is done, calling failed(tag, why, arg) for each that
+ * could not be written.
+ */
+struct qr_pool;
+struct qr_pool *qr_pool_new(int threads, enum qr_format f, const struct qr_style *s);
+void qr_pool_submit(struct qr_pool *p, const char *payload, const char *path, void *tag);
+void qr_pool_wait(struct qr_pool *p, void (*failed)(void *tag, const char *why, void *arg), void *arg);
+void qr_pool_free(struct qr_pool *p);
+
 /* "png", "svg", "txt" to a format; false if unknown. */
 bool qr_format_parse(const char *name, enum qr_format *f);
 const char *qr_format_ext(enum qr_format f);

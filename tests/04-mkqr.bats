@@ -100,6 +100,19 @@ setup() {
 	[ -z "$(find "$BATS_TEST_TMPDIR/codes" -name '*.tmp.*')" ]
 }
 
+@test "an image that cannot be written is an error record; the rest are written" {
+	mkdir "$BATS_TEST_TMPDIR/codes"
+	run --separate-stderr wpay-mkqr --out-dir "$BATS_TEST_TMPDIR/codes" --name '{ref}/x.png' <<-EOF
+		{"merchant":"cafe01","amount":100,"reference":"a","ref":"nodir"}
+	EOF
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" io
+	[[ "$stderr" == *"cannot write $BATS_TEST_TMPDIR/codes/nodir/x.png: No such file or directory"* ]]
+	run --separate-stderr wpay-mkqr --out-dir "$BATS_TEST_TMPDIR/codes" <<<'{"merchant":"cafe01","amount":100,"reference":"a"}'
+	assert_success
+	[ -s "$BATS_TEST_TMPDIR/codes/cafe01_a.png" ]
+}
+
 @test "usage errors exit 64" {
 	run --separate-stderr wpay-mkqr cafe01 -o "$BATS_TEST_TMPDIR/a.gif"
 	assert_failure 64

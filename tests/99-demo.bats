@@ -10,5 +10,7 @@ load helper
 	assert_equal "$(grep '"kind":"topup"' <<<"$output" | jq -r .id | uniq | wc -l)" 1
 	assert_equal "$(grep '"type":"balance"' <<<"$output" | jq -r .balance)" 50000
 	[[ "$output" != *6222020200112345679* ]]
+	assert_equal "$(grep '"type":"scan"' <<<"$output" | jq -c '[.checks.signature, .checks.crc, .merchant.amount]')" '["valid","ok",2500]'
+	[[ "$output" == *"signature: valid"* ]]
 	[ ! -e "$WPAY_DB" ]
 }

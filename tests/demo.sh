@@ -49,5 +49,16 @@ step wpay bind wallet balance u:1001
 step wpay bind show u:1001
 
 echo
+echo "# the merchant publishes codes every wallet can scan (EMV, signed):"
+echo "# a static one for the counter, and one for an order of 25.00, valid 15 minutes"
+step wpay mkqr cafe01 -o "$work/counter.png"
+step wpay mkqr cafe01 --amount 25.00 --reference order_1 --expires-in 15m -o "$work/order_1.png"
+
+echo
+echo "# the buyer's wallet scans the photo: what it is, and whether it holds out"
+step wpay scanqr "$work/order_1.png"
+step wpay scanqr --explain "$work/order_1.png"
+
+echo
 echo "# the books balance"
 step wpay check
