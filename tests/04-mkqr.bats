@@ -69,6 +69,17 @@ setup() {
 	[[ "$payload" == *64200002ZH0104微博咖啡0202北京* ]]
 }
 
+@test "a non-ASCII payload is drawn with an ECI 26 (UTF-8) header; an ASCII one without" {
+	wpay-bind merchant add plain --name "Noodle Bar" --city Beijing >/dev/null
+	wpay-mkqr cafe01 -o "$BATS_TEST_TMPDIR/utf8.png" >/dev/null
+	wpay-mkqr plain -o "$BATS_TEST_TMPDIR/ascii.png" >/dev/null
+	run ZXingReader -format QRCode "$BATS_TEST_TMPDIR/utf8.png"
+	assert_line --regexp '^HasECI: +true$'
+	assert_line --regexp '^BytesECI: +5D 51 32 5C 30 30 30 30 32 36 '
+	run ZXingReader -format QRCode "$BATS_TEST_TMPDIR/ascii.png"
+	assert_line --regexp '^HasECI: +false$'
+}
+
 @test "a merchant's code carries only the networks that accept it" {
 	wpay-bind merchant update cafe01 --networks wechat >/dev/null
 	run --separate-stderr wpay-mkqr cafe01

@@ -206,6 +206,55 @@ sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBB
 	[ "$(jq -r .position.x <<<"$output" | sort -un | wc -l)" -eq 3 ]
 }
 
+# A code as a PNM image of the given kind (P2, P3, P5, P6), 4 pixels a module.
+pnm_of() {
+	python3 - "$1" "$2" <<-'PY'
+		import sys
+		src, kind = sys.argv[1], sys.argv[2]
+		rows = []
+		for line in open(src, encoding="utf-8").read().splitlines():
+		    top, bottom = [], []
+		    for ch in line:
+		        top.append(ch in "\u2588\u2580"); bottom.append(ch in "\u2588\u2584")
+		    rows += [top, bottom]
+		s = 4
+		w, h = len(rows[0]) * s, len(rows) * s
+		px = [255 if rows[y // s][x // s] else 0 for y in range(h) for x in range(w)]
+		out = sys.stdout.buffer
+		if kind == "P5":
+		    out.write(b"P5\n# a comment\n%d %d\n255\n" % (w, h) + bytes(px))
+		elif kind == "P6":
+		    out.write(b"P6\n%d %d\n255\n" % (w, h) + bytes(v for p in px for v in (p, p, p)))
+		elif kind == "P2":
+		    out.write(b"P2\n%d %d\n15\n" % (w, h) + " ".join(str(p * 15 // 255) for p in px).encode() + b"\n")
+		else:
+		    out.write(b"P3\n%d %d\n255\n" % (w, h) + " ".join("%d %d %d" % (p, p, p) for p in px).encode() + b"\n")
+	PY
+}
+
+@test "PGM, PPM (binary and ASCII), JPEG, and an image on stdin" {
+	wpay-mkqr cafe01 --amount 3.00 --reference img --format txt -o "$BATS_TEST_TMPDIR/c.txt" >/dev/null
+	for kind in P2 P3 P5 P6; do
+		pnm_of "$BATS_TEST_TMPDIR/c.txt" $kind >"$BATS_TEST_TMPDIR/c.$kind"
+		run --separate-stderr wpay-scanqr "$BATS_TEST_TMPDIR/c.$kind"
+		assert_success
+		assert_equal "$(jq -c '[.image.format, .merchant.reference, .checks.signature]' <<<"$output")" '["pnm","img","valid"]'
+	done
+	cjpeg -quality 85 "$BATS_TEST_TMPDIR/c.P5" >"$BATS_TEST_TMPDIR/c.jpg"
+	cjpeg -quality 85 "$BATS_TEST_TMPDIR/c.P6" >"$BATS_TEST_TMPDIR/c-color.jpg"
+	run --separate-stderr wpay-scanqr "$BATS_TEST_TMPDIR/c.jpg" "$BATS_TEST_TMPDIR/c-color.jpg"
+	assert_success
+	assert_equal "$(jq -c '[.image.format, .checks.signature]' <<<"$output" | sort -u)" '["jpeg","valid"]'
+	head -c 500 "$BATS_TEST_TMPDIR/c.jpg" >"$BATS_TEST_TMPDIR/cut.jpg"
+	run --separate-stderr wpay-scanqr "$BATS_TEST_TMPDIR/cut.jpg"
+	assert_failure 1
+	run --separate-stderr wpay-scanqr - <"$BATS_TEST_TMPDIR/c.jpg"
+	assert_success
+	assert_equal "$(jq -r .source <<<"$output")" "<stdin>"
+	run --separate-stderr wpay-scanqr <"$BATS_TEST_TMPDIR/c.P5"
+	assert_success
+}
+
 @test "photos from the corpus: every text read is exactly the expected one" {
 	python3 - "$corpus" <<-'PY'
 		import json, subprocess, sys

@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# The EXAMPLES of the man pages run as written, in a directory that has
+# the files they name.
+
+load helper
+
+# The commands of a page's EXAMPLES section, one per line, continuations joined.
+examples_of() {
+	sed -n '/^\.Sh EXAMPLES/,/^\.Sh /p' "$1" | awk '
+		/^\.Dl / { sub(/^\.Dl /, ""); print; next }
+		/^\.Bd -literal/ { lit = 1; next }
+		/^\.Ed/ { lit = 0; next }
+		lit { print }' | sed 's/\\e/\\/g' | awk '
+		/\\$/ { sub(/\\$/, ""); buf = buf $0; next }
+		/\|$/ { buf = buf $0 " "; next }
+		{ print buf $0; buf = "" }'
+}
+
+setup() {
+	wpay_setup
+	init_ledger
+	cd "$BATS_TEST_TMPDIR"
+	wpay bind merchant add cafe01 --name "Cafe Lu" --city Beijing --mcc 5814 >/dev/null
+	printf '{"sku":"latte","fen":2500}\n{"sku":"mocha","fen":2800}\n' >menu.json
+	printf '{"id":"2001","name":"Ann"}\n{"id":"2002","name":"Bo"}\n' >followers.json
+	mkdir -p codes
+	wpay mkqr cafe01 --format txt -o code.txt >/dev/null
+	python3 -c '
+import sys
+rows = []
+for line in open("code.txt", encoding="utf-8").read().splitlines():
+    top, bottom = [], []
+    for ch in line:
+        top.append(ch in "\u2588\u2580"); bottom.append(ch in "\u2588\u2584")
+    rows += [top, bottom]
+s = 4
+w, h = len(rows[0]) * s, len(rows) * s
+sys.stdout.buffer.write(b"P5\n%d %d\n255\n" % (w, h) + bytes(255 if rows[y // s][x // s] else 0 for y in range(h) for x in range(w)))' >code.pgm
+	cjpeg code.pgm >photo.jpg
+}
+
+run_examples() {
+	local page=$1 n=0
+	while IFS= read -r cmd; do
+		[ -n "$cmd" ] || continue
+		n=$((n + 1))
+		run --separate-stderr bash -c "set -o pipefail; $cmd"
+		[ "$status" -eq 0 ] || { echo "example failed ($status): $cmd"; echo "$stderr"; false; }
+	done < <(examples_of "$page")
+	[ "$n" -gt 0 ]
+}
+
+@test "wpay-mkqr(1) EXAMPLES run" {
+	run_examples "$BATS_TEST_DIRNAME/../man/wpay-mkqr.1"
+	[ -s counter.png ] && [ -s order_1.png ] && [ -s codes/latte.png ] && [ -s codes/mocha.png ]
+}
+
+@test "wpay-scanqr(1) EXAMPLES run" {
+	wpay mkqr cafe01 --amount 1.00 --reference x -o codes/x.png >/dev/null
+	run_examples "$BATS_TEST_DIRNAME/../man/wpay-scanqr.1"
+}
+
+@test "wpay-bind(1) EXAMPLES run" {
+	sqlite3 "$WPAY_DB" "DELETE FROM accounts WHERE owner = 'm:cafe01'; DELETE FROM merchants"
+	run_examples "$BATS_TEST_DIRNAME/../man/wpay-bind.1"
+	assert_equal "$(wc -l <users.jsonl)" 2
+	assert_ledger_ok
+}
+
+@test "wpay-init(1) and wpay-check(1) EXAMPLES run" {
+	run_examples "$BATS_TEST_DIRNAME/../man/wpay-init.1"
+	[ -s wpay-platform.pem ]
+	mail() { :; }
+	export -f mail
+	run_examples "$BATS_TEST_DIRNAME/../man/wpay-check.1"
+}
