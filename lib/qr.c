@@ -184,6 +184,35 @@ struct qr_pool {
 	pthread_t threads[16];
 };
 
+/* Draw one job's image; false (and j->why set) if it could not be written. */
+static bool render(struct qr_pool *p, struct qr_job *j)
+{
+	struct qr_matrix m;
+	const char *why = NULL;
+	if (qr_encode(j->payload, p->style.ecc, &m, &why)) {
+		if (qr_write_file(&m, p->format, &p->style, j->path, &why))
+			why = NULL;
+		qr_matrix_free(&m);
+	}
+	if (why)
+		j->why = xstrdup(why);
+	return why == NULL;
+}
+
+/* A done job: kept on the failed list for qr_pool_wait, or freed. Called
+ * with the lock held (or with no threads at all). */
+static void finish(struct qr_pool *p, struct qr_job *j, bool failed)
+{
+	if (failed) {
+		j->next = p->failed;
+		p->failed = j;
+	} else {
+		free(j->payload);
+		free(j->path);
+		free(j);
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct qr_pool *p = arg;
@@ -200,23 +229,10 @@ static void *worker(void *arg)
 		p->busy++;
 		pthread_mutex_unlock(&p->lock);
 
-		struct qr_matrix m;
-		const char *why = NULL;
-		if (qr_encode(j->payload, p->style.ecc, &m, &why)) {
-			qr_write_file(&m, p->format, &p->style, j->path, &why) ? (void)(why = NULL) : (void)0;
-			qr_matrix_free(&m);
-		}
+		bool failed = !render(p, j);
 		pthread_mutex_lock(&p->lock);
 		p->busy--;
-		if (why) {
-			j->why = xstrdup(why);
-			j->next = p->failed;
-			p->failed = j;
-		} else {
-			free(j->payload);
-			free(j->path);
-			free(j);
-		}
+		finish(p, j, failed);
 		if (!p->todo && p->busy == 0)
 			pthread_cond_broadcast(&p->idle);
 	}
@@ -249,21 +265,7 @@ void qr_pool_submit(struct qr_pool *p, const char *payload, const char *path, vo
 	j->path = xstrdup(path);
 	j->tag = tag;
 	if (p->nthreads == 0) { /* no thread could start: do it here */
-		struct qr_matrix m;
-		const char *why = NULL;
-		if (qr_encode(payload, p->style.ecc, &m, &why)) {
-			qr_write_file(&m, p->format, &p->style, path, &why) ? (void)(why = NULL) : (void)0;
-			qr_matrix_free(&m);
-		}
-		if (why) {
-			j->why = xstrdup(why);
-			j->next = p->failed;
-			p->failed = j;
-		} else {
-			free(j->payload);
-			free(j->path);
-			free(j);
-		}
+		finish(p, j, !render(p, j));
 		return;
 	}
 	pthread_mutex_lock(&p->lock);

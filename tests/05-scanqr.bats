@@ -173,32 +173,7 @@ sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBB
 
 @test "an image with several codes gives a record for each, with its position" {
 	for r in a b c; do wpay-mkqr cafe01 --amount 1.00 --reference "$r" --format txt -o "$BATS_TEST_TMPDIR/$r.txt" >/dev/null; done
-	python3 - "$BATS_TEST_TMPDIR" <<-'PY'
-		import sys
-		d = sys.argv[1]
-		def modules(path):
-		    rows = []
-		    for line in open(path, encoding="utf-8").read().splitlines():
-		        top, bottom = [], []
-		        for ch in line:
-		            top.append(ch in "\u2588\u2580"); bottom.append(ch in "\u2588\u2584")
-		        rows += [top, bottom]
-		    return rows  # True = light
-		codes = [modules("%s/%s.txt" % (d, r)) for r in "abc"]
-		scale, h = 4, max(len(c) for c in codes)
-		w = sum(len(c[0]) for c in codes)
-		pix = bytearray(b"\xff" * (w * scale * h * scale))
-		x0 = 0
-		for c in codes:
-		    for y, row in enumerate(c):
-		        for x, light in enumerate(row):
-		            if not light:
-		                for dy in range(scale):
-		                    for dx in range(scale):
-		                        pix[(y * scale + dy) * w * scale + (x0 + x) * scale + dx] = 0
-		    x0 += len(c[0])
-		open(d + "/three.pgm", "wb").write(b"P5\n%d %d\n255\n" % (w * scale, h * scale) + bytes(pix))
-	PY
+	art_to_pnm P5 "$BATS_TEST_TMPDIR"/{a,b,c}.txt >"$BATS_TEST_TMPDIR/three.pgm"
 	run --separate-stderr wpay-scanqr "$BATS_TEST_TMPDIR/three.pgm"
 	assert_success
 	assert_equal "$(jq -r .merchant.reference <<<"$output" | sort | paste -sd,)" "a,b,c"
@@ -206,36 +181,10 @@ sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBB
 	[ "$(jq -r .position.x <<<"$output" | sort -un | wc -l)" -eq 3 ]
 }
 
-# A code as a PNM image of the given kind (P2, P3, P5, P6), 4 pixels a module.
-pnm_of() {
-	python3 - "$1" "$2" <<-'PY'
-		import sys
-		src, kind = sys.argv[1], sys.argv[2]
-		rows = []
-		for line in open(src, encoding="utf-8").read().splitlines():
-		    top, bottom = [], []
-		    for ch in line:
-		        top.append(ch in "\u2588\u2580"); bottom.append(ch in "\u2588\u2584")
-		    rows += [top, bottom]
-		s = 4
-		w, h = len(rows[0]) * s, len(rows) * s
-		px = [255 if rows[y // s][x // s] else 0 for y in range(h) for x in range(w)]
-		out = sys.stdout.buffer
-		if kind == "P5":
-		    out.write(b"P5\n# a comment\n%d %d\n255\n" % (w, h) + bytes(px))
-		elif kind == "P6":
-		    out.write(b"P6\n%d %d\n255\n" % (w, h) + bytes(v for p in px for v in (p, p, p)))
-		elif kind == "P2":
-		    out.write(b"P2\n%d %d\n15\n" % (w, h) + " ".join(str(p * 15 // 255) for p in px).encode() + b"\n")
-		else:
-		    out.write(b"P3\n%d %d\n255\n" % (w, h) + " ".join("%d %d %d" % (p, p, p) for p in px).encode() + b"\n")
-	PY
-}
-
 @test "PGM, PPM (binary and ASCII), JPEG, and an image on stdin" {
 	wpay-mkqr cafe01 --amount 3.00 --reference img --format txt -o "$BATS_TEST_TMPDIR/c.txt" >/dev/null
 	for kind in P2 P3 P5 P6; do
-		pnm_of "$BATS_TEST_TMPDIR/c.txt" $kind >"$BATS_TEST_TMPDIR/c.$kind"
+		art_to_pnm $kind "$BATS_TEST_TMPDIR/c.txt" >"$BATS_TEST_TMPDIR/c.$kind"
 		run --separate-stderr wpay-scanqr "$BATS_TEST_TMPDIR/c.$kind"
 		assert_success
 		assert_equal "$(jq -c '[.image.format, .merchant.reference, .checks.signature]' <<<"$output")" '["pnm","img","valid"]'

@@ -25,17 +25,7 @@ setup() {
 	printf '{"id":"2001","name":"Ann"}\n{"id":"2002","name":"Bo"}\n' >followers.json
 	mkdir -p codes
 	wpay mkqr cafe01 --format txt -o code.txt >/dev/null
-	python3 -c '
-import sys
-rows = []
-for line in open("code.txt", encoding="utf-8").read().splitlines():
-    top, bottom = [], []
-    for ch in line:
-        top.append(ch in "\u2588\u2580"); bottom.append(ch in "\u2588\u2584")
-    rows += [top, bottom]
-s = 4
-w, h = len(rows[0]) * s, len(rows) * s
-sys.stdout.buffer.write(b"P5\n%d %d\n255\n" % (w, h) + bytes(255 if rows[y // s][x // s] else 0 for y in range(h) for x in range(w)))' >code.pgm
+	art_to_pnm P5 code.txt >code.pgm
 	cjpeg code.pgm >photo.jpg
 }
 

@@ -73,3 +73,41 @@ buyer_ready() {
 json_sorted() {
 	jq -cS . <<<"$1"
 }
+
+# Codes drawn as terminal art (wpay-mkqr --format txt) laid side by side
+# into one PNM image of the given kind (P2, P3, P5, P6), 4 pixels a module:
+#   art_to_pnm P5 a.txt [b.txt ...] > out.pgm
+art_to_pnm() {
+	python3 - "$@" <<-'PY'
+		import sys
+		kind, files = sys.argv[1], sys.argv[2:]
+		def modules(path):  # rows of booleans, True = light
+		    rows = []
+		    for line in open(path, encoding="utf-8").read().splitlines():
+		        top, bottom = [], []
+		        for ch in line:
+		            top.append(ch in "\u2588\u2580"); bottom.append(ch in "\u2588\u2584")
+		        rows += [top, bottom]
+		    return rows
+		codes = [modules(f) for f in files]
+		s, mh = 4, max(len(c) for c in codes)
+		light = [[True] * sum(len(c[0]) for c in codes) for _ in range(mh)]
+		x0 = 0
+		for c in codes:
+		    for y, row in enumerate(c):
+		        for x, v in enumerate(row):
+		            light[y][x0 + x] = v
+		    x0 += len(c[0])
+		w, h = len(light[0]) * s, mh * s
+		px = [255 if light[y // s][x // s] else 0 for y in range(h) for x in range(w)]
+		out = sys.stdout.buffer
+		if kind == "P5":
+		    out.write(b"P5\n# made by the tests\n%d %d\n255\n" % (w, h) + bytes(px))
+		elif kind == "P6":
+		    out.write(b"P6\n%d %d\n255\n" % (w, h) + bytes(v for p in px for v in (p, p, p)))
+		elif kind == "P2":
+		    out.write(b"P2\n%d %d\n15\n" % (w, h) + " ".join(str(p * 15 // 255) for p in px).encode() + b"\n")
+		else:
+		    out.write(b"P3\n%d %d\n255\n" % (w, h) + " ".join("%d %d %d" % (p, p, p) for p in px).encode() + b"\n")
+	PY
+}
