@@ -12,6 +12,8 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 PKG_CONFIG ?= pkg-config
+# The project's shared test data (EMV vectors, QR photos), beside the clone.
+SHARED ?= $(abspath $(CURDIR)/../shared)
 CFLAGS ?= -O2 -g
 CLANG_FORMAT ?= clang-format
 
@@ -105,7 +107,7 @@ $(O)/unit/%: tests/unit/%.c tests/unit/unit.h $(O)/lib/clock-test.o $(O)/libwpay
 		$$($(PKG_CONFIG) --libs $(PKGS))
 
 check: deps $(BINS) $(TBINS) $(UNIT_BIN)
-	@WPAY_TEST_BIN=$(CURDIR)/$(TBIN) WPAY_REAL_BIN=$(CURDIR)/$(BIN) WPAY_UNIT_BIN=$(CURDIR)/$(O)/unit WPAY_VECTORS=$(CURDIR)/../shared/vectors \
+	@WPAY_TEST_BIN=$(CURDIR)/$(TBIN) WPAY_REAL_BIN=$(CURDIR)/$(BIN) WPAY_UNIT_BIN=$(CURDIR)/$(O)/unit WPAY_SHARED=$(SHARED) WPAY_VECTORS=$(SHARED)/vectors \
 		sh tests/run
 
 demo: deps $(BINS)
@@ -113,7 +115,7 @@ demo: deps $(BINS)
 
 # Figures against the tools a user would otherwise pick (not tests: see bench/).
 bench: deps $(BINS)
-	@python3 bench/scan.py ../shared/corpus/qr-images $(BIN)/wpay-scanqr
+	@python3 bench/scan.py $(SHARED)/corpus/qr-images $(BIN)/wpay-scanqr
 	@sh bench/mkqr.sh $(BIN) 10000
 
 lint: deps

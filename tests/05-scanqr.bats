@@ -10,8 +10,8 @@ setup() {
 	wpay-bind merchant add cafe01 --name "Café Lu" --city Beijing --mcc 5814 >/dev/null
 }
 
-corpus=../shared/corpus/qr-images
-vectors=../shared/vectors
+corpus=$WPAY_SHARED/corpus/qr-images
+vectors=$WPAY_SHARED/vectors
 
 # Replace the CRC of a payload so only the signature can tell.
 recrc() {

@@ -8,6 +8,8 @@ load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 
 : "${WPAY_TEST_BIN:?run the tests with make check}"
+: "${WPAY_SHARED:=$BATS_TEST_DIRNAME/../../shared}"
+[ -d "$WPAY_SHARED/vectors" ] || { echo "no shared test data at $WPAY_SHARED (set SHARED=...)" >&2; exit 1; }
 PATH="$WPAY_TEST_BIN:$PATH"
 export PATH
 
