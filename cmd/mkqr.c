@@ -8,6 +8,7 @@
  * an amount is dynamic: kept by its reference, so asking again answers the
  * same code. On a terminal, with no file named, it also draws the code.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -267,6 +268,9 @@ int main(int argc, char **argv)
 		struct rec_reader r;
 		rec_reader_init(&r, 0, "<stdin>", 0);
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		/* Keep freed memory: giving it back page by page from the render
+		 * threads costs a TLB flush on every core, each time. */
+		mallopt(M_TRIM_THRESHOLD, 64 << 20);
 		if (m.out_dir)
 			m.pool = qr_pool_new(cores > 0 ? (int)cores : 1, m.format, &m.style);
 		struct batch_opts opts = {.before_print = render_wait};
@@ -274,6 +278,7 @@ int main(int argc, char **argv)
 		qr_pool_free(m.pool);
 		rec_reader_free(&r);
 	}
+	qr_thread_done();
 	codes_maker_close(&m.maker);
 	ctx_close(&c);
 	if (!rec_writer_close() && status == 0)

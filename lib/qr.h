@@ -13,6 +13,8 @@
 
 enum qr_format { QR_PNG, QR_SVG, QR_TEXT };
 
+#define QR_WIDTH_MAX 177 /* version 40 */
+
 struct qr_style {
 	int module; /* pixels per module (PNG, SVG) */
 	int margin; /* quiet zone, in modules */
@@ -26,6 +28,17 @@ struct qr_matrix {
 
 /* Encode; false with why set if the text does not fit any QR version. */
 bool qr_encode(const char *text, char ecc, struct qr_matrix *m, const char **why);
+/* The same with a given mask (0-7), or -1 to choose the one of least
+ * penalty, as qr_encode does. */
+bool qr_encode_mask(const char *text, char ecc, int mask, struct qr_matrix *m, const char **why);
+/* Free what this thread keeps between codes (call before it ends). */
+void qr_thread_done(void);
+/* The parts, for tests: a data mask's value at row i, column j, and the
+ * penalty score of a masked symbol (ISO/IEC 18004 7.8.3). */
+bool qr_mask_bit(int mask, int i, int j);
+long qr_penalty(const unsigned char *dark, int width);
+/* The same, a module at a time: the reference the fast one is tested against. */
+long qr_penalty_scalar(const unsigned char *dark, int width);
 void qr_matrix_free(struct qr_matrix *m);
 
 /* Write to path atomically; false with why (an errno string) on failure. */
