@@ -124,6 +124,15 @@ setup() {
 	[ -s "$BATS_TEST_TMPDIR/codes/cafe01_a.png" ]
 }
 
+@test "on a terminal, with no file named, the code is drawn too" {
+	run script -qec "wpay-mkqr cafe01" /dev/null
+	assert_success
+	assert_output --partial "█"
+	assert_output --partial '"type":"code"'
+	run --separate-stderr wpay-mkqr cafe01
+	[[ "$output" != *"█"* ]]
+}
+
 @test "usage errors exit 64" {
 	run --separate-stderr wpay-mkqr cafe01 -o "$BATS_TEST_TMPDIR/a.gif"
 	assert_failure 64
