@@ -41,6 +41,9 @@ LIBS_check = jansson sqlite3 libcrypto
 LIBS_mkqr = jansson sqlite3 libcrypto libqrencode libpng
 LDLIBS_mkqr = -lpthread
 LIBS_scanqr = jansson sqlite3 libcrypto zbar libpng libjpeg
+LIBS_order = jansson sqlite3 libcrypto
+LIBS_pay = jansson sqlite3 libcrypto
+LIBS_refund = jansson sqlite3 libcrypto
 
 PROGRAMS := $(filter-out wpay,$(patsubst cmd/%.c,%,$(wildcard cmd/*.c)))
 LIB_SRC := $(filter-out lib/clock.c,$(wildcard lib/*.c))

@@ -1,0 +1,146 @@
+/*
+ * wpay-order: orders. From scanned codes (wpay-scanqr's records), from the
+ * merchant (create), and their lifecycle: query, close, and expire (cron).
+ * One answer per record; an error record from upstream passes through.
+ */
+#include <string.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "ctx.h"
+#include "money.h"
+#include "orders.h"
+#include "util.h"
+
+static const char usage[] =
+    "wpay-order [--db path] [--buyer uid] [--amount amount] [--out-trade-no no] [--allow-unsigned]\n"
+    "       wpay-order [options] create merchant out_trade_no --amount amount [--subject text] [--buyer uid] "
+    "[--expires-in duration]\n"
+    "       wpay-order [options] query|close order\n"
+    "       wpay-order [options] query|close merchant out_trade_no\n"
+    "       wpay-order [options] expire\n";
+
+enum {
+	OPT_BUYER = OPT_FIRST_PROGRAM_OPTION,
+	OPT_AMOUNT,
+	OPT_OUT_TRADE_NO,
+	OPT_ALLOW_UNSIGNED,
+	OPT_SUBJECT,
+	OPT_EXPIRES
+};
+
+static const struct option options[] = {
+    CLI_COMMON_OPTIONS,
+    {"buyer", required_argument, NULL, OPT_BUYER},
+    {"amount", required_argument, NULL, OPT_AMOUNT},
+    {"out-trade-no", required_argument, NULL, OPT_OUT_TRADE_NO},
+    {"allow-unsigned", no_argument, NULL, OPT_ALLOW_UNSIGNED},
+    {"subject", required_argument, NULL, OPT_SUBJECT},
+    {"expires-in", required_argument, NULL, OPT_EXPIRES},
+    {NULL, 0, NULL, 0},
+};
+
+struct run {
+	struct wpay_ctx c;
+	struct order_defaults d;
+};
+
+static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+{
+	struct run *r = arg;
+	const char *type = json_string_value(json_object_get(req, "type")), *op = NULL;
+	if (type && strcmp(type, "error") == 0) {
+		*out = json_incref(req); /* already reported upstream; keep it in its place */
+		return BATCH_OK;
+	}
+	if (type && strcmp(type, "scan") == 0)
+		return orders_from_scan(&r->c, &r->d, req, out, e);
+	if (!type || strcmp(type, "order") != 0)
+		return rec_fail(e, "unknown_request", "wpay-order reads \"scan\" and \"order\" records, not '%.20s'",
+		                type ? type : "(no type)"),
+		       BATCH_FAIL;
+	if (rec_get_str(req, "op", false, 16, &op, e))
+		return BATCH_FAIL;
+	if (!op)
+		op = json_object_get(req, "id") ? "query" : "create";
+	if (strcmp(op, "create") == 0)
+		return orders_create(&r->c, req, out, e);
+	if (strcmp(op, "query") == 0)
+		return orders_query(&r->c, req, out, e);
+	if (strcmp(op, "close") == 0)
+		return orders_close(&r->c, req, out, e);
+	if (strcmp(op, "expire") == 0)
+		return orders_expire(&r->c, req, out, e);
+	return rec_fail(e, "unknown_request", "no order op '%s' (create, query, close, expire)", op), BATCH_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("wpay-order");
+	struct run r = {0};
+	const char *subject = NULL, *expires = NULL;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		switch (opt) {
+		case OPT_BUYER: r.d.buyer = optarg; break;
+		case OPT_AMOUNT: r.d.amount_text = optarg; break;
+		case OPT_OUT_TRADE_NO: r.d.out_trade_no = optarg; break;
+		case OPT_ALLOW_UNSIGNED: r.d.allow_unsigned = true; break;
+		case OPT_SUBJECT: subject = optarg; break;
+		case OPT_EXPIRES: expires = optarg; break;
+		}
+	}
+	argc -= optind, argv += optind;
+	json_t *req = NULL;
+	if (argc > 0) {
+		const char *op = argv[0];
+		int want = strcmp(op, "create") == 0 ? 2 : strcmp(op, "expire") == 0 ? 0 : -1;
+		if (strcmp(op, "create") && strcmp(op, "query") && strcmp(op, "close") && strcmp(op, "expire"))
+			cli_usage_error(usage, "unknown command '%s'", op);
+		if ((want >= 0 && argc - 1 != want) || (want < 0 && (argc < 2 || argc > 3)))
+			cli_usage_error(usage, "wrong number of arguments for '%s'", op);
+		req = json_pack("{s:s, s:s}", "type", "order", "op", op);
+		if (argc == 2)
+			json_object_set_new(req, "order", json_string(argv[1]));
+		if (argc == 3) {
+			json_object_set_new(req, "merchant", json_string(argv[1]));
+			json_object_set_new(req, "out_trade_no", json_string(argv[2]));
+		}
+		if (strcmp(op, "create") == 0) {
+			if (!r.d.amount_text)
+				cli_usage_error(usage, "create needs --amount");
+			int64_t minor;
+			const char *why = money_parse(r.d.amount_text, currency_default(), false, &minor);
+			if (why)
+				cli_usage_error(usage, "--amount '%s': %s", r.d.amount_text, why);
+			json_object_set_new(req, "amount", json_integer(minor));
+			json_object_set_new(req, "currency", json_string(currency_default()->alpha));
+			if (subject)
+				json_object_set_new(req, "subject", json_string(subject));
+			if (expires)
+				json_object_set_new(req, "expires_in", json_string(expires));
+			if (r.d.buyer)
+				json_object_set_new(req, "buyer", json_string(r.d.buyer));
+		}
+	} else if (subject || expires) {
+		cli_usage_error(usage, "--subject and --expires-in go with 'create'");
+	}
+	ctx_open(&r.c);
+	rec_writer_init();
+	int status;
+	if (req) {
+		status = batch_one(r.c.st, req, handle, &r);
+		json_decref(req);
+	} else {
+		struct rec_reader rd;
+		rec_reader_init(&rd, 0, "<stdin>", 0);
+		status = batch_run(r.c.st, &rd, handle, &r, NULL);
+		rec_reader_free(&rd);
+	}
+	ctx_close(&r.c);
+	if (!rec_writer_close() && status == 0)
+		status = EX_IOERR;
+	return status;
+}

@@ -1,0 +1,100 @@
+/*
+ * wpay-pay: pay orders. Reads order records (wpay-order's) or pays one
+ * --order; the buyer's PIN comes from the terminal or --pin-fd, once for a
+ * batch or, with --pin-each, a line per record. Each payment is one atomic
+ * group of ledger transfers, idempotent by order; the merchant is notified
+ * through the event queue. --follow and --share close the loop of browse,
+ * interest, order, pay, share.
+ */
+#include <string.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "crypto.h"
+#include "ctx.h"
+#include "payments.h"
+#include "secret.h"
+#include "util.h"
+
+static const char usage[] = "wpay-pay [--db path] [--buyer uid] [--source wallet|card|card_id] [--pin-fd n] "
+                            "[--pin-each] [--follow] [--share]\n"
+                            "       wpay-pay [options] --order order\n";
+
+enum { OPT_BUYER = OPT_FIRST_PROGRAM_OPTION, OPT_SOURCE, OPT_PIN_FD, OPT_PIN_EACH, OPT_FOLLOW, OPT_SHARE, OPT_ORDER };
+
+static const struct option options[] = {
+    CLI_COMMON_OPTIONS,
+    {"buyer", required_argument, NULL, OPT_BUYER},
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"pin-fd", required_argument, NULL, OPT_PIN_FD},
+    {"pin-each", no_argument, NULL, OPT_PIN_EACH},
+    {"follow", no_argument, NULL, OPT_FOLLOW},
+    {"share", no_argument, NULL, OPT_SHARE},
+    {"order", required_argument, NULL, OPT_ORDER},
+    {NULL, 0, NULL, 0},
+};
+
+struct run {
+	struct wpay_ctx c;
+	struct payer p;
+};
+
+static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+{
+	struct run *r = arg;
+	const char *type = json_string_value(json_object_get(req, "type"));
+	if (type && strcmp(type, "error") == 0) {
+		*out = json_incref(req); /* already reported upstream; keep it in its place */
+		return BATCH_OK;
+	}
+	if (type && strcmp(type, "order") != 0)
+		return rec_fail(e, "unknown_request", "wpay-pay reads \"order\" records, not '%.20s'", type),
+		       BATCH_FAIL;
+	return payments_pay(&r->c, &r->p, req, out, e);
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("wpay-pay");
+	struct run r = {0};
+	long long pin_fd = -1;
+	const char *order = NULL;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		switch (opt) {
+		case OPT_BUYER: r.p.buyer = optarg; break;
+		case OPT_SOURCE: r.p.source = optarg; break;
+		case OPT_PIN_FD: pin_fd = cli_number(usage, "--pin-fd", optarg, 3, 1023); break;
+		case OPT_PIN_EACH: r.p.pin_each = true; break;
+		case OPT_FOLLOW: r.p.follow = true; break;
+		case OPT_SHARE: r.p.share = true; break;
+		case OPT_ORDER: order = optarg; break;
+		}
+	}
+	if (optind < argc)
+		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	if (pin_fd >= 0 && !secret_fd_open((int)pin_fd))
+		cli_usage_error(usage, "--pin-fd %lld is not an open file descriptor (use e.g. --pin-fd 3 3<file)",
+		                pin_fd);
+	ctx_open(&r.c);
+	secret_src_init(&r.c.pins, (int)pin_fd);
+	rec_writer_init();
+	int status;
+	if (order) {
+		json_t *req = json_pack("{s:s}", "order", order);
+		status = batch_one(r.c.st, req, handle, &r);
+		json_decref(req);
+	} else {
+		struct rec_reader rd;
+		rec_reader_init(&rd, 0, "<stdin>", 0);
+		status = batch_run(r.c.st, &rd, handle, &r, NULL);
+		rec_reader_free(&rd);
+	}
+	crypto_wipe(r.p.pin, sizeof r.p.pin);
+	ctx_close(&r.c);
+	if (!rec_writer_close() && status == 0)
+		status = EX_IOERR;
+	return status;
+}

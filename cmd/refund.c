@@ -1,0 +1,94 @@
+/*
+ * wpay-refund: merchant-initiated refunds, full or partial, idempotent by
+ * out_request_no; the money goes back to the source that paid, and the fee
+ * comes back pro rata. Reads refund requests, or does one from arguments.
+ */
+#include <string.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "ctx.h"
+#include "money.h"
+#include "payments.h"
+#include "util.h"
+
+static const char usage[] = "wpay-refund [--db path]\n"
+                            "       wpay-refund [options] order out_request_no --amount amount [--reason text]\n"
+                            "       wpay-refund [options] merchant out_trade_no out_request_no --amount amount "
+                            "[--reason text]\n";
+
+enum { OPT_AMOUNT = OPT_FIRST_PROGRAM_OPTION, OPT_REASON };
+
+static const struct option options[] = {
+    CLI_COMMON_OPTIONS,
+    {"amount", required_argument, NULL, OPT_AMOUNT},
+    {"reason", required_argument, NULL, OPT_REASON},
+    {NULL, 0, NULL, 0},
+};
+
+static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+{
+	const char *type = json_string_value(json_object_get(req, "type"));
+	if (type && strcmp(type, "error") == 0) {
+		*out = json_incref(req);
+		return BATCH_OK;
+	}
+	return payments_refund(arg, req, out, e);
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("wpay-refund");
+	const char *amount = NULL, *reason = NULL;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		if (opt == OPT_AMOUNT)
+			amount = optarg;
+		else if (opt == OPT_REASON)
+			reason = optarg;
+	}
+	argc -= optind, argv += optind;
+	json_t *req = NULL;
+	if (argc == 2 || argc == 3) {
+		if (!amount)
+			cli_usage_error(usage, "a refund needs --amount");
+		int64_t minor;
+		const char *why = money_parse(amount, currency_default(), false, &minor);
+		if (why)
+			cli_usage_error(usage, "--amount '%s': %s", amount, why);
+		req = json_pack("{s:s, s:I, s:s}", "type", "refund", "amount", (json_int_t)minor, "out_request_no",
+		                argv[argc - 1]);
+		if (argc == 2)
+			json_object_set_new(req, "order", json_string(argv[0]));
+		else {
+			json_object_set_new(req, "merchant", json_string(argv[0]));
+			json_object_set_new(req, "out_trade_no", json_string(argv[1]));
+		}
+		if (reason)
+			json_object_set_new(req, "reason", json_string(reason));
+	} else if (argc != 0) {
+		cli_usage_error(usage,
+		                "give an order and an out_request_no, or a merchant, out_trade_no and out_request_no");
+	} else if (amount || reason) {
+		cli_usage_error(usage, "--amount and --reason go with a refund named on the command line");
+	}
+	struct wpay_ctx c;
+	ctx_open(&c);
+	rec_writer_init();
+	int status;
+	if (req) {
+		status = batch_one(c.st, req, handle, &c);
+		json_decref(req);
+	} else {
+		struct rec_reader rd;
+		rec_reader_init(&rd, 0, "<stdin>", 0);
+		status = batch_run(c.st, &rd, handle, &c, NULL);
+		rec_reader_free(&rd);
+	}
+	ctx_close(&c);
+	if (!rec_writer_close() && status == 0)
+		status = EX_IOERR;
+	return status;
+}

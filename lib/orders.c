@@ -1,0 +1,336 @@
+/* orders: see orders.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "clock.h"
+#include "codes.h"
+#include "emv.h"
+#include "ledger.h"
+#include "money.h"
+#include "orders.h"
+#include "utf8.h"
+#include "util.h"
+
+#define DEFAULT_TTL_MS (2 * 3600 * 1000LL)
+
+json_t *orders_json(struct store *st, const char *id)
+{
+	struct store_stmt *q =
+	    store_query(st,
+	                "SELECT id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin,"
+	                " state, close_reason, refunded, expires_at, created_at, paid_at, closed_at"
+	                " FROM orders WHERE id = ?",
+	                "t", id);
+	json_t *o = NULL;
+	if (store_step(q) == STORE_ROW) {
+		char merchant[80], expires[CLOCK_TEXT_MAX], *buyer = NULL;
+		bufprintf(merchant, sizeof merchant, "m:%s", store_col_text(q, 1));
+		clock_format(store_col_int(q, 11), expires);
+		if (!store_col_null(q, 6))
+			buyer = xasprintf("u:%s", store_col_text(q, 6));
+		o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?, s:s, s:s, s:s?, s:I, s:s, s:s, s:s?, s:s?}",
+		              "type", "order", "id", store_col_text(q, 0), "merchant", merchant, "out_trade_no",
+		              store_col_text(q, 2), "amount", (json_int_t)store_col_int(q, 3), "currency",
+		              store_col_text(q, 4), "subject", store_col_text(q, 5), "buyer", buyer, "origin",
+		              store_col_text(q, 7), "state", store_col_text(q, 8), "close_reason", store_col_text(q, 9),
+		              "refunded", (json_int_t)store_col_int(q, 10), "expires_at", expires, "created_at",
+		              store_col_text(q, 12), "paid_at", store_col_text(q, 13), "closed_at",
+		              store_col_text(q, 14));
+		free(buyer);
+	}
+	store_done(q);
+	return o;
+}
+
+int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct rec_err *e)
+{
+	const char *order = NULL, *merchant = NULL, *no = NULL;
+	/* An order record passed along a pipeline names itself by "id". */
+	const char *type = json_string_value(json_object_get(req, "type"));
+	if (rec_get_str(req, type && strcmp(type, "order") == 0 && !json_object_get(req, "order") ? "id" : "order",
+	                false, 0, &order, e) ||
+	    rec_get_str(req, "merchant", false, 0, &merchant, e) || rec_get_str(req, "out_trade_no", false, 0, &no, e))
+		return -1;
+	struct store_stmt *q;
+	if (order)
+		q = store_query(st, "SELECT id FROM orders WHERE id = ?", "t", order);
+	else if (merchant && no)
+		q = store_query(st, "SELECT id FROM orders WHERE merchant_id = ? AND out_trade_no = ?", "tt",
+		                strncmp(merchant, "m:", 2) == 0 ? merchant + 2 : merchant, no);
+	else
+		return rec_fail(e, "missing_field",
+		                "name the order: 'order' (ord_...), or 'merchant' and 'out_trade_no'");
+	bool found = store_step(q) == STORE_ROW;
+	if (found)
+		strlcopy(id, store_col_text(q, 0), ID_MAX);
+	store_done(q);
+	if (found)
+		return 0;
+	return order ? rec_fail(e, "not_found", "no order '%.60s'", order)
+	             : rec_fail(e, "not_found", "merchant %.40s has no order '%.64s'", merchant, no);
+}
+
+struct new_order {
+	const char *merchant_no, *out_trade_no, *currency, *subject, *buyer, *origin;
+	int64_t amount, expires_at;
+};
+
+/* Insert, or find the same order again: 0, or -1 with a conflict. */
+static int place(struct store *st, const struct new_order *o, json_t **out, struct rec_err *e)
+{
+	char id[ID_MAX], now[CLOCK_TEXT_MAX];
+	id_new("ord", id);
+	clock_format(clock_now_ms(), now);
+	store_exec(
+	    st,
+	    "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, expires_at,"
+	    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(merchant_id, out_trade_no) DO NOTHING",
+	    "tttitttt"
+	    "it",
+	    id, o->merchant_no, o->out_trade_no, o->amount, o->currency, o->subject, o->buyer, o->origin, o->expires_at,
+	    now);
+	if (store_changes(st) == 0) {
+		struct store_stmt *q = store_query(
+		    st,
+		    "SELECT id, amount, buyer IS ? OR ? IS NULL FROM orders WHERE merchant_id = ? AND out_trade_no = ?",
+		    "tttt", o->buyer, o->buyer, o->merchant_no, o->out_trade_no);
+		store_step(q);
+		strlcopy(id, store_col_text(q, 0), sizeof id);
+		bool same = store_col_int(q, 1) == o->amount && store_col_int(q, 2);
+		store_done(q);
+		if (!same)
+			return rec_fail(
+			    e, "conflict",
+			    "out_trade_no %s of m:%s is order %s, for another amount or buyer; use a new out_trade_no",
+			    o->out_trade_no, o->merchant_no, id);
+	}
+	*out = orders_json(st, id);
+	return 0;
+}
+
+/* A merchant of this ledger: its number, currency and name. */
+static int merchant_of(struct store *st, const char *ref, char no[64], char currency[8], char name[128],
+                       struct rec_err *e)
+{
+	const char *bare = strncmp(ref, "m:", 2) == 0 ? ref + 2 : ref;
+	struct store_stmt *q = store_query(st, "SELECT id, currency, name FROM merchants WHERE id = ?", "t", bare);
+	bool found = store_step(q) == STORE_ROW;
+	if (found) {
+		strlcopy(no, store_col_text(q, 0), 64);
+		strlcopy(currency, store_col_text(q, 1), 8);
+		strlcopy(name, store_col_text(q, 2), 128);
+	}
+	store_done(q);
+	return found ? 0 : rec_fail(e, "unknown_merchant", "merchant '%.64s' is not one of this ledger's", ref);
+}
+
+static int get_buyer(struct store *st, json_t *req, const char *fallback, const char **uid, struct rec_err *e)
+{
+	const char *b = fallback;
+	if (rec_get_str(req, "buyer", false, 0, &b, e))
+		return -1;
+	*uid = NULL;
+	if (!b)
+		return 0;
+	*uid = strncmp(b, "u:", 2) == 0 ? b + 2 : b;
+	struct store_stmt *q = store_query(st, "SELECT 1 FROM users WHERE uid = ?", "t", *uid);
+	bool found = store_step(q) == STORE_ROW;
+	store_done(q);
+	return found ? 0 : rec_fail(e, "not_found", "no user u:%.64s", *uid);
+}
+
+static int get_out_trade_no(json_t *req, bool required, const char **no, struct rec_err *e)
+{
+	if (rec_get_str(req, "out_trade_no", required, 0, no, e))
+		return -1;
+	if (*no && !accounts_valid_key(*no, OUT_TRADE_NO_MAX))
+		return rec_fail(e, "bad_field", "out_trade_no '%.80s' must be 1 to %d letters, digits or '_'", *no,
+		                OUT_TRADE_NO_MAX);
+	return 0;
+}
+
+int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+{
+	struct new_order o = {.origin = "api"};
+	const char *merchant, *currency = NULL, *expires_in = NULL;
+	char no[64], cur[8], name[128];
+	if (rec_get_str(req, "merchant", true, 0, &merchant, e) || merchant_of(c->st, merchant, no, cur, name, e) ||
+	    get_out_trade_no(req, true, &o.out_trade_no, e) || accounts_get_amount(req, &o.amount, e) ||
+	    rec_get_str(req, "currency", false, 3, &currency, e) ||
+	    rec_get_str(req, "subject", false, ORDER_SUBJECT_MAX, &o.subject, e) ||
+	    rec_get_str(req, "expires_in", false, 16, &expires_in, e) || get_buyer(c->st, req, NULL, &o.buyer, e))
+		return BATCH_FAIL;
+	if (o.subject && utf8_has_control(o.subject))
+		return rec_fail(e, "bad_field", "subject has a control character"), BATCH_FAIL;
+	if (currency && strcmp(currency, cur) != 0)
+		return rec_fail(e, "currency_mismatch", "the amount is in %s but merchant m:%s takes %s", currency, no,
+		                cur),
+		       BATCH_FAIL;
+	int64_t ttl = DEFAULT_TTL_MS;
+	if (expires_in && (!clock_parse_duration(expires_in, &ttl) || ttl < 60000 || ttl > 15LL * 86400000))
+		return rec_fail(e, "bad_field", "expires_in '%s' must be a duration from 1m to 15d such as 30m",
+		                expires_in),
+		       BATCH_FAIL;
+	o.merchant_no = no;
+	o.currency = cur;
+	o.expires_at = clock_now_ms() + ttl;
+	return place(c->st, &o, out, e) ? BATCH_FAIL : BATCH_OK;
+}
+
+int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, json_t **out, struct rec_err *e)
+{
+	const char *text;
+	if (rec_get_str(req, "text", true, 0, &text, e))
+		return BATCH_FAIL;
+	/* Nothing the record says about its checks is taken on trust. */
+	struct emv_payload p;
+	struct emv_error pe;
+	if (emv_parse(text, EMV_LENIENT, &p, &pe) != 0)
+		return rec_fail(e, "bad_code", "not a payable EMV code: %s (%s)", pe.msg, pe.category), BATCH_FAIL;
+	int rc = BATCH_FAIL;
+	int64_t now = clock_now_ms();
+	struct code_check cc;
+	codes_check(text, &p, c->keys_dir, now, &cc);
+	const char *account = NULL;
+	for (int i = 0; i < p.n && !account; i++) {
+		const struct emv_object *gui = emv_find_sub(&p.obj[i], "00"), *acct = emv_find_sub(&p.obj[i], "01");
+		if (gui && acct && networks_by_guid(&c->networks, gui->value))
+			account = acct->value;
+	}
+	char no[64], cur[8], name[128];
+	const struct emv_object *amt = emv_find(&p, "54"), *cur53 = emv_find(&p, "53"),
+	                        *ref = emv_find_sub(emv_find(&p, "62"), "05");
+	struct new_order o = {0};
+	if (strcmp(cc.signature, "valid") != 0 && !(d->allow_unsigned && strcmp(cc.signature, "absent") == 0)) {
+		rec_fail(e, strcmp(cc.signature, "absent") == 0 ? "unsigned_code" : "bad_signature",
+		         "the code's signature is %s%s%s; refusing it", cc.signature, cc.why ? ": " : "",
+		         cc.why ? cc.why : "");
+		goto out;
+	}
+	if (cc.expired) {
+		char t[CLOCK_TEXT_MAX];
+		clock_format(cc.expires_ms, t);
+		rec_fail(e, "code_expired", "the code expired at %s; ask the merchant for a new one", t);
+		goto out;
+	}
+	if (!account) {
+		rec_fail(e, "unknown_merchant", "the code names no merchant of a network this ledger serves");
+		goto out;
+	}
+	if (merchant_of(c->st, account, no, cur, name, e))
+		goto out;
+	const struct currency *currency = cur53 ? currency_find(cur53->value) : NULL;
+	if (!currency || strcmp(currency->alpha, cur) != 0) {
+		rec_fail(e, "currency_mismatch", "the code is in currency %s, merchant m:%s takes %s",
+		         cur53 ? cur53->value : "?", no, cur);
+		goto out;
+	}
+	o.merchant_no = no, o.currency = cur, o.subject = name;
+	if (get_buyer(c->st, req, d->buyer, &o.buyer, e))
+		goto out;
+	if (amt) {
+		/* Dynamic: the code fixes the amount and the merchant's reference. */
+		if (money_parse(amt->value, currency, false, &o.amount) || !ref) {
+			rec_fail(e, "bad_code", "a code with an amount needs a valid amount and a reference (62.05)");
+			goto out;
+		}
+		struct store_stmt *q = store_query(
+		    c->st, "SELECT amount FROM codes WHERE merchant_id = ? AND reference = ?", "tt", no, ref->value);
+		bool known = store_step(q) == STORE_ROW && store_col_int(q, 0) == o.amount;
+		store_done(q);
+		if (!known && strcmp(cc.signature, "valid") == 0) {
+			rec_fail(e, "bad_code", "m:%s made no code %s for this amount", no, ref->value);
+			goto out;
+		}
+		o.out_trade_no = ref->value;
+		o.origin = "dynamic_code";
+		o.expires_at = cc.has_expiry ? cc.expires_ms : now + DEFAULT_TTL_MS;
+		if (!accounts_valid_key(o.out_trade_no, OUT_TRADE_NO_MAX)) {
+			rec_fail(e, "bad_code", "the code's reference '%s' cannot be an out_trade_no", o.out_trade_no);
+			goto out;
+		}
+	} else {
+		/* Static: the buyer says how much, and names the request so a
+		 * replay does not order twice. */
+		if (json_object_get(req, "amount")) {
+			if (accounts_get_amount(req, &o.amount, e))
+				goto out;
+		} else if (d->amount_text) {
+			const char *why = money_parse(d->amount_text, currency, false, &o.amount);
+			if (why || o.amount == 0) {
+				rec_fail(e, "bad_amount", "--amount '%s': %s", d->amount_text,
+				         why ? why : "must be above zero");
+				goto out;
+			}
+		} else {
+			rec_fail(e, "missing_field", "a static code has no amount: give --amount or an 'amount' field");
+			goto out;
+		}
+		o.out_trade_no = d->out_trade_no;
+		if (get_out_trade_no(req, false, &o.out_trade_no, e))
+			goto out;
+		if (!o.out_trade_no) {
+			rec_fail(e, "missing_field",
+			         "a static code needs an out_trade_no (the buyer's request number) so a replay cannot "
+			         "order twice");
+			goto out;
+		}
+		o.origin = "static_code";
+		o.expires_at = now + DEFAULT_TTL_MS;
+	}
+	if (place(c->st, &o, out, e) == 0)
+		rc = BATCH_OK;
+out:
+	emv_free(&p);
+	return rc;
+}
+
+int orders_query(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+{
+	char id[ID_MAX];
+	if (orders_ref(c->st, req, id, e))
+		return BATCH_FAIL;
+	*out = orders_json(c->st, id);
+	return BATCH_OK;
+}
+
+int orders_close(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+{
+	char id[ID_MAX], now[CLOCK_TEXT_MAX];
+	if (orders_ref(c->st, req, id, e))
+		return BATCH_FAIL;
+	clock_format(clock_now_ms(), now);
+	store_exec(c->st,
+	           "UPDATE orders SET state = 'closed', close_reason = 'closed', closed_at = ? WHERE id = ?"
+	           " AND state = 'created'",
+	           "tt", now, id);
+	*out = orders_json(c->st, id);
+	const char *state = json_string_value(json_object_get(*out, "state"));
+	if (strcmp(state, "closed") != 0)
+		return rec_fail(e, "not_closable",
+		                "order %s is %s; only an unpaid order can be closed (refund a paid one)", id, state),
+		       BATCH_FAIL;
+	return BATCH_OK;
+}
+
+int orders_expire(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+{
+	(void)req, (void)e;
+	int64_t now = clock_now_ms();
+	char text[CLOCK_TEXT_MAX], cutoff[CLOCK_TEXT_MAX];
+	clock_format(now, text);
+	char *window = store_setting(c->st, "refund_window_days", "90");
+	clock_format(now - strtoll(window, NULL, 10) * 86400000LL, cutoff);
+	free(window);
+	store_exec(c->st,
+	           "UPDATE orders SET state = 'closed', close_reason = 'expired', closed_at = ? WHERE state = 'created'"
+	           " AND expires_at <= ?",
+	           "ti", text, now);
+	int64_t closed = store_changes(c->st);
+	store_exec(c->st, "UPDATE orders SET state = 'finished' WHERE state = 'paid' AND paid_at <= ?", "t", cutoff);
+	int64_t finished = store_changes(c->st);
+	*out = json_pack("{s:s, s:I, s:I, s:s}", "type", "expire", "closed", (json_int_t)closed, "finished",
+	                 (json_int_t)finished, "at", text);
+	return BATCH_OK;
+}

@@ -1,0 +1,51 @@
+/*
+ * orders: what a buyer owes a merchant. An order is "ord_...", unique by
+ * merchant and the merchant's out_trade_no (1-64 letters, digits, '_'),
+ * and moves through these states:
+ *   created   waiting for the buyer to pay, until expires_at
+ *   paid      paid; refundable within the refund window
+ *   closed    closed unpaid (by the merchant, or expired), or fully refunded
+ *   finished  paid and past the refund window: no more refunds
+ * Handlers as in accounts.h.
+ */
+#ifndef WPAY_ORDERS_H
+#define WPAY_ORDERS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "accounts.h"
+#include "ctx.h"
+
+#define OUT_TRADE_NO_MAX  64
+#define ORDER_SUBJECT_MAX 128
+
+struct order_defaults {
+	const char *buyer;        /* --buyer, when a record names none */
+	const char *amount_text;  /* --amount, for static codes: a decimal in the code's currency */
+	const char *out_trade_no; /* --out-trade-no, for static codes */
+	bool allow_unsigned;      /* accept codes without a valid wpay signature */
+};
+
+/* A new order from the merchant: merchant, out_trade_no, amount, currency?,
+ * subject?, buyer?, expires_in? (1m-15d, default 2h). The same request
+ * again answers the same order; another amount or buyer is a conflict. */
+int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+/* An order from a scanned code ("scan" record, as wpay-scanqr writes):
+ * the payload is checked again here (CRC, signature, expiry, merchant);
+ * a dynamic code fixes merchant, amount and out_trade_no (its reference),
+ * a static one takes "amount" and "out_trade_no" from the record. */
+int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, json_t **out, struct rec_err *e);
+int orders_query(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+/* Close an unpaid order; closing a closed one answers it again. */
+int orders_close(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+/* Close every overdue unpaid order and finish every paid one past the
+ * refund window: one "expire" record with the counts. For cron. */
+int orders_expire(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+
+/* The order a request names: "order" (ord_...), or "merchant" and
+ * "out_trade_no". id filled, or -1 with "not_found". */
+int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct rec_err *e);
+json_t *orders_json(struct store *st, const char *id);
+
+#endif

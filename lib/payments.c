@@ -1,0 +1,362 @@
+/* payments: see payments.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "clock.h"
+#include "crypto.h"
+#include "ledger.h"
+#include "money.h"
+#include "orders.h"
+#include "payments.h"
+#include "utf8.h"
+#include "util.h"
+
+int64_t payments_fee(int64_t amount, int64_t ppm)
+{
+	/* amount <= 10^15 and ppm <= 10^5: the product needs 128 bits. */
+	__int128 v = (__int128)amount * ppm + 500000;
+	return (int64_t)(v / 1000000);
+}
+
+static json_t *payment_json(struct store *st, const char *order_id)
+{
+	struct store_stmt *q = store_query(st,
+	                                   "SELECT p.id, p.order_id, p.merchant_id, o.out_trade_no, p.amount, p.fee,"
+	                                   " p.currency, p.wallet_id, p.source_account, p.buyer, p.created_at"
+	                                   " FROM payments p JOIN orders o ON o.id = p.order_id WHERE p.order_id = ?",
+	                                   "t", order_id);
+	json_t *o = NULL;
+	if (store_step(q) == STORE_ROW) {
+		char merchant[80], *buyer = NULL;
+		bufprintf(merchant, sizeof merchant, "m:%s", store_col_text(q, 2));
+		if (!store_col_null(q, 9))
+			buyer = xasprintf("u:%s", store_col_text(q, 9));
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s?, s:s}", "type", "payment", "id",
+		              store_col_text(q, 0), "order", store_col_text(q, 1), "merchant", merchant, "out_trade_no",
+		              store_col_text(q, 3), "amount", (json_int_t)store_col_int(q, 4), "fee",
+		              (json_int_t)store_col_int(q, 5), "currency", store_col_text(q, 6), "wallet",
+		              store_col_text(q, 7), "source", store_col_text(q, 8), "buyer", buyer, "paid_at",
+		              store_col_text(q, 10));
+		free(buyer);
+	}
+	store_done(q);
+	return o;
+}
+
+/* Queue a notification for the merchant: once per kind and subject. */
+static void queue_event(struct store *st, const char *merchant_no, const char *kind, const char *subject, json_t *body)
+{
+	char id[ID_MAX], now[CLOCK_TEXT_MAX];
+	id_new("evt", id);
+	int64_t ms = clock_now_ms();
+	clock_format(ms, now);
+	json_object_set_new(body, "event_id", json_string(id));
+	json_object_set_new(body, "event", json_string(kind));
+	char *text = json_dumps(body, JSON_COMPACT);
+	store_exec(st,
+	           "INSERT INTO events(id, merchant_id, kind, subject, body, next_attempt_at, created_at)"
+	           " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kind, subject) DO NOTHING",
+	           "tttttit", id, merchant_no, kind, subject, text, ms, now);
+	free(text);
+}
+
+struct order_row {
+	char id[ID_MAX], merchant[64], out_trade_no[80], currency[8], state[16], buyer[72], name[128];
+	int64_t amount, refunded, expires_at, fee_ppm;
+	bool has_buyer, t0;
+};
+
+static int load_order(struct store *st, const char *id, struct order_row *o)
+{
+	struct store_stmt *q = store_query(st,
+	                                   "SELECT o.id, o.merchant_id, o.out_trade_no, o.currency, o.state, o.buyer,"
+	                                   " o.amount, o.refunded, o.expires_at, m.fee_ppm, m.settlement, m.name"
+	                                   " FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = ?",
+	                                   "t", id);
+	bool found = store_step(q) == STORE_ROW;
+	if (found) {
+		strlcopy(o->id, store_col_text(q, 0), sizeof o->id);
+		strlcopy(o->merchant, store_col_text(q, 1), sizeof o->merchant);
+		strlcopy(o->out_trade_no, store_col_text(q, 2), sizeof o->out_trade_no);
+		strlcopy(o->currency, store_col_text(q, 3), sizeof o->currency);
+		strlcopy(o->state, store_col_text(q, 4), sizeof o->state);
+		o->has_buyer = !store_col_null(q, 5);
+		strlcopy(o->buyer, o->has_buyer ? store_col_text(q, 5) : "", sizeof o->buyer);
+		o->amount = store_col_int(q, 6);
+		o->refunded = store_col_int(q, 7);
+		o->expires_at = store_col_int(q, 8);
+		o->fee_ppm = store_col_int(q, 9);
+		o->t0 = strcmp(store_col_text(q, 10), "T0") == 0;
+		strlcopy(o->name, store_col_text(q, 11), sizeof o->name);
+	}
+	store_done(q);
+	return found ? 0 : -1;
+}
+
+/* The PIN for this record: checked once per wallet in a run, unless every
+ * record brings its own. */
+static int check_pin(struct wpay_ctx *c, struct payer *p, const char *wallet, struct rec_err *e)
+{
+	if (!p->pin_each)
+		for (int i = 0; i < p->nverified; i++)
+			if (strcmp(p->verified[i], wallet) == 0)
+				return BATCH_OK;
+	if (p->pin_each || !p->have_pin) {
+		if (secret_read(&c->pins, "Payment PIN: ", p->pin, sizeof p->pin, e))
+			return BATCH_FAIL;
+		p->have_pin = true;
+	}
+	int rc = accounts_pin_check(c, wallet, p->pin, e);
+	if (p->pin_each) {
+		crypto_wipe(p->pin, sizeof p->pin);
+		p->have_pin = false;
+	}
+	if (rc == BATCH_OK && !p->pin_each && p->nverified < PAYERS_MAX)
+		strlcopy(p->verified[p->nverified++], wallet, ID_MAX);
+	return rc;
+}
+
+/* The ledger account the payment comes from. */
+static int funding_account(struct store *st, const struct payer *p, json_t *req, const char *wallet,
+                           char account[ACCOUNT_ID_MAX], struct rec_err *e)
+{
+	const char *source = p->source ? p->source : "wallet";
+	if (rec_get_str(req, "source", false, 0, &source, e))
+		return -1;
+	if (strcmp(source, "wallet") == 0) {
+		bufprintf(account, ACCOUNT_ID_MAX, "wallet:%s", wallet);
+		return 0;
+	}
+	struct store_stmt *q =
+	    strcmp(source, "card") == 0
+	        ? store_query(st, "SELECT default_card FROM wallets WHERE id = ? AND default_card IS NOT NULL", "t",
+	                      wallet)
+	        : store_query(st, "SELECT id FROM cards WHERE id = ? AND wallet_id = ? AND removed_at IS NULL", "tt",
+	                      source, wallet);
+	bool found = store_step(q) == STORE_ROW;
+	if (found)
+		bufprintf(account, ACCOUNT_ID_MAX, "card:%s", store_col_text(q, 0));
+	store_done(q);
+	if (found)
+		return 0;
+	if (strcmp(source, "card") == 0)
+		return rec_fail(e, "no_card", "wallet %s has no default card; bind one or pay from the wallet", wallet);
+	return rec_fail(e, "not_found", "'%.60s' is not 'wallet', 'card' or an active card of wallet %s", source,
+	                wallet);
+}
+
+int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct rec_err *e)
+{
+	char id[ID_MAX], wallet[ID_MAX], account[ACCOUNT_ID_MAX], who[80];
+	struct order_row o;
+	if (json_object_get(req, "pin"))
+		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"),
+		       BATCH_FAIL;
+	if (orders_ref(c->st, req, id, e) || load_order(c->st, id, &o))
+		return BATCH_FAIL;
+	if (strcmp(o.state, "paid") == 0 || strcmp(o.state, "finished") == 0 ||
+	    (strcmp(o.state, "closed") == 0 && o.refunded > 0)) {
+		/* Paid before: the same payment, nothing moves. */
+		*out = payment_json(c->st, id);
+		return BATCH_OK;
+	}
+	if (strcmp(o.state, "closed") == 0)
+		return rec_fail(e, "order_closed", "order %s is closed; the merchant must make a new one", id),
+		       BATCH_FAIL;
+	if (clock_now_ms() >= o.expires_at)
+		return rec_fail(e, "order_expired", "order %s has expired; the merchant must make a new one", id),
+		       BATCH_FAIL;
+	const char *buyer = p->buyer;
+	if (rec_get_str(req, "buyer", false, 0, &buyer, e))
+		return BATCH_FAIL;
+	if (!buyer && o.has_buyer)
+		buyer = o.buyer;
+	if (!buyer)
+		return rec_fail(e, "missing_field", "who pays? give --buyer u:<uid> or a 'buyer' field"), BATCH_FAIL;
+	const char *uid = strncmp(buyer, "u:", 2) == 0 ? buyer + 2 : buyer;
+	if (o.has_buyer && strcmp(uid, o.buyer) != 0)
+		return rec_fail(e, "buyer_mismatch", "order %s is for u:%s, not u:%.64s", id, o.buyer, uid), BATCH_FAIL;
+	bufprintf(who, sizeof who, "u:%s", uid);
+	if (accounts_wallet_ref(c->st, who, wallet, e))
+		return BATCH_FAIL;
+	char wcur[8];
+	if (strcmp(ledger_currency(c->st, ACCOUNT_WALLET, wallet, wcur), o.currency) != 0)
+		return rec_fail(e, "currency_mismatch", "order %s is in %s but wallet %s holds %s", id, o.currency,
+		                wallet, wcur),
+		       BATCH_FAIL;
+	if (funding_account(c->st, p, req, wallet, account, e))
+		return BATCH_FAIL;
+	int rc = check_pin(c, p, wallet, e);
+	if (rc != BATCH_OK)
+		return rc;
+
+	char merchant[80];
+	bufprintf(merchant, sizeof merchant, "m:%s", o.merchant);
+	int64_t fee = payments_fee(o.amount, o.fee_ppm);
+	struct transfer t[2] = {{.kind = "payment", .amount = o.amount, .currency = o.currency, .ref = id},
+	                        {.kind = "fee", .amount = fee, .currency = o.currency, .ref = id}};
+	bufprintf(t[0].key, sizeof t[0].key, "pay:%s", id);
+	strlcopy(t[0].from, account, sizeof t[0].from);
+	ledger_account(c->st, ACCOUNT_PENDING, merchant, o.currency, t[0].to);
+	bufprintf(t[1].key, sizeof t[1].key, "fee:%s", id);
+	strlcopy(t[1].from, t[0].to, sizeof t[1].from);
+	ledger_account(c->st, ACCOUNT_FEES, o.currency, o.currency, t[1].to);
+	if (ledger_post(c->st, t, fee > 0 ? 2 : 1, e) < 0)
+		return BATCH_FAIL;
+	char pid[ID_MAX];
+	id_new("pay", pid);
+	store_exec(
+	    c->st,
+	    "INSERT INTO payments(id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency,"
+	    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "ttttttiitt", pid, id, o.merchant, wallet, uid, account, o.amount, fee, o.currency, t[0].created_at);
+	store_exec(c->st, "UPDATE orders SET state = 'paid', paid_at = ?, buyer = COALESCE(buyer, ?) WHERE id = ?",
+	           "ttt", t[0].created_at, uid, id);
+	*out = payment_json(c->st, id);
+	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "merchant", merchant, "order", id,
+	                         "out_trade_no", o.out_trade_no, "amount", (json_int_t)o.amount, "fee", (json_int_t)fee,
+	                         "currency", o.currency, "paid_at", t[0].created_at);
+	queue_event(c->st, o.merchant, "order.paid", pid, body);
+	json_decref(body);
+	if (p->follow) {
+		store_exec(c->st,
+		           "INSERT INTO follows(uid, merchant_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+		           "ttt", uid, o.merchant, t[0].created_at);
+		json_object_set_new(*out, "following", json_string(merchant));
+	}
+	if (p->share) {
+		char amount[MONEY_TEXT_MAX];
+		const struct currency *cur = currency_find(o.currency);
+		money_format(o.amount, cur ? cur : currency_default(), amount);
+		char *text = xasprintf("I just paid %s %s at %s with #wpay", amount, o.currency, o.name);
+		char *link = xasprintf("https://pay.weibo.example/m/%s", o.merchant);
+		json_object_set_new(*out, "share", json_pack("{s:s, s:s}", "text", text, "link", link));
+		free(text);
+		free(link);
+	}
+	return BATCH_OK;
+}
+
+static json_t *refund_json(struct store *st, const char *id)
+{
+	struct store_stmt *q =
+	    store_query(st,
+	                "SELECT r.id, r.order_id, r.merchant_id, o.out_trade_no, r.out_request_no,"
+	                " r.amount, r.fee_returned, p.currency, p.source_account, r.funded_from, r.reason,"
+	                " r.created_at, o.refunded, o.state FROM refunds r JOIN orders o ON o.id ="
+	                " r.order_id JOIN payments p ON p.id = r.payment_id WHERE r.id = ?",
+	                "t", id);
+	json_t *o = NULL;
+	if (store_step(q) == STORE_ROW) {
+		char merchant[80];
+		bufprintf(merchant, sizeof merchant, "m:%s", store_col_text(q, 2));
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s?, s:s}", "type", "refund",
+		              "id", store_col_text(q, 0), "order", store_col_text(q, 1), "merchant", merchant,
+		              "out_trade_no", store_col_text(q, 3), "out_request_no", store_col_text(q, 4), "amount",
+		              (json_int_t)store_col_int(q, 5), "fee_returned", (json_int_t)store_col_int(q, 6),
+		              "currency", store_col_text(q, 7), "to", store_col_text(q, 8), "from",
+		              store_col_text(q, 9), "reason", store_col_text(q, 10), "created_at",
+		              store_col_text(q, 11));
+	}
+	store_done(q);
+	return o;
+}
+
+int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+{
+	char id[ID_MAX];
+	const char *request_no, *reason = NULL;
+	int64_t amount;
+	struct order_row o;
+	if (orders_ref(c->st, req, id, e) || rec_get_str(req, "out_request_no", true, 0, &request_no, e) ||
+	    accounts_get_amount(req, &amount, e) || rec_get_str(req, "reason", false, 256, &reason, e))
+		return BATCH_FAIL;
+	if (!accounts_valid_key(request_no, OUT_REQUEST_NO_MAX))
+		return rec_fail(e, "bad_field", "out_request_no '%.80s' must be 1 to %d letters, digits or '_'",
+		                request_no, OUT_REQUEST_NO_MAX),
+		       BATCH_FAIL;
+	if (reason && utf8_has_control(reason))
+		return rec_fail(e, "bad_field", "reason has a control character"), BATCH_FAIL;
+	load_order(c->st, id, &o);
+	/* Asked before: the same refund again, nothing moves. */
+	struct store_stmt *q = store_query(
+	    c->st, "SELECT id, amount FROM refunds WHERE order_id = ? AND out_request_no = ?", "tt", id, request_no);
+	if (store_step(q) == STORE_ROW) {
+		char rid[ID_MAX];
+		strlcopy(rid, store_col_text(q, 0), sizeof rid);
+		int64_t had = store_col_int(q, 1);
+		store_done(q);
+		if (had != amount)
+			return rec_fail(
+			           e, "idempotency_conflict",
+			           "out_request_no %s of order %s refunded %lld, not %lld; use a new out_request_no",
+			           request_no, id, (long long)had, (long long)amount),
+			       BATCH_FAIL;
+		*out = refund_json(c->st, rid);
+		return BATCH_OK;
+	}
+	store_done(q);
+	if (strcmp(o.state, "finished") == 0)
+		return rec_fail(e, "refund_window_over", "order %s is past its refund window", id), BATCH_FAIL;
+	if (strcmp(o.state, "paid") != 0)
+		return rec_fail(e, o.refunded ? "fully_refunded" : "not_paid", "order %s is %s%s; nothing to refund",
+		                id, o.state, o.refunded ? " (fully refunded)" : ""),
+		       BATCH_FAIL;
+	if (amount > o.amount - o.refunded) {
+		const struct currency *cur = currency_find(o.currency);
+		char left[MONEY_TEXT_MAX], asked[MONEY_TEXT_MAX];
+		money_format(o.amount - o.refunded, cur ? cur : currency_default(), left);
+		money_format(amount, cur ? cur : currency_default(), asked);
+		return rec_fail(e, "over_refund", "order %s has %s %s left to refund, not %s", id, left, o.currency,
+		                asked),
+		       BATCH_FAIL;
+	}
+	q = store_query(
+	    c->st, "SELECT id, source_account, fee, amount, settlement_id IS NOT NULL FROM payments WHERE order_id = ?",
+	    "t", id);
+	store_step(q);
+	char pid[ID_MAX], to[ACCOUNT_ID_MAX];
+	strlcopy(pid, store_col_text(q, 0), sizeof pid);
+	strlcopy(to, store_col_text(q, 1), sizeof to);
+	int64_t fee = store_col_int(q, 2), paid = store_col_int(q, 3);
+	bool settled = store_col_int(q, 4);
+	store_done(q);
+	/* Pro rata, so the refunds of a payment return exactly its fee. */
+	int64_t fee_back = (int64_t)((__int128)fee * (o.refunded + amount) / paid - (__int128)fee * o.refunded / paid);
+	char merchant[80];
+	bufprintf(merchant, sizeof merchant, "m:%s", o.merchant);
+	bool from_deposit = settled && o.t0;
+	struct transfer t[2] = {{.kind = "fee_refund", .amount = fee_back, .currency = o.currency, .ref = request_no},
+	                        {.kind = "refund", .amount = amount, .currency = o.currency, .ref = request_no}};
+	bufprintf(t[0].key, sizeof t[0].key, "refund_fee:%s:%s", id, request_no);
+	ledger_account(c->st, ACCOUNT_FEES, o.currency, o.currency, t[0].from);
+	ledger_account(c->st, from_deposit ? ACCOUNT_DEPOSIT : ACCOUNT_PENDING, merchant, o.currency, t[0].to);
+	bufprintf(t[1].key, sizeof t[1].key, "refund:%s:%s", id, request_no);
+	strlcopy(t[1].from, t[0].to, sizeof t[1].from);
+	strlcopy(t[1].to, to, sizeof t[1].to);
+	int rc = fee_back > 0 ? ledger_post(c->st, t, 2, e) : ledger_post(c->st, &t[1], 1, e);
+	if (rc < 0)
+		return BATCH_FAIL;
+	char rid[ID_MAX];
+	id_new("ref", rid);
+	const char *at = fee_back > 0 ? t[0].created_at : t[1].created_at;
+	store_exec(c->st,
+	           "INSERT INTO refunds(id, order_id, payment_id, merchant_id, out_request_no, amount, fee_returned,"
+	           " funded_from, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	           "tttttiittt", rid, id, pid, o.merchant, request_no, amount, fee_back,
+	           from_deposit ? "deposit" : "pending", reason, at);
+	store_exec(
+	    c->st,
+	    "UPDATE orders SET refunded = refunded + ?1, state = CASE WHEN refunded + ?1 = amount THEN 'closed'"
+	    " ELSE state END, close_reason = CASE WHEN refunded + ?1 = amount THEN 'refunded' ELSE close_reason END,"
+	    " closed_at = CASE WHEN refunded + ?1 = amount THEN ?2 ELSE closed_at END WHERE id = ?3",
+	    "itt", amount, at, id);
+	*out = refund_json(c->st, rid);
+	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "merchant", merchant, "order", id,
+	                         "out_trade_no", o.out_trade_no, "out_request_no", request_no, "amount",
+	                         (json_int_t)amount, "fee_returned", (json_int_t)fee_back, "currency", o.currency);
+	queue_event(c->st, o.merchant, "order.refunded", rid, body);
+	json_decref(body);
+	return BATCH_OK;
+}

@@ -1,0 +1,50 @@
+/*
+ * payments: paying orders and refunding them.
+ *
+ * A payment is one atomic group of ledger transfers: the buyer's source
+ * (wallet balance or a bound card) -> merchant pending, the gross; then
+ * merchant pending -> platform fees, the fee. The fee is the merchant's
+ * rate of the amount in minor units, rounded half up. Paying a paid order
+ * answers the first payment and moves nothing. After a payment an
+ * "order.paid" event is queued for the merchant.
+ *
+ * A refund goes back to the source that paid, from the merchant's pending
+ * balance (or, once the payment is settled, from a T0 merchant's deposit;
+ * a T15 merchant's pending may go below zero and is netted at its next
+ * settlement). The fee comes back pro rata: after refunds totalling R of a
+ * payment A with fee F, F*R/A (rounded down) has been returned, so a full
+ * refund returns the whole fee. Idempotent by out_request_no.
+ */
+#ifndef WPAY_PAYMENTS_H
+#define WPAY_PAYMENTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "accounts.h"
+#include "ctx.h"
+
+#define OUT_REQUEST_NO_MAX 64
+#define PAYERS_MAX         64
+
+/* One run of wpay-pay: how to pay, and the wallets whose PIN this run has
+ * already checked (one PIN for a batch by one buyer). */
+struct payer {
+	const char *buyer;  /* --buyer: when an order names none */
+	const char *source; /* "wallet", "card" (the default card) or a card id */
+	bool pin_each;      /* read a PIN for every record */
+	bool follow, share;
+	char pin[16];
+	bool have_pin;
+	char verified[PAYERS_MAX][ID_MAX];
+	int nverified;
+};
+
+/* Fee in minor units: amount * ppm / 10^6, rounded half up. */
+int64_t payments_fee(int64_t amount, int64_t ppm);
+
+int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct rec_err *e);
+int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+
+#endif
