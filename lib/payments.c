@@ -167,9 +167,12 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	if (clock_now_ms() >= o.expires_at)
 		return rec_fail(e, "order_expired", "order %s has expired; the merchant must make a new one", id),
 		       BATCH_FAIL;
-	const char *buyer = p->buyer;
+	/* Who pays: --buyer, else the record's buyer, else the order's. */
+	const char *buyer = NULL;
 	if (rec_get_str(req, "buyer", false, 0, &buyer, e))
 		return BATCH_FAIL;
+	if (p->buyer)
+		buyer = p->buyer;
 	if (!buyer && o.has_buyer)
 		buyer = o.buyer;
 	if (!buyer)
