@@ -17,10 +17,19 @@
 #include "util.h"
 
 static const char usage[] = "wpay-pay [--db path] [--buyer uid] [--source wallet|card|card_id] [--pin-fd n] "
-                            "[--pin-each] [--follow] [--share]\n"
+                            "[--pin-each] [--follow] [--share] [--batch-size n]\n"
                             "       wpay-pay [options] --order order\n";
 
-enum { OPT_BUYER = OPT_FIRST_PROGRAM_OPTION, OPT_SOURCE, OPT_PIN_FD, OPT_PIN_EACH, OPT_FOLLOW, OPT_SHARE, OPT_ORDER };
+enum {
+	OPT_BUYER = OPT_FIRST_PROGRAM_OPTION,
+	OPT_SOURCE,
+	OPT_PIN_FD,
+	OPT_PIN_EACH,
+	OPT_FOLLOW,
+	OPT_SHARE,
+	OPT_ORDER,
+	OPT_BATCH_SIZE
+};
 
 static const struct option options[] = {
     CLI_COMMON_OPTIONS,
@@ -31,6 +40,7 @@ static const struct option options[] = {
     {"follow", no_argument, NULL, OPT_FOLLOW},
     {"share", no_argument, NULL, OPT_SHARE},
     {"order", required_argument, NULL, OPT_ORDER},
+    {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
     {NULL, 0, NULL, 0},
 };
 
@@ -59,6 +69,7 @@ int main(int argc, char **argv)
 	struct run r = {0};
 	long long pin_fd = -1;
 	const char *order = NULL;
+	struct batch_opts opts = {0};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
@@ -71,6 +82,9 @@ int main(int argc, char **argv)
 		case OPT_FOLLOW: r.p.follow = true; break;
 		case OPT_SHARE: r.p.share = true; break;
 		case OPT_ORDER: order = optarg; break;
+		case OPT_BATCH_SIZE:
+			opts.max_records = (size_t)cli_number(usage, "--batch-size", optarg, 1, 100000);
+			break;
 		}
 	}
 	if (optind < argc)
@@ -89,7 +103,7 @@ int main(int argc, char **argv)
 	} else {
 		struct rec_reader rd;
 		rec_reader_init(&rd, 0, "<stdin>", 0);
-		status = batch_run(r.c.st, &rd, handle, &r, NULL);
+		status = batch_run(r.c.st, &rd, handle, &r, &opts);
 		rec_reader_free(&rd);
 	}
 	crypto_wipe(r.p.pin, sizeof r.p.pin);

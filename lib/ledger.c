@@ -8,7 +8,7 @@
 
 static const char *const kind_names[] = {"wallet", "card", "pending", "deposit", "fees", "payout"};
 
-static void account_id(enum account_kind kind, const char *owner, char id[ACCOUNT_ID_MAX])
+void ledger_account_id(enum account_kind kind, const char *owner, char id[ACCOUNT_ID_MAX])
 {
 	bufprintf(id, ACCOUNT_ID_MAX, "%s:%s", kind_names[kind], owner);
 }
@@ -17,7 +17,7 @@ void ledger_account(struct store *st, enum account_kind kind, const char *owner,
                     char id[ACCOUNT_ID_MAX])
 {
 	char now[CLOCK_TEXT_MAX];
-	account_id(kind, owner, id);
+	ledger_account_id(kind, owner, id);
 	clock_format(clock_now_ms(), now);
 	store_exec(st,
 	           "INSERT INTO accounts(id, kind, owner, currency, created_at) VALUES (?, ?, ?, ?, ?)"
@@ -28,7 +28,7 @@ void ledger_account(struct store *st, enum account_kind kind, const char *owner,
 const char *ledger_currency(struct store *st, enum account_kind kind, const char *owner, char buf[8])
 {
 	char id[ACCOUNT_ID_MAX];
-	account_id(kind, owner, id);
+	ledger_account_id(kind, owner, id);
 	struct store_stmt *q = store_query(st, "SELECT currency FROM accounts WHERE id = ?", "t", id);
 	strlcopy(buf, store_step(q) == STORE_ROW ? store_col_text(q, 0) : "", 8);
 	store_done(q);
@@ -38,7 +38,7 @@ const char *ledger_currency(struct store *st, enum account_kind kind, const char
 int64_t ledger_balance(struct store *st, enum account_kind kind, const char *owner)
 {
 	char id[ACCOUNT_ID_MAX];
-	account_id(kind, owner, id);
+	ledger_account_id(kind, owner, id);
 	struct store_stmt *q = store_query(st, "SELECT balance FROM accounts WHERE id = ?", "t", id);
 	int64_t b = store_step(q) == STORE_ROW ? store_col_int(q, 0) : 0;
 	store_done(q);
@@ -65,42 +65,50 @@ static bool load_existing(struct store *st, struct transfer *t, bool *differs)
 	return found;
 }
 
+/* Why an update of acct in currency touched no row. */
+static int explain_missing(struct store *st, const char *acct, const char *currency, struct rec_err *e)
+{
+	struct store_stmt *q = store_query(st, "SELECT currency FROM accounts WHERE id = ?", "t", acct);
+	bool found = store_step(q) == STORE_ROW;
+	char cur[8] = "";
+	if (found)
+		strlcopy(cur, store_col_text(q, 0), sizeof cur);
+	store_done(q);
+	if (!found)
+		return rec_fail(e, "no_account", "ledger account %s does not exist", acct);
+	return rec_fail(e, "currency_mismatch", "account %s holds %s, the transfer is in %s", acct, cur, currency);
+}
+
 static int post_one(struct store *st, struct transfer *t, const char *group, struct rec_err *e)
 {
-	char amount[MONEY_TEXT_MAX];
 	if (t->amount <= 0 || t->amount > MONEY_MAX)
 		return rec_fail(e, "bad_amount", "amount %lld is not between 1 and %lld minor units",
 		                (long long)t->amount, (long long)MONEY_MAX);
 	if (strcmp(t->from, t->to) == 0)
 		return rec_fail(e, "bad_transfer", "a transfer from %s to itself moves nothing", t->from);
+	/* No reads first: the schema's CHECKs refuse an overdraft or an
+	 * overflow, and the currency is part of the match. Reads happen only
+	 * to explain a refusal. */
 	for (int side = 0; side < 2; side++) {
 		const char *acct = side ? t->to : t->from;
-		struct store_stmt *q =
-		    store_query(st, "SELECT currency, balance FROM accounts WHERE id = ?", "t", acct);
-		if (store_step(q) != STORE_ROW) {
-			store_done(q);
-			return rec_fail(e, "no_account", "ledger account %s does not exist", acct);
-		}
-		bool same = strcmp(store_col_text(q, 0), t->currency) == 0;
-		int64_t balance = store_col_int(q, 1);
-		char cur[8];
-		strlcopy(cur, store_col_text(q, 0), sizeof cur);
-		store_done(q);
-		if (!same)
-			return rec_fail(e, "currency_mismatch", "account %s holds %s, the transfer is in %s", acct, cur,
-			                t->currency);
-		const char *sql = side ? "UPDATE accounts SET balance = balance + ? WHERE id = ?"
-		                       : "UPDATE accounts SET balance = balance - ? WHERE id = ?";
-		if (store_exec(st, sql, "it", t->amount, acct) == STORE_CONSTRAINT) {
-			const struct currency *c = currency_find(t->currency);
+		const char *sql = side ? "UPDATE accounts SET balance = balance + ? WHERE id = ? AND currency = ?"
+		                       : "UPDATE accounts SET balance = balance - ? WHERE id = ? AND currency = ?";
+		enum store_result r = store_exec(st, sql, "itt", t->amount, acct, t->currency);
+		if (r == STORE_CONSTRAINT) {
 			if (side)
 				return rec_fail(e, "bad_amount", "account %s would overflow", acct);
-			char have[MONEY_TEXT_MAX];
-			money_format(balance, c ? c : currency_default(), have);
+			const struct currency *c = currency_find(t->currency);
+			char have[MONEY_TEXT_MAX], amount[MONEY_TEXT_MAX];
+			struct store_stmt *q = store_query(st, "SELECT balance FROM accounts WHERE id = ?", "t", acct);
+			money_format(store_step(q) == STORE_ROW ? store_col_int(q, 0) : 0, c ? c : currency_default(),
+			             have);
+			store_done(q);
 			money_format(t->amount, c ? c : currency_default(), amount);
 			return rec_fail(e, "insufficient_funds", "%s holds %s %s, not enough for %s %s", acct, have,
 			                t->currency, amount, t->currency);
 		}
+		if (store_changes(st) == 0)
+			return explain_missing(st, acct, t->currency, e);
 	}
 	id_new("tr", t->id);
 	clock_format(clock_now_ms(), t->created_at);

@@ -29,6 +29,9 @@ enum account_kind { ACCOUNT_WALLET, ACCOUNT_CARD, ACCOUNT_PENDING, ACCOUNT_DEPOS
 #define ACCOUNT_ID_MAX   96
 #define TRANSFER_KEY_MAX 200
 
+/* The id of the account of kind for owner ("wallet:wal_...", "fees:CNY"),
+ * without touching the ledger: for accounts known to exist. */
+void ledger_account_id(enum account_kind kind, const char *owner, char id[ACCOUNT_ID_MAX]);
 /* The account of kind for owner ("wallet:wal_...", "fees:CNY"), made if missing. */
 void ledger_account(struct store *st, enum account_kind kind, const char *owner, const char *currency,
                     char id[ACCOUNT_ID_MAX]);

@@ -153,7 +153,14 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	if (json_object_get(req, "pin"))
 		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"),
 		       BATCH_FAIL;
-	if (orders_ref(c->st, req, id, e) || load_order(c->st, id, &o))
+	/* An order record names itself: load it straight away. */
+	const char *named = json_string_value(json_object_get(req, "order"));
+	const char *type = json_string_value(json_object_get(req, "type"));
+	if (!named && type && strcmp(type, "order") == 0)
+		named = json_string_value(json_object_get(req, "id"));
+	if (named && strlen(named) < sizeof id && load_order(c->st, named, &o) == 0)
+		strlcopy(id, named, sizeof id);
+	else if (orders_ref(c->st, req, id, e) || load_order(c->st, id, &o))
 		return BATCH_FAIL;
 	if (strcmp(o.state, "paid") == 0 || strcmp(o.state, "finished") == 0 ||
 	    (strcmp(o.state, "closed") == 0 && o.refunded > 0)) {
@@ -180,11 +187,27 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	const char *uid = strncmp(buyer, "u:", 2) == 0 ? buyer + 2 : buyer;
 	if (o.has_buyer && strcmp(uid, o.buyer) != 0)
 		return rec_fail(e, "buyer_mismatch", "order %s is for u:%s, not u:%.64s", id, o.buyer, uid), BATCH_FAIL;
-	bufprintf(who, sizeof who, "u:%s", uid);
-	if (accounts_wallet_ref(c->st, who, wallet, e))
-		return BATCH_FAIL;
 	char wcur[8];
-	if (strcmp(ledger_currency(c->st, ACCOUNT_WALLET, wallet, wcur), o.currency) != 0)
+	int seen = -1;
+	for (int i = 0; i < p->nwallets && seen < 0; i++)
+		if (strcmp(p->wallets[i].uid, uid) == 0)
+			seen = i;
+	if (seen >= 0) {
+		strlcopy(wallet, p->wallets[seen].wallet, sizeof wallet);
+		strlcopy(wcur, p->wallets[seen].currency, sizeof wcur);
+	} else {
+		bufprintf(who, sizeof who, "u:%s", uid);
+		if (accounts_wallet_ref(c->st, who, wallet, e))
+			return BATCH_FAIL;
+		ledger_currency(c->st, ACCOUNT_WALLET, wallet, wcur);
+		if (p->nwallets < PAYERS_MAX) {
+			strlcopy(p->wallets[p->nwallets].uid, uid, sizeof p->wallets[0].uid);
+			strlcopy(p->wallets[p->nwallets].wallet, wallet, ID_MAX);
+			strlcopy(p->wallets[p->nwallets].currency, wcur, 8);
+			p->nwallets++;
+		}
+	}
+	if (strcmp(wcur, o.currency) != 0)
 		return rec_fail(e, "currency_mismatch", "order %s is in %s but wallet %s holds %s", id, o.currency,
 		                wallet, wcur),
 		       BATCH_FAIL;
@@ -201,10 +224,11 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	                        {.kind = "fee", .amount = fee, .currency = o.currency, .ref = id}};
 	bufprintf(t[0].key, sizeof t[0].key, "pay:%s", id);
 	strlcopy(t[0].from, account, sizeof t[0].from);
-	ledger_account(c->st, ACCOUNT_PENDING, merchant, o.currency, t[0].to);
+	/* Made with the merchant: no need to ask the ledger on every payment. */
+	ledger_account_id(ACCOUNT_PENDING, merchant, t[0].to);
 	bufprintf(t[1].key, sizeof t[1].key, "fee:%s", id);
 	strlcopy(t[1].from, t[0].to, sizeof t[1].from);
-	ledger_account(c->st, ACCOUNT_FEES, o.currency, o.currency, t[1].to);
+	ledger_account_id(ACCOUNT_FEES, o.currency, t[1].to);
 	if (ledger_post(c->st, t, fee > 0 ? 2 : 1, e) < 0)
 		return BATCH_FAIL;
 	char pid[ID_MAX];

@@ -39,6 +39,11 @@ struct payer {
 	bool have_pin;
 	char verified[PAYERS_MAX][ID_MAX];
 	int nverified;
+	/* The wallets of the buyers seen in this run. */
+	struct {
+		char uid[72], wallet[ID_MAX], currency[8];
+	} wallets[PAYERS_MAX];
+	int nwallets;
 };
 
 /* Fee in minor units: amount * ppm / 10^6, rounded half up. */

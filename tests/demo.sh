@@ -1,5 +1,6 @@
 #!/bin/sh
-# The main job: a whole loop, as far as the toolkit goes today, on a fresh
+# The main job: a whole loop, as far as the toolkit goes today (accounts,
+# codes, order, payment, refund; settlement comes next), on a fresh
 # throwaway ledger. Prints each command and what it answered.
 # Usage: tests/demo.sh [bin-dir]   (make demo passes bin/)
 set -eu
@@ -58,6 +59,29 @@ echo
 echo "# the buyer's wallet scans the photo: what it is, and whether it holds out"
 step wpay scanqr "$work/order_1.png"
 step wpay scanqr --explain "$work/order_1.png"
+
+echo
+echo "# the whole purchase is a pipeline: scan the photo, place the order, pay with the PIN;"
+echo "# the buyer follows the shop and gets a text to share"
+printf '135790\n' >"$work/pin.txt"
+printf '\n$ wpay scanqr order_1.png | wpay order --buyer u:1001 | wpay pay --pin-fd 3 --follow --share 3<pin.txt\n'
+wpay scanqr "$work/order_1.png" | wpay order --buyer u:1001 | wpay pay --pin-fd 3 --follow --share 3<"$work/pin.txt"
+echo
+echo "# replayed, the pipeline pays nothing twice: the same payment comes back"
+printf '\n$ wpay scanqr order_1.png | wpay order --buyer u:1001 | wpay pay --pin-fd 3 3<pin.txt\n'
+wpay scanqr "$work/order_1.png" | wpay order --buyer u:1001 | wpay pay --pin-fd 3 3<"$work/pin.txt"
+rm -f "$work/pin.txt"
+step wpay bind merchant balance cafe01
+
+echo
+echo "# a cup arrived broken: the merchant refunds part of it, the fee comes back pro rata"
+step wpay refund cafe01 order_1 refund_1 --amount 5.00 --reason "broken cup"
+step wpay order query cafe01 order_1
+step wpay bind wallet balance u:1001
+
+echo
+echo "# the merchant's notifications wait in the queue for wpay notify"
+step sqlite3 "$WPAY_DB" "SELECT kind, subject, state FROM events"
 
 echo
 echo "# the books balance"
