@@ -44,11 +44,12 @@ static json_t *payment_json(struct store *st, const char *order_id)
 	return o;
 }
 
-/* Queue a notification for the merchant: once per kind and subject. */
+/* Queue a notification for the merchant, once: its id comes from its
+ * subject, so the same subject cannot queue it twice. */
 static void queue_event(struct store *st, const char *merchant_no, const char *kind, const char *subject, json_t *body)
 {
-	char id[ID_MAX], now[CLOCK_TEXT_MAX];
-	id_new("evt", id);
+	char id[ID_MAX + 8], now[CLOCK_TEXT_MAX];
+	bufprintf(id, sizeof id, "evt_%s", subject);
 	int64_t ms = clock_now_ms();
 	clock_format(ms, now);
 	json_object_set_new(body, "event_id", json_string(id));
@@ -56,7 +57,7 @@ static void queue_event(struct store *st, const char *merchant_no, const char *k
 	char *text = json_dumps(body, JSON_COMPACT);
 	store_exec(st,
 	           "INSERT INTO events(id, merchant_id, kind, subject, body, next_attempt_at, created_at)"
-	           " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kind, subject) DO NOTHING",
+	           " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
 	           "tttttit", id, merchant_no, kind, subject, text, ms, now);
 	free(text);
 }
@@ -146,6 +147,31 @@ static int funding_account(struct store *st, const struct payer *p, json_t *req,
 	                wallet);
 }
 
+/* --follow and --share: the same on a first payment and on its replay. */
+static void decorate(struct wpay_ctx *c, const struct payer *p, const struct order_row *o, const char *uid, json_t *out)
+{
+	char merchant[80];
+	bufprintf(merchant, sizeof merchant, "m:%s", o->merchant);
+	if (p->follow && uid) {
+		char now[CLOCK_TEXT_MAX];
+		clock_format(clock_now_ms(), now);
+		store_exec(c->st,
+		           "INSERT INTO follows(uid, merchant_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+		           "ttt", uid, o->merchant, now);
+		json_object_set_new(out, "following", json_string(merchant));
+	}
+	if (p->share) {
+		char amount[MONEY_TEXT_MAX];
+		const struct currency *cur = currency_find(o->currency);
+		money_format(o->amount, cur ? cur : currency_default(), amount);
+		char *text = xasprintf("I just paid %s %s at %s with #wpay", amount, o->currency, o->name);
+		char *link = xasprintf("https://pay.weibo.example/m/%s", o->merchant);
+		json_object_set_new(out, "share", json_pack("{s:s, s:s}", "text", text, "link", link));
+		free(text);
+		free(link);
+	}
+}
+
 int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct rec_err *e)
 {
 	char id[ID_MAX], wallet[ID_MAX], account[ACCOUNT_ID_MAX], who[80];
@@ -166,6 +192,7 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	    (strcmp(o.state, "closed") == 0 && o.refunded > 0)) {
 		/* Paid before: the same payment, nothing moves. */
 		*out = payment_json(c->st, id);
+		decorate(c, p, &o, o.has_buyer ? o.buyer : NULL, *out);
 		return BATCH_OK;
 	}
 	if (strcmp(o.state, "closed") == 0)
@@ -240,28 +267,19 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	    "ttttttiitt", pid, id, o.merchant, wallet, uid, account, o.amount, fee, o.currency, t[0].created_at);
 	store_exec(c->st, "UPDATE orders SET state = 'paid', paid_at = ?, buyer = COALESCE(buyer, ?) WHERE id = ?",
 	           "ttt", t[0].created_at, uid, id);
-	*out = payment_json(c->st, id);
+	/* The same record payment_json reads back on a replay. */
+	char buyer_id[80];
+	bufprintf(buyer_id, sizeof buyer_id, "u:%s", uid);
+	*out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "type", "payment", "id", pid,
+	                 "order", id, "merchant", merchant, "out_trade_no", o.out_trade_no, "amount",
+	                 (json_int_t)o.amount, "fee", (json_int_t)fee, "currency", o.currency, "wallet", wallet,
+	                 "source", account, "buyer", buyer_id, "paid_at", t[0].created_at);
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "merchant", merchant, "order", id,
 	                         "out_trade_no", o.out_trade_no, "amount", (json_int_t)o.amount, "fee", (json_int_t)fee,
 	                         "currency", o.currency, "paid_at", t[0].created_at);
 	queue_event(c->st, o.merchant, "order.paid", pid, body);
 	json_decref(body);
-	if (p->follow) {
-		store_exec(c->st,
-		           "INSERT INTO follows(uid, merchant_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-		           "ttt", uid, o.merchant, t[0].created_at);
-		json_object_set_new(*out, "following", json_string(merchant));
-	}
-	if (p->share) {
-		char amount[MONEY_TEXT_MAX];
-		const struct currency *cur = currency_find(o.currency);
-		money_format(o.amount, cur ? cur : currency_default(), amount);
-		char *text = xasprintf("I just paid %s %s at %s with #wpay", amount, o.currency, o.name);
-		char *link = xasprintf("https://pay.weibo.example/m/%s", o.merchant);
-		json_object_set_new(*out, "share", json_pack("{s:s, s:s}", "text", text, "link", link));
-		free(text);
-		free(link);
-	}
+	decorate(c, p, &o, uid, *out);
 	return BATCH_OK;
 }
 

@@ -36,7 +36,6 @@ static const char *const schema_migrations[] = {
     "  ref TEXT,"
     "  created_at TEXT NOT NULL,"
     "  CHECK (from_account <> to_account));"
-    "CREATE INDEX transfers_group ON transfers(group_id);"
     "CREATE TRIGGER transfers_no_update BEFORE UPDATE ON transfers"
     "  BEGIN SELECT RAISE(ABORT, 'transfers are immutable'); END;"
     "CREATE TRIGGER transfers_no_delete BEFORE DELETE ON transfers"
@@ -117,7 +116,8 @@ static const char *const schema_migrations[] = {
     /* v3: orders, their payments and refunds, the merchant notifications
      * they queue, and who follows whom. An order is unique by merchant and
      * the merchant's own out_trade_no; a payment by its order; a refund by
-     * order and out_request_no; an event by kind and subject. */
+     * order and out_request_no; an event by its id, made from its subject
+     * ("evt_" and the payment's or refund's id), so it is queued once. */
     "CREATE TABLE orders ("
     "  id TEXT PRIMARY KEY,"
     "  merchant_id TEXT NOT NULL REFERENCES merchants(id),"
@@ -135,7 +135,8 @@ static const char *const schema_migrations[] = {
     "  paid_at TEXT,"
     "  closed_at TEXT,"
     "  UNIQUE (merchant_id, out_trade_no));"
-    "CREATE INDEX orders_due ON orders(state, expires_at);"
+    /* Only unpaid orders can fall due: a paid one leaves the index. */
+    "CREATE INDEX orders_due ON orders(expires_at) WHERE state = 'created';"
     "CREATE TABLE payments ("
     "  id TEXT PRIMARY KEY,"
     "  order_id TEXT NOT NULL UNIQUE REFERENCES orders(id),"
@@ -170,8 +171,7 @@ static const char *const schema_migrations[] = {
     "  state TEXT NOT NULL DEFAULT 'pending',"
     "  attempts INTEGER NOT NULL DEFAULT 0,"
     "  next_attempt_at INTEGER NOT NULL,"
-    "  created_at TEXT NOT NULL,"
-    "  UNIQUE (kind, subject));"
+    "  created_at TEXT NOT NULL);"
     "CREATE INDEX events_due ON events(state, next_attempt_at);"
     "CREATE TABLE follows ("
     "  uid TEXT NOT NULL REFERENCES users(uid),"

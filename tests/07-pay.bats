@@ -134,6 +134,9 @@ order() { # order OUT_TRADE_NO AMOUNT [extra create args]
 	assert_equal "$(jq -r .following <<<"$output")" m:cafe01
 	assert_equal "$(jq -r .share.text <<<"$output")" "I just paid 25.00 CNY at Cafe Lu with #wpay"
 	assert_equal "$(sqlite3 "$WPAY_DB" 'SELECT uid, merchant_id FROM follows')" "1001|cafe01"
+	first=$output
+	run --separate-stderr wpay-pay --buyer u:1001 --follow --share --pin-fd 3 3<<<135790 <<<"$(wpay-order query cafe01 s1)"
+	assert_equal "$output" "$first"
 }
 
 @test "the whole loop: scan | order | pay, and its replay changes nothing and prints the same" {
