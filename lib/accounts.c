@@ -448,7 +448,7 @@ int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 	bufprintf(t.key, sizeof t.key, "topup:%s:%s", wallet, request_no);
 	ledger_account(c->st, ACCOUNT_CARD, card, cur, t.from);
 	ledger_account(c->st, ACCOUNT_WALLET, wallet, cur, t.to);
-	if (ledger_post(c->st, &t, 1, e) < 0)
+	if (ledger_post(c->st, &t, 1, LEDGER_REPLAYABLE, e) < 0)
 		return BATCH_FAIL;
 	*out = ledger_transfer_json(&t);
 	json_object_set_new(*out, "wallet", json_string(wallet));

@@ -79,66 +79,91 @@ static int explain_missing(struct store *st, const char *acct, const char *curre
 	return rec_fail(e, "currency_mismatch", "account %s holds %s, the transfer is in %s", acct, cur, currency);
 }
 
-static int post_one(struct store *st, struct transfer *t, const char *group, struct rec_err *e)
+/* Why a debit of acct by amount was refused: its balance. */
+static int explain_overdraft(struct store *st, const char *acct, int64_t amount, const char *currency,
+                             struct rec_err *e)
 {
-	if (t->amount <= 0 || t->amount > MONEY_MAX)
-		return rec_fail(e, "bad_amount", "amount %lld is not between 1 and %lld minor units",
-		                (long long)t->amount, (long long)MONEY_MAX);
-	if (strcmp(t->from, t->to) == 0)
-		return rec_fail(e, "bad_transfer", "a transfer from %s to itself moves nothing", t->from);
-	/* No reads first: the schema's CHECKs refuse an overdraft or an
-	 * overflow, and the currency is part of the match. Reads happen only
-	 * to explain a refusal. */
-	for (int side = 0; side < 2; side++) {
-		const char *acct = side ? t->to : t->from;
-		const char *sql = side ? "UPDATE accounts SET balance = balance + ? WHERE id = ? AND currency = ?"
-		                       : "UPDATE accounts SET balance = balance - ? WHERE id = ? AND currency = ?";
-		enum store_result r = store_exec(st, sql, "itt", t->amount, acct, t->currency);
-		if (r == STORE_CONSTRAINT) {
-			if (side)
-				return rec_fail(e, "bad_amount", "account %s would overflow", acct);
-			const struct currency *c = currency_find(t->currency);
-			char have[MONEY_TEXT_MAX], amount[MONEY_TEXT_MAX];
-			struct store_stmt *q = store_query(st, "SELECT balance FROM accounts WHERE id = ?", "t", acct);
-			money_format(store_step(q) == STORE_ROW ? store_col_int(q, 0) : 0, c ? c : currency_default(),
-			             have);
-			store_done(q);
-			money_format(t->amount, c ? c : currency_default(), amount);
-			return rec_fail(e, "insufficient_funds", "%s holds %s %s, not enough for %s %s", acct, have,
-			                t->currency, amount, t->currency);
-		}
-		if (store_changes(st) == 0)
-			return explain_missing(st, acct, t->currency, e);
-	}
-	id_new("tr", t->id);
-	clock_format(clock_now_ms(), t->created_at);
-	enum store_result r = store_exec(st,
-	                                 "INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account,"
-	                                 " amount, currency, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	                                 "ttttttittt", t->id, t->key, group ? group : t->id, t->kind, t->from, t->to,
-	                                 t->amount, t->currency, t->ref, t->created_at);
-	if (r == STORE_CONSTRAINT)
-		return rec_fail(e, "idempotency_conflict", "transfer key %s is used twice in one group", t->key);
-	return 0;
+	const struct currency *c = currency_find(currency);
+	char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
+	struct store_stmt *q = store_query(st, "SELECT balance FROM accounts WHERE id = ?", "t", acct);
+	money_format(store_step(q) == STORE_ROW ? store_col_int(q, 0) : 0, c ? c : currency_default(), have);
+	store_done(q);
+	money_format(amount, c ? c : currency_default(), need);
+	return rec_fail(e, "insufficient_funds", "%s holds %s %s, not enough for %s %s", acct, have, currency, need,
+	                currency);
 }
 
-int ledger_post(struct store *st, struct transfer *t, size_t n, struct rec_err *e)
+enum { GROUP_MAX = 8 };
+
+int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode mode, struct rec_err *e)
 {
+	if (n == 0 || n > GROUP_MAX)
+		return rec_fail(e, "bad_transfer", "a group has 1 to %d transfers, not %zu", GROUP_MAX, n);
 	bool differs = false;
-	if (load_existing(st, &t[0], &differs)) {
-		for (size_t i = 0; i < n && !differs; i++)
-			if (i > 0 && !load_existing(st, &t[i], &differs))
+	if (mode == LEDGER_REPLAYABLE && load_existing(st, &t[0], &differs)) {
+		for (size_t i = 1; i < n && !differs; i++)
+			if (!load_existing(st, &t[i], &differs))
 				differs = true;
 		if (differs)
-			return rec_fail(e, "idempotency_conflict",
-			                "request %s was already posted with different details (amount or accounts); "
-			                "use a new request number",
-			                t[0].ref ? t[0].ref : t[0].key);
+			return rec_fail(
+			    e, "idempotency_conflict",
+			    "request %s was already posted with different details (amount or accounts); use a new "
+			    "request number",
+			    t[0].ref ? t[0].ref : t[0].key);
 		return 1;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (post_one(st, &t[i], i ? t[0].id : NULL, e) != 0)
-			return -1;
+	/* The group moves each account once, by its net: its legs are never
+	 * seen apart, so the rules hold on the balances it leaves. */
+	struct {
+		const char *acct;
+		int64_t delta;
+	} net[2 * GROUP_MAX];
+	size_t nnet = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].amount <= 0 || t[i].amount > MONEY_MAX)
+			return rec_fail(e, "bad_amount", "amount %lld is not between 1 and %lld minor units",
+			                (long long)t[i].amount, (long long)MONEY_MAX);
+		if (strcmp(t[i].from, t[i].to) == 0)
+			return rec_fail(e, "bad_transfer", "a transfer from %s to itself moves nothing", t[i].from);
+		if (strcmp(t[i].currency, t[0].currency) != 0)
+			return rec_fail(e, "currency_mismatch", "a group moves one currency, not %s and %s",
+			                t[0].currency, t[i].currency);
+		for (int side = 0; side < 2; side++) {
+			const char *acct = side ? t[i].to : t[i].from;
+			size_t k = 0;
+			while (k < nnet && strcmp(net[k].acct, acct) != 0)
+				k++;
+			if (k == nnet)
+				net[nnet].acct = acct, net[nnet].delta = 0, nnet++;
+			net[k].delta += side ? t[i].amount : -t[i].amount; /* at most 8 x 10^15: no overflow */
+		}
+	}
+	for (size_t k = 0; k < nnet; k++) {
+		if (net[k].delta == 0)
+			continue;
+		enum store_result r =
+		    store_exec(st, "UPDATE accounts SET balance = balance + ? WHERE id = ? AND currency = ?", "itt",
+		               net[k].delta, net[k].acct, t[0].currency);
+		if (r == STORE_CONSTRAINT)
+			return net[k].delta < 0 ? explain_overdraft(st, net[k].acct, -net[k].delta, t[0].currency, e)
+			                        : rec_fail(e, "bad_amount", "account %s would overflow", net[k].acct);
+		if (store_changes(st) == 0)
+			return explain_missing(st, net[k].acct, t[0].currency, e);
+	}
+	char now[CLOCK_TEXT_MAX];
+	clock_format(clock_now_ms(), now);
+	for (size_t i = 0; i < n; i++) {
+		id_new("tr", t[i].id);
+		strlcopy(t[i].created_at, now, sizeof t[i].created_at);
+		enum store_result r =
+		    store_exec(st,
+		               "INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account,"
+		               " amount, currency, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		               "ttttttittt", t[i].id, t[i].key, t[0].id, t[i].kind, t[i].from, t[i].to, t[i].amount,
+		               t[i].currency, t[i].ref, t[i].created_at);
+		if (r == STORE_CONSTRAINT)
+			return rec_fail(e, "idempotency_conflict", "transfer key %s was posted before", t[i].key);
+	}
 	return 0;
 }
 

@@ -53,15 +53,22 @@ struct transfer {
 	char created_at[CLOCK_TEXT_MAX];
 };
 
+enum ledger_mode {
+	LEDGER_REPLAYABLE, /* a group posted before is answered again (returns 1) */
+	LEDGER_FIRST,      /* the caller knows it is new: a key seen before is refused */
+};
+
 /*
- * Post n transfers as one atomic group, inside the caller's transaction.
- * Returns 0 when posted, 1 when the group was posted before (t[] is filled
- * from the ledger and nothing moves), -1 with e set: "insufficient_funds",
- * "idempotency_conflict" (key reused for a different transfer),
- * "bad_amount", "currency_mismatch", "no_account". After -1 the caller
- * rolls its savepoint back: part of the group may have been written.
+ * Post n (1-8) transfers of one currency as one atomic group, inside the
+ * caller's transaction. Each account moves once, by its net over the
+ * group, and the overdraft rules hold on the balances the group leaves.
+ * Returns 0 when posted; 1 (LEDGER_REPLAYABLE) when the group was posted
+ * before: t[] is filled from the ledger and nothing moves; -1 with e set:
+ * "insufficient_funds", "idempotency_conflict" (a key reused for another
+ * transfer), "bad_amount", "currency_mismatch", "no_account". After -1 the
+ * caller rolls its savepoint back: part of the group may have been written.
  */
-int ledger_post(struct store *st, struct transfer *t, size_t n, struct rec_err *e);
+int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode mode, struct rec_err *e);
 /* {"type":"transfer","id","kind","from","to","amount","currency","ref","created_at"} */
 json_t *ledger_transfer_json(const struct transfer *t);
 

@@ -391,7 +391,7 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 	bufprintf(t.key, sizeof t.key, "%s:%s:%s", t.kind, id, request_no);
 	ledger_account(c->st, in ? ACCOUNT_PAYOUT : ACCOUNT_DEPOSIT, id, cur, t.from);
 	ledger_account(c->st, in ? ACCOUNT_DEPOSIT : ACCOUNT_PAYOUT, id, cur, t.to);
-	if (ledger_post(c->st, &t, 1, e) < 0)
+	if (ledger_post(c->st, &t, 1, LEDGER_REPLAYABLE, e) < 0)
 		return BATCH_FAIL;
 	int64_t deposit = ledger_balance(c->st, ACCOUNT_DEPOSIT, id);
 	if (!in && deposit < DEPOSIT_T0_MIN) {

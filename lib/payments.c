@@ -256,7 +256,7 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	bufprintf(t[1].key, sizeof t[1].key, "fee:%s", id);
 	strlcopy(t[1].from, t[0].to, sizeof t[1].from);
 	ledger_account_id(ACCOUNT_FEES, o.currency, t[1].to);
-	if (ledger_post(c->st, t, fee > 0 ? 2 : 1, e) < 0)
+	if (ledger_post(c->st, t, fee > 0 ? 2 : 1, LEDGER_FIRST, e) < 0)
 		return BATCH_FAIL;
 	char pid[ID_MAX];
 	id_new("pay", pid);
@@ -380,7 +380,8 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_er
 	bufprintf(t[1].key, sizeof t[1].key, "refund:%s:%s", id, request_no);
 	strlcopy(t[1].from, t[0].to, sizeof t[1].from);
 	strlcopy(t[1].to, to, sizeof t[1].to);
-	int rc = fee_back > 0 ? ledger_post(c->st, t, 2, e) : ledger_post(c->st, &t[1], 1, e);
+	int rc =
+	    fee_back > 0 ? ledger_post(c->st, t, 2, LEDGER_FIRST, e) : ledger_post(c->st, &t[1], 1, LEDGER_FIRST, e);
 	if (rc < 0)
 		return BATCH_FAIL;
 	char rid[ID_MAX];

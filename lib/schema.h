@@ -11,7 +11,9 @@ static const char *const schema_migrations[] = {
     "  name TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL);"
 
-    /* Overdraft rules live here too, so no writer can break them: only card
+    /* Tables keyed by text ids are WITHOUT ROWID: the row lives in its
+     * key's B-tree, instead of a table and an index beside it.
+     * Overdraft rules live here too, so no writer can break them: only card
      * funding (the bank), merchant pending (refunds after settlement) and
      * payout (the merchant's bank) may go below zero. typeof() stops SQLite
      * from turning an overflowing sum into a float. */
@@ -22,7 +24,7 @@ static const char *const schema_migrations[] = {
     "  currency TEXT NOT NULL,"
     "  balance INTEGER NOT NULL DEFAULT 0 CHECK (typeof(balance) = 'integer'),"
     "  created_at TEXT NOT NULL,"
-    "  CHECK (balance >= 0 OR kind IN ('card','pending','payout')));"
+    "  CHECK (balance >= 0 OR kind IN ('card','pending','payout'))) WITHOUT ROWID;"
 
     "CREATE TABLE transfers ("
     "  id TEXT PRIMARY KEY,"
@@ -35,7 +37,7 @@ static const char *const schema_migrations[] = {
     "  currency TEXT NOT NULL,"
     "  ref TEXT,"
     "  created_at TEXT NOT NULL,"
-    "  CHECK (from_account <> to_account));"
+    "  CHECK (from_account <> to_account)) WITHOUT ROWID;"
     "CREATE TRIGGER transfers_no_update BEFORE UPDATE ON transfers"
     "  BEGIN SELECT RAISE(ABORT, 'transfers are immutable'); END;"
     "CREATE TRIGGER transfers_no_delete BEFORE DELETE ON transfers"
@@ -148,7 +150,7 @@ static const char *const schema_migrations[] = {
     "  fee INTEGER NOT NULL,"
     "  currency TEXT NOT NULL,"
     "  created_at TEXT NOT NULL,"
-    "  settlement_id TEXT);"
+    "  settlement_id TEXT) WITHOUT ROWID;"
     "CREATE TABLE refunds ("
     "  id TEXT PRIMARY KEY,"
     "  order_id TEXT NOT NULL REFERENCES orders(id),"
@@ -171,7 +173,7 @@ static const char *const schema_migrations[] = {
     "  state TEXT NOT NULL DEFAULT 'pending',"
     "  attempts INTEGER NOT NULL DEFAULT 0,"
     "  next_attempt_at INTEGER NOT NULL,"
-    "  created_at TEXT NOT NULL);"
+    "  created_at TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX events_due ON events(state, next_attempt_at);"
     "CREATE TABLE follows ("
     "  uid TEXT NOT NULL REFERENCES users(uid),"

@@ -366,12 +366,6 @@ int store_open(const char *path, bool create, struct store **out, struct rec_err
 	/* FULL: a commit that returned is on disk; batching pays for the fsync. */
 	simple(st, "PRAGMA synchronous = FULL");
 	simple(st, "PRAGMA foreign_keys = ON");
-	/* A 64 MiB page cache and reads through mmap: batches of payments touch
-	 * the same index pages over and over. */
-	simple(st, "PRAGMA cache_size = -65536");
-	q = store_query(st, "PRAGMA mmap_size = 268435456", "");
-	store_step(q);
-	store_done(q);
 	if (version < (int)ARRAY_LEN(schema_migrations))
 		migrate(st);
 	*out = st;

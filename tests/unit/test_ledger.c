@@ -19,7 +19,7 @@ static struct transfer make(const char *key, const char *from, const char *to, i
 static int post(struct store *st, struct transfer *t, size_t n, struct rec_err *e)
 {
 	store_savepoint(st);
-	int rc = ledger_post(st, t, n, e);
+	int rc = ledger_post(st, t, n, LEDGER_REPLAYABLE, e);
 	if (rc < 0)
 		store_rollback_savepoint(st);
 	else
