@@ -226,16 +226,8 @@ int main(int argc, char **argv)
 	}
 
 	rec_writer_init();
-	int status;
-	if (req) {
-		status = batch_one(c.st, req, handle, &c);
-		json_decref(req);
-	} else {
-		struct rec_reader r;
-		rec_reader_init(&r, 0, "<stdin>", max_line);
-		status = batch_run(c.st, &r, handle, &c, NULL);
-		rec_reader_free(&r);
-	}
+	struct batch_opts opts = {.max_line = max_line};
+	int status = batch_serve(c.st, req, handle, &c, &opts);
 	ctx_close(&c);
 	if (!rec_writer_close() && status == 0)
 		status = EX_IOERR;

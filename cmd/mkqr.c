@@ -246,9 +246,9 @@ int main(int argc, char **argv)
 	if (rc)
 		cli_die(rc, "%s", e.msg);
 	rec_writer_init();
-	int status;
+	json_t *req = NULL;
 	if (argc == 1) {
-		json_t *req = json_pack("{s:s}", "merchant", argv[0]);
+		req = json_pack("{s:s}", "merchant", argv[0]);
 		if (amount) {
 			/* The merchant's currency decides the decimals; CNY unless it says otherwise. */
 			int64_t minor;
@@ -262,22 +262,16 @@ int main(int argc, char **argv)
 			json_object_set_new(req, "reference", json_string(reference));
 		if (expires)
 			json_object_set_new(req, "expires_in", json_string(expires));
-		status = batch_one(c.st, req, handle, &m);
-		json_decref(req);
-	} else {
-		struct rec_reader r;
-		rec_reader_init(&r, 0, "<stdin>", 0);
-		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	} else if (m.out_dir) {
 		/* Keep freed memory: giving it back page by page from the render
 		 * threads costs a TLB flush on every core, each time. */
 		mallopt(M_TRIM_THRESHOLD, 64 << 20);
-		if (m.out_dir)
-			m.pool = qr_pool_new(cores > 0 ? (int)cores : 1, m.format, &m.style);
-		struct batch_opts opts = {.before_print = render_wait};
-		status = batch_run(c.st, &r, handle, &m, &opts);
-		qr_pool_free(m.pool);
-		rec_reader_free(&r);
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		m.pool = qr_pool_new(cores > 0 ? (int)cores : 1, m.format, &m.style);
 	}
+	struct batch_opts opts = {.before_print = render_wait};
+	int status = batch_serve(c.st, req, handle, &m, &opts);
+	qr_pool_free(m.pool);
 	qr_thread_done();
 	codes_maker_close(&m.maker);
 	ctx_close(&c);

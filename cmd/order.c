@@ -129,16 +129,7 @@ int main(int argc, char **argv)
 	}
 	ctx_open(&r.c);
 	rec_writer_init();
-	int status;
-	if (req) {
-		status = batch_one(r.c.st, req, handle, &r);
-		json_decref(req);
-	} else {
-		struct rec_reader rd;
-		rec_reader_init(&rd, 0, "<stdin>", 0);
-		status = batch_run(r.c.st, &rd, handle, &r, NULL);
-		rec_reader_free(&rd);
-	}
+	int status = batch_serve(r.c.st, req, handle, &r, NULL);
 	ctx_close(&r.c);
 	if (!rec_writer_close() && status == 0)
 		status = EX_IOERR;

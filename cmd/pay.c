@@ -95,17 +95,7 @@ int main(int argc, char **argv)
 	ctx_open(&r.c);
 	secret_src_init(&r.c.pins, (int)pin_fd);
 	rec_writer_init();
-	int status;
-	if (order) {
-		json_t *req = json_pack("{s:s}", "order", order);
-		status = batch_one(r.c.st, req, handle, &r);
-		json_decref(req);
-	} else {
-		struct rec_reader rd;
-		rec_reader_init(&rd, 0, "<stdin>", 0);
-		status = batch_run(r.c.st, &rd, handle, &r, &opts);
-		rec_reader_free(&rd);
-	}
+	int status = batch_serve(r.c.st, order ? json_pack("{s:s}", "order", order) : NULL, handle, &r, &opts);
 	crypto_wipe(r.p.pin, sizeof r.p.pin);
 	ctx_close(&r.c);
 	if (!rec_writer_close() && status == 0)

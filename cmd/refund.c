@@ -77,16 +77,7 @@ int main(int argc, char **argv)
 	struct wpay_ctx c;
 	ctx_open(&c);
 	rec_writer_init();
-	int status;
-	if (req) {
-		status = batch_one(c.st, req, handle, &c);
-		json_decref(req);
-	} else {
-		struct rec_reader rd;
-		rec_reader_init(&rd, 0, "<stdin>", 0);
-		status = batch_run(c.st, &rd, handle, &c, NULL);
-		rec_reader_free(&rd);
-	}
+	int status = batch_serve(c.st, req, handle, &c, NULL);
 	ctx_close(&c);
 	if (!rec_writer_close() && status == 0)
 		status = EX_IOERR;

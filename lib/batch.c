@@ -137,3 +137,17 @@ int batch_one(struct store *st, json_t *req, batch_handler h, void *arg)
 	handle(&b, req, NULL, 0);
 	return finish(&b);
 }
+
+int batch_serve(struct store *st, json_t *req, batch_handler h, void *arg, const struct batch_opts *opts)
+{
+	if (req) {
+		int status = batch_one(st, req, h, arg);
+		json_decref(req);
+		return status;
+	}
+	struct rec_reader r;
+	rec_reader_init(&r, 0, "<stdin>", opts ? opts->max_line : 0);
+	int status = batch_run(st, &r, h, arg, opts);
+	rec_reader_free(&r);
+	return status;
+}

@@ -26,6 +26,7 @@ enum { BATCH_OK = 0, BATCH_FAIL = -1, BATCH_FAIL_KEEP = -2 };
 typedef int (*batch_handler)(void *arg, json_t *req, json_t **out, struct rec_err *e);
 
 struct batch_opts {
+	size_t max_line;    /* longest input line (batch_serve), default 1 MiB */
 	size_t max_records; /* default 1000 */
 	int max_ms;         /* default 200 */
 	/* Called after each commit, before its answers are printed: work the
@@ -39,5 +40,8 @@ struct batch_opts {
 int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg, const struct batch_opts *opts);
 /* Run one request made from the command line; same results. */
 int batch_one(struct store *st, json_t *req, batch_handler h, void *arg);
+/* A program's main loop: the request its command line made (taken and
+ * released), or, when req is NULL, every record on standard input. */
+int batch_serve(struct store *st, json_t *req, batch_handler h, void *arg, const struct batch_opts *opts);
 
 #endif

@@ -11,18 +11,6 @@ setup() {
 	wpay-bind user add 1001 --nickname Lu >/dev/null
 }
 
-# Replace the CRC of a payload.
-recrc() {
-	python3 -c '
-import sys
-p = sys.argv[1][:-4]
-c = 0xFFFF
-for b in p.encode():
-    c ^= b << 8
-    for _ in range(8):
-        c = ((c << 1) ^ 0x1021) & 0xFFFF if c & 0x8000 else (c << 1) & 0xFFFF
-print(p + "%04X" % c)' "$1"
-}
 
 @test "create: an order; the same again; another amount is a conflict" {
 	run --separate-stderr wpay-order create cafe01 table_7 --amount 38.00 --subject Lunch --buyer u:1001
