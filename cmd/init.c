@@ -17,16 +17,17 @@
 #include "store.h"
 #include "util.h"
 
-static const char usage[] = "wpay-init [--db path] [--pin-tries n] [--pin-lock duration]\n"
+static const char usage[] = "wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days]\n"
                             "       wpay-init [--db path] --public-key\n";
 
-enum { OPT_PIN_TRIES = OPT_FIRST_PROGRAM_OPTION, OPT_PIN_LOCK, OPT_PUBLIC_KEY };
+enum { OPT_PIN_TRIES = OPT_FIRST_PROGRAM_OPTION, OPT_PIN_LOCK, OPT_PUBLIC_KEY, OPT_REFUND_WINDOW };
 
 static const struct option options[] = {
     CLI_COMMON_OPTIONS,
     {"pin-tries", required_argument, NULL, OPT_PIN_TRIES},
     {"pin-lock", required_argument, NULL, OPT_PIN_LOCK},
     {"public-key", no_argument, NULL, OPT_PUBLIC_KEY},
+    {"refund-window", required_argument, NULL, OPT_REFUND_WINDOW},
     {NULL, 0, NULL, 0},
 };
 
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
 {
 	cli_init("wpay-init");
 	int opt;
-	const char *tries = NULL;
+	const char *tries = NULL, *refund_window = NULL;
 	char lock_secs[32] = "";
 	bool public_key = false;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -74,6 +75,10 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_PUBLIC_KEY: public_key = true; break;
+		case OPT_REFUND_WINDOW:
+			cli_number(usage, "--refund-window", optarg, 1, 3650);
+			refund_window = optarg;
+			break;
 		}
 	}
 	if (optind < argc)
@@ -103,7 +108,10 @@ int main(int argc, char **argv)
 		store_set_setting(st, "pin_max_tries", tries);
 	if (*lock_secs)
 		store_set_setting(st, "pin_lock_seconds", lock_secs);
+	if (refund_window)
+		store_set_setting(st, "refund_window_days", refund_window);
 	char *max_tries = store_setting(st, "pin_max_tries", "3");
+	char *window = store_setting(st, "refund_window_days", "90");
 	char *lock = store_setting(st, "pin_lock_seconds", "10800");
 	store_commit(st);
 
@@ -111,16 +119,18 @@ int main(int argc, char **argv)
 	if ((rc = keys_signing_id(keys_dir, kid, &e)) != 0)
 		cli_die(rc, "%s", e.msg);
 	char *pub = keys_public_path(keys_dir, kid);
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:o}", "type", "init", "db", db, "keys",
-	                        keys_dir, "schema", store_schema_version(st), "signing_key_id", kid, "public_key", pub,
-	                        "pin_max_tries", (json_int_t)strtoll(max_tries, NULL, 10), "pin_lock_seconds",
-	                        (json_int_t)strtoll(lock, NULL, 10), "created", created);
+	json_t *rec =
+	    json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:o}", "type", "init", "db", db, "keys", keys_dir,
+	              "schema", store_schema_version(st), "signing_key_id", kid, "public_key", pub, "pin_max_tries",
+	              (json_int_t)strtoll(max_tries, NULL, 10), "pin_lock_seconds", (json_int_t)strtoll(lock, NULL, 10),
+	              "refund_window_days", (json_int_t)strtoll(window, NULL, 10), "created", created);
 	rec_writer_init();
 	bool ok = rec_emit(rec);
 	json_decref(rec);
 	store_close(st);
 	free(max_tries);
 	free(lock);
+	free(window);
 	free(pub);
 	free(db);
 	free(keys_dir);

@@ -92,6 +92,15 @@ load helper
 	assert_equal "$(jq -c '[.pin_max_tries, .pin_lock_seconds]' <<<"$output")" "[5,1800]"
 }
 
+@test "init sets the refund window" {
+	run --separate-stderr wpay-init
+	assert_equal "$(jq -r .refund_window_days <<<"$output")" 90
+	run --separate-stderr wpay-init --refund-window 30
+	assert_equal "$(jq -r .refund_window_days <<<"$output")" 30
+	run --separate-stderr wpay-init --refund-window 0
+	assert_failure 64
+}
+
 @test "init refuses bad settings with exit 64" {
 	run --separate-stderr wpay-init --pin-tries 0
 	assert_failure 64
@@ -143,7 +152,7 @@ load helper
 @test "init -h prints usage and exits 0; a bad option exits 64" {
 	run --separate-stderr wpay-init -h
 	assert_success
-	assert_line --index 0 "usage: wpay-init [--db path] [--pin-tries n] [--pin-lock duration]"
+	assert_line --index 0 "usage: wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days]"
 	run --separate-stderr wpay-init --bogus
 	assert_failure 64
 	run --separate-stderr wpay-init extra

@@ -76,7 +76,7 @@ setup() {
 		assert_failure 1
 	done
 	assert_equal "$(ledger_digest)" "$before"
-	sqlite3 "$WPAY_DB" "INSERT INTO settings(name, value) VALUES ('refund_window_days', '30')"
+	wpay-init --refund-window 30 >/dev/null
 	export WPAY_NOW=2026-12-22T08:00:01Z
 	run --separate-stderr wpay-order expire
 	assert_equal "$(jq -r .finished <<<"$output")" 1
