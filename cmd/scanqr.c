@@ -44,13 +44,12 @@ struct scan {
 	bool explain, failed, write_error;
 };
 
-/* json_object_update takes no ownership; these records own their parts. */
-#define json_object_update(rec, part)                                                                                  \
-	do {                                                                                                           \
-		json_t *part_ = (part);                                                                                \
-		json_object_update(rec, part_);                                                                        \
-		json_decref(part_);                                                                                    \
-	} while (0)
+/* Merge a part made for this record into it (jansson's update takes no ownership). */
+static void merge(json_t *rec, json_t *part)
+{
+	json_object_update(rec, part);
+	json_decref(part);
+}
 
 static void emit(struct scan *s, json_t *rec)
 {
@@ -145,7 +144,7 @@ static void scan_image(struct scan *s, const char *name)
 		                        "scan", "source", source, "index", i + 1, "image", "format", img.format,
 		                        "width", img.width, "height", img.height, "position", "x", codes[i].x, "y",
 		                        codes[i].y, "w", codes[i].w, "h", codes[i].h, "pass", codes[i].pass);
-		json_object_update(rec, payload_describe(codes[i].data, codes[i].len, &s->env));
+		merge(rec, payload_describe(codes[i].data, codes[i].len, &s->env));
 		free(codes[i].data);
 		emit(s, rec);
 	}
@@ -178,7 +177,7 @@ static void scan_lines(struct scan *s, const char *name)
 		}
 		json_t *rec =
 		    json_pack("{s:s, s:s, s:I}", "type", "scan", "source", source, "line", (json_int_t)lineno);
-		json_object_update(rec, payload_describe((unsigned char *)line, (size_t)len, &s->env));
+		merge(rec, payload_describe((unsigned char *)line, (size_t)len, &s->env));
 		emit(s, rec);
 	}
 	free(line);

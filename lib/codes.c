@@ -88,21 +88,6 @@ static int load_merchant(struct store *st, json_t *req, struct merchant_row *m, 
 	return found ? 0 : rec_fail(e, "not_found", "no merchant '%.64s'; add it with 'wpay bind merchant add'", ref);
 }
 
-static bool accepts(const struct merchant_row *m, const char *network)
-{
-	if (m->all_networks)
-		return true;
-	size_t n = strlen(network);
-	for (const char *p = m->networks; *p;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len == n && strncmp(p, network, n) == 0)
-			return true;
-		p = comma ? comma + 1 : "";
-	}
-	return false;
-}
-
 /* The payload for a merchant; NULL with e set if it cannot be built. */
 static const char *build(struct code_maker *mk, const struct merchant_row *m, int64_t amount, const char *reference,
                          int64_t expires_ms, struct emv_builder *b, json_t *networks, struct rec_err *e)
@@ -115,7 +100,7 @@ static const char *build(struct code_maker *mk, const struct merchant_row *m, in
 	emv_put(b, "01", amount ? "12" : "11");
 	for (int i = 0; i < mk->c->networks.count; i++) {
 		const struct network *n = &mk->c->networks.n[i];
-		if (!accepts(m, n->name))
+		if (!networks_accepts(m->all_networks ? NULL : m->networks, n->name))
 			continue;
 		emv_init(&t);
 		emv_put(&t, "00", n->guid);

@@ -42,20 +42,6 @@ void merchants_format_fee_rate(int64_t ppm, char buf[32])
 	bufprintf(buf, 32, "%s%%", num);
 }
 
-/* Is name one of the comma-separated words of list? */
-static bool list_has(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = list; p && *p;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len == n && strncmp(p, name, n) == 0)
-			return true;
-		p = comma ? comma + 1 : NULL;
-	}
-	return false;
-}
-
 static char *secret_name(const char *no)
 {
 	return xasprintf("webhook-%s.key", no);
@@ -66,7 +52,7 @@ json_t *merchants_networks(struct wpay_ctx *c, const char *stored)
 	json_t *list = json_array();
 	for (int i = 0; i < c->networks.count; i++) {
 		const char *name = c->networks.n[i].name;
-		if (stored && !list_has(stored, name))
+		if (!networks_accepts(stored, name))
 			continue;
 		json_array_append_new(list, json_string(name));
 	}

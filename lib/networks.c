@@ -108,3 +108,18 @@ const struct network *networks_by_guid(const struct networks *nw, const char *gu
 			return &nw->n[i];
 	return NULL;
 }
+
+bool networks_accepts(const char *list, const char *name)
+{
+	if (!list)
+		return true;
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p = comma ? comma + 1 : "";
+	}
+	return false;
+}

@@ -32,5 +32,7 @@ int networks_load(struct networks *nw, struct rec_err *e);
 int networks_parse(struct networks *nw, const char *text, const char *source, struct rec_err *e);
 const struct network *networks_by_name(const struct networks *nw, const char *name);
 const struct network *networks_by_guid(const struct networks *nw, const char *guid);
+/* Does a merchant's stored list ("wpay,wechat"; NULL: every network) name this network? */
+bool networks_accepts(const char *list, const char *name);
 
 #endif
