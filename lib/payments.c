@@ -54,12 +54,12 @@ static void queue_event(struct store *st, const char *merchant_no, const char *k
 	clock_format(ms, now);
 	json_object_set_new(body, "event_id", json_string(id));
 	json_object_set_new(body, "event", json_string(kind));
-	char *text = json_dumps(body, JSON_COMPACT);
+	struct rec_buf text = {0};
 	store_exec(st,
 	           "INSERT INTO events(id, merchant_id, kind, subject, body, next_attempt_at, created_at)"
 	           " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-	           "tttttit", id, merchant_no, kind, subject, text, ms, now);
-	free(text);
+	           "tttttit", id, merchant_no, kind, subject, rec_text(body, &text), ms, now);
+	rec_buf_free(&text);
 }
 
 struct order_row {

@@ -49,6 +49,15 @@ int rec_read(struct rec_reader *r, json_t **out, struct rec_err *err);
 /* True if another line can be read without blocking. */
 bool rec_reader_ready(struct rec_reader *r);
 
+/* Compact JSON text of rec in b, reused from call to call: valid until
+ * the next call with b; b->len is its length. rec_buf_free releases it. */
+struct rec_buf {
+	char *text;
+	size_t len, cap;
+};
+const char *rec_text(json_t *rec, struct rec_buf *b);
+void rec_buf_free(struct rec_buf *b);
+
 /* Output. rec_emit takes no ownership; returns false on a write error. */
 void rec_writer_init(void);
 bool rec_emit(json_t *rec);

@@ -96,7 +96,8 @@ static struct store_stmt *vquery(struct store *st, const char *sql, const char *
 		switch (*f) {
 		case 't': {
 			const char *s = va_arg(ap, const char *);
-			rc = s ? sqlite3_bind_text(stmt, idx, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, idx);
+			/* Not copied: see store.h for how long s must live. */
+			rc = s ? sqlite3_bind_text(stmt, idx, s, -1, SQLITE_STATIC) : sqlite3_bind_null(stmt, idx);
 			break;
 		}
 		case 'i': rc = sqlite3_bind_int64(stmt, idx, va_arg(ap, int64_t)); break;
@@ -332,12 +333,23 @@ int store_open(const char *path, bool create, struct store **out, struct rec_err
 	struct store *st = xcalloc(1, sizeof *st);
 	st->path = xstrdup(path);
 	current = st;
+	/* Global settings, before SQLite initialises (later they fail
+	 * harmlessly). Measured on wpay-pay: without allocation statistics
+	 * (a global mutex on every malloc) a payment costs ~10% less. And a
+	 * savepoint per record journals every page it changes: SQLite keeps
+	 * that journal in memory up to this size, in one chunk, emptied at
+	 * each release; past it, a temporary file that is written for every
+	 * page and only emptied at the commit (6 GB of writes for 100,000
+	 * payments at the default 64 KiB). */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 256 << 10);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rec_fail(e, "io", "cannot open ledger %s: %s", path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		store_close(st);
 		return EX_NOINPUT;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 1200, 500);
 	const char *timeout = getenv("WPAY_BUSY_TIMEOUT");
 	long ms = timeout && *timeout ? strtol(timeout, NULL, 10) : 10000;
 	sqlite3_busy_timeout(st->db, ms > 0 ? (int)ms : 10000);

@@ -36,7 +36,9 @@ void store_close(struct store *st);
 /* Schema version after migrations. */
 int store_schema_version(struct store *st);
 
-/* Prepare (or reuse) sql and bind the arguments described by fmt. */
+/* Prepare (or reuse) sql and bind the arguments described by fmt. Text
+ * is bound without a copy: it must stay as it is until q is done (stepped
+ * to STORE_DONE, or store_done). */
 struct store_stmt *store_query(struct store *st, const char *sql, const char *fmt, ...);
 /* STORE_ROW, STORE_DONE, or STORE_CONSTRAINT (a UNIQUE/CHECK/FK was broken). */
 enum store_result store_step(struct store_stmt *q);

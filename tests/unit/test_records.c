@@ -90,6 +90,35 @@ int main(void)
 	CHECK("boolean field", rec_get_bool(o, "b", true, &b, &e) == 0 && b);
 	json_decref(o);
 
+	/* rec_text writes what jansson's compact dump writes, byte for byte. */
+	static const char *const texts[] = {
+	    "{\"type\":\"payment\",\"amount\":9223372036854775807,\"neg\":-1,\"ok\":true,\"no\":false,\"nil\":null}",
+	    "{\"s\":\"\\\"q\\\\ \\b\\f\\n\\r\\t \\u0001\\u001f\\u007f / \xe5\xbe\xae\xe5\x8d\x9a \xf0\x9f\x98\x80\"}",
+	    "{\"nested\":{\"a\":[1,[],{},[{\"b\":\"\"}]],\"r\":1.5,\"e\":1e300,\"z\":0.0,\"i\":2.0}}",
+	    "{\"key\":\"nul\\u0000inside\",\"\":\"empty key\"}",
+	    "{}",
+	};
+	struct rec_buf buf = {0};
+	for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
+		json_t *v = json_loads(texts[k], JSON_ALLOW_NUL, NULL);
+		char *want = json_dumps(v, JSON_COMPACT);
+		CHECK("rec_text writes jansson's compact text", v && strcmp(rec_text(v, &buf), want) == 0 &&
+		                                                   buf.len == strlen(want));
+		free(want);
+		json_decref(v);
+	}
+	json_t *many = json_object();
+	for (int k = 0; k < 2000; k++) {
+		char key[16];
+		snprintf(key, sizeof key, "k%d", k);
+		json_object_set_new(many, key, json_string("a value long enough to grow the buffer several times"));
+	}
+	char *want = json_dumps(many, JSON_COMPACT);
+	CHECK("rec_text grows its buffer for a large record", strcmp(rec_text(many, &buf), want) == 0);
+	free(want);
+	json_decref(many);
+	rec_buf_free(&buf);
+
 	CHECK("utf8: valid Chinese", utf8_valid("\xe5\xbe\xae\xe5\x8d\x9a", 6, NULL));
 	CHECK("utf8: surrogate refused", !utf8_valid("\xed\xa0\x80", 3, NULL));
 	CHECK("utf8: above U+10FFFF refused", !utf8_valid("\xf4\x90\x80\x80", 4, NULL));
