@@ -207,8 +207,14 @@ static void add_string(struct rec_buf *b, const char *s, size_t n)
 		buf_add(b, s + run, i - run);
 		run = i + 1;
 		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-		char short_esc = c == '"' ? '"' : c == '\\' ? '\\' : c == '\b' ? 'b' : c == '\f' ? 'f' : c == '\n' ? 'n'
-		               : c == '\r' ? 'r' : c == '\t' ? 't' : 0;
+		char short_esc = c == '"'    ? '"'
+		                 : c == '\\' ? '\\'
+		                 : c == '\b' ? 'b'
+		                 : c == '\f' ? 'f'
+		                 : c == '\n' ? 'n'
+		                 : c == '\r' ? 'r'
+		                 : c == '\t' ? 't'
+		                             : 0;
 		if (short_esc) {
 			esc[1] = short_esc;
 			buf_add(b, esc, 2);

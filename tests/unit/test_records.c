@@ -102,8 +102,8 @@ int main(void)
 	for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
 		json_t *v = json_loads(texts[k], JSON_ALLOW_NUL, NULL);
 		char *want = json_dumps(v, JSON_COMPACT);
-		CHECK("rec_text writes jansson's compact text", v && strcmp(rec_text(v, &buf), want) == 0 &&
-		                                                   buf.len == strlen(want));
+		CHECK("rec_text writes jansson's compact text",
+		      v && strcmp(rec_text(v, &buf), want) == 0 && buf.len == strlen(want));
 		free(want);
 		json_decref(v);
 	}
