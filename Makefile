@@ -33,7 +33,7 @@ WPAY_CFLAGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmis
 	-Wformat=2 -D_DEFAULT_SOURCE -DWPAY_VERSION='"$(VERSION)"' -Ilib -I$(O) $(SANFLAGS)
 
 # pkg-config runs when a recipe needs it, after `deps` has installed what was missing.
-PKGS := jansson sqlite3 libcrypto libqrencode libpng zbar libjpeg
+PKGS := jansson sqlite3 libcrypto libqrencode libpng zbar libjpeg libcurl
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LIBS_init = jansson sqlite3 libcrypto
 LIBS_bind = jansson sqlite3 libcrypto
@@ -44,6 +44,8 @@ LIBS_scanqr = jansson sqlite3 libcrypto zbar libpng libjpeg
 LIBS_order = jansson sqlite3 libcrypto
 LIBS_pay = jansson sqlite3 libcrypto
 LIBS_refund = jansson sqlite3 libcrypto
+LIBS_settle = jansson sqlite3 libcrypto
+LIBS_notify = jansson sqlite3 libcrypto libcurl
 
 PROGRAMS := $(filter-out wpay,$(patsubst cmd/%.c,%,$(wildcard cmd/*.c)))
 LIB_SRC := $(filter-out lib/clock.c,$(wildcard lib/*.c))

@@ -14,13 +14,22 @@
 #include "clock.h"
 #include "keys.h"
 #include "records.h"
+#include "settle.h"
 #include "store.h"
 #include "util.h"
 
-static const char usage[] = "wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days]\n"
+static const char usage[] = "wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days] "
+                            "[--settle-tz zone] [--cutoff-hour hour]\n"
                             "       wpay-init [--db path] --public-key\n";
 
-enum { OPT_PIN_TRIES = OPT_FIRST_PROGRAM_OPTION, OPT_PIN_LOCK, OPT_PUBLIC_KEY, OPT_REFUND_WINDOW };
+enum {
+	OPT_PIN_TRIES = OPT_FIRST_PROGRAM_OPTION,
+	OPT_PIN_LOCK,
+	OPT_PUBLIC_KEY,
+	OPT_REFUND_WINDOW,
+	OPT_SETTLE_TZ,
+	OPT_CUTOFF_HOUR
+};
 
 static const struct option options[] = {
     CLI_COMMON_OPTIONS,
@@ -28,6 +37,8 @@ static const struct option options[] = {
     {"pin-lock", required_argument, NULL, OPT_PIN_LOCK},
     {"public-key", no_argument, NULL, OPT_PUBLIC_KEY},
     {"refund-window", required_argument, NULL, OPT_REFUND_WINDOW},
+    {"settle-tz", required_argument, NULL, OPT_SETTLE_TZ},
+    {"cutoff-hour", required_argument, NULL, OPT_CUTOFF_HOUR},
     {NULL, 0, NULL, 0},
 };
 
@@ -55,7 +66,7 @@ int main(int argc, char **argv)
 {
 	cli_init("wpay-init");
 	int opt;
-	const char *tries = NULL, *refund_window = NULL;
+	const char *tries = NULL, *refund_window = NULL, *settle_tz = NULL, *cutoff_hour = NULL;
 	char lock_secs[32] = "";
 	bool public_key = false;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -78,6 +89,17 @@ int main(int argc, char **argv)
 		case OPT_REFUND_WINDOW:
 			cli_number(usage, "--refund-window", optarg, 1, 3650);
 			refund_window = optarg;
+			break;
+		case OPT_SETTLE_TZ: {
+			const char *why = settle_check_tz(optarg);
+			if (why)
+				cli_usage_error(usage, "--settle-tz '%s': %s", optarg, why);
+			settle_tz = optarg;
+			break;
+		}
+		case OPT_CUTOFF_HOUR:
+			cli_number(usage, "--cutoff-hour", optarg, 0, 23);
+			cutoff_hour = optarg;
 			break;
 		}
 	}
@@ -110,6 +132,12 @@ int main(int argc, char **argv)
 		store_set_setting(st, "pin_lock_seconds", lock_secs);
 	if (refund_window)
 		store_set_setting(st, "refund_window_days", refund_window);
+	if (settle_tz)
+		store_set_setting(st, "settle_tz", settle_tz);
+	if (cutoff_hour)
+		store_set_setting(st, "settle_cutoff_hour", cutoff_hour);
+	char *tz = store_setting(st, "settle_tz", SETTLE_TZ_DEFAULT);
+	char *hour = store_setting(st, "settle_cutoff_hour", "0");
 	char *max_tries = store_setting(st, "pin_max_tries", "3");
 	char *window = store_setting(st, "refund_window_days", "90");
 	char *lock = store_setting(st, "pin_lock_seconds", "10800");
@@ -119,11 +147,12 @@ int main(int argc, char **argv)
 	if ((rc = keys_signing_id(keys_dir, kid, &e)) != 0)
 		cli_die(rc, "%s", e.msg);
 	char *pub = keys_public_path(keys_dir, kid);
-	json_t *rec =
-	    json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:o}", "type", "init", "db", db, "keys", keys_dir,
-	              "schema", store_schema_version(st), "signing_key_id", kid, "public_key", pub, "pin_max_tries",
-	              (json_int_t)strtoll(max_tries, NULL, 10), "pin_lock_seconds", (json_int_t)strtoll(lock, NULL, 10),
-	              "refund_window_days", (json_int_t)strtoll(window, NULL, 10), "created", created);
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:o}", "type", "init", "db", db,
+	                        "keys", keys_dir, "schema", store_schema_version(st), "signing_key_id", kid, "public_key",
+	                        pub, "pin_max_tries", (json_int_t)strtoll(max_tries, NULL, 10), "pin_lock_seconds",
+	                        (json_int_t)strtoll(lock, NULL, 10), "refund_window_days",
+	                        (json_int_t)strtoll(window, NULL, 10), "settle_tz", tz, "settle_cutoff_hour",
+	                        (json_int_t)strtoll(hour, NULL, 10), "created", created);
 	rec_writer_init();
 	bool ok = rec_emit(rec);
 	json_decref(rec);
@@ -131,6 +160,8 @@ int main(int argc, char **argv)
 	free(max_tries);
 	free(lock);
 	free(window);
+	free(tz);
+	free(hour);
 	free(pub);
 	free(db);
 	free(keys_dir);

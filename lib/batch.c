@@ -14,15 +14,38 @@ struct batch {
 	batch_handler h;
 	void *arg;
 	json_t *queue; /* answers waiting for the commit */
-	size_t records;
+	size_t records, max_records;
 	int64_t started_ms;
-	bool failed, write_error;
+	int max_ms;
+	bool failed, write_error, dry_run;
 };
+
+static void batch_init(struct batch *b, struct store *st, batch_handler h, void *arg, const struct batch_opts *opts)
+{
+	*b = (struct batch){.st = st,
+	                    .h = h,
+	                    .arg = arg,
+	                    .queue = json_array(),
+	                    .before_print = opts ? opts->before_print : NULL,
+	                    .dry_run = opts && opts->dry_run,
+	                    .max_records = opts && opts->max_records ? opts->max_records : 1000,
+	                    .max_ms = opts && opts->max_ms ? opts->max_ms : 200};
+}
+
+/* Time to commit what the batch holds? */
+static bool batch_full(const struct batch *b)
+{
+	return b->records >= b->max_records || (b->records && clock_now_ms() - b->started_ms >= b->max_ms);
+}
 
 static void flush(struct batch *b)
 {
-	if (b->st && store_in_transaction(b->st))
-		store_commit(b->st);
+	if (b->st && store_in_transaction(b->st)) {
+		if (b->dry_run)
+			store_rollback(b->st);
+		else
+			store_commit(b->st);
+	}
 	if (b->before_print)
 		b->before_print(b->arg);
 	size_t i;
@@ -100,10 +123,8 @@ static int finish(struct batch *b)
 
 int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg, const struct batch_opts *opts)
 {
-	struct batch b = {
-	    .st = st, .h = h, .arg = arg, .queue = json_array(), .before_print = opts ? opts->before_print : NULL};
-	size_t max_records = opts && opts->max_records ? opts->max_records : 1000;
-	int max_ms = opts && opts->max_ms ? opts->max_ms : 200;
+	struct batch b;
+	batch_init(&b, st, h, arg, opts);
 	for (;;) {
 		json_t *req;
 		struct rec_err e = {0};
@@ -122,8 +143,23 @@ int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg
 			handle(&b, req, r->name, r->lineno);
 			json_decref(req);
 		}
-		if (b.records >= max_records || (b.records && clock_now_ms() - b.started_ms >= max_ms) ||
-		    !rec_reader_ready(r) || b.write_error)
+		if (batch_full(&b) || !rec_reader_ready(r) || b.write_error)
+			flush(&b);
+		if (b.write_error)
+			break;
+	}
+	return finish(&b);
+}
+
+int batch_list(struct store *st, json_t *requests, batch_handler h, void *arg, const struct batch_opts *opts)
+{
+	struct batch b;
+	batch_init(&b, st, h, arg, opts);
+	size_t i;
+	json_t *req;
+	json_array_foreach (requests, i, req) {
+		handle(&b, req, NULL, 0);
+		if (batch_full(&b))
 			flush(&b);
 		if (b.write_error)
 			break;
@@ -133,7 +169,8 @@ int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg
 
 int batch_one(struct store *st, json_t *req, batch_handler h, void *arg)
 {
-	struct batch b = {.st = st, .h = h, .arg = arg, .queue = json_array()};
+	struct batch b;
+	batch_init(&b, st, h, arg, NULL);
 	handle(&b, req, NULL, 0);
 	return finish(&b);
 }

@@ -33,6 +33,9 @@ struct batch_opts {
 	 * handler started (images being written) finishes here, and may still
 	 * turn an answer into an error. */
 	void (*before_print)(void *arg);
+	/* Roll every batch back instead of committing it: answers are what
+	 * would have happened (--dry-run). */
+	bool dry_run;
 };
 
 /* Run every record from r (st may be NULL for programs with no ledger).
@@ -40,6 +43,9 @@ struct batch_opts {
 int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg, const struct batch_opts *opts);
 /* Run one request made from the command line; same results. */
 int batch_one(struct store *st, json_t *req, batch_handler h, void *arg);
+/* Run each request of a JSON array (made by the program, not read), with
+ * the same savepoints, batches and results as batch_run. */
+int batch_list(struct store *st, json_t *requests, batch_handler h, void *arg, const struct batch_opts *opts);
 /* A program's main loop: the request its command line made (taken and
  * released), or, when req is NULL, every record on standard input. */
 int batch_serve(struct store *st, json_t *req, batch_handler h, void *arg, const struct batch_opts *opts);

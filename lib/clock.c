@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "util.h"
@@ -15,6 +16,21 @@ bool clock_is_settable(void)
 	return true;
 #else
 	return false;
+#endif
+}
+
+void clock_test_crash(const char *point)
+{
+#ifdef WPAY_TEST_CLOCK
+	/* WPAY_CRASH=point:n ends the process abruptly at the n-th pass. */
+	static int passes;
+	const char *want = getenv("WPAY_CRASH");
+	size_t len = strlen(point);
+	if (want && strncmp(want, point, len) == 0 && want[len] == ':' &&
+	    ++passes == (int)strtol(want + len + 1, NULL, 10))
+		_exit(137);
+#else
+	(void)point;
 #endif
 }
 

@@ -14,6 +14,11 @@
 
 #define CLOCK_TEXT_MAX 32
 
+/* The test build's other seam: with WPAY_CRASH=point:n the process dies
+ * (as by SIGKILL, exit 137) the n-th time it passes point, to prove that a
+ * crash leaves nothing half done. Does nothing in shipped programs. */
+void clock_test_crash(const char *point);
+
 /* Milliseconds since the Unix epoch. */
 int64_t clock_now_ms(void);
 /* True when this build honours WPAY_NOW. */

@@ -5,6 +5,7 @@
 #include "batch.h"
 #include "clock.h"
 #include "crypto.h"
+#include "events.h"
 #include "ledger.h"
 #include "money.h"
 #include "orders.h"
@@ -42,24 +43,6 @@ static json_t *payment_json(struct store *st, const char *order_id)
 	}
 	store_done(q);
 	return o;
-}
-
-/* Queue a notification for the merchant, once: its id comes from its
- * subject, so the same subject cannot queue it twice. */
-static void queue_event(struct store *st, const char *merchant_no, const char *kind, const char *subject, json_t *body)
-{
-	char id[ID_MAX + 8], now[CLOCK_TEXT_MAX];
-	bufprintf(id, sizeof id, "evt_%s", subject);
-	int64_t ms = clock_now_ms();
-	clock_format(ms, now);
-	json_object_set_new(body, "event_id", json_string(id));
-	json_object_set_new(body, "event", json_string(kind));
-	struct rec_buf text = {0};
-	store_exec(st,
-	           "INSERT INTO events(id, merchant_id, kind, subject, body, next_attempt_at, created_at)"
-	           " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-	           "tttttit", id, merchant_no, kind, subject, rec_text(body, &text), ms, now);
-	rec_buf_free(&text);
 }
 
 struct order_row {
@@ -277,7 +260,7 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "merchant", merchant, "order", id,
 	                         "out_trade_no", o.out_trade_no, "amount", (json_int_t)o.amount, "fee", (json_int_t)fee,
 	                         "currency", o.currency, "paid_at", t[0].created_at);
-	queue_event(c->st, o.merchant, "order.paid", pid, body);
+	events_queue(c->st, o.merchant, "order.paid", pid, body);
 	json_decref(body);
 	decorate(c, p, &o, uid, *out);
 	return BATCH_OK;
@@ -402,7 +385,7 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_er
 	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "merchant", merchant, "order", id,
 	                         "out_trade_no", o.out_trade_no, "out_request_no", request_no, "amount",
 	                         (json_int_t)amount, "fee_returned", (json_int_t)fee_back, "currency", o.currency);
-	queue_event(c->st, o.merchant, "order.refunded", rid, body);
+	events_queue(c->st, o.merchant, "order.refunded", rid, body);
 	json_decref(body);
 	return BATCH_OK;
 }

@@ -180,6 +180,53 @@ static const char *const schema_migrations[] = {
     "  merchant_id TEXT NOT NULL REFERENCES merchants(id),"
     "  created_at TEXT NOT NULL,"
     "  PRIMARY KEY (uid, merchant_id));",
+
+    /* v4: settlement and notification delivery. A settlement is one
+     * merchant's batch for one date; every payment and refund joins
+     * exactly one (settlement_id). The partial indexes hold only what is
+     * still unsettled, so a day's run never walks the history. A
+     * notification attempt is claimed (state 'sending' with a lease) in
+     * a write transaction before it is sent, and logged once by its
+     * number, so two notifiers never send the same attempt. */
+    "CREATE TABLE settlements ("
+    "  id TEXT PRIMARY KEY,"
+    "  merchant_id TEXT NOT NULL REFERENCES merchants(id),"
+    "  date TEXT NOT NULL,"
+    "  mode TEXT NOT NULL CHECK (mode IN ('T0','T15')),"
+    "  note TEXT,"
+    "  cutoff TEXT NOT NULL,"
+    "  currency TEXT NOT NULL,"
+    "  payments INTEGER NOT NULL,"
+    "  gross INTEGER NOT NULL,"
+    "  fees INTEGER NOT NULL,"
+    "  refunds INTEGER NOT NULL,"
+    "  refunded INTEGER NOT NULL,"
+    "  fees_returned INTEGER NOT NULL,"
+    "  refunded_from_deposit INTEGER NOT NULL,"
+    "  carried_in INTEGER NOT NULL CHECK (carried_in <= 0),"
+    "  net INTEGER NOT NULL,"
+    "  payout INTEGER NOT NULL CHECK (payout >= 0),"
+    "  carried_out INTEGER NOT NULL CHECK (carried_out <= 0),"
+    "  payout_account TEXT,"
+    "  transfer_id TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  UNIQUE (merchant_id, date));"
+    "CREATE INDEX payments_unsettled ON payments(merchant_id, created_at) WHERE settlement_id IS NULL;"
+    "CREATE INDEX payments_settlement ON payments(settlement_id) WHERE settlement_id IS NOT NULL;"
+    "CREATE INDEX refunds_unsettled ON refunds(merchant_id, created_at) WHERE settlement_id IS NULL;"
+    "CREATE INDEX refunds_settlement ON refunds(settlement_id) WHERE settlement_id IS NOT NULL;"
+    "ALTER TABLE events ADD COLUMN lease_until INTEGER;"
+    "ALTER TABLE events ADD COLUMN last_status INTEGER;"
+    "ALTER TABLE events ADD COLUMN last_error TEXT;"
+    "ALTER TABLE events ADD COLUMN delivered_at TEXT;"
+    "CREATE TABLE event_attempts ("
+    "  event_id TEXT NOT NULL REFERENCES events(id),"
+    "  attempt INTEGER NOT NULL,"
+    "  started_at TEXT NOT NULL,"
+    "  status INTEGER,"
+    "  error TEXT,"
+    "  finished_at TEXT,"
+    "  PRIMARY KEY (event_id, attempt)) WITHOUT ROWID;",
 };
 
 #endif

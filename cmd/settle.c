@@ -1,0 +1,138 @@
+/*
+ * wpay-settle: settle merchants for a date, from cron. Every merchant with
+ * anything due gets one settlement record (the same on a rerun); with
+ * --out, a payout batch file and a bill per merchant. --reconcile compares
+ * a merchant's own records with the ledger instead. See settle.h.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "clock.h"
+#include "ctx.h"
+#include "settle.h"
+#include "util.h"
+
+static const char usage[] = "wpay-settle [--db path] [--date YYYY-MM-DD] [--out dir] [--dry-run] [--batch-size n]\n"
+                            "       wpay-settle [--db path] --reconcile file --merchant merchant [--date YYYY-MM-DD]\n";
+
+enum { OPT_DATE = OPT_FIRST_PROGRAM_OPTION, OPT_OUT, OPT_DRY_RUN, OPT_BATCH_SIZE, OPT_RECONCILE, OPT_MERCHANT };
+
+static const struct option options[] = {
+    CLI_COMMON_OPTIONS,
+    {"date", required_argument, NULL, OPT_DATE},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
+    {"reconcile", required_argument, NULL, OPT_RECONCILE},
+    {"merchant", required_argument, NULL, OPT_MERCHANT},
+    {NULL, 0, NULL, 0},
+};
+
+struct run {
+	struct wpay_ctx c;
+	struct settle_run s;
+	size_t done, total;
+	int64_t shown_ms;
+};
+
+static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+{
+	struct run *r = arg;
+	r->done++;
+	int rc = settle_merchant(&r->c, &r->s, req, out, e);
+	if (rc == BATCH_OK && *out && r->s.dry_run)
+		json_object_set_new(*out, "dry_run", json_true());
+	return rc;
+}
+
+/* After each commit: progress for a person watching a long run. */
+static void progress(void *arg)
+{
+	struct run *r = arg;
+	int64_t now = clock_now_ms();
+	if (!isatty(STDERR_FILENO) || now - r->shown_ms < 1000)
+		return;
+	r->shown_ms = now;
+	fprintf(stderr, "\r%s: %s: %zu of %zu merchants", cli_progname, r->s.date, r->done, r->total);
+}
+
+static int reconcile(struct run *r, const char *file, const char *merchant, const char *date)
+{
+	struct rec_err e = {0};
+	json_t *out = json_array();
+	bool agree = false;
+	int rc = settle_reconcile(r->c.st, merchant, date, file, out, &agree, &e);
+	if (rc)
+		cli_die(rc, "%s", e.msg);
+	size_t i;
+	json_t *rec;
+	bool written = true;
+	json_array_foreach (out, i, rec)
+		written = written && rec_emit(rec);
+	json_decref(out);
+	if (!agree)
+		cli_warn("%s and the ledger differ: see the difference records", file);
+	return !written ? EX_IOERR : agree ? 0 : EX_RECORDS;
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("wpay-settle");
+	const char *date = NULL, *out_dir = NULL, *file = NULL, *merchant = NULL;
+	struct run r = {0};
+	struct batch_opts opts = {.before_print = progress};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		switch (opt) {
+		case OPT_DATE: date = optarg; break;
+		case OPT_OUT: out_dir = optarg; break;
+		case OPT_DRY_RUN: r.s.dry_run = true; break;
+		case OPT_BATCH_SIZE:
+			opts.max_records = (size_t)cli_number(usage, "--batch-size", optarg, 1, 100000);
+			break;
+		case OPT_RECONCILE: file = optarg; break;
+		case OPT_MERCHANT: merchant = optarg; break;
+		}
+	}
+	if (optind < argc)
+		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	if (file && !merchant)
+		cli_usage_error(usage, "--reconcile needs --merchant: whose records are these?");
+	if (!file && merchant)
+		cli_usage_error(usage, "--merchant goes with --reconcile");
+	if (file && (out_dir || r.s.dry_run))
+		cli_usage_error(usage, "--reconcile changes nothing and writes no files: drop --out and --dry-run");
+	if (out_dir && r.s.dry_run)
+		cli_usage_error(usage, "--dry-run writes no files: drop --out");
+	ctx_open(&r.c);
+	rec_writer_init();
+	int status;
+	if (file) {
+		status = reconcile(&r, file, merchant, date);
+	} else {
+		struct rec_err e = {0};
+		int rc = settle_prepare(r.c.st, date, &r.s, &e);
+		if (rc)
+			cli_die(rc, "%s", e.msg);
+		opts.dry_run = r.s.dry_run;
+		json_t *requests = settle_requests(r.c.st, &r.s);
+		r.total = json_array_size(requests);
+		status = batch_list(r.c.st, requests, handle, &r, &opts);
+		json_decref(requests);
+		if (r.shown_ms)
+			fputc('\n', stderr);
+		if (out_dir && status != EX_IOERR && (rc = settle_write_files(r.c.st, &r.s, out_dir, &e)) != 0) {
+			cli_warn("%s", e.msg);
+			status = rc;
+		}
+	}
+	ctx_close(&r.c);
+	if (!rec_writer_close() && status == 0)
+		status = EX_IOERR;
+	return status;
+}

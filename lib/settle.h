@@ -1,0 +1,79 @@
+/*
+ * settle: merchants' settlement batches, payout files, bills, and
+ * reconciliation against a merchant's own records.
+ *
+ * Business days end at a cut-off: hour H (0-23, default 0) of the date in
+ * the ledger's time zone (default Asia/Shanghai), both ledger settings
+ * (wpay init --settle-tz, --cutoff-hour). A settlement for date D takes,
+ * per merchant, every unsettled payment made before the cut-off of D (T0)
+ * or of D - 15 days (T15), and every unsettled refund of those payments
+ * or of payments settled before, made before the cut-off of D. A T0
+ * merchant whose deposit is below 20,000.00 is settled as T15 that day.
+ *
+ * net = gross - fees - refunds + fees returned + carried in, counting only
+ * refunds paid out of pending (refunds that a T0 merchant's deposit paid
+ * are listed, not netted). A positive net moves pending -> payout; a
+ * negative one is carried into the merchant's next settlement, for T0
+ * merchants too: the deposit is never drawn by settlement.
+ *
+ * One settlement per merchant per date, made in the merchant's own
+ * savepoint, so a crash leaves whole merchants settled or not, and a rerun
+ * answers the same records and completes the rest.
+ */
+#ifndef WPAY_SETTLE_H
+#define WPAY_SETTLE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "ctx.h"
+
+#define SETTLE_TZ_DEFAULT "Asia/Shanghai"
+#define SETTLE_T15_DAYS   15
+
+struct settle_run {
+	char date[16];                  /* YYYY-MM-DD */
+	char tz[64];                    /* the ledger's time zone */
+	int cutoff_hour;                /* 0-23 */
+	char cutoff_t0[CLOCK_TEXT_MAX]; /* UTC, RFC 3339: the cut-off of date */
+	char cutoff_t15[CLOCK_TEXT_MAX];
+	bool dry_run;
+};
+
+/*
+ * The run for date (NULL: the latest day whose cut-off has passed: today
+ * after the cut-off hour, else yesterday). Returns 0, or fails with e set
+ * and a status: 64 "bad_date", 65 "bad_setting", 75 "too_early" (the
+ * cut-off of date has not passed yet).
+ */
+int settle_prepare(struct store *st, const char *date, struct settle_run *run, struct rec_err *e);
+/* Check a time zone name and a cut-off hour for the ledger's settings;
+ * NULL if good, else why not. */
+const char *settle_check_tz(const char *tz);
+
+/* One request {"merchant": no} for each merchant with anything to settle,
+ * or already settled on run->date, in merchant order. */
+json_t *settle_requests(struct store *st, const struct settle_run *run);
+/* Settle one merchant (a batch handler's work): a "settlement" record, the
+ * same on a rerun, or none when there is nothing to settle. */
+int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct rec_err *e);
+
+/* Write dir/payouts-DATE.csv (every positive payout of the date) and
+ * dir/bill-DATE-MERCHANT.csv for each settlement of the date that has
+ * none yet, each written whole (temporary file, then rename). */
+int settle_write_files(struct store *st, const struct settle_run *run, const char *dir, struct rec_err *e);
+
+/*
+ * Compare a merchant's own records (path: JSON lines, or CSV with a header
+ * naming out_trade_no, amount and status, optionally fee) with the ledger:
+ * the merchant's paid orders, or with date only those in its settlement of
+ * that date. Appends one "difference" record per difference to out, then a
+ * "reconciliation" summary; *agree says whether they agree. Returns 0, or a
+ * status with e set (66 cannot read the file, 65 a malformed file).
+ */
+int settle_reconcile(struct store *st, const char *merchant, const char *date, const char *path, json_t *out,
+                     bool *agree, struct rec_err *e);
+
+#endif
