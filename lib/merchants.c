@@ -42,7 +42,7 @@ void merchants_format_fee_rate(int64_t ppm, char buf[32])
 	bufprintf(buf, 32, "%s%%", num);
 }
 
-static char *secret_name(const char *no)
+char *merchants_secret_name(const char *no)
 {
 	return xasprintf("webhook-%s.key", no);
 }
@@ -69,7 +69,7 @@ static json_t *merchant_json_in(struct wpay_ctx *c, const char *no)
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
 		char rate[32], masked[BANK_ACCOUNT_MAX + 8] = "";
-		char *id = xasprintf("m:%s", no), *name = secret_name(no);
+		char *id = xasprintf("m:%s", no), *name = merchants_secret_name(no);
 		char *secret_path = xasprintf("%s/%s", c->keys_dir, name);
 		merchants_format_fee_rate(store_col_int(q, 8), rate);
 		const char *bank = store_col_text(q, 11);
@@ -263,7 +263,7 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err 
 			                no),
 			       BATCH_FAIL;
 	}
-	char *name = secret_name(no);
+	char *name = merchants_secret_name(no);
 	int rc = keys_ensure_secret(c->keys_dir, name, NULL, e);
 	free(name);
 	if (rc)

@@ -34,6 +34,9 @@ int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 /* The names of the networks that accept a merchant, from its stored list
  * (NULL: every configured network). */
 json_t *merchants_networks(struct wpay_ctx *c, const char *stored);
+/* The name of the merchant's webhook secret file in the key directory;
+ * the caller frees it. */
+char *merchants_secret_name(const char *no);
 /* Resolve "m:<no>" or "<no>" to the merchant_no; -1 "not_found". */
 int merchants_ref(struct store *st, const char *ref, char no[64], struct rec_err *e);
 /* A fee rate "0.6%" (up to 4 decimals, at most 10%) in parts per million. */

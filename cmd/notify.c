@@ -1,0 +1,236 @@
+/*
+ * wpay-notify: deliver the merchants' queued notifications (order paid,
+ * refunded, settled) by signed HTTP POST, retrying on a schedule; and, for
+ * a merchant's scripts, check a signature (--verify). See events.h and
+ * webhook.h.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "ctx.h"
+#include "events.h"
+#include "keys.h"
+#include "merchants.h"
+#include "webhook.h"
+#include "util.h"
+
+static const char usage[] =
+    "wpay-notify [--db path] --once|--loop [--interval duration] [--schedule list] [--timeout duration] "
+    "[--connect-timeout duration]\n"
+    "       wpay-notify --verify --secret-file file --timestamp seconds --signature sig [--tolerance duration]\n";
+
+enum {
+	OPT_ONCE = OPT_FIRST_PROGRAM_OPTION,
+	OPT_LOOP,
+	OPT_INTERVAL,
+	OPT_SCHEDULE,
+	OPT_TIMEOUT,
+	OPT_CONNECT_TIMEOUT,
+	OPT_VERIFY,
+	OPT_SECRET_FILE,
+	OPT_TIMESTAMP,
+	OPT_SIGNATURE,
+	OPT_TOLERANCE
+};
+
+static const struct option options[] = {
+    CLI_COMMON_OPTIONS,
+    {"once", no_argument, NULL, OPT_ONCE},
+    {"loop", no_argument, NULL, OPT_LOOP},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"schedule", required_argument, NULL, OPT_SCHEDULE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"verify", no_argument, NULL, OPT_VERIFY},
+    {"secret-file", required_argument, NULL, OPT_SECRET_FILE},
+    {"timestamp", required_argument, NULL, OPT_TIMESTAMP},
+    {"signature", required_argument, NULL, OPT_SIGNATURE},
+    {"tolerance", required_argument, NULL, OPT_TOLERANCE},
+    {NULL, 0, NULL, 0},
+};
+
+/* Alipay's: 4m, 10m, 10m, 1h, 2h, 6h, 15h after the first attempt. */
+#define SCHEDULE_DEFAULT "4m,10m,10m,1h,2h,6h,15h"
+#define CLAIMS_MAX       64
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static int64_t duration(const char *opt, const char *text, int64_t min_ms, int64_t max_ms)
+{
+	int64_t ms;
+	if (!clock_parse_duration(text, &ms) || ms < min_ms || ms > max_ms)
+		cli_usage_error(usage, "%s takes a duration such as 30s, 10m or 2h, not '%s'", opt, text);
+	return ms;
+}
+
+static int parse_schedule(const char *text, int64_t *out)
+{
+	char *copy = xstrdup(text), *save = NULL;
+	int n = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == EVENT_RETRY_MAX)
+			cli_usage_error(usage, "--schedule has at most %d waits", EVENT_RETRY_MAX);
+		out[n++] = duration("--schedule", tok, 1000, 7 * 86400000LL);
+	}
+	free(copy);
+	if (n == 0)
+		cli_usage_error(usage, "--schedule lists the waits between attempts, such as %s", SCHEDULE_DEFAULT);
+	return n;
+}
+
+static int verify(const char *secret_file, const char *timestamp, const char *signature, int64_t tolerance_ms)
+{
+	if (!secret_file || !timestamp || !signature)
+		cli_usage_error(usage, "--verify needs --secret-file, --timestamp and --signature");
+	char *dir = xstrdup(secret_file), *slash = strrchr(dir, '/');
+	const char *name = slash ? slash + 1 : secret_file;
+	if (slash)
+		*slash = '\0';
+	unsigned char secret[KEY_SECRET_LEN];
+	struct rec_err e = {0};
+	int rc = keys_read_secret(slash ? (*dir ? dir : "/") : ".", name, secret, &e);
+	free(dir);
+	if (rc)
+		cli_die(rc, "%s", e.msg);
+	/* The body exactly as received, from standard input. */
+	size_t cap = 1 << 20, len = 0;
+	char *body = xmalloc(cap + 1);
+	ssize_t n;
+	while ((n = read(STDIN_FILENO, body + len, cap - len)) > 0)
+		len += (size_t)n;
+	if (n < 0)
+		cli_die(EX_IOERR, "cannot read the body from standard input");
+	if (len == cap)
+		cli_die(EX_DATAERR, "the body is larger than 1 MiB; wpay never sends one that large");
+	body[len] = '\0';
+	const char *why = webhook_verify(secret, sizeof secret, timestamp, body, len, signature,
+	                                 clock_now_ms() / 1000, tolerance_ms / 1000);
+	crypto_wipe(secret, sizeof secret);
+	free(body);
+	json_t *rec = json_pack("{s:s, s:b}", "type", "verification", "valid", why == NULL);
+	if (why)
+		json_object_set_new(rec, "reason", json_string(why));
+	bool written = rec_emit(rec);
+	json_decref(rec);
+	if (why)
+		cli_warn("not a valid notification: %s", why);
+	return !written ? EX_IOERR : why ? EX_RECORDS : 0;
+}
+
+static void nap(int64_t ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+	nanosleep(&ts, NULL); /* a signal cuts it short */
+}
+
+static int deliver(struct wpay_ctx *c, bool loop, int64_t interval_ms, const int64_t *schedule, int nretry,
+                   const struct webhook_opts *wo)
+{
+	struct event_claim claims[CLAIMS_MAX];
+	/* A claim outlives the slowest attempt, so no other notifier takes it
+	 * while this one still might deliver it. */
+	int64_t lease_ms = wo->connect_timeout_ms + wo->timeout_ms + 60000;
+	bool failed = false, written = true;
+	while (!stopping && written) {
+		int64_t now = clock_now_ms();
+		store_begin(c->st);
+		size_t n = events_claim(c->st, now, lease_ms, claims, CLAIMS_MAX);
+		store_commit(c->st);
+		if (n == 0) {
+			if (!loop)
+				break;
+			nap(interval_ms);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			char why[256] = "";
+			long status = 0;
+			unsigned char secret[KEY_SECRET_LEN];
+			struct rec_err e = {0};
+			char *name = merchants_secret_name(claims[i].merchant);
+			if (keys_read_secret(c->keys_dir, name, secret, &e) == 0)
+				status = webhook_post(claims[i].url, claims[i].id, claims[i].body, secret, sizeof secret,
+				                      clock_now_ms() / 1000, wo, why, sizeof why);
+			else
+				strlcopy(why, e.msg, sizeof why);
+			crypto_wipe(secret, sizeof secret);
+			free(name);
+			store_begin(c->st);
+			json_t *rec = events_record(c->st, &claims[i], status, *why ? why : NULL, clock_now_ms(), schedule,
+			                            nretry);
+			store_commit(c->st);
+			if (strcmp(json_string_value(json_object_get(rec, "result")), "failed") == 0) {
+				failed = true;
+				cli_warn("gave up on %s for m:%s after %d attempts (last: %s)", claims[i].id,
+				         claims[i].merchant, claims[i].attempt, *why ? why : "an HTTP error status");
+			}
+			written = written && rec_emit(rec);
+			json_decref(rec);
+			events_claim_free(&claims[i]);
+		}
+	}
+	return !written ? EX_IOERR : failed ? EX_RECORDS : 0;
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("wpay-notify");
+	bool once = false, loop = false, do_verify = false;
+	const char *secret_file = NULL, *timestamp = NULL, *signature = NULL;
+	int64_t interval_ms = 10000, tolerance_ms = 300000, schedule[EVENT_RETRY_MAX];
+	struct webhook_opts wo = {.connect_timeout_ms = 5000, .timeout_ms = 15000};
+	int nretry = parse_schedule(SCHEDULE_DEFAULT, schedule);
+	int opt;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		switch (opt) {
+		case OPT_ONCE: once = true; break;
+		case OPT_LOOP: loop = true; break;
+		case OPT_INTERVAL: interval_ms = duration("--interval", optarg, 1000, 3600000); break;
+		case OPT_SCHEDULE: nretry = parse_schedule(optarg, schedule); break;
+		case OPT_TIMEOUT: wo.timeout_ms = duration("--timeout", optarg, 1000, 300000); break;
+		case OPT_CONNECT_TIMEOUT: wo.connect_timeout_ms = duration("--connect-timeout", optarg, 1000, 60000); break;
+		case OPT_VERIFY: do_verify = true; break;
+		case OPT_SECRET_FILE: secret_file = optarg; break;
+		case OPT_TIMESTAMP: timestamp = optarg; break;
+		case OPT_SIGNATURE: signature = optarg; break;
+		case OPT_TOLERANCE: tolerance_ms = duration("--tolerance", optarg, 0, 86400000); break;
+		}
+	}
+	if (optind < argc)
+		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	if (do_verify) {
+		if (once || loop)
+			cli_usage_error(usage, "--verify checks one notification: drop --once and --loop");
+		int status = verify(secret_file, timestamp, signature, tolerance_ms);
+		return !rec_writer_close() && status == 0 ? EX_IOERR : status;
+	}
+	if (once == loop)
+		cli_usage_error(usage, "say --once (deliver what is due, for cron) or --loop (keep delivering)");
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	struct wpay_ctx c;
+	ctx_open(&c);
+	rec_writer_init();
+	webhook_global_init();
+	int status = deliver(&c, loop, interval_ms, schedule, nretry, &wo);
+	webhook_global_cleanup();
+	ctx_close(&c);
+	if (!rec_writer_close() && status == 0)
+		status = EX_IOERR;
+	return status;
+}

@@ -1,0 +1,235 @@
+#!/usr/bin/env bats
+# wpay-settle: T0/T15 batches by cut-off, the deposit rule, refunds netted
+# and carried, replays, --dry-run, payout files, reconciliation, crashes.
+# The ledger's zone is Asia/Shanghai (UTC+8) and the cut-off hour 0.
+
+load helper
+
+setup() {
+	wpay_setup
+	init_ledger
+	export WPAY_NOW=2026-10-20T02:00:00Z # 10:00 in Shanghai
+	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --bank-account 6222000011112222 >/dev/null
+	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
+	buyer_ready 1001
+	wpay-bind wallet topup u:1001 --amount 1000.00 --request-no t1 >/dev/null
+}
+
+pay() { # pay MERCHANT OUT_TRADE_NO AMOUNT
+	wpay-order create "$1" "$2" --amount "$3" | wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 >/dev/null
+}
+
+field() { # field JSON KEY
+	jq -r ".$2" <<<"$1"
+}
+
+@test "T15 across a month end: paid 20 Oct, due on 5 Nov and not before" {
+	pay cafe01 o1 100.00
+	export WPAY_NOW=2026-11-05T01:00:00Z
+	run --separate-stderr wpay-settle --date 2026-11-04
+	assert_success
+	assert_output ""
+	run --separate-stderr wpay-settle --date 2026-11-05
+	assert_success
+	assert_equal "$(field "$output" mode)" T15
+	assert_equal "$(field "$output" payments)" 1
+	assert_equal "$(field "$output" gross)" 10000
+	assert_equal "$(field "$output" fees)" 60
+	assert_equal "$(field "$output" payout)" 9940
+	assert_equal "$(field "$output" cutoff)" 2026-10-20T16:00:00Z
+	assert_equal "$(wpay-bind merchant balance cafe01 | jq -r .pending)" 0
+	assert_ledger_ok
+}
+
+@test "T0 with a deposit: paid today, settled at the next cut-off; the default date is the latest day ended" {
+	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
+	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	pay cafe01 o1 50.00
+	run --separate-stderr wpay-settle --date 2026-10-20
+	assert_success
+	assert_output ""
+	run --separate-stderr wpay-settle --date 2026-10-21
+	assert_failure 75
+	[[ "$stderr" == *"has not passed yet"* ]]
+	export WPAY_NOW=2026-10-20T16:30:00Z # 00:30 on 21 Oct in Shanghai
+	run --separate-stderr wpay-settle
+	assert_success
+	assert_equal "$(field "$output" date)" 2026-10-21
+	assert_equal "$(field "$output" mode)" T0
+	assert_equal "$(field "$output" payout)" 4970
+	assert_ledger_ok
+}
+
+@test "a T0 merchant whose deposit fell below 20,000.00 is settled as T15, and says why" {
+	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
+	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	pay cafe01 o1 50.00
+	export WPAY_NOW=2026-10-21T02:00:00Z
+	wpay-settle --date 2026-10-21 >/dev/null
+	# A refund after settlement comes from the deposit, which falls below the line.
+	wpay-refund cafe01 o1 r1 --amount 10.00 >/dev/null
+	pay cafe01 o2 30.00
+	export WPAY_NOW=2026-10-22T02:00:00Z
+	run --separate-stderr wpay-settle --date 2026-10-22
+	assert_success
+	assert_equal "$(field "$output" mode)" T15
+	assert_equal "$(field "$output" note)" "settled as T15: the deposit 19990.06 CNY is below the 20000.00 CNY that T0 needs"
+	assert_equal "$(field "$output" payments)" 0
+	assert_equal "$(field "$output" refunds)" 1
+	assert_equal "$(field "$output" refunded_from_deposit)" 1000
+	assert_equal "$(field "$output" net)" 0
+	assert_ledger_ok
+}
+
+@test "refunds before settlement are netted; a negative net is carried into the next batch" {
+	pay cafe01 o1 100.00
+	wpay-refund cafe01 o1 r1 --amount 40.00 >/dev/null
+	export WPAY_NOW=2026-11-05T01:00:00Z
+	run --separate-stderr wpay-settle --date 2026-11-05
+	assert_equal "$(field "$output" refunded)" 4000
+	assert_equal "$(field "$output" fees_returned)" 24
+	assert_equal "$(field "$output" net)" $((10000 - 60 - 4000 + 24))
+	# After settlement a T15 merchant's refund leaves pending below zero...
+	wpay-refund cafe01 o1 r2 --amount 60.00 >/dev/null
+	assert_equal "$(wpay-bind merchant balance cafe01 | jq -r .pending)" $((-6000 + 36))
+	export WPAY_NOW=2026-11-06T01:00:00Z
+	run --separate-stderr wpay-settle --date 2026-11-06
+	assert_equal "$(field "$output" net)" $((-6000 + 36))
+	assert_equal "$(field "$output" payout)" 0
+	assert_equal "$(field "$output" carried_out)" $((-6000 + 36))
+	# ...and the next batch takes it from what it pays out.
+	export WPAY_NOW=2026-11-07T02:00:00Z
+	pay cafe01 o2 100.00
+	export WPAY_NOW=2026-11-23T01:00:00Z
+	run --separate-stderr wpay-settle --date 2026-11-23
+	assert_equal "$(field "$output" carried_in)" $((-6000 + 36))
+	assert_equal "$(field "$output" payout)" $((10000 - 60 - 6000 + 36))
+	assert_equal "$(wpay-bind merchant balance cafe01 | jq -r .pending)" 0
+	assert_ledger_ok
+}
+
+@test "a rerun changes nothing and prints the same; --dry-run changes nothing" {
+	pay cafe01 o1 100.00
+	pay shop02 o1 20.00
+	export WPAY_NOW=2026-11-05T01:00:00Z
+	before=$(ledger_digest)
+	run --separate-stderr wpay-settle --dry-run
+	assert_success
+	assert_equal "$(jq -s 'map(select(.dry_run)) | length' <<<"$output")" 2
+	assert_equal "$(ledger_digest)" "$before"
+	first=$(wpay-settle)
+	assert_equal "$(jq -s length <<<"$first")" 2
+	after=$(ledger_digest)
+	run --separate-stderr wpay-settle
+	assert_success
+	assert_equal "$output" "$first"
+	assert_equal "$(ledger_digest)" "$after"
+	export WPAY_NOW=2026-10-20T03:00:00Z
+	pay cafe01 o9 1.00
+	export WPAY_NOW=2026-11-05T01:00:00Z
+	run --separate-stderr wpay-settle --date 2026-11-04
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"${lines[0]}")" settled_later
+	assert_ledger_ok
+}
+
+@test "--out writes the payout file and a bill per merchant, whole" {
+	pay cafe01 o1 100.00
+	wpay-refund cafe01 o1 r1 --amount 10.00 >/dev/null
+	export WPAY_NOW=2026-11-05T01:00:00Z
+	run --separate-stderr wpay-settle --out "$BATS_TEST_TMPDIR/out"
+	assert_success
+	sid=$(field "$output" id)
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out/payouts-2026-11-05.csv")" "merchant,account,amount,currency,reference
+m:cafe01,6222000011112222,89.46,CNY,$sid"
+	bill="$BATS_TEST_TMPDIR/out/bill-2026-11-05-cafe01.csv"
+	assert_equal "$(sed -n 1p "$bill")" "kind,id,order,out_trade_no,time,amount,fee,net,currency"
+	assert_equal "$(grep -c '^payment,' "$bill")" 1
+	assert_equal "$(grep '^refund,' "$bill" | cut -d, -f6-9)" "-10.00,-0.06,-9.94,CNY"
+	assert_equal "$(grep '^total,' "$bill")" "total,,,,,90.00,0.54,89.46,CNY"
+	assert_equal "$(ls "$BATS_TEST_TMPDIR/out" | grep -c tmp)" 0
+	run --separate-stderr wpay-settle --out "$BATS_TEST_TMPDIR/out"
+	assert_success
+	assert_equal "$(grep -c '^payment,' "$bill")" 1
+	run --separate-stderr wpay-settle --out /proc/no/such
+	assert_failure 73
+}
+
+@test "a crash between two merchants leaves the first settled; the rerun completes the rest" {
+	pay cafe01 o1 100.00
+	pay shop02 o1 20.00
+	export WPAY_NOW=2026-11-05T01:00:00Z
+	run --separate-stderr env WPAY_CRASH=settle:2 wpay-settle --batch-size 1
+	assert_failure 137
+	assert_equal "$(sqlite3 "$WPAY_DB" 'SELECT merchant_id FROM settlements')" cafe01
+	assert_ledger_ok
+	run --separate-stderr wpay-settle
+	assert_success
+	assert_equal "$(jq -sc 'map(.merchant)' <<<"$output")" '["m:cafe01","m:shop02"]'
+	assert_equal "$(sqlite3 "$WPAY_DB" 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')" 0
+	assert_ledger_ok
+}
+
+@test "reconciliation finds each kind of difference, and agrees when there is none" {
+	pay cafe01 o1 100.00
+	pay cafe01 o2 20.00
+	pay cafe01 o3 30.00
+	wpay-refund cafe01 o3 r1 --amount 30.00 >/dev/null
+	pay cafe01 o5 10.00
+	cat >"$BATS_TEST_TMPDIR/ours.csv" <<-EOF
+	out_trade_no,amount,status,fee
+	o1,100.00,TRADE_SUCCESS,0.60
+	o2,25.00,paid,0.12
+	o3,30.00,paid,0.18
+	o4,5.00,paid,
+	o5,10.00,paid,0.07
+	EOF
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/ours.csv" --merchant cafe01
+	assert_failure 1
+	assert_equal "$(jq -sc '[.[] | select(.type == "difference") | [.kind, .out_trade_no]]' <<<"$output")" \
+		'[["amount_mismatch","o2"],["status_mismatch","o3"],["fee_mismatch","o5"],["missing_here","o4"]]'
+	assert_equal "$(jq -sc '.[-1] | [.compared, .differences, .agree]' <<<"$output")" '[5,4,false]'
+	wpay-order query cafe01 o1 | jq -c '{out_trade_no, amount, status: .state}' >"$BATS_TEST_TMPDIR/ours.jsonl"
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/ours.jsonl" --merchant cafe01
+	assert_failure 1
+	assert_equal "$(jq -sc '[.[] | select(.kind == "missing_there") | .out_trade_no]' <<<"$output")" '["o2","o3","o5"]'
+	export WPAY_NOW=2026-11-05T01:00:00Z
+	wpay-settle >/dev/null
+	for o in o1 o2 o3 o5; do
+		wpay-order query cafe01 $o |
+			jq -c '{out_trade_no, amount, status: (if .close_reason == "refunded" then "refunded" else .state end)}'
+	done >"$BATS_TEST_TMPDIR/ours.jsonl"
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/ours.jsonl" --merchant cafe01 --date 2026-11-05
+	assert_success
+	assert_equal "$(jq -c '[.compared, .agree]' <<<"$output")" '[4,true]'
+}
+
+@test "bad requests: dates, zones, files and options are refused with a reason" {
+	run --separate-stderr wpay-settle --date 2026-02-30
+	assert_failure 64
+	[[ "$stderr" == *"not a calendar date"* ]]
+	run --separate-stderr wpay-init --settle-tz ../etc/passwd
+	assert_failure 64
+	run --separate-stderr wpay-init --settle-tz Mars/Olympus
+	assert_failure 64
+	run --separate-stderr wpay-init --cutoff-hour 24
+	assert_failure 64
+	run --separate-stderr wpay-init --settle-tz Europe/London --cutoff-hour 18
+	assert_success
+	assert_equal "$(jq -c '[.settle_tz, .settle_cutoff_hour]' <<<"$output")" '["Europe/London",18]'
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/none.csv" --merchant cafe01
+	assert_failure 66
+	printf 'no,amount\n1,2\n' >"$BATS_TEST_TMPDIR/bad.csv"
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/bad.csv" --merchant cafe01
+	assert_failure 65
+	[[ "$stderr" == *"needs a header"* ]]
+	printf 'out_trade_no,amount,status\no1,1e3,paid\n' >"$BATS_TEST_TMPDIR/bad.csv"
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/bad.csv" --merchant cafe01
+	assert_failure 65
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/bad.csv" --merchant nobody
+	assert_failure 65
+	run --separate-stderr wpay-settle --reconcile x
+	assert_failure 64
+	run --separate-stderr wpay-settle --dry-run --out x
+	assert_failure 64
+}
