@@ -147,12 +147,12 @@ int main(int argc, char **argv)
 	if ((rc = keys_signing_id(keys_dir, kid, &e)) != 0)
 		cli_die(rc, "%s", e.msg);
 	char *pub = keys_public_path(keys_dir, kid);
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:o}", "type", "init", "db", db,
-	                        "keys", keys_dir, "schema", store_schema_version(st), "signing_key_id", kid, "public_key",
-	                        pub, "pin_max_tries", (json_int_t)strtoll(max_tries, NULL, 10), "pin_lock_seconds",
-	                        (json_int_t)strtoll(lock, NULL, 10), "refund_window_days",
-	                        (json_int_t)strtoll(window, NULL, 10), "settle_tz", tz, "settle_cutoff_hour",
-	                        (json_int_t)strtoll(hour, NULL, 10), "created", created);
+	json_t *rec =
+	    json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:o}", "type", "init", "db", db, "keys",
+	              keys_dir, "schema", store_schema_version(st), "signing_key_id", kid, "public_key", pub,
+	              "pin_max_tries", (json_int_t)strtoll(max_tries, NULL, 10), "pin_lock_seconds",
+	              (json_int_t)strtoll(lock, NULL, 10), "refund_window_days", (json_int_t)strtoll(window, NULL, 10),
+	              "settle_tz", tz, "settle_cutoff_hour", (json_int_t)strtoll(hour, NULL, 10), "created", created);
 	rec_writer_init();
 	bool ok = rec_emit(rec);
 	json_decref(rec);

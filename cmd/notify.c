@@ -17,8 +17,8 @@
 #include "events.h"
 #include "keys.h"
 #include "merchants.h"
-#include "webhook.h"
 #include "util.h"
+#include "webhook.h"
 
 static const char usage[] =
     "wpay-notify [--db path] --once|--loop [--interval duration] [--schedule list] [--timeout duration] "
@@ -55,9 +55,10 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* A claim takes a few events at a time, so notifiers share the work. */
 /* Alipay's: 4m, 10m, 10m, 1h, 2h, 6h, 15h after the first attempt. */
 #define SCHEDULE_DEFAULT "4m,10m,10m,1h,2h,6h,15h"
-#define CLAIMS_MAX       64
+#define CLAIMS_MAX       8
 
 static volatile sig_atomic_t stopping;
 
@@ -115,8 +116,8 @@ static int verify(const char *secret_file, const char *timestamp, const char *si
 	if (len == cap)
 		cli_die(EX_DATAERR, "the body is larger than 1 MiB; wpay never sends one that large");
 	body[len] = '\0';
-	const char *why = webhook_verify(secret, sizeof secret, timestamp, body, len, signature,
-	                                 clock_now_ms() / 1000, tolerance_ms / 1000);
+	const char *why = webhook_verify(secret, sizeof secret, timestamp, body, len, signature, clock_now_ms() / 1000,
+	                                 tolerance_ms / 1000);
 	crypto_wipe(secret, sizeof secret);
 	free(body);
 	json_t *rec = json_pack("{s:s, s:b}", "type", "verification", "valid", why == NULL);
@@ -161,15 +162,15 @@ static int deliver(struct wpay_ctx *c, bool loop, int64_t interval_ms, const int
 			struct rec_err e = {0};
 			char *name = merchants_secret_name(claims[i].merchant);
 			if (keys_read_secret(c->keys_dir, name, secret, &e) == 0)
-				status = webhook_post(claims[i].url, claims[i].id, claims[i].body, secret, sizeof secret,
-				                      clock_now_ms() / 1000, wo, why, sizeof why);
+				status = webhook_post(claims[i].url, claims[i].id, claims[i].body, secret,
+				                      sizeof secret, clock_now_ms() / 1000, wo, why, sizeof why);
 			else
 				strlcopy(why, e.msg, sizeof why);
 			crypto_wipe(secret, sizeof secret);
 			free(name);
 			store_begin(c->st);
-			json_t *rec = events_record(c->st, &claims[i], status, *why ? why : NULL, clock_now_ms(), schedule,
-			                            nretry);
+			json_t *rec = events_record(c->st, &claims[i], status, *why ? why : NULL, clock_now_ms(),
+			                            schedule, nretry);
 			store_commit(c->st);
 			if (strcmp(json_string_value(json_object_get(rec, "result")), "failed") == 0) {
 				failed = true;
@@ -202,7 +203,9 @@ int main(int argc, char **argv)
 		case OPT_INTERVAL: interval_ms = duration("--interval", optarg, 1000, 3600000); break;
 		case OPT_SCHEDULE: nretry = parse_schedule(optarg, schedule); break;
 		case OPT_TIMEOUT: wo.timeout_ms = duration("--timeout", optarg, 1000, 300000); break;
-		case OPT_CONNECT_TIMEOUT: wo.connect_timeout_ms = duration("--connect-timeout", optarg, 1000, 60000); break;
+		case OPT_CONNECT_TIMEOUT:
+			wo.connect_timeout_ms = duration("--connect-timeout", optarg, 1000, 60000);
+			break;
 		case OPT_VERIFY: do_verify = true; break;
 		case OPT_SECRET_FILE: secret_file = optarg; break;
 		case OPT_TIMESTAMP: timestamp = optarg; break;

@@ -33,7 +33,8 @@ size_t events_claim(struct store *st, int64_t now_ms, int64_t lease_ms, struct e
 	    st,
 	    "SELECT e.id, e.merchant_id, m.notify_url, e.body, e.attempts FROM events e"
 	    " JOIN merchants m ON m.id = e.merchant_id"
-	    " WHERE ((e.state = 'pending' AND e.next_attempt_at <= ?1) OR (e.state = 'sending' AND e.lease_until <= ?1))"
+	    " WHERE ((e.state = 'pending' AND e.next_attempt_at <= ?1) OR (e.state = 'sending' AND e.lease_until <= "
+	    "?1))"
 	    " AND m.notify_url IS NOT NULL AND m.notify_url <> '' ORDER BY e.next_attempt_at, e.id LIMIT ?2",
 	    "ii", now_ms, (int64_t)max);
 	while (n < max && store_step(q) == STORE_ROW) {
@@ -46,8 +47,7 @@ size_t events_claim(struct store *st, int64_t now_ms, int64_t lease_ms, struct e
 	}
 	store_done(q);
 	for (size_t i = 0; i < n; i++) {
-		store_exec(st,
-		           "UPDATE events SET state = 'sending', attempts = ?, lease_until = ? WHERE id = ?", "iit",
+		store_exec(st, "UPDATE events SET state = 'sending', attempts = ?, lease_until = ? WHERE id = ?", "iit",
 		           (int64_t)out[i].attempt, now_ms + lease_ms, out[i].id);
 		/* The attempt's number is its key: a second claim of it would fail here. */
 		if (store_exec(st, "INSERT INTO event_attempts(event_id, attempt, started_at) VALUES (?, ?, ?)", "tit",
@@ -75,13 +75,17 @@ json_t *events_record(struct store *st, const struct event_claim *c, long status
 	bool ok = status >= 200 && status <= 299;
 	const char *result = ok ? "delivered" : c->attempt > nretry ? "failed" : "retry";
 	int64_t next_ms = ok || c->attempt > nretry ? now_ms : now_ms + retry_ms[c->attempt - 1];
-	store_exec(st, "UPDATE event_attempts SET status = ?, error = ?, finished_at = ? WHERE event_id = ? AND attempt = ?",
-	           "ittti", (int64_t)status, error, now, c->id, (int64_t)c->attempt);
+	store_exec(
+	    st, "UPDATE event_attempts SET status = ?, error = ?, finished_at = ? WHERE event_id = ? AND attempt = ?",
+	    "ittti", (int64_t)status, error, now, c->id, (int64_t)c->attempt);
 	store_exec(st,
 	           "UPDATE events SET state = ?, next_attempt_at = ?, lease_until = NULL, last_status = ?,"
 	           " last_error = ?, delivered_at = ? WHERE id = ?",
-	           "tiittt", ok ? "delivered" : c->attempt > nretry ? "failed" : "pending", next_ms, (int64_t)status,
-	           error, ok ? now : NULL, c->id);
+	           "tiittt",
+	           ok                    ? "delivered"
+	           : c->attempt > nretry ? "failed"
+	                                 : "pending",
+	           next_ms, (int64_t)status, error, ok ? now : NULL, c->id);
 	char merchant[72];
 	bufprintf(merchant, sizeof merchant, "m:%s", c->merchant);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s}", "type", "delivery", "event", c->id, "merchant", merchant,

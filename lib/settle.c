@@ -113,12 +113,12 @@ int settle_prepare(struct store *st, const char *date, struct settle_run *run, s
 json_t *settle_requests(struct store *st, const struct settle_run *run)
 {
 	json_t *list = json_array();
-	struct store_stmt *q =
-	    store_query(st,
-	                "SELECT id FROM merchants WHERE id IN (SELECT merchant_id FROM payments WHERE settlement_id IS NULL)"
-	                " OR id IN (SELECT merchant_id FROM refunds WHERE settlement_id IS NULL)"
-	                " OR id IN (SELECT merchant_id FROM settlements WHERE date = ?) ORDER BY id",
-	                "t", run->date);
+	struct store_stmt *q = store_query(
+	    st,
+	    "SELECT id FROM merchants WHERE id IN (SELECT merchant_id FROM payments WHERE settlement_id IS NULL)"
+	    " OR id IN (SELECT merchant_id FROM refunds WHERE settlement_id IS NULL)"
+	    " OR id IN (SELECT merchant_id FROM settlements WHERE date = ?) ORDER BY id",
+	    "t", run->date);
 	while (store_step(q) == STORE_ROW)
 		json_array_append_new(list, json_pack("{s:s}", "merchant", store_col_text(q, 0)));
 	return list;
@@ -140,15 +140,16 @@ static json_t *settlement_json(struct store *st, const char *id)
 		              merchant, "date", store_col_text(q, 2), "mode", store_col_text(q, 3));
 		json_object_set_new(o, "note", store_col_null(q, 4) ? json_null() : json_string(store_col_text(q, 4)));
 		json_object_set_new(o, "cutoff", json_string(store_col_text(q, 5)));
-		static const char *const sums[] = {"payments",      "gross", "fees",   "refunds",
-		                                   "refunded",      "fees_returned",  "refunded_from_deposit",
-		                                   "carried_in",    "net",   "payout", "carried_out"};
+		static const char *const sums[] = {
+		    "payments",   "gross", "fees",   "refunds",    "refunded", "fees_returned", "refunded_from_deposit",
+		    "carried_in", "net",   "payout", "carried_out"};
 		json_object_set_new(o, "currency", json_string(store_col_text(q, 6)));
 		for (int i = 0; i < (int)ARRAY_LEN(sums); i++)
 			json_object_set_new(o, sums[i], json_integer(store_col_int(q, 7 + i)));
 		json_object_set_new(o, "payout_account",
 		                    store_col_null(q, 18) ? json_null() : json_string(store_col_text(q, 18)));
-		json_object_set_new(o, "transfer", store_col_null(q, 19) ? json_null() : json_string(store_col_text(q, 19)));
+		json_object_set_new(o, "transfer",
+		                    store_col_null(q, 19) ? json_null() : json_string(store_col_text(q, 19)));
 		json_object_set_new(o, "created_at", json_string(store_col_text(q, 20)));
 	}
 	store_done(q);
@@ -193,7 +194,8 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 		*out = settlement_json(st, sid);
 		return BATCH_OK;
 	}
-	q = store_query(st, "SELECT date FROM settlements WHERE merchant_id = ? AND date > ? ORDER BY date DESC LIMIT 1",
+	q = store_query(st,
+	                "SELECT date FROM settlements WHERE merchant_id = ? AND date > ? ORDER BY date DESC LIMIT 1",
 	                "tt", no, run->date);
 	if (store_step(q) == STORE_ROW) {
 		rec_fail(e, "settled_later", "m:%s was settled for %s already; settle dates in order", no,
@@ -215,7 +217,8 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 			char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
 			money_format(deposit, cur ? cur : currency_default(), have);
 			money_format(DEPOSIT_T0_MIN, cur ? cur : currency_default(), need);
-			bufprintf(note, sizeof note, "settled as T15: the deposit %s %s is below the %s %s that T0 needs", have,
+			bufprintf(note, sizeof note,
+			          "settled as T15: the deposit %s %s is below the %s %s that T0 needs", have,
 			          m.currency, need, m.currency);
 			t0 = false;
 		}
@@ -234,7 +237,8 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	           " AND created_at < ?3",
 	           "ttt", sid, no, cutoff);
 	int64_t npay = 0, gross = 0, fees = 0, nref = 0, refunded = 0, fees_back = 0, from_deposit = 0, carried_in = 0;
-	q = store_query(st, "SELECT count(*), COALESCE(SUM(amount), 0), COALESCE(SUM(fee), 0) FROM payments"
+	q = store_query(st,
+	                "SELECT count(*), COALESCE(SUM(amount), 0), COALESCE(SUM(fee), 0) FROM payments"
 	                " WHERE settlement_id = ?",
 	                "t", sid);
 	if (store_step(q) == STORE_ROW)
@@ -443,11 +447,13 @@ int settle_write_files(struct store *st, const struct settle_run *run, const cha
 	int rc = write_whole(path, fill_payouts, &x, e);
 	free(path);
 	json_t *bills = json_array();
-	struct store_stmt *q = store_query(st, "SELECT id, merchant_id, currency FROM settlements WHERE date = ?"
-	                                   " ORDER BY merchant_id", "t", run->date);
+	struct store_stmt *q = store_query(st,
+	                                   "SELECT id, merchant_id, currency FROM settlements WHERE date = ?"
+	                                   " ORDER BY merchant_id",
+	                                   "t", run->date);
 	while (store_step(q) == STORE_ROW)
-		json_array_append_new(bills, json_pack("[s, s, s]", store_col_text(q, 0), store_col_text(q, 1),
-		                                       store_col_text(q, 2)));
+		json_array_append_new(
+		    bills, json_pack("[s, s, s]", store_col_text(q, 0), store_col_text(q, 1), store_col_text(q, 2)));
 	size_t i;
 	json_t *b;
 	json_array_foreach (bills, i, b) {
@@ -524,8 +530,7 @@ static int csv_split(char *line, char **fields, int max)
 	return -1;
 }
 
-static void difference(json_t *out, const char *kind, const char *merchant, const char *no, json_t *here,
-                       json_t *there)
+static void difference(json_t *out, const char *kind, const char *merchant, const char *no, json_t *here, json_t *there)
 {
 	json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "type", "difference", "kind", kind,
 	                                     "merchant", merchant, "out_trade_no", no, "here",
@@ -547,7 +552,8 @@ static int read_theirs(const char *path, const char *currency, json_t *theirs, s
 		lineno++;
 		size_t len = strlen(line);
 		if (len && line[len - 1] != '\n' && !feof(f)) {
-			rc = (rec_fail(e, "line_too_long", "%s:%lu is longer than %zu bytes", path, lineno, sizeof line - 2),
+			rc = (rec_fail(e, "line_too_long", "%s:%lu is longer than %zu bytes", path, lineno,
+			               sizeof line - 2),
 			      EX_DATAERR);
 			break;
 		}
@@ -575,10 +581,12 @@ static int read_theirs(const char *path, const char *currency, json_t *theirs, s
 						col_fee = i;
 				}
 				if (col_no < 0 || col_amount < 0 || col_status < 0)
-					rc = (rec_fail(e, "bad_file",
-					               "%s: a CSV file needs a header naming out_trade_no, amount and status",
-					               path),
-					      EX_DATAERR);
+					rc =
+					    (rec_fail(
+					         e, "bad_file",
+					         "%s: a CSV file needs a header naming out_trade_no, amount and status",
+					         path),
+					     EX_DATAERR);
 				continue;
 			}
 		}
@@ -602,7 +610,8 @@ static int read_theirs(const char *path, const char *currency, json_t *theirs, s
 			json_error_t jerr;
 			rec = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
 			if (!rec || rec_get_str(rec, "out_trade_no", true, 64, &no, e) ||
-			    rec_get_int(rec, "amount", true, &amount, e) || rec_get_str(rec, "status", true, 24, &status, e) ||
+			    rec_get_int(rec, "amount", true, &amount, e) ||
+			    rec_get_str(rec, "status", true, 24, &status, e) ||
 			    rec_get_int(rec, "fee", false, &fee, e)) {
 				if (!rec)
 					rec_fail(e, "bad_json", "not JSON: %s", jerr.text);
@@ -618,7 +627,8 @@ static int read_theirs(const char *path, const char *currency, json_t *theirs, s
 			      EX_DATAERR);
 		else {
 			char buf[24];
-			json_t *o = json_pack("{s:I, s:s}", "amount", (json_int_t)amount, "status", normal_status(status, buf));
+			json_t *o =
+			    json_pack("{s:I, s:s}", "amount", (json_int_t)amount, "status", normal_status(status, buf));
 			if (fee >= 0)
 				json_object_set_new(o, "fee", json_integer(fee));
 			json_object_set_new(theirs, no, o);
@@ -645,7 +655,8 @@ int settle_reconcile(struct store *st, const char *merchant, const char *date, c
 	if (date) {
 		int y, mo, d;
 		if (!parse_date(date, &y, &mo, &d))
-			return rec_fail(e, "bad_date", "--date '%.40s' is not a calendar date YYYY-MM-DD", date), EX_USAGE;
+			return rec_fail(e, "bad_date", "--date '%.40s' is not a calendar date YYYY-MM-DD", date),
+			       EX_USAGE;
 	}
 	json_t *theirs = json_object();
 	int rc = read_theirs(path, currency, theirs, e);
@@ -666,8 +677,8 @@ int settle_reconcile(struct store *st, const char *merchant, const char *date, c
 	while (store_step(q) == STORE_ROW) {
 		const char *tno = store_col_text(q, 0), *state = store_col_text(q, 2);
 		int64_t amount = store_col_int(q, 1), fee = store_col_int(q, 3);
-		json_t *here = json_pack("{s:I, s:s, s:I}", "amount", (json_int_t)amount, "status", state, "fee",
-		                         (json_int_t)fee);
+		json_t *here =
+		    json_pack("{s:I, s:s, s:I}", "amount", (json_int_t)amount, "status", state, "fee", (json_int_t)fee);
 		json_t *there = json_object_get(theirs, tno);
 		compared++;
 		if (!there) {
