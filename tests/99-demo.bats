@@ -12,9 +12,16 @@ load helper
 	assert_equal "$(grep '"type":"payment"' <<<"$output" | jq -r .id | uniq | wc -l)" 1
 	assert_equal "$(grep '"type":"payment"' <<<"$output" | jq -c '[.amount, .fee]' | head -1)" '[2500,15]'
 	assert_equal "$(grep '"type":"refund"' <<<"$output" | jq -c '[.amount, .fee_returned]')" '[500,3]'
-	assert_equal "$(grep '"type":"balance"' <<<"$output" | jq -r .balance | tail -1)" $((50000 - 2500 + 500))
+	assert_equal "$(grep '"type":"balance"' <<<"$output" | jq -r 'select(.wallet) | .balance' | tail -1)" $((50000 - 2500 + 500))
 	[[ "$output" != *6222020200112345679* ]]
 	assert_equal "$(grep '"type":"scan"' <<<"$output" | jq -c '[.checks.signature, .checks.crc, .merchant.amount]')" '["valid","ok",2500]'
 	[[ "$output" == *"signature: valid"* ]]
+	assert_equal "$(grep '"type":"settlement"' <<<"$output" | jq -c '[.mode, .net, .payout, .dry_run]' | sort -u)" \
+		'["T0",1988,1988,null]
+["T0",1988,1988,true]'
+	assert_equal "$(grep '"type":"settlement"' <<<"$output" | grep -v dry_run | jq -r .id | uniq | wc -l)" 1
+	[[ "$output" == *"m:cafe01,6222000011112222,19.88,CNY,stl_"* ]]
+	assert_equal "$(grep '"type":"delivery"' <<<"$output" | jq -r .result | sort | uniq -c | tr -s ' ')" " 3 delivered"
+	assert_equal "$(grep '"type":"verification"' <<<"$output" | jq -r .valid)" true
 	[ ! -e "$WPAY_DB" ]
 }

@@ -1,8 +1,10 @@
 #!/bin/sh
-# The main job: a whole loop, as far as the toolkit goes today (accounts,
-# codes, order, payment, refund; settlement comes next), on a fresh
-# throwaway ledger. Prints each command and what it answered.
-# Usage: tests/demo.sh [bin-dir]   (make demo passes bin/)
+# The main job: a whole loop (accounts, codes, order, payment, refund,
+# settlement, notification) on a fresh throwaway ledger. Prints each
+# command and what it answered. Settlement waits for the day's cut-off, so
+# the demo runs the test build, whose clock WPAY_NOW can move to tomorrow;
+# until then it runs on the real clock.
+# Usage: tests/demo.sh [bin-dir]   (make demo passes the test build)
 set -eu
 bin=${1:-$(dirname "$0")/../bin}
 PATH="$(cd "$bin" && pwd):$PATH"
@@ -22,7 +24,7 @@ step wpay init
 echo
 echo "# a verified enterprise merchant, settled T+0 once its 20,000.00 CNY deposit is in"
 step wpay bind merchant add cafe01 --name "Cafe Lu" --city Beijing --kind enterprise --verified \
-	--mcc 5814 --notify-url https://cafe.example/wpay/notify
+	--mcc 5814 --notify-url https://cafe.example/wpay/notify --bank-account 6222000011112222
 step wpay bind merchant deposit cafe01 --amount 20000.00 --request-no dep_1
 step wpay bind merchant update cafe01 --settlement T0
 
@@ -80,8 +82,35 @@ step wpay order query cafe01 order_1
 step wpay bind wallet balance u:1001
 
 echo
-echo "# the merchant's notifications wait in the queue for wpay notify"
-step sqlite3 "$WPAY_DB" "SELECT kind, subject, state FROM events"
+echo "# cron settles after the cut-off (00:00 Asia/Shanghai): the demo moves the clock to 00:30 tomorrow"
+tomorrow=$(TZ=Asia/Shanghai date -d tomorrow +%F)
+WPAY_NOW=$(date -u -d "$tomorrow 00:30 +0800" +%Y-%m-%dT%H:%M:%SZ)
+export WPAY_NOW
+step wpay settle --dry-run
+step wpay settle --out "$work/payouts"
+echo
+echo "# run again (cron retried), it settles nothing twice"
+step wpay settle --out "$work/payouts"
+step cat "$work/payouts/payouts-$tomorrow.csv"
+step cat "$work/payouts/bill-$tomorrow-cafe01.csv"
+step wpay bind merchant balance cafe01
+
+echo
+echo "# the merchant's notifications, signed, to its endpoint (here one the demo starts on 127.0.0.1)"
+mkdir "$work/endpoint"
+python3 "$(dirname "$0")/lib/webhook_server.py" "$work/endpoint" &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+while [ ! -s "$work/endpoint/port" ]; do sleep 0.05; done
+wpay bind merchant update cafe01 --notify-url "http://127.0.0.1:$(cat "$work/endpoint/port")/notify" >/dev/null
+step wpay notify --once
+echo
+echo "# the merchant checks each one with its secret"
+jq -c .body "$work/endpoint/requests" | head -1 | jq -j . >"$work/body"
+ts=$(jq -r '.headers["wpay-timestamp"]' "$work/endpoint/requests" | head -1)
+sig=$(jq -r '.headers["wpay-signature"]' "$work/endpoint/requests" | head -1)
+step wpay notify --verify --secret-file "$WPAY_KEYS/webhook-cafe01.key" --timestamp "$ts" --signature "$sig" \
+	<"$work/body"
 
 echo
 echo "# the books balance"
