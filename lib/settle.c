@@ -1,5 +1,7 @@
 /* settle: see settle.h. */
+#define _GNU_SOURCE /* syncfs */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,11 +303,18 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 
 /* ---- files ---- */
 
-/* Write path whole: a temporary file beside it, then rename. */
-static int write_whole(const char *path, bool (*fill)(FILE *, void *), void *arg, struct rec_err *e)
+/* Files written whole: each to a temporary file beside it; then one
+ * syncfs() for them all, the renames, and an fsync of the directory. One
+ * sync, not one per file: 10,000 bills took 26 s with an fsync each. */
+struct pending_files {
+	json_t *list; /* [[tmp, path], ...] */
+};
+
+static int write_temp(struct pending_files *pf, const char *path, bool (*fill)(FILE *, void *), void *arg,
+                      struct rec_err *e)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "wx");
+	FILE *f = fopen(tmp, "w");
 	if (!f) {
 		rec_fail(e, "io", "cannot create %s: %s", tmp, strerror(errno));
 		free(tmp);
@@ -313,18 +322,42 @@ static int write_whole(const char *path, bool (*fill)(FILE *, void *), void *arg
 	}
 	bool ok = fill(f, arg);
 	int saved = errno;
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		ok = false, saved = errno;
 	if (fclose(f) != 0)
-		ok = false, saved = errno;
-	if (ok && rename(tmp, path) != 0)
 		ok = false, saved = errno;
 	if (!ok) {
 		unlink(tmp);
-		rec_fail(e, "io", "cannot write %s: %s", path, strerror(saved ? saved : EIO));
+		rec_fail(e, "io", "cannot write %s: %s", tmp, strerror(saved ? saved : EIO));
+		free(tmp);
+		return EX_IOERR;
 	}
+	json_array_append_new(pf->list, json_pack("[s, s]", tmp, path));
 	free(tmp);
-	return ok ? 0 : EX_IOERR;
+	return 0;
+}
+
+/* Sync and rename what was written, or (rc set) remove it. */
+static int finish_files(struct pending_files *pf, const char *dir, int rc, struct rec_err *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!rc && (fd < 0 || syncfs(fd) != 0))
+		rc = (rec_fail(e, "io", "cannot sync %s: %s", dir, strerror(errno)), EX_IOERR);
+	size_t i;
+	json_t *pair;
+	json_array_foreach (pf->list, i, pair) {
+		const char *tmp = json_string_value(json_array_get(pair, 0));
+		const char *path = json_string_value(json_array_get(pair, 1));
+		if (rc || rename(tmp, path) != 0) {
+			if (!rc)
+				rc = (rec_fail(e, "io", "cannot rename %s: %s", tmp, strerror(errno)), EX_IOERR);
+			unlink(tmp);
+		}
+	}
+	if (!rc && fsync(fd) != 0)
+		rc = (rec_fail(e, "io", "cannot sync %s: %s", dir, strerror(errno)), EX_IOERR);
+	if (fd >= 0)
+		close(fd);
+	json_decref(pf->list);
+	return rc;
 }
 
 /* A CSV field: quoted when it holds a comma, quote or line break. */
@@ -443,14 +476,13 @@ int settle_write_files(struct store *st, const struct settle_run *run, const cha
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return rec_fail(e, "io", "cannot create directory %s: %s", dir, strerror(errno)), EX_CANTCREAT;
 	struct files_ctx x = {.st = st, .run = run};
+	struct pending_files pf = {.list = json_array()};
 	char *path = xasprintf("%s/payouts-%s.csv", dir, run->date);
-	int rc = write_whole(path, fill_payouts, &x, e);
+	int rc = write_temp(&pf, path, fill_payouts, &x, e);
 	free(path);
 	json_t *bills = json_array();
-	struct store_stmt *q = store_query(st,
-	                                   "SELECT id, merchant_id, currency FROM settlements WHERE date = ?"
-	                                   " ORDER BY merchant_id",
-	                                   "t", run->date);
+	struct store_stmt *q = store_query(
+	    st, "SELECT id, merchant_id, currency FROM settlements WHERE date = ? ORDER BY merchant_id", "t", run->date);
 	while (store_step(q) == STORE_ROW)
 		json_array_append_new(
 		    bills, json_pack("[s, s, s]", store_col_text(q, 0), store_col_text(q, 1), store_col_text(q, 2)));
@@ -466,11 +498,11 @@ int settle_write_files(struct store *st, const struct settle_run *run, const cha
 		/* A bill is made from settled rows, which never change: one that
 		 * exists is already right (delete it to have it written again). */
 		if (access(path, F_OK) != 0)
-			rc = write_whole(path, fill_bill, &x, e);
+			rc = write_temp(&pf, path, fill_bill, &x, e);
 		free(path);
 	}
 	json_decref(bills);
-	return rc;
+	return finish_files(&pf, dir, rc, e);
 }
 
 /* ---- reconciliation ---- */
