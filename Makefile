@@ -124,6 +124,7 @@ bench: deps $(BINS)
 	@python3 bench/scan.py $(SHARED)/corpus/qr-images $(BIN)/wpay-scanqr
 	@sh bench/mkqr.sh $(BIN) 10000
 	@sh bench/pay.sh $(BIN) 100000 5000
+	@sh bench/settle.sh $(BIN) 1000000 10000
 
 lint: deps
 	mandoc -Tlint -W warning man/*.1 man/*.7

@@ -10,7 +10,7 @@ examples_of() {
 		/^\.Dl / { sub(/^\.Dl /, ""); print; next }
 		/^\.Bd -literal/ { lit = 1; next }
 		/^\.Ed/ { lit = 0; next }
-		lit { print }' | sed 's/\\e/\\/g' | awk '
+		lit { print }' | sed 's/\\e/\\/g; s/\\(dq/"/g' | awk '
 		/\\$/ { sub(/\\$/, ""); buf = buf $0; next }
 		/\|$/ { buf = buf $0 " "; next }
 		{ print buf $0; buf = "" }'
@@ -63,4 +63,31 @@ run_examples() {
 	mail() { :; }
 	export -f mail
 	run_examples "$BATS_TEST_DIRNAME/../man/wpay-check.1"
+}
+
+@test "wpay-settle(1) EXAMPLES run" {
+	printf 'out_trade_no,amount,status\n' >ours.csv
+	run_examples "$BATS_TEST_DIRNAME/../man/wpay-settle.1"
+	[ -s "payouts/payouts-$(TZ=Asia/Shanghai date +%F).csv" ]
+}
+
+@test "wpay-notify(1) EXAMPLES run, against a notification really sent" {
+	mkdir srv
+	python3 "$BATS_TEST_DIRNAME/lib/webhook_server.py" srv &
+	server=$!
+	while [ ! -s srv/port ]; do sleep 0.05; done
+	wpay bind merchant update cafe01 --notify-url "http://127.0.0.1:$(cat srv/port)/n" >/dev/null
+	buyer_ready 1001
+	wpay bind wallet topup u:1001 --amount 10.00 --request-no t1 >/dev/null
+	wpay order create cafe01 o1 --amount 1.00 | wpay pay --buyer u:1001 --pin-fd 3 3<<<135790 >/dev/null
+	wpay notify --once >/dev/null
+	kill $server
+	jq -j .body srv/requests >body
+	ts=$(jq -r '.headers["wpay-timestamp"]' srv/requests)
+	sig=$(jq -r '.headers["wpay-signature"]' srv/requests)
+	export ts sig
+	cp "$WPAY_KEYS/webhook-cafe01.key" .
+	run_examples "$BATS_TEST_DIRNAME/../man/wpay-notify.1"
+	want=$(printf '%s.' "$ts" | cat - body | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$(cat webhook-cafe01.key)")
+	assert_equal "sha256=${want##* }" "$sig"
 }
