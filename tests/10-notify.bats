@@ -126,6 +126,25 @@ pay() { # pay OUT_TRADE_NO AMOUNT
 	assert_equal "$(jq -r .body "$srv/requests" | jq -sc 'map(.event)')" '["order.paid","order.refunded","settlement.done"]'
 }
 
+@test "TLS is verified: a merchant's self-signed certificate is refused" {
+	tls="$BATS_TEST_TMPDIR/tls"
+	mkdir -p "$tls"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/key.pem" -out "$tls/cert.pem" -days 1 \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	cat "$tls/key.pem" "$tls/cert.pem" >"$tls/both.pem"
+	python3 "$BATS_TEST_DIRNAME/lib/webhook_server.py" "$tls" "$tls/both.pem" &
+	echo $! >"$tls/pid"
+	for _ in $(seq 100); do [ -s "$tls/port" ] && break; sleep 0.05; done
+	wpay-bind merchant update cafe01 --notify-url "https://127.0.0.1:$(cat "$tls/port")/hook" >/dev/null
+	pay o1 25.00
+	run --separate-stderr wpay-notify --once
+	kill "$(cat "$tls/pid")"
+	assert_success
+	assert_equal "$(jq -c '[.result, .status]' <<<"$output")" '["retry",null]'
+	[[ "$(jq -r .error <<<"$output")" == *"certificate"* ]]
+	[ ! -e "$tls/requests" ]
+}
+
 @test "two notifiers at once never send the same attempt twice" {
 	for i in $(seq 40); do pay "o$i" 1.00; done
 	wpay-notify --once >"$BATS_TEST_TMPDIR/a" &
@@ -155,4 +174,16 @@ pay() { # pay OUT_TRADE_NO AMOUNT
 	run --separate-stderr wpay-notify --verify --secret-file "$WPAY_KEYS/webhook-cafe01.key" --timestamp 1 \
 		--signature x </dev/null
 	assert_failure 77
+}
+
+@test "events of a merchant with no notify URL wait until it has one" {
+	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
+	wpay-order create shop02 o1 --amount 2.00 | wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 >/dev/null
+	run --separate-stderr wpay-notify --once
+	assert_success
+	assert_output ""
+	wpay-bind merchant update shop02 --notify-url "$url" >/dev/null
+	run --separate-stderr wpay-notify --once
+	assert_success
+	assert_equal "$(jq -r '[.merchant, .result] | join(" ")' <<<"$output")" "m:shop02 delivered"
 }

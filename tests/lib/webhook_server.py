@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """A merchant's webhook endpoint for the notify tests, on 127.0.0.1 only.
 
-Usage: webhook_server.py DIR. Writes DIR/port once listening; answers each
+Usage: webhook_server.py DIR [CERT.pem]. With a PEM holding a certificate
+and its key it speaks HTTPS. Writes DIR/port once listening; answers each
 POST with the next status in DIR/statuses (one a line; 200 once they run
 out) and logs every request as a JSON line to DIR/requests. Stops by itself
 after 120 s, so a test that dies never leaves it behind for long.
 """
-import http.server, json, os, sys, threading
+import http.server, json, os, ssl, sys, threading
 
 work = sys.argv[1]
 
@@ -37,6 +38,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 2:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[2])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 with open(os.path.join(work, "port.tmp"), "w") as f:
     f.write(str(server.server_address[1]))
 os.rename(os.path.join(work, "port.tmp"), os.path.join(work, "port"))
