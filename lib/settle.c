@@ -416,35 +416,24 @@ static bool fill_bill(FILE *f, void *arg)
 	struct files_ctx *x = arg;
 	const char *cur = x->currency;
 	fputs("kind,id,order,out_trade_no,time,amount,fee,net,currency\n", f);
-	struct store_stmt *q = store_query(x->st,
-	                                   "SELECT p.id, p.order_id, o.out_trade_no, p.created_at, p.amount, p.fee"
-	                                   " FROM payments p JOIN orders o ON o.id = p.order_id"
-	                                   " WHERE p.settlement_id = ? ORDER BY p.created_at, p.id",
-	                                   "t", x->sid);
+	/* Trades, then refunds (as negative amounts), each in time order. */
+	struct store_stmt *q =
+	    store_query(x->st,
+	                "SELECT 0, p.id, p.order_id, o.out_trade_no, p.created_at, p.amount, p.fee, 'pending'"
+	                " FROM payments p JOIN orders o ON o.id = p.order_id WHERE p.settlement_id = ?1"
+	                " UNION ALL SELECT 1, r.id, r.order_id, o.out_trade_no, r.created_at, -r.amount,"
+	                " -r.fee_returned, r.funded_from FROM refunds r JOIN orders o ON o.id = r.order_id"
+	                " WHERE r.settlement_id = ?1 ORDER BY 1, 5, 2",
+	                "t", x->sid);
 	while (store_step(q) == STORE_ROW) {
-		int64_t amount = store_col_int(q, 4), fee = store_col_int(q, 5);
-		csv_field(f, "payment", false);
-		for (int i = 0; i < 4; i++)
+		int64_t amount = store_col_int(q, 5), fee = store_col_int(q, 6);
+		bool deposit = strcmp(store_col_text(q, 7), "deposit") == 0;
+		csv_field(f, store_col_int(q, 0) == 0 ? "payment" : deposit ? "refund_from_deposit" : "refund", false);
+		for (int i = 1; i <= 4; i++)
 			csv_field(f, store_col_text(q, i), false);
 		csv_money(f, amount, cur, false);
 		csv_money(f, fee, cur, false);
-		csv_money(f, amount - fee, cur, false);
-		csv_field(f, cur, true);
-	}
-	q = store_query(x->st,
-	                "SELECT r.id, r.order_id, o.out_trade_no, r.created_at, r.amount, r.fee_returned, r.funded_from"
-	                " FROM refunds r JOIN orders o ON o.id = r.order_id"
-	                " WHERE r.settlement_id = ? ORDER BY r.created_at, r.id",
-	                "t", x->sid);
-	while (store_step(q) == STORE_ROW) {
-		int64_t amount = store_col_int(q, 4), fee = store_col_int(q, 5);
-		bool deposit = strcmp(store_col_text(q, 6), "deposit") == 0;
-		csv_field(f, deposit ? "refund_from_deposit" : "refund", false);
-		for (int i = 0; i < 4; i++)
-			csv_field(f, store_col_text(q, i), false);
-		csv_money(f, -amount, cur, false);
-		csv_money(f, -fee, cur, false);
-		csv_money(f, deposit ? 0 : -(amount - fee), cur, false);
+		csv_money(f, deposit ? 0 : amount - fee, cur, false);
 		csv_field(f, cur, true);
 	}
 	q = store_query(x->st,
@@ -481,8 +470,9 @@ int settle_write_files(struct store *st, const struct settle_run *run, const cha
 	int rc = write_temp(&pf, path, fill_payouts, &x, e);
 	free(path);
 	json_t *bills = json_array();
-	struct store_stmt *q = store_query(
-	    st, "SELECT id, merchant_id, currency FROM settlements WHERE date = ? ORDER BY merchant_id", "t", run->date);
+	struct store_stmt *q =
+	    store_query(st, "SELECT id, merchant_id, currency FROM settlements WHERE date = ? ORDER BY merchant_id",
+	                "t", run->date);
 	while (store_step(q) == STORE_ROW)
 		json_array_append_new(
 		    bills, json_pack("[s, s, s]", store_col_text(q, 0), store_col_text(q, 1), store_col_text(q, 2)));
