@@ -35,7 +35,8 @@ struct run {
 	struct wpay_ctx c;
 	struct settle_run s;
 	size_t done, total;
-	int64_t shown_ms;
+	int64_t shown_ms; /* when progress was last shown, or the run began */
+	bool shown;
 };
 
 static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
@@ -56,6 +57,7 @@ static void progress(void *arg)
 	if (!isatty(STDERR_FILENO) || now - r->shown_ms < 1000)
 		return;
 	r->shown_ms = now;
+	r->shown = true;
 	fprintf(stderr, "\r%s: %s: %zu of %zu merchants", cli_progname, r->s.date, r->done, r->total);
 }
 
@@ -122,9 +124,10 @@ int main(int argc, char **argv)
 		opts.dry_run = r.s.dry_run;
 		json_t *requests = settle_requests(r.c.st, &r.s);
 		r.total = json_array_size(requests);
+		r.shown_ms = clock_now_ms();
 		status = batch_list(r.c.st, requests, handle, &r, &opts);
 		json_decref(requests);
-		if (r.shown_ms)
+		if (r.shown)
 			fputc('\n', stderr);
 		if (out_dir && status != EX_IOERR && (rc = settle_write_files(r.c.st, &r.s, out_dir, &e)) != 0) {
 			cli_warn("%s", e.msg);
