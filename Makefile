@@ -17,7 +17,12 @@ SHARED ?= $(abspath $(CURDIR)/../shared)
 CFLAGS ?= -O2 -g
 CLANG_FORMAT ?= clang-format
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# libFuzzer targets (make fuzz): clang, with the library instrumented.
+O := build/fuzz
+BIN := $(O)/bin
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),1)
 O := build/san
 BIN := $(O)/bin
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -116,6 +121,27 @@ check: deps $(BINS) $(TBINS) $(UNIT_BIN)
 		sh tests/run
 
 # The demo steps the clock to the next day's settlement: the test build.
+# Fuzz every parser of outside input for FUZZ_SECONDS each, from the seeds
+# in fuzz/corpus/<target>; what it learns is kept in build/fuzz/corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
+fuzz: deps
+	@$(MAKE) --no-print-directory FUZZ=1 CC=clang fuzz-run
+
+$(O)/fuzz/%: fuzz/%.c $(O)/lib/clock-test.o $(O)/libwpay.a
+	@mkdir -p $(@D)
+	$(CC) $(WPAY_CFLAGS) $(DEP_CFLAGS) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(O)/lib/clock-test.o $(O)/libwpay.a $$($(PKG_CONFIG) --libs $(PKGS))
+
+fuzz-run: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(O)/corpus/$$t fuzz/corpus/$$t; \
+		$(O)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 -artifact_prefix=$(O)/$$t- $(O)/corpus/$$t fuzz/corpus/$$t \
+			>$(O)/$$t.log 2>&1 || { tail -40 $(O)/$$t.log; echo "fuzz $$t: FAILED, see $(O)/$$t.log"; exit 1; }; \
+		echo "fuzz $$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' $(O)/$$t.log) runs in $(FUZZ_SECONDS) s, no crash"; \
+	done
+
 demo: deps $(TBINS)
 	@sh tests/demo.sh $(CURDIR)/$(TBIN)
 
@@ -139,7 +165,7 @@ install: $(BINS)
 clean:
 	rm -rf build bin
 
-.PHONY: all deps check demo bench lint install clean
+.PHONY: all deps check demo bench lint install clean fuzz fuzz-run
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

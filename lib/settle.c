@@ -559,12 +559,8 @@ static void difference(json_t *out, const char *kind, const char *merchant, cons
 	                                     here ? here : json_null(), "there", there ? there : json_null()));
 }
 
-/* The merchant's records, keyed by out_trade_no: {amount, status, fee?}. */
-static int read_theirs(const char *path, const char *currency, json_t *theirs, struct rec_err *e)
+int settle_read_records(FILE *f, const char *path, const char *currency, json_t *theirs, struct rec_err *e)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return rec_fail(e, "io", "cannot read %s: %s", path, strerror(errno)), EX_NOINPUT;
 	char line[4096];
 	unsigned long lineno = 0;
 	int col_no = -1, col_amount = -1, col_status = -1, col_fee = -1, rc = 0;
@@ -659,7 +655,6 @@ static int read_theirs(const char *path, const char *currency, json_t *theirs, s
 	}
 	if (!rc && ferror(f))
 		rc = (rec_fail(e, "io", "cannot read %s: %s", path, strerror(errno)), EX_IOERR);
-	fclose(f);
 	return rc;
 }
 
@@ -680,8 +675,12 @@ int settle_reconcile(struct store *st, const char *merchant, const char *date, c
 			return rec_fail(e, "bad_date", "--date '%.40s' is not a calendar date YYYY-MM-DD", date),
 			       EX_USAGE;
 	}
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return rec_fail(e, "io", "cannot read %s: %s", path, strerror(errno)), EX_NOINPUT;
 	json_t *theirs = json_object();
-	int rc = read_theirs(path, currency, theirs, e);
+	int rc = settle_read_records(f, path, currency, theirs, e);
+	fclose(f);
 	if (rc) {
 		json_decref(theirs);
 		return rc;

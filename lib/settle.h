@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "clock.h"
 #include "ctx.h"
@@ -75,5 +76,10 @@ int settle_write_files(struct store *st, const struct settle_run *run, const cha
  */
 int settle_reconcile(struct store *st, const char *merchant, const char *date, const char *path, json_t *out,
                      bool *agree, struct rec_err *e);
+
+/* Read a merchant's records (as settle_reconcile takes them) from f into
+ * theirs, keyed by out_trade_no: {"amount", "status" (in the ledger's
+ * words), "fee" if given}. Returns 0, or 65 / 74 with e set. */
+int settle_read_records(FILE *f, const char *path, const char *currency, json_t *theirs, struct rec_err *e);
 
 #endif

@@ -1,0 +1,42 @@
+/* Fuzz the EMV MPM parser (strict and lenient) and what scanqr makes of any
+ * payload: scheme recognition, signature and CRC checks, the explanation. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emv.h"
+#include "networks.h"
+#include "payload.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct networks nets;
+	static bool loaded;
+	if (!loaded) {
+		struct rec_err e;
+		unsetenv("WPAY_NETWORKS");
+		setenv("XDG_CONFIG_HOME", "/nonexistent", 1); /* the built-in table */
+		loaded = networks_load(&nets, &e) == 0;
+	}
+	char *text = malloc(size + 1);
+	memcpy(text, data, size);
+	text[size] = '\0';
+	for (int mode = EMV_STRICT; mode <= EMV_LENIENT; mode++) {
+		struct emv_payload p;
+		struct emv_error e;
+		if (emv_parse(text, (enum emv_mode)mode, &p, &e) == 0)
+			emv_free(&p);
+	}
+	struct payload_env env = {.keys_dir = "/nonexistent", .networks = loaded ? &nets : NULL, .now_ms = 0};
+	json_t *scan = payload_describe(data, size, &env);
+	FILE *null = fopen("/dev/null", "w");
+	if (scan && null)
+		payload_explain(scan, null);
+	if (null)
+		fclose(null);
+	json_decref(scan);
+	free(text);
+	return 0;
+}
