@@ -78,17 +78,23 @@ static int64_t duration(const char *opt, const char *text, int64_t min_ms, int64
 
 static int parse_schedule(const char *text, int64_t *out)
 {
-	char *copy = xstrdup(text), *save = NULL;
 	int n = 0;
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (const char *p = text;; p++) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char wait[32];
+		if (len == 0 || len >= sizeof wait)
+			cli_usage_error(usage, "--schedule lists the waits between attempts, such as %s, not '%s'",
+			                SCHEDULE_DEFAULT, text);
 		if (n == EVENT_RETRY_MAX)
 			cli_usage_error(usage, "--schedule has at most %d waits", EVENT_RETRY_MAX);
-		out[n++] = duration("--schedule", tok, 1000, 7 * 86400000LL);
+		memcpy(wait, p, len);
+		wait[len] = '\0';
+		out[n++] = duration("--schedule", wait, 1000, 7 * 86400000LL);
+		if (!comma)
+			return n;
+		p = comma;
 	}
-	free(copy);
-	if (n == 0)
-		cli_usage_error(usage, "--schedule lists the waits between attempts, such as %s", SCHEDULE_DEFAULT);
-	return n;
 }
 
 static int verify(const char *secret_file, const char *timestamp, const char *signature, int64_t tolerance_ms)
