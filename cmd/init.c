@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "keys.h"
 #include "records.h"
+#include "secret.h"
 #include "settle.h"
 #include "store.h"
 #include "util.h"
@@ -106,6 +107,7 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 
+	secret_protect_process();
 	char *keys_dir = cli_keys_dir();
 	if (public_key) {
 		int rc = print_public_key(keys_dir);

@@ -17,6 +17,7 @@
 #include "events.h"
 #include "keys.h"
 #include "merchants.h"
+#include "secret.h"
 #include "util.h"
 #include "webhook.h"
 
@@ -101,6 +102,7 @@ static int verify(const char *secret_file, const char *timestamp, const char *si
 {
 	if (!secret_file || !timestamp || !signature)
 		cli_usage_error(usage, "--verify needs --secret-file, --timestamp and --signature");
+	secret_protect_process();
 	char *dir = xstrdup(secret_file), *slash = strrchr(dir, '/');
 	const char *name = slash ? slash + 1 : secret_file;
 	if (slash)

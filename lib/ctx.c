@@ -10,6 +10,7 @@ void ctx_open(struct wpay_ctx *c)
 {
 	struct rec_err e = {0};
 	int rc;
+	secret_protect_process();
 	c->db_path = cli_db_path();
 	c->keys_dir = cli_keys_dir();
 	if ((rc = store_open(c->db_path, false, &c->st, &e)) != 0)

@@ -2,11 +2,34 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "secret.h"
 #include "util.h"
+
+/* LeakSanitizer checks a process by ptrace, which PR_SET_DUMPABLE forbids. */
+#ifdef __has_feature
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifdef __SANITIZE_ADDRESS__
+#define UNDER_ASAN 1
+#endif
+
+void secret_protect_process(void)
+{
+	/* No core file, and no ptrace by other processes of the same user: a
+	 * PIN being checked, or a key, would be in the image. */
+	struct rlimit none = {0, 0};
+	setrlimit(RLIMIT_CORE, &none);
+#ifndef UNDER_ASAN
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
 
 void secret_src_init(struct secret_src *s, int fd)
 {

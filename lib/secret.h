@@ -16,6 +16,10 @@ struct secret_src {
 	bool eof; /* the fd has no more lines */
 };
 
+/* Make this process leave no core file and refuse ptrace by its peers;
+ * every program that holds a secret calls it first (ctx_open does). */
+void secret_protect_process(void);
+
 /* fd >= 0 reads lines from fd; fd < 0 reads from /dev/tty. */
 void secret_src_init(struct secret_src *s, int fd);
 /*
