@@ -9,7 +9,7 @@ load helper
 pan=6222020200112345679
 pin=246801
 
-# blocked_on_fd3 PID: wait until the process is the wpay program, reading.
+# wait_running PID: wait until the process is the wpay program.
 wait_running() {
 	for _ in $(seq 100); do
 		tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q '^wpay-' && return 0
@@ -25,6 +25,19 @@ no_secret_in_process() {
 	grep -Eq '^Max core file size +0 +0' "/proc/$1/limits"
 }
 
+# typed pan|pin COMMAND...: run it with descriptor 3 on secret.fifo, check
+# the process while it waits, then type the secret.
+typed() {
+	local secret=${!1}
+	shift
+	"$@" 3<>secret.fifo 2>>typed.err &
+	local p=$!
+	wait_running $p
+	no_secret_in_process $p
+	echo "$secret" >secret.fifo
+	wait $p
+}
+
 @test "a card number and a PIN never show in argv, the environment, a core file, the output, the ledger or the keys" {
 	init_ledger
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
@@ -33,29 +46,11 @@ no_secret_in_process() {
 	wpay-bind user bind 1001 lu@example.com >/dev/null
 	cd "$BATS_TEST_TMPDIR"
 	mkfifo secret.fifo
-	# The card number, typed while the program waits for it.
-	wpay-bind card add u:1001 --pan-fd 3 3<>secret.fifo >card.out 2>card.err &
-	p=$!
-	wait_running $p
-	no_secret_in_process $p
-	echo "$pan" >secret.fifo
-	wait $p
+	typed pan wpay-bind card add u:1001 --pan-fd 3 >card.out
 	assert_equal "$(jq -r .masked card.out)" "622202*********5679"
-	# The PIN, set the same way, then a payment with it.
-	wpay-bind pin set u:1001 --pin-fd 3 3<>secret.fifo >pin.out 2>pin.err &
-	p=$!
-	wait_running $p
-	no_secret_in_process $p
-	echo "$pin" >secret.fifo
-	wait $p
+	typed pin wpay-bind pin set u:1001 --pin-fd 3 >pin.out
 	wpay-bind wallet topup u:1001 --amount 50.00 --request-no t1 >topup.out 2>&1
-	wpay-order create cafe01 o1 --amount 5.00 >order.out
-	wpay-pay --buyer u:1001 --pin-fd 3 3<>secret.fifo <order.out >pay.out 2>pay.err &
-	p=$!
-	wait_running $p
-	no_secret_in_process $p
-	echo "$pin" >secret.fifo
-	wait $p
+	wpay-order create cafe01 o1 --amount 5.00 | typed pin wpay-pay --buyer u:1001 --pin-fd 3 >pay.out
 	assert_equal "$(jq -r .type pay.out)" payment
 	# A wrong PIN's error names no PIN.
 	wpay-order create cafe01 o2 --amount 5.00 | wpay-pay --buyer u:1001 --pin-fd 3 3<<<135791 >wrong.out 2>wrong.err || true

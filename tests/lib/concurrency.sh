@@ -8,6 +8,7 @@
 # Usage: tests/lib/concurrency.sh [seconds]
 # Needs the test build on PATH and WPAY_DB / WPAY_KEYS of its own.
 set -euo pipefail
+. "$(dirname "$0")/fixture.sh"
 secs=${1:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(dirname "$WPAY_DB")
@@ -24,12 +25,7 @@ for m in $(seq 20); do
 	echo "{\"type\":\"merchant\",\"op\":\"deposit\",\"merchant\":\"m$m\",\"amount\":10000000,\"request_no\":\"d$m\"}"
 	echo "{\"type\":\"merchant\",\"op\":\"update\",\"merchant\":\"m$m\",\"settlement\":\"T0\"}"
 done | wpay-bind >/dev/null
-wpay-bind user add 1001 --nickname Lu >/dev/null
-wpay-bind wallet add lu@example.com >/dev/null
-wpay-bind user bind 1001 lu@example.com >/dev/null
-wpay-bind card add u:1001 --pan-fd 3 3<<<4111111111111111 >/dev/null
-wpay-bind pin set u:1001 --pin-fd 3 3<<<135790 >/dev/null
-wpay-bind wallet topup u:1001 --amount 100000000.00 --request-no t1 >/dev/null
+rich_buyer
 printf '135790\n' >"$work/pin"
 end=$(($(date +%s) + secs))
 

@@ -8,6 +8,7 @@
 # Needs the programs on PATH (the test build: settle moves WPAY_NOW), and
 # WPAY_DB / WPAY_KEYS pointing at a place of its own.
 set -euo pipefail
+. "$(dirname "$0")/fixture.sh"
 what=$1 n=${2:-10000} kills=${3:-100}
 work=$(dirname "$WPAY_DB")
 export WPAY_NOW=2026-11-01T02:00:00Z
@@ -16,12 +17,7 @@ merchants=1
 [ "$what" = settle ] && merchants=$(((n + 49) / 50))
 for m in $(seq "$merchants"); do echo "{\"type\":\"merchant\",\"op\":\"add\",\"merchant_no\":\"m$m\",\"name\":\"Shop\",\"city\":\"Beijing\"}"; done |
 	wpay-bind >/dev/null
-wpay-bind user add 1001 --nickname Lu >/dev/null
-wpay-bind wallet add lu@example.com >/dev/null
-wpay-bind user bind 1001 lu@example.com >/dev/null
-wpay-bind card add u:1001 --pan-fd 3 3<<<4111111111111111 >/dev/null
-wpay-bind pin set u:1001 --pin-fd 3 3<<<135790 >/dev/null
-wpay-bind wallet topup u:1001 --amount 100000000.00 --request-no t1 >/dev/null
+rich_buyer
 seq "$n" | awk -v m="$merchants" '{ printf "{\"type\":\"order\",\"merchant\":\"m%d\",\"out_trade_no\":\"o%d\",\"amount\":%d}\n", $1 % m + 1, $1, 100 + $1 % 900 }' |
 	wpay-order >"$work/orders"
 printf '135790\n' >"$work/pin"
