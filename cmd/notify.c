@@ -59,7 +59,7 @@ static const struct option options[] = {
 /* A claim takes a few events at a time, so notifiers share the work. */
 /* Alipay's: 4m, 10m, 10m, 1h, 2h, 6h, 15h after the first attempt. */
 #define SCHEDULE_DEFAULT "4m,10m,10m,1h,2h,6h,15h"
-#define CLAIMS_MAX       8
+#define CLAIMS_MAX       16
 
 static volatile sig_atomic_t stopping;
 
@@ -163,32 +163,41 @@ static int deliver(struct wpay_ctx *c, bool loop, int64_t interval_ms, const int
 			nap(interval_ms);
 			continue;
 		}
+		/* Send the claimed attempts, then record them in one transaction:
+		 * a crash between the two sends them again when the claims lapse,
+		 * with the same event ids, which merchants drop as duplicates. */
+		long status[CLAIMS_MAX] = {0};
+		char why[CLAIMS_MAX][256];
 		for (size_t i = 0; i < n; i++) {
-			char why[256] = "";
-			long status = 0;
 			unsigned char secret[KEY_SECRET_LEN];
 			struct rec_err e = {0};
 			char *name = merchants_secret_name(claims[i].merchant);
+			why[i][0] = '\0';
 			if (keys_read_secret(c->keys_dir, name, secret, &e) == 0)
-				status = webhook_post(claims[i].url, claims[i].id, claims[i].body, secret,
-				                      sizeof secret, clock_now_ms() / 1000, wo, why, sizeof why);
+				status[i] = webhook_post(claims[i].url, claims[i].id, claims[i].body, secret,
+				                         sizeof secret, clock_now_ms() / 1000, wo, why[i], sizeof why[i]);
 			else
-				strlcopy(why, e.msg, sizeof why);
+				strlcopy(why[i], e.msg, sizeof why[i]);
 			crypto_wipe(secret, sizeof secret);
 			free(name);
-			store_begin(c->st);
-			json_t *rec = events_record(c->st, &claims[i], status, *why ? why : NULL, clock_now_ms(),
-			                            schedule, nretry);
-			store_commit(c->st);
+		}
+		json_t *recs = json_array();
+		store_begin(c->st);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(recs, events_record(c->st, &claims[i], status[i], *why[i] ? why[i] : NULL,
+			                                          clock_now_ms(), schedule, nretry));
+		store_commit(c->st);
+		for (size_t i = 0; i < n; i++) {
+			json_t *rec = json_array_get(recs, i);
 			if (strcmp(json_string_value(json_object_get(rec, "result")), "failed") == 0) {
 				failed = true;
 				cli_warn("gave up on %s for m:%s after %d attempts (last: %s)", claims[i].id,
-				         claims[i].merchant, claims[i].attempt, *why ? why : "an HTTP error status");
+				         claims[i].merchant, claims[i].attempt, *why[i] ? why[i] : "an HTTP error status");
 			}
 			written = written && rec_emit(rec);
-			json_decref(rec);
 			events_claim_free(&claims[i]);
 		}
+		json_decref(recs);
 	}
 	return !written ? EX_IOERR : failed ? EX_RECORDS : 0;
 }
