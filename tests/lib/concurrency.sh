@@ -67,6 +67,8 @@ notifier() {
 	done
 }
 : >"$work/status"
+: >"$work/paid"
+: >"$work/refunded"
 payer &
 p1=$!
 refunder &
