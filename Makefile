@@ -154,7 +154,7 @@ bench: deps $(BINS)
 
 lint: deps
 	mandoc -Tlint -W warning man/*.1 man/*.7
-	$(CLANG_FORMAT) --dry-run --Werror cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/unit/*.h
+	$(CLANG_FORMAT) --dry-run --Werror cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7

@@ -174,8 +174,9 @@ static int deliver(struct wpay_ctx *c, bool loop, int64_t interval_ms, const int
 			char *name = merchants_secret_name(claims[i].merchant);
 			why[i][0] = '\0';
 			if (keys_read_secret(c->keys_dir, name, secret, &e) == 0)
-				status[i] = webhook_post(claims[i].url, claims[i].id, claims[i].body, secret,
-				                         sizeof secret, clock_now_ms() / 1000, wo, why[i], sizeof why[i]);
+				status[i] =
+				    webhook_post(claims[i].url, claims[i].id, claims[i].body, secret, sizeof secret,
+				                 clock_now_ms() / 1000, wo, why[i], sizeof why[i]);
 			else
 				strlcopy(why[i], e.msg, sizeof why[i]);
 			crypto_wipe(secret, sizeof secret);
@@ -192,7 +193,8 @@ static int deliver(struct wpay_ctx *c, bool loop, int64_t interval_ms, const int
 			if (strcmp(json_string_value(json_object_get(rec, "result")), "failed") == 0) {
 				failed = true;
 				cli_warn("gave up on %s for m:%s after %d attempts (last: %s)", claims[i].id,
-				         claims[i].merchant, claims[i].attempt, *why[i] ? why[i] : "an HTTP error status");
+				         claims[i].merchant, claims[i].attempt,
+				         *why[i] ? why[i] : "an HTTP error status");
 			}
 			written = written && rec_emit(rec);
 			events_claim_free(&claims[i]);

@@ -33,18 +33,19 @@ size_t events_claim(struct store *st, int64_t now_ms, int64_t lease_ms, struct e
 	 * OR of the two made every claim scan the whole queue). */
 	for (int lapsed = 1; lapsed >= 0 && n < max; lapsed--) {
 		struct store_stmt *q =
-		    lapsed ? store_query(st,
-		                         "SELECT e.id, e.merchant_id, m.notify_url, e.body, e.attempts FROM events e"
-		                         " JOIN merchants m ON m.id = e.merchant_id WHERE e.state = 'sending'"
-		                         " AND e.lease_until <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"
-		                         " ORDER BY e.next_attempt_at, e.id LIMIT ?",
-		                         "ii", now_ms, (int64_t)(max - n))
-		           : store_query(st,
-		                         "SELECT e.id, e.merchant_id, m.notify_url, e.body, e.attempts FROM events e"
-		                         " JOIN merchants m ON m.id = e.merchant_id WHERE e.state = 'pending'"
-		                         " AND e.next_attempt_at <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"
-		                         " ORDER BY e.next_attempt_at, e.id LIMIT ?",
-		                         "ii", now_ms, (int64_t)(max - n));
+		    lapsed
+		        ? store_query(st,
+		                      "SELECT e.id, e.merchant_id, m.notify_url, e.body, e.attempts FROM events e"
+		                      " JOIN merchants m ON m.id = e.merchant_id WHERE e.state = 'sending'"
+		                      " AND e.lease_until <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"
+		                      " ORDER BY e.next_attempt_at, e.id LIMIT ?",
+		                      "ii", now_ms, (int64_t)(max - n))
+		        : store_query(st,
+		                      "SELECT e.id, e.merchant_id, m.notify_url, e.body, e.attempts FROM events e"
+		                      " JOIN merchants m ON m.id = e.merchant_id WHERE e.state = 'pending'"
+		                      " AND e.next_attempt_at <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"
+		                      " ORDER BY e.next_attempt_at, e.id LIMIT ?",
+		                      "ii", now_ms, (int64_t)(max - n));
 		while (n < max && store_step(q) == STORE_ROW) {
 			struct event_claim *c = &out[n++];
 			strlcopy(c->id, store_col_text(q, 0), sizeof c->id);
