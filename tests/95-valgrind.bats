@@ -6,6 +6,7 @@ load helper
 
 vg() {
 	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--suppressions="$BATS_TEST_DIRNAME/valgrind.supp" \
 		--show-leak-kinds=definite,indirect "$@"
 }
 
