@@ -50,11 +50,11 @@ struct settle_run {
  * cut-off of date has not passed yet).
  */
 int settle_prepare(struct store *st, const char *date, struct settle_run *run, struct rec_err *e);
-/* Check a time zone name and a cut-off hour for the ledger's settings;
- * NULL if good, else why not. */
+/* Check a time zone name for the ledger's settings: NULL if the system
+ * knows it, else why not. */
 const char *settle_check_tz(const char *tz);
 
-/* One request {"merchant": no} for each merchant with anything to settle,
+/* One request {"merchant": merchant_no} for each merchant with anything to settle,
  * or already settled on run->date, in merchant order. */
 json_t *settle_requests(struct store *st, const struct settle_run *run);
 /* Settle one merchant (a batch handler's work): a "settlement" record, the
