@@ -132,7 +132,16 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 		                "no request of type '%s' with op '%s'; see wpay-bind(1) for the types and ops", type,
 		                op),
 		       BATCH_FAIL;
-	return cmd->fn(c, req, out, e);
+	int rc = cmd->fn(c, req, out, e);
+	if (rc != BATCH_ASK)
+		crypto_wipe(&c->typed, sizeof c->typed);
+	return rc;
+}
+
+/* A PIN request is run again once its PINs are typed, with the ledger unlocked. */
+static int ask(void *arg, json_t *req, struct rec_err *e)
+{
+	return accounts_ask_pins(arg, req, e);
 }
 
 int main(int argc, char **argv)
@@ -226,7 +235,7 @@ int main(int argc, char **argv)
 	}
 
 	rec_writer_init();
-	struct batch_opts opts = {.max_line = max_line};
+	struct batch_opts opts = {.max_line = max_line, .ask = ask};
 	int status = batch_serve(c.st, req, handle, &c, &opts);
 	ctx_close(&c);
 	if (!rec_writer_close() && status == 0)

@@ -60,7 +60,17 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 	if (type && strcmp(type, "order") != 0)
 		return rec_fail(e, "unknown_request", "wpay-pay reads \"order\" records, not '%.20s'", type),
 		       BATCH_FAIL;
-	return payments_pay(&r->c, &r->p, req, out, e);
+	int rc = payments_pay(&r->c, &r->p, req, out, e);
+	if (r->p.pin_each && rc != BATCH_ASK)
+		payments_forget_pin(&r->p); /* a PIN typed for one record is not used for another */
+	return rc;
+}
+
+static int ask(void *arg, json_t *req, struct rec_err *e)
+{
+	struct run *r = arg;
+	(void)req;
+	return payments_ask_pin(&r->c, &r->p, e);
 }
 
 int main(int argc, char **argv)
@@ -69,7 +79,7 @@ int main(int argc, char **argv)
 	struct run r = {0};
 	long long pin_fd = -1;
 	const char *order = NULL;
-	struct batch_opts opts = {0};
+	struct batch_opts opts = {.ask = ask};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
@@ -96,7 +106,7 @@ int main(int argc, char **argv)
 	secret_src_init(&r.c.pins, (int)pin_fd);
 	rec_writer_init();
 	int status = batch_serve(r.c.st, order ? json_pack("{s:s}", "order", order) : NULL, handle, &r, &opts);
-	crypto_wipe(r.p.pin, sizeof r.p.pin);
+	payments_forget_pin(&r.p);
 	ctx_close(&r.c);
 	if (!rec_writer_close() && status == 0)
 		status = EX_IOERR;

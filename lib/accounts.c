@@ -16,7 +16,6 @@
 #define LOGIN_MAX      128
 #define REQUEST_NO_MAX 64
 #define PIN_LEN        6
-#define PIN_BUF        64
 
 static bool valid_chars(const char *s, size_t max, const char *extra)
 {
@@ -638,27 +637,35 @@ int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, 
 	} else if (strlen(pin) != PIN_LEN || strspn(pin, "0123456789") != PIN_LEN) {
 		rec_fail(e, "bad_pin", "a payment PIN is exactly 6 digits");
 		rc = BATCH_FAIL;
-	} else if (pin_hash_verify(c->pin_pepper, sizeof c->pin_pepper, pin, hash)) {
-		if (failures || locked_until)
-			store_exec(c->st, "UPDATE wallets SET pin_failures = 0, locked_until = NULL WHERE id = ?", "t",
-			           wallet);
 	} else {
+		/* Count this try as wrong, locking if it is the last, and commit
+		 * that before the PIN is even compared: a caller killed the moment
+		 * it could tell the answer (output, exit, timing) has still used
+		 * the try. A right PIN then clears the count, durably too, so a
+		 * record that fails later (no funds) does not cost a try. */
 		if (locked_until) /* an old lock has run out: count afresh */
 			failures = 0;
 		failures++;
-		if (failures >= max_tries) {
+		bool locks = failures >= max_tries;
+		store_exec(
+		    c->st,
+		    "UPDATE wallets SET pin_failures = ?1, locked_until = CASE WHEN ?2 > 0 THEN ?2 END WHERE id = ?3",
+		    "iit", locks ? 0 : failures, locks ? now + lock_ms : 0, wallet);
+		store_commit_now(c->st);
+		if (pin_hash_verify(c->pin_pepper, sizeof c->pin_pepper, pin, hash)) {
+			store_exec(c->st, "UPDATE wallets SET pin_failures = 0, locked_until = NULL WHERE id = ?", "t",
+			           wallet);
+			store_commit_now(c->st);
+		} else if (locks) {
 			clock_format(now + lock_ms, until);
-			store_exec(c->st, "UPDATE wallets SET pin_failures = 0, locked_until = ? WHERE id = ?", "it",
-			           now + lock_ms, wallet);
 			rec_fail(e, "pin_locked", "wrong PIN, %lld times in a row: wallet %s is locked until %s",
 			         (long long)failures, wallet, until);
+			rc = BATCH_FAIL;
 		} else {
-			store_exec(c->st, "UPDATE wallets SET pin_failures = ?, locked_until = NULL WHERE id = ?", "it",
-			           failures, wallet);
 			rec_fail(e, "pin_wrong", "wrong PIN for wallet %s; %lld %s left before it locks", wallet,
 			         (long long)(max_tries - failures), max_tries - failures == 1 ? "try" : "tries");
+			rc = BATCH_FAIL;
 		}
-		rc = BATCH_FAIL_KEEP;
 	}
 	free(hash);
 	return rc;
@@ -670,10 +677,8 @@ static int read_new_pin(struct wpay_ctx *c, char pin[PIN_BUF], struct rec_err *e
 	if (secret_read(&c->pins, "New payment PIN (6 digits): ", pin, PIN_BUF, e))
 		return -1;
 	const char *why = accounts_pin_weakness(pin);
-	if (why) {
-		crypto_wipe(pin, PIN_BUF);
+	if (why)
 		return rec_fail(e, "pin_weak", "%s; choose another", why);
-	}
 	if (c->pins.fd < 0) {
 		char again[PIN_BUF];
 		int rc = secret_read(&c->pins, "Again: ", again, sizeof again, e);
@@ -685,6 +690,20 @@ static int read_new_pin(struct wpay_ctx *c, char pin[PIN_BUF], struct rec_err *e
 			return rec_fail(e, "pin_mismatch", "the two PINs differ; nothing was changed");
 	}
 	return 0;
+}
+
+int accounts_ask_pins(struct wpay_ctx *c, json_t *req, struct rec_err *e)
+{
+	const char *op = json_string_value(json_object_get(req, "op"));
+	bool change = op && strcmp(op, "change") == 0;
+	crypto_wipe(&c->typed, sizeof c->typed);
+	if ((change && secret_read(&c->pins, "Current payment PIN: ", c->typed.current, PIN_BUF, e)) ||
+	    read_new_pin(c, c->typed.fresh, e)) {
+		crypto_wipe(&c->typed, sizeof c->typed);
+		return BATCH_FAIL;
+	}
+	c->typed.ready = true;
+	return BATCH_OK;
 }
 
 static int store_pin(struct wpay_ctx *c, const char *wallet, const char *pin, const char *status, json_t **out)
@@ -699,43 +718,34 @@ static int store_pin(struct wpay_ctx *c, const char *wallet, const char *pin, co
 
 int accounts_pin_set(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
 {
-	char wallet[ID_MAX], pin[PIN_BUF];
+	char wallet[ID_MAX];
 	if (json_object_get(req, "pin"))
 		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"),
 		       BATCH_FAIL;
 	if (get_wallet(c->st, req, wallet, e))
 		return BATCH_FAIL;
-	/* Read before deciding, so a PIN stream stays one line per request. */
-	if (read_new_pin(c, pin, e))
-		return BATCH_FAIL;
+	if (!c->typed.ready)
+		return BATCH_ASK;
 	struct store_stmt *q = store_query(c->st, "SELECT pin_hash IS NOT NULL FROM wallets WHERE id = ?", "t", wallet);
 	bool has = store_step(q) == STORE_ROW && store_col_int(q, 0);
 	store_done(q);
-	int rc = has ? (rec_fail(e, "pin_exists", "wallet %s already has a PIN; change it with 'wpay bind pin change'",
-	                         wallet),
-	                BATCH_FAIL)
-	             : store_pin(c, wallet, pin, "set", out);
-	crypto_wipe(pin, sizeof pin);
-	return rc;
+	if (has)
+		return rec_fail(e, "pin_exists", "wallet %s already has a PIN; change it with 'wpay bind pin change'",
+		                wallet),
+		       BATCH_FAIL;
+	return store_pin(c, wallet, c->typed.fresh, "set", out);
 }
 
 int accounts_pin_change(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
 {
-	char wallet[ID_MAX], old[PIN_BUF], pin[PIN_BUF];
+	char wallet[ID_MAX];
 	if (json_object_get(req, "pin") || json_object_get(req, "old_pin"))
 		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"),
 		       BATCH_FAIL;
 	if (get_wallet(c->st, req, wallet, e))
 		return BATCH_FAIL;
-	if (secret_read(&c->pins, "Current payment PIN: ", old, sizeof old, e))
-		return BATCH_FAIL;
-	int rc;
-	if (read_new_pin(c, pin, e)) {
-		rc = BATCH_FAIL;
-	} else if ((rc = accounts_pin_check(c, wallet, old, e)) == BATCH_OK) {
-		rc = store_pin(c, wallet, pin, "changed", out);
-	}
-	crypto_wipe(old, sizeof old);
-	crypto_wipe(pin, sizeof pin);
-	return rc;
+	if (!c->typed.ready)
+		return BATCH_ASK;
+	int rc = accounts_pin_check(c, wallet, c->typed.current, e);
+	return rc == BATCH_OK ? store_pin(c, wallet, c->typed.fresh, "changed", out) : rc;
 }

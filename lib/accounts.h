@@ -5,9 +5,7 @@
  * PIN with its lockout, and top-ups from a card.
  *
  * Every handler takes a request object (see wpay-bind(1) for fields) and
- * answers with a record or a list of records, as batch_handler does;
- * BATCH_FAIL_KEEP means "failed, but keep what was written" (a wrong PIN
- * still counts).
+ * answers with a record or a list of records, as batch_handler does.
  */
 #ifndef WPAY_ACCOUNTS_H
 #define WPAY_ACCOUNTS_H
@@ -42,8 +40,14 @@ int accounts_card_default(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 int accounts_card_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
 int accounts_card_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
 
+/* Set or change a wallet's PIN with the PINs in c->typed; BATCH_ASK until
+ * accounts_ask_pins has read them. */
 int accounts_pin_set(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
 int accounts_pin_change(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+/* The batch's ask hook for "pin" requests: read the new PIN (twice on a
+ * terminal, refused if trivial) and, to change one, the current PIN first,
+ * into c->typed. BATCH_OK or BATCH_FAIL. */
+int accounts_ask_pins(struct wpay_ctx *c, json_t *req, struct rec_err *e);
 
 /*
  * Resolve a wallet reference: "wal_..." (its id), "u:<uid>" (the wallet
@@ -51,9 +55,11 @@ int accounts_pin_change(struct wpay_ctx *c, json_t *req, json_t **out, struct re
  */
 int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], struct rec_err *e);
 /*
- * Check a PIN for a wallet, counting wrong tries: BATCH_OK, BATCH_FAIL
- * ("pin_not_set", "bad_pin"), or BATCH_FAIL_KEEP ("pin_wrong" with the
- * tries left, "pin_locked" with the time the lock ends).
+ * Check a PIN for a wallet: BATCH_OK, or BATCH_FAIL ("pin_not_set",
+ * "bad_pin", "pin_wrong" with the tries left, "pin_locked" with the time
+ * the lock ends). The try is counted and committed (store_commit_now)
+ * before the PIN is compared, and cleared, committed too, when it was
+ * right: whatever the caller does next, a wrong PIN has been counted.
  */
 int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, struct rec_err *e);
 /* Refusal reason for a PIN that is not 6 digits or is trivial; NULL if fine. */

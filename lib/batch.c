@@ -1,5 +1,7 @@
 /* batch: see batch.h. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -12,8 +14,9 @@ struct batch {
 	struct store *st;
 	void (*before_print)(void *arg);
 	batch_handler h;
+	int (*ask)(void *arg, json_t *req, struct rec_err *e);
 	void *arg;
-	json_t *queue; /* answers waiting for the commit */
+	json_t *queue; /* [answer, message for stderr or null], waiting for the commit */
 	size_t records, max_records;
 	int64_t started_ms;
 	int max_ms;
@@ -27,6 +30,7 @@ static void batch_init(struct batch *b, struct store *st, batch_handler h, void 
 	                    .arg = arg,
 	                    .queue = json_array(),
 	                    .before_print = opts ? opts->before_print : NULL,
+	                    .ask = opts ? opts->ask : NULL,
 	                    .dry_run = opts && opts->dry_run,
 	                    .max_records = opts && opts->max_records ? opts->max_records : 1000,
 	                    .max_ms = opts && opts->max_ms ? opts->max_ms : 200};
@@ -49,8 +53,12 @@ static void flush(struct batch *b)
 	if (b->before_print)
 		b->before_print(b->arg);
 	size_t i;
-	json_t *rec;
-	json_array_foreach (b->queue, i, rec) {
+	json_t *item;
+	json_array_foreach (b->queue, i, item) {
+		json_t *rec = json_array_get(item, 0);
+		const char *message = json_string_value(json_array_get(item, 1));
+		if (message)
+			fprintf(stderr, "%s\n", message);
 		/* before_print may have turned an answer into an error. */
 		const char *type = json_string_value(json_object_get(rec, "type"));
 		if (type && strcmp(type, "error") == 0)
@@ -62,25 +70,25 @@ static void flush(struct batch *b)
 	b->records = 0;
 }
 
-static void queue(struct batch *b, json_t *rec, json_t *ref)
+/* Takes rec, and message (may be NULL). */
+static void queue(struct batch *b, json_t *rec, json_t *ref, char *message)
 {
 	if (ref && json_is_object(rec) && !json_object_get(rec, "ref"))
 		json_object_set(rec, "ref", ref);
-	json_array_append_new(b->queue, rec);
+	json_array_append_new(b->queue, json_pack("[o, s?]", rec, message));
+	free(message);
 }
 
 static void fail(struct batch *b, const struct rec_err *e, json_t *ref, const char *src, unsigned long line)
 {
 	b->failed = true;
-	cli_record_warn(e, src, line);
-	queue(b, rec_error_record(e, ref), NULL);
+	queue(b, rec_error_record(e, ref), NULL, cli_record_message(e, src, line));
 }
 
-static void handle(struct batch *b, json_t *req, const char *src, unsigned long line)
+/* Run the handler in the record's savepoint; BATCH_FAIL and BATCH_ASK undo
+ * what it wrote. */
+static int attempt(struct batch *b, json_t *req, json_t **out, struct rec_err *e)
 {
-	json_t *ref = json_object_get(req, "ref");
-	json_t *out = NULL;
-	struct rec_err e = {0};
 	if (b->st) {
 		if (!store_in_transaction(b->st)) {
 			store_begin(b->st);
@@ -88,12 +96,30 @@ static void handle(struct batch *b, json_t *req, const char *src, unsigned long 
 		}
 		store_savepoint(b->st);
 	}
-	int rc = b->h(b->arg, req, &out, &e);
+	int rc = b->h(b->arg, req, out, e);
 	if (b->st) {
-		if (rc == BATCH_FAIL)
-			store_rollback_savepoint(b->st);
-		else
+		if (rc == BATCH_OK)
 			store_release(b->st);
+		else
+			store_rollback_savepoint(b->st);
+	}
+	return rc;
+}
+
+static void handle(struct batch *b, json_t *req, const char *src, unsigned long line)
+{
+	json_t *ref = json_object_get(req, "ref");
+	json_t *out = NULL;
+	struct rec_err e = {0};
+	int rc = attempt(b, req, &out, &e);
+	if (rc == BATCH_ASK) {
+		/* A person must type something: never while holding the lock. */
+		json_decref(out);
+		out = NULL;
+		flush(b);
+		rc = b->ask ? b->ask(b->arg, req, &e) : rec_fail(&e, "internal", "nobody to ask for this record");
+		if (rc == BATCH_OK && (rc = attempt(b, req, &out, &e)) == BATCH_ASK)
+			rc = rec_fail(&e, "internal", "the record still waits for input after it was asked for");
 	}
 	if (rc != BATCH_OK) {
 		json_decref(out);
@@ -102,10 +128,10 @@ static void handle(struct batch *b, json_t *req, const char *src, unsigned long 
 		size_t i;
 		json_t *rec;
 		json_array_foreach (out, i, rec)
-			queue(b, json_incref(rec), ref);
+			queue(b, json_incref(rec), ref, NULL);
 		json_decref(out);
 	} else if (out) {
-		queue(b, out, ref);
+		queue(b, out, ref, NULL);
 	}
 	b->records++;
 }
@@ -167,10 +193,10 @@ int batch_list(struct store *st, json_t *requests, batch_handler h, void *arg, c
 	return finish(&b);
 }
 
-int batch_one(struct store *st, json_t *req, batch_handler h, void *arg)
+int batch_one(struct store *st, json_t *req, batch_handler h, void *arg, const struct batch_opts *opts)
 {
 	struct batch b;
-	batch_init(&b, st, h, arg, NULL);
+	batch_init(&b, st, h, arg, opts);
 	handle(&b, req, NULL, 0);
 	return finish(&b);
 }
@@ -178,7 +204,7 @@ int batch_one(struct store *st, json_t *req, batch_handler h, void *arg)
 int batch_serve(struct store *st, json_t *req, batch_handler h, void *arg, const struct batch_opts *opts)
 {
 	if (req) {
-		int status = batch_one(st, req, h, arg);
+		int status = batch_one(st, req, h, arg, opts);
 		json_decref(req);
 		return status;
 	}

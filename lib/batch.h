@@ -3,7 +3,8 @@
  * a time, each in its own savepoint inside a transaction that spans many
  * records; the transaction commits after `max_records` records, after
  * `max_ms`, or as soon as input would block, and only then are the
- * results printed. So a result on stdout is always durable, one bad record
+ * results printed, answers on stdout and their messages on stderr. So
+ * nothing a caller sees runs ahead of the state it implies, one bad record
  * never undoes the others, and a slow pipe still sees each answer promptly.
  */
 #ifndef WPAY_BATCH_H
@@ -15,8 +16,9 @@
 #include "store.h"
 
 /* Handler results: 0 done; BATCH_FAIL undo this record's writes and report
- * e; BATCH_FAIL_KEEP report e but keep its writes (a wrong-PIN count). */
-enum { BATCH_OK = 0, BATCH_FAIL = -1, BATCH_FAIL_KEEP = -2 };
+ * e; BATCH_ASK undo them, commit the batch so far (no lock is held while
+ * a person types), call opts->ask, then run the record again. */
+enum { BATCH_OK = 0, BATCH_FAIL = -1, BATCH_ASK = -2 };
 
 /*
  * A handler answers one request. *out is a record, or an array of records
@@ -36,13 +38,17 @@ struct batch_opts {
 	/* Roll every batch back instead of committing it: answers are what
 	 * would have happened (--dry-run). */
 	bool dry_run;
+	/* After a handler returned BATCH_ASK, with no transaction open: read
+	 * what a person must type (a PIN). BATCH_OK runs the record again;
+	 * BATCH_FAIL reports e. */
+	int (*ask)(void *arg, json_t *req, struct rec_err *e);
 };
 
 /* Run every record from r (st may be NULL for programs with no ledger).
  * Returns 0, EX_RECORDS if any record failed, or EX_IOERR. */
 int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg, const struct batch_opts *opts);
 /* Run one request made from the command line; same results. */
-int batch_one(struct store *st, json_t *req, batch_handler h, void *arg);
+int batch_one(struct store *st, json_t *req, batch_handler h, void *arg, const struct batch_opts *opts);
 /* Run each request of a JSON array (made by the program, not read), with
  * the same savepoints, batches and results as batch_run. */
 int batch_list(struct store *st, json_t *requests, batch_handler h, void *arg, const struct batch_opts *opts);

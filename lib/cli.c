@@ -65,12 +65,18 @@ bool cli_common_option(int opt, const char *usage)
 	return false;
 }
 
-void cli_record_warn(const struct rec_err *e, const char *source, unsigned long line)
+char *cli_record_message(const struct rec_err *e, const char *source, unsigned long line)
 {
 	if (source && line)
-		fprintf(stderr, "%s: %s (%s:%lu)\n", cli_progname, e->msg, source, line);
-	else
-		fprintf(stderr, "%s: %s\n", cli_progname, e->msg);
+		return xasprintf("%s: %s (%s:%lu)", cli_progname, e->msg, source, line);
+	return xasprintf("%s: %s", cli_progname, e->msg);
+}
+
+void cli_record_warn(const struct rec_err *e, const char *source, unsigned long line)
+{
+	char *message = cli_record_message(e, source, line);
+	fprintf(stderr, "%s\n", message);
+	free(message);
 }
 
 static char *xdg_path(const char *var, const char *fallback, const char *leaf)

@@ -11,6 +11,7 @@ void ctx_open(struct wpay_ctx *c)
 	struct rec_err e = {0};
 	int rc;
 	secret_protect_process();
+	crypto_wipe(&c->typed, sizeof c->typed);
 	c->db_path = cli_db_path();
 	c->keys_dir = cli_keys_dir();
 	if ((rc = store_open(c->db_path, false, &c->st, &e)) != 0)
@@ -29,6 +30,7 @@ void ctx_close(struct wpay_ctx *c)
 	store_close(c->st);
 	crypto_wipe(c->pin_pepper, sizeof c->pin_pepper);
 	crypto_wipe(c->card_key, sizeof c->card_key);
+	crypto_wipe(&c->typed, sizeof c->typed);
 	free(c->db_path);
 	free(c->keys_dir);
 }

@@ -79,26 +79,34 @@ static int load_order(struct store *st, const char *id, struct order_row *o)
 }
 
 /* The PIN for this record: checked once per wallet in a run, unless every
- * record brings its own. */
+ * record brings its own; BATCH_ASK while it has not been typed. */
 static int check_pin(struct wpay_ctx *c, struct payer *p, const char *wallet, struct rec_err *e)
 {
 	if (!p->pin_each)
 		for (int i = 0; i < p->nverified; i++)
 			if (strcmp(p->verified[i], wallet) == 0)
 				return BATCH_OK;
-	if (p->pin_each || !p->have_pin) {
-		if (secret_read(&c->pins, "Payment PIN: ", p->pin, sizeof p->pin, e))
-			return BATCH_FAIL;
-		p->have_pin = true;
-	}
+	if (!p->have_pin)
+		return BATCH_ASK;
 	int rc = accounts_pin_check(c, wallet, p->pin, e);
-	if (p->pin_each) {
-		crypto_wipe(p->pin, sizeof p->pin);
-		p->have_pin = false;
-	}
 	if (rc == BATCH_OK && !p->pin_each && p->nverified < PAYERS_MAX)
 		strlcopy(p->verified[p->nverified++], wallet, ID_MAX);
 	return rc;
+}
+
+int payments_ask_pin(struct wpay_ctx *c, struct payer *p, struct rec_err *e)
+{
+	payments_forget_pin(p);
+	if (secret_read(&c->pins, "Payment PIN: ", p->pin, sizeof p->pin, e))
+		return BATCH_FAIL;
+	p->have_pin = true;
+	return BATCH_OK;
+}
+
+void payments_forget_pin(struct payer *p)
+{
+	crypto_wipe(p->pin, sizeof p->pin);
+	p->have_pin = false;
 }
 
 /* The ledger account the payment comes from. */

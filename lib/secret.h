@@ -11,6 +11,9 @@
 
 #include "records.h"
 
+/* Room for a PIN line: more than 6 digits, so a long line is seen and refused. */
+#define PIN_BUF 64
+
 struct secret_src {
 	int fd;   /* -1: the terminal */
 	bool eof; /* the fd has no more lines */

@@ -199,6 +199,17 @@ void store_rollback(struct store *st)
 	st->in_savepoint = false;
 }
 
+void store_commit_now(struct store *st)
+{
+	bool in_savepoint = st->in_savepoint;
+	if (in_savepoint)
+		simple(st, "RELEASE rec");
+	simple(st, "COMMIT");
+	simple(st, "BEGIN IMMEDIATE");
+	if (in_savepoint)
+		simple(st, "SAVEPOINT rec");
+}
+
 bool store_in_transaction(struct store *st)
 {
 	return st->in_txn;

@@ -59,6 +59,12 @@ void store_begin(struct store *st);
 void store_commit(struct store *st);
 void store_rollback(struct store *st);
 bool store_in_transaction(struct store *st);
+/* Make everything written so far durable, then go on in a new transaction
+ * (and a new savepoint, if one was open): what a record wrote before this
+ * call can no longer be rolled back. For a fact that must be on disk before
+ * the program acts on it (a PIN attempt, before the PIN is verified); never
+ * inside a --dry-run batch. */
+void store_commit_now(struct store *st);
 /* Nested unit inside a transaction: one per record. */
 void store_savepoint(struct store *st);
 void store_release(struct store *st);
