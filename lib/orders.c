@@ -314,15 +314,21 @@ int orders_close(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *
 	return BATCH_OK;
 }
 
+int64_t orders_refund_window_days(struct store *st)
+{
+	char *window = store_setting(st, "refund_window_days", "90");
+	int64_t days = strtoll(window, NULL, 10);
+	free(window);
+	return days;
+}
+
 int orders_expire(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
 {
 	(void)req, (void)e;
 	int64_t now = clock_now_ms();
 	char text[CLOCK_TEXT_MAX], cutoff[CLOCK_TEXT_MAX];
 	clock_format(now, text);
-	char *window = store_setting(c->st, "refund_window_days", "90");
-	clock_format(now - strtoll(window, NULL, 10) * 86400000LL, cutoff);
-	free(window);
+	clock_format(now - orders_refund_window_days(c->st) * 86400000LL, cutoff);
 	store_exec(c->st,
 	           "UPDATE orders SET state = 'closed', close_reason = 'expired', closed_at = ? WHERE state = 'created'"
 	           " AND expires_at <= ?",

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "accounts.h"
 #include "ctx.h"
@@ -42,6 +43,10 @@ int orders_close(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *
 /* Close every overdue unpaid order and finish every paid one past the
  * refund window: one "expire" record with the counts. For cron. */
 int orders_expire(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+
+/* The refund window in days (wpay-init --refund-window, default 90): a
+ * payment is past it once that many days have gone by. */
+int64_t orders_refund_window_days(struct store *st);
 
 /* The order a request names: "order" (ord_...), or "merchant" and
  * "out_trade_no". id filled, or -1 with "not_found". */

@@ -335,6 +335,20 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_er
 	store_done(q);
 	if (strcmp(o.state, "finished") == 0)
 		return rec_fail(e, "refund_window_over", "order %s is past its refund window", id), BATCH_FAIL;
+	if (strcmp(o.state, "paid") == 0) {
+		/* The window holds whether or not 'wpay order expire' has run. */
+		int64_t days = orders_refund_window_days(c->st), paid_ms = 0;
+		char paid_at[CLOCK_TEXT_MAX];
+		q = store_query(c->st, "SELECT paid_at FROM orders WHERE id = ?", "t", id);
+		store_step(q);
+		strlcopy(paid_at, store_col_text(q, 0), sizeof paid_at);
+		store_done(q);
+		if (!clock_parse(paid_at, &paid_ms) || clock_now_ms() - paid_ms >= days * 86400000LL)
+			return rec_fail(e, "refund_window_over",
+			                "order %s was paid at %s, past the refund window of %lld days", id, paid_at,
+			                (long long)days),
+			       BATCH_FAIL;
+	}
 	if (strcmp(o.state, "paid") != 0)
 		return rec_fail(e, o.refunded ? "fully_refunded" : "not_paid", "order %s is %s%s; nothing to refund",
 		                id, o.state, o.refunded ? " (fully refunded)" : ""),

@@ -96,3 +96,28 @@ setup() {
 	assert_equal "$(wpay-bind merchant balance cafe01 | jq -r .deposit)" $((2000000 - 500 + 3))
 	assert_ledger_ok
 }
+
+@test "attack: the refund window holds without 'wpay order expire' (issue 10, M1)" {
+	wpay-init --refund-window 1 >/dev/null
+	wpay-refund cafe01 o1 r1 --amount 5.00 >/dev/null
+	first=$(wpay-refund cafe01 o1 r1 --amount 5.00)
+	export WPAY_NOW=2027-02-20T08:00:00Z # 90 days on; nobody ran 'wpay order expire'
+	before=$(ledger_digest)
+	run --separate-stderr wpay-refund cafe01 o1 r2 --amount 5.00
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" refund_window_over
+	assert_equal "$stderr" "wpay-refund: order $(wpay-order query cafe01 o1 | jq -r .id) was paid at 2026-11-22T08:00:00Z, past the refund window of 1 days"
+	# A replay of the earlier refund still answers it.
+	run --separate-stderr wpay-refund cafe01 o1 r1 --amount 5.00
+	assert_success
+	assert_equal "$output" "$first"
+	assert_equal "$(ledger_digest)" "$before"
+	# The window is a day: a day less a second after the payment, a refund goes through.
+	export WPAY_NOW=2026-11-23T07:59:59Z
+	run --separate-stderr wpay-refund cafe01 o1 r3 --amount 1.00
+	assert_success
+	export WPAY_NOW=2026-11-23T08:00:00Z
+	run --separate-stderr wpay-refund cafe01 o1 r4 --amount 1.00
+	assert_equal "$(jq -r .code <<<"$output")" refund_window_over
+	assert_ledger_ok
+}
