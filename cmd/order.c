@@ -13,27 +13,20 @@
 #include "util.h"
 
 static const char usage[] =
-    "wpay-order [--db path] [--buyer uid] [--amount amount] [--out-trade-no no] [--allow-unsigned]\n"
+    "wpay-order [--db path] [--buyer uid] [--amount amount] [--request-no no] [--allow-unsigned]\n"
     "       wpay-order [options] create merchant out_trade_no --amount amount [--subject text] [--buyer uid] "
     "[--expires-in duration]\n"
     "       wpay-order [options] query|close order\n"
     "       wpay-order [options] query|close merchant out_trade_no\n"
     "       wpay-order [options] expire\n";
 
-enum {
-	OPT_BUYER = OPT_FIRST_PROGRAM_OPTION,
-	OPT_AMOUNT,
-	OPT_OUT_TRADE_NO,
-	OPT_ALLOW_UNSIGNED,
-	OPT_SUBJECT,
-	OPT_EXPIRES
-};
+enum { OPT_BUYER = OPT_FIRST_PROGRAM_OPTION, OPT_AMOUNT, OPT_REQUEST_NO, OPT_ALLOW_UNSIGNED, OPT_SUBJECT, OPT_EXPIRES };
 
 static const struct option options[] = {
     CLI_COMMON_OPTIONS,
     {"buyer", required_argument, NULL, OPT_BUYER},
     {"amount", required_argument, NULL, OPT_AMOUNT},
-    {"out-trade-no", required_argument, NULL, OPT_OUT_TRADE_NO},
+    {"request-no", required_argument, NULL, OPT_REQUEST_NO},
     {"allow-unsigned", no_argument, NULL, OPT_ALLOW_UNSIGNED},
     {"subject", required_argument, NULL, OPT_SUBJECT},
     {"expires-in", required_argument, NULL, OPT_EXPIRES},
@@ -86,7 +79,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case OPT_BUYER: r.d.buyer = optarg; break;
 		case OPT_AMOUNT: r.d.amount_text = optarg; break;
-		case OPT_OUT_TRADE_NO: r.d.out_trade_no = optarg; break;
+		case OPT_REQUEST_NO: r.d.request_no = optarg; break;
 		case OPT_ALLOW_UNSIGNED: r.d.allow_unsigned = true; break;
 		case OPT_SUBJECT: subject = optarg; break;
 		case OPT_EXPIRES: expires = optarg; break;
@@ -124,6 +117,9 @@ int main(int argc, char **argv)
 			if (r.d.buyer)
 				json_object_set_new(req, "buyer", json_string(r.d.buyer));
 		}
+		if (r.d.request_no)
+			cli_usage_error(usage, "--request-no is a buyer's, for orders from scanned codes, not for '%s'",
+			                op);
 	} else if (subject || expires) {
 		cli_usage_error(usage, "--subject and --expires-in go with 'create'");
 	}

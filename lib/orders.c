@@ -19,8 +19,8 @@ json_t *orders_json(struct store *st, const char *id)
 	struct store_stmt *q =
 	    store_query(st,
 	                "SELECT id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin,"
-	                " state, close_reason, refunded, expires_at, created_at, paid_at, closed_at"
-	                " FROM orders WHERE id = ?",
+	                " state, close_reason, refunded, expires_at, created_at, paid_at, closed_at, reference,"
+	                " request_no FROM orders WHERE id = ?",
 	                "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
@@ -29,14 +29,16 @@ json_t *orders_json(struct store *st, const char *id)
 		clock_format(store_col_int(q, 11), expires);
 		if (!store_col_null(q, 6))
 			buyer = xasprintf("u:%s", store_col_text(q, 6));
-		o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?, s:s, s:s, s:s?, s:I, s:s, s:s, s:s?, s:s?}",
-		              "type", "order", "id", store_col_text(q, 0), "merchant", merchant, "out_trade_no",
-		              store_col_text(q, 2), "amount", (json_int_t)store_col_int(q, 3), "currency",
-		              store_col_text(q, 4), "subject", store_col_text(q, 5), "buyer", buyer, "origin",
-		              store_col_text(q, 7), "state", store_col_text(q, 8), "close_reason", store_col_text(q, 9),
-		              "refunded", (json_int_t)store_col_int(q, 10), "expires_at", expires, "created_at",
-		              store_col_text(q, 12), "paid_at", store_col_text(q, 13), "closed_at",
-		              store_col_text(q, 14));
+		/* reference and request_no only where the order has them. */
+		o = json_pack(
+		    "{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?, s:s, s:s*, s:s*, s:s, s:s?, s:I, s:s, s:s, s:s?, s:s?}",
+		    "type", "order", "id", store_col_text(q, 0), "merchant", merchant, "out_trade_no",
+		    store_col_text(q, 2), "amount", (json_int_t)store_col_int(q, 3), "currency", store_col_text(q, 4),
+		    "subject", store_col_text(q, 5), "buyer", buyer, "origin", store_col_text(q, 7), "reference",
+		    store_col_text(q, 15), "request_no", store_col_text(q, 16), "state", store_col_text(q, 8),
+		    "close_reason", store_col_text(q, 9), "refunded", (json_int_t)store_col_int(q, 10), "expires_at",
+		    expires, "created_at", store_col_text(q, 12), "paid_at", store_col_text(q, 13), "closed_at",
+		    store_col_text(q, 14));
 		free(buyer);
 	}
 	store_done(q);
@@ -73,8 +75,42 @@ int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct rec_err *e
 
 struct new_order {
 	const char *merchant_no, *out_trade_no, *currency, *subject, *buyer, *origin;
+	const char *request_no; /* the buyer's key, for an order the buyer starts */
+	const char *reference;  /* a dynamic code's reference (62.05) */
 	int64_t amount, expires_at;
 };
+
+/* The buyer's order: its out_trade_no is its own id, which nobody can
+ * steer into the merchant's numbers; the buyer's request_no keys it. */
+static int place_for_buyer(struct store *st, const struct new_order *o, char id[ID_MAX], const char *now,
+                           struct rec_err *e)
+{
+	enum store_result r = store_exec(
+	    st,
+	    "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, expires_at,"
+	    " created_at, request_no, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON CONFLICT(buyer, request_no) WHERE request_no IS NOT NULL DO NOTHING",
+	    "tttittttittt", id, o->merchant_no, id, o->amount, o->currency, o->subject, o->buyer, o->origin,
+	    o->expires_at, now, o->request_no, o->reference);
+	if (r == STORE_CONSTRAINT) /* the merchant already has this id as an out_trade_no */
+		return rec_fail(e, "conflict", "m:%s already has an out_trade_no %s; send the request again",
+		                o->merchant_no, id);
+	if (store_changes(st) > 0)
+		return 0;
+	struct store_stmt *q = store_query(st,
+	                                   "SELECT id, merchant_id = ? AND amount = ? AND reference IS ? FROM orders"
+	                                   " WHERE buyer = ? AND request_no = ?",
+	                                   "tittt", o->merchant_no, o->amount, o->reference, o->buyer, o->request_no);
+	store_step(q);
+	strlcopy(id, store_col_text(q, 0), ID_MAX);
+	bool same = store_col_int(q, 1);
+	store_done(q);
+	return same
+	           ? 0
+	           : rec_fail(e, "conflict",
+	                      "request_no %s of u:%s is order %s, for another merchant or amount; use a new request_no",
+	                      o->request_no, o->buyer, id);
+}
 
 /* Insert, or find the same order again: 0, or -1 with a conflict. */
 static int place(struct store *st, const struct new_order *o, json_t **out, struct rec_err *e)
@@ -82,14 +118,18 @@ static int place(struct store *st, const struct new_order *o, json_t **out, stru
 	char id[ID_MAX], now[CLOCK_TEXT_MAX];
 	id_new("ord", id);
 	clock_format(clock_now_ms(), now);
-	store_exec(
-	    st,
-	    "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, expires_at,"
-	    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(merchant_id, out_trade_no) DO NOTHING",
-	    "tttitttt"
-	    "it",
-	    id, o->merchant_no, o->out_trade_no, o->amount, o->currency, o->subject, o->buyer, o->origin, o->expires_at,
-	    now);
+	if (o->request_no) {
+		if (place_for_buyer(st, o, id, now, e))
+			return -1;
+		*out = orders_json(st, id);
+		return 0;
+	}
+	store_exec(st,
+	           "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin,"
+	           " expires_at, created_at, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	           " ON CONFLICT(merchant_id, out_trade_no) DO NOTHING",
+	           "tttittttitt", id, o->merchant_no, o->out_trade_no, o->amount, o->currency, o->subject, o->buyer,
+	           o->origin, o->expires_at, now, o->reference);
 	if (store_changes(st) == 0) {
 		struct store_stmt *q = store_query(
 		    st,
@@ -178,6 +218,85 @@ int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err 
 	return place(c->st, &o, out, e) ? BATCH_FAIL : BATCH_OK;
 }
 
+/* The buyer's key for an order the buyer starts (what says from what):
+ * a buyer and the buyer's request_no; never the merchant's out_trade_no. */
+static int buyer_key(json_t *req, const struct order_defaults *d, const char *what, struct new_order *o,
+                     struct rec_err *e)
+{
+	json_t *otn = json_object_get(req, "out_trade_no");
+	if (otn && !json_is_null(otn))
+		return rec_fail(
+		    e, "bad_field",
+		    "out_trade_no '%.64s' belongs to the merchant; a buyer names an order from %s by request_no",
+		    json_is_string(otn) ? json_string_value(otn) : "...", what);
+	if (!o->buyer)
+		return rec_fail(e, "missing_field",
+		                "an order from %s is the buyer's: give --buyer u:<uid> or a 'buyer' field", what);
+	o->request_no = d->request_no;
+	if (rec_get_str(req, "request_no", false, 0, &o->request_no, e))
+		return -1;
+	if (!o->request_no)
+		return rec_fail(e, "missing_field",
+		                "an order from %s needs the buyer's request number (--request-no or 'request_no') so a "
+		                "replay cannot order twice",
+		                what);
+	if (!accounts_valid_key(o->request_no, ORDER_REQUEST_NO_MAX))
+		return rec_fail(e, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'",
+		                o->request_no, ORDER_REQUEST_NO_MAX);
+	return 0;
+}
+
+static int expired(int64_t expires_ms, struct rec_err *e)
+{
+	char t[CLOCK_TEXT_MAX];
+	clock_format(expires_ms, t);
+	return rec_fail(e, "code_expired", "the code expired at %s; ask the merchant for a new one", t);
+}
+
+/* A dynamic code: the code fixes the amount and the merchant's reference. */
+static int from_dynamic(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, const struct emv_payload *p,
+                        const struct code_check *cc, const struct currency *currency, struct new_order *o,
+                        struct rec_err *e)
+{
+	(void)d, (void)req;
+	const struct emv_object *amt = emv_find(p, "54"), *ref = emv_find_sub(emv_find(p, "62"), "05");
+	if (money_parse(amt->value, currency, false, &o->amount) || o->amount <= 0 || !ref)
+		return rec_fail(e, "bad_code",
+		                "a code with an amount needs a valid amount above zero and a reference (62.05)");
+	struct store_stmt *q = store_query(c->st, "SELECT amount FROM codes WHERE merchant_id = ? AND reference = ?",
+	                                   "tt", o->merchant_no, ref->value);
+	bool known = store_step(q) == STORE_ROW && store_col_int(q, 0) == o->amount;
+	store_done(q);
+	if (!known && strcmp(cc->signature, "valid") == 0)
+		return rec_fail(e, "bad_code", "m:%s made no code %s for this amount", o->merchant_no, ref->value);
+	if (!accounts_valid_key(ref->value, OUT_TRADE_NO_MAX))
+		return rec_fail(e, "bad_code", "the code's reference '%s' cannot be an out_trade_no", ref->value);
+	o->out_trade_no = o->reference = ref->value;
+	o->origin = "dynamic_code";
+	o->expires_at = cc->has_expiry ? cc->expires_ms : clock_now_ms() + DEFAULT_TTL_MS;
+	return 0;
+}
+
+/* A static code: the buyer says how much, and names the request. */
+static int from_static(const struct order_defaults *d, json_t *req, const struct currency *currency,
+                       struct new_order *o, struct rec_err *e)
+{
+	if (json_object_get(req, "amount")) {
+		if (accounts_get_amount(req, &o->amount, e))
+			return -1;
+	} else if (d->amount_text) {
+		const char *why = money_parse(d->amount_text, currency, false, &o->amount);
+		if (why || o->amount == 0)
+			return rec_fail(e, "bad_amount", "--amount '%s': %s", d->amount_text,
+			                why ? why : "must be above zero");
+	} else {
+		return rec_fail(e, "missing_field", "a static code has no amount: give --amount or an 'amount' field");
+	}
+	o->origin = "static_code";
+	o->expires_at = clock_now_ms() + DEFAULT_TTL_MS;
+	return buyer_key(req, d, "a static code", o, e);
+}
+
 int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, json_t **out, struct rec_err *e)
 {
 	const char *text;
@@ -189,9 +308,8 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 	if (emv_parse(text, EMV_LENIENT, &p, &pe) != 0)
 		return rec_fail(e, "bad_code", "not a payable EMV code: %s (%s)", pe.msg, pe.category), BATCH_FAIL;
 	int rc = BATCH_FAIL;
-	int64_t now = clock_now_ms();
 	struct code_check cc;
-	codes_check(text, &p, c->keys_dir, now, &cc);
+	codes_check(text, &p, c->keys_dir, clock_now_ms(), &cc);
 	const char *account = NULL;
 	for (int i = 0; i < p.n && !account; i++) {
 		const struct emv_object *gui = emv_find_sub(&p.obj[i], "00"), *acct = emv_find_sub(&p.obj[i], "01");
@@ -199,8 +317,7 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 			account = acct->value;
 	}
 	char no[64], cur[8], name[128];
-	const struct emv_object *amt = emv_find(&p, "54"), *cur53 = emv_find(&p, "53"),
-	                        *ref = emv_find_sub(emv_find(&p, "62"), "05");
+	const struct emv_object *cur53 = emv_find(&p, "53");
 	struct new_order o = {0};
 	if (strcmp(cc.signature, "valid") != 0 && !(d->allow_unsigned && strcmp(cc.signature, "absent") == 0)) {
 		rec_fail(e, strcmp(cc.signature, "absent") == 0 ? "unsigned_code" : "bad_signature",
@@ -209,9 +326,7 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 		goto out;
 	}
 	if (cc.expired) {
-		char t[CLOCK_TEXT_MAX];
-		clock_format(cc.expires_ms, t);
-		rec_fail(e, "code_expired", "the code expired at %s; ask the merchant for a new one", t);
+		expired(cc.expires_ms, e);
 		goto out;
 	}
 	if (!account) {
@@ -229,56 +344,9 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 	o.merchant_no = no, o.currency = cur, o.subject = name;
 	if (get_buyer(c->st, req, d->buyer, &o.buyer, e))
 		goto out;
-	if (amt) {
-		/* Dynamic: the code fixes the amount and the merchant's reference. */
-		if (money_parse(amt->value, currency, false, &o.amount) || !ref) {
-			rec_fail(e, "bad_code", "a code with an amount needs a valid amount and a reference (62.05)");
-			goto out;
-		}
-		struct store_stmt *q = store_query(
-		    c->st, "SELECT amount FROM codes WHERE merchant_id = ? AND reference = ?", "tt", no, ref->value);
-		bool known = store_step(q) == STORE_ROW && store_col_int(q, 0) == o.amount;
-		store_done(q);
-		if (!known && strcmp(cc.signature, "valid") == 0) {
-			rec_fail(e, "bad_code", "m:%s made no code %s for this amount", no, ref->value);
-			goto out;
-		}
-		o.out_trade_no = ref->value;
-		o.origin = "dynamic_code";
-		o.expires_at = cc.has_expiry ? cc.expires_ms : now + DEFAULT_TTL_MS;
-		if (!accounts_valid_key(o.out_trade_no, OUT_TRADE_NO_MAX)) {
-			rec_fail(e, "bad_code", "the code's reference '%s' cannot be an out_trade_no", o.out_trade_no);
-			goto out;
-		}
-	} else {
-		/* Static: the buyer says how much, and names the request so a
-		 * replay does not order twice. */
-		if (json_object_get(req, "amount")) {
-			if (accounts_get_amount(req, &o.amount, e))
-				goto out;
-		} else if (d->amount_text) {
-			const char *why = money_parse(d->amount_text, currency, false, &o.amount);
-			if (why || o.amount == 0) {
-				rec_fail(e, "bad_amount", "--amount '%s': %s", d->amount_text,
-				         why ? why : "must be above zero");
-				goto out;
-			}
-		} else {
-			rec_fail(e, "missing_field", "a static code has no amount: give --amount or an 'amount' field");
-			goto out;
-		}
-		o.out_trade_no = d->out_trade_no;
-		if (get_out_trade_no(req, false, &o.out_trade_no, e))
-			goto out;
-		if (!o.out_trade_no) {
-			rec_fail(e, "missing_field",
-			         "a static code needs an out_trade_no (the buyer's request number) so a replay cannot "
-			         "order twice");
-			goto out;
-		}
-		o.origin = "static_code";
-		o.expires_at = now + DEFAULT_TTL_MS;
-	}
+	if (emv_find(&p, "54") ? from_dynamic(c, d, req, &p, &cc, currency, &o, e)
+	                       : from_static(d, req, currency, &o, e))
+		goto out;
 	if (place(c->st, &o, out, e) == 0)
 		rc = BATCH_OK;
 out:

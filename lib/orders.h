@@ -1,7 +1,10 @@
 /*
  * orders: what a buyer owes a merchant. An order is "ord_...", unique by
- * merchant and the merchant's out_trade_no (1-64 letters, digits, '_'),
- * and moves through these states:
+ * merchant and the merchant's out_trade_no (1-64 letters, digits, '_').
+ * out_trade_no is the merchant's alone: an order the buyer starts (from a
+ * static code) takes its own id as out_trade_no and is unique by buyer and
+ * the buyer's request_no instead.
+ * An order moves through these states:
  *   created   waiting for the buyer to pay, until expires_at
  *   paid      paid; refundable within the refund window
  *   closed    closed unpaid (by the merchant, or expired), or fully refunded
@@ -18,14 +21,15 @@
 #include "accounts.h"
 #include "ctx.h"
 
-#define OUT_TRADE_NO_MAX  64
-#define ORDER_SUBJECT_MAX 128
+#define OUT_TRADE_NO_MAX     64
+#define ORDER_REQUEST_NO_MAX 64
+#define ORDER_SUBJECT_MAX    128
 
 struct order_defaults {
-	const char *buyer;        /* --buyer, when a record names none */
-	const char *amount_text;  /* --amount, for static codes: a decimal in the code's currency */
-	const char *out_trade_no; /* --out-trade-no, for static codes */
-	bool allow_unsigned;      /* accept codes without a valid wpay signature */
+	const char *buyer;       /* --buyer, when a record names none */
+	const char *amount_text; /* --amount, for static codes: a decimal in the code's currency */
+	const char *request_no;  /* --request-no, the buyer's key for an order the buyer starts */
+	bool allow_unsigned;     /* accept codes without a valid wpay signature */
 };
 
 /* A new order from the merchant: merchant, out_trade_no, amount, currency?,
@@ -33,9 +37,11 @@ struct order_defaults {
  * again answers the same order; another amount or buyer is a conflict. */
 int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
 /* An order from a scanned code ("scan" record, as wpay-scanqr writes):
- * the payload is checked again here (CRC, signature, expiry, merchant);
- * a dynamic code fixes merchant, amount and out_trade_no (its reference),
- * a static one takes "amount" and "out_trade_no" from the record. */
+ * the payload is checked again here (CRC, signature, expiry, merchant).
+ * A dynamic code fixes merchant, amount and out_trade_no (its reference).
+ * A static code (the amount from "amount" or --amount) is the buyer's
+ * order: it needs "buyer" and "request_no" (or the defaults), and refuses
+ * an "out_trade_no" field. */
 int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, json_t **out, struct rec_err *e);
 int orders_query(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
 /* Close an unpaid order; closing a closed one answers it again. */

@@ -227,6 +227,20 @@ static const char *const schema_migrations[] = {
     "  error TEXT,"
     "  finished_at TEXT,"
     "  PRIMARY KEY (event_id, attempt)) WITHOUT ROWID;",
+
+    /* v5: out_trade_no is the merchant's alone. An order the buyer starts
+     * (a static code, or a code this ledger did not make) gets its
+     * out_trade_no from the ledger, and is keyed by the buyer's own
+     * request_no, unique per buyer. reference is a dynamic code's 62.05.
+     * Earlier static-code orders took the buyer's number as out_trade_no:
+     * it becomes their request_no where that is unique for the buyer, so
+     * a replay after the upgrade still finds them. */
+    "ALTER TABLE orders ADD COLUMN request_no TEXT;"
+    "ALTER TABLE orders ADD COLUMN reference TEXT;"
+    "UPDATE orders SET request_no = out_trade_no WHERE id IN (SELECT MIN(id) FROM orders"
+    "  WHERE origin = 'static_code' AND buyer IS NOT NULL GROUP BY buyer, out_trade_no HAVING COUNT(*) = 1);"
+    "UPDATE orders SET reference = out_trade_no WHERE origin = 'dynamic_code';"
+    "CREATE UNIQUE INDEX orders_buyer_request ON orders(buyer, request_no) WHERE request_no IS NOT NULL;",
 };
 
 #endif

@@ -64,10 +64,10 @@ setup() {
 	run --separate-stderr wpay-order --buyer u:1001 <<<"$(wpay-scanqr --payload <<<"$payload")"
 	assert_failure 1
 	assert_equal "$(jq -r .code <<<"$output")" missing_field
-	run --separate-stderr wpay-order --buyer u:1001 --amount 12.50 --out-trade-no req_1 <<<"$(wpay-scanqr --payload <<<"$payload")"
+	run --separate-stderr wpay-order --buyer u:1001 --amount 12.50 --request-no req_1 <<<"$(wpay-scanqr --payload <<<"$payload")"
 	assert_success
-	assert_equal "$(jq -c '[.amount, .out_trade_no, .origin]' <<<"$output")" '[1250,"req_1","static_code"]'
-	run --separate-stderr wpay-order --buyer u:1001 <<<"$(wpay-scanqr --payload <<<"$payload" | jq -c '. + {amount: 990, out_trade_no: "req_2"}')"
+	assert_equal "$(jq -c '[.amount, .request_no, .origin, .out_trade_no == .id]' <<<"$output")" '[1250,"req_1","static_code",true]'
+	run --separate-stderr wpay-order --buyer u:1001 <<<"$(wpay-scanqr --payload <<<"$payload" | jq -c '. + {amount: 990, request_no: "req_2"}')"
 	assert_success
 	assert_equal "$(jq -r .amount <<<"$output")" 990
 }
@@ -96,10 +96,10 @@ setup() {
 	payload=$(wpay-mkqr cafe01 | jq -r .payload)
 	unsigned=$(recrc "${payload%%8923*}63040000")
 	scan=$(wpay-scanqr --payload <<<"$unsigned")
-	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --out-trade-no u1 <<<"$scan"
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --request-no u1 <<<"$scan"
 	assert_success
 	stranger=$(recrc "${unsigned//0106cafe01/0106nobody}")
-	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --out-trade-no u2 <<<"$(wpay-scanqr --payload <<<"$stranger")"
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --request-no u2 <<<"$(wpay-scanqr --payload <<<"$stranger")"
 	assert_equal "$(jq -r .code <<<"$output")" unknown_merchant
 }
 
@@ -137,4 +137,114 @@ setup() {
 	assert_failure 1
 	assert_equal "$(jq -r .type <<<"$output" | paste -sd,)" "error,order"
 	assert_equal "$(jq -r .code <<<"$output" | head -1)" no_code
+}
+
+# Two buyers with money: u:2001 (the merchant's real customer) and u:2002.
+two_buyers() {
+	buyer_ready 2001 4111111111111111
+	buyer_ready 2002 5555555555554444
+	wpay-bind wallet topup u:2001 --amount 100.00 --request-no t1 >/dev/null
+	wpay-bind wallet topup u:2002 --amount 100.00 --request-no t1 >/dev/null
+}
+
+@test "attack: a buyer cannot take the merchant's out_trade_no through a static code (issue 10, C2)" {
+	two_buyers
+	static=$(wpay-mkqr cafe01 | jq -r .payload)
+	dynamic=$(wpay-mkqr cafe01 --amount 25.00 --reference order_2 | jq -r .payload)
+	before=$(ledger_digest)
+	# The attack as reported: order 0.01 from the static code under the merchant's order_2, and pay it.
+	run --separate-stderr bash -c "set -o pipefail; wpay-scanqr --payload <<<'$static' |
+		wpay-order --buyer u:2002 --amount 0.01 --out-trade-no order_2 | wpay-pay --pin-fd 3 3<<<135790"
+	assert_failure
+	assert_equal "$(ledger_digest)" "$before"
+	# The same as a field of the scan record.
+	run --separate-stderr wpay-order --buyer u:2002 --request-no r1 <<<"$(wpay-scanqr --payload <<<"$static" | jq -c '. + {amount: 1, out_trade_no: "order_2"}')"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" bad_field
+	assert_equal "$stderr" "wpay-order: out_trade_no 'order_2' belongs to the merchant; a buyer names an order from a static code by request_no (<stdin>:1)"
+	assert_equal "$(ledger_digest)" "$before"
+	# order_2 as the buyer's own request number lands in the buyer's namespace, not the merchant's.
+	run --separate-stderr bash -c "set -o pipefail; wpay-scanqr --payload <<<'$static' |
+		wpay-order --buyer u:2002 --amount 0.01 --request-no order_2 | wpay-pay --pin-fd 3 3<<<135790"
+	assert_success
+	assert_equal "$(jq -c '[.amount, .buyer]' <<<"$output")" '[1,"u:2002"]'
+	attacker=$(jq -r .order <<<"$output")
+	assert_equal "$(jq -r .out_trade_no <<<"$output")" "$attacker"
+	assert_equal "$(wpay-order query "$attacker" | jq -c '[.out_trade_no == .id, .request_no, .origin]')" '[true,"order_2","static_code"]'
+	# The real buyer scans the real code: order_2 is ordered and paid for 25.00.
+	run --separate-stderr bash -c "set -o pipefail; wpay-scanqr --payload <<<'$dynamic' |
+		wpay-order --buyer u:2001 | wpay-pay --pin-fd 3 3<<<135790"
+	assert_success
+	assert_equal "$(jq -c '[.out_trade_no, .amount, .buyer]' <<<"$output")" '["order_2",2500,"u:2001"]'
+	assert_equal "$(wpay-order query cafe01 order_2 | jq -c '[.amount, .state, .buyer, .reference, .request_no]')" '[2500,"paid","u:2001","order_2",null]'
+	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT json_extract(body, '$.amount') FROM events WHERE kind = 'order.paid' AND json_extract(body, '$.out_trade_no') = 'order_2'")" 2500
+	assert_ledger_ok
+}
+
+@test "a static code's order is the buyer's: keyed by buyer and request_no, replayed, never shared" {
+	two_buyers
+	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
+	static=$(wpay-mkqr cafe01 | jq -r .payload)
+	scan=$(wpay-scanqr --payload <<<"$static")
+	run --separate-stderr wpay-order --buyer u:2001 --amount 12.50 --request-no r1 <<<"$scan"
+	assert_success
+	first=$output
+	assert_equal "$(jq -c '[.amount, .buyer, .request_no, .origin, (.out_trade_no == .id), has("reference")]' <<<"$output")" \
+		'[1250,"u:2001","r1","static_code",true,false]'
+	# A replay, by option or by field, answers the same order.
+	run --separate-stderr wpay-order --buyer u:2001 --amount 12.50 --request-no r1 <<<"$scan"
+	assert_equal "$output" "$first"
+	run --separate-stderr wpay-order <<<"$(jq -c '. + {buyer: "u:2001", amount: 1250, request_no: "r1"}' <<<"$scan")"
+	assert_equal "$output" "$first"
+	before=$(ledger_digest)
+	# The same key for another amount, or at another merchant, is a conflict.
+	run --separate-stderr wpay-order --buyer u:2001 --amount 12.51 --request-no r1 <<<"$scan"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" conflict
+	assert_equal "$stderr" "wpay-order: request_no r1 of u:2001 is order $(jq -r .id <<<"$first"), for another merchant or amount; use a new request_no (<stdin>:1)"
+	run --separate-stderr wpay-order --buyer u:2001 --amount 12.50 --request-no r1 <<<"$(wpay-scanqr --payload <<<"$(wpay-mkqr shop02 | jq -r .payload)")"
+	assert_equal "$(jq -r .code <<<"$output")" conflict
+	# No buyer, no request_no, a bad one: refused.
+	run --separate-stderr wpay-order --amount 12.50 --request-no r9 <<<"$scan"
+	assert_equal "$(jq -r .code <<<"$output")" missing_field
+	assert_equal "$stderr" "wpay-order: an order from a static code is the buyer's: give --buyer u:<uid> or a 'buyer' field (<stdin>:1)"
+	run --separate-stderr wpay-order --buyer u:2001 --amount 12.50 <<<"$scan"
+	assert_equal "$(jq -r .code <<<"$output")" missing_field
+	run --separate-stderr wpay-order --buyer u:2001 --amount 12.50 --request-no 'r 1' <<<"$scan"
+	assert_equal "$(jq -r .code <<<"$output")" bad_field
+	assert_equal "$(ledger_digest)" "$before"
+	# Another buyer's r1 is another order.
+	run --separate-stderr wpay-order --buyer u:2002 --amount 12.50 --request-no r1 <<<"$scan"
+	assert_success
+	[ "$(jq -r .id <<<"$output")" != "$(jq -r .id <<<"$first")" ]
+	assert_equal "$(jq -c '[.buyer, .request_no]' <<<"$output")" '["u:2002","r1"]'
+	run --separate-stderr wpay-order --out-trade-no r1 <<<"$scan"
+	assert_failure 64
+}
+
+@test "schema v5: a ledger's earlier static-code orders keep answering their buyer's request number" {
+	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
+	# Back to v4, with orders as v4 made them: the buyer's number as out_trade_no.
+	sqlite3 "$WPAY_DB" <<-'SQL'
+		DROP INDEX orders_buyer_request;
+		ALTER TABLE orders DROP COLUMN request_no;
+		ALTER TABLE orders DROP COLUMN reference;
+		INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, expires_at, created_at) VALUES
+			('ord_A', 'cafe01', 'req_1', 1250, 'CNY', 'Cafe Lu', '1001', 'static_code', 1795341600000, '2026-11-22T08:00:00Z'),
+			('ord_B', 'cafe01', 'twice', 100, 'CNY', 'Cafe Lu', '1001', 'static_code', 1795341600000, '2026-11-22T08:00:00Z'),
+			('ord_C', 'shop02', 'twice', 200, 'CNY', 'Shop Two', '1001', 'static_code', 1795341600000, '2026-11-22T08:00:00Z'),
+			('ord_D', 'cafe01', 'order_9', 2500, 'CNY', 'Cafe Lu', NULL, 'dynamic_code', 1795341600000, '2026-11-22T08:00:00Z');
+		PRAGMA user_version = 4;
+	SQL
+	run --separate-stderr wpay-order query ord_A
+	assert_success
+	assert_equal "$(sqlite3 "$WPAY_DB" 'PRAGMA user_version')" 5
+	assert_equal "$(jq -c '[.out_trade_no, .request_no]' <<<"$output")" '["req_1","req_1"]'
+	# A number the buyer used at two merchants stays as it was, on both.
+	assert_equal "$(wpay-order query ord_B | jq -c '[.out_trade_no, .request_no]')" '["twice",null]'
+	assert_equal "$(wpay-order query ord_D | jq -c '[.out_trade_no, .reference]')" '["order_9","order_9"]'
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	run --separate-stderr wpay-order --buyer u:1001 --amount 12.50 --request-no req_1 <<<"$(wpay-scanqr --payload <<<"$payload")"
+	assert_success
+	assert_equal "$(jq -r .id <<<"$output")" ord_A
 }
