@@ -253,28 +253,61 @@ static int expired(int64_t expires_ms, struct rec_err *e)
 	return rec_fail(e, "code_expired", "the code expired at %s; ask the merchant for a new one", t);
 }
 
-/* A dynamic code: the code fixes the amount and the merchant's reference. */
+/* A dynamic code: amount and reference from the code. One this ledger made
+ * is checked against the stored code whether it is signed or not, and its
+ * reference is the merchant's out_trade_no. One it never made (unsigned,
+ * as only --allow-unsigned lets through) is the buyer's order: its
+ * reference may be a number the merchant has yet to issue, so it stays a
+ * reference and never becomes an out_trade_no. */
 static int from_dynamic(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, const struct emv_payload *p,
                         const struct code_check *cc, const struct currency *currency, struct new_order *o,
                         struct rec_err *e)
 {
-	(void)d, (void)req;
 	const struct emv_object *amt = emv_find(p, "54"), *ref = emv_find_sub(emv_find(p, "62"), "05");
 	if (money_parse(amt->value, currency, false, &o->amount) || o->amount <= 0 || !ref)
 		return rec_fail(e, "bad_code",
 		                "a code with an amount needs a valid amount above zero and a reference (62.05)");
-	struct store_stmt *q = store_query(c->st, "SELECT amount FROM codes WHERE merchant_id = ? AND reference = ?",
-	                                   "tt", o->merchant_no, ref->value);
-	bool known = store_step(q) == STORE_ROW && store_col_int(q, 0) == o->amount;
-	store_done(q);
-	if (!known && strcmp(cc->signature, "valid") == 0)
-		return rec_fail(e, "bad_code", "m:%s made no code %s for this amount", o->merchant_no, ref->value);
-	if (!accounts_valid_key(ref->value, OUT_TRADE_NO_MAX))
-		return rec_fail(e, "bad_code", "the code's reference '%s' cannot be an out_trade_no", ref->value);
-	o->out_trade_no = o->reference = ref->value;
+	o->reference = ref->value;
 	o->origin = "dynamic_code";
-	o->expires_at = cc->has_expiry ? cc->expires_ms : clock_now_ms() + DEFAULT_TTL_MS;
-	return 0;
+	struct store_stmt *q =
+	    store_query(c->st, "SELECT amount, currency, expires_at FROM codes WHERE merchant_id = ? AND reference = ?",
+	                "tt", o->merchant_no, ref->value);
+	bool made = store_step(q) == STORE_ROW;
+	int64_t made_amount = 0, made_expires = 0;
+	char made_currency[8] = "";
+	if (made) {
+		made_amount = store_col_int(q, 0);
+		strlcopy(made_currency, store_col_text(q, 1), sizeof made_currency);
+		if (!clock_parse(store_col_text(q, 2), &made_expires))
+			made_expires = 0; /* unreadable: as good as expired */
+	}
+	store_done(q);
+	if (made) {
+		if (made_amount != o->amount || strcmp(made_currency, currency->alpha) != 0) {
+			const struct currency *mc = currency_find(made_currency);
+			char want[MONEY_TEXT_MAX], got[MONEY_TEXT_MAX];
+			money_format(made_amount, mc ? mc : currency, want);
+			money_format(o->amount, currency, got);
+			return rec_fail(e, "bad_code", "m:%s made code %s for %s %s, not %s %s; only that code pays %s",
+			                o->merchant_no, ref->value, want, made_currency, got, currency->alpha,
+			                ref->value);
+		}
+		if (clock_now_ms() >= made_expires)
+			return expired(made_expires, e);
+		if (!accounts_valid_key(ref->value, OUT_TRADE_NO_MAX))
+			return rec_fail(e, "bad_code", "the code's reference '%s' cannot be an out_trade_no",
+			                ref->value);
+		o->out_trade_no = ref->value;
+		o->expires_at = made_expires;
+		return 0;
+	}
+	if (strcmp(cc->signature, "valid") == 0)
+		return rec_fail(e, "bad_code", "the code is signed, but m:%s made no code %s", o->merchant_no,
+		                ref->value);
+	if (utf8_has_control(ref->value))
+		return rec_fail(e, "bad_code", "the code's reference has a control character");
+	o->expires_at = clock_now_ms() + DEFAULT_TTL_MS;
+	return buyer_key(req, d, "a code this ledger did not make", o, e);
 }
 
 /* A static code: the buyer says how much, and names the request. */

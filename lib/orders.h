@@ -2,8 +2,8 @@
  * orders: what a buyer owes a merchant. An order is "ord_...", unique by
  * merchant and the merchant's out_trade_no (1-64 letters, digits, '_').
  * out_trade_no is the merchant's alone: an order the buyer starts (from a
- * static code) takes its own id as out_trade_no and is unique by buyer and
- * the buyer's request_no instead.
+ * static code, or a code this ledger did not make) takes its own id as
+ * out_trade_no and is unique by buyer and the buyer's request_no instead.
  * An order moves through these states:
  *   created   waiting for the buyer to pay, until expires_at
  *   paid      paid; refundable within the refund window
@@ -29,7 +29,7 @@ struct order_defaults {
 	const char *buyer;       /* --buyer, when a record names none */
 	const char *amount_text; /* --amount, for static codes: a decimal in the code's currency */
 	const char *request_no;  /* --request-no, the buyer's key for an order the buyer starts */
-	bool allow_unsigned;     /* accept codes without a valid wpay signature */
+	bool allow_unsigned;     /* accept codes without a signature that this ledger never made */
 };
 
 /* A new order from the merchant: merchant, out_trade_no, amount, currency?,
@@ -38,10 +38,12 @@ struct order_defaults {
 int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
 /* An order from a scanned code ("scan" record, as wpay-scanqr writes):
  * the payload is checked again here (CRC, signature, expiry, merchant).
- * A dynamic code fixes merchant, amount and out_trade_no (its reference).
- * A static code (the amount from "amount" or --amount) is the buyer's
- * order: it needs "buyer" and "request_no" (or the defaults), and refuses
- * an "out_trade_no" field. */
+ * A dynamic code this ledger made is checked against the stored code,
+ * signed or not, and fixes merchant, amount and out_trade_no (its
+ * reference). A static code (the amount from "amount" or --amount), or
+ * with allow_unsigned an unsigned dynamic code this ledger never made, is
+ * the buyer's order: it needs "buyer" and "request_no" (or the defaults),
+ * and refuses an "out_trade_no" field. */
 int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, json_t **out, struct rec_err *e);
 int orders_query(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
 /* Close an unpaid order; closing a closed one answers it again. */

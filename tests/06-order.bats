@@ -248,3 +248,59 @@ two_buyers() {
 	assert_success
 	assert_equal "$(jq -r .id <<<"$output")" ord_A
 }
+
+@test "attack: --allow-unsigned cannot change a code this ledger made (issue 10, C1)" {
+	two_buyers
+	payload=$(wpay-mkqr cafe01 --amount 25.00 --reference order_1 --expires-in 15m | jq -r .payload)
+	stripped=${payload%%90980004WPAY*}63040000
+	[ "$stripped" != "$payload" ]
+	forged=$(recrc "${stripped/540525.00/54040.01}")
+	before=$(ledger_digest)
+	run --separate-stderr bash -c "set -o pipefail; wpay-scanqr --payload <<<'$forged' |
+		wpay-order --allow-unsigned --buyer u:2002 | wpay-pay --pin-fd 3 3<<<135790"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" bad_code
+	assert_equal "$stderr" "wpay-order: m:cafe01 made code order_1 for 25.00 CNY, not 0.01 CNY; only that code pays order_1 (<stdin>:1)"
+	assert_equal "$(ledger_digest)" "$before"
+	# Without its signature and its expiry (89 and 90), after the code expired: still expired.
+	bare=$(recrc "${payload%%89370007CN.WPAY*}63040000")
+	[ "$bare" != "$payload" ]
+	export WPAY_NOW=2026-11-22T08:15:00Z
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:2002 <<<"$(wpay-scanqr --payload <<<"$bare")"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" code_expired
+	assert_equal "$stderr" "wpay-order: the code expired at 2026-11-22T08:15:00Z; ask the merchant for a new one (<stdin>:1)"
+	assert_equal "$(ledger_digest)" "$before"
+	# Unchanged but unsigned, before it expires: it is the merchant's order_1, and expires with the code.
+	export WPAY_NOW=2026-11-22T08:10:00Z
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:2001 <<<"$(wpay-scanqr --payload <<<"$bare")"
+	assert_success
+	assert_equal "$(jq -c '[.out_trade_no, .amount, .origin, .reference, .expires_at, has("request_no")]' <<<"$output")" \
+		'["order_1",2500,"dynamic_code","order_1","2026-11-22T08:15:00Z",false]'
+}
+
+@test "--allow-unsigned: a dynamic code this ledger never made is the buyer's order, and cannot squat the merchant's reference" {
+	two_buyers
+	real=$(wpay-mkqr cafe01 --amount 25.00 --reference order_1 | jq -r .payload)
+	# A code for cafe01 made elsewhere, unsigned, for a reference cafe01 has not issued yet.
+	foreign=$(recrc "$(sed 's/62110507order_1/62100506pos_77/; s/89370007CN\.WPAY.*$/63040000/' <<<"$real")")
+	scan=$(wpay-scanqr --payload <<<"$foreign")
+	run --separate-stderr wpay-order --buyer u:2002 --request-no r1 <<<"$scan"
+	assert_equal "$(jq -r .code <<<"$output")" unsigned_code
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:2002 <<<"$scan"
+	assert_equal "$(jq -r .code <<<"$output")" missing_field
+	run --separate-stderr bash -c "set -o pipefail; wpay-order --allow-unsigned --buyer u:2002 --request-no r1 <<<'$scan' | wpay-pay --pin-fd 3 3<<<135790"
+	assert_success
+	id=$(jq -r .order <<<"$output")
+	assert_equal "$(jq -c '[.amount, .out_trade_no]' <<<"$output")" "[2500,\"$id\"]"
+	assert_equal "$(wpay-order query "$id" | jq -c '[.origin, .reference, .request_no, .buyer, .state]')" \
+		'["dynamic_code","pos_77","r1","u:2002","paid"]'
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:2002 --request-no r1 <<<"$scan"
+	assert_equal "$(jq -r .id <<<"$output")" "$id"
+	# The merchant issues pos_77 later: its own code orders and pays under out_trade_no pos_77.
+	mine=$(wpay-mkqr cafe01 --amount 30.00 --reference pos_77 | jq -r .payload)
+	run --separate-stderr bash -c "set -o pipefail; wpay-scanqr --payload <<<'$mine' | wpay-order --buyer u:2001 | wpay-pay --pin-fd 3 3<<<135790"
+	assert_success
+	assert_equal "$(jq -c '[.out_trade_no, .amount]' <<<"$output")" '["pos_77",3000]'
+	assert_ledger_ok
+}
