@@ -218,8 +218,9 @@ int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err 
 	return place(c->st, &o, out, e) ? BATCH_FAIL : BATCH_OK;
 }
 
-/* The buyer's key for an order the buyer starts (what says from what):
- * a buyer and the buyer's request_no; never the merchant's out_trade_no. */
+/* The key of an order the buyer starts: a buyer and the buyer's
+ * request_no, never the merchant's out_trade_no. what names the code,
+ * for the messages. */
 static int buyer_key(json_t *req, const struct order_defaults *d, const char *what, struct new_order *o,
                      struct rec_err *e)
 {
