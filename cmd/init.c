@@ -1,10 +1,12 @@
 /*
  * wpay-init: create the ledger and the key files, or check them. Safe to
  * run again: it makes only what is missing, never overwrites a key, and
- * refuses key files that group or others can read. Prints one "init"
+ * refuses key files that group or others can read, and a key directory
+ * they can write (see keys.h). Prints one "init"
  * record; with --public-key prints the platform's signing public key (PEM)
  * instead, for wallets that verify codes offline.
  */
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,20 +49,15 @@ static int print_public_key(const char *keys_dir)
 {
 	struct rec_err e;
 	char kid[KEY_ID_MAX];
-	int rc = keys_signing_id(keys_dir, kid, &e);
-	if (rc)
+	EVP_PKEY *key;
+	int rc;
+	/* Checked as every reader checks it: a key handed to wallets must be ours. */
+	if ((rc = keys_check_dir(keys_dir, &e)) != 0 || (rc = keys_signing_id(keys_dir, kid, &e)) != 0 ||
+	    (rc = keys_load_public(keys_dir, kid, &key, &e)) != 0)
 		cli_die(rc, "%s", e.msg);
-	char *path = keys_public_path(keys_dir, kid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		cli_die(EX_NOINPUT, "cannot read %s; run 'wpay init' first", path);
-	char buf[4096];
-	size_t n = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	free(path);
-	if (fwrite(buf, 1, n, stdout) != n)
-		return EX_IOERR;
-	return 0;
+	bool ok = PEM_write_PUBKEY(stdout, key) == 1;
+	EVP_PKEY_free(key);
+	return ok ? 0 : EX_IOERR;
 }
 
 int main(int argc, char **argv)

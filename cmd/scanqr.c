@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "image.h"
+#include "keys.h"
 #include "networks.h"
 #include "payload.h"
 #include "records.h"
@@ -205,6 +206,8 @@ int main(int argc, char **argv)
 	if (rc)
 		cli_die(rc, "%s", e.msg);
 	char *db = cli_db_path(), *keys = cli_keys_dir();
+	if ((rc = keys_check_dir(keys, &e)) != 0)
+		cli_die(rc, "%s", e.msg);
 	struct store *st = NULL;
 	if (access(db, F_OK) == 0 && (rc = store_open(db, false, &st, &e)) != 0)
 		cli_die(rc, "%s", e.msg);

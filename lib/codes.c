@@ -2,6 +2,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "batch.h"
 #include "clock.h"
@@ -339,9 +340,18 @@ void codes_check(const char *text, const struct emv_payload *p, const char *keys
 		out->why = "a malformed signature";
 		return;
 	}
-	EVP_PKEY *key = keys_load_public(keys_dir, out->kid);
-	if (!key) {
+	EVP_PKEY *key;
+	struct rec_err ke;
+	int rc = keys_load_public(keys_dir, out->kid, &key, &ke);
+	if (rc == EX_NOINPUT) {
 		out->signature = "unknown_key";
+		return;
+	}
+	/* A key file anyone could have planted or changed proves nothing. */
+	if (rc) {
+		out->signature = "untrusted";
+		strlcopy(out->problem, ke.msg, sizeof out->problem);
+		out->why = out->problem;
 		return;
 	}
 	size_t signed_bytes = byte_offset(text, sig->offset);

@@ -52,12 +52,16 @@ void codes_maker_close(struct code_maker *m);
 int codes_make(struct code_maker *m, json_t *req, json_t **out, struct rec_err *e);
 
 struct code_check {
-	const char *signature; /* "valid", "invalid", "absent", "unknown_key" */
+	/* "valid", "invalid", "absent", "unknown_key", or "untrusted": the
+	 * key directory has the key id but its file or the directory is open
+	 * to others, a link, or not the key it is named for (see keys.h). */
+	const char *signature;
 	char kid[KEY_ID_MAX];
 	bool has_expiry;
 	int64_t expires_ms;
 	bool expired;
-	const char *why; /* for "invalid": what was wrong */
+	const char *why;   /* for "invalid" and "untrusted": what was wrong */
+	char problem[512]; /* where why points when it is made for this check */
 };
 
 /* Check a parsed payload's wpay signature and expiry (text is the payload

@@ -16,7 +16,8 @@ void ctx_open(struct wpay_ctx *c)
 	c->keys_dir = cli_keys_dir();
 	if ((rc = store_open(c->db_path, false, &c->st, &e)) != 0)
 		cli_die(rc, "%s", e.msg);
-	if ((rc = keys_read_secret(c->keys_dir, KEY_PIN_PEPPER, c->pin_pepper, &e)) != 0 ||
+	if ((rc = keys_check_dir(c->keys_dir, &e)) != 0 ||
+	    (rc = keys_read_secret(c->keys_dir, KEY_PIN_PEPPER, c->pin_pepper, &e)) != 0 ||
 	    (rc = keys_read_secret(c->keys_dir, KEY_CARD_FINGERPRINT, c->card_key, &e)) != 0)
 		cli_die(rc, "%s", e.msg);
 	if ((rc = networks_load(&c->networks, &e)) != 0)

@@ -35,26 +35,85 @@ static int mkdir_p(const char *dir, struct rec_err *e)
 	return rc ? EX_CANTCREAT : 0;
 }
 
-int keys_check_file(const char *path, struct rec_err *e)
+int keys_check_dir(const char *dir, struct rec_err *e)
 {
 	struct stat st;
-	if (lstat(path, &st) != 0)
-		return rec_fail(e, "no_key", "cannot read key file %s: %s; run 'wpay init' first", path,
-		                strerror(errno)),
-		       EX_NOINPUT;
-	if (!S_ISREG(st.st_mode))
+	if (stat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			return 0; /* nothing in it to trust yet; reading a file says "run wpay init" */
+		return rec_fail(e, "no_key", "cannot use the key directory %s: %s", dir, strerror(errno)), EX_NOINPUT;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return rec_fail(e, "key_mode", "the key directory %s is not a directory; set WPAY_KEYS to one", dir),
+		       EX_NOPERM;
+	/* Whoever can write the directory can plant or swap any key in it. */
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return rec_fail(e, "key_mode",
+		                "the key directory %s belongs to uid %u, not to this user; refusing to trust its keys",
+		                dir, (unsigned)st.st_uid),
+		       EX_NOPERM;
+	if (st.st_mode & 022)
+		return rec_fail(
+		           e, "key_mode",
+		           "the key directory %s is writable by group or others (mode %04o), so anyone could plant "
+		           "a key in it; run: chmod 700 %s",
+		           dir, (unsigned)(st.st_mode & 07777), dir),
+		       EX_NOPERM;
+	return 0;
+}
+
+int keys_open(const char *path, bool public_key, int *fd, struct rec_err *e)
+{
+	/* Open first, then look at what was opened: a check by name and an
+	 * open by name could see two different files. O_NONBLOCK: a FIFO
+	 * planted here must not hang us before fstat refuses it. */
+	int f = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (f < 0 && errno == ELOOP)
 		return rec_fail(e, "key_mode",
 		                "key file %s is not a regular file (a link?); replace it with the file itself", path),
 		       EX_NOPERM;
-	if (st.st_uid != geteuid())
-		return rec_fail(e, "key_mode", "key file %s belongs to uid %u, not to this user; refusing to trust it",
-		                path, (unsigned)st.st_uid),
-		       EX_NOPERM;
-	if (st.st_mode & 077)
-		return rec_fail(e, "key_mode", "key file %s is open to group or others (mode %04o); run: chmod 600 %s",
-		                path, (unsigned)(st.st_mode & 07777), path),
-		       EX_NOPERM;
+	if (f < 0)
+		return rec_fail(e, "no_key", "cannot read key file %s: %s; run 'wpay init' first", path,
+		                strerror(errno)),
+		       EX_NOINPUT;
+	struct stat st;
+	int rc = 0;
+	if (fstat(f, &st) != 0)
+		rc = (rec_fail(e, "io", "cannot read key file %s: %s", path, strerror(errno)), EX_IOERR);
+	else if (!S_ISREG(st.st_mode))
+		rc = (rec_fail(e, "key_mode",
+		               "key file %s is not a regular file (a link?); replace it with the file itself", path),
+		      EX_NOPERM);
+	/* A public key may be root's (installed for everyone); a secret is ours alone. */
+	else if (st.st_uid != geteuid() && (!public_key || st.st_uid != 0))
+		rc = (rec_fail(e, "key_mode", "key file %s belongs to uid %u, not to this user; refusing to trust it",
+		               path, (unsigned)st.st_uid),
+		      EX_NOPERM);
+	else if (!public_key && (st.st_mode & 077))
+		rc = (rec_fail(e, "key_mode", "key file %s is open to group or others (mode %04o); run: chmod 600 %s",
+		               path, (unsigned)(st.st_mode & 07777), path),
+		      EX_NOPERM);
+	/* Anyone may read a public key; whoever can write it can sign as us. */
+	else if (public_key && (st.st_mode & 022))
+		rc = (rec_fail(e, "key_mode",
+		               "key file %s is writable by group or others (mode %04o); run: chmod 644 %s", path,
+		               (unsigned)(st.st_mode & 07777), path),
+		      EX_NOPERM);
+	if (rc) {
+		close(f);
+		return rc;
+	}
+	*fd = f;
 	return 0;
+}
+
+int keys_check_file(const char *path, struct rec_err *e)
+{
+	int fd;
+	int rc = keys_open(path, false, &fd, e);
+	if (rc == 0)
+		close(fd);
+	return rc;
 }
 
 /* Write data to dir/name unless it exists: temp file, fsync, link. 1 if created. */
@@ -122,19 +181,26 @@ int keys_ensure_secret(const char *dir, const char *name, json_t *created, struc
 	return rc;
 }
 
+/* The key id of a key: the first 4 bytes of the SHA-256 of its raw public key, in hex. */
+static bool key_id(EVP_PKEY *key, char kid[KEY_ID_MAX])
+{
+	unsigned char raw[32], digest[SHA256_LEN];
+	size_t raw_len = sizeof raw;
+	if (!EVP_PKEY_get_raw_public_key(key, raw, &raw_len))
+		return false;
+	sha256(raw, raw_len, digest);
+	hex_encode(digest, 4, kid);
+	return true;
+}
+
 static int create_signing_key(const char *dir, json_t *created, struct rec_err *e)
 {
 	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	unsigned char raw[32];
-	size_t raw_len = sizeof raw;
-	if (!key || !EVP_PKEY_get_raw_public_key(key, raw, &raw_len)) {
+	char kid[KEY_ID_MAX], name[64];
+	if (!key || !key_id(key, kid)) {
 		EVP_PKEY_free(key);
 		return rec_fail(e, "internal", "OpenSSL could not make an Ed25519 key"), EX_SOFTWARE;
 	}
-	unsigned char digest[SHA256_LEN];
-	char kid[KEY_ID_MAX], name[64];
-	sha256(raw, raw_len, digest);
-	hex_encode(digest, 4, kid);
 
 	int rc = EX_SOFTWARE;
 	char *priv = NULL, *pub = NULL;
@@ -172,7 +238,7 @@ out:
 int keys_create(const char *dir, json_t *created, struct rec_err *e)
 {
 	int rc;
-	if ((rc = mkdir_p(dir, e)) != 0)
+	if ((rc = mkdir_p(dir, e)) != 0 || (rc = keys_check_dir(dir, e)) != 0)
 		return rc;
 	if ((rc = keys_ensure_secret(dir, KEY_PIN_PEPPER, created, e)) != 0)
 		return rc;
@@ -192,12 +258,10 @@ int keys_create(const char *dir, json_t *created, struct rec_err *e)
 /* Read a small key file whole, after checking its mode. */
 static int read_small(const char *path, char *buf, size_t n, struct rec_err *e)
 {
-	int rc = keys_check_file(path, e);
+	int fd;
+	int rc = keys_open(path, false, &fd, e);
 	if (rc)
 		return rc;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return rec_fail(e, "no_key", "cannot open key file %s: %s", path, strerror(errno)), EX_NOINPUT;
 	ssize_t len = read(fd, buf, n - 1);
 	close(fd);
 	if (len < 0)
@@ -236,15 +300,26 @@ char *keys_public_path(const char *dir, const char *kid)
 	return xasprintf("%s/signing-%s.pub", dir, kid);
 }
 
+/* A PEM key from a file opened by keys_open (which it closes): private or public. */
+static EVP_PKEY *read_pem(int fd, bool public_key)
+{
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return NULL;
+	}
+	EVP_PKEY *key = public_key ? PEM_read_PUBKEY(f, NULL, NULL, NULL) : PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	return key;
+}
+
 int keys_load_signing(const char *dir, const char *kid, EVP_PKEY **key, struct rec_err *e)
 {
 	char *path = xasprintf("%s/signing-%s.key", dir, kid);
-	int rc = keys_check_file(path, e);
+	int fd;
+	int rc = keys_open(path, false, &fd, e);
 	if (rc == 0) {
-		FILE *f = fopen(path, "r");
-		*key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
-		if (f)
-			fclose(f);
+		*key = read_pem(fd, false);
 		if (!*key)
 			rc = (rec_fail(e, "bad_key", "cannot read the signing key %s; restore it from backup", path),
 			      EX_DATAERR);
@@ -253,15 +328,34 @@ int keys_load_signing(const char *dir, const char *kid, EVP_PKEY **key, struct r
 	return rc;
 }
 
-EVP_PKEY *keys_load_public(const char *dir, const char *kid)
+int keys_load_public(const char *dir, const char *kid, EVP_PKEY **key, struct rec_err *e)
 {
+	*key = NULL;
 	if (strlen(kid) != 8 || strspn(kid, "0123456789abcdef") != 8)
-		return NULL;
+		return rec_fail(e, "no_key", "'%.16s' is not a key id", kid), EX_NOINPUT;
+	int rc = keys_check_dir(dir, e);
+	if (rc)
+		return rc;
 	char *path = keys_public_path(dir, kid);
-	FILE *f = fopen(path, "r");
-	EVP_PKEY *key = f ? PEM_read_PUBKEY(f, NULL, NULL, NULL) : NULL;
-	if (f)
-		fclose(f);
+	int fd;
+	if ((rc = keys_open(path, true, &fd, e)) == 0) {
+		char have[KEY_ID_MAX] = "unknown";
+		*key = read_pem(fd, true);
+		if (!*key)
+			rc = (rec_fail(e, "bad_key", "cannot read the public key %s; restore it from backup", path),
+			      EX_DATAERR);
+		/* Its name must be its own key id: a key swapped in under
+		 * another's name is not that key. */
+		else if (!key_id(*key, have) || strcmp(have, kid) != 0)
+			rc = (rec_fail(e, "bad_key",
+			               "the public key %s is not key %s (it is key %s); restore it from backup", path,
+			               kid, have),
+			      EX_DATAERR);
+		if (rc) {
+			EVP_PKEY_free(*key);
+			*key = NULL;
+		}
+	}
 	free(path);
-	return key;
+	return rc;
 }

@@ -4,14 +4,20 @@
  * and the platform's Ed25519 signing keys with their key ids.
  *
  * Files are created 0600 and never overwritten (made as a temporary file,
- * then linked into place); a key file readable or writable by group or
- * others, a link, or one owned by someone else is refused. Each function
- * returns 0, or a sysexits status with e filled in.
+ * then linked into place). A key file is opened without following links
+ * and checked as opened: it must be a regular file of this user's; a
+ * secret (private key, pepper, webhook secret) must not be readable or
+ * writable by group or others, a public key (root's too) not writable by
+ * them. The key directory must be this user's (or root's) and not
+ * writable by group or others, since whoever can write it can plant a
+ * key. Each function returns 0, or a sysexits status with e filled in
+ * (77 "key_mode" for a file or directory that cannot be trusted).
  */
 #ifndef WPAY_KEYS_H
 #define WPAY_KEYS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "records.h"
@@ -38,9 +44,17 @@ char *keys_public_path(const char *dir, const char *kid);
  * The caller frees it with EVP_PKEY_free. */
 struct evp_pkey_st;
 int keys_load_signing(const char *dir, const char *kid, struct evp_pkey_st **key, struct rec_err *e);
-/* The public key of a key id, or NULL if this key directory does not know it. */
-struct evp_pkey_st *keys_load_public(const char *dir, const char *kid);
+/* The public key of a key id, after checking the directory and the file,
+ * and that the key's own id is kid: 0, or 66 "no_key" (this directory
+ * does not know the key id), 77 "key_mode", 65 "bad_key". */
+int keys_load_public(const char *dir, const char *kid, struct evp_pkey_st **key, struct rec_err *e);
 /* Check that a secret file is a regular file of ours with mode 0600 or stricter. */
 int keys_check_file(const char *path, struct rec_err *e);
+/* Open a key file for reading, checked as above (public_key: the rules of
+ * a public key); *fd is the caller's to close. */
+int keys_open(const char *path, bool public_key, int *fd, struct rec_err *e);
+/* Check the key directory; one that does not exist passes (there is
+ * nothing in it to trust, and reading a key from it fails anyway). */
+int keys_check_dir(const char *dir, struct rec_err *e);
 
 #endif

@@ -62,6 +62,67 @@ load helper
 	assert_equal "$stderr" "wpay-init: key file $WPAY_KEYS/pin-pepper.key is not a regular file (a link?); replace it with the file itself"
 }
 
+@test "a key directory that group or others can write is refused by init and every program, with exit 77" {
+	wpay-init >/dev/null
+	for mode in 0777 0770 0702; do
+		chmod "$mode" "$WPAY_KEYS"
+		run --separate-stderr wpay-init
+		assert_failure 77
+		assert_output ""
+		assert_equal "$stderr" "wpay-init: the key directory $WPAY_KEYS is writable by group or others (mode $mode), so anyone could plant a key in it; run: chmod 700 $WPAY_KEYS"
+		for prog in wpay-bind wpay-mkqr wpay-order wpay-pay wpay-refund wpay-settle "wpay-notify --once"; do
+			run --separate-stderr $prog </dev/null
+			assert_failure 77
+			assert_equal "$stderr" "${prog% *}: the key directory $WPAY_KEYS is writable by group or others (mode $mode), so anyone could plant a key in it; run: chmod 700 $WPAY_KEYS"
+		done
+		run --separate-stderr wpay-init --public-key
+		assert_failure 77
+	done
+	# Readable by others is fine (the files in it are 0600); writable is not.
+	chmod 0755 "$WPAY_KEYS"
+	run --separate-stderr wpay-init
+	assert_success
+}
+
+@test "a new key directory inside one that others can write is refused too" {
+	mkdir -m 0777 "$BATS_TEST_TMPDIR/open"
+	export WPAY_KEYS="$BATS_TEST_TMPDIR/open"
+	run --separate-stderr wpay-init
+	assert_failure 77
+	[[ "$stderr" == *"the key directory $WPAY_KEYS is writable by group or others (mode 0777)"* ]]
+	[ ! -e "$WPAY_KEYS/pin-pepper.key" ]
+}
+
+@test "a key directory of another user is refused" {
+	[ "$(id -u)" = 0 ] || skip "needs root to give a directory away"
+	wpay-init >/dev/null
+	chown nobody "$WPAY_KEYS"
+	run --separate-stderr wpay-init
+	assert_failure 77
+	assert_equal "$stderr" "wpay-init: the key directory $WPAY_KEYS belongs to uid $(id -u nobody), not to this user; refusing to trust its keys"
+	run --separate-stderr wpay-bind user list
+	assert_failure 77
+}
+
+@test "init --public-key refuses a public key others can write, or a link, and prints a 0644 one" {
+	wpay-init >/dev/null
+	pub="$WPAY_KEYS/signing-$(cat "$WPAY_KEYS/signing.current").pub"
+	chmod 0666 "$pub"
+	run --separate-stderr wpay-init --public-key
+	assert_failure 77
+	assert_output ""
+	assert_equal "$stderr" "wpay-init: key file $pub is writable by group or others (mode 0666); run: chmod 644 $pub"
+	chmod 0644 "$pub"
+	run --separate-stderr wpay-init --public-key
+	assert_success
+	assert_equal "$output" "$(cat "$pub")"
+	mv "$pub" "$BATS_TEST_TMPDIR/real.pub"
+	ln -s "$BATS_TEST_TMPDIR/real.pub" "$pub"
+	run --separate-stderr wpay-init --public-key
+	assert_failure 77
+	assert_equal "$stderr" "wpay-init: key file $pub is not a regular file (a link?); replace it with the file itself"
+}
+
 @test "a damaged key file is reported, not used" {
 	wpay-init >/dev/null
 	printf 'not hex\n' >"$WPAY_KEYS/pin-pepper.key"

@@ -112,6 +112,93 @@ for n in range(1000):
 	assert_equal "$(jq -r .checks.signature <<<"$output")" absent
 }
 
+# A code made and signed by another platform: its payload and key id; its keys are in $BATS_TEST_TMPDIR/bkeys.
+attacker_code() {
+	WPAY_DB=$BATS_TEST_TMPDIR/b.db WPAY_KEYS=$BATS_TEST_TMPDIR/bkeys bash -c 'wpay-init >/dev/null &&
+		wpay-bind merchant add cafe01 --name "Café Lu" --city Beijing --mcc 5814 >/dev/null && wpay-mkqr cafe01' |
+		jq -r .payload
+}
+
+@test "a public key planted open to others, or as a link, does not make a forged code valid" {
+	forged=$(attacker_code)
+	theirs=$(cat "$BATS_TEST_TMPDIR/bkeys/signing.current")
+	planted="$WPAY_KEYS/signing-$theirs.pub"
+	# Planted writable by anyone: untrusted, and the order refuses the code.
+	cp "$BATS_TEST_TMPDIR/bkeys/signing-$theirs.pub" "$planted"
+	chmod 0666 "$planted"
+	run --separate-stderr wpay-scanqr --payload <<<"$forged"
+	assert_success
+	assert_equal "$(jq -r .checks.signature <<<"$output")" untrusted
+	assert_equal "$(jq -r .checks.signature_problem <<<"$output")" \
+		"key file $planted is writable by group or others (mode 0666); run: chmod 644 $planted"
+	buyer_ready 1001
+	run --separate-stderr bash -c 'wpay-scanqr --payload | wpay-order --buyer u:1001' <<<"$forged"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" bad_signature
+	# Group-writable is no better.
+	chmod 0620 "$planted"
+	run --separate-stderr wpay-scanqr --payload <<<"$forged"
+	assert_equal "$(jq -r .checks.signature <<<"$output")" untrusted
+	# Planted as a link to a file elsewhere: refused, wherever it points.
+	rm "$planted"
+	cp "$BATS_TEST_TMPDIR/bkeys/signing-$theirs.pub" "$BATS_TEST_TMPDIR/elsewhere.pub"
+	chmod 0644 "$BATS_TEST_TMPDIR/elsewhere.pub"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere.pub" "$planted"
+	run --separate-stderr wpay-scanqr --payload <<<"$forged"
+	assert_success
+	assert_equal "$(jq -r .checks.signature <<<"$output")" untrusted
+	assert_equal "$(jq -r .checks.signature_problem <<<"$output")" \
+		"key file $planted is not a regular file (a link?); replace it with the file itself"
+	# A public key the owner installed on purpose may be readable by all (0644).
+	rm "$planted"
+	cp "$BATS_TEST_TMPDIR/elsewhere.pub" "$planted"
+	chmod 0644 "$planted"
+	run --separate-stderr wpay-scanqr --payload <<<"$forged"
+	assert_equal "$(jq -r .checks.signature <<<"$output")" valid
+}
+
+@test "a public key swapped in under our key id is not our key" {
+	ours=$(cat "$WPAY_KEYS/signing.current")
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	attacker_code >/dev/null
+	theirs=$(cat "$BATS_TEST_TMPDIR/bkeys/signing.current")
+	cp "$BATS_TEST_TMPDIR/bkeys/signing-$theirs.pub" "$WPAY_KEYS/signing-$ours.pub"
+	run --separate-stderr wpay-scanqr --payload <<<"$payload"
+	assert_equal "$(jq -r .checks.signature <<<"$output")" untrusted
+	assert_equal "$(jq -r .checks.signature_problem <<<"$output")" \
+		"the public key $WPAY_KEYS/signing-$ours.pub is not key $ours (it is key $theirs); restore it from backup"
+	run --separate-stderr wpay-init --public-key
+	assert_failure 65
+}
+
+@test "a public key of another user is not trusted" {
+	[ "$(id -u)" = 0 ] || skip "needs root to give a file away"
+	forged=$(attacker_code)
+	theirs=$(cat "$BATS_TEST_TMPDIR/bkeys/signing.current")
+	cp "$BATS_TEST_TMPDIR/bkeys/signing-$theirs.pub" "$WPAY_KEYS/signing-$theirs.pub"
+	chown nobody "$WPAY_KEYS/signing-$theirs.pub"
+	run --separate-stderr wpay-scanqr --payload <<<"$forged"
+	assert_equal "$(jq -r .checks.signature <<<"$output")" untrusted
+	[[ "$(jq -r .checks.signature_problem <<<"$output")" == *"belongs to uid $(id -u nobody), not to this user"* ]]
+}
+
+@test "scanqr refuses a key directory others can write, with exit 77" {
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	chmod 0777 "$WPAY_KEYS"
+	run --separate-stderr wpay-scanqr --payload <<<"$payload"
+	assert_failure 77
+	assert_output ""
+	assert_equal "$stderr" "wpay-scanqr: the key directory $WPAY_KEYS is writable by group or others (mode 0777), so anyone could plant a key in it; run: chmod 700 $WPAY_KEYS"
+	chmod 0700 "$WPAY_KEYS"
+	run --separate-stderr wpay-scanqr --payload <<<"$payload"
+	assert_success
+	assert_equal "$(jq -r .checks.signature <<<"$output")" valid
+	# With no key directory at all, codes are still read; their key is unknown.
+	run --separate-stderr env WPAY_KEYS="$BATS_TEST_TMPDIR/none" wpay-scanqr --payload <<<"$payload"
+	assert_success
+	assert_equal "$(jq -r .checks.signature <<<"$output")" unknown_key
+}
+
 @test "expiry: a dynamic code is good until its time, then expired" {
 	export WPAY_NOW=2026-11-22T08:00:00Z
 	wpay-mkqr cafe01 --amount 1.00 --reference o1 --expires-in 15m -o "$BATS_TEST_TMPDIR/o1.png" >/dev/null
