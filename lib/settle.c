@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "crypto.h"
 #include "events.h"
 #include "ledger.h"
 #include "merchants.h"
@@ -312,10 +313,31 @@ struct pending_files {
 static int write_temp(struct pending_files *pf, const char *path, bool (*fill)(FILE *, void *), void *arg,
                       struct rec_err *e)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
+	/* A new file of ours, never one found there: O_EXCL refuses any name
+	 * that exists, a planted link included, so it cannot be made to write
+	 * through a link to another file; the name is random, so no one can
+	 * take every name we might pick. Mode 0600: a payout file names bank
+	 * accounts. */
+	char *tmp = NULL;
+	int fd = -1;
+	for (int tries = 0; fd < 0 && tries < 16; tries++) {
+		unsigned char r[8];
+		char hex[2 * sizeof r + 1];
+		crypto_random(r, sizeof r);
+		hex_encode(r, sizeof r, hex);
+		free(tmp);
+		tmp = xasprintf("%s.tmp.%s", path, hex);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
 		rec_fail(e, "io", "cannot create %s: %s", tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		free(tmp);
 		return EX_CANTCREAT;
 	}
@@ -485,8 +507,10 @@ int settle_write_files(struct store *st, const struct settle_run *run, const cha
 		x.currency = json_string_value(json_array_get(b, 2));
 		path = xasprintf("%s/bill-%s-%s.csv", dir, run->date, x.merchant);
 		/* A bill is made from settled rows, which never change: one that
-		 * exists is already right (delete it to have it written again). */
-		if (access(path, F_OK) != 0)
+		 * exists is already right (delete it to have it written again).
+		 * Anything but a regular file there (a planted link) is replaced. */
+		struct stat sb;
+		if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
 			rc = write_temp(&pf, path, fill_bill, &x, e);
 		free(path);
 	}

@@ -155,6 +155,41 @@ m:cafe01,6222000011112222,89.46,CNY,$sid"
 	assert_failure 73
 }
 
+@test "--out never writes through a link planted where it puts its files" {
+	pay cafe01 o1 100.00
+	export WPAY_NOW=2026-11-05T01:00:00Z
+	out="$BATS_TEST_TMPDIR/out"
+	mkdir "$out"
+	printf 'precious\n' >"$BATS_TEST_TMPDIR/victim"
+	printf 'precious too\n' >"$BATS_TEST_TMPDIR/victim2"
+	# Links at every temporary name a pid-named writer could pick (the run's
+	# own pid: the planter execs it), and at the bill's own name.
+	run --separate-stderr python3 - "$out" "$BATS_TEST_TMPDIR" <<-'PY'
+		import os, sys
+		out, tmp = sys.argv[1], sys.argv[2]
+		me = os.getpid()
+		for pid in range(max(2, me - 200), me + 2000):
+		    for name in ("payouts-2026-11-05.csv", "bill-2026-11-05-cafe01.csv"):
+		        os.symlink(tmp + "/victim", "%s/%s.tmp.%d" % (out, name, pid))
+		os.symlink(tmp + "/victim2", out + "/bill-2026-11-05-cafe01.csv")
+		os.execvp("wpay-settle", ["wpay-settle", "--out", out])
+	PY
+	assert_success
+	sid=$(field "$output" id)
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim")" precious
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim2")" "precious too"
+	[ -f "$out/payouts-2026-11-05.csv" ] && [ ! -L "$out/payouts-2026-11-05.csv" ]
+	assert_equal "$(cat "$out/payouts-2026-11-05.csv")" "merchant,account,amount,currency,reference
+m:cafe01,6222000011112222,99.40,CNY,$sid"
+	[ -f "$out/bill-2026-11-05-cafe01.csv" ] && [ ! -L "$out/bill-2026-11-05-cafe01.csv" ]
+	assert_equal "$(grep -c '^payment,' "$out/bill-2026-11-05-cafe01.csv")" 1
+	# Written for its owner only: a payout file names bank accounts.
+	assert_equal "$(stat -c %a "$out/payouts-2026-11-05.csv")" 600
+	assert_equal "$(stat -c %a "$out/bill-2026-11-05-cafe01.csv")" 600
+	# No temporary file of its own is left; the planted links are all still links.
+	assert_equal "$(find "$out" -name '*.tmp.*' ! -type l | wc -l)" 0
+}
+
 @test "a crash between two merchants leaves the first settled; the rerun completes the rest" {
 	pay cafe01 o1 100.00
 	pay shop02 o1 20.00
