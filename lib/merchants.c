@@ -119,6 +119,22 @@ struct details {
 	bool has_fee;
 };
 
+/* A payout account: 6 to 34 digits (34: the longest IBAN), grouped by
+ * single spaces or dashes, starting and ending with a digit. Nothing else
+ * gets in: the account goes into payout files a person opens in a
+ * spreadsheet, where "=cmd|..." would run. */
+static bool valid_bank_account(const char *s)
+{
+	int digits = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if ((*p != ' ' && *p != '-') || p == s || !p[1] || p[1] == ' ' || p[1] == '-')
+			return false;
+	}
+	return digits >= 6 && digits <= 34;
+}
+
 static int text_field(json_t *req, const char *key, bool required, size_t max, const char **out, struct rec_err *e)
 {
 	if (rec_get_str(req, key, required, max, out, e))
@@ -189,6 +205,11 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 	    ((strncmp(d->notify_url, "https://", 8) && strncmp(d->notify_url, "http://", 7)) ||
 	     strchr(d->notify_url, ' ')))
 		return rec_fail(e, "bad_field", "notify_url must be an http:// or https:// URL without spaces");
+	if (d->bank_account && !valid_bank_account(d->bank_account))
+		return rec_fail(e, "bad_field",
+		                "bank_account '%.40s' is not an account number: give 6 to 34 digits, grouped by single "
+		                "spaces or dashes if you like, such as 6222 0200 1234 5678",
+		                d->bank_account);
 	if (d->settlement && strcmp(d->settlement, "T0") && strcmp(d->settlement, "T15"))
 		return rec_fail(e, "bad_field", "settlement must be T0 or T15, not '%s'", d->settlement);
 	if (fee) {

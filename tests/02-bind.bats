@@ -389,6 +389,23 @@ refuses() {
 	assert_equal "$(jq -r .fee_rate <<<"$output")" 0.38%
 }
 
+@test "a bank account is digits, perhaps grouped; a spreadsheet formula is refused where it enters" {
+	wpay-bind merchant add evil02 --name Evil --city Beijing >/dev/null
+	refuses 1 bad_field wpay-bind merchant update evil02 --bank-account "=cmd|' /C calc'!A0"
+	assert_equal "$stderr" "wpay-bind: bank_account '=cmd|' /C calc'!A0' is not an account number: give 6 to 34 digits, grouped by single spaces or dashes if you like, such as 6222 0200 1234 5678"
+	refuses 1 bad_field wpay-bind merchant add evil03 --name Evil --city Beijing --bank-account "=cmd|' /C calc'!A0"
+	for bad in "@SUM(1)" "+6222000011112222" "-6222000011112222" "6222000011112222-" "6222  0000 1111" \
+		"6222,0000,1111,2222" '6222"0000' 12345 "$(printf '1%.0s' {1..35})" "6222 0000 1111 222x" " 6222000011112222"; do
+		refuses 1 bad_field wpay-bind merchant update evil02 --bank-account "$bad"
+	done
+	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT count(*) FROM merchants WHERE bank_account IS NOT NULL")" 0
+	for good in 6222000011112222 "6222 0200 1234 5678" 6222-0200-1234-5678 123456 "$(printf '1%.0s' {1..34})"; do
+		run --separate-stderr wpay-bind merchant update evil02 --bank-account "$good"
+		assert_success
+		assert_equal "$(jq -r .bank_account <<<"$output")" "****${good: -4}"
+	done
+}
+
 @test "T0 needs a 20,000.00 CNY deposit; a withdrawal below it goes back to T15" {
 	wpay-bind merchant add cafe01 --name Cafe --city Beijing --kind enterprise >/dev/null
 	refuses 1 deposit_required wpay-bind merchant update cafe01 --settlement T0
