@@ -378,6 +378,28 @@ int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_
 	return BATCH_OK;
 }
 
+/* A T0 merchant's refunds of settled payments come out of its deposit
+ * (payments_refund), and T0 paid those payments out the next day: while
+ * any of them can still be refunded (its order is still 'paid'), the
+ * deposit must keep DEPOSIT_T0_MIN, or those refunds fall to the platform.
+ * Fills an example order into `order` when it holds. Newest settlements
+ * first: their orders are the likeliest to be inside the refund window. */
+static bool deposit_held(struct store *st, const char *no, char order[72])
+{
+	struct store_stmt *q = store_query(st,
+	                                   "SELECT o.out_trade_no FROM settlements s"
+	                                   " JOIN payments p ON p.settlement_id = s.id"
+	                                   " JOIN orders o ON o.id = p.order_id"
+	                                   " WHERE s.merchant_id = ? AND s.mode = 'T0' AND o.state = 'paid'"
+	                                   " ORDER BY s.date DESC LIMIT 1",
+	                                   "t", no);
+	bool held = store_step(q) == STORE_ROW;
+	if (held)
+		strlcopy(order, store_col_text(q, 0), 72);
+	store_done(q);
+	return held;
+}
+
 /* Deposit in (payout -> deposit) or out (deposit -> payout). */
 static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, struct rec_err *e)
 {
@@ -398,9 +420,27 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 	bufprintf(t.key, sizeof t.key, "%s:%s:%s", t.kind, id, request_no);
 	ledger_account(c->st, in ? ACCOUNT_PAYOUT : ACCOUNT_DEPOSIT, id, cur, t.from);
 	ledger_account(c->st, in ? ACCOUNT_DEPOSIT : ACCOUNT_PAYOUT, id, cur, t.to);
-	if (ledger_post(c->st, &t, 1, LEDGER_REPLAYABLE, e) < 0)
+	int posted = ledger_post(c->st, &t, 1, LEDGER_REPLAYABLE, e);
+	if (posted < 0)
 		return BATCH_FAIL;
 	int64_t deposit = ledger_balance(c->st, ACCOUNT_DEPOSIT, id);
+	char order[72];
+	/* Checked on the balance the withdrawal leaves (a replay answers as before). */
+	if (!in && posted == 0 && deposit < DEPOSIT_T0_MIN && deposit_held(c->st, no, order)) {
+		const struct currency *in_cur = currency_find(cur);
+		int64_t had = deposit + amount, free_now = had > DEPOSIT_T0_MIN ? had - DEPOSIT_T0_MIN : 0;
+		char need[MONEY_TEXT_MAX], have[MONEY_TEXT_MAX], can[MONEY_TEXT_MAX];
+		money_format(DEPOSIT_T0_MIN, in_cur, need);
+		money_format(had, in_cur, have);
+		money_format(free_now, in_cur, can);
+		return rec_fail(
+		           e, "deposit_held",
+		           "m:%s must keep %s %s of deposit while payments it was paid at T0 can still be refunded "
+		           "(order %s and maybe others); it holds %s %s, so at most %s %s can be withdrawn until "
+		           "their refund window is over",
+		           no, need, cur, order, have, cur, can, cur),
+		       BATCH_FAIL;
+	}
 	if (!in && deposit < DEPOSIT_T0_MIN) {
 		store_exec(c->st,
 		           "UPDATE merchants SET settlement = 'T15', updated_at = ? WHERE id = ? AND settlement = 'T0'",

@@ -4,7 +4,9 @@
  * (name, city, MCC, country), a fee rate, a notify URL and webhook secret
  * (a 0600 file in the key directory), and a settlement mode: T15, or T0
  * once its deposit account holds 20,000.00 CNY. A withdrawal that takes the
- * deposit below that moves it back to T15.
+ * deposit below that moves it back to T15, unless payments a T0 settlement
+ * paid out can still be refunded (their orders are 'paid'): then it is
+ * refused ("deposit_held"), since those refunds come out of the deposit.
  *
  * Handlers as in accounts.h.
  */

@@ -81,6 +81,64 @@ field() { # field JSON KEY
 	assert_ledger_ok
 }
 
+@test "a T0 deposit is held while payments paid out at T0 can be refunded; after their window it can go" {
+	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
+	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	pay cafe01 o1 50.00
+	export WPAY_NOW=2026-10-21T02:00:00Z
+	wpay-settle --date 2026-10-21 >/dev/null
+	# Paid out already: withdrawing the deposit now would leave o1's refund to the platform.
+	before=$(ledger_digest)
+	run --separate-stderr wpay-bind merchant withdraw cafe01 --amount 20000.00 --request-no w1
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" deposit_held
+	assert_equal "$stderr" "wpay-bind: m:cafe01 must keep 20000.00 CNY of deposit while payments it was paid at T0 can still be refunded (order o1 and maybe others); it holds 20000.00 CNY, so at most 0.00 CNY can be withdrawn until their refund window is over"
+	run --separate-stderr wpay-bind merchant withdraw cafe01 --amount 0.01 --request-no w2
+	assert_equal "$(jq -r .code <<<"$output")" deposit_held
+	assert_equal "$(ledger_digest)" "$before"
+	# What is above the line may go, and the merchant stays T0.
+	wpay-bind merchant deposit cafe01 --amount 100.00 --request-no d2 >/dev/null
+	run --separate-stderr wpay-bind merchant withdraw cafe01 --amount 100.01 --request-no w3
+	assert_equal "$(jq -r .code <<<"$output")" deposit_held
+	[[ "$stderr" == *"it holds 20100.00 CNY, so at most 100.00 CNY can be withdrawn"* ]]
+	run --separate-stderr wpay-bind merchant withdraw cafe01 --amount 100.00 --request-no w3
+	assert_success
+	assert_equal "$(jq -r .settlement <<<"$output")" T0
+	# A refund still comes from the deposit, which is there.
+	run --separate-stderr wpay-refund cafe01 o1 r1 --amount 5.00
+	assert_success
+	assert_equal "$(jq -r .from <<<"$output")" deposit
+	# Once the refund window is over (the order finished), the deposit can go.
+	export WPAY_NOW=2027-01-20T02:00:00Z
+	assert_equal "$(wpay-order expire | jq -r .finished)" 1
+	balance=$(wpay-bind merchant balance cafe01 | jq -r .deposit)
+	run --separate-stderr wpay-bind merchant withdraw cafe01 --amount "$(printf '%d.%02d' $((balance / 100)) $((balance % 100)))" --request-no w1
+	assert_success
+	assert_equal "$(jq -r .settlement <<<"$output")" T15
+	assert_equal "$(wpay-bind merchant balance cafe01 | jq -r .deposit)" 0
+	assert_ledger_ok
+}
+
+@test "a T0 deposit is free once its paid-out orders are refunded in full, or before anything was paid out" {
+	for m in cafe01 shop02; do
+		wpay-bind merchant deposit $m --amount 20000.00 --request-no d1 >/dev/null
+		wpay-bind merchant update $m --settlement T0 >/dev/null
+	done
+	pay cafe01 o1 50.00
+	export WPAY_NOW=2026-10-21T02:00:00Z
+	wpay-settle --date 2026-10-21 >/dev/null
+	wpay-refund cafe01 o1 r1 --amount 50.00 >/dev/null
+	assert_equal "$(wpay-order query cafe01 o1 | jq -r .state)" closed
+	run --separate-stderr wpay-bind merchant withdraw cafe01 --amount 1000.00 --request-no w1
+	assert_success
+	# Paid, not yet settled: the money is still in pending, so nothing is held.
+	pay shop02 o1 50.00
+	run --separate-stderr wpay-bind merchant withdraw shop02 --amount 20000.00 --request-no w1
+	assert_success
+	assert_equal "$(jq -r .settlement <<<"$output")" T15
+	assert_ledger_ok
+}
+
 @test "refunds before settlement are netted; a negative net is carried into the next batch" {
 	pay cafe01 o1 100.00
 	wpay-refund cafe01 o1 r1 --amount 40.00 >/dev/null
