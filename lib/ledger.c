@@ -65,18 +65,31 @@ static bool load_existing(struct store *st, struct transfer *t, bool *differs)
 	return found;
 }
 
-/* Why an update of acct in currency touched no row. */
-static int explain_missing(struct store *st, const char *acct, const char *currency, struct rec_err *e)
+/* Why an update of acct in currency by delta touched no row. */
+static int explain_missing(struct store *st, const char *acct, int64_t delta, const char *currency, struct rec_err *e)
 {
-	struct store_stmt *q = store_query(st, "SELECT currency FROM accounts WHERE id = ?", "t", acct);
+	struct store_stmt *q = store_query(st, "SELECT currency, balance FROM accounts WHERE id = ?", "t", acct);
 	bool found = store_step(q) == STORE_ROW;
 	char cur[8] = "";
+	int64_t balance = 0;
 	if (found)
-		strlcopy(cur, store_col_text(q, 0), sizeof cur);
+		strlcopy(cur, store_col_text(q, 0), sizeof cur), balance = store_col_int(q, 1);
 	store_done(q);
 	if (!found)
 		return rec_fail(e, "no_account", "ledger account %s does not exist", acct);
-	return rec_fail(e, "currency_mismatch", "account %s holds %s, the transfer is in %s", acct, cur, currency);
+	if (strcmp(cur, currency) != 0)
+		return rec_fail(e, "currency_mismatch", "account %s holds %s, the transfer is in %s", acct, cur,
+		                currency);
+	const struct currency *c = currency_find(currency);
+	char have[MONEY_TEXT_MAX], move[MONEY_TEXT_MAX], limit[MONEY_TEXT_MAX];
+	money_format(balance, c ? c : currency_default(), have);
+	money_format(delta < 0 ? -delta : delta, c ? c : currency_default(), move);
+	money_format(BALANCE_MAX, c ? c : currency_default(), limit);
+	return rec_fail(e, "balance_limit",
+	                "%s holds %s %s; %s %s %s would take it past %s%s %s, the most one account may %s; use "
+	                "smaller amounts or another account",
+	                acct, have, currency, delta < 0 ? "taking" : "adding", move, currency, delta < 0 ? "-" : "",
+	                limit, currency, delta < 0 ? "owe" : "hold");
 }
 
 /* Why a debit of acct by amount was refused: its balance. */
@@ -141,14 +154,20 @@ int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode
 	for (size_t k = 0; k < nnet; k++) {
 		if (net[k].delta == 0)
 			continue;
+		/* The ceiling is in the statement, not a read before it: no extra
+		 * round trip per account. A balance already past it (a ledger from
+		 * before the ceiling) may still move back towards zero. */
 		enum store_result r =
-		    store_exec(st, "UPDATE accounts SET balance = balance + ? WHERE id = ? AND currency = ?", "itt",
-		               net[k].delta, net[k].acct, t[0].currency);
+		    store_exec(st,
+		               "UPDATE accounts SET balance = balance + ?1 WHERE id = ?2 AND currency = ?3"
+		               " AND (balance + ?1 BETWEEN -?4 AND ?4"
+		               " OR (?1 < 0 AND balance + ?1 >= 0) OR (?1 > 0 AND balance + ?1 <= 0))",
+		               "itti", net[k].delta, net[k].acct, t[0].currency, BALANCE_MAX);
 		if (r == STORE_CONSTRAINT)
 			return net[k].delta < 0 ? explain_overdraft(st, net[k].acct, -net[k].delta, t[0].currency, e)
 			                        : rec_fail(e, "bad_amount", "account %s would overflow", net[k].acct);
 		if (store_changes(st) == 0)
-			return explain_missing(st, net[k].acct, t[0].currency, e);
+			return explain_missing(st, net[k].acct, net[k].delta, t[0].currency, e);
 	}
 	char now[CLOCK_TEXT_MAX];
 	clock_format(clock_now_ms(), now);
@@ -188,17 +207,55 @@ static void violation(json_t *list, const char *code, const char *fmt, ...)
 	json_array_append_new(list, json_pack("{s:s, s:s}", "code", code, "message", msg));
 }
 
+/*
+ * The check's sums are exact whatever the ledger holds. SQLite's SUM()
+ * stops with "integer overflow" when a running total passes int64, which
+ * an account's transfers in and out can do long before its balance does
+ * (10^4 top-ups of 10^15 each spent again), and so can 10^4 balances of
+ * 10^15. So each value v is summed in two halves, v / 2^31 and v % 2^31
+ * (both truncated towards zero, so v = hi * 2^31 + lo exactly, |hi| < 2^32,
+ * |lo| < 2^31): neither SQL sum can overflow before 2^31 rows, and C joins
+ * them in 128 bits.
+ */
+typedef __int128 wide;
+#define HALF         INT64_C(2147483648)
+#define WIDE(hi, lo) ((wide)(hi)*HALF + (lo))
+
+static bool wide_fits(wide v)
+{
+	return v >= INT64_MIN && v <= INT64_MAX;
+}
+
+/* v in decimal; buf needs 48 bytes. */
+static const char *wide_text(wide v, char buf[48])
+{
+	char digits[48];
+	size_t n = 0;
+	unsigned __int128 mag = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
+	do
+		digits[n++] = (char)('0' + (int)(mag % 10));
+	while ((mag /= 10) > 0);
+	size_t k = 0;
+	if (v < 0)
+		buf[k++] = '-';
+	while (n > 0)
+		buf[k++] = digits[--n];
+	buf[k] = '\0';
+	return buf;
+}
+
 json_t *ledger_check(struct store *st, bool *ok)
 {
 	json_t *violations = json_array(), *currencies = json_object();
 	int64_t n_accounts = 0, n_transfers = 0;
+	char text[48];
 
 	/* Each stored balance against the sum of its transfers. */
 	struct store_stmt *q =
 	    store_query(st,
 	                /* One pass over transfers, not one per account. */
-	                "SELECT a.id, a.kind, a.balance, COALESCE(x.net, 0) FROM accounts a LEFT JOIN"
-	                " (SELECT account, SUM(delta) AS net FROM"
+	                "SELECT a.id, a.kind, a.balance, COALESCE(x.hi, 0), COALESCE(x.lo, 0) FROM accounts a LEFT JOIN"
+	                " (SELECT account, SUM(delta / 2147483648) AS hi, SUM(delta % 2147483648) AS lo FROM"
 	                "   (SELECT to_account AS account, amount AS delta FROM transfers"
 	                "    UNION ALL SELECT from_account, -amount FROM transfers)"
 	                "  GROUP BY account) x ON x.account = a.id ORDER BY a.id",
@@ -206,25 +263,34 @@ json_t *ledger_check(struct store *st, bool *ok)
 	while (store_step(q) == STORE_ROW) {
 		n_accounts++;
 		const char *id = store_col_text(q, 0), *kind = store_col_text(q, 1);
-		int64_t stored = store_col_int(q, 2), computed = store_col_int(q, 3);
-		if (stored != computed)
-			violation(violations, "balance_mismatch", "%s has balance %lld but its transfers sum to %lld",
-			          id, (long long)stored, (long long)computed);
+		int64_t stored = store_col_int(q, 2);
+		wide computed = WIDE(store_col_int(q, 3), store_col_int(q, 4));
+		if (computed != stored)
+			violation(violations, "balance_mismatch", "%s has balance %lld but its transfers sum to %s", id,
+			          (long long)stored, wide_text(computed, text));
 		if (stored < 0 &&
 		    (strcmp(kind, "wallet") == 0 || strcmp(kind, "deposit") == 0 || strcmp(kind, "fees") == 0))
 			violation(violations, "overdraft", "%s (%s) is below zero: %lld", id, kind, (long long)stored);
+		if (stored > BALANCE_MAX || stored < -BALANCE_MAX)
+			violation(violations, "balance_limit", "%s (%s) holds %lld, past the limit of %lld either way",
+			          id, kind, (long long)stored, (long long)BALANCE_MAX);
 	}
 
-	q = store_query(st, "SELECT currency, SUM(balance), COUNT(*) FROM accounts GROUP BY currency ORDER BY currency",
+	q = store_query(st,
+	                "SELECT currency, SUM(balance / 2147483648), SUM(balance % 2147483648), COUNT(*) FROM accounts"
+	                " GROUP BY currency ORDER BY currency",
 	                "");
 	while (store_step(q) == STORE_ROW) {
 		const char *cur = store_col_text(q, 0);
-		int64_t sum = store_col_int(q, 1);
-		json_object_set_new(
-		    currencies, cur,
-		    json_pack("{s:I, s:I}", "sum", (json_int_t)sum, "accounts", (json_int_t)store_col_int(q, 2)));
+		wide sum = WIDE(store_col_int(q, 1), store_col_int(q, 2));
+		/* A sum past int64 (a damaged ledger) is null here, in full in its violation. */
+		json_object_set_new(currencies, cur,
+		                    json_pack("{s:o, s:I}", "sum",
+		                              wide_fits(sum) ? json_integer((json_int_t)sum) : json_null(), "accounts",
+		                              (json_int_t)store_col_int(q, 3)));
 		if (sum != 0)
-			violation(violations, "sum_not_zero", "%s balances sum to %lld, not zero", cur, (long long)sum);
+			violation(violations, "sum_not_zero", "%s balances sum to %s, not zero", cur,
+			          wide_text(sum, text));
 	}
 
 	q = store_query(st,

@@ -11,6 +11,11 @@
  *   deposit  merchant's T0 guarantee     never below zero
  *   fees     platform fee income         never below zero
  *   payout   merchant's bank, seen here  may go below zero
+ *
+ * No balance goes beyond BALANCE_MAX either way (a movement back towards
+ * zero is always allowed). With every transfer at most MONEY_MAX too, the
+ * sums the programs make stay far inside int64: a group moves an account
+ * by at most 8 x 10^15, so a balance plus a move is below 10^16.
  */
 #ifndef WPAY_LEDGER_H
 #define WPAY_LEDGER_H
@@ -21,11 +26,14 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "money.h"
 #include "records.h"
 #include "store.h"
 
 enum account_kind { ACCOUNT_WALLET, ACCOUNT_CARD, ACCOUNT_PENDING, ACCOUNT_DEPOSIT, ACCOUNT_FEES, ACCOUNT_PAYOUT };
 
+/* 10^15 minor units (10 trillion yuan) above or below zero. */
+#define BALANCE_MAX      MONEY_MAX
 #define ACCOUNT_ID_MAX   96
 #define TRANSFER_KEY_MAX 200
 
@@ -65,7 +73,8 @@ enum ledger_mode {
  * Returns 0 when posted; 1 (LEDGER_REPLAYABLE) when the group was posted
  * before: t[] is filled from the ledger and nothing moves; -1 with e set:
  * "insufficient_funds", "idempotency_conflict" (a key reused for another
- * transfer), "bad_amount", "currency_mismatch", "no_account". After -1 the
+ * transfer), "bad_amount", "balance_limit" (a balance would pass
+ * BALANCE_MAX or -BALANCE_MAX), "currency_mismatch", "no_account". After -1 the
  * caller rolls its savepoint back: part of the group may have been written.
  */
 int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode mode, struct rec_err *e);
@@ -74,9 +83,10 @@ json_t *ledger_transfer_json(const struct transfer *t);
 
 /*
  * Prove the books: every stored balance equals its transfers, every
- * currency sums to zero, no account breaks its overdraft rule, no transfer
- * joins accounts of another currency. Returns a "check" record; *ok says
- * whether it holds.
+ * currency sums to zero, no account breaks its overdraft rule or passes
+ * BALANCE_MAX, no transfer joins accounts of another currency. The sums
+ * are exact for any ledger (see ledger.c). Returns a "check" record; *ok
+ * says whether it holds.
  */
 json_t *ledger_check(struct store *st, bool *ok);
 

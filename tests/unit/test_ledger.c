@@ -93,11 +93,34 @@ int main(void)
 	struct transfer ok_again[2] = {make("g2a", wallet, pending, 6000), make("g2b", pending, fees, 36)};
 	CHECK("a repeated group is a replay",
 	      post(st, ok_again, 2, &e) == 1 && strcmp(ok_again[1].id, ok_group[1].id) == 0);
+
+	/* The balance limit: 10^15 either way, a group's net counted; a move
+	 * back towards zero from past it (an old ledger) still allowed. */
+	char card2[ACCOUNT_ID_MAX], wallet2[ACCOUNT_ID_MAX];
+	ledger_account(st, ACCOUNT_CARD, "card_2", "CNY", card2);
+	ledger_account(st, ACCOUNT_WALLET, "wal_2", "CNY", wallet2);
+	struct transfer full = make("L1", card2, wallet2, BALANCE_MAX);
+	CHECK("a balance may reach the limit", post(st, &full, 1, &e) == 0);
+	struct transfer past = make("L2", card2, wallet2, 1);
+	CHECK("but not pass it below zero", post(st, &past, 1, &e) == -1 && strcmp(e.code, "balance_limit") == 0 &&
+	                                        strstr(e.msg, "card:card_2 holds -10000000000000.00 CNY"));
+	struct transfer back = make("L3", wallet2, card2, 1);
+	CHECK("a move back is allowed", post(st, &back, 1, &e) == 0);
+	struct transfer two[2] = {make("L4a", card, wallet2, 1), make("L4b", card, wallet2, 1)};
+	CHECK("nor above it, by a group's net",
+	      post(st, two, 2, &e) == -1 && strcmp(e.code, "balance_limit") == 0 && strstr(e.msg, "wallet:wal_2"));
+	store_exec(st, "UPDATE accounts SET balance = balance - ?1 WHERE id = ?2", "it", BALANCE_MAX, card2);
+	struct transfer further = make("L5", card2, wallet, 1);
+	CHECK("a balance past the limit may not move further",
+	      post(st, &further, 1, &e) == -1 && strcmp(e.code, "balance_limit") == 0);
+	struct transfer closer = make("L6", wallet2, card2, 5);
+	CHECK("but may move back towards zero", post(st, &closer, 1, &e) == 0);
+	store_exec(st, "UPDATE accounts SET balance = balance + ?1 WHERE id = ?2", "it", BALANCE_MAX, card2);
 	store_commit(st);
 
 	bool ok;
 	json_t *rec = ledger_check(st, &ok);
-	CHECK("the check holds", ok && json_integer_value(json_object_get(rec, "transfers")) == 3);
+	CHECK("the check holds", ok && json_integer_value(json_object_get(rec, "transfers")) == 6);
 	json_decref(rec);
 
 	/* Break the books behind the ledger's back: the check must see it. */
