@@ -239,24 +239,27 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	           "UPDATE payments SET settlement_id = ?1 WHERE merchant_id = ?2 AND settlement_id IS NULL"
 	           " AND created_at < ?3",
 	           "ttt", sid, no, cutoff);
+	/* Summed here with checked additions, not by SQL SUM(), which stops
+	 * the program on an overflow. The ceilings keep each balance within
+	 * 10^15 but not these sums: a merchant paid and refunded 10^15 over
+	 * and over has a gross past int64 while its balances stay small. */
 	int64_t npay = 0, gross = 0, fees = 0, nref = 0, refunded = 0, fees_back = 0, from_deposit = 0, carried_in = 0;
-	q = store_query(st,
-	                "SELECT count(*), COALESCE(SUM(amount), 0), COALESCE(SUM(fee), 0) FROM payments"
-	                " WHERE settlement_id = ?",
-	                "t", sid);
-	if (store_step(q) == STORE_ROW)
-		npay = store_col_int(q, 0), gross = store_col_int(q, 1), fees = store_col_int(q, 2);
-	store_done(q);
-	q = store_query(st,
-	                "SELECT count(*), COALESCE(SUM(CASE WHEN funded_from = 'pending' THEN amount END), 0),"
-	                " COALESCE(SUM(CASE WHEN funded_from = 'pending' THEN fee_returned END), 0),"
-	                " COALESCE(SUM(CASE WHEN funded_from = 'deposit' THEN amount END), 0)"
-	                " FROM refunds WHERE settlement_id = ?",
-	                "t", sid);
-	if (store_step(q) == STORE_ROW)
-		nref = store_col_int(q, 0), refunded = store_col_int(q, 1), fees_back = store_col_int(q, 2),
-		from_deposit = store_col_int(q, 3);
-	store_done(q);
+	bool fits = true;
+	q = store_query(st, "SELECT amount, fee FROM payments WHERE settlement_id = ?", "t", sid);
+	while (store_step(q) == STORE_ROW) {
+		npay++;
+		fits = fits && money_add(gross, store_col_int(q, 0), &gross) &&
+		       money_add(fees, store_col_int(q, 1), &fees);
+	}
+	q = store_query(st, "SELECT funded_from, amount, fee_returned FROM refunds WHERE settlement_id = ?", "t", sid);
+	while (store_step(q) == STORE_ROW) {
+		nref++;
+		if (strcmp(store_col_text(q, 0), "pending") == 0)
+			fits = fits && money_add(refunded, store_col_int(q, 1), &refunded) &&
+			       money_add(fees_back, store_col_int(q, 2), &fees_back);
+		else if (strcmp(store_col_text(q, 0), "deposit") == 0)
+			fits = fits && money_add(from_deposit, store_col_int(q, 1), &from_deposit);
+	}
 	if (npay == 0 && nref == 0) {
 		free(m.bank_account);
 		*out = NULL; /* nothing due yet */
@@ -267,8 +270,18 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	if (store_step(q) == STORE_ROW)
 		carried_in = store_col_int(q, 0);
 	store_done(q);
-	/* Sums of at most ~10^6 amounts of at most 10^15: no overflow in int64. */
-	int64_t net = gross - fees - refunded + fees_back + carried_in;
+	int64_t net = 0;
+	fits = fits && money_add(gross, -fees, &net) && money_add(net, -refunded, &net) &&
+	       money_add(net, fees_back, &net) && money_add(net, carried_in, &net);
+	if (!fits) {
+		free(m.bank_account);
+		return rec_fail(
+		           e, "sum_overflow",
+		           "m:%s's %lld payments and %lld refunds due by %s add up past what one settlement can "
+		           "hold (%lld minor units); settle an earlier --date first, so that fewer fall due at once",
+		           no, (long long)npay, (long long)nref, cutoff, (long long)INT64_MAX),
+		       BATCH_FAIL;
+	}
 	int64_t payout = net > 0 ? net : 0, carried_out = net < 0 ? net : 0;
 	char transfer_id[ID_MAX] = "";
 	if (payout > 0) {

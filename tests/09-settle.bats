@@ -170,6 +170,73 @@ field() { # field JSON KEY
 	assert_ledger_ok
 }
 
+# Issue 10, M2: 9,000 payments of 10^15 to one merchant, 9,000 refunds
+# and 1,000 more made the settlement's sums pass int64, and wpay-settle
+# ended with status 70, settling no one. Now the card that pays, and the
+# merchant's pending balance, stop at 10^15: the rest are refused, each
+# with a record, and the settlement sums what was paid.
+@test "9,000 payments of 10^15, 9,000 refunds and 1,000 more: refused past the limit; settle settles" {
+	wpay-bind user add 1002 --nickname Mo >/dev/null
+	wpay-bind wallet add 1002@example.com >/dev/null
+	wpay-bind user bind 1002 1002@example.com >/dev/null
+	wpay-bind card add u:1002 --pan-fd 3 3<<<5555555555554444 >/dev/null
+	wpay-bind pin set u:1002 --pin-fd 3 3<<<135790 >/dev/null
+	pay shop02 s1 10.00
+	orders() { # orders PREFIX N
+		seq "$2" | awk -v p="$1" '{ printf "{\"type\":\"order\",\"merchant\":\"cafe01\",\"out_trade_no\":\"%s%d\",\"amount\":1000000000000000}\n", p, $1 }' | wpay-order
+	}
+	status=0
+	orders a 9000 | wpay-pay --buyer u:1002 --source card --pin-fd 3 3<<<135790 >paid.jsonl 2>/dev/null || status=$?
+	assert_equal "$status" 1
+	assert_equal "$(jq -r '.code // .type' paid.jsonl | sort | uniq -c | tr -s ' ')" " 8999 balance_limit
+ 1 payment"
+	seq 9000 | awk '{ printf "{\"merchant\":\"cafe01\",\"out_trade_no\":\"a%d\",\"out_request_no\":\"r%d\",\"amount\":1000000000000000}\n", $1, $1 }' |
+		wpay-refund >refunded.jsonl 2>/dev/null || true
+	assert_equal "$(jq -r 'select(.type == "refund") | .type' refunded.jsonl | wc -l)" 1
+	orders b 1000 | wpay-pay --buyer u:1002 --source card --pin-fd 3 3<<<135790 >paid.jsonl 2>/dev/null || true
+	assert_equal "$(jq -r '.code // .type' paid.jsonl | sort | uniq -c | tr -s ' ')" " 999 balance_limit
+ 1 payment"
+	export WPAY_NOW=2026-11-06T02:00:00Z
+	run --separate-stderr wpay-settle --date 2026-11-05
+	assert_success
+	assert_equal "$(jq -sc 'map([.merchant, .payments, .refunds, .gross, .refunded])' <<<"$output")" \
+		'[["m:cafe01",2,1,2000000000000000,1000000000000000],["m:shop02",1,0,1000,0]]'
+	assert_ledger_ok
+}
+
+# Nor can a settlement's sums stop the run. 9,300 rounds of paying 10^15
+# and refunding it stay within every limit, yet sum past int64; each round
+# is a commit, so 9,300 take ~12 s (tried once): one real round is
+# copied instead, as its rows would stand.
+@test "a settlement whose sums would pass int64 is an error record for that merchant; the others are settled" {
+	wpay-bind user add 1002 --nickname Mo >/dev/null
+	wpay-bind wallet add 1002@example.com >/dev/null
+	wpay-bind user bind 1002 1002@example.com >/dev/null
+	wpay-bind card add u:1002 --pan-fd 3 3<<<5555555555554444 >/dev/null
+	wpay-bind pin set u:1002 --pin-fd 3 3<<<135790 >/dev/null
+	pay shop02 s1 10.00
+	wpay-order create cafe01 a1 --amount 10000000000000.00 |
+		wpay-pay --buyer u:1002 --source card --pin-fd 3 3<<<135790 >/dev/null
+	wpay-refund cafe01 a1 r1 --amount 10000000000000.00 >/dev/null
+	sqlite3 "$WPAY_DB" <<-'SQL'
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9300)
+		INSERT INTO payments SELECT id || '_' || i, order_id || '_' || i, merchant_id, wallet_id, buyer,
+		    source_account, amount, fee, currency, created_at, NULL FROM payments, n WHERE merchant_id = 'cafe01';
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9300)
+		INSERT INTO refunds SELECT id || '_' || i, order_id || '_' || i, payment_id || '_' || i, merchant_id,
+		    out_request_no, amount, fee_returned, funded_from, reason, created_at, NULL FROM refunds, n;
+	SQL
+	export WPAY_NOW=2026-11-06T02:00:00Z
+	before=$(sqlite3 "$WPAY_DB" 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')
+	run --separate-stderr wpay-settle --date 2026-11-05
+	assert_failure 1
+	assert_equal "$(jq -c '[.type, .code, .ref]' <<<"${lines[0]}")" '["error","sum_overflow",null]'
+	assert_equal "$(jq -c '[.merchant, .payments]' <<<"${lines[1]}")" '["m:shop02",1]'
+	assert_equal "${stderr_lines[0]}" "wpay-settle: m:cafe01's 9301 payments and 9301 refunds due by 2026-10-20T16:00:00Z add up past what one settlement can hold (9223372036854775807 minor units); settle an earlier --date first, so that fewer fall due at once"
+	assert_equal "$(sqlite3 "$WPAY_DB" 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')" $((before - 1))
+	assert_ledger_ok
+}
+
 @test "a rerun changes nothing and prints the same; --dry-run changes nothing" {
 	pay cafe01 o1 100.00
 	pay shop02 o1 20.00
