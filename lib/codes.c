@@ -319,10 +319,14 @@ void codes_check(const char *text, const struct emv_payload *p, const char *keys
 	strlcopy(out->kid, emv_find_sub(meta, "01")->value, sizeof out->kid);
 	const struct emv_object *exp = emv_find_sub(meta, "02");
 	if (exp) {
-		char *end;
-		long long secs = strtoll(exp->value, &end, 10);
-		if (*end || secs <= 0) {
-			out->why = "a malformed expiry";
+		/* Read before the signature is checked, from anyone's text: digits
+		 * only, and bounded, so that the milliseconds cannot overflow. */
+		int64_t secs = 0;
+		const char *d = exp->value;
+		for (; *d >= '0' && *d <= '9' && secs <= CODE_EXPIRY_MAX; d++)
+			secs = secs * 10 + (*d - '0');
+		if (*d || d == exp->value || secs <= 0 || secs > CODE_EXPIRY_MAX) {
+			out->why = "a malformed expiry (not a time in seconds from 1970 to 9999)";
 			return;
 		}
 		out->has_expiry = true;

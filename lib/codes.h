@@ -29,6 +29,9 @@
 #define CODE_SIG_ID        "90"
 #define CODE_SIG_GUI       "WPAY"
 #define CODE_REFERENCE_MAX 25
+/* The latest expiry a code may carry: 9999-12-31T23:59:59Z, in seconds.
+ * Anything larger is a malformed code (and would overflow milliseconds). */
+#define CODE_EXPIRY_MAX INT64_C(253402300799)
 
 struct code_maker {
 	struct wpay_ctx *c;

@@ -209,6 +209,30 @@ attacker_code() {
 	assert_equal "$(jq -r .checks.expired <<<"$output")" true
 }
 
+# Issue 10, U1: an expiry of 9999999999999999 s overflowed secs * 1000
+# (undefined behaviour, which UBSan flags) before the signature was
+# checked, and printed a year -267664695. An expiry past 9999 is now a
+# malformed code; so is one that is not all digits.
+@test "an expiry past the year 9999 is a malformed code, refused before any arithmetic" {
+	payload=$(wpay-mkqr cafe01 --amount 1.00 --reference o1 | jq -r .payload)
+	exp=$(grep -o '0210[0-9]\{10\}9098' <<<"$payload")
+	exp=${exp%9098}
+	for bad in 02169999999999999999 0212253402300800 0211+1796049613 02101796O49613; do
+		meta=$(printf '89%02d' $((37 - ${#exp} + ${#bad})))
+		forged=${payload/$exp/$bad}
+		forged=$(recrc "${forged/8937/$meta}")
+		run --separate-stderr wpay-scanqr --payload <<<"$forged"
+		assert_success
+		assert_equal "$(jq -c '[.checks.crc, .checks.signature, .checks.signature_problem, .checks.expires_at]' <<<"$output")" \
+			'["ok","invalid","a malformed expiry (not a time in seconds from 1970 to 9999)",null]'
+	done
+	forged=${payload/$exp/02169999999999999999}
+	run --separate-stderr wpay-order <<<"{\"type\":\"scan\",\"text\":\"$(recrc "${forged/8937/8943}")\"}"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" bad_signature
+	assert_equal "$stderr" "wpay-order: the code's signature is invalid: a malformed expiry (not a time in seconds from 1970 to 9999); refusing it (<stdin>:1)"
+}
+
 @test "a merchant this ledger does not know is reported; without a ledger it is not asked" {
 	other=$(WPAY_DB=$BATS_TEST_TMPDIR/b.db bash -c 'wpay-bind merchant add other1 --name O --city C >/dev/null 2>&1 || true')
 	payload=$(wpay-mkqr cafe01 | jq -r .payload)
