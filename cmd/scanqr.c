@@ -74,6 +74,8 @@ static void fail(struct scan *s, const char *source, unsigned long line, const c
 	cli_record_warn(&e, source, line);
 	json_t *rec = rec_error_record(&e, NULL);
 	json_object_set_new(rec, "source", json_string(source));
+	if (line)
+		json_object_set_new(rec, "line", json_integer((json_int_t)line));
 	s->failed = true;
 	emit(s, rec);
 }
@@ -152,6 +154,35 @@ static void scan_image(struct scan *s, const char *name)
 	image_free(&img);
 }
 
+/*
+ * The next line of f, without its line end, into buf; false at the end of
+ * the input. Never more than PAYLOAD_LINE_MAX + 1 bytes are kept: the rest
+ * of a longer line is read and dropped (*too_long), so a line of 400 MB
+ * costs no more memory than one of 400 bytes. Bytes, not a C string: a
+ * NUL is kept like any other byte.
+ */
+static bool read_line(FILE *f, char buf[PAYLOAD_LINE_MAX + 2], size_t *len, bool *too_long)
+{
+	size_t n = 0;
+	int c;
+	*too_long = false;
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (n <= PAYLOAD_LINE_MAX)
+			buf[n++] = (char)c;
+		else
+			*too_long = true;
+	}
+	if (c == EOF && n == 0)
+		return false;
+	while (n && buf[n - 1] == '\r')
+		n--;
+	if (n > PAYLOAD_LINE_MAX)
+		*too_long = true;
+	buf[n] = '\0';
+	*len = n;
+	return true;
+}
+
 static void scan_lines(struct scan *s, const char *name)
 {
 	bool is_stdin = strcmp(name, "-") == 0;
@@ -161,27 +192,26 @@ static void scan_lines(struct scan *s, const char *name)
 		fail(s, source, 0, "no_input", "cannot open %s: %s", name, strerror(errno));
 		return;
 	}
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+	static char line[PAYLOAD_LINE_MAX + 2];
+	size_t len;
+	bool too_long;
 	unsigned long lineno = 0;
-	while ((len = getline(&line, &cap, f)) > 0) {
+	while (read_line(f, line, &len, &too_long)) {
 		lineno++;
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0)
-			continue;
-		if (len > PAYLOAD_LINE_MAX) {
+		if (too_long) {
 			fail(s, source, lineno, "line_too_long",
 			     "line %lu is longer than %d bytes; no QR code holds that", lineno, PAYLOAD_LINE_MAX);
 			continue;
 		}
+		if (len == 0)
+			continue;
 		json_t *rec =
 		    json_pack("{s:s, s:s, s:I}", "type", "scan", "source", source, "line", (json_int_t)lineno);
-		merge(rec, payload_describe((unsigned char *)line, (size_t)len, &s->env));
+		merge(rec, payload_describe((unsigned char *)line, len, &s->env));
 		emit(s, rec);
 	}
-	free(line);
+	if (ferror(f))
+		fail(s, source, lineno, "no_input", "cannot read %s: %s", name, strerror(errno));
 	if (!is_stdin)
 		fclose(f);
 }

@@ -233,6 +233,40 @@ attacker_code() {
 	assert_equal "$stderr" "wpay-order: the code's signature is invalid: a malformed expiry (not a time in seconds from 1970 to 9999); refusing it (<stdin>:1)"
 }
 
+# Issue 10, S1: --payload read a whole line with getline before checking
+# its 8,192-byte limit, so a 400 MB line took 400 MB (and where memory ran
+# out, getline failed and the run ended quietly with status 0, the rest
+# unread). Now at most 8,193 bytes of a line are held.
+@test "a payload line of 100 MB is dropped as it is read: an error record with its line, then the next line" {
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	{
+		echo "$payload"
+		head -c 100000000 /dev/zero | tr '\0' A
+		echo
+		echo "$payload"
+	} >lines.txt
+	status=0
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f %M -o rss.txt wpay-scanqr --payload lines.txt >out.jsonl 2>err.txt || status=$?
+		# Kilobytes at the peak: what the program needs, not the line.
+		[ "$(tail -1 rss.txt)" -lt 50000 ] || { echo "peak RSS $(tail -1 rss.txt) KB"; false; }
+	else
+		(ulimit -v 200000 && wpay-scanqr --payload lines.txt) >out.jsonl 2>err.txt || status=$?
+	fi
+	assert_equal "$status" 1
+	assert_equal "$(jq -c '[.type, .code // .format, .line]' out.jsonl)" '["scan","emv",1]
+["error","line_too_long",2]
+["scan","emv",3]'
+	assert_equal "$(jq -r 'select(.type == "error") | .message' out.jsonl)" \
+		"line 2 is longer than 8192 bytes; no QR code holds that"
+	assert_equal "$(cat err.txt)" "wpay-scanqr: line 2 is longer than 8192 bytes; no QR code holds that (lines.txt:2)"
+	# The limit itself: 8,192 bytes are read (and are no code), 8,193 are not.
+	printf '%8192s\n%8193s\n' x x | tr ' ' A >edge.txt
+	run --separate-stderr wpay-scanqr --payload edge.txt
+	assert_equal "$(jq -c '[.type, .line]' <<<"$output")" '["scan",1]
+["error",2]'
+}
+
 @test "a merchant this ledger does not know is reported; without a ledger it is not asked" {
 	other=$(WPAY_DB=$BATS_TEST_TMPDIR/b.db bash -c 'wpay-bind merchant add other1 --name O --city C >/dev/null 2>&1 || true')
 	payload=$(wpay-mkqr cafe01 | jq -r .payload)
