@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "keys.h"
+#include "netaddr.h"
 #include "records.h"
 #include "secret.h"
 #include "settle.h"
@@ -22,7 +23,7 @@
 #include "util.h"
 
 static const char usage[] = "wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days] "
-                            "[--settle-tz zone] [--cutoff-hour hour]\n"
+                            "[--settle-tz zone] [--cutoff-hour hour] [--allow-private-notify]\n"
                             "       wpay-init [--db path] --public-key\n";
 
 enum {
@@ -31,7 +32,8 @@ enum {
 	OPT_PUBLIC_KEY,
 	OPT_REFUND_WINDOW,
 	OPT_SETTLE_TZ,
-	OPT_CUTOFF_HOUR
+	OPT_CUTOFF_HOUR,
+	OPT_ALLOW_PRIVATE_NOTIFY
 };
 
 static const struct option options[] = {
@@ -42,6 +44,7 @@ static const struct option options[] = {
     {"refund-window", required_argument, NULL, OPT_REFUND_WINDOW},
     {"settle-tz", required_argument, NULL, OPT_SETTLE_TZ},
     {"cutoff-hour", required_argument, NULL, OPT_CUTOFF_HOUR},
+    {"allow-private-notify", no_argument, NULL, OPT_ALLOW_PRIVATE_NOTIFY},
     {NULL, 0, NULL, 0},
 };
 
@@ -66,7 +69,7 @@ int main(int argc, char **argv)
 	int opt;
 	const char *tries = NULL, *refund_window = NULL, *settle_tz = NULL, *cutoff_hour = NULL;
 	char lock_secs[32] = "";
-	bool public_key = false;
+	bool public_key = false, allow_private_notify = false;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
 			continue;
@@ -99,6 +102,7 @@ int main(int argc, char **argv)
 			cli_number(usage, "--cutoff-hour", optarg, 0, 23);
 			cutoff_hour = optarg;
 			break;
+		case OPT_ALLOW_PRIVATE_NOTIFY: allow_private_notify = true; break;
 		}
 	}
 	if (optind < argc)
@@ -135,11 +139,14 @@ int main(int argc, char **argv)
 		store_set_setting(st, "settle_tz", settle_tz);
 	if (cutoff_hour)
 		store_set_setting(st, "settle_cutoff_hour", cutoff_hour);
+	if (allow_private_notify)
+		store_set_setting(st, NETADDR_ALLOW_SETTING, "1");
 	char *tz = store_setting(st, "settle_tz", SETTLE_TZ_DEFAULT);
 	char *hour = store_setting(st, "settle_cutoff_hour", "0");
 	char *max_tries = store_setting(st, "pin_max_tries", "3");
 	char *window = store_setting(st, "refund_window_days", "90");
 	char *lock = store_setting(st, "pin_lock_seconds", "10800");
+	char *allow = store_setting(st, NETADDR_ALLOW_SETTING, "0");
 	store_commit(st);
 
 	char kid[KEY_ID_MAX];
@@ -152,6 +159,7 @@ int main(int argc, char **argv)
 	              "pin_max_tries", (json_int_t)strtoll(max_tries, NULL, 10), "pin_lock_seconds",
 	              (json_int_t)strtoll(lock, NULL, 10), "refund_window_days", (json_int_t)strtoll(window, NULL, 10),
 	              "settle_tz", tz, "settle_cutoff_hour", (json_int_t)strtoll(hour, NULL, 10), "created", created);
+	json_object_set_new(rec, "allow_private_notify", json_boolean(strcmp(allow, "1") == 0));
 	rec_writer_init();
 	bool ok = rec_emit(rec);
 	json_decref(rec);
@@ -161,6 +169,7 @@ int main(int argc, char **argv)
 	free(window);
 	free(tz);
 	free(hour);
+	free(allow);
 	free(pub);
 	free(db);
 	free(keys_dir);

@@ -17,6 +17,7 @@
 #include "events.h"
 #include "keys.h"
 #include "merchants.h"
+#include "netaddr.h"
 #include "secret.h"
 #include "util.h"
 #include "webhook.h"
@@ -247,6 +248,9 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	struct wpay_ctx c;
 	ctx_open(&c);
+	char *allow = store_setting(c.st, NETADDR_ALLOW_SETTING, "0");
+	wo.allow_private = strcmp(allow, "1") == 0;
+	free(allow);
 	rec_writer_init();
 	webhook_global_init();
 	int status = deliver(&c, loop, interval_ms, schedule, nretry, &wo);

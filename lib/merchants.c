@@ -8,6 +8,7 @@
 #include "ledger.h"
 #include "merchants.h"
 #include "money.h"
+#include "netaddr.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -201,10 +202,14 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 	if (d->currency && (!currency_find(d->currency) || d->currency[0] < 'A'))
 		return rec_fail(e, "bad_currency", "unknown currency '%s'; use an ISO 4217 code such as CNY",
 		                d->currency);
-	if (d->notify_url && *d->notify_url &&
-	    ((strncmp(d->notify_url, "https://", 8) && strncmp(d->notify_url, "http://", 7)) ||
-	     strchr(d->notify_url, ' ')))
-		return rec_fail(e, "bad_field", "notify_url must be an http:// or https:// URL without spaces");
+	if (d->notify_url && *d->notify_url) {
+		char *allow = store_setting(c->st, NETADDR_ALLOW_SETTING, "0");
+		char why[sizeof e->msg];
+		bool refused = netaddr_check_url(d->notify_url, strcmp(allow, "1") == 0, why, sizeof why) != NULL;
+		free(allow);
+		if (refused)
+			return rec_fail(e, "bad_field", "%s", why);
+	}
 	if (d->bank_account && !valid_bank_account(d->bank_account))
 		return rec_fail(e, "bad_field",
 		                "bank_account '%.40s' is not an account number: give 6 to 34 digits, grouped by single "

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "netaddr.h"
 #include "util.h"
 #include "webhook.h"
 
@@ -44,6 +46,22 @@ static size_t discard(char *ptr, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+struct guard {
+	bool allow_private, refused;
+};
+
+/* Every address curl is about to connect to, after any resolving: the
+ * check that a name (or DNS rebinding) cannot get around. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct guard *g = arg;
+	if (purpose != CURLSOCKTYPE_IPCXN || (!g->allow_private && netaddr_private_kind(&a->addr))) {
+		g->refused = true;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 long webhook_post(const char *url, const char *event_id, const char *body, const unsigned char *secret,
                   size_t secret_len, int64_t now_s, const struct webhook_opts *o, char *why, size_t why_len)
 {
@@ -65,7 +83,11 @@ long webhook_post(const char *url, const char *event_id, const char *body, const
 	headers = curl_slist_append(headers, h_sig);
 	headers = curl_slist_append(headers, "Expect:");
 	char errbuf[CURL_ERROR_SIZE] = "";
+	struct guard guard = {.allow_private = o->allow_private};
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROXY, "");
+	curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &guard);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
@@ -81,6 +103,8 @@ long webhook_post(const char *url, const char *event_id, const char *body, const
 	long status = 0;
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	else if (guard.refused)
+		bufprintf(why, why_len, "%s", WEBHOOK_REFUSED);
 	else
 		bufprintf(why, why_len, "%s", *errbuf ? errbuf : curl_easy_strerror(rc));
 	curl_slist_free_all(headers);

@@ -9,6 +9,7 @@ load helper
 	assert_equal "$(jq -r .type <<<"$output")" init
 	assert_equal "$(jq -r .db <<<"$output")" "$WPAY_DB"
 	assert_equal "$(jq -r '.created | length' <<<"$output")" 6
+	assert_equal "$(jq -r .allow_private_notify <<<"$output")" false
 	kid=$(jq -r .signing_key_id <<<"$output")
 	[[ "$kid" =~ ^[0-9a-f]{8}$ ]]
 	for f in pin-pepper.key card-fingerprint.key "signing-$kid.key" "signing-$kid.pub" signing.current; do
@@ -213,7 +214,7 @@ load helper
 @test "init -h prints usage and exits 0; a bad option exits 64" {
 	run --separate-stderr wpay-init -h
 	assert_success
-	assert_line --index 0 "usage: wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days] [--settle-tz zone] [--cutoff-hour hour]"
+	assert_line --index 0 "usage: wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days] [--settle-tz zone] [--cutoff-hour hour] [--allow-private-notify]"
 	run --separate-stderr wpay-init --bogus
 	assert_failure 64
 	run --separate-stderr wpay-init extra

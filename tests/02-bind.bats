@@ -406,6 +406,38 @@ refuses() {
 	done
 }
 
+# Issue 10, SSRF: a notify URL of http://127.0.0.1:22/ or
+# http://169.254.169.254/ was taken, and wpay-notify then POSTed inside the
+# operator's network. Non-public addresses are refused where the URL
+# enters, unless the ledger allows them; names are checked at connect
+# time (tests/10-notify.bats).
+@test "a notify URL to a loopback, link-local or private address is refused, unless the ledger allows them" {
+	wpay-bind merchant add cafe01 --name Cafe --city Beijing >/dev/null
+	for u in http://127.0.0.1:22/ http://169.254.169.254/latest 'http://[::1]/' http://10.0.0.1/ \
+		http://172.16.0.1/ http://192.168.1.1/ http://100.64.0.1/ http://0.0.0.0:8080/ http://224.0.0.1/ \
+		'http://[fd12::1]/' 'http://[fe80::1%25eth0]/' 'http://[::ffff:10.0.0.1]/' 'http://[::]/' \
+		http://2130706433/ http://127.1/ http://0x7f.0.0.1/ 'https://user:pw@10.0.0.1:8443/n'; do
+		refuses 1 bad_field wpay-bind merchant update cafe01 --notify-url "$u"
+		[[ "$stderr" == "wpay-bind: notify_url $u: its host "*" is "*"; notifications go only to public addresses, unless the ledger allows private ones ('wpay init --allow-private-notify')" ]]
+		refuses 1 bad_field wpay-bind merchant add m2 --name N --city C --notify-url "$u"
+	done
+	assert_equal "$stderr" "wpay-bind: notify_url https://user:pw@10.0.0.1:8443/n: its host 10.0.0.1 is a private address (RFC 1918); notifications go only to public addresses, unless the ledger allows private ones ('wpay init --allow-private-notify')"
+	# Public addresses and names pass here (a name is checked when it is resolved).
+	for u in https://cafe.example/notify http://8.8.8.8/n 'http://[2001:4860::8888]/n' http://localhost:8080/n; do
+		run --separate-stderr wpay-bind merchant update cafe01 --notify-url "$u"
+		assert_success
+	done
+	run --separate-stderr wpay-init --allow-private-notify
+	assert_equal "$(jq -r .allow_private_notify <<<"$output")" true
+	for u in http://127.0.0.1:22/ http://169.254.169.254/latest 'http://[::1]/' http://10.0.0.1/; do
+		run --separate-stderr wpay-bind merchant update cafe01 --notify-url "$u"
+		assert_success
+		assert_equal "$(jq -r .notify_url <<<"$output")" "$u"
+	done
+	# The setting stays: a later 'wpay init' keeps it.
+	assert_equal "$(wpay-init | jq -r .allow_private_notify)" true
+}
+
 @test "T0 needs a 20,000.00 CNY deposit; a withdrawal below it goes back to T15" {
 	wpay-bind merchant add cafe01 --name Cafe --city Beijing --kind enterprise >/dev/null
 	refuses 1 deposit_required wpay-bind merchant update cafe01 --settlement T0

@@ -1,13 +1,15 @@
 #!/usr/bin/env bats
 # wpay-notify: signed delivery to a real HTTP server on 127.0.0.1 that the
-# test starts, the retry schedule on the test clock, giving up, two
-# notifiers at once, and --verify.
+# test starts (on a ledger that allows it), the retry schedule on the test
+# clock, giving up, two notifiers at once, --verify, and the addresses a
+# notification may not go to.
 
 load helper
 
 setup() {
 	wpay_setup
-	init_ledger
+	# The endpoint is on 127.0.0.1: allowed only on purpose (see netaddr.h).
+	wpay-init --allow-private-notify >/dev/null
 	export WPAY_NOW=2026-11-22T08:00:00Z
 	srv="$BATS_TEST_TMPDIR/srv"
 	mkdir -p "$srv"
@@ -124,6 +126,41 @@ pay() { # pay OUT_TRADE_NO AMOUNT
 	assert_success
 	assert_equal "$(jq -sc 'map(.result) | unique' <<<"$output")" '["delivered"]'
 	assert_equal "$(jq -r .body "$srv/requests" | jq -sc 'map(.event)')" '["order.paid","order.refunded","settlement.done"]'
+}
+
+# Issue 10, SSRF: the URL's text passes for a name, so the address is
+# checked where curl connects: 'localhost' (or a name an attacker's DNS
+# points at 127.0.0.1 after the check) is refused there, with one message
+# whatever the port, so no error tells an open port from a closed one.
+@test "without --allow-private-notify a name that resolves to 127.0.0.1 is refused at connect time, one message for any port" {
+	export WPAY_DB=$BATS_TEST_TMPDIR/strict.db
+	wpay-init >/dev/null
+	port=$(cat "$srv/port")
+	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --notify-url "http://localhost:$port/hook" >/dev/null
+	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing --notify-url "http://localhost:1/hook" >/dev/null
+	wpay-bind merchant add shop03 --name "Shop Three" --city Beijing --notify-url "http://example.invalid/hook" >/dev/null
+	buyer_ready 1001
+	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
+	for m in cafe01 shop02 shop03; do
+		wpay-order create $m o1 --amount 1.00 | wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 >/dev/null
+	done
+	# A URL stored before the rule, by address: refused the same way.
+	sqlite3 "$WPAY_DB" "UPDATE merchants SET notify_url = 'http://127.0.0.1:$port/hook' WHERE id = 'shop03'"
+	run --separate-stderr wpay-notify --once
+	assert_success
+	assert_equal "$(jq -sc 'map([.merchant, .result, .status]) | sort' <<<"$output")" \
+		'[["m:cafe01","retry",null],["m:shop02","retry",null],["m:shop03","retry",null]]'
+	assert_equal "$(jq -r .error <<<"$output" | sort -u)" \
+		"the notify URL leads to a loopback, private, link-local or other non-public address, where notifications do not go; use a public URL (or allow such addresses with 'wpay init --allow-private-notify')"
+	[ ! -e "$srv/requests" ]
+	assert_equal "$(sqlite3 "$WPAY_DB" 'SELECT DISTINCT last_error FROM events')" "$(jq -r .error <<<"${lines[0]}")"
+	# Allowed, the same events are delivered.
+	wpay-init --allow-private-notify >/dev/null
+	export WPAY_NOW=2026-11-22T08:05:00Z
+	run --separate-stderr wpay-notify --once
+	assert_equal "$(jq -sc 'map([.merchant, .result]) | sort' <<<"$output")" \
+		'[["m:cafe01","delivered"],["m:shop02","retry"],["m:shop03","delivered"]]'
+	assert_equal "$(wc -l <"$srv/requests")" 2
 }
 
 @test "TLS is verified: a merchant's self-signed certificate is refused" {

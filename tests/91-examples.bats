@@ -76,6 +76,7 @@ run_examples() {
 	python3 "$BATS_TEST_DIRNAME/lib/webhook_server.py" srv &
 	server=$!
 	while [ ! -s srv/port ]; do sleep 0.05; done
+	wpay init --allow-private-notify >/dev/null # the endpoint is on 127.0.0.1
 	wpay bind merchant update cafe01 --notify-url "http://127.0.0.1:$(cat srv/port)/n" >/dev/null
 	buyer_ready 1001
 	wpay bind wallet topup u:1001 --amount 10.00 --request-no t1 >/dev/null

@@ -19,7 +19,7 @@ vg() {
 	server=$!
 	while [ ! -s srv/port ]; do sleep 0.05; done
 	export WPAY_NOW=2026-11-22T08:00:00Z
-	vg wpay-init >/dev/null
+	vg wpay-init --allow-private-notify >/dev/null # the endpoint is on 127.0.0.1
 	vg wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --bank-account 6222000011112222 \
 		--notify-url "http://127.0.0.1:$(cat srv/port)/n" >/dev/null
 	printf '{"type":"user","op":"add","uid":"1001","nickname":"Lu"}\n{"type":"wallet","op":"add","login":"lu@example.com"}\n{"type":"user","op":"bind","uid":"1001","wallet":"lu@example.com"}\n' |

@@ -102,6 +102,8 @@ python3 "$(dirname "$0")/lib/webhook_server.py" "$work/endpoint" &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT INT TERM
 while [ ! -s "$work/endpoint/port" ]; do sleep 0.05; done
+# Notifications go only to public addresses unless the ledger allows others.
+wpay init --allow-private-notify >/dev/null
 wpay bind merchant update cafe01 --notify-url "http://127.0.0.1:$(cat "$work/endpoint/port")/notify" >/dev/null
 step wpay notify --once
 echo
