@@ -52,6 +52,7 @@ load helper
 # now stays within 10^15 either way: the card that funds a top-up may owe
 # at most that, so the rest are refused, one clear record each.
 @test "10,000 top-ups of 10^15 stop at the balance limit, one record each; the check holds" {
+	cd "$BATS_TEST_TMPDIR"
 	init_ledger
 	wpay-bind wallet add a@example.com >/dev/null
 	wpay-bind card add a@example.com --pan-fd 3 3<<<4111111111111111 >/dev/null
@@ -98,6 +99,7 @@ load helper
 # The check's sums are exact: an account's transfers in may pass int64
 # long before its balance does, and so may many balances at the limit.
 @test "check sums exactly: 9,300 deposits and withdrawals of 10^15, and 9,300 wallets at the limit" {
+	cd "$BATS_TEST_TMPDIR"
 	init_ledger
 	wpay-bind merchant add cafe01 --name Cafe --city Beijing >/dev/null
 	seq 9300 | awk '{ for (k = 0; k < 2; k++) printf "{\"type\":\"merchant\",\"op\":\"%s\",\"merchant\":\"cafe01\",\"amount\":1000000000000000,\"request_no\":\"%s%d\"}\n", k ? "withdraw" : "deposit", k ? "w" : "d", $1 }' | wpay-bind >/dev/null

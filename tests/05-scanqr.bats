@@ -238,6 +238,7 @@ attacker_code() {
 # out, getline failed and the run ended quietly with status 0, the rest
 # unread). Now at most 8,193 bytes of a line are held.
 @test "a payload line of 100 MB is dropped as it is read: an error record with its line, then the next line" {
+	cd "$BATS_TEST_TMPDIR"
 	payload=$(wpay-mkqr cafe01 | jq -r .payload)
 	{
 		echo "$payload"

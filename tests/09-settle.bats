@@ -176,6 +176,7 @@ field() { # field JSON KEY
 # merchant's pending balance, stop at 10^15: the rest are refused, each
 # with a record, and the settlement sums what was paid.
 @test "9,000 payments of 10^15, 9,000 refunds and 1,000 more: refused past the limit; settle settles" {
+	cd "$BATS_TEST_TMPDIR"
 	wpay-bind user add 1002 --nickname Mo >/dev/null
 	wpay-bind wallet add 1002@example.com >/dev/null
 	wpay-bind user bind 1002 1002@example.com >/dev/null
