@@ -213,9 +213,9 @@ static void violation(json_t *list, const char *code, const char *fmt, ...)
  * an account's transfers in and out can do long before its balance does
  * (10^4 top-ups of 10^15 each spent again), and so can 10^4 balances of
  * 10^15. So each value v is summed in two halves, v / 2^31 and v % 2^31
- * (both truncated towards zero, so v = hi * 2^31 + lo exactly, |hi| < 2^32,
- * |lo| < 2^31): neither SQL sum can overflow before 2^31 rows, and C joins
- * them in 128 bits.
+ * (both truncated towards zero, so v = hi * 2^31 + lo exactly, |hi| <= 2^32,
+ * |lo| < 2^31): neither SQL sum can overflow before 2^31 rows (SQL the
+ * PostgreSQL backend reads alike), and C joins them in 128 bits.
  */
 typedef __int128 wide;
 #define HALF         INT64_C(2147483648)
