@@ -7,11 +7,7 @@ load helper
 
 setup() {
 	wpay_setup
-	init_ledger
-	export WPAY_NOW=2026-11-22T08:00:00Z
-	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
-	buyer_ready 1001
-	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
+	shop_ready
 	ord=$(wpay-order create cafe01 o1 --amount 1.00 | jq -r .id)
 }
 

@@ -71,6 +71,16 @@ buyer_ready() {
 	wpay-bind pin set "u:${1:-1001}" --pin-fd 3 3<<<135790 >/dev/null
 }
 
+# A fresh ledger, the clock at 2026-11-22T08:00:00Z, the merchant cafe01,
+# and the buyer u:1001 (PIN 135790) with 100.00 in the wallet.
+shop_ready() {
+	init_ledger
+	export WPAY_NOW=2026-11-22T08:00:00Z
+	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
+	buyer_ready 1001
+	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
+}
+
 # jq -cS of the first argument, for comparing JSON whatever its key order.
 json_sorted() {
 	jq -cS . <<<"$1"
