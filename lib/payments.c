@@ -47,6 +47,7 @@ static json_t *payment_json(struct store *st, const char *order_id)
 
 struct order_row {
 	char id[ID_MAX], merchant[64], out_trade_no[80], currency[8], state[16], buyer[72], name[128];
+	char reference[128], request_no[80]; /* "" when the order has none */
 	int64_t amount, refunded, expires_at, fee_ppm;
 	bool has_buyer, t0;
 };
@@ -55,7 +56,8 @@ static int load_order(struct store *st, const char *id, struct order_row *o)
 {
 	struct store_stmt *q = store_query(st,
 	                                   "SELECT o.id, o.merchant_id, o.out_trade_no, o.currency, o.state, o.buyer,"
-	                                   " o.amount, o.refunded, o.expires_at, m.fee_ppm, m.settlement, m.name"
+	                                   " o.amount, o.refunded, o.expires_at, m.fee_ppm, m.settlement, m.name,"
+	                                   " COALESCE(o.reference, ''), COALESCE(o.request_no, '')"
 	                                   " FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = ?",
 	                                   "t", id);
 	bool found = store_step(q) == STORE_ROW;
@@ -73,6 +75,8 @@ static int load_order(struct store *st, const char *id, struct order_row *o)
 		o->fee_ppm = store_col_int(q, 9);
 		o->t0 = strcmp(store_col_text(q, 10), "T0") == 0;
 		strlcopy(o->name, store_col_text(q, 11), sizeof o->name);
+		strlcopy(o->reference, store_col_text(q, 12), sizeof o->reference);
+		strlcopy(o->request_no, store_col_text(q, 13), sizeof o->request_no);
 	}
 	store_done(q);
 	return found ? 0 : -1;
@@ -265,9 +269,12 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	                 "order", id, "merchant", merchant, "out_trade_no", o.out_trade_no, "amount",
 	                 (json_int_t)o.amount, "fee", (json_int_t)fee, "currency", o.currency, "wallet", wallet,
 	                 "source", account, "buyer", buyer_id, "paid_at", t[0].created_at);
-	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "merchant", merchant, "order", id,
+	/* The code's reference and the buyer's request_no let a till that made
+	 * the code, or took the buyer's number, match the payment. */
+	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s*, s:s*}", "merchant", merchant, "order", id,
 	                         "out_trade_no", o.out_trade_no, "amount", (json_int_t)o.amount, "fee", (json_int_t)fee,
-	                         "currency", o.currency, "paid_at", t[0].created_at);
+	                         "currency", o.currency, "paid_at", t[0].created_at, "reference",
+	                         *o.reference ? o.reference : NULL, "request_no", *o.request_no ? o.request_no : NULL);
 	events_queue(c->st, o.merchant, "order.paid", pid, body);
 	json_decref(body);
 	decorate(c, p, &o, uid, *out);

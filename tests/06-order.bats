@@ -178,6 +178,9 @@ two_buyers() {
 	assert_equal "$(jq -c '[.out_trade_no, .amount, .buyer]' <<<"$output")" '["order_2",2500,"u:2001"]'
 	assert_equal "$(wpay-order query cafe01 order_2 | jq -c '[.amount, .state, .buyer, .reference, .request_no]')" '[2500,"paid","u:2001","order_2",null]'
 	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT json_extract(body, '$.amount') FROM events WHERE kind = 'order.paid' AND json_extract(body, '$.out_trade_no') = 'order_2'")" 2500
+	# The merchant's notifications tell the two apart: its code's reference, the buyer's request number.
+	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT json_extract(body, '$.amount') || ':' || coalesce(json_extract(body, '$.reference'), '-') || ':' || coalesce(json_extract(body, '$.request_no'), '-') FROM events WHERE kind = 'order.paid' ORDER BY json_extract(body, '$.amount')")" \
+		"$(printf '1:-:order_2\n2500:order_2:-')"
 	assert_ledger_ok
 }
 
