@@ -1,6 +1,6 @@
 # wpay: see README.md.
 #   make              build bin/wpay and bin/wpay-<program>
-#   make check        build and run every test; ends with "N passed, N failed"
+#   make check        build and run every test; ends with "N passed, N failed, N skipped"
 #   make SANITIZE=1 check   the same under ASan+UBSan
 #   make demo         a whole purchase loop on a throwaway ledger
 #   make install      PREFIX, BINDIR, MANDIR, DESTDIR as usual
@@ -37,7 +37,8 @@ TBIN := $(O)/tbin
 WPAY_CFLAGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
 	-Wformat=2 -D_DEFAULT_SOURCE -DWPAY_VERSION='"$(VERSION)"' -Ilib -I$(O) $(SANFLAGS)
 
-# pkg-config runs when a recipe needs it, after `deps` has installed what was missing.
+# pkg-config runs when a recipe needs it, after `deps-build` has checked (and
+# as root installed) what was missing.
 PKGS := jansson sqlite3 libcrypto libqrencode libpng zbar libjpeg libcurl
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LIBS_init = jansson sqlite3 libcrypto
@@ -63,22 +64,38 @@ TBINS := $(TBIN)/wpay $(PROGRAMS:%=$(TBIN)/wpay-%)
 
 all: $(BINS)
 
+# What each kind of target needs (.ci/install-deps): the build only the
+# compiler and the libraries' pkg-config modules, check the test tools,
+# bench the tools it measures against. `make deps` checks everything.
+DEPS = @CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' PKGS='$(PKGS)' CLANG_FORMAT='$(CLANG_FORMAT)' sh .ci/install-deps
 deps:
-	@sh .ci/install-deps
+	$(DEPS) all
+deps-build:
+	$(DEPS) build $(if $(and $(or $(filter 1,$(SANITIZE)),$(filter 1,$(FUZZ))),$(findstring clang,$(CC))),fuzz)
+deps-test:
+	$(DEPS) test
+deps-bench:
+	$(DEPS) bench
+deps-lint:
+	$(DEPS) lint
+deps-demo:
+	$(DEPS) demo
+deps-fuzz:
+	$(DEPS) build fuzz
 
-$(O)/lib/%.o: lib/%.c | deps
+$(O)/lib/%.o: lib/%.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(WPAY_CFLAGS) $(DEP_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/cmd/%.o: cmd/%.c | deps
+$(O)/cmd/%.o: cmd/%.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(WPAY_CFLAGS) $(DEP_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/lib/clock.o: lib/clock.c | deps
+$(O)/lib/clock.o: lib/clock.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(WPAY_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/lib/clock-test.o: lib/clock.c | deps
+$(O)/lib/clock-test.o: lib/clock.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(WPAY_CFLAGS) $(CFLAGS) -DWPAY_TEST_CLOCK -MMD -MP -c -o $@ $<
 
@@ -111,12 +128,12 @@ $(TBIN)/wpay-%: $(O)/cmd/%.o $(O)/lib/clock-test.o $(O)/libwpay.a
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/lib/clock-test.o $(O)/libwpay.a $$($(PKG_CONFIG) --libs $(LIBS_$*)) $(LDLIBS_$*)
 
-$(O)/unit/%: tests/unit/%.c tests/unit/unit.h $(O)/lib/clock-test.o $(O)/libwpay.a | deps
+$(O)/unit/%: tests/unit/%.c tests/unit/unit.h $(O)/lib/clock-test.o $(O)/libwpay.a | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(WPAY_CFLAGS) $(DEP_CFLAGS) $(CFLAGS) -o $@ $< $(O)/lib/clock-test.o $(O)/libwpay.a \
 		$$($(PKG_CONFIG) --libs $(PKGS))
 
-check: deps $(BINS) $(TBINS) $(UNIT_BIN)
+check: deps-test $(BINS) $(TBINS) $(UNIT_BIN)
 	@WPAY_TEST_BIN=$(CURDIR)/$(TBIN) WPAY_REAL_BIN=$(CURDIR)/$(BIN) WPAY_UNIT_BIN=$(CURDIR)/$(O)/unit WPAY_SHARED=$(SHARED) WPAY_VECTORS=$(SHARED)/vectors \
 		sh tests/run
 
@@ -125,7 +142,7 @@ check: deps $(BINS) $(TBINS) $(UNIT_BIN)
 # in fuzz/corpus/<target>; what it learns is kept in build/fuzz/corpus.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
-fuzz: deps
+fuzz: deps-fuzz
 	@$(MAKE) --no-print-directory FUZZ=1 CC=clang fuzz-run
 
 $(O)/fuzz/%: fuzz/%.c $(O)/lib/clock-test.o $(O)/libwpay.a
@@ -142,17 +159,22 @@ fuzz-run: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
 		echo "fuzz $$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' $(O)/$$t.log) runs in $(FUZZ_SECONDS) s, no crash"; \
 	done
 
-demo: deps $(TBINS)
+demo: deps-demo $(TBINS)
 	@sh tests/demo.sh $(CURDIR)/$(TBIN)
 
 # Figures against the tools a user would otherwise pick (not tests: see bench/).
-bench: deps $(BINS)
-	@python3 bench/scan.py $(SHARED)/corpus/qr-images $(BIN)/wpay-scanqr
+# The photo figures need the shared corpus; without it they are skipped, and said so.
+bench: deps-bench $(BINS)
+	@$(MAKE) --no-print-directory bench-scan
 	@sh bench/mkqr.sh $(BIN) 10000
 	@sh bench/pay.sh $(BIN) 100000 5000
 	@sh bench/settle.sh $(BIN) 1000000 10000
 
-lint: deps
+bench-scan:
+	@if [ -d "$(SHARED)/corpus/qr-images" ]; then python3 bench/scan.py "$(SHARED)/corpus/qr-images" $(BIN)/wpay-scanqr; \
+	else echo "bench: no QR photo corpus at $(SHARED)/corpus/qr-images (set SHARED=...): scan figures skipped"; fi
+
+lint: deps-lint
 	mandoc -Tlint -W warning man/*.1 man/*.7
 	$(CLANG_FORMAT) --dry-run --Werror cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c
 
@@ -165,7 +187,7 @@ install: $(BINS)
 clean:
 	rm -rf build bin
 
-.PHONY: all deps check demo bench lint install clean fuzz fuzz-run
+.PHONY: all deps deps-build deps-test deps-bench deps-lint deps-demo deps-fuzz check demo bench bench-scan lint install clean fuzz fuzz-run
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
