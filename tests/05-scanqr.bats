@@ -53,6 +53,7 @@ for n in range(1000):
 }
 
 @test "every shared EMV vector: valid ones read as valid EMV, invalid ones say why" {
+	need_shared vectors
 	jq -r .payload "$vectors/emv-valid.jsonl" >"$BATS_TEST_TMPDIR/valid"
 	run --separate-stderr wpay-scanqr --payload "$BATS_TEST_TMPDIR/valid"
 	assert_success
@@ -66,6 +67,7 @@ for n in range(1000):
 }
 
 @test "schemes are named from their templates" {
+	need_shared vectors
 	run --separate-stderr wpay-scanqr --payload <<<"$(jq -r 'select(.scheme | index("PIX (BR Code)")) | .payload' "$vectors/emv-valid.jsonl" | head -1)"
 	assert_equal "$(jq -c .schemes <<<"$output")" '["PIX"]'
 	assert_equal "$(jq -r .merchant.currency <<<"$output")" BRL
@@ -339,6 +341,7 @@ sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBB
 }
 
 @test "photos from the corpus: every text read is exactly the expected one" {
+	need_shared corpus/qr-images
 	python3 - "$corpus" <<-'PY'
 		import json, subprocess, sys
 		d = sys.argv[1]

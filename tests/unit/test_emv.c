@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "emv.h"
 #include "unit.h"
@@ -14,6 +15,19 @@ static const char *dir(void)
 {
 	const char *d = getenv("WPAY_VECTORS");
 	return d && *d ? d : "../shared/vectors";
+}
+
+/* A clone without the shared data skips the vector checks (TAP "# skip"). */
+static bool have_vectors(void)
+{
+	struct stat st;
+	return stat(dir(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void skip(const char *what)
+{
+	printf("ok %d - %s # skip no shared test data: WPAY_VECTORS=%s is not a directory\n", ++unit_count, what,
+	       dir());
 }
 
 static json_t *load_lines(const char *name)
@@ -64,8 +78,13 @@ static bool fields_match(const struct emv_payload *p, json_t *expect, json_t *ex
 int main(void)
 {
 	json_t *valid = load_lines("emv-valid.jsonl"), *invalid = load_lines("emv-invalid.jsonl");
-	CHECK("the valid vectors are there", json_array_size(valid) >= 50);
-	CHECK("the invalid vectors are there", json_array_size(invalid) >= 29);
+	if (have_vectors()) {
+		CHECK("the valid vectors are there", json_array_size(valid) >= 50);
+		CHECK("the invalid vectors are there", json_array_size(invalid) >= 29);
+	} else {
+		skip("every valid vector parses to its fields, leniently and strictly");
+		skip("every invalid vector is refused for its category");
+	}
 
 	size_t i;
 	json_t *vec;
