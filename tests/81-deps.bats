@@ -87,8 +87,15 @@ copy_tree() {
 	assert_line "wpay: install them (as root): apt-get install -y zbar-tools zxing-cpp-tools qrencode"
 	PATH=$(path_without parallel jq) run sh "$top/.ci/install-deps" test
 	assert_failure 69
-	assert_line "  command parallel (Debian package parallel)"
+	assert_line "  GNU parallel (Debian package parallel)"
 	assert_line "  command jq (Debian package jq)"
+	# moreutils' parallel is not the one bats --jobs needs.
+	dir=$(path_without parallel)
+	printf '#!/bin/sh\necho "parallel [OPTIONS] command -- arguments" >&2\nexit 1\n' >"$dir/parallel"
+	chmod +x "$dir/parallel"
+	PATH=$dir run sh "$top/.ci/install-deps" test
+	assert_failure 69
+	assert_line "  GNU parallel (Debian package parallel)"
 	run sh "$top/.ci/install-deps" nonsense
 	assert_failure 64
 }
