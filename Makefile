@@ -155,6 +155,11 @@ bench: deps $(BINS)
 lint: deps
 	mandoc -Tlint -W warning man/*.1 man/*.7
 	$(CLANG_FORMAT) --dry-run --Werror cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c
+	@# util.h brings banned.h, which must follow every system header.
+	@for f in cmd/*.c lib/*.c; do \
+		[ "$$(grep '^#include' $$f | grep -v '\.inc"' | tail -n 1)" = '#include "util.h"' ] || \
+			{ echo "$$f: #include \"util.h\" must be the last include (see lib/util.h)"; exit 1; }; \
+	done
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7

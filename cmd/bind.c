@@ -22,6 +22,7 @@
 #include "merchants.h"
 #include "money.h"
 #include "secret.h"
+
 #include "util.h"
 
 static const char usage[] =
@@ -120,7 +121,7 @@ static const struct command *find_command(const char *type, const char *op)
 	return NULL;
 }
 
-static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 {
 	struct wpay_ctx *c = arg;
 	const char *type, *op = "add";
@@ -128,10 +129,9 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 		return BATCH_FAIL;
 	const struct command *cmd = find_command(type, op);
 	if (!cmd)
-		return rec_fail(e, "unknown_request",
+		return err_fail(e, ERR_FAIL, "unknown_request",
 		                "no request of type '%s' with op '%s'; see wpay-bind(1) for the types and ops", type,
-		                op),
-		       BATCH_FAIL;
+		                op);
 	int rc = cmd->fn(c, req, out, e);
 	if (rc != BATCH_ASK)
 		crypto_wipe(&c->typed, sizeof c->typed);
@@ -139,7 +139,7 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 }
 
 /* A PIN request is run again once its PINs are typed, with the ledger unlocked. */
-static int ask(void *arg, json_t *req, struct rec_err *e)
+static int ask(void *arg, json_t *req, struct err *e)
 {
 	return accounts_ask_pins(arg, req, e);
 }
@@ -227,9 +227,9 @@ int main(int argc, char **argv)
 	if (req && strcmp(json_string_value(json_object_get(req, "type")), "card") == 0 &&
 	    strcmp(json_string_value(json_object_get(req, "op")), "add") == 0) {
 		char pan[64];
-		struct rec_err e;
+		struct err e;
 		if (secret_read(&c.pans, "Card number: ", pan, sizeof pan, &e))
-			cli_die(EX_NOINPUT, "%s", e.msg);
+			err_die(EX_NOINPUT, "%s", e.msg);
 		json_object_set_new(req, "pan", json_string(pan));
 		crypto_wipe(pan, sizeof pan);
 	}

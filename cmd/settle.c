@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "ctx.h"
 #include "settle.h"
+
 #include "util.h"
 
 static const char usage[] = "wpay-settle [--db path] [--date YYYY-MM-DD] [--out dir] [--dry-run] [--batch-size n]\n"
@@ -39,7 +40,7 @@ struct run {
 	bool shown;
 };
 
-static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 {
 	struct run *r = arg;
 	r->done++;
@@ -58,17 +59,17 @@ static void progress(void *arg)
 		return;
 	r->shown_ms = now;
 	r->shown = true;
-	fprintf(stderr, "\r%s: %s: %zu of %zu merchants", cli_progname, r->s.date, r->done, r->total);
+	fprintf(stderr, "\r%s: %s: %zu of %zu merchants", err_progname, r->s.date, r->done, r->total);
 }
 
 static int reconcile(struct run *r, const char *file, const char *merchant, const char *date)
 {
-	struct rec_err e = {0};
+	struct err e = {0};
 	json_t *out = json_array();
 	bool agree = false;
 	int rc = settle_reconcile(r->c.st, merchant, date, file, out, &agree, &e);
 	if (rc)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	size_t i;
 	json_t *rec;
 	bool written = true;
@@ -76,7 +77,7 @@ static int reconcile(struct run *r, const char *file, const char *merchant, cons
 		written = written && rec_emit(rec);
 	json_decref(out);
 	if (!agree)
-		cli_warn("%s and the ledger differ: see the difference records", file);
+		err_warn("%s and the ledger differ: see the difference records", file);
 	return !written ? EX_IOERR : agree ? 0 : EX_RECORDS;
 }
 
@@ -117,10 +118,10 @@ int main(int argc, char **argv)
 	if (file) {
 		status = reconcile(&r, file, merchant, date);
 	} else {
-		struct rec_err e = {0};
+		struct err e = {0};
 		int rc = settle_prepare(r.c.st, date, &r.s, &e);
 		if (rc)
-			cli_die(rc, "%s", e.msg);
+			err_die(rc, "%s", e.msg);
 		opts.dry_run = r.s.dry_run;
 		json_t *requests = settle_requests(r.c.st, &r.s);
 		r.total = json_array_size(requests);
@@ -130,7 +131,7 @@ int main(int argc, char **argv)
 		if (r.shown)
 			fputc('\n', stderr);
 		if (out_dir && status != EX_IOERR && (rc = settle_write_files(r.c.st, &r.s, out_dir, &e)) != 0) {
-			cli_warn("%s", e.msg);
+			err_warn("%s", e.msg);
 			status = rc;
 		}
 	}

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f)
 		return 0;
 	json_t *theirs = json_object();
-	struct rec_err e;
+	struct err e;
 	settle_read_records(f, "fuzz", "CNY", theirs, &e);
 	json_decref(theirs);
 	fclose(f);

@@ -9,6 +9,7 @@
 #include "ledger.h"
 #include "money.h"
 #include "utf8.h"
+
 #include "util.h"
 
 #define UID_MAX        64
@@ -45,41 +46,42 @@ static void now_text(char buf[CLOCK_TEXT_MAX])
 	clock_format(clock_now_ms(), buf);
 }
 
-int accounts_get_request_no(json_t *req, const char **out, struct rec_err *e)
+int accounts_get_request_no(json_t *req, const char **out, struct err *e)
 {
 	if (rec_get_str(req, "request_no", true, 0, out, e))
 		return -1;
 	if (!accounts_valid_key(*out, REQUEST_NO_MAX))
-		return rec_fail(e, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'", *out,
-		                REQUEST_NO_MAX);
+		return err_fail(e, ERR_FAIL, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'",
+		                *out, REQUEST_NO_MAX);
 	return 0;
 }
 
-int accounts_get_amount(json_t *req, int64_t *out, struct rec_err *e)
+int accounts_get_amount(json_t *req, int64_t *out, struct err *e)
 {
 	json_t *v = json_object_get(req, "amount");
 	if (v && !json_is_integer(v))
-		return rec_fail(e, "bad_amount",
+		return err_fail(e, ERR_FAIL, "bad_amount",
 		                "amount must be an integer number of minor units (12.34 CNY is 1234), not a %s",
 		                rec_type_name(v));
 	if (rec_get_int(req, "amount", true, out, e))
 		return -1;
 	if (*out <= 0)
-		return rec_fail(e, "bad_amount", "amount %lld must be at least 1 minor unit", (long long)*out);
+		return err_fail(e, ERR_FAIL, "bad_amount", "amount %lld must be at least 1 minor unit",
+		                (long long)*out);
 	if (*out > MONEY_MAX)
-		return rec_fail(e, "bad_amount", "amount %lld is over the limit of %lld minor units", (long long)*out,
-		                (long long)MONEY_MAX);
+		return err_fail(e, ERR_FAIL, "bad_amount", "amount %lld is over the limit of %lld minor units",
+		                (long long)*out, (long long)MONEY_MAX);
 	return 0;
 }
 
 /* A request's optional "currency" must match the account's. */
-static int check_currency(json_t *req, const char *account_currency, struct rec_err *e)
+static int check_currency(json_t *req, const char *account_currency, struct err *e)
 {
 	const char *cur = NULL;
 	if (rec_get_str(req, "currency", false, 3, &cur, e))
 		return -1;
 	if (cur && strcmp(cur, account_currency) != 0)
-		return rec_fail(e, "currency_mismatch", "the amount is in %s but the account holds %s", cur,
+		return err_fail(e, ERR_FAIL, "currency_mismatch", "the amount is in %s but the account holds %s", cur,
 		                account_currency);
 	return 0;
 }
@@ -171,36 +173,38 @@ static json_t *list_of(struct store *st, struct store_stmt *q, json_t *(*fn)(str
 
 /* ---- users ---- */
 
-static int get_uid(json_t *req, const char **uid, struct rec_err *e)
+static int get_uid(json_t *req, const char **uid, struct err *e)
 {
 	const char *raw;
 	if (rec_get_str(req, "uid", true, 0, &raw, e))
 		return -1;
 	*uid = strip(raw, "u:");
 	if (!valid_chars(*uid, UID_MAX, "_.-"))
-		return rec_fail(e, "bad_field", "uid '%.80s' must be 1 to %d letters, digits, '_', '.' or '-'", raw,
-		                UID_MAX);
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "uid '%.80s' must be 1 to %d letters, digits, '_', '.' or '-'", raw, UID_MAX);
 	return 0;
 }
 
-static int user_exists(struct store *st, const char *uid, struct rec_err *e)
+static int user_exists(struct store *st, const char *uid, struct err *e)
 {
 	struct store_stmt *q = store_query(st, "SELECT 1 FROM users WHERE uid = ?", "t", uid);
 	bool found = store_step(q) == STORE_ROW;
 	store_done(q);
-	return found ? 0 : rec_fail(e, "not_found", "no user u:%s; add it with 'wpay bind user add %s'", uid, uid);
+	return found
+	           ? 0
+	           : err_fail(e, ERR_FAIL, "not_found", "no user u:%s; add it with 'wpay bind user add %s'", uid, uid);
 }
 
-static int get_nickname(json_t *req, const char **nick, struct rec_err *e)
+static int get_nickname(json_t *req, const char **nick, struct err *e)
 {
 	if (rec_get_str(req, "nickname", true, NICKNAME_MAX, nick, e))
 		return -1;
 	if (utf8_has_control(*nick))
-		return rec_fail(e, "bad_field", "nickname has a control character");
+		return err_fail(e, ERR_FAIL, "bad_field", "nickname has a control character");
 	return 0;
 }
 
-int accounts_user_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_user_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid, *nick;
 	char now[CLOCK_TEXT_MAX];
@@ -212,13 +216,12 @@ int accounts_user_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_
 	*out = user_json(c->st, uid);
 	const char *have = json_string_value(json_object_get(*out, "nickname"));
 	if (strcmp(have, nick) != 0)
-		return rec_fail(e, "conflict", "user u:%s exists with nickname '%s'; use 'user update' to change it",
-		                uid, have),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "conflict",
+		                "user u:%s exists with nickname '%s'; use 'user update' to change it", uid, have);
 	return BATCH_OK;
 }
 
-int accounts_user_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_user_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid, *nick;
 	if (get_uid(req, &uid, e) || get_nickname(req, &nick, e) || user_exists(c->st, uid, e))
@@ -228,7 +231,7 @@ int accounts_user_update(struct wpay_ctx *c, json_t *req, json_t **out, struct r
 	return BATCH_OK;
 }
 
-int accounts_user_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_user_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid;
 	if (get_uid(req, &uid, e) || user_exists(c->st, uid, e))
@@ -237,14 +240,14 @@ int accounts_user_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 	return BATCH_OK;
 }
 
-int accounts_user_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_user_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	(void)req, (void)e;
 	*out = list_of(c->st, store_query(c->st, "SELECT uid FROM users ORDER BY uid", ""), user_json);
 	return BATCH_OK;
 }
 
-int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], struct rec_err *e)
+int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], struct err *e)
 {
 	struct store_stmt *q;
 	if (strncmp(ref, "wal_", 4) == 0)
@@ -261,12 +264,13 @@ int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], stru
 	if (found)
 		return 0;
 	if (strncmp(ref, "u:", 2) == 0)
-		return rec_fail(e, "not_found", "user %.80s has no wallet bound; bind one with 'wpay bind user bind'",
-		                ref);
-	return rec_fail(e, "not_found", "no wallet '%.80s' (give its id wal_..., u:<uid>, or its login)", ref);
+		return err_fail(e, ERR_FAIL, "not_found",
+		                "user %.80s has no wallet bound; bind one with 'wpay bind user bind'", ref);
+	return err_fail(e, ERR_FAIL, "not_found", "no wallet '%.80s' (give its id wal_..., u:<uid>, or its login)",
+	                ref);
 }
 
-static int get_wallet(struct store *st, json_t *req, char id[ID_MAX], struct rec_err *e)
+static int get_wallet(struct store *st, json_t *req, char id[ID_MAX], struct err *e)
 {
 	const char *ref;
 	if (rec_get_str(req, "wallet", true, 0, &ref, e))
@@ -274,7 +278,7 @@ static int get_wallet(struct store *st, json_t *req, char id[ID_MAX], struct rec
 	return accounts_wallet_ref(st, ref, id, e);
 }
 
-int accounts_user_bind(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_user_bind(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid;
 	char wallet[ID_MAX], now[CLOCK_TEXT_MAX];
@@ -289,12 +293,13 @@ int accounts_user_bind(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 		if (strcmp(store_col_text(q, 0), uid) == 0 && strcmp(store_col_text(q, 1), wallet) == 0)
 			already = true;
 		else if (strcmp(store_col_text(q, 0), uid) == 0)
-			rc = rec_fail(e, "already_bound",
+			rc = err_fail(e, ERR_FAIL, "already_bound",
 			              "user u:%s is bound to wallet %s; one wallet per user: unbind it first", uid,
 			              store_col_text(q, 1));
 		else
-			rc = rec_fail(e, "already_bound", "wallet %s is bound to user u:%s; unbind it there first",
-			              wallet, store_col_text(q, 0));
+			rc = err_fail(e, ERR_FAIL, "already_bound",
+			              "wallet %s is bound to user u:%s; unbind it there first", wallet,
+			              store_col_text(q, 0));
 	}
 	store_done(q);
 	if (rc != BATCH_OK)
@@ -308,7 +313,7 @@ int accounts_user_bind(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 	return BATCH_OK;
 }
 
-int accounts_user_unbind(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_user_unbind(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid;
 	char now[CLOCK_TEXT_MAX];
@@ -320,7 +325,7 @@ int accounts_user_unbind(struct wpay_ctx *c, json_t *req, json_t **out, struct r
 	return BATCH_OK;
 }
 
-int accounts_pair_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_pair_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid;
 	if (get_uid(req, &uid, e) || user_exists(c->st, uid, e))
@@ -344,30 +349,28 @@ int accounts_pair_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 
 /* ---- wallets ---- */
 
-int accounts_wallet_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_wallet_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *login, *cur = "CNY";
 	if (rec_get_str(req, "login", true, LOGIN_MAX, &login, e) || rec_get_str(req, "currency", false, 3, &cur, e))
 		return BATCH_FAIL;
 	for (const char *s = login; *s; s++)
 		if ((unsigned char)*s <= ' ' || *s == 0x7f)
-			return rec_fail(e, "bad_field", "login must not contain spaces or control characters"),
-			       BATCH_FAIL;
+			return err_fail(e, ERR_FAIL, "bad_field",
+			                "login must not contain spaces or control characters");
 	if (strncmp(login, "wal_", 4) == 0 || strncmp(login, "u:", 2) == 0)
-		return rec_fail(e, "bad_field",
-		                "a login may not start with 'wal_' or 'u:' (they name wallets and users)"),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "a login may not start with 'wal_' or 'u:' (they name wallets and users)");
 	if (!currency_find(cur) || !(cur[0] >= 'A' && cur[0] <= 'Z'))
-		return rec_fail(e, "bad_currency", "unknown currency '%.8s'; use an ISO 4217 code such as CNY", cur),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_currency",
+		                "unknown currency '%.8s'; use an ISO 4217 code such as CNY", cur);
 	char id[ID_MAX], now[CLOCK_TEXT_MAX], acct[ACCOUNT_ID_MAX];
 	if (accounts_wallet_ref(c->st, login, id, e) == 0) {
 		*out = wallet_json(c->st, id);
 		const char *have = json_string_value(json_object_get(*out, "currency"));
 		if (strcmp(have, cur) != 0)
-			return rec_fail(e, "conflict", "wallet %s for login %s exists in %s, not %s", id, login, have,
-			                cur),
-			       BATCH_FAIL;
+			return err_fail(e, ERR_FAIL, "conflict", "wallet %s for login %s exists in %s, not %s", id,
+			                login, have, cur);
 		return BATCH_OK;
 	}
 	id_new("wal", id);
@@ -379,7 +382,7 @@ int accounts_wallet_add(struct wpay_ctx *c, json_t *req, json_t **out, struct re
 	return BATCH_OK;
 }
 
-int accounts_wallet_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_wallet_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX];
 	if (get_wallet(c->st, req, id, e))
@@ -388,7 +391,7 @@ int accounts_wallet_show(struct wpay_ctx *c, json_t *req, json_t **out, struct r
 	return BATCH_OK;
 }
 
-int accounts_wallet_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_wallet_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	(void)req, (void)e;
 	*out = list_of(c->st, store_query(c->st, "SELECT id FROM wallets ORDER BY id", ""), wallet_json);
@@ -400,7 +403,7 @@ static const char *wallet_currency(struct store *st, const char *id, char buf[8]
 	return ledger_currency(st, ACCOUNT_WALLET, id, buf);
 }
 
-int accounts_wallet_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_wallet_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX], cur[8], acct[ACCOUNT_ID_MAX];
 	if (get_wallet(c->st, req, id, e))
@@ -413,7 +416,7 @@ int accounts_wallet_balance(struct wpay_ctx *c, json_t *req, json_t **out, struc
 }
 
 /* An active card of this wallet: the one named in req "card", else the default. */
-static int funding_card(struct store *st, json_t *req, const char *wallet, char card[ID_MAX], struct rec_err *e)
+static int funding_card(struct store *st, json_t *req, const char *wallet, char card[ID_MAX], struct err *e)
 {
 	const char *named = NULL;
 	if (rec_get_str(req, "card", false, 0, &named, e))
@@ -430,11 +433,13 @@ static int funding_card(struct store *st, json_t *req, const char *wallet, char 
 	if (found)
 		return 0;
 	if (named)
-		return rec_fail(e, "not_found", "card %.60s is not an active card of wallet %s", named, wallet);
-	return rec_fail(e, "no_card", "wallet %s has no default card; bind one with 'wpay bind card add'", wallet);
+		return err_fail(e, ERR_FAIL, "not_found", "card %.60s is not an active card of wallet %s", named,
+		                wallet);
+	return err_fail(e, ERR_FAIL, "no_card", "wallet %s has no default card; bind one with 'wpay bind card add'",
+	                wallet);
 }
 
-int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char wallet[ID_MAX], card[ID_MAX], cur[8];
 	const char *request_no;
@@ -458,7 +463,7 @@ int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 
 /* ---- cards ---- */
 
-static int get_card(struct store *st, json_t *req, char id[ID_MAX], struct rec_err *e)
+static int get_card(struct store *st, json_t *req, char id[ID_MAX], struct err *e)
 {
 	const char *ref;
 	if (rec_get_str(req, "card", true, 0, &ref, e))
@@ -468,10 +473,10 @@ static int get_card(struct store *st, json_t *req, char id[ID_MAX], struct rec_e
 	if (found)
 		strlcopy(id, store_col_text(q, 0), ID_MAX);
 	store_done(q);
-	return found ? 0 : rec_fail(e, "not_found", "no card '%.60s'", ref);
+	return found ? 0 : err_fail(e, ERR_FAIL, "not_found", "no card '%.60s'", ref);
 }
 
-int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char wallet[ID_MAX], pan[PAN_MAX + 1], fp[CARD_FINGERPRINT_MAX], id[ID_MAX], cur[8], now[CLOCK_TEXT_MAX],
 	    acct[ACCOUNT_ID_MAX];
@@ -484,7 +489,7 @@ int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_
 	crypto_wipe((char *)typed, strlen(typed));
 	if (why) {
 		crypto_wipe(pan, sizeof pan);
-		return rec_fail(e, "bad_card", "%s", why), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_card", "%s", why);
 	}
 	card_fingerprint(c->card_key, pan, fp);
 	crypto_wipe(pan, sizeof pan);
@@ -495,7 +500,7 @@ int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_
 	if (store_step(q) == STORE_ROW) {
 		strlcopy(id, store_col_text(q, 0), sizeof id);
 		if (strcmp(store_col_text(q, 1), wallet) != 0)
-			rc = rec_fail(e, "card_bound",
+			rc = err_fail(e, ERR_FAIL, "card_bound",
 			              "this card (%s) is already bound to another wallet; remove it there first", id);
 		else
 			rc = 1; /* bound here already: the same answer again */
@@ -521,7 +526,7 @@ int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_
 	return BATCH_OK;
 }
 
-int accounts_card_remove(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_card_remove(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX], now[CLOCK_TEXT_MAX];
 	if (get_card(c->st, req, id, e))
@@ -537,7 +542,7 @@ int accounts_card_remove(struct wpay_ctx *c, json_t *req, json_t **out, struct r
 	return BATCH_OK;
 }
 
-int accounts_card_default(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_card_default(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX];
 	if (get_card(c->st, req, id, e))
@@ -547,12 +552,12 @@ int accounts_card_default(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 	           " AND removed_at IS NULL)",
 	           "t", id);
 	if (store_changes(c->st) == 0)
-		return rec_fail(e, "card_removed", "card %s was removed; bind it again to use it", id), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "card_removed", "card %s was removed; bind it again to use it", id);
 	*out = card_json(c->st, id);
 	return BATCH_OK;
 }
 
-int accounts_card_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_card_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX];
 	if (get_card(c->st, req, id, e))
@@ -561,7 +566,7 @@ int accounts_card_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 	return BATCH_OK;
 }
 
-int accounts_card_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_card_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char wallet[ID_MAX];
 	if (json_object_get(req, "wallet")) {
@@ -608,13 +613,13 @@ static int64_t setting_int(struct store *st, const char *name, int64_t fallback)
 	return n > 0 ? n : fallback;
 }
 
-int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, struct rec_err *e)
+int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, struct err *e)
 {
 	struct store_stmt *q =
 	    store_query(c->st, "SELECT pin_hash, pin_failures, locked_until FROM wallets WHERE id = ?", "t", wallet);
 	if (store_step(q) != STORE_ROW) {
 		store_done(q);
-		return rec_fail(e, "not_found", "no wallet %s", wallet), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "not_found", "no wallet %s", wallet);
 	}
 	char *hash = store_col_null(q, 0) ? NULL : xstrdup(store_col_text(q, 0));
 	int64_t failures = store_col_int(q, 1);
@@ -627,15 +632,16 @@ int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, 
 	char until[CLOCK_TEXT_MAX];
 	int rc = BATCH_OK;
 	if (!hash) {
-		rec_fail(e, "pin_not_set", "wallet %s has no payment PIN; set one with 'wpay bind pin set'", wallet);
+		err_fail(e, ERR_FAIL, "pin_not_set", "wallet %s has no payment PIN; set one with 'wpay bind pin set'",
+		         wallet);
 		rc = BATCH_FAIL;
 	} else if (locked_until && now < locked_until) {
 		clock_format(locked_until, until);
-		rec_fail(e, "pin_locked", "wallet %s is locked after too many wrong PINs until %s; try again then",
-		         wallet, until);
+		err_fail(e, ERR_FAIL, "pin_locked",
+		         "wallet %s is locked after too many wrong PINs until %s; try again then", wallet, until);
 		rc = BATCH_FAIL;
 	} else if (strlen(pin) != PIN_LEN || strspn(pin, "0123456789") != PIN_LEN) {
-		rec_fail(e, "bad_pin", "a payment PIN is exactly 6 digits");
+		err_fail(e, ERR_FAIL, "bad_pin", "a payment PIN is exactly 6 digits");
 		rc = BATCH_FAIL;
 	} else {
 		/* Count this try as wrong, locking if it is the last, and commit
@@ -658,12 +664,14 @@ int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, 
 			store_commit_now(c->st);
 		} else if (locks) {
 			clock_format(now + lock_ms, until);
-			rec_fail(e, "pin_locked", "wrong PIN, %lld times in a row: wallet %s is locked until %s",
-			         (long long)failures, wallet, until);
+			err_fail(e, ERR_FAIL, "pin_locked",
+			         "wrong PIN, %lld times in a row: wallet %s is locked until %s", (long long)failures,
+			         wallet, until);
 			rc = BATCH_FAIL;
 		} else {
-			rec_fail(e, "pin_wrong", "wrong PIN for wallet %s; %lld %s left before it locks", wallet,
-			         (long long)(max_tries - failures), max_tries - failures == 1 ? "try" : "tries");
+			err_fail(e, ERR_FAIL, "pin_wrong", "wrong PIN for wallet %s; %lld %s left before it locks",
+			         wallet, (long long)(max_tries - failures),
+			         max_tries - failures == 1 ? "try" : "tries");
 			rc = BATCH_FAIL;
 		}
 	}
@@ -672,13 +680,13 @@ int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, 
 }
 
 /* Read a new PIN (twice on a terminal) and check it is not trivial. */
-static int read_new_pin(struct wpay_ctx *c, char pin[PIN_BUF], struct rec_err *e)
+static int read_new_pin(struct wpay_ctx *c, char pin[PIN_BUF], struct err *e)
 {
 	if (secret_read(&c->pins, "New payment PIN (6 digits): ", pin, PIN_BUF, e))
 		return -1;
 	const char *why = accounts_pin_weakness(pin);
 	if (why)
-		return rec_fail(e, "pin_weak", "%s; choose another", why);
+		return err_fail(e, ERR_FAIL, "pin_weak", "%s; choose another", why);
 	if (c->pins.fd < 0) {
 		char again[PIN_BUF];
 		int rc = secret_read(&c->pins, "Again: ", again, sizeof again, e);
@@ -687,12 +695,12 @@ static int read_new_pin(struct wpay_ctx *c, char pin[PIN_BUF], struct rec_err *e
 		if (rc)
 			return -1;
 		if (!same)
-			return rec_fail(e, "pin_mismatch", "the two PINs differ; nothing was changed");
+			return err_fail(e, ERR_FAIL, "pin_mismatch", "the two PINs differ; nothing was changed");
 	}
 	return 0;
 }
 
-int accounts_ask_pins(struct wpay_ctx *c, json_t *req, struct rec_err *e)
+int accounts_ask_pins(struct wpay_ctx *c, json_t *req, struct err *e)
 {
 	const char *op = json_string_value(json_object_get(req, "op"));
 	bool change = op && strcmp(op, "change") == 0;
@@ -716,12 +724,12 @@ static int store_pin(struct wpay_ctx *c, const char *wallet, const char *pin, co
 	return BATCH_OK;
 }
 
-int accounts_pin_set(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_pin_set(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char wallet[ID_MAX];
 	if (json_object_get(req, "pin"))
-		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "PINs are never taken from records; pass them with --pin-fd N");
 	if (get_wallet(c->st, req, wallet, e))
 		return BATCH_FAIL;
 	if (!c->typed.ready)
@@ -730,18 +738,17 @@ int accounts_pin_set(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_e
 	bool has = store_step(q) == STORE_ROW && store_col_int(q, 0);
 	store_done(q);
 	if (has)
-		return rec_fail(e, "pin_exists", "wallet %s already has a PIN; change it with 'wpay bind pin change'",
-		                wallet),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "pin_exists",
+		                "wallet %s already has a PIN; change it with 'wpay bind pin change'", wallet);
 	return store_pin(c, wallet, c->typed.fresh, "set", out);
 }
 
-int accounts_pin_change(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_pin_change(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char wallet[ID_MAX];
 	if (json_object_get(req, "pin") || json_object_get(req, "old_pin"))
-		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "PINs are never taken from records; pass them with --pin-fd N");
 	if (get_wallet(c->st, req, wallet, e))
 		return BATCH_FAIL;
 	if (!c->typed.ready)

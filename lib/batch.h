@@ -25,7 +25,7 @@ enum { BATCH_OK = 0, BATCH_FAIL = -1, BATCH_ASK = -2 };
  * (a list), or NULL for none; ownership passes to the loop. The loop copies
  * the request's "ref" into each answer and error.
  */
-typedef int (*batch_handler)(void *arg, json_t *req, json_t **out, struct rec_err *e);
+typedef int (*batch_handler)(void *arg, json_t *req, json_t **out, struct err *e);
 
 struct batch_opts {
 	size_t max_line;    /* longest input line (batch_serve), default 1 MiB */
@@ -41,7 +41,7 @@ struct batch_opts {
 	/* After a handler returned BATCH_ASK, with no transaction open: read
 	 * what a person must type (a PIN). BATCH_OK runs the record again;
 	 * BATCH_FAIL reports e. */
-	int (*ask)(void *arg, json_t *req, struct rec_err *e);
+	int (*ask)(void *arg, json_t *req, struct err *e);
 };
 
 /* Run every record from r (st may be NULL for programs with no ledger).

@@ -1,5 +1,6 @@
 /* clock: now, RFC 3339 formatting and parsing, durations. See clock.h. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "err.h"
+
 #include "util.h"
 
 bool clock_is_settable(void)
@@ -28,7 +31,7 @@ void clock_test_crash(const char *point)
 	size_t len = strlen(point);
 	if (want && strncmp(want, point, len) == 0 && want[len] == ':' &&
 	    ++passes == (int)strtol(want + len + 1, NULL, 10))
-		_exit(137);
+		raise(SIGKILL); /* as kill -9 would: no exit handler, no flush */
 #else
 	(void)point;
 #endif
@@ -41,9 +44,8 @@ int64_t clock_now_ms(void)
 	if (fixed && *fixed) {
 		int64_t ms;
 		if (!clock_parse(fixed, &ms)) {
-			fprintf(stderr, "wpay: WPAY_NOW '%s' is not an RFC 3339 time; use e.g. 2026-01-31T08:00:00Z\n",
+			err_die(EX_USAGE, "WPAY_NOW '%s' is not an RFC 3339 time; use e.g. 2026-01-31T08:00:00Z",
 			        fixed);
-			exit(EX_USAGE);
 		}
 		return ms;
 	}

@@ -10,13 +10,14 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "err.h"
+
 #include "util.h"
 
 void crypto_random(void *buf, size_t n)
 {
 	if (RAND_bytes(buf, (int)n) != 1) {
-		fprintf(stderr, "wpay: the system random number generator failed\n");
-		exit(EX_SOFTWARE);
+		err_die(EX_SOFTWARE, "the system random number generator failed");
 	}
 }
 
@@ -75,16 +76,14 @@ void hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_le
 {
 	unsigned int len = SHA256_LEN;
 	if (!HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out, &len)) {
-		fprintf(stderr, "wpay: HMAC-SHA256 failed in OpenSSL\n");
-		exit(EX_SOFTWARE);
+		err_die(EX_SOFTWARE, "HMAC-SHA256 failed in OpenSSL");
 	}
 }
 
 void sha256(const void *msg, size_t len, unsigned char out[SHA256_LEN])
 {
 	if (!EVP_Digest(msg, len, out, NULL, EVP_sha256(), NULL)) {
-		fprintf(stderr, "wpay: SHA-256 failed in OpenSSL\n");
-		exit(EX_SOFTWARE);
+		err_die(EX_SOFTWARE, "SHA-256 failed in OpenSSL");
 	}
 }
 
@@ -131,8 +130,7 @@ static void scrypt_pin(const unsigned char *pepper, size_t pepper_len, const cha
 	hmac_sha256(pepper, pepper_len, pin, strlen(pin), peppered);
 	if (!EVP_PBE_scrypt((const char *)peppered, sizeof peppered, salt, PIN_SALT_LEN, (uint64_t)1 << log_n, r, p,
 	                    64u << 20, out, PIN_KEY_LEN)) {
-		fprintf(stderr, "wpay: scrypt failed in OpenSSL\n");
-		exit(EX_SOFTWARE);
+		err_die(EX_SOFTWARE, "scrypt failed in OpenSSL");
 	}
 	crypto_wipe(peppered, sizeof peppered);
 }

@@ -10,6 +10,7 @@
 #include "money.h"
 #include "netaddr.h"
 #include "utf8.h"
+
 #include "util.h"
 
 #define MERCHANT_NO_MAX  32
@@ -92,7 +93,7 @@ static json_t *merchant_json_in(struct wpay_ctx *c, const char *no)
 	return o;
 }
 
-int merchants_ref(struct store *st, const char *ref, char no[64], struct rec_err *e)
+int merchants_ref(struct store *st, const char *ref, char no[64], struct err *e)
 {
 	const char *bare = strncmp(ref, "m:", 2) == 0 ? ref + 2 : ref;
 	struct store_stmt *q = store_query(st, "SELECT id FROM merchants WHERE id = ?", "t", bare);
@@ -100,10 +101,12 @@ int merchants_ref(struct store *st, const char *ref, char no[64], struct rec_err
 	if (found)
 		strlcopy(no, store_col_text(q, 0), 64);
 	store_done(q);
-	return found ? 0 : rec_fail(e, "not_found", "no merchant '%.64s'; add it with 'wpay bind merchant add'", ref);
+	return found ? 0
+	             : err_fail(e, ERR_FAIL, "not_found", "no merchant '%.64s'; add it with 'wpay bind merchant add'",
+	                        ref);
 }
 
-static int get_merchant(struct store *st, json_t *req, char no[64], struct rec_err *e)
+static int get_merchant(struct store *st, json_t *req, char no[64], struct err *e)
 {
 	const char *ref;
 	if (rec_get_str(req, "merchant", true, 0, &ref, e))
@@ -136,16 +139,16 @@ static bool valid_bank_account(const char *s)
 	return digits >= 6 && digits <= 34;
 }
 
-static int text_field(json_t *req, const char *key, bool required, size_t max, const char **out, struct rec_err *e)
+static int text_field(json_t *req, const char *key, bool required, size_t max, const char **out, struct err *e)
 {
 	if (rec_get_str(req, key, required, max, out, e))
 		return -1;
 	if (*out && utf8_has_control(*out))
-		return rec_fail(e, "bad_field", "%s has a control character", key);
+		return err_fail(e, ERR_FAIL, "bad_field", "%s has a control character", key);
 	return 0;
 }
 
-static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct details *d, struct rec_err *e)
+static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct details *d, struct err *e)
 {
 	memset(d, 0, sizeof *d);
 	if (adding) {
@@ -177,7 +180,8 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 			size_t len = comma ? (size_t)(comma - p) : strlen(p);
 			bufprintf(name, sizeof name, "%.*s", (int)(len < 31 ? len : 31), p);
 			if (!networks_by_name(&c->networks, name))
-				return rec_fail(e, "bad_field", "networks: '%s' is not a configured network (%s)", name,
+				return err_fail(e, ERR_FAIL, "bad_field",
+				                "networks: '%s' is not a configured network (%s)", name,
 				                c->networks.source);
 			p = comma ? comma + 1 : "";
 		}
@@ -191,16 +195,17 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 		d->has_verified = true;
 	}
 	if (d->kind && strcmp(d->kind, "enterprise") && strcmp(d->kind, "individual"))
-		return rec_fail(e, "bad_field", "kind must be 'enterprise' or 'individual', not '%s'", d->kind);
+		return err_fail(e, ERR_FAIL, "bad_field", "kind must be 'enterprise' or 'individual', not '%s'",
+		                d->kind);
 	if (d->mcc && (strlen(d->mcc) != 4 || strspn(d->mcc, "0123456789") != 4))
-		return rec_fail(e, "bad_field", "mcc must be a 4-digit merchant category code (ISO 18245), not '%s'",
-		                d->mcc);
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "mcc must be a 4-digit merchant category code (ISO 18245), not '%s'", d->mcc);
 	if (d->country && (strlen(d->country) != 2 || d->country[0] < 'A' || d->country[0] > 'Z' ||
 	                   d->country[1] < 'A' || d->country[1] > 'Z'))
-		return rec_fail(e, "bad_field", "country must be an ISO 3166 alpha-2 code such as CN, not '%s'",
-		                d->country);
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "country must be an ISO 3166 alpha-2 code such as CN, not '%s'", d->country);
 	if (d->currency && (!currency_find(d->currency) || d->currency[0] < 'A'))
-		return rec_fail(e, "bad_currency", "unknown currency '%s'; use an ISO 4217 code such as CNY",
+		return err_fail(e, ERR_FAIL, "bad_currency", "unknown currency '%s'; use an ISO 4217 code such as CNY",
 		                d->currency);
 	if (d->notify_url && *d->notify_url) {
 		char *allow = store_setting(c->st, NETADDR_ALLOW_SETTING, "0");
@@ -208,26 +213,26 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 		bool refused = netaddr_check_url(d->notify_url, strcmp(allow, "1") == 0, why, sizeof why) != NULL;
 		free(allow);
 		if (refused)
-			return rec_fail(e, "bad_field", "%s", why);
+			return err_fail(e, ERR_FAIL, "bad_field", "%s", why);
 	}
 	if (d->bank_account && !valid_bank_account(d->bank_account))
-		return rec_fail(e, "bad_field",
+		return err_fail(e, ERR_FAIL, "bad_field",
 		                "bank_account '%.40s' is not an account number: give 6 to 34 digits, grouped by single "
 		                "spaces or dashes if you like, such as 6222 0200 1234 5678",
 		                d->bank_account);
 	if (d->settlement && strcmp(d->settlement, "T0") && strcmp(d->settlement, "T15"))
-		return rec_fail(e, "bad_field", "settlement must be T0 or T15, not '%s'", d->settlement);
+		return err_fail(e, ERR_FAIL, "bad_field", "settlement must be T0 or T15, not '%s'", d->settlement);
 	if (fee) {
 		const char *why = merchants_parse_fee_rate(fee, &d->fee_ppm);
 		if (why)
-			return rec_fail(e, "bad_field", "fee_rate '%s': %s", fee, why);
+			return err_fail(e, ERR_FAIL, "bad_field", "fee_rate '%s': %s", fee, why);
 		d->has_fee = true;
 	}
 	return 0;
 }
 
-/* T0 needs the deposit; NULL if allowed, else a reason. */
-static int check_t0(struct store *st, const char *no, const char *currency, struct rec_err *e)
+/* T0 needs the deposit: 0 if it is held, else ERR_FAIL with e saying how much is missing. */
+static int check_t0(struct store *st, const char *no, const char *currency, struct err *e)
 {
 	char id[80];
 	bufprintf(id, sizeof id, "m:%s", no);
@@ -238,28 +243,27 @@ static int check_t0(struct store *st, const char *no, const char *currency, stru
 	char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
 	money_format(deposit, cur, have);
 	money_format(DEPOSIT_T0_MIN, cur, need);
-	return rec_fail(
-	    e, "deposit_required",
+	return err_fail(
+	    e, ERR_FAIL, "deposit_required",
 	    "merchant m:%s holds a deposit of %s %s; T0 settlement needs %s %s (post one with 'merchant deposit')", no,
 	    have, currency, need, currency);
 }
 
-int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *no;
 	struct details d;
 	if (rec_get_str(req, "merchant_no", true, 0, &no, e))
 		return BATCH_FAIL;
 	if (!accounts_valid_key(no, MERCHANT_NO_MAX))
-		return rec_fail(e, "bad_field", "merchant_no '%.64s' must be 1 to %d letters, digits or '_'", no,
-		                MERCHANT_NO_MAX),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field", "merchant_no '%.64s' must be 1 to %d letters, digits or '_'",
+		                no, MERCHANT_NO_MAX);
 	if (get_details(c, req, true, &d, e))
 		return BATCH_FAIL;
 	if (d.verified && strcmp(d.kind, "enterprise") != 0)
-		return rec_fail(e, "bad_field", "only an enterprise merchant can be verified"), BATCH_FAIL;
-	if (d.settlement && strcmp(d.settlement, "T0") == 0)
-		return check_t0(c->st, no, d.currency, e), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field", "only an enterprise merchant can be verified");
+	if (d.settlement && strcmp(d.settlement, "T0") == 0 && check_t0(c->st, no, d.currency, e))
+		return ERR_FAIL;
 
 	char now[CLOCK_TEXT_MAX], acct[ACCOUNT_ID_MAX];
 	clock_format(clock_now_ms(), now);
@@ -283,11 +287,10 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err 
 		bool same = store_step(q) == STORE_ROW;
 		store_done(q);
 		if (!same)
-			return rec_fail(e, "conflict",
+			return err_fail(e, ERR_FAIL, "conflict",
 			                "merchant m:%s exists with other details; change them with 'wpay bind merchant "
 			                "update'",
-			                no),
-			       BATCH_FAIL;
+			                no);
 	}
 	char *name = merchants_secret_name(no);
 	int rc = keys_ensure_secret(c->keys_dir, name, NULL, e);
@@ -311,7 +314,7 @@ static const char *merchant_currency(struct store *st, const char *no, char buf[
 	return ledger_currency(st, ACCOUNT_PENDING, id, buf);
 }
 
-int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char no[64], cur[8], now[CLOCK_TEXT_MAX];
 	struct details d;
@@ -319,8 +322,8 @@ int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_e
 		return BATCH_FAIL;
 	merchant_currency(c->st, no, cur);
 	if (d.currency && strcmp(d.currency, cur) != 0)
-		return rec_fail(e, "bad_field", "a merchant's currency cannot change (m:%s settles in %s)", no, cur),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field", "a merchant's currency cannot change (m:%s settles in %s)",
+		                no, cur);
 	if (d.settlement && strcmp(d.settlement, "T0") == 0 && check_t0(c->st, no, cur, e))
 		return BATCH_FAIL;
 	clock_format(clock_now_ms(), now);
@@ -339,12 +342,12 @@ int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_e
 	bool bad = store_step(q) == STORE_ROW && store_col_int(q, 1) && strcmp(store_col_text(q, 0), "enterprise");
 	store_done(q);
 	if (bad)
-		return rec_fail(e, "bad_field", "only an enterprise merchant can be verified"), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field", "only an enterprise merchant can be verified");
 	*out = merchant_json_in(c, no);
 	return BATCH_OK;
 }
 
-int merchants_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char no[64];
 	if (get_merchant(c->st, req, no, e))
@@ -353,7 +356,7 @@ int merchants_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err
 	return BATCH_OK;
 }
 
-int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	(void)req, (void)e;
 	json_t *ids = json_array();
@@ -369,7 +372,7 @@ int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err
 	return BATCH_OK;
 }
 
-int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char no[64], cur[8], id[80];
 	if (get_merchant(c->st, req, no, e))
@@ -406,7 +409,7 @@ static bool deposit_held(struct store *st, const char *no, char order[72])
 }
 
 /* Deposit in (payout -> deposit) or out (deposit -> payout). */
-static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, struct rec_err *e)
+static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, struct err *e)
 {
 	char no[64], cur[8], id[80];
 	const char *request_no, *given_cur = NULL;
@@ -416,9 +419,8 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 		return BATCH_FAIL;
 	merchant_currency(c->st, no, cur);
 	if (given_cur && strcmp(given_cur, cur) != 0)
-		return rec_fail(e, "currency_mismatch", "the amount is in %s but merchant m:%s holds its deposit in %s",
-		                given_cur, no, cur),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "currency_mismatch",
+		                "the amount is in %s but merchant m:%s holds its deposit in %s", given_cur, no, cur);
 	bufprintf(id, sizeof id, "m:%s", no);
 	struct transfer t = {
 	    .kind = in ? "deposit" : "deposit_withdrawal", .amount = amount, .currency = cur, .ref = request_no};
@@ -438,13 +440,12 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 		money_format(DEPOSIT_T0_MIN, in_cur, need);
 		money_format(had, in_cur, have);
 		money_format(free_now, in_cur, can);
-		return rec_fail(
-		           e, "deposit_held",
-		           "m:%s must keep %s %s of deposit while payments it was paid at T0 can still be refunded "
-		           "(order %s and maybe others); it holds %s %s, so at most %s %s can be withdrawn until "
-		           "their refund window is over",
-		           no, need, cur, order, have, cur, can, cur),
-		       BATCH_FAIL;
+		return err_fail(
+		    e, ERR_FAIL, "deposit_held",
+		    "m:%s must keep %s %s of deposit while payments it was paid at T0 can still be refunded "
+		    "(order %s and maybe others); it holds %s %s, so at most %s %s can be withdrawn until "
+		    "their refund window is over",
+		    no, need, cur, order, have, cur, can, cur);
 	}
 	if (!in && deposit < DEPOSIT_T0_MIN) {
 		store_exec(c->st,
@@ -468,12 +469,12 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 	return BATCH_OK;
 }
 
-int merchants_deposit(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_deposit(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	return move_deposit(c, req, true, out, e);
 }
 
-int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	return move_deposit(c, req, false, out, e);
 }

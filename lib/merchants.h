@@ -25,13 +25,13 @@
 #define MERCHANT_CITY_MAX 15
 #define FEE_PPM_DEFAULT   6000
 
-int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
-int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
-int merchants_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
-int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
-int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
-int merchants_deposit(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
-int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_deposit(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 
 /* The names of the networks that accept a merchant, from its stored list
  * (NULL: every configured network). */
@@ -40,7 +40,7 @@ json_t *merchants_networks(struct wpay_ctx *c, const char *stored);
  * the caller frees it. */
 char *merchants_secret_name(const char *no);
 /* Resolve "m:<no>" or "<no>" to the merchant_no; -1 "not_found". */
-int merchants_ref(struct store *st, const char *ref, char no[64], struct rec_err *e);
+int merchants_ref(struct store *st, const char *ref, char no[64], struct err *e);
 /* A fee rate "0.6%" (up to 4 decimals, at most 10%) in parts per million. */
 const char *merchants_parse_fee_rate(const char *text, int64_t *ppm);
 void merchants_format_fee_rate(int64_t ppm, char buf[32]);

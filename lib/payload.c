@@ -11,6 +11,7 @@
 #include "money.h"
 #include "payload.h"
 #include "utf8.h"
+
 #include "util.h"
 
 /* Convert from a legacy charset to UTF-8; NULL if the bytes are not valid in it.

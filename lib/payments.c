@@ -11,6 +11,7 @@
 #include "orders.h"
 #include "payments.h"
 #include "utf8.h"
+
 #include "util.h"
 
 int64_t payments_fee(int64_t amount, int64_t ppm)
@@ -84,7 +85,7 @@ static int load_order(struct store *st, const char *id, struct order_row *o)
 
 /* The PIN for this record: checked once per wallet in a run, unless every
  * record brings its own; BATCH_ASK while it has not been typed. */
-static int check_pin(struct wpay_ctx *c, struct payer *p, const char *wallet, struct rec_err *e)
+static int check_pin(struct wpay_ctx *c, struct payer *p, const char *wallet, struct err *e)
 {
 	if (!p->pin_each)
 		for (int i = 0; i < p->nverified; i++)
@@ -98,7 +99,7 @@ static int check_pin(struct wpay_ctx *c, struct payer *p, const char *wallet, st
 	return rc;
 }
 
-int payments_ask_pin(struct wpay_ctx *c, struct payer *p, struct rec_err *e)
+int payments_ask_pin(struct wpay_ctx *c, struct payer *p, struct err *e)
 {
 	payments_forget_pin(p);
 	if (secret_read(&c->pins, "Payment PIN: ", p->pin, sizeof p->pin, e))
@@ -115,7 +116,7 @@ void payments_forget_pin(struct payer *p)
 
 /* The ledger account the payment comes from. */
 static int funding_account(struct store *st, const struct payer *p, json_t *req, const char *wallet,
-                           char account[ACCOUNT_ID_MAX], struct rec_err *e)
+                           char account[ACCOUNT_ID_MAX], struct err *e)
 {
 	const char *source = p->source ? p->source : "wallet";
 	if (rec_get_str(req, "source", false, 0, &source, e))
@@ -137,9 +138,10 @@ static int funding_account(struct store *st, const struct payer *p, json_t *req,
 	if (found)
 		return 0;
 	if (strcmp(source, "card") == 0)
-		return rec_fail(e, "no_card", "wallet %s has no default card; bind one or pay from the wallet", wallet);
-	return rec_fail(e, "not_found", "'%.60s' is not 'wallet', 'card' or an active card of wallet %s", source,
-	                wallet);
+		return err_fail(e, ERR_FAIL, "no_card",
+		                "wallet %s has no default card; bind one or pay from the wallet", wallet);
+	return err_fail(e, ERR_FAIL, "not_found", "'%.60s' is not 'wallet', 'card' or an active card of wallet %s",
+	                source, wallet);
 }
 
 /* --follow and --share: the same on a first payment and on its replay. */
@@ -167,13 +169,13 @@ static void decorate(struct wpay_ctx *c, const struct payer *p, const struct ord
 	}
 }
 
-int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct rec_err *e)
+int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX], wallet[ID_MAX], account[ACCOUNT_ID_MAX], who[80];
 	struct order_row o;
 	if (json_object_get(req, "pin"))
-		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "PINs are never taken from records; pass them with --pin-fd N");
 	/* An order record names itself: load it straight away. */
 	const char *named = json_string_value(json_object_get(req, "order"));
 	const char *type = json_string_value(json_object_get(req, "type"));
@@ -191,11 +193,11 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		return BATCH_OK;
 	}
 	if (strcmp(o.state, "closed") == 0)
-		return rec_fail(e, "order_closed", "order %s is closed; the merchant must make a new one", id),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "order_closed", "order %s is closed; the merchant must make a new one",
+		                id);
 	if (clock_now_ms() >= o.expires_at)
-		return rec_fail(e, "order_expired", "order %s has expired; the merchant must make a new one", id),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "order_expired", "order %s has expired; the merchant must make a new one",
+		                id);
 	/* Who pays: --buyer, else the record's buyer, else the order's. */
 	const char *buyer = NULL;
 	if (rec_get_str(req, "buyer", false, 0, &buyer, e))
@@ -205,10 +207,10 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	if (!buyer && o.has_buyer)
 		buyer = o.buyer;
 	if (!buyer)
-		return rec_fail(e, "missing_field", "who pays? give --buyer u:<uid> or a 'buyer' field"), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "missing_field", "who pays? give --buyer u:<uid> or a 'buyer' field");
 	const char *uid = strncmp(buyer, "u:", 2) == 0 ? buyer + 2 : buyer;
 	if (o.has_buyer && strcmp(uid, o.buyer) != 0)
-		return rec_fail(e, "buyer_mismatch", "order %s is for u:%s, not u:%.64s", id, o.buyer, uid), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "buyer_mismatch", "order %s is for u:%s, not u:%.64s", id, o.buyer, uid);
 	char wcur[8];
 	int seen = -1;
 	for (int i = 0; i < p->nwallets && seen < 0; i++)
@@ -230,9 +232,8 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		}
 	}
 	if (strcmp(wcur, o.currency) != 0)
-		return rec_fail(e, "currency_mismatch", "order %s is in %s but wallet %s holds %s", id, o.currency,
-		                wallet, wcur),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "currency_mismatch", "order %s is in %s but wallet %s holds %s", id,
+		                o.currency, wallet, wcur);
 	if (funding_account(c->st, p, req, wallet, account, e))
 		return BATCH_FAIL;
 	int rc = check_pin(c, p, wallet, e);
@@ -306,7 +307,7 @@ static json_t *refund_json(struct store *st, const char *id)
 	return o;
 }
 
-int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX];
 	const char *request_no, *reason = NULL;
@@ -316,11 +317,11 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_er
 	    accounts_get_amount(req, &amount, e) || rec_get_str(req, "reason", false, 256, &reason, e))
 		return BATCH_FAIL;
 	if (!accounts_valid_key(request_no, OUT_REQUEST_NO_MAX))
-		return rec_fail(e, "bad_field", "out_request_no '%.80s' must be 1 to %d letters, digits or '_'",
-		                request_no, OUT_REQUEST_NO_MAX),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "out_request_no '%.80s' must be 1 to %d letters, digits or '_'", request_no,
+		                OUT_REQUEST_NO_MAX);
 	if (reason && utf8_has_control(reason))
-		return rec_fail(e, "bad_field", "reason has a control character"), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field", "reason has a control character");
 	load_order(c->st, id, &o);
 	/* Asked before: the same refund again, nothing moves. */
 	struct store_stmt *q = store_query(
@@ -331,17 +332,16 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_er
 		int64_t had = store_col_int(q, 1);
 		store_done(q);
 		if (had != amount)
-			return rec_fail(
-			           e, "idempotency_conflict",
-			           "out_request_no %s of order %s refunded %lld, not %lld; use a new out_request_no",
-			           request_no, id, (long long)had, (long long)amount),
-			       BATCH_FAIL;
+			return err_fail(
+			    e, ERR_FAIL, "idempotency_conflict",
+			    "out_request_no %s of order %s refunded %lld, not %lld; use a new out_request_no",
+			    request_no, id, (long long)had, (long long)amount);
 		*out = refund_json(c->st, rid);
 		return BATCH_OK;
 	}
 	store_done(q);
 	if (strcmp(o.state, "finished") == 0)
-		return rec_fail(e, "refund_window_over", "order %s is past its refund window", id), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "refund_window_over", "order %s is past its refund window", id);
 	if (strcmp(o.state, "paid") == 0) {
 		/* The window holds whether or not 'wpay order expire' has run. */
 		int64_t days = orders_refund_window_days(c->st), paid_ms = 0;
@@ -351,23 +351,21 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_er
 		strlcopy(paid_at, store_col_text(q, 0), sizeof paid_at);
 		store_done(q);
 		if (!clock_parse(paid_at, &paid_ms) || clock_now_ms() - paid_ms >= days * 86400000LL)
-			return rec_fail(e, "refund_window_over",
+			return err_fail(e, ERR_FAIL, "refund_window_over",
 			                "order %s was paid at %s, past the refund window of %lld days", id, paid_at,
-			                (long long)days),
-			       BATCH_FAIL;
+			                (long long)days);
 	}
 	if (strcmp(o.state, "paid") != 0)
-		return rec_fail(e, o.refunded ? "fully_refunded" : "not_paid", "order %s is %s%s; nothing to refund",
-		                id, o.state, o.refunded ? " (fully refunded)" : ""),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, o.refunded ? "fully_refunded" : "not_paid",
+		                "order %s is %s%s; nothing to refund", id, o.state,
+		                o.refunded ? " (fully refunded)" : "");
 	if (amount > o.amount - o.refunded) {
 		const struct currency *cur = currency_find(o.currency);
 		char left[MONEY_TEXT_MAX], asked[MONEY_TEXT_MAX];
 		money_format(o.amount - o.refunded, cur ? cur : currency_default(), left);
 		money_format(amount, cur ? cur : currency_default(), asked);
-		return rec_fail(e, "over_refund", "order %s has %s %s left to refund, not %s", id, left, o.currency,
-		                asked),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "over_refund", "order %s has %s %s left to refund, not %s", id, left,
+		                o.currency, asked);
 	}
 	q = store_query(
 	    c->st, "SELECT id, source_account, fee, amount, settlement_id IS NOT NULL FROM payments WHERE order_id = ?",

@@ -51,11 +51,11 @@ int64_t payments_fee(int64_t amount, int64_t ppm);
 
 /* Pay the order a request names; BATCH_ASK when the buyer's PIN must be
  * typed first (payments_ask_pin, with the ledger unlocked). */
-int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct rec_err *e);
+int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct err *e);
 /* Read the payment PIN into p (the batch's ask hook): BATCH_OK or BATCH_FAIL. */
-int payments_ask_pin(struct wpay_ctx *c, struct payer *p, struct rec_err *e);
+int payments_ask_pin(struct wpay_ctx *c, struct payer *p, struct err *e);
 /* Wipe the PIN held in p: after every record with --pin-each, and at exit. */
 void payments_forget_pin(struct payer *p);
-int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 
 #endif

@@ -18,6 +18,7 @@
 #include "merchants.h"
 #include "money.h"
 #include "settle.h"
+
 #include "util.h"
 
 const char *settle_check_tz(const char *tz)
@@ -64,7 +65,7 @@ static bool parse_date(const char *s, int *y, int *m, int *d)
 	       back.tm_mon == *m - 1 && back.tm_mday == *d;
 }
 
-int settle_prepare(struct store *st, const char *date, struct settle_run *run, struct rec_err *e)
+int settle_prepare(struct store *st, const char *date, struct settle_run *run, struct err *e)
 {
 	char *tz = store_setting(st, "settle_tz", SETTLE_TZ_DEFAULT);
 	char *hour = store_setting(st, "settle_cutoff_hour", "0");
@@ -74,9 +75,8 @@ int settle_prepare(struct store *st, const char *date, struct settle_run *run, s
 	free(hour);
 	const char *why = settle_check_tz(run->tz);
 	if (why)
-		return rec_fail(e, "bad_setting", "settle time zone '%s': %s; set it with 'wpay init --settle-tz'",
-		                run->tz, why),
-		       EX_DATAERR;
+		return err_fail(e, EX_DATAERR, "bad_setting",
+		                "settle time zone '%s': %s; set it with 'wpay init --settle-tz'", run->tz, why);
 	/* This process only settles: the ledger's zone is its zone. */
 	setenv("TZ", run->tz, 1);
 	tzset();
@@ -86,8 +86,8 @@ int settle_prepare(struct store *st, const char *date, struct settle_run *run, s
 	int y, m, d;
 	if (date) {
 		if (!parse_date(date, &y, &m, &d))
-			return rec_fail(e, "bad_date", "--date '%.40s' is not a calendar date YYYY-MM-DD", date),
-			       EX_USAGE;
+			return err_fail(e, EX_USAGE, "bad_date", "--date '%.40s' is not a calendar date YYYY-MM-DD",
+			                date);
 	} else {
 		time_t t = (time_t)(now_ms / 1000);
 		struct tm tm;
@@ -104,13 +104,12 @@ int settle_prepare(struct store *st, const char *date, struct settle_run *run, s
 	bufprintf(run->date, sizeof run->date, "%04d-%02d-%02d", y, m, d);
 	if (!local_time(y, m, d, run->cutoff_hour, run->cutoff_t0) ||
 	    !local_time(y, m, d - SETTLE_T15_DAYS, run->cutoff_hour, run->cutoff_t15))
-		return rec_fail(e, "bad_date", "no local time for %s in %s", run->date, run->tz), EX_USAGE;
+		return err_fail(e, EX_USAGE, "bad_date", "no local time for %s in %s", run->date, run->tz);
 	if (strcmp(now, run->cutoff_t0) < 0)
-		return rec_fail(e, "too_early",
+		return err_fail(e, EX_TEMPFAIL, "too_early",
 		                "the cut-off of %s (%02d:00 %s, %s) has not passed yet; settle it after that, or an "
 		                "earlier --date",
-		                run->date, run->cutoff_hour, run->tz, run->cutoff_t0),
-		       EX_TEMPFAIL;
+		                run->date, run->cutoff_hour, run->tz, run->cutoff_t0);
 	return 0;
 }
 
@@ -180,7 +179,7 @@ static bool load_merchant(struct store *st, const char *no, struct merchant_row 
 	return found;
 }
 
-int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct rec_err *e)
+int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct err *e)
 {
 	struct store *st = c->st;
 	clock_test_crash("settle");
@@ -201,14 +200,14 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	                "SELECT date FROM settlements WHERE merchant_id = ? AND date > ? ORDER BY date DESC LIMIT 1",
 	                "tt", no, run->date);
 	if (store_step(q) == STORE_ROW) {
-		rec_fail(e, "settled_later", "m:%s was settled for %s already; settle dates in order", no,
+		err_fail(e, ERR_FAIL, "settled_later", "m:%s was settled for %s already; settle dates in order", no,
 		         store_col_text(q, 0));
 		store_done(q);
 		return BATCH_FAIL;
 	}
 	struct merchant_row m;
 	if (!load_merchant(st, no, &m))
-		return rec_fail(e, "not_found", "no merchant m:%s", no), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "not_found", "no merchant m:%s", no);
 
 	char owner[72], note[200] = "";
 	bufprintf(owner, sizeof owner, "m:%s", no);
@@ -275,12 +274,11 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	       money_add(net, fees_back, &net) && money_add(net, carried_in, &net);
 	if (!fits) {
 		free(m.bank_account);
-		return rec_fail(
-		           e, "sum_overflow",
-		           "m:%s's %lld payments and %lld refunds due by %s add up past what one settlement can "
-		           "hold (%lld minor units); settle an earlier --date first, so that fewer fall due at once",
-		           no, (long long)npay, (long long)nref, cutoff, (long long)INT64_MAX),
-		       BATCH_FAIL;
+		return err_fail(
+		    e, ERR_FAIL, "sum_overflow",
+		    "m:%s's %lld payments and %lld refunds due by %s add up past what one settlement can "
+		    "hold (%lld minor units); settle an earlier --date first, so that fewer fall due at once",
+		    no, (long long)npay, (long long)nref, cutoff, (long long)INT64_MAX);
 	}
 	int64_t payout = net > 0 ? net : 0, carried_out = net < 0 ? net : 0;
 	char transfer_id[ID_MAX] = "";
@@ -325,7 +323,7 @@ struct pending_files {
 };
 
 static int write_temp(struct pending_files *pf, const char *path, bool (*fill)(FILE *, void *), void *arg,
-                      struct rec_err *e)
+                      struct err *e)
 {
 	/* A new file of ours, never one found there: O_EXCL refuses any name
 	 * that exists, a planted link included, so it cannot be made to write
@@ -347,7 +345,7 @@ static int write_temp(struct pending_files *pf, const char *path, bool (*fill)(F
 	}
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
-		rec_fail(e, "io", "cannot create %s: %s", tmp, strerror(errno));
+		err_fail(e, ERR_FAIL, "io", "cannot create %s: %s", tmp, strerror(errno));
 		if (fd >= 0) {
 			close(fd);
 			unlink(tmp);
@@ -361,7 +359,7 @@ static int write_temp(struct pending_files *pf, const char *path, bool (*fill)(F
 		ok = false, saved = errno;
 	if (!ok) {
 		unlink(tmp);
-		rec_fail(e, "io", "cannot write %s: %s", tmp, strerror(saved ? saved : EIO));
+		err_fail(e, ERR_FAIL, "io", "cannot write %s: %s", tmp, strerror(saved ? saved : EIO));
 		free(tmp);
 		return EX_IOERR;
 	}
@@ -371,11 +369,11 @@ static int write_temp(struct pending_files *pf, const char *path, bool (*fill)(F
 }
 
 /* Sync and rename what was written, or (rc set) remove it. */
-static int finish_files(struct pending_files *pf, const char *dir, int rc, struct rec_err *e)
+static int finish_files(struct pending_files *pf, const char *dir, int rc, struct err *e)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (!rc && (fd < 0 || syncfs(fd) != 0))
-		rc = (rec_fail(e, "io", "cannot sync %s: %s", dir, strerror(errno)), EX_IOERR);
+		rc = err_fail(e, EX_IOERR, "io", "cannot sync %s: %s", dir, strerror(errno));
 	size_t i;
 	json_t *pair;
 	json_array_foreach (pf->list, i, pair) {
@@ -383,12 +381,12 @@ static int finish_files(struct pending_files *pf, const char *dir, int rc, struc
 		const char *path = json_string_value(json_array_get(pair, 1));
 		if (rc || rename(tmp, path) != 0) {
 			if (!rc)
-				rc = (rec_fail(e, "io", "cannot rename %s: %s", tmp, strerror(errno)), EX_IOERR);
+				rc = err_fail(e, EX_IOERR, "io", "cannot rename %s: %s", tmp, strerror(errno));
 			unlink(tmp);
 		}
 	}
 	if (!rc && fsync(fd) != 0)
-		rc = (rec_fail(e, "io", "cannot sync %s: %s", dir, strerror(errno)), EX_IOERR);
+		rc = err_fail(e, EX_IOERR, "io", "cannot sync %s: %s", dir, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	json_decref(pf->list);
@@ -481,10 +479,10 @@ static bool fill_bill(FILE *f, void *arg)
 	return !ferror(f);
 }
 
-int settle_write_files(struct store *st, const struct settle_run *run, const char *dir, struct rec_err *e)
+int settle_write_files(struct store *st, const struct settle_run *run, const char *dir, struct err *e)
 {
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return rec_fail(e, "io", "cannot create directory %s: %s", dir, strerror(errno)), EX_CANTCREAT;
+		return err_fail(e, EX_CANTCREAT, "io", "cannot create directory %s: %s", dir, strerror(errno));
 	struct files_ctx x = {.st = st, .run = run};
 	struct pending_files pf = {.list = json_array()};
 	char *path = xasprintf("%s/payouts-%s.csv", dir, run->date);
@@ -544,7 +542,7 @@ static void difference(json_t *out, const char *kind, const char *merchant, cons
 	                                     here ? here : json_null(), "there", there ? there : json_null()));
 }
 
-int settle_read_records(FILE *f, const char *path, const char *currency, json_t *theirs, struct rec_err *e)
+int settle_read_records(FILE *f, const char *path, const char *currency, json_t *theirs, struct err *e)
 {
 	char line[4096];
 	unsigned long lineno = 0;
@@ -555,9 +553,8 @@ int settle_read_records(FILE *f, const char *path, const char *currency, json_t 
 		lineno++;
 		size_t len = strlen(line);
 		if (len && line[len - 1] != '\n' && !feof(f)) {
-			rc = (rec_fail(e, "line_too_long", "%s:%lu is longer than %zu bytes", path, lineno,
-			               sizeof line - 2),
-			      EX_DATAERR);
+			rc = err_fail(e, EX_DATAERR, "line_too_long", "%s:%lu is longer than %zu bytes", path, lineno,
+			              sizeof line - 2);
 			break;
 		}
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -584,12 +581,10 @@ int settle_read_records(FILE *f, const char *path, const char *currency, json_t 
 						col_fee = i;
 				}
 				if (col_no < 0 || col_amount < 0 || col_status < 0)
-					rc =
-					    (rec_fail(
-					         e, "bad_file",
-					         "%s: a CSV file needs a header naming out_trade_no, amount and status",
-					         path),
-					     EX_DATAERR);
+					rc = err_fail(
+					    e, EX_DATAERR, "bad_file",
+					    "%s: a CSV file needs a header naming out_trade_no, amount and status",
+					    path);
 				continue;
 			}
 		}
@@ -605,7 +600,7 @@ int settle_read_records(FILE *f, const char *path, const char *currency, json_t 
 			         money_parse(fields[col_fee], cur ? cur : currency_default(), true, &fee))
 				why = "has a fee that is not a decimal amount";
 			if (why) {
-				rc = (rec_fail(e, "bad_file", "%s:%lu %s", path, lineno, why), EX_DATAERR);
+				rc = err_fail(e, EX_DATAERR, "bad_file", "%s:%lu %s", path, lineno, why);
 				break;
 			}
 			no = fields[col_no], status = fields[col_status];
@@ -617,17 +612,17 @@ int settle_read_records(FILE *f, const char *path, const char *currency, json_t 
 			    rec_get_str(rec, "status", true, 24, &status, e) ||
 			    rec_get_int(rec, "fee", false, &fee, e)) {
 				if (!rec)
-					rec_fail(e, "bad_json", "not JSON: %s", jerr.text);
+					err_fail(e, ERR_FAIL, "bad_json", "not JSON: %s", jerr.text);
 				char why[sizeof e->msg];
 				strlcopy(why, e->msg, sizeof why);
-				rc = (rec_fail(e, "bad_file", "%s:%lu: %s", path, lineno, why), EX_DATAERR);
+				rc = err_fail(e, EX_DATAERR, "bad_file", "%s:%lu: %s", path, lineno, why);
 				json_decref(rec);
 				break;
 			}
 		}
 		if (json_object_get(theirs, no))
-			rc = (rec_fail(e, "bad_file", "%s:%lu: out_trade_no '%.64s' appears twice", path, lineno, no),
-			      EX_DATAERR);
+			rc = err_fail(e, EX_DATAERR, "bad_file", "%s:%lu: out_trade_no '%.64s' appears twice", path,
+			              lineno, no);
 		else {
 			char buf[24];
 			json_t *o =
@@ -639,12 +634,12 @@ int settle_read_records(FILE *f, const char *path, const char *currency, json_t 
 		json_decref(rec);
 	}
 	if (!rc && ferror(f))
-		rc = (rec_fail(e, "io", "cannot read %s: %s", path, strerror(errno)), EX_IOERR);
+		rc = err_fail(e, EX_IOERR, "io", "cannot read %s: %s", path, strerror(errno));
 	return rc;
 }
 
 int settle_reconcile(struct store *st, const char *merchant, const char *date, const char *path, json_t *out,
-                     bool *agree, struct rec_err *e)
+                     bool *agree, struct err *e)
 {
 	char no[64], currency[8] = "CNY";
 	if (merchants_ref(st, merchant, no, e))
@@ -657,12 +652,12 @@ int settle_reconcile(struct store *st, const char *merchant, const char *date, c
 	if (date) {
 		int y, mo, d;
 		if (!parse_date(date, &y, &mo, &d))
-			return rec_fail(e, "bad_date", "--date '%.40s' is not a calendar date YYYY-MM-DD", date),
-			       EX_USAGE;
+			return err_fail(e, EX_USAGE, "bad_date", "--date '%.40s' is not a calendar date YYYY-MM-DD",
+			                date);
 	}
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return rec_fail(e, "io", "cannot read %s: %s", path, strerror(errno)), EX_NOINPUT;
+		return err_fail(e, EX_NOINPUT, "io", "cannot read %s: %s", path, strerror(errno));
 	json_t *theirs = json_object();
 	int rc = settle_read_records(f, path, currency, theirs, e);
 	fclose(f);

@@ -49,7 +49,7 @@ struct settle_run {
  * and a status: 64 "bad_date", 65 "bad_setting", 75 "too_early" (the
  * cut-off of date has not passed yet).
  */
-int settle_prepare(struct store *st, const char *date, struct settle_run *run, struct rec_err *e);
+int settle_prepare(struct store *st, const char *date, struct settle_run *run, struct err *e);
 /* Check a time zone name for the ledger's settings: NULL if the system
  * knows it, else why not. */
 const char *settle_check_tz(const char *tz);
@@ -59,12 +59,12 @@ const char *settle_check_tz(const char *tz);
 json_t *settle_requests(struct store *st, const struct settle_run *run);
 /* Settle one merchant (a batch handler's work): a "settlement" record, the
  * same on a rerun, or none when there is nothing to settle. */
-int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct rec_err *e);
+int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct err *e);
 
 /* Write dir/payouts-DATE.csv (every positive payout of the date) and
  * dir/bill-DATE-MERCHANT.csv for each settlement of the date that has
  * none yet, each written whole (temporary file, then rename). */
-int settle_write_files(struct store *st, const struct settle_run *run, const char *dir, struct rec_err *e);
+int settle_write_files(struct store *st, const struct settle_run *run, const char *dir, struct err *e);
 
 /*
  * Compare a merchant's own records (path: JSON lines, or CSV with a header
@@ -75,11 +75,11 @@ int settle_write_files(struct store *st, const struct settle_run *run, const cha
  * status with e set (66 cannot read the file, 65 a malformed file).
  */
 int settle_reconcile(struct store *st, const char *merchant, const char *date, const char *path, json_t *out,
-                     bool *agree, struct rec_err *e);
+                     bool *agree, struct err *e);
 
 /* Read a merchant's records (as settle_reconcile takes them) from f into
  * theirs, keyed by out_trade_no: {"amount", "status" (in the ledger's
  * words), "fee" if given}. Returns 0, or 65 / 74 with e set. */
-int settle_read_records(FILE *f, const char *path, const char *currency, json_t *theirs, struct rec_err *e);
+int settle_read_records(FILE *f, const char *path, const char *currency, json_t *theirs, struct err *e);
 
 #endif
