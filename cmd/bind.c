@@ -21,6 +21,7 @@
 #include "ctx.h"
 #include "merchants.h"
 #include "money.h"
+#include "pins.h"
 #include "secret.h"
 
 #include "util.h"
@@ -102,8 +103,8 @@ static const struct command {
     {"card", "default", accounts_card_default, "card", NULL, 1},
     {"card", "show", accounts_card_show, "card", NULL, 1},
     {"card", "list", accounts_card_list, "wallet", NULL, 0},
-    {"pin", "set", accounts_pin_set, "wallet", NULL, 1},
-    {"pin", "change", accounts_pin_change, "wallet", NULL, 1},
+    {"pin", "set", pins_set, "wallet", NULL, 1},
+    {"pin", "change", pins_change, "wallet", NULL, 1},
     {"merchant", "add", merchants_add, "merchant_no", NULL, 1},
     {"merchant", "update", merchants_update, "merchant", NULL, 1},
     {"merchant", "show", merchants_show, "merchant", NULL, 1},
@@ -141,7 +142,7 @@ static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 /* A PIN request is run again once its PINs are typed, with the ledger unlocked. */
 static int ask(void *arg, json_t *req, struct err *e)
 {
-	return accounts_ask_pins(arg, req, e);
+	return pins_ask(arg, req, e);
 }
 
 int main(int argc, char **argv)

@@ -194,8 +194,8 @@ static int deliver(struct wpay_ctx *c, bool loop, int64_t interval_ms, const int
 			json_t *rec = json_array_get(recs, i);
 			if (strcmp(json_string_value(json_object_get(rec, "result")), "failed") == 0) {
 				failed = true;
-				err_warn("gave up on %s for m:%s after %d attempts (last: %s)", claims[i].id,
-				         claims[i].merchant, claims[i].attempt,
+				err_warn("gave up on %s for %s after %d attempts (last: %s)", claims[i].id,
+				         json_string_value(json_object_get(rec, "merchant")), claims[i].attempt,
 				         *why[i] ? why[i] : "an HTTP error status");
 			}
 			written = written && rec_emit(rec);

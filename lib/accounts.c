@@ -1,4 +1,4 @@
-/* accounts: users, wallets, bindings, cards, PINs, top-ups. See accounts.h. */
+/* accounts: users, wallets, bindings, cards, top-ups. See accounts.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,66 +12,12 @@
 
 #include "util.h"
 
-#define UID_MAX        64
-#define NICKNAME_MAX   64
-#define LOGIN_MAX      128
-#define REQUEST_NO_MAX 64
-#define PIN_LEN        6
-
-static bool valid_chars(const char *s, size_t max, const char *extra)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > max)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      strchr(extra, *s)))
-			return false;
-	return true;
-}
-
-bool accounts_valid_key(const char *s, size_t max)
-{
-	return valid_chars(s, max, "_");
-}
-
-static const char *strip(const char *s, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	return strncmp(s, prefix, n) == 0 ? s + n : s;
-}
+#define NICKNAME_MAX 64
+#define LOGIN_MAX    128
 
 static void now_text(char buf[CLOCK_TEXT_MAX])
 {
 	clock_format(clock_now_ms(), buf);
-}
-
-int accounts_get_request_no(json_t *req, const char **out, struct err *e)
-{
-	if (rec_get_str(req, "request_no", true, 0, out, e))
-		return -1;
-	if (!accounts_valid_key(*out, REQUEST_NO_MAX))
-		return err_fail(e, ERR_FAIL, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'",
-		                *out, REQUEST_NO_MAX);
-	return 0;
-}
-
-int accounts_get_amount(json_t *req, int64_t *out, struct err *e)
-{
-	json_t *v = json_object_get(req, "amount");
-	if (v && !json_is_integer(v))
-		return err_fail(e, ERR_FAIL, "bad_amount",
-		                "amount must be an integer number of minor units (12.34 CNY is 1234), not a %s",
-		                rec_type_name(v));
-	if (rec_get_int(req, "amount", true, out, e))
-		return -1;
-	if (*out <= 0)
-		return err_fail(e, ERR_FAIL, "bad_amount", "amount %lld must be at least 1 minor unit",
-		                (long long)*out);
-	if (*out > MONEY_MAX)
-		return err_fail(e, ERR_FAIL, "bad_amount", "amount %lld is over the limit of %lld minor units",
-		                (long long)*out, (long long)MONEY_MAX);
-	return 0;
 }
 
 /* A request's optional "currency" must match the account's. */
@@ -97,11 +43,11 @@ static json_t *user_json(struct store *st, const char *uid)
 	                "t", uid);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char *id = xasprintf("u:%s", store_col_text(q, 0));
+		char id[USER_REF_MAX];
+		ids_user(store_col_text(q, 0), id);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s}", "type", "user", "id", id, "uid", store_col_text(q, 0),
 		              "nickname", store_col_text(q, 1), "wallet", store_col_text(q, 2), "created_at",
 		              store_col_text(q, 3));
-		free(id);
 	}
 	store_done(q);
 	return o;
@@ -117,17 +63,18 @@ static json_t *wallet_json(struct store *st, const char *id)
 	    "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char *user = store_col_null(q, 3) ? NULL : xasprintf("u:%s", store_col_text(q, 3));
+		char user[USER_REF_MAX];
+		if (!store_col_null(q, 3))
+			ids_user(store_col_text(q, 3), user);
 		char locked[CLOCK_TEXT_MAX];
 		bool is_locked = !store_col_null(q, 5) && store_col_int(q, 5) > clock_now_ms();
 		if (is_locked)
 			clock_format(store_col_int(q, 5), locked);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:b, s:s?, s:s?, s:s}", "type", "wallet", "id",
 		              store_col_text(q, 0), "login", store_col_text(q, 1), "currency", store_col_text(q, 2),
-		              "user", user, "pin_set", (int)store_col_int(q, 4), "locked_until",
-		              is_locked ? locked : NULL, "default_card", store_col_text(q, 6), "created_at",
-		              store_col_text(q, 7));
-		free(user);
+		              "user", store_col_null(q, 3) ? NULL : user, "pin_set", (int)store_col_int(q, 4),
+		              "locked_until", is_locked ? locked : NULL, "default_card", store_col_text(q, 6),
+		              "created_at", store_col_text(q, 7));
 	}
 	store_done(q);
 	return o;
@@ -178,8 +125,8 @@ static int get_uid(json_t *req, const char **uid, struct err *e)
 	const char *raw;
 	if (rec_get_str(req, "uid", true, 0, &raw, e))
 		return -1;
-	*uid = strip(raw, "u:");
-	if (!valid_chars(*uid, UID_MAX, "_.-"))
+	*uid = ids_uid(raw);
+	if (!rec_valid_name(*uid, UID_MAX, "_.-"))
 		return err_fail(e, ERR_FAIL, "bad_field",
 		                "uid '%.80s' must be 1 to %d letters, digits, '_', '.' or '-'", raw, UID_MAX);
 	return 0;
@@ -192,7 +139,7 @@ static int user_exists(struct store *st, const char *uid, struct err *e)
 	store_done(q);
 	return found
 	           ? 0
-	           : err_fail(e, ERR_FAIL, "not_found", "no user u:%s; add it with 'wpay bind user add %s'", uid, uid);
+	           : err_fail(e, ERR_FAIL, "not_found", "no user '%s'; add it with 'wpay bind user add %s'", uid, uid);
 }
 
 static int get_nickname(json_t *req, const char **nick, struct err *e)
@@ -217,7 +164,7 @@ int accounts_user_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err 
 	const char *have = json_string_value(json_object_get(*out, "nickname"));
 	if (strcmp(have, nick) != 0)
 		return err_fail(e, ERR_FAIL, "conflict",
-		                "user u:%s exists with nickname '%s'; use 'user update' to change it", uid, have);
+		                "user '%s' exists with nickname '%s'; use 'user update' to change it", uid, have);
 	return BATCH_OK;
 }
 
@@ -250,9 +197,9 @@ int accounts_user_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err
 int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], struct err *e)
 {
 	struct store_stmt *q;
-	if (strncmp(ref, "wal_", 4) == 0)
+	if (ids_is(ref, "wal"))
 		q = store_query(st, "SELECT id FROM wallets WHERE id = ?", "t", ref);
-	else if (strncmp(ref, "u:", 2) == 0)
+	else if (ids_is_user(ref))
 		q = store_query(st, "SELECT wallet_id FROM bindings WHERE uid = ? AND unbound_at IS NULL", "t",
 		                ref + 2);
 	else
@@ -263,18 +210,18 @@ int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], stru
 	store_done(q);
 	if (found)
 		return 0;
-	if (strncmp(ref, "u:", 2) == 0)
+	if (ids_is_user(ref))
 		return err_fail(e, ERR_FAIL, "not_found",
 		                "user %.80s has no wallet bound; bind one with 'wpay bind user bind'", ref);
 	return err_fail(e, ERR_FAIL, "not_found", "no wallet '%.80s' (give its id wal_..., u:<uid>, or its login)",
 	                ref);
 }
 
-static int get_wallet(struct store *st, json_t *req, char id[ID_MAX], struct err *e)
+int accounts_get_wallet(struct store *st, json_t *req, char id[ID_MAX], struct err *e)
 {
 	const char *ref;
 	if (rec_get_str(req, "wallet", true, 0, &ref, e))
-		return -1;
+		return ERR_FAIL;
 	return accounts_wallet_ref(st, ref, id, e);
 }
 
@@ -282,7 +229,7 @@ int accounts_user_bind(struct wpay_ctx *c, json_t *req, json_t **out, struct err
 {
 	const char *uid;
 	char wallet[ID_MAX], now[CLOCK_TEXT_MAX];
-	if (get_uid(req, &uid, e) || user_exists(c->st, uid, e) || get_wallet(c->st, req, wallet, e))
+	if (get_uid(req, &uid, e) || user_exists(c->st, uid, e) || accounts_get_wallet(c->st, req, wallet, e))
 		return BATCH_FAIL;
 	struct store_stmt *q = store_query(
 	    c->st, "SELECT uid, wallet_id FROM bindings WHERE (uid = ? OR wallet_id = ?) AND unbound_at IS NULL", "tt",
@@ -294,11 +241,11 @@ int accounts_user_bind(struct wpay_ctx *c, json_t *req, json_t **out, struct err
 			already = true;
 		else if (strcmp(store_col_text(q, 0), uid) == 0)
 			rc = err_fail(e, ERR_FAIL, "already_bound",
-			              "user u:%s is bound to wallet %s; one wallet per user: unbind it first", uid,
+			              "user '%s' is bound to wallet %s; one wallet per user: unbind it first", uid,
 			              store_col_text(q, 1));
 		else
 			rc = err_fail(e, ERR_FAIL, "already_bound",
-			              "wallet %s is bound to user u:%s; unbind it there first", wallet,
+			              "wallet %s is bound to user '%s'; unbind it there first", wallet,
 			              store_col_text(q, 0));
 	}
 	store_done(q);
@@ -358,7 +305,7 @@ int accounts_wallet_add(struct wpay_ctx *c, json_t *req, json_t **out, struct er
 		if ((unsigned char)*s <= ' ' || *s == 0x7f)
 			return err_fail(e, ERR_FAIL, "bad_field",
 			                "login must not contain spaces or control characters");
-	if (strncmp(login, "wal_", 4) == 0 || strncmp(login, "u:", 2) == 0)
+	if (ids_is(login, "wal") || ids_is_user(login))
 		return err_fail(e, ERR_FAIL, "bad_field",
 		                "a login may not start with 'wal_' or 'u:' (they name wallets and users)");
 	if (!currency_find(cur) || !(cur[0] >= 'A' && cur[0] <= 'Z'))
@@ -373,7 +320,7 @@ int accounts_wallet_add(struct wpay_ctx *c, json_t *req, json_t **out, struct er
 			                login, have, cur);
 		return BATCH_OK;
 	}
-	id_new("wal", id);
+	ids_new("wal", id);
 	now_text(now);
 	store_exec(c->st, "INSERT INTO wallets(id, login, currency, created_at) VALUES (?, ?, ?, ?)", "tttt", id, login,
 	           cur, now);
@@ -385,7 +332,7 @@ int accounts_wallet_add(struct wpay_ctx *c, json_t *req, json_t **out, struct er
 int accounts_wallet_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX];
-	if (get_wallet(c->st, req, id, e))
+	if (accounts_get_wallet(c->st, req, id, e))
 		return BATCH_FAIL;
 	*out = wallet_json(c->st, id);
 	return BATCH_OK;
@@ -406,7 +353,7 @@ static const char *wallet_currency(struct store *st, const char *id, char buf[8]
 int accounts_wallet_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX], cur[8], acct[ACCOUNT_ID_MAX];
-	if (get_wallet(c->st, req, id, e))
+	if (accounts_get_wallet(c->st, req, id, e))
 		return BATCH_FAIL;
 	bufprintf(acct, sizeof acct, "wallet:%s", id);
 	*out = json_pack("{s:s, s:s, s:s, s:I, s:s}", "type", "balance", "wallet", id, "account", acct, "balance",
@@ -444,9 +391,9 @@ int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 	char wallet[ID_MAX], card[ID_MAX], cur[8];
 	const char *request_no;
 	int64_t amount;
-	if (get_wallet(c->st, req, wallet, e) || accounts_get_amount(req, &amount, e) ||
-	    accounts_get_request_no(req, &request_no, e) ||
-	    check_currency(req, wallet_currency(c->st, wallet, cur), e) || funding_card(c->st, req, wallet, card, e))
+	if (accounts_get_wallet(c->st, req, wallet, e) || rec_get_amount(req, &amount, e) ||
+	    rec_get_request_no(req, &request_no, e) || check_currency(req, wallet_currency(c->st, wallet, cur), e) ||
+	    funding_card(c->st, req, wallet, card, e))
 		return BATCH_FAIL;
 	struct transfer t = {.kind = "topup", .amount = amount, .currency = cur, .ref = request_no};
 	bufprintf(t.key, sizeof t.key, "topup:%s:%s", wallet, request_no);
@@ -482,7 +429,7 @@ int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err 
 	    acct[ACCOUNT_ID_MAX];
 	const char *typed;
 	struct card_info info;
-	if (get_wallet(c->st, req, wallet, e) || rec_get_str(req, "pan", true, 64, &typed, e))
+	if (accounts_get_wallet(c->st, req, wallet, e) || rec_get_str(req, "pan", true, 64, &typed, e))
 		return BATCH_FAIL;
 	const char *why = card_check(typed, pan, &info);
 	/* The number is not needed past this point: wipe it where it was read. */
@@ -509,7 +456,7 @@ int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err 
 	if (rc < 0)
 		return BATCH_FAIL;
 	if (rc == 0) {
-		id_new("card", id);
+		ids_new("card", id);
 		now_text(now);
 		store_exec(c->st,
 		           "INSERT INTO cards(id, wallet_id, fingerprint, bin, last4, pan_length, brand, funding, bank,"
@@ -570,7 +517,7 @@ int accounts_card_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err
 {
 	char wallet[ID_MAX];
 	if (json_object_get(req, "wallet")) {
-		if (get_wallet(c->st, req, wallet, e))
+		if (accounts_get_wallet(c->st, req, wallet, e))
 			return BATCH_FAIL;
 		*out = list_of(c->st,
 		               store_query(c->st, "SELECT id FROM cards WHERE wallet_id = ? ORDER BY id", "t", wallet),
@@ -579,180 +526,4 @@ int accounts_card_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err
 		*out = list_of(c->st, store_query(c->st, "SELECT id FROM cards ORDER BY id", ""), card_json);
 	}
 	return BATCH_OK;
-}
-
-/* ---- PINs ---- */
-
-const char *accounts_pin_weakness(const char *p)
-{
-	if (strlen(p) != PIN_LEN || strspn(p, "0123456789") != PIN_LEN)
-		return "a payment PIN is exactly 6 digits";
-	bool same = true, up = true, down = true, pairs = true, period2 = true, period3 = true;
-	for (int i = 1; i < PIN_LEN; i++) {
-		same &= p[i] == p[0];
-		up &= p[i] == p[i - 1] + 1;
-		down &= p[i] == p[i - 1] - 1;
-		period2 &= p[i] == p[i % 2];
-		period3 &= p[i] == p[i % 3];
-	}
-	pairs = p[0] == p[1] && p[2] == p[3] && p[4] == p[5];
-	if (same)
-		return "a PIN of one repeated digit is too easy to guess";
-	if (up || down)
-		return "a PIN of sequential digits is too easy to guess";
-	if (period2 || period3 || pairs)
-		return "a PIN of a repeated pattern (121212, 123123, 112233) is too easy to guess";
-	return NULL;
-}
-
-static int64_t setting_int(struct store *st, const char *name, int64_t fallback)
-{
-	char *v = store_setting(st, name, NULL);
-	int64_t n = v ? strtoll(v, NULL, 10) : fallback;
-	free(v);
-	return n > 0 ? n : fallback;
-}
-
-int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, struct err *e)
-{
-	struct store_stmt *q =
-	    store_query(c->st, "SELECT pin_hash, pin_failures, locked_until FROM wallets WHERE id = ?", "t", wallet);
-	if (store_step(q) != STORE_ROW) {
-		store_done(q);
-		return err_fail(e, ERR_FAIL, "not_found", "no wallet %s", wallet);
-	}
-	char *hash = store_col_null(q, 0) ? NULL : xstrdup(store_col_text(q, 0));
-	int64_t failures = store_col_int(q, 1);
-	int64_t locked_until = store_col_null(q, 2) ? 0 : store_col_int(q, 2);
-	store_done(q);
-
-	int64_t now = clock_now_ms();
-	int64_t max_tries = setting_int(c->st, "pin_max_tries", 3);
-	int64_t lock_ms = setting_int(c->st, "pin_lock_seconds", 3 * 3600) * 1000;
-	char until[CLOCK_TEXT_MAX];
-	int rc = BATCH_OK;
-	if (!hash) {
-		err_fail(e, ERR_FAIL, "pin_not_set", "wallet %s has no payment PIN; set one with 'wpay bind pin set'",
-		         wallet);
-		rc = BATCH_FAIL;
-	} else if (locked_until && now < locked_until) {
-		clock_format(locked_until, until);
-		err_fail(e, ERR_FAIL, "pin_locked",
-		         "wallet %s is locked after too many wrong PINs until %s; try again then", wallet, until);
-		rc = BATCH_FAIL;
-	} else if (strlen(pin) != PIN_LEN || strspn(pin, "0123456789") != PIN_LEN) {
-		err_fail(e, ERR_FAIL, "bad_pin", "a payment PIN is exactly 6 digits");
-		rc = BATCH_FAIL;
-	} else {
-		/* Count this try as wrong, locking if it is the last, and commit
-		 * that before the PIN is even compared: a caller killed the moment
-		 * it could tell the answer (output, exit, timing) has still used
-		 * the try. A right PIN then clears the count, durably too, so a
-		 * record that fails later (no funds) does not cost a try. */
-		if (locked_until) /* an old lock has run out: count afresh */
-			failures = 0;
-		failures++;
-		bool locks = failures >= max_tries;
-		store_exec(
-		    c->st,
-		    "UPDATE wallets SET pin_failures = ?1, locked_until = CASE WHEN ?2 > 0 THEN ?2 END WHERE id = ?3",
-		    "iit", locks ? 0 : failures, locks ? now + lock_ms : 0, wallet);
-		store_commit_now(c->st);
-		if (pin_hash_verify(c->pin_pepper, sizeof c->pin_pepper, pin, hash)) {
-			store_exec(c->st, "UPDATE wallets SET pin_failures = 0, locked_until = NULL WHERE id = ?", "t",
-			           wallet);
-			store_commit_now(c->st);
-		} else if (locks) {
-			clock_format(now + lock_ms, until);
-			err_fail(e, ERR_FAIL, "pin_locked",
-			         "wrong PIN, %lld times in a row: wallet %s is locked until %s", (long long)failures,
-			         wallet, until);
-			rc = BATCH_FAIL;
-		} else {
-			err_fail(e, ERR_FAIL, "pin_wrong", "wrong PIN for wallet %s; %lld %s left before it locks",
-			         wallet, (long long)(max_tries - failures),
-			         max_tries - failures == 1 ? "try" : "tries");
-			rc = BATCH_FAIL;
-		}
-	}
-	free(hash);
-	return rc;
-}
-
-/* Read a new PIN (twice on a terminal) and check it is not trivial. */
-static int read_new_pin(struct wpay_ctx *c, char pin[PIN_BUF], struct err *e)
-{
-	if (secret_read(&c->pins, "New payment PIN (6 digits): ", pin, PIN_BUF, e))
-		return -1;
-	const char *why = accounts_pin_weakness(pin);
-	if (why)
-		return err_fail(e, ERR_FAIL, "pin_weak", "%s; choose another", why);
-	if (c->pins.fd < 0) {
-		char again[PIN_BUF];
-		int rc = secret_read(&c->pins, "Again: ", again, sizeof again, e);
-		bool same = rc == 0 && strcmp(pin, again) == 0;
-		crypto_wipe(again, sizeof again);
-		if (rc)
-			return -1;
-		if (!same)
-			return err_fail(e, ERR_FAIL, "pin_mismatch", "the two PINs differ; nothing was changed");
-	}
-	return 0;
-}
-
-int accounts_ask_pins(struct wpay_ctx *c, json_t *req, struct err *e)
-{
-	const char *op = json_string_value(json_object_get(req, "op"));
-	bool change = op && strcmp(op, "change") == 0;
-	crypto_wipe(&c->typed, sizeof c->typed);
-	if ((change && secret_read(&c->pins, "Current payment PIN: ", c->typed.current, PIN_BUF, e)) ||
-	    read_new_pin(c, c->typed.fresh, e)) {
-		crypto_wipe(&c->typed, sizeof c->typed);
-		return BATCH_FAIL;
-	}
-	c->typed.ready = true;
-	return BATCH_OK;
-}
-
-static int store_pin(struct wpay_ctx *c, const char *wallet, const char *pin, const char *status, json_t **out)
-{
-	char hash[PIN_HASH_MAX];
-	pin_hash(c->pin_pepper, sizeof c->pin_pepper, pin, hash);
-	store_exec(c->st, "UPDATE wallets SET pin_hash = ?, pin_failures = 0, locked_until = NULL WHERE id = ?", "tt",
-	           hash, wallet);
-	*out = json_pack("{s:s, s:s, s:s}", "type", "pin", "wallet", wallet, "status", status);
-	return BATCH_OK;
-}
-
-int accounts_pin_set(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
-{
-	char wallet[ID_MAX];
-	if (json_object_get(req, "pin"))
-		return err_fail(e, ERR_FAIL, "bad_field",
-		                "PINs are never taken from records; pass them with --pin-fd N");
-	if (get_wallet(c->st, req, wallet, e))
-		return BATCH_FAIL;
-	if (!c->typed.ready)
-		return BATCH_ASK;
-	struct store_stmt *q = store_query(c->st, "SELECT pin_hash IS NOT NULL FROM wallets WHERE id = ?", "t", wallet);
-	bool has = store_step(q) == STORE_ROW && store_col_int(q, 0);
-	store_done(q);
-	if (has)
-		return err_fail(e, ERR_FAIL, "pin_exists",
-		                "wallet %s already has a PIN; change it with 'wpay bind pin change'", wallet);
-	return store_pin(c, wallet, c->typed.fresh, "set", out);
-}
-
-int accounts_pin_change(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
-{
-	char wallet[ID_MAX];
-	if (json_object_get(req, "pin") || json_object_get(req, "old_pin"))
-		return err_fail(e, ERR_FAIL, "bad_field",
-		                "PINs are never taken from records; pass them with --pin-fd N");
-	if (get_wallet(c->st, req, wallet, e))
-		return BATCH_FAIL;
-	if (!c->typed.ready)
-		return BATCH_ASK;
-	int rc = accounts_pin_check(c, wallet, c->typed.current, e);
-	return rc == BATCH_OK ? store_pin(c, wallet, c->typed.fresh, "changed", out) : rc;
 }

@@ -27,6 +27,11 @@ enum { BATCH_OK = 0, BATCH_FAIL = -1, BATCH_ASK = -2 };
  */
 typedef int (*batch_handler)(void *arg, json_t *req, json_t **out, struct err *e);
 
+/* The domain modules' handlers (accounts, merchants, pins, orders, ...):
+ * the same contract, with the program's open ledger and keys as arg. */
+struct wpay_ctx;
+typedef int (*wpay_handler)(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+
 struct batch_opts {
 	size_t max_line;    /* longest input line (batch_serve), default 1 MiB */
 	size_t max_records; /* default 1000 */

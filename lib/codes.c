@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "codes.h"
 #include "crypto.h"
+#include "merchants.h"
 #include "money.h"
 #include "utf8.h"
 
@@ -62,38 +63,17 @@ static const char *language_of(const char *country)
 	return "EN";
 }
 
-struct merchant_row {
-	char no[64], name[128], city[64], mcc[8], country[4], currency[8], networks[256];
-	bool all_networks;
-};
-
-static int load_merchant(struct store *st, json_t *req, struct merchant_row *m, struct err *e)
+/* The merchant a request names. */
+static int get_merchant(struct store *st, json_t *req, struct merchant *m, struct err *e)
 {
 	const char *ref;
 	if (rec_get_str(req, "merchant", true, 0, &ref, e))
-		return -1;
-	const char *bare = strncmp(ref, "m:", 2) == 0 ? ref + 2 : ref;
-	struct store_stmt *q = store_query(
-	    st, "SELECT id, name, city, mcc, country, currency, networks FROM merchants WHERE id = ?", "t", bare);
-	bool found = store_step(q) == STORE_ROW;
-	if (found) {
-		strlcopy(m->no, store_col_text(q, 0), sizeof m->no);
-		strlcopy(m->name, store_col_text(q, 1), sizeof m->name);
-		strlcopy(m->city, store_col_text(q, 2), sizeof m->city);
-		strlcopy(m->mcc, store_col_text(q, 3), sizeof m->mcc);
-		strlcopy(m->country, store_col_text(q, 4), sizeof m->country);
-		strlcopy(m->currency, store_col_text(q, 5), sizeof m->currency);
-		m->all_networks = store_col_null(q, 6);
-		strlcopy(m->networks, m->all_networks ? "" : store_col_text(q, 6), sizeof m->networks);
-	}
-	store_done(q);
-	return found ? 0
-	             : err_fail(e, ERR_FAIL, "not_found", "no merchant '%.64s'; add it with 'wpay bind merchant add'",
-	                        ref);
+		return ERR_FAIL;
+	return merchants_load(st, ref, m, e);
 }
 
 /* The payload for a merchant; NULL with e set if it cannot be built. */
-static const char *build(struct code_maker *mk, const struct merchant_row *m, int64_t amount, const char *reference,
+static const char *build(struct code_maker *mk, const struct merchant *m, int64_t amount, const char *reference,
                          int64_t expires_ms, struct emv_builder *b, json_t *networks, struct err *e)
 {
 	const struct currency *cur = currency_find(m->currency);
@@ -113,7 +93,7 @@ static const char *build(struct code_maker *mk, const struct merchant_row *m, in
 		json_array_append_new(networks, json_string(n->name));
 	}
 	if (json_array_size(networks) == 0)
-		return err_fail(e, ERR_FAIL, "no_network", "merchant m:%s is accepted by no configured network", m->no),
+		return err_fail(e, ERR_FAIL, "no_network", "merchant %s is accepted by no configured network", m->id),
 		       NULL;
 	emv_put(b, "52", m->mcc);
 	bufprintf(text, sizeof text, "%03u", cur->code);
@@ -177,18 +157,18 @@ static bool valid_reference(const char *s)
 int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 {
 	struct store *st = mk->c->st;
-	struct merchant_row m;
+	struct merchant m;
 	const char *reference = NULL, *currency = NULL, *expires_in = NULL;
 	int64_t amount = 0, expires_ms = 0;
-	if (load_merchant(st, req, &m, e) || rec_get_str(req, "reference", false, 0, &reference, e) ||
+	if (get_merchant(st, req, &m, e) || rec_get_str(req, "reference", false, 0, &reference, e) ||
 	    rec_get_str(req, "currency", false, 3, &currency, e) ||
 	    rec_get_str(req, "expires_in", false, 16, &expires_in, e))
 		return BATCH_FAIL;
-	if (json_object_get(req, "amount") && accounts_get_amount(req, &amount, e))
+	if (json_object_get(req, "amount") && rec_get_amount(req, &amount, e))
 		return BATCH_FAIL;
 	if (currency && strcmp(currency, m.currency) != 0)
-		return err_fail(e, ERR_FAIL, "currency_mismatch", "the amount is in %s but merchant m:%s takes %s",
-		                currency, m.no, m.currency);
+		return err_fail(e, ERR_FAIL, "currency_mismatch", "the amount is in %s but merchant %s takes %s",
+		                currency, m.id, m.currency);
 	if (reference && !valid_reference(reference))
 		return err_fail(e, ERR_FAIL, "bad_field",
 		                "reference '%.40s' must be 1 to %d letters, digits, '_' or '-'", reference,
@@ -227,8 +207,8 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 				free(payload);
 				json_decref(networks);
 				return err_fail(e, ERR_FAIL, "conflict",
-				                "reference %s of m:%s was made for another amount (%lld)", reference,
-				                m.no, (long long)had);
+				                "reference %s of %s was made for another amount (%lld)", reference,
+				                m.id, (long long)had);
 			}
 			/* Which networks it carries is read back from the payload. */
 			struct emv_payload p;
@@ -260,7 +240,7 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 		}
 		if (amount) {
 			char id[ID_MAX];
-			id_new("code", id);
+			ids_new("code", id);
 			store_exec(
 			    st,
 			    "INSERT INTO codes(id, merchant_id, reference, amount, currency, payload, expires_at,"
@@ -270,10 +250,8 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 			    id, m.no, reference, amount, m.currency, payload, expires, created);
 		}
 	}
-	char mid[80];
-	bufprintf(mid, sizeof mid, "m:%s", m.no);
-	*out = json_pack("{s:s, s:s, s:s, s:s}", "type", "code", "mode", amount ? "dynamic" : "static", "merchant", mid,
-	                 "payload", payload);
+	*out = json_pack("{s:s, s:s, s:s, s:s}", "type", "code", "mode", amount ? "dynamic" : "static", "merchant",
+	                 m.id, "payload", payload);
 	if (amount) {
 		json_object_set_new(*out, "amount", json_integer(amount));
 		json_object_set_new(*out, "currency", json_string(m.currency));

@@ -99,8 +99,8 @@ json_t *events_record(struct store *st, const struct event_claim *c, long status
 	           : c->attempt > nretry ? "failed"
 	                                 : "pending",
 	           next_ms, (int64_t)status, error, ok ? now : NULL, c->id);
-	char merchant[72];
-	bufprintf(merchant, sizeof merchant, "m:%s", c->merchant);
+	char merchant[MERCHANT_REF_MAX];
+	ids_merchant(c->merchant, merchant);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s}", "type", "delivery", "event", c->id, "merchant", merchant,
 	                      "attempt", c->attempt, "result", result);
 	json_object_set_new(o, "status", status ? json_integer(status) : json_null());

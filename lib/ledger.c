@@ -174,7 +174,7 @@ int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode
 	char now[CLOCK_TEXT_MAX];
 	clock_format(clock_now_ms(), now);
 	for (size_t i = 0; i < n; i++) {
-		id_new("tr", t[i].id);
+		ids_new("tr", t[i].id);
 		strlcopy(t[i].created_at, now, sizeof t[i].created_at);
 		enum store_result r =
 		    store_exec(st,

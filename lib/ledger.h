@@ -26,6 +26,7 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "ids.h"
 #include "money.h"
 #include "records.h"
 #include "store.h"

@@ -13,10 +13,6 @@
 
 #include "util.h"
 
-#define MERCHANT_NO_MAX  32
-#define URL_MAX          512
-#define BANK_ACCOUNT_MAX 64
-
 const char *merchants_parse_fee_rate(const char *text, int64_t *ppm)
 {
 	size_t n = strlen(text);
@@ -61,57 +57,71 @@ json_t *merchants_networks(struct wpay_ctx *c, const char *stored)
 	return list;
 }
 
-static json_t *merchant_json_in(struct wpay_ctx *c, const char *no)
+int merchants_load(struct store *st, const char *ref, struct merchant *m, struct err *e)
 {
 	struct store_stmt *q =
-	    store_query(c->st,
+	    store_query(st,
 	                "SELECT id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement,"
 	                " notify_url, bank_account, created_at, updated_at, networks FROM merchants WHERE id = ?",
-	                "t", no);
-	json_t *o = NULL;
-	if (store_step(q) == STORE_ROW) {
-		char rate[32], masked[BANK_ACCOUNT_MAX + 8] = "";
-		char *id = xasprintf("m:%s", no), *name = merchants_secret_name(no);
-		char *secret_path = xasprintf("%s/%s", c->keys_dir, name);
-		merchants_format_fee_rate(store_col_int(q, 8), rate);
-		const char *bank = store_col_text(q, 11);
-		if (bank) /* a payout account may be a card number: show the end only */
-			bufprintf(masked, sizeof masked, "****%s", strlen(bank) > 4 ? bank + strlen(bank) - 4 : bank);
-		o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s}",
-		              "type", "merchant", "id", id, "merchant_no", no, "kind", store_col_text(q, 1), "verified",
-		              (int)store_col_int(q, 2), "name", store_col_text(q, 3), "city", store_col_text(q, 4),
-		              "mcc", store_col_text(q, 5), "country", store_col_text(q, 6), "currency",
-		              store_col_text(q, 7), "fee_rate", rate, "settlement", store_col_text(q, 9), "notify_url",
-		              store_col_text(q, 10), "bank_account", bank ? masked : NULL, "webhook_secret_file",
-		              secret_path, "created_at", store_col_text(q, 12), "updated_at", store_col_text(q, 13));
-		json_object_set_new(o, "networks", merchants_networks(c, store_col_text(q, 14)));
-		free(id);
-		free(name);
-		free(secret_path);
+	                "t", ids_merchant_no(ref));
+	bool found = store_step(q) == STORE_ROW;
+	if (found) {
+		memset(m, 0, sizeof *m);
+		strlcopy(m->no, store_col_text(q, 0), sizeof m->no);
+		ids_merchant(m->no, m->id);
+		strlcopy(m->kind, store_col_text(q, 1), sizeof m->kind);
+		m->verified = store_col_int(q, 2) != 0;
+		strlcopy(m->name, store_col_text(q, 3), sizeof m->name);
+		strlcopy(m->city, store_col_text(q, 4), sizeof m->city);
+		strlcopy(m->mcc, store_col_text(q, 5), sizeof m->mcc);
+		strlcopy(m->country, store_col_text(q, 6), sizeof m->country);
+		strlcopy(m->currency, store_col_text(q, 7), sizeof m->currency);
+		m->fee_ppm = store_col_int(q, 8);
+		strlcopy(m->settlement, store_col_text(q, 9), sizeof m->settlement);
+		if ((m->has_notify_url = !store_col_null(q, 10)))
+			strlcopy(m->notify_url, store_col_text(q, 10), sizeof m->notify_url);
+		if ((m->has_bank_account = !store_col_null(q, 11)))
+			strlcopy(m->bank_account, store_col_text(q, 11), sizeof m->bank_account);
+		strlcopy(m->created_at, store_col_text(q, 12), sizeof m->created_at);
+		strlcopy(m->updated_at, store_col_text(q, 13), sizeof m->updated_at);
+		if (!(m->all_networks = store_col_null(q, 14)))
+			strlcopy(m->networks, store_col_text(q, 14), sizeof m->networks);
 	}
 	store_done(q);
+	return found ? 0
+	             : err_fail(e, ERR_FAIL, "unknown_merchant",
+	                        "no merchant '%.64s' in this ledger; 'wpay bind merchant list' shows them", ref);
+}
+
+static json_t *merchant_json(struct wpay_ctx *c, const struct merchant *m)
+{
+	char rate[32], masked[BANK_ACCOUNT_MAX + 8] = "";
+	char *secret_name = merchants_secret_name(m->no);
+	char *secret_path = xasprintf("%s/%s", c->keys_dir, secret_name);
+	merchants_format_fee_rate(m->fee_ppm, rate);
+	const char *bank = m->bank_account;
+	if (m->has_bank_account) /* a payout account may be a card number: show the end only */
+		bufprintf(masked, sizeof masked, "****%s", strlen(bank) > 4 ? bank + strlen(bank) - 4 : bank);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s}", "type",
+	              "merchant", "id", m->id, "merchant_no", m->no, "kind", m->kind, "verified", (int)m->verified,
+	              "name", m->name, "city", m->city, "mcc", m->mcc, "country", m->country, "currency", m->currency,
+	              "fee_rate", rate, "settlement", m->settlement, "notify_url",
+	              m->has_notify_url ? m->notify_url : NULL, "bank_account", m->has_bank_account ? masked : NULL,
+	              "webhook_secret_file", secret_path, "created_at", m->created_at, "updated_at", m->updated_at);
+	json_object_set_new(o, "networks", merchants_networks(c, m->all_networks ? NULL : m->networks));
+	free(secret_name);
+	free(secret_path);
 	return o;
 }
 
-int merchants_ref(struct store *st, const char *ref, char no[64], struct err *e)
-{
-	const char *bare = strncmp(ref, "m:", 2) == 0 ? ref + 2 : ref;
-	struct store_stmt *q = store_query(st, "SELECT id FROM merchants WHERE id = ?", "t", bare);
-	bool found = store_step(q) == STORE_ROW;
-	if (found)
-		strlcopy(no, store_col_text(q, 0), 64);
-	store_done(q);
-	return found ? 0
-	             : err_fail(e, ERR_FAIL, "not_found", "no merchant '%.64s'; add it with 'wpay bind merchant add'",
-	                        ref);
-}
-
-static int get_merchant(struct store *st, json_t *req, char no[64], struct err *e)
+/* The merchant a request names ("merchant": "m:<no>" or "<no>"). */
+static int get_merchant(struct store *st, json_t *req, struct merchant *m, struct err *e)
 {
 	const char *ref;
 	if (rec_get_str(req, "merchant", true, 0, &ref, e))
-		return -1;
-	return merchants_ref(st, ref, no, e);
+		return ERR_FAIL;
+	return merchants_load(st, ref, m, e);
 }
 
 /* The merchant's details as given in a request; `adding` makes name and
@@ -165,10 +175,11 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 	    text_field(req, "city", adding, MERCHANT_CITY_MAX, &d->city, e) ||
 	    text_field(req, "mcc", false, 4, &d->mcc, e) || text_field(req, "country", false, 2, &d->country, e) ||
 	    text_field(req, "currency", false, 3, &d->currency, e) ||
-	    text_field(req, "notify_url", false, URL_MAX, &d->notify_url, e) ||
+	    text_field(req, "notify_url", false, MERCHANT_URL_MAX, &d->notify_url, e) ||
 	    text_field(req, "bank_account", false, BANK_ACCOUNT_MAX, &d->bank_account, e) ||
 	    text_field(req, "settlement", false, 3, &d->settlement, e) ||
-	    text_field(req, "fee_rate", false, 16, &fee, e) || text_field(req, "networks", false, 200, &d->networks, e))
+	    text_field(req, "fee_rate", false, 16, &fee, e) ||
+	    text_field(req, "networks", false, MERCHANT_NETWORKS_MAX, &d->networks, e))
 		return -1;
 	if (d->networks) {
 		/* Every name must be configured; "all" (or "") means every one. */
@@ -234,8 +245,8 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 /* T0 needs the deposit: 0 if it is held, else ERR_FAIL with e saying how much is missing. */
 static int check_t0(struct store *st, const char *no, const char *currency, struct err *e)
 {
-	char id[80];
-	bufprintf(id, sizeof id, "m:%s", no);
+	char id[MERCHANT_REF_MAX];
+	ids_merchant(no, id);
 	int64_t deposit = ledger_balance(st, ACCOUNT_DEPOSIT, id);
 	if (deposit >= DEPOSIT_T0_MIN)
 		return 0;
@@ -245,7 +256,7 @@ static int check_t0(struct store *st, const char *no, const char *currency, stru
 	money_format(DEPOSIT_T0_MIN, cur, need);
 	return err_fail(
 	    e, ERR_FAIL, "deposit_required",
-	    "merchant m:%s holds a deposit of %s %s; T0 settlement needs %s %s (post one with 'merchant deposit')", no,
+	    "merchant %s holds a deposit of %s %s; T0 settlement needs %s %s (post one with 'merchant deposit')", id,
 	    have, currency, need, currency);
 }
 
@@ -255,7 +266,7 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 	struct details d;
 	if (rec_get_str(req, "merchant_no", true, 0, &no, e))
 		return BATCH_FAIL;
-	if (!accounts_valid_key(no, MERCHANT_NO_MAX))
+	if (!rec_valid_key(no, MERCHANT_NO_MAX))
 		return err_fail(e, ERR_FAIL, "bad_field", "merchant_no '%.64s' must be 1 to %d letters, digits or '_'",
 		                no, MERCHANT_NO_MAX);
 	if (get_details(c, req, true, &d, e))
@@ -286,46 +297,41 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 		    d.fee_ppm, d.notify_url, d.bank_account, d.networks);
 		bool same = store_step(q) == STORE_ROW;
 		store_done(q);
+		char id[MERCHANT_REF_MAX];
+		ids_merchant(no, id);
 		if (!same)
-			return err_fail(e, ERR_FAIL, "conflict",
-			                "merchant m:%s exists with other details; change them with 'wpay bind merchant "
-			                "update'",
-			                no);
+			return err_fail(
+			    e, ERR_FAIL, "conflict",
+			    "merchant %s exists with other details; change them with 'wpay bind merchant update'", id);
 	}
 	char *name = merchants_secret_name(no);
 	int rc = keys_ensure_secret(c->keys_dir, name, NULL, e);
 	free(name);
 	if (rc)
 		return BATCH_FAIL;
-	char id[80];
-	bufprintf(id, sizeof id, "m:%s", no);
-	ledger_account(c->st, ACCOUNT_PENDING, id, d.currency, acct);
-	ledger_account(c->st, ACCOUNT_DEPOSIT, id, d.currency, acct);
-	ledger_account(c->st, ACCOUNT_PAYOUT, id, d.currency, acct);
-	ledger_account(c->st, ACCOUNT_FEES, d.currency, d.currency, acct);
-	*out = merchant_json_in(c, no);
+	struct merchant m;
+	if (merchants_load(c->st, no, &m, e))
+		return ERR_FAIL;
+	ledger_account(c->st, ACCOUNT_PENDING, m.id, m.currency, acct);
+	ledger_account(c->st, ACCOUNT_DEPOSIT, m.id, m.currency, acct);
+	ledger_account(c->st, ACCOUNT_PAYOUT, m.id, m.currency, acct);
+	ledger_account(c->st, ACCOUNT_FEES, m.currency, m.currency, acct);
+	*out = merchant_json(c, &m);
 	return BATCH_OK;
-}
-
-static const char *merchant_currency(struct store *st, const char *no, char buf[8])
-{
-	char id[80];
-	bufprintf(id, sizeof id, "m:%s", no);
-	return ledger_currency(st, ACCOUNT_PENDING, id, buf);
 }
 
 int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
-	char no[64], cur[8], now[CLOCK_TEXT_MAX];
+	char now[CLOCK_TEXT_MAX];
+	struct merchant m;
 	struct details d;
-	if (get_merchant(c->st, req, no, e) || get_details(c, req, false, &d, e))
-		return BATCH_FAIL;
-	merchant_currency(c->st, no, cur);
-	if (d.currency && strcmp(d.currency, cur) != 0)
-		return err_fail(e, ERR_FAIL, "bad_field", "a merchant's currency cannot change (m:%s settles in %s)",
-		                no, cur);
-	if (d.settlement && strcmp(d.settlement, "T0") == 0 && check_t0(c->st, no, cur, e))
-		return BATCH_FAIL;
+	if (get_merchant(c->st, req, &m, e) || get_details(c, req, false, &d, e))
+		return ERR_FAIL;
+	if (d.currency && strcmp(d.currency, m.currency) != 0)
+		return err_fail(e, ERR_FAIL, "bad_field", "a merchant's currency cannot change (%s settles in %s)",
+		                m.id, m.currency);
+	if (d.settlement && strcmp(d.settlement, "T0") == 0 && check_t0(c->st, m.no, m.currency, e))
+		return ERR_FAIL;
 	clock_format(clock_now_ms(), now);
 	/* Each given field replaces the stored one; absent ones stay. */
 	store_exec(c->st,
@@ -337,52 +343,51 @@ int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *
 	           " networks = CASE WHEN ? THEN ? ELSE networks END, updated_at = ? WHERE id = ?",
 	           "ttttttttbibbbttt", d.kind, d.name, d.city, d.mcc, d.country, d.notify_url, d.bank_account,
 	           d.settlement, (int)d.has_fee, d.fee_ppm, (int)d.has_verified, (int)d.verified, (int)d.has_networks,
-	           d.networks, now, no);
-	struct store_stmt *q = store_query(c->st, "SELECT kind, verified FROM merchants WHERE id = ?", "t", no);
-	bool bad = store_step(q) == STORE_ROW && store_col_int(q, 1) && strcmp(store_col_text(q, 0), "enterprise");
-	store_done(q);
-	if (bad)
+	           d.networks, now, m.no);
+	if (merchants_load(c->st, m.no, &m, e))
+		return ERR_FAIL;
+	if (m.verified && strcmp(m.kind, "enterprise") != 0)
 		return err_fail(e, ERR_FAIL, "bad_field", "only an enterprise merchant can be verified");
-	*out = merchant_json_in(c, no);
+	*out = merchant_json(c, &m);
 	return BATCH_OK;
 }
 
 int merchants_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
-	char no[64];
-	if (get_merchant(c->st, req, no, e))
-		return BATCH_FAIL;
-	*out = merchant_json_in(c, no);
+	struct merchant m;
+	if (get_merchant(c->st, req, &m, e))
+		return ERR_FAIL;
+	*out = merchant_json(c, &m);
 	return BATCH_OK;
 }
 
 int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
-	(void)req, (void)e;
-	json_t *ids = json_array();
+	(void)req;
+	json_t *nos = json_array();
 	struct store_stmt *q = store_query(c->st, "SELECT id FROM merchants ORDER BY id", "");
 	while (store_step(q) == STORE_ROW)
-		json_array_append_new(ids, json_string(store_col_text(q, 0)));
+		json_array_append_new(nos, json_string(store_col_text(q, 0)));
 	*out = json_array();
 	size_t i;
-	json_t *id;
-	json_array_foreach (ids, i, id)
-		json_array_append_new(*out, merchant_json_in(c, json_string_value(id)));
-	json_decref(ids);
+	json_t *no;
+	struct merchant m;
+	json_array_foreach (nos, i, no)
+		if (merchants_load(c->st, json_string_value(no), &m, e) == 0)
+			json_array_append_new(*out, merchant_json(c, &m));
+	json_decref(nos);
 	return BATCH_OK;
 }
 
 int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
-	char no[64], cur[8], id[80];
-	if (get_merchant(c->st, req, no, e))
-		return BATCH_FAIL;
-	bufprintf(id, sizeof id, "m:%s", no);
-	*out = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "type", "balance", "merchant", id, "pending",
-	                 (json_int_t)ledger_balance(c->st, ACCOUNT_PENDING, id), "deposit",
-	                 (json_int_t)ledger_balance(c->st, ACCOUNT_DEPOSIT, id), "payout",
-	                 (json_int_t)ledger_balance(c->st, ACCOUNT_PAYOUT, id), "currency",
-	                 merchant_currency(c->st, no, cur));
+	struct merchant m;
+	if (get_merchant(c->st, req, &m, e))
+		return ERR_FAIL;
+	*out = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "type", "balance", "merchant", m.id, "pending",
+	                 (json_int_t)ledger_balance(c->st, ACCOUNT_PENDING, m.id), "deposit",
+	                 (json_int_t)ledger_balance(c->st, ACCOUNT_DEPOSIT, m.id), "payout",
+	                 (json_int_t)ledger_balance(c->st, ACCOUNT_PAYOUT, m.id), "currency", m.currency);
 	return BATCH_OK;
 }
 
@@ -392,7 +397,7 @@ int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct err 
  * deposit must keep DEPOSIT_T0_MIN, or those refunds fall to the platform.
  * Fills an example order into `order` when it holds. Newest settlements
  * first: their orders are the likeliest to be inside the refund window. */
-static bool deposit_held(struct store *st, const char *no, char order[72])
+static bool deposit_held(struct store *st, const char *no, char order[OUT_TRADE_NO_MAX + 1])
 {
 	struct store_stmt *q = store_query(st,
 	                                   "SELECT o.out_trade_no FROM settlements s"
@@ -403,7 +408,7 @@ static bool deposit_held(struct store *st, const char *no, char order[72])
 	                                   "t", no);
 	bool held = store_step(q) == STORE_ROW;
 	if (held)
-		strlcopy(order, store_col_text(q, 0), 72);
+		strlcopy(order, store_col_text(q, 0), OUT_TRADE_NO_MAX + 1);
 	store_done(q);
 	return held;
 }
@@ -411,17 +416,16 @@ static bool deposit_held(struct store *st, const char *no, char order[72])
 /* Deposit in (payout -> deposit) or out (deposit -> payout). */
 static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, struct err *e)
 {
-	char no[64], cur[8], id[80];
+	struct merchant m;
 	const char *request_no, *given_cur = NULL;
 	int64_t amount;
-	if (get_merchant(c->st, req, no, e) || accounts_get_amount(req, &amount, e) ||
-	    accounts_get_request_no(req, &request_no, e) || rec_get_str(req, "currency", false, 3, &given_cur, e))
-		return BATCH_FAIL;
-	merchant_currency(c->st, no, cur);
+	if (get_merchant(c->st, req, &m, e) || rec_get_amount(req, &amount, e) ||
+	    rec_get_request_no(req, &request_no, e) || rec_get_str(req, "currency", false, 3, &given_cur, e))
+		return ERR_FAIL;
+	const char *cur = m.currency, *id = m.id, *no = m.no;
 	if (given_cur && strcmp(given_cur, cur) != 0)
 		return err_fail(e, ERR_FAIL, "currency_mismatch",
-		                "the amount is in %s but merchant m:%s holds its deposit in %s", given_cur, no, cur);
-	bufprintf(id, sizeof id, "m:%s", no);
+		                "the amount is in %s but merchant %s holds its deposit in %s", given_cur, id, cur);
 	struct transfer t = {
 	    .kind = in ? "deposit" : "deposit_withdrawal", .amount = amount, .currency = cur, .ref = request_no};
 	bufprintf(t.key, sizeof t.key, "%s:%s:%s", t.kind, id, request_no);
@@ -431,7 +435,7 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 	if (posted < 0)
 		return BATCH_FAIL;
 	int64_t deposit = ledger_balance(c->st, ACCOUNT_DEPOSIT, id);
-	char order[72];
+	char order[OUT_TRADE_NO_MAX + 1];
 	/* Checked on the balance the withdrawal leaves (a replay answers as before). */
 	if (!in && posted == 0 && deposit < DEPOSIT_T0_MIN && deposit_held(c->st, no, order)) {
 		const struct currency *in_cur = currency_find(cur);
@@ -440,23 +444,23 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 		money_format(DEPOSIT_T0_MIN, in_cur, need);
 		money_format(had, in_cur, have);
 		money_format(free_now, in_cur, can);
-		return err_fail(
-		    e, ERR_FAIL, "deposit_held",
-		    "m:%s must keep %s %s of deposit while payments it was paid at T0 can still be refunded "
-		    "(order %s and maybe others); it holds %s %s, so at most %s %s can be withdrawn until "
-		    "their refund window is over",
-		    no, need, cur, order, have, cur, can, cur);
+		return err_fail(e, ERR_FAIL, "deposit_held",
+		                "%s must keep %s %s of deposit while payments it was paid at T0 can still be refunded "
+		                "(order %s and maybe others); it holds %s %s, so at most %s %s can be withdrawn until "
+		                "their refund window is over",
+		                id, need, cur, order, have, cur, can, cur);
 	}
 	if (!in && deposit < DEPOSIT_T0_MIN) {
 		store_exec(c->st,
 		           "UPDATE merchants SET settlement = 'T15', updated_at = ? WHERE id = ? AND settlement = 'T0'",
 		           "tt", t.created_at, no);
+		if (strcmp(m.settlement, "T0") == 0)
+			strlcopy(m.settlement, "T15", sizeof m.settlement);
 	}
 	*out = ledger_transfer_json(&t);
 	json_object_set_new(*out, "merchant", json_string(id));
 	json_object_set_new(*out, "request_no", json_string(request_no));
-	json_t *m = merchant_json_in(c, no);
-	json_object_set(*out, "settlement", json_object_get(m, "settlement"));
+	json_object_set_new(*out, "settlement", json_string(m.settlement));
 	if (deposit < DEPOSIT_T0_MIN) {
 		char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
 		money_format(deposit, currency_find(cur), have);
@@ -465,7 +469,6 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 		json_object_set_new(*out, "settlement_note", json_string(why));
 		free(why);
 	}
-	json_decref(m);
 	return BATCH_OK;
 }
 

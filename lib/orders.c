@@ -7,6 +7,7 @@
 #include "codes.h"
 #include "emv.h"
 #include "ledger.h"
+#include "merchants.h"
 #include "money.h"
 #include "orders.h"
 #include "utf8.h"
@@ -25,22 +26,21 @@ json_t *orders_json(struct store *st, const char *id)
 	                "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char merchant[80], expires[CLOCK_TEXT_MAX], *buyer = NULL;
-		bufprintf(merchant, sizeof merchant, "m:%s", store_col_text(q, 1));
+		char merchant[MERCHANT_REF_MAX], expires[CLOCK_TEXT_MAX], buyer[USER_REF_MAX];
+		ids_merchant(store_col_text(q, 1), merchant);
 		clock_format(store_col_int(q, 11), expires);
 		if (!store_col_null(q, 6))
-			buyer = xasprintf("u:%s", store_col_text(q, 6));
+			ids_user(store_col_text(q, 6), buyer);
 		/* reference and request_no only where the order has them. */
 		o = json_pack(
 		    "{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?, s:s, s:s*, s:s*, s:s, s:s?, s:I, s:s, s:s, s:s?, s:s?}",
 		    "type", "order", "id", store_col_text(q, 0), "merchant", merchant, "out_trade_no",
 		    store_col_text(q, 2), "amount", (json_int_t)store_col_int(q, 3), "currency", store_col_text(q, 4),
-		    "subject", store_col_text(q, 5), "buyer", buyer, "origin", store_col_text(q, 7), "reference",
-		    store_col_text(q, 15), "request_no", store_col_text(q, 16), "state", store_col_text(q, 8),
-		    "close_reason", store_col_text(q, 9), "refunded", (json_int_t)store_col_int(q, 10), "expires_at",
-		    expires, "created_at", store_col_text(q, 12), "paid_at", store_col_text(q, 13), "closed_at",
-		    store_col_text(q, 14));
-		free(buyer);
+		    "subject", store_col_text(q, 5), "buyer", store_col_null(q, 6) ? NULL : buyer, "origin",
+		    store_col_text(q, 7), "reference", store_col_text(q, 15), "request_no", store_col_text(q, 16),
+		    "state", store_col_text(q, 8), "close_reason", store_col_text(q, 9), "refunded",
+		    (json_int_t)store_col_int(q, 10), "expires_at", expires, "created_at", store_col_text(q, 12),
+		    "paid_at", store_col_text(q, 13), "closed_at", store_col_text(q, 14));
 	}
 	store_done(q);
 	return o;
@@ -60,7 +60,7 @@ int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct err *e)
 		q = store_query(st, "SELECT id FROM orders WHERE id = ?", "t", order);
 	else if (merchant && no)
 		q = store_query(st, "SELECT id FROM orders WHERE merchant_id = ? AND out_trade_no = ?", "tt",
-		                strncmp(merchant, "m:", 2) == 0 ? merchant + 2 : merchant, no);
+		                ids_merchant_no(merchant), no);
 	else
 		return err_fail(e, ERR_FAIL, "missing_field",
 		                "name the order: 'order' (ord_...), or 'merchant' and 'out_trade_no'");
@@ -70,12 +70,17 @@ int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct err *e)
 	store_done(q);
 	if (found)
 		return 0;
-	return order ? err_fail(e, ERR_FAIL, "not_found", "no order '%.60s'", order)
-	             : err_fail(e, ERR_FAIL, "not_found", "merchant %.40s has no order '%.64s'", merchant, no);
+	if (order)
+		return err_fail(e, ERR_FAIL, "not_found", "no order '%.60s'", order);
+	struct merchant m;
+	if (merchants_load(st, merchant, &m, e))
+		return ERR_FAIL;
+	return err_fail(e, ERR_FAIL, "not_found", "merchant %s has no order '%.64s'", m.id, no);
 }
 
 struct new_order {
-	const char *merchant_no, *out_trade_no, *currency, *subject, *buyer, *origin;
+	const struct merchant *merchant;
+	const char *out_trade_no, *subject, *buyer, *origin;
 	const char *request_no; /* the buyer's key, for an order the buyer starts */
 	const char *reference;  /* a dynamic code's reference (62.05) */
 	int64_t amount, expires_at;
@@ -90,33 +95,35 @@ static int place_for_buyer(struct store *st, const struct new_order *o, char id[
 	    "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, expires_at,"
 	    " created_at, request_no, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON CONFLICT(buyer, request_no) WHERE request_no IS NOT NULL DO NOTHING",
-	    "tttittttittt", id, o->merchant_no, id, o->amount, o->currency, o->subject, o->buyer, o->origin,
+	    "tttittttittt", id, o->merchant->no, id, o->amount, o->merchant->currency, o->subject, o->buyer, o->origin,
 	    o->expires_at, now, o->request_no, o->reference);
 	if (r == STORE_CONSTRAINT) /* the merchant already has this id as an out_trade_no */
-		return err_fail(e, ERR_FAIL, "conflict", "m:%s already has an out_trade_no %s; send the request again",
-		                o->merchant_no, id);
+		return err_fail(e, ERR_FAIL, "conflict", "%s already has an out_trade_no %s; send the request again",
+		                o->merchant->id, id);
 	if (store_changes(st) > 0)
 		return 0;
 	struct store_stmt *q = store_query(st,
 	                                   "SELECT id, merchant_id = ? AND amount = ? AND reference IS ? FROM orders"
 	                                   " WHERE buyer = ? AND request_no = ?",
-	                                   "tittt", o->merchant_no, o->amount, o->reference, o->buyer, o->request_no);
+	                                   "tittt", o->merchant->no, o->amount, o->reference, o->buyer, o->request_no);
 	store_step(q);
 	strlcopy(id, store_col_text(q, 0), ID_MAX);
 	bool same = store_col_int(q, 1);
 	store_done(q);
-	return same
-	           ? 0
-	           : err_fail(e, ERR_FAIL, "conflict",
-	                      "request_no %s of u:%s is order %s, for another merchant or amount; use a new request_no",
-	                      o->request_no, o->buyer, id);
+	if (same)
+		return 0;
+	char buyer[USER_REF_MAX];
+	ids_user(o->buyer, buyer);
+	return err_fail(e, ERR_FAIL, "conflict",
+	                "request_no %s of %s is order %s, for another merchant or amount; use a new request_no",
+	                o->request_no, buyer, id);
 }
 
 /* Insert, or find the same order again: 0, or -1 with a conflict. */
 static int place(struct store *st, const struct new_order *o, json_t **out, struct err *e)
 {
 	char id[ID_MAX], now[CLOCK_TEXT_MAX];
-	id_new("ord", id);
+	ids_new("ord", id);
 	clock_format(clock_now_ms(), now);
 	if (o->request_no) {
 		if (place_for_buyer(st, o, id, now, e))
@@ -128,13 +135,13 @@ static int place(struct store *st, const struct new_order *o, json_t **out, stru
 	           "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin,"
 	           " expires_at, created_at, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	           " ON CONFLICT(merchant_id, out_trade_no) DO NOTHING",
-	           "tttittttitt", id, o->merchant_no, o->out_trade_no, o->amount, o->currency, o->subject, o->buyer,
-	           o->origin, o->expires_at, now, o->reference);
+	           "tttittttitt", id, o->merchant->no, o->out_trade_no, o->amount, o->merchant->currency, o->subject,
+	           o->buyer, o->origin, o->expires_at, now, o->reference);
 	if (store_changes(st) == 0) {
 		struct store_stmt *q = store_query(
 		    st,
 		    "SELECT id, amount, buyer IS ? OR ? IS NULL FROM orders WHERE merchant_id = ? AND out_trade_no = ?",
-		    "tttt", o->buyer, o->buyer, o->merchant_no, o->out_trade_no);
+		    "tttt", o->buyer, o->buyer, o->merchant->no, o->out_trade_no);
 		store_step(q);
 		strlcopy(id, store_col_text(q, 0), sizeof id);
 		bool same = store_col_int(q, 1) == o->amount && store_col_int(q, 2);
@@ -142,27 +149,11 @@ static int place(struct store *st, const struct new_order *o, json_t **out, stru
 		if (!same)
 			return err_fail(
 			    e, ERR_FAIL, "conflict",
-			    "out_trade_no %s of m:%s is order %s, for another amount or buyer; use a new out_trade_no",
-			    o->out_trade_no, o->merchant_no, id);
+			    "out_trade_no %s of %s is order %s, for another amount or buyer; use a new out_trade_no",
+			    o->out_trade_no, o->merchant->id, id);
 	}
 	*out = orders_json(st, id);
 	return 0;
-}
-
-/* A merchant of this ledger: its number, currency and name. */
-static int merchant_of(struct store *st, const char *ref, char no[64], char currency[8], char name[128], struct err *e)
-{
-	const char *bare = strncmp(ref, "m:", 2) == 0 ? ref + 2 : ref;
-	struct store_stmt *q = store_query(st, "SELECT id, currency, name FROM merchants WHERE id = ?", "t", bare);
-	bool found = store_step(q) == STORE_ROW;
-	if (found) {
-		strlcopy(no, store_col_text(q, 0), 64);
-		strlcopy(currency, store_col_text(q, 1), 8);
-		strlcopy(name, store_col_text(q, 2), 128);
-	}
-	store_done(q);
-	return found ? 0
-	             : err_fail(e, ERR_FAIL, "unknown_merchant", "merchant '%.64s' is not one of this ledger's", ref);
 }
 
 static int get_buyer(struct store *st, json_t *req, const char *fallback, const char **uid, struct err *e)
@@ -173,7 +164,7 @@ static int get_buyer(struct store *st, json_t *req, const char *fallback, const 
 	*uid = NULL;
 	if (!b)
 		return 0;
-	*uid = strncmp(b, "u:", 2) == 0 ? b + 2 : b;
+	*uid = ids_uid(b);
 	struct store_stmt *q = store_query(st, "SELECT 1 FROM users WHERE uid = ?", "t", *uid);
 	bool found = store_step(q) == STORE_ROW;
 	store_done(q);
@@ -184,7 +175,7 @@ static int get_out_trade_no(json_t *req, bool required, const char **no, struct 
 {
 	if (rec_get_str(req, "out_trade_no", required, 0, no, e))
 		return -1;
-	if (*no && !accounts_valid_key(*no, OUT_TRADE_NO_MAX))
+	if (*no && !rec_valid_key(*no, OUT_TRADE_NO_MAX))
 		return err_fail(e, ERR_FAIL, "bad_field", "out_trade_no '%.80s' must be 1 to %d letters, digits or '_'",
 		                *no, OUT_TRADE_NO_MAX);
 	return 0;
@@ -194,24 +185,23 @@ int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	struct new_order o = {.origin = "api"};
 	const char *merchant, *currency = NULL, *expires_in = NULL;
-	char no[64], cur[8], name[128];
-	if (rec_get_str(req, "merchant", true, 0, &merchant, e) || merchant_of(c->st, merchant, no, cur, name, e) ||
-	    get_out_trade_no(req, true, &o.out_trade_no, e) || accounts_get_amount(req, &o.amount, e) ||
+	struct merchant m;
+	if (rec_get_str(req, "merchant", true, 0, &merchant, e) || merchants_load(c->st, merchant, &m, e) ||
+	    get_out_trade_no(req, true, &o.out_trade_no, e) || rec_get_amount(req, &o.amount, e) ||
 	    rec_get_str(req, "currency", false, 3, &currency, e) ||
 	    rec_get_str(req, "subject", false, ORDER_SUBJECT_MAX, &o.subject, e) ||
 	    rec_get_str(req, "expires_in", false, 16, &expires_in, e) || get_buyer(c->st, req, NULL, &o.buyer, e))
 		return BATCH_FAIL;
 	if (o.subject && utf8_has_control(o.subject))
 		return err_fail(e, ERR_FAIL, "bad_field", "subject has a control character");
-	if (currency && strcmp(currency, cur) != 0)
-		return err_fail(e, ERR_FAIL, "currency_mismatch", "the amount is in %s but merchant m:%s takes %s",
-		                currency, no, cur);
+	if (currency && strcmp(currency, m.currency) != 0)
+		return err_fail(e, ERR_FAIL, "currency_mismatch", "the amount is in %s but merchant %s takes %s",
+		                currency, m.id, m.currency);
 	int64_t ttl = DEFAULT_TTL_MS;
 	if (expires_in && (!clock_parse_duration(expires_in, &ttl) || ttl < 60000 || ttl > 15LL * 86400000))
 		return err_fail(e, ERR_FAIL, "bad_field",
 		                "expires_in '%s' must be a duration from 1m to 15d such as 30m", expires_in);
-	o.merchant_no = no;
-	o.currency = cur;
+	o.merchant = &m;
 	o.expires_at = clock_now_ms() + ttl;
 	return place(c->st, &o, out, e) ? BATCH_FAIL : BATCH_OK;
 }
@@ -238,9 +228,9 @@ static int buyer_key(json_t *req, const struct order_defaults *d, const char *wh
 		                "an order from %s needs the buyer's request number (--request-no or 'request_no') so a "
 		                "replay cannot order twice",
 		                what);
-	if (!accounts_valid_key(o->request_no, ORDER_REQUEST_NO_MAX))
+	if (!rec_valid_key(o->request_no, REQUEST_NO_MAX))
 		return err_fail(e, ERR_FAIL, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'",
-		                o->request_no, ORDER_REQUEST_NO_MAX);
+		                o->request_no, REQUEST_NO_MAX);
 	return 0;
 }
 
@@ -269,7 +259,7 @@ static int from_dynamic(struct wpay_ctx *c, const struct order_defaults *d, json
 	o->origin = "dynamic_code";
 	struct store_stmt *q =
 	    store_query(c->st, "SELECT amount, currency, expires_at FROM codes WHERE merchant_id = ? AND reference = ?",
-	                "tt", o->merchant_no, ref->value);
+	                "tt", o->merchant->no, ref->value);
 	bool made = store_step(q) == STORE_ROW;
 	int64_t made_amount = 0, made_expires = 0;
 	char made_currency[8] = "";
@@ -286,13 +276,13 @@ static int from_dynamic(struct wpay_ctx *c, const struct order_defaults *d, json
 			char want[MONEY_TEXT_MAX], got[MONEY_TEXT_MAX];
 			money_format(made_amount, mc ? mc : currency, want);
 			money_format(o->amount, currency, got);
-			return err_fail(
-			    e, ERR_FAIL, "bad_code", "m:%s made code %s for %s %s, not %s %s; only that code pays %s",
-			    o->merchant_no, ref->value, want, made_currency, got, currency->alpha, ref->value);
+			return err_fail(e, ERR_FAIL, "bad_code",
+			                "%s made code %s for %s %s, not %s %s; only that code pays %s", o->merchant->id,
+			                ref->value, want, made_currency, got, currency->alpha, ref->value);
 		}
 		if (clock_now_ms() >= made_expires)
 			return expired(made_expires, e);
-		if (!accounts_valid_key(ref->value, OUT_TRADE_NO_MAX))
+		if (!rec_valid_key(ref->value, OUT_TRADE_NO_MAX))
 			return err_fail(e, ERR_FAIL, "bad_code", "the code's reference '%s' cannot be an out_trade_no",
 			                ref->value);
 		o->out_trade_no = ref->value;
@@ -300,7 +290,7 @@ static int from_dynamic(struct wpay_ctx *c, const struct order_defaults *d, json
 		return 0;
 	}
 	if (strcmp(cc->signature, "valid") == 0)
-		return err_fail(e, ERR_FAIL, "bad_code", "the code is signed, but m:%s made no code %s", o->merchant_no,
+		return err_fail(e, ERR_FAIL, "bad_code", "the code is signed, but %s made no code %s", o->merchant->id,
 		                ref->value);
 	if (utf8_has_control(ref->value))
 		return err_fail(e, ERR_FAIL, "bad_code", "the code's reference has a control character");
@@ -313,7 +303,7 @@ static int from_static(const struct order_defaults *d, json_t *req, const struct
                        struct new_order *o, struct err *e)
 {
 	if (json_object_get(req, "amount")) {
-		if (accounts_get_amount(req, &o->amount, e))
+		if (rec_get_amount(req, &o->amount, e))
 			return -1;
 	} else if (d->amount_text) {
 		const char *why = money_parse(d->amount_text, currency, false, &o->amount);
@@ -348,7 +338,7 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 		if (gui && acct && networks_by_guid(&c->networks, gui->value))
 			account = acct->value;
 	}
-	char no[64], cur[8], name[128];
+	struct merchant m;
 	const struct emv_object *cur53 = emv_find(&p, "53");
 	struct new_order o = {0};
 	if (strcmp(cc.signature, "valid") != 0 && !(d->allow_unsigned && strcmp(cc.signature, "absent") == 0)) {
@@ -365,15 +355,15 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 		err_fail(e, ERR_FAIL, "unknown_merchant", "the code names no merchant of a network this ledger serves");
 		goto out;
 	}
-	if (merchant_of(c->st, account, no, cur, name, e))
+	if (merchants_load(c->st, account, &m, e))
 		goto out;
 	const struct currency *currency = cur53 ? currency_find(cur53->value) : NULL;
-	if (!currency || strcmp(currency->alpha, cur) != 0) {
-		err_fail(e, ERR_FAIL, "currency_mismatch", "the code is in currency %s, merchant m:%s takes %s",
-		         cur53 ? cur53->value : "?", no, cur);
+	if (!currency || strcmp(currency->alpha, m.currency) != 0) {
+		err_fail(e, ERR_FAIL, "currency_mismatch", "the code is in currency %s, merchant %s takes %s",
+		         cur53 ? cur53->value : "?", m.id, m.currency);
 		goto out;
 	}
-	o.merchant_no = no, o.currency = cur, o.subject = name;
+	o.merchant = &m, o.subject = m.name;
 	if (get_buyer(c->st, req, d->buyer, &o.buyer, e))
 		goto out;
 	if (emv_find(&p, "54") ? from_dynamic(c, d, req, &p, &cc, currency, &o, e)

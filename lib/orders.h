@@ -20,10 +20,9 @@
 
 #include "accounts.h"
 #include "ctx.h"
+#include "ids.h"
 
-#define OUT_TRADE_NO_MAX     64
-#define ORDER_REQUEST_NO_MAX 64
-#define ORDER_SUBJECT_MAX    128
+#define ORDER_SUBJECT_MAX 128
 
 struct order_defaults {
 	const char *buyer;       /* --buyer, when a record names none */

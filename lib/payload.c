@@ -8,6 +8,7 @@
 #include "codes.h"
 #include "crypto.h"
 #include "emv.h"
+#include "ids.h"
 #include "money.h"
 #include "payload.h"
 #include "utf8.h"
@@ -164,7 +165,7 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 			                        *acct = emv_find_sub(&p.obj[i], "01");
 			if (!gui || !acct || !networks_by_guid(env->networks, gui->value))
 				continue;
-			char *id = xasprintf("m:%s", acct->value);
+			char *id = ids_merchant_dup(acct->value);
 			json_object_set_new(m, "id", json_string(id));
 			free(id);
 			if (env->st) {

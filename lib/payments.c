@@ -10,6 +10,7 @@
 #include "money.h"
 #include "orders.h"
 #include "payments.h"
+#include "pins.h"
 #include "utf8.h"
 
 #include "util.h"
@@ -30,25 +31,25 @@ static json_t *payment_json(struct store *st, const char *order_id)
 	                                   "t", order_id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char merchant[80], *buyer = NULL;
-		bufprintf(merchant, sizeof merchant, "m:%s", store_col_text(q, 2));
+		char merchant[MERCHANT_REF_MAX], buyer[USER_REF_MAX];
+		ids_merchant(store_col_text(q, 2), merchant);
 		if (!store_col_null(q, 9))
-			buyer = xasprintf("u:%s", store_col_text(q, 9));
+			ids_user(store_col_text(q, 9), buyer);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s?, s:s}", "type", "payment", "id",
 		              store_col_text(q, 0), "order", store_col_text(q, 1), "merchant", merchant, "out_trade_no",
 		              store_col_text(q, 3), "amount", (json_int_t)store_col_int(q, 4), "fee",
 		              (json_int_t)store_col_int(q, 5), "currency", store_col_text(q, 6), "wallet",
-		              store_col_text(q, 7), "source", store_col_text(q, 8), "buyer", buyer, "paid_at",
-		              store_col_text(q, 10));
-		free(buyer);
+		              store_col_text(q, 7), "source", store_col_text(q, 8), "buyer",
+		              store_col_null(q, 9) ? NULL : buyer, "paid_at", store_col_text(q, 10));
 	}
 	store_done(q);
 	return o;
 }
 
 struct order_row {
-	char id[ID_MAX], merchant[64], out_trade_no[80], currency[8], state[16], buyer[72], name[128];
-	char reference[128], request_no[80]; /* "" when the order has none */
+	char id[ID_MAX], merchant[MERCHANT_NO_MAX + 1], out_trade_no[OUT_TRADE_NO_MAX + 1], currency[8], state[16];
+	char buyer[UID_MAX + 1], name[128], reference[128],
+	    request_no[REQUEST_NO_MAX + 1]; /* "" when the order has none */
 	int64_t amount, refunded, expires_at, fee_ppm;
 	bool has_buyer, t0;
 };
@@ -93,7 +94,7 @@ static int check_pin(struct wpay_ctx *c, struct payer *p, const char *wallet, st
 				return BATCH_OK;
 	if (!p->have_pin)
 		return BATCH_ASK;
-	int rc = accounts_pin_check(c, wallet, p->pin, e);
+	int rc = pins_check(c, wallet, p->pin, e);
 	if (rc == BATCH_OK && !p->pin_each && p->nverified < PAYERS_MAX)
 		strlcopy(p->verified[p->nverified++], wallet, ID_MAX);
 	return rc;
@@ -147,8 +148,8 @@ static int funding_account(struct store *st, const struct payer *p, json_t *req,
 /* --follow and --share: the same on a first payment and on its replay. */
 static void decorate(struct wpay_ctx *c, const struct payer *p, const struct order_row *o, const char *uid, json_t *out)
 {
-	char merchant[80];
-	bufprintf(merchant, sizeof merchant, "m:%s", o->merchant);
+	char merchant[MERCHANT_REF_MAX];
+	ids_merchant(o->merchant, merchant);
 	if (p->follow && uid) {
 		char now[CLOCK_TEXT_MAX];
 		clock_format(clock_now_ms(), now);
@@ -171,7 +172,7 @@ static void decorate(struct wpay_ctx *c, const struct payer *p, const struct ord
 
 int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct err *e)
 {
-	char id[ID_MAX], wallet[ID_MAX], account[ACCOUNT_ID_MAX], who[80];
+	char id[ID_MAX], wallet[ID_MAX], account[ACCOUNT_ID_MAX], who[USER_REF_MAX];
 	struct order_row o;
 	if (json_object_get(req, "pin"))
 		return err_fail(e, ERR_FAIL, "bad_field",
@@ -208,9 +209,13 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		buyer = o.buyer;
 	if (!buyer)
 		return err_fail(e, ERR_FAIL, "missing_field", "who pays? give --buyer u:<uid> or a 'buyer' field");
-	const char *uid = strncmp(buyer, "u:", 2) == 0 ? buyer + 2 : buyer;
-	if (o.has_buyer && strcmp(uid, o.buyer) != 0)
-		return err_fail(e, ERR_FAIL, "buyer_mismatch", "order %s is for u:%s, not u:%.64s", id, o.buyer, uid);
+	const char *uid = ids_uid(buyer);
+	ids_user(uid, who);
+	if (o.has_buyer && strcmp(uid, o.buyer) != 0) {
+		char owner[USER_REF_MAX];
+		ids_user(o.buyer, owner);
+		return err_fail(e, ERR_FAIL, "buyer_mismatch", "order %s is for %s, not %.64s", id, owner, who);
+	}
 	char wcur[8];
 	int seen = -1;
 	for (int i = 0; i < p->nwallets && seen < 0; i++)
@@ -220,7 +225,6 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		strlcopy(wallet, p->wallets[seen].wallet, sizeof wallet);
 		strlcopy(wcur, p->wallets[seen].currency, sizeof wcur);
 	} else {
-		bufprintf(who, sizeof who, "u:%s", uid);
 		if (accounts_wallet_ref(c->st, who, wallet, e))
 			return BATCH_FAIL;
 		ledger_currency(c->st, ACCOUNT_WALLET, wallet, wcur);
@@ -240,8 +244,8 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	if (rc != BATCH_OK)
 		return rc;
 
-	char merchant[80];
-	bufprintf(merchant, sizeof merchant, "m:%s", o.merchant);
+	char merchant[MERCHANT_REF_MAX];
+	ids_merchant(o.merchant, merchant);
 	int64_t fee = payments_fee(o.amount, o.fee_ppm);
 	struct transfer t[2] = {{.kind = "payment", .amount = o.amount, .currency = o.currency, .ref = id},
 	                        {.kind = "fee", .amount = fee, .currency = o.currency, .ref = id}};
@@ -255,7 +259,7 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	if (ledger_post(c->st, t, fee > 0 ? 2 : 1, LEDGER_FIRST, e) < 0)
 		return BATCH_FAIL;
 	char pid[ID_MAX];
-	id_new("pay", pid);
+	ids_new("pay", pid);
 	store_exec(
 	    c->st,
 	    "INSERT INTO payments(id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency,"
@@ -264,12 +268,10 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	store_exec(c->st, "UPDATE orders SET state = 'paid', paid_at = ?, buyer = COALESCE(buyer, ?) WHERE id = ?",
 	           "ttt", t[0].created_at, uid, id);
 	/* The same record payment_json reads back on a replay. */
-	char buyer_id[80];
-	bufprintf(buyer_id, sizeof buyer_id, "u:%s", uid);
 	*out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "type", "payment", "id", pid,
 	                 "order", id, "merchant", merchant, "out_trade_no", o.out_trade_no, "amount",
 	                 (json_int_t)o.amount, "fee", (json_int_t)fee, "currency", o.currency, "wallet", wallet,
-	                 "source", account, "buyer", buyer_id, "paid_at", t[0].created_at);
+	                 "source", account, "buyer", who, "paid_at", t[0].created_at);
 	/* The code's reference and the buyer's request_no let a till that made
 	 * the code, or took the buyer's number, match the payment. */
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s*, s:s*}", "merchant", merchant, "order", id,
@@ -293,8 +295,8 @@ static json_t *refund_json(struct store *st, const char *id)
 	                "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char merchant[80];
-		bufprintf(merchant, sizeof merchant, "m:%s", store_col_text(q, 2));
+		char merchant[MERCHANT_REF_MAX];
+		ids_merchant(store_col_text(q, 2), merchant);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s?, s:s}", "type", "refund",
 		              "id", store_col_text(q, 0), "order", store_col_text(q, 1), "merchant", merchant,
 		              "out_trade_no", store_col_text(q, 3), "out_request_no", store_col_text(q, 4), "amount",
@@ -314,9 +316,9 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
 	int64_t amount;
 	struct order_row o;
 	if (orders_ref(c->st, req, id, e) || rec_get_str(req, "out_request_no", true, 0, &request_no, e) ||
-	    accounts_get_amount(req, &amount, e) || rec_get_str(req, "reason", false, 256, &reason, e))
+	    rec_get_amount(req, &amount, e) || rec_get_str(req, "reason", false, 256, &reason, e))
 		return BATCH_FAIL;
-	if (!accounts_valid_key(request_no, OUT_REQUEST_NO_MAX))
+	if (!rec_valid_key(request_no, OUT_REQUEST_NO_MAX))
 		return err_fail(e, ERR_FAIL, "bad_field",
 		                "out_request_no '%.80s' must be 1 to %d letters, digits or '_'", request_no,
 		                OUT_REQUEST_NO_MAX);
@@ -379,8 +381,8 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
 	store_done(q);
 	/* Pro rata, so the refunds of a payment return exactly its fee. */
 	int64_t fee_back = (int64_t)((__int128)fee * (o.refunded + amount) / paid - (__int128)fee * o.refunded / paid);
-	char merchant[80];
-	bufprintf(merchant, sizeof merchant, "m:%s", o.merchant);
+	char merchant[MERCHANT_REF_MAX];
+	ids_merchant(o.merchant, merchant);
 	bool from_deposit = settled && o.t0;
 	struct transfer t[2] = {{.kind = "fee_refund", .amount = fee_back, .currency = o.currency, .ref = request_no},
 	                        {.kind = "refund", .amount = amount, .currency = o.currency, .ref = request_no}};
@@ -395,7 +397,7 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
 	if (rc < 0)
 		return BATCH_FAIL;
 	char rid[ID_MAX];
-	id_new("ref", rid);
+	ids_new("ref", rid);
 	const char *at = fee_back > 0 ? t[0].created_at : t[1].created_at;
 	store_exec(c->st,
 	           "INSERT INTO refunds(id, order_id, payment_id, merchant_id, out_request_no, amount, fee_returned,"

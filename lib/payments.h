@@ -24,6 +24,7 @@
 
 #include "accounts.h"
 #include "ctx.h"
+#include "ids.h"
 
 #define OUT_REQUEST_NO_MAX 64
 #define PAYERS_MAX         64
@@ -41,7 +42,7 @@ struct payer {
 	int nverified;
 	/* The wallets of the buyers seen in this run. */
 	struct {
-		char uid[72], wallet[ID_MAX], currency[8];
+		char uid[UID_MAX + 1], wallet[ID_MAX], currency[8];
 	} wallets[PAYERS_MAX];
 	int nwallets;
 };

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ids.h"
+#include "money.h"
 #include "records.h"
 #include "utf8.h"
 
@@ -382,5 +384,50 @@ int rec_get_bool(json_t *o, const char *key, bool required, bool *out, struct er
 		return err_fail(e, ERR_FAIL, "bad_field", "field '%s' must be true or false, not a %s", key,
 		                rec_type_name(v));
 	*out = json_is_true(v);
+	return 0;
+}
+
+bool rec_valid_name(const char *s, size_t max, const char *extra)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      strchr(extra, *s)))
+			return false;
+	return true;
+}
+
+bool rec_valid_key(const char *s, size_t max)
+{
+	return rec_valid_name(s, max, "_");
+}
+
+int rec_get_request_no(json_t *req, const char **out, struct err *e)
+{
+	if (rec_get_str(req, "request_no", true, 0, out, e))
+		return ERR_FAIL;
+	if (!rec_valid_key(*out, REQUEST_NO_MAX))
+		return err_fail(e, ERR_FAIL, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'",
+		                *out, REQUEST_NO_MAX);
+	return 0;
+}
+
+int rec_get_amount(json_t *req, int64_t *out, struct err *e)
+{
+	json_t *v = json_object_get(req, "amount");
+	if (v && !json_is_integer(v))
+		return err_fail(e, ERR_FAIL, "bad_amount",
+		                "amount must be an integer number of minor units (12.34 CNY is 1234), not a %s",
+		                rec_type_name(v));
+	if (rec_get_int(req, "amount", true, out, e))
+		return ERR_FAIL;
+	if (*out <= 0)
+		return err_fail(e, ERR_FAIL, "bad_amount", "amount %lld must be at least 1 minor unit",
+		                (long long)*out);
+	if (*out > MONEY_MAX)
+		return err_fail(e, ERR_FAIL, "bad_amount", "amount %lld is over the limit of %lld minor units",
+		                (long long)*out, (long long)MONEY_MAX);
 	return 0;
 }

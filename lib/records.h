@@ -68,6 +68,17 @@ json_t *rec_error_record(const struct err *e, json_t *ref);
 int rec_get_str(json_t *o, const char *key, bool required, size_t max_chars, const char **out, struct err *e);
 int rec_get_int(json_t *o, const char *key, bool required, int64_t *out, struct err *e);
 int rec_get_bool(json_t *o, const char *key, bool required, bool *out, struct err *e);
+/* The fields every domain takes, checked the one way. "amount": an
+ * integer number of minor units from 1 to MONEY_MAX ("bad_amount").
+ * "request_no": the caller's key of a request, a key of up to
+ * REQUEST_NO_MAX characters ("bad_field"). */
+int rec_get_amount(json_t *req, int64_t *out, struct err *e);
+int rec_get_request_no(json_t *req, const char **out, struct err *e);
+/* A key a caller chooses (merchant_no, out_trade_no, request_no):
+ * 1 to max letters, digits or '_'. rec_valid_name allows the characters
+ * in extra as well. */
+bool rec_valid_key(const char *s, size_t max);
+bool rec_valid_name(const char *s, size_t max, const char *extra);
 /* The JSON type of v as a word for messages: "string", "number", ... */
 const char *rec_type_name(const json_t *v);
 

@@ -137,8 +137,8 @@ static json_t *settlement_json(struct store *st, const char *id)
 	    "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char merchant[72];
-		bufprintf(merchant, sizeof merchant, "m:%s", store_col_text(q, 1));
+		char merchant[MERCHANT_REF_MAX];
+		ids_merchant(store_col_text(q, 1), merchant);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "settlement", "id", store_col_text(q, 0), "merchant",
 		              merchant, "date", store_col_text(q, 2), "mode", store_col_text(q, 3));
 		json_object_set_new(o, "note", store_col_null(q, 4) ? json_null() : json_string(store_col_text(q, 4)));
@@ -159,33 +159,15 @@ static json_t *settlement_json(struct store *st, const char *id)
 	return o;
 }
 
-struct merchant_row {
-	char no[64], currency[8], mode[4];
-	char *bank_account;
-};
-
-static bool load_merchant(struct store *st, const char *no, struct merchant_row *m)
-{
-	struct store_stmt *q =
-	    store_query(st, "SELECT id, currency, settlement, bank_account FROM merchants WHERE id = ?", "t", no);
-	bool found = store_step(q) == STORE_ROW;
-	if (found) {
-		strlcopy(m->no, store_col_text(q, 0), sizeof m->no);
-		strlcopy(m->currency, store_col_text(q, 1), sizeof m->currency);
-		strlcopy(m->mode, store_col_text(q, 2), sizeof m->mode);
-		m->bank_account = store_col_null(q, 3) ? NULL : xstrdup(store_col_text(q, 3));
-	}
-	store_done(q);
-	return found;
-}
-
 int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct err *e)
 {
 	struct store *st = c->st;
 	clock_test_crash("settle");
-	const char *no = NULL;
-	if (rec_get_str(req, "merchant", true, 64, &no, e))
-		return BATCH_FAIL;
+	const char *ref = NULL;
+	struct merchant m;
+	if (rec_get_str(req, "merchant", true, 0, &ref, e) || merchants_load(st, ref, &m, e))
+		return ERR_FAIL;
+	const char *no = m.no, *owner = m.id, *bank_account = m.has_bank_account ? m.bank_account : NULL;
 	/* Settled for this date before: the same record, nothing moves. */
 	struct store_stmt *q =
 	    store_query(st, "SELECT id FROM settlements WHERE merchant_id = ? AND date = ?", "tt", no, run->date);
@@ -200,18 +182,13 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	                "SELECT date FROM settlements WHERE merchant_id = ? AND date > ? ORDER BY date DESC LIMIT 1",
 	                "tt", no, run->date);
 	if (store_step(q) == STORE_ROW) {
-		err_fail(e, ERR_FAIL, "settled_later", "m:%s was settled for %s already; settle dates in order", no,
+		err_fail(e, ERR_FAIL, "settled_later", "%s was settled for %s already; settle dates in order", owner,
 		         store_col_text(q, 0));
 		store_done(q);
 		return BATCH_FAIL;
 	}
-	struct merchant_row m;
-	if (!load_merchant(st, no, &m))
-		return err_fail(e, ERR_FAIL, "not_found", "no merchant m:%s", no);
-
-	char owner[72], note[200] = "";
-	bufprintf(owner, sizeof owner, "m:%s", no);
-	bool t0 = strcmp(m.mode, "T0") == 0;
+	char note[200] = "";
+	bool t0 = strcmp(m.settlement, "T0") == 0;
 	if (t0) {
 		int64_t deposit = ledger_balance(st, ACCOUNT_DEPOSIT, owner);
 		if (deposit < DEPOSIT_T0_MIN) {
@@ -227,7 +204,7 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	}
 	const char *cutoff = t0 ? run->cutoff_t0 : run->cutoff_t15;
 	char sid[ID_MAX];
-	id_new("stl", sid);
+	ids_new("stl", sid);
 	/* Refunds first: those of payments settled before, or settled now. */
 	store_exec(st,
 	           "UPDATE refunds SET settlement_id = ?1 WHERE merchant_id = ?2 AND settlement_id IS NULL"
@@ -260,7 +237,6 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 			fits = fits && money_add(from_deposit, store_col_int(q, 1), &from_deposit);
 	}
 	if (npay == 0 && nref == 0) {
-		free(m.bank_account);
 		*out = NULL; /* nothing due yet */
 		return BATCH_OK;
 	}
@@ -273,12 +249,11 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	fits = fits && money_add(gross, -fees, &net) && money_add(net, -refunded, &net) &&
 	       money_add(net, fees_back, &net) && money_add(net, carried_in, &net);
 	if (!fits) {
-		free(m.bank_account);
 		return err_fail(
 		    e, ERR_FAIL, "sum_overflow",
-		    "m:%s's %lld payments and %lld refunds due by %s add up past what one settlement can "
+		    "%s's %lld payments and %lld refunds due by %s add up past what one settlement can "
 		    "hold (%lld minor units); settle an earlier --date first, so that fewer fall due at once",
-		    no, (long long)npay, (long long)nref, cutoff, (long long)INT64_MAX);
+		    owner, (long long)npay, (long long)nref, cutoff, (long long)INT64_MAX);
 	}
 	int64_t payout = net > 0 ? net : 0, carried_out = net < 0 ? net : 0;
 	char transfer_id[ID_MAX] = "";
@@ -288,7 +263,6 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 		ledger_account_id(ACCOUNT_PENDING, owner, t.from);
 		ledger_account(st, ACCOUNT_PAYOUT, owner, m.currency, t.to);
 		if (ledger_post(st, &t, 1, LEDGER_FIRST, e) < 0) {
-			free(m.bank_account);
 			return BATCH_FAIL;
 		}
 		strlcopy(transfer_id, t.id, sizeof transfer_id);
@@ -302,8 +276,7 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	           "tttttttiiiiiiiiiiittt", sid, no, run->date, t0 ? "T0" : "T15", *note ? note : NULL, cutoff,
 	           m.currency, npay, gross, fees, nref, refunded, fees_back, from_deposit, carried_in, net, payout,
-	           carried_out, m.bank_account, *transfer_id ? transfer_id : NULL, now);
-	free(m.bank_account);
+	           carried_out, bank_account, *transfer_id ? transfer_id : NULL, now);
 	*out = settlement_json(st, sid);
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "merchant", owner, "settlement", sid, "date",
 	                         run->date, "net", (json_int_t)net, "payout", (json_int_t)payout, "carried_out",
@@ -416,8 +389,8 @@ static bool fill_payouts(FILE *f, void *arg)
 	                                   " WHERE date = ? AND payout > 0 ORDER BY merchant_id",
 	                                   "t", x->run->date);
 	while (store_step(q) == STORE_ROW) {
-		char merchant[72];
-		bufprintf(merchant, sizeof merchant, "m:%s", store_col_text(q, 0));
+		char merchant[MERCHANT_REF_MAX];
+		ids_merchant(store_col_text(q, 0), merchant);
 		csv_field(f, merchant, false);
 		csv_field(f, store_col_null(q, 1) ? "" : store_col_text(q, 1), false);
 		csv_money(f, store_col_int(q, 2), store_col_text(q, 3), false);
@@ -641,14 +614,10 @@ int settle_read_records(FILE *f, const char *path, const char *currency, json_t 
 int settle_reconcile(struct store *st, const char *merchant, const char *date, const char *path, json_t *out,
                      bool *agree, struct err *e)
 {
-	char no[64], currency[8] = "CNY";
-	if (merchants_ref(st, merchant, no, e))
+	struct merchant m;
+	if (merchants_load(st, merchant, &m, e))
 		return EX_DATAERR;
-	struct merchant_row m;
-	if (load_merchant(st, no, &m)) {
-		strlcopy(currency, m.currency, sizeof currency);
-		free(m.bank_account);
-	}
+	const char *no = m.no, *owner = m.id;
 	if (date) {
 		int y, mo, d;
 		if (!parse_date(date, &y, &mo, &d))
@@ -659,14 +628,12 @@ int settle_reconcile(struct store *st, const char *merchant, const char *date, c
 	if (!f)
 		return err_fail(e, EX_NOINPUT, "io", "cannot read %s: %s", path, strerror(errno));
 	json_t *theirs = json_object();
-	int rc = settle_read_records(f, path, currency, theirs, e);
+	int rc = settle_read_records(f, path, m.currency, theirs, e);
 	fclose(f);
 	if (rc) {
 		json_decref(theirs);
 		return rc;
 	}
-	char owner[72];
-	bufprintf(owner, sizeof owner, "m:%s", no);
 	struct store_stmt *q =
 	    store_query(st,
 	                "SELECT o.out_trade_no, o.amount, CASE WHEN o.state = 'closed' AND o.close_reason = 'refunded'"
