@@ -12,6 +12,8 @@
 #include "cli.h"
 #include "clock.h"
 #include "ctx.h"
+#include "payouts.h"
+#include "reconcile.h"
 #include "settle.h"
 
 #include "util.h"
@@ -67,7 +69,7 @@ static int reconcile(struct run *r, const char *file, const char *merchant, cons
 	struct err e = {0};
 	json_t *out = json_array();
 	bool agree = false;
-	int rc = settle_reconcile(r->c.st, merchant, date, file, out, &agree, &e);
+	int rc = reconcile_merchant(r->c.st, merchant, date, file, out, &agree, &e);
 	if (rc)
 		err_die(rc, "%s", e.msg);
 	size_t i;
@@ -130,7 +132,7 @@ int main(int argc, char **argv)
 		json_decref(requests);
 		if (r.shown)
 			fputc('\n', stderr);
-		if (out_dir && status != EX_IOERR && (rc = settle_write_files(r.c.st, &r.s, out_dir, &e)) != 0) {
+		if (out_dir && status != EX_IOERR && (rc = payouts_write(r.c.st, &r.s, out_dir, &e)) != 0) {
 			err_warn("%s", e.msg);
 			status = rc;
 		}

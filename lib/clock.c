@@ -145,3 +145,19 @@ bool clock_parse_duration(const char *s, int64_t *ms)
 	*ms = v * unit;
 	return true;
 }
+
+bool clock_parse_date(const char *s, int *y, int *m, int *d)
+{
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	*y = (int)strtol(s, NULL, 10), *m = (int)strtol(s + 5, NULL, 10), *d = (int)strtol(s + 8, NULL, 10);
+	/* A real calendar day: it survives normalisation unchanged. */
+	struct tm tm = {.tm_year = *y - 1900, .tm_mon = *m - 1, .tm_mday = *d, .tm_hour = 12};
+	time_t t = timegm(&tm);
+	struct tm back;
+	return *y >= 1970 && t != (time_t)-1 && gmtime_r(&t, &back) && back.tm_year == *y - 1900 &&
+	       back.tm_mon == *m - 1 && back.tm_mday == *d;
+}

@@ -1,6 +1,7 @@
 /*
- * settle: merchants' settlement batches, payout files, bills, and
- * reconciliation against a merchant's own records.
+ * settle: merchants' settlement batches. The files they leave are in
+ * payouts.h; checking them against a merchant's own records, in
+ * reconcile.h.
  *
  * Business days end at a cut-off: hour H (0-23, default 0) of the date in
  * the ledger's time zone (default Asia/Shanghai), both ledger settings
@@ -60,26 +61,5 @@ json_t *settle_requests(struct store *st, const struct settle_run *run);
 /* Settle one merchant (a batch handler's work): a "settlement" record, the
  * same on a rerun, or none when there is nothing to settle. */
 int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct err *e);
-
-/* Write dir/payouts-DATE.csv (every positive payout of the date) and
- * dir/bill-DATE-MERCHANT.csv for each settlement of the date that has
- * none yet, each written whole (temporary file, then rename). */
-int settle_write_files(struct store *st, const struct settle_run *run, const char *dir, struct err *e);
-
-/*
- * Compare a merchant's own records (path: JSON lines, or CSV with a header
- * naming out_trade_no, amount and status, optionally fee) with the ledger:
- * the merchant's paid orders, or with date only those in its settlement of
- * that date. Appends one "difference" record per difference to out, then a
- * "reconciliation" summary; *agree says whether they agree. Returns 0, or a
- * status with e set (66 cannot read the file, 65 a malformed file).
- */
-int settle_reconcile(struct store *st, const char *merchant, const char *date, const char *path, json_t *out,
-                     bool *agree, struct err *e);
-
-/* Read a merchant's records (as settle_reconcile takes them) from f into
- * theirs, keyed by out_trade_no: {"amount", "status" (in the ledger's
- * words), "fee" if given}. Returns 0, or 65 / 74 with e set. */
-int settle_read_records(FILE *f, const char *path, const char *currency, json_t *theirs, struct err *e);
 
 #endif
