@@ -25,7 +25,7 @@ static int check_currency(json_t *req, const char *account_currency, struct err 
 {
 	const char *cur = NULL;
 	if (rec_get_str(req, "currency", false, 3, &cur, e))
-		return -1;
+		return ERR_FAIL;
 	if (cur && strcmp(cur, account_currency) != 0)
 		return err_fail(e, ERR_FAIL, "currency_mismatch", "the amount is in %s but the account holds %s", cur,
 		                account_currency);
@@ -124,7 +124,7 @@ static int get_uid(json_t *req, const char **uid, struct err *e)
 {
 	const char *raw;
 	if (rec_get_str(req, "uid", true, 0, &raw, e))
-		return -1;
+		return ERR_FAIL;
 	*uid = ids_uid(raw);
 	if (!rec_valid_name(*uid, UID_MAX, "_.-"))
 		return err_fail(e, ERR_FAIL, "bad_field",
@@ -145,7 +145,7 @@ static int user_exists(struct store *st, const char *uid, struct err *e)
 static int get_nickname(json_t *req, const char **nick, struct err *e)
 {
 	if (rec_get_str(req, "nickname", true, NICKNAME_MAX, nick, e))
-		return -1;
+		return ERR_FAIL;
 	if (utf8_has_control(*nick))
 		return err_fail(e, ERR_FAIL, "bad_field", "nickname has a control character");
 	return 0;
@@ -367,7 +367,7 @@ static int funding_card(struct store *st, json_t *req, const char *wallet, char 
 {
 	const char *named = NULL;
 	if (rec_get_str(req, "card", false, 0, &named, e))
-		return -1;
+		return ERR_FAIL;
 	struct store_stmt *q =
 	    named ? store_query(st, "SELECT id FROM cards WHERE id = ? AND wallet_id = ? AND removed_at IS NULL", "tt",
 	                        named, wallet)
@@ -414,7 +414,7 @@ static int get_card(struct store *st, json_t *req, char id[ID_MAX], struct err *
 {
 	const char *ref;
 	if (rec_get_str(req, "card", true, 0, &ref, e))
-		return -1;
+		return ERR_FAIL;
 	struct store_stmt *q = store_query(st, "SELECT id FROM cards WHERE id = ?", "t", ref);
 	bool found = store_step(q) == STORE_ROW;
 	if (found)

@@ -18,7 +18,7 @@
 /* Handler results: 0 done; BATCH_FAIL undo this record's writes and report
  * e; BATCH_ASK undo them, commit the batch so far (no lock is held while
  * a person types), call opts->ask, then run the record again. */
-enum { BATCH_OK = 0, BATCH_FAIL = -1, BATCH_ASK = -2 };
+enum { BATCH_OK = 0, BATCH_FAIL = ERR_FAIL, BATCH_ASK = -2 };
 
 /*
  * A handler answers one request. *out is a record, or an array of records

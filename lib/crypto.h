@@ -1,6 +1,6 @@
 /*
  * crypto: the toolkit's only use of OpenSSL 3 primitives: random bytes,
- * time-ordered ids, HMAC, constant-time compare, PIN hashing, Ed25519.
+ * HMAC, constant-time compare, PIN hashing, Ed25519.
  */
 #ifndef WPAY_CRYPTO_H
 #define WPAY_CRYPTO_H

@@ -152,7 +152,7 @@ static bool valid_bank_account(const char *s)
 static int text_field(json_t *req, const char *key, bool required, size_t max, const char **out, struct err *e)
 {
 	if (rec_get_str(req, key, required, max, out, e))
-		return -1;
+		return ERR_FAIL;
 	if (*out && utf8_has_control(*out))
 		return err_fail(e, ERR_FAIL, "bad_field", "%s has a control character", key);
 	return 0;
@@ -180,7 +180,7 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 	    text_field(req, "settlement", false, 3, &d->settlement, e) ||
 	    text_field(req, "fee_rate", false, 16, &fee, e) ||
 	    text_field(req, "networks", false, MERCHANT_NETWORKS_MAX, &d->networks, e))
-		return -1;
+		return ERR_FAIL;
 	if (d->networks) {
 		/* Every name must be configured; "all" (or "") means every one. */
 		if (!*d->networks || strcmp(d->networks, "all") == 0)
@@ -202,7 +202,7 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 	}
 	if (json_object_get(req, "verified")) {
 		if (rec_get_bool(req, "verified", false, &d->verified, e))
-			return -1;
+			return ERR_FAIL;
 		d->has_verified = true;
 	}
 	if (d->kind && strcmp(d->kind, "enterprise") && strcmp(d->kind, "individual"))

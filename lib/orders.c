@@ -54,7 +54,7 @@ int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct err *e)
 	if (rec_get_str(req, type && strcmp(type, "order") == 0 && !json_object_get(req, "order") ? "id" : "order",
 	                false, 0, &order, e) ||
 	    rec_get_str(req, "merchant", false, 0, &merchant, e) || rec_get_str(req, "out_trade_no", false, 0, &no, e))
-		return -1;
+		return ERR_FAIL;
 	struct store_stmt *q;
 	if (order)
 		q = store_query(st, "SELECT id FROM orders WHERE id = ?", "t", order);
@@ -127,7 +127,7 @@ static int place(struct store *st, const struct new_order *o, json_t **out, stru
 	clock_format(clock_now_ms(), now);
 	if (o->request_no) {
 		if (place_for_buyer(st, o, id, now, e))
-			return -1;
+			return ERR_FAIL;
 		*out = orders_json(st, id);
 		return 0;
 	}
@@ -160,7 +160,7 @@ static int get_buyer(struct store *st, json_t *req, const char *fallback, const 
 {
 	const char *b = fallback;
 	if (rec_get_str(req, "buyer", false, 0, &b, e))
-		return -1;
+		return ERR_FAIL;
 	*uid = NULL;
 	if (!b)
 		return 0;
@@ -174,7 +174,7 @@ static int get_buyer(struct store *st, json_t *req, const char *fallback, const 
 static int get_out_trade_no(json_t *req, bool required, const char **no, struct err *e)
 {
 	if (rec_get_str(req, "out_trade_no", required, 0, no, e))
-		return -1;
+		return ERR_FAIL;
 	if (*no && !rec_valid_key(*no, OUT_TRADE_NO_MAX))
 		return err_fail(e, ERR_FAIL, "bad_field", "out_trade_no '%.80s' must be 1 to %d letters, digits or '_'",
 		                *no, OUT_TRADE_NO_MAX);
@@ -222,7 +222,7 @@ static int buyer_key(json_t *req, const struct order_defaults *d, const char *wh
 		                "an order from %s is the buyer's: give --buyer u:<uid> or a 'buyer' field", what);
 	o->request_no = d->request_no;
 	if (rec_get_str(req, "request_no", false, 0, &o->request_no, e))
-		return -1;
+		return ERR_FAIL;
 	if (!o->request_no)
 		return err_fail(e, ERR_FAIL, "missing_field",
 		                "an order from %s needs the buyer's request number (--request-no or 'request_no') so a "
@@ -304,7 +304,7 @@ static int from_static(const struct order_defaults *d, json_t *req, const struct
 {
 	if (json_object_get(req, "amount")) {
 		if (rec_get_amount(req, &o->amount, e))
-			return -1;
+			return ERR_FAIL;
 	} else if (d->amount_text) {
 		const char *why = money_parse(d->amount_text, currency, false, &o->amount);
 		if (why || o->amount == 0)

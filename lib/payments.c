@@ -121,7 +121,7 @@ static int funding_account(struct store *st, const struct payer *p, json_t *req,
 {
 	const char *source = p->source ? p->source : "wallet";
 	if (rec_get_str(req, "source", false, 0, &source, e))
-		return -1;
+		return ERR_FAIL;
 	if (strcmp(source, "wallet") == 0) {
 		bufprintf(account, ACCOUNT_ID_MAX, "wallet:%s", wallet);
 		return 0;

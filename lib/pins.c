@@ -110,7 +110,7 @@ int pins_check(struct wpay_ctx *c, const char *wallet, const char *pin, struct e
 static int read_new_pin(struct wpay_ctx *c, char pin[PIN_BUF], struct err *e)
 {
 	if (secret_read(&c->pins, "New payment PIN (6 digits): ", pin, PIN_BUF, e))
-		return -1;
+		return ERR_FAIL;
 	const char *why = pins_weakness(pin);
 	if (why)
 		return err_fail(e, ERR_FAIL, "pin_weak", "%s; choose another", why);
@@ -120,7 +120,7 @@ static int read_new_pin(struct wpay_ctx *c, char pin[PIN_BUF], struct err *e)
 		bool same = rc == 0 && strcmp(pin, again) == 0;
 		crypto_wipe(again, sizeof again);
 		if (rc)
-			return -1;
+			return ERR_FAIL;
 		if (!same)
 			return err_fail(e, ERR_FAIL, "pin_mismatch", "the two PINs differ; nothing was changed");
 	}

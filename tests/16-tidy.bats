@@ -51,3 +51,26 @@ load helper
 	# Only err.c ends the program.
 	[ -z "$(grep -lE '(^|[^_a-z])(_?exit)\(' lib/*.c | grep -v '^lib/err\.c$')" ]
 }
+
+@test "README's 'Where things are' names every lib/ module, and no module includes one of a layer below it" {
+	cd "$BATS_TEST_DIRNAME/.."
+	section=$(sed -n '/^## Where things are/,/^## /p' README.md)
+	for c in lib/*.c; do
+		m=$(basename "$c" .c)
+		grep -q "\`$m\`" <<<"$section" || fail "README's 'Where things are' does not name lib/$m"
+	done
+	# The layers, in the README's order: a table row's module belongs to
+	# the layer of the table it is in.
+	layers=$(awk -F'|' '/^## Where things are/ { on = 1; next } on && /^## / { exit }
+		on && /^\| module/ { layer++ }
+		on && /^\| `/ { n = split($2, names, ","); for (i = 1; i <= n; i++) { gsub(/[ `]/, "", names[i]); print names[i], layer } }' README.md)
+	for f in lib/*.c lib/*.h; do
+		m=$(basename "${f%.*}")
+		mine=$(awk -v m="$m" '$1 == m { print $2 }' <<<"$layers")
+		[ -n "$mine" ] || continue # banned.h rides with util.h
+		for inc in $(sed -n 's/^#include "\([a-z0-9]*\)\.h"/\1/p' "$f"); do
+			theirs=$(awk -v m="$inc" '$1 == m { print $2 }' <<<"$layers")
+			[ -z "$theirs" ] || [ "$theirs" -le "$mine" ] || fail "$f (layer $mine) includes $inc.h (layer $theirs)"
+		done
+	done
+}
