@@ -64,15 +64,13 @@ static json_t *wallet_json(struct store *st, const char *id)
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
 		char user[USER_REF_MAX];
-		if (!store_col_null(q, 3))
-			ids_user(store_col_text(q, 3), user);
 		char locked[CLOCK_TEXT_MAX];
 		bool is_locked = !store_col_null(q, 5) && store_col_int(q, 5) > clock_now_ms();
 		if (is_locked)
 			clock_format(store_col_int(q, 5), locked);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:b, s:s?, s:s?, s:s}", "type", "wallet", "id",
 		              store_col_text(q, 0), "login", store_col_text(q, 1), "currency", store_col_text(q, 2),
-		              "user", store_col_null(q, 3) ? NULL : user, "pin_set", (int)store_col_int(q, 4),
+		              "user", ids_user(store_col_text(q, 3), user), "pin_set", (int)store_col_int(q, 4),
 		              "locked_until", is_locked ? locked : NULL, "default_card", store_col_text(q, 6),
 		              "created_at", store_col_text(q, 7));
 	}

@@ -55,9 +55,12 @@ bool ids_is(const char *id, const char *prefix)
 	return strncmp(id, prefix, n) == 0 && id[n] == '_';
 }
 
-void ids_merchant(const char *no, char out[MERCHANT_REF_MAX])
+const char *ids_merchant(const char *no, char out[MERCHANT_REF_MAX])
 {
+	if (!no)
+		return NULL;
 	bufprintf(out, MERCHANT_REF_MAX, "m:%s", no);
+	return out;
 }
 
 char *ids_merchant_dup(const char *no)
@@ -65,9 +68,12 @@ char *ids_merchant_dup(const char *no)
 	return xasprintf("m:%s", no);
 }
 
-void ids_user(const char *uid, char out[USER_REF_MAX])
+const char *ids_user(const char *uid, char out[USER_REF_MAX])
 {
+	if (!uid)
+		return NULL;
 	bufprintf(out, USER_REF_MAX, "u:%s", uid);
+	return out;
 }
 
 const char *ids_merchant_no(const char *ref)

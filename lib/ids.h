@@ -34,9 +34,10 @@ void ids_new(const char *prefix, char out[ID_MAX]);
 /* True if id is "<prefix>_..." (prefix without the '_'). */
 bool ids_is(const char *id, const char *prefix);
 
-/* "m:<no>" and "u:<uid>". */
-void ids_merchant(const char *no, char out[MERCHANT_REF_MAX]);
-void ids_user(const char *uid, char out[USER_REF_MAX]);
+/* "m:<no>" and "u:<uid>" in out, which they return; NULL for NULL (a
+ * column that is NULL: an order without a buyer). */
+const char *ids_merchant(const char *no, char out[MERCHANT_REF_MAX]);
+const char *ids_user(const char *uid, char out[USER_REF_MAX]);
 /* "m:<no>" for a number of any length (read from a foreign code); the
  * caller frees it. */
 char *ids_merchant_dup(const char *no);

@@ -29,14 +29,12 @@ json_t *orders_json(struct store *st, const char *id)
 		char merchant[MERCHANT_REF_MAX], expires[CLOCK_TEXT_MAX], buyer[USER_REF_MAX];
 		ids_merchant(store_col_text(q, 1), merchant);
 		clock_format(store_col_int(q, 11), expires);
-		if (!store_col_null(q, 6))
-			ids_user(store_col_text(q, 6), buyer);
 		/* reference and request_no only where the order has them. */
 		o = json_pack(
 		    "{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?, s:s, s:s*, s:s*, s:s, s:s?, s:I, s:s, s:s, s:s?, s:s?}",
 		    "type", "order", "id", store_col_text(q, 0), "merchant", merchant, "out_trade_no",
 		    store_col_text(q, 2), "amount", (json_int_t)store_col_int(q, 3), "currency", store_col_text(q, 4),
-		    "subject", store_col_text(q, 5), "buyer", store_col_null(q, 6) ? NULL : buyer, "origin",
+		    "subject", store_col_text(q, 5), "buyer", ids_user(store_col_text(q, 6), buyer), "origin",
 		    store_col_text(q, 7), "reference", store_col_text(q, 15), "request_no", store_col_text(q, 16),
 		    "state", store_col_text(q, 8), "close_reason", store_col_text(q, 9), "refunded",
 		    (json_int_t)store_col_int(q, 10), "expires_at", expires, "created_at", store_col_text(q, 12),

@@ -33,14 +33,12 @@ static json_t *payment_json(struct store *st, const char *order_id)
 	if (store_step(q) == STORE_ROW) {
 		char merchant[MERCHANT_REF_MAX], buyer[USER_REF_MAX];
 		ids_merchant(store_col_text(q, 2), merchant);
-		if (!store_col_null(q, 9))
-			ids_user(store_col_text(q, 9), buyer);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s?, s:s}", "type", "payment", "id",
 		              store_col_text(q, 0), "order", store_col_text(q, 1), "merchant", merchant, "out_trade_no",
 		              store_col_text(q, 3), "amount", (json_int_t)store_col_int(q, 4), "fee",
 		              (json_int_t)store_col_int(q, 5), "currency", store_col_text(q, 6), "wallet",
 		              store_col_text(q, 7), "source", store_col_text(q, 8), "buyer",
-		              store_col_null(q, 9) ? NULL : buyer, "paid_at", store_col_text(q, 10));
+		              ids_user(store_col_text(q, 9), buyer), "paid_at", store_col_text(q, 10));
 	}
 	store_done(q);
 	return o;

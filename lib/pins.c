@@ -141,26 +141,39 @@ int pins_ask(struct wpay_ctx *c, json_t *req, struct err *e)
 	return BATCH_OK;
 }
 
+static json_t *pin_record(const char *wallet, const char *status)
+{
+	return json_pack("{s:s, s:s, s:s}", "type", "pin", "wallet", wallet, "status", status);
+}
+
 static int store_pin(struct wpay_ctx *c, const char *wallet, const char *pin, const char *status, json_t **out)
 {
 	char hash[PIN_HASH_MAX];
 	pin_hash(c->pin_pepper, sizeof c->pin_pepper, pin, hash);
 	store_exec(c->st, "UPDATE wallets SET pin_hash = ?, pin_failures = 0, locked_until = NULL WHERE id = ?", "tt",
 	           hash, wallet);
-	*out = json_pack("{s:s, s:s, s:s}", "type", "pin", "wallet", wallet, "status", status);
+	*out = pin_record(wallet, status);
 	return BATCH_OK;
+}
+
+/* What pin set and pin change share: the wallet, and the PINs typed for
+ * it (BATCH_ASK until they are). */
+static int pin_request(struct wpay_ctx *c, json_t *req, char wallet[ID_MAX], struct err *e)
+{
+	if (json_object_get(req, "pin") || json_object_get(req, "old_pin"))
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "PINs are never taken from records; pass them with --pin-fd N");
+	if (accounts_get_wallet(c->st, req, wallet, e))
+		return BATCH_FAIL;
+	return c->typed.ready ? BATCH_OK : BATCH_ASK;
 }
 
 int pins_set(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char wallet[ID_MAX];
-	if (json_object_get(req, "pin"))
-		return err_fail(e, ERR_FAIL, "bad_field",
-		                "PINs are never taken from records; pass them with --pin-fd N");
-	if (accounts_get_wallet(c->st, req, wallet, e))
-		return BATCH_FAIL;
-	if (!c->typed.ready)
-		return BATCH_ASK;
+	int rc = pin_request(c, req, wallet, e);
+	if (rc != BATCH_OK)
+		return rc;
 	struct store_stmt *q = store_query(c->st, "SELECT pin_hash IS NOT NULL FROM wallets WHERE id = ?", "t", wallet);
 	bool has = store_step(q) == STORE_ROW && store_col_int(q, 0);
 	store_done(q);
@@ -169,9 +182,9 @@ int pins_set(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 	/* Set before: the same PIN again (a script run twice) answers as the
 	 * first time did. It is checked as every try is, counted and locked
 	 * on, or this would be a way to guess PINs past the lockout. */
-	int rc = pins_check(c, wallet, c->typed.fresh, e);
+	rc = pins_check(c, wallet, c->typed.fresh, e);
 	if (rc == BATCH_OK) {
-		*out = json_pack("{s:s, s:s, s:s}", "type", "pin", "wallet", wallet, "status", "set");
+		*out = pin_record(wallet, "set");
 		return BATCH_OK;
 	}
 	if (strcmp(e->code, "pin_wrong") != 0)
@@ -187,13 +200,8 @@ int pins_set(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 int pins_change(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char wallet[ID_MAX];
-	if (json_object_get(req, "pin") || json_object_get(req, "old_pin"))
-		return err_fail(e, ERR_FAIL, "bad_field",
-		                "PINs are never taken from records; pass them with --pin-fd N");
-	if (accounts_get_wallet(c->st, req, wallet, e))
-		return BATCH_FAIL;
-	if (!c->typed.ready)
-		return BATCH_ASK;
-	int rc = pins_check(c, wallet, c->typed.current, e);
+	int rc = pin_request(c, req, wallet, e);
+	if (rc == BATCH_OK)
+		rc = pins_check(c, wallet, c->typed.current, e);
 	return rc == BATCH_OK ? store_pin(c, wallet, c->typed.fresh, "changed", out) : rc;
 }
