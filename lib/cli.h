@@ -12,7 +12,7 @@
 #include <stdnoreturn.h>
 #include <sysexits.h>
 
-#include "records.h"
+#include "err.h"
 
 #define EX_RECORDS 1
 

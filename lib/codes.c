@@ -103,8 +103,9 @@ static const char *build(struct code_maker *mk, const struct merchant *m, int64_
 		emv_put(b, "54", text);
 	}
 	emv_put(b, "58", m->country);
-	char name[64], city[64];
-	bool name_ascii = codes_ascii_fold(m->name, name, 26), city_ascii = codes_ascii_fold(m->city, city, 16);
+	char name[MERCHANT_NAME_MAX + 1], city[MERCHANT_CITY_MAX + 1];
+	bool name_ascii = codes_ascii_fold(m->name, name, sizeof name),
+	     city_ascii = codes_ascii_fold(m->city, city, sizeof city);
 	/* Other scripts cannot go in 59/60: the merchant number and the country
 	 * stand in, and 64 carries the real name and city. */
 	emv_put(b, "59", name_ascii ? name : m->no);

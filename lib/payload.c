@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "emv.h"
 #include "ids.h"
+#include "merchants.h"
 #include "money.h"
 #include "payload.h"
 #include "utf8.h"
@@ -169,10 +170,11 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 			json_object_set_new(m, "id", json_string(id));
 			free(id);
 			if (env->st) {
-				struct store_stmt *q =
-				    store_query(env->st, "SELECT 1 FROM merchants WHERE id = ?", "t", acct->value);
-				json_object_set_new(checks, "merchant_known", json_boolean(store_step(q) == STORE_ROW));
-				store_done(q);
+				struct merchant known;
+				struct err unknown;
+				json_object_set_new(
+				    checks, "merchant_known",
+				    json_boolean(merchants_load(env->st, acct->value, &known, &unknown) == 0));
 			}
 			break;
 		}
