@@ -10,6 +10,12 @@
  *	return err_fail(e, ERR_FAIL, "not_found", "no order '%s'", id);
  *	return err_fail(e, EX_NOINPUT, "no_ledger", "no ledger at %s", path);
  *
+ * A record handler (batch.h) returns BATCH_FAIL, which is ERR_FAIL, or
+ * BATCH_ASK. The parsers of outside bytes that need no ledger (emv, qr,
+ * the checks in money and merchants) answer with a reason string or, for
+ * emv, their own error with the place the payload broke; whoever calls
+ * them for a request turns that into an err.
+ *
  * Nothing here needs jansson: the store and the keys use it too.
  *
  * Failures nobody can handle (out of memory, a broken ledger, a bug) end
