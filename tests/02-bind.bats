@@ -593,14 +593,16 @@ refuses() {
 
 @test "answers stream: each is printed before the next request arrives" {
 	coproc BIND { wpay-bind; }
-	echo '{"type":"user","uid":"1","nickname":"A"}' >&"${BIND[1]}"
-	read -t 10 -r line <&"${BIND[0]}"
+	# bash unsets BIND and BIND_PID once the coprocess ends: keep copies.
+	local pid=$BIND_PID to=${BIND[1]} from=${BIND[0]}
+	echo '{"type":"user","uid":"1","nickname":"A"}' >&"$to"
+	read -t 10 -r line <&"$from"
 	assert_equal "$(jq -r .id <<<"$line")" u:1
-	echo '{"type":"user","uid":"2","nickname":"B"}' >&"${BIND[1]}"
-	read -t 10 -r line <&"${BIND[0]}"
+	echo '{"type":"user","uid":"2","nickname":"B"}' >&"$to"
+	read -t 10 -r line <&"$from"
 	assert_equal "$(jq -r .id <<<"$line")" u:2
-	exec {BIND[1]}>&-
-	wait "$BIND_PID"
+	exec {to}>&-
+	wait "$pid"
 }
 
 @test "a failed write to stdout is an I/O error, exit 74" {
