@@ -3,7 +3,7 @@
 #   make check        build and run every test; ends with "N passed, N failed"
 #   make SANITIZE=1 check   the same under ASan+UBSan
 #   make demo         a whole purchase loop on a throwaway ledger
-#   make install      PREFIX, BINDIR, MANDIR, DESTDIR as usual
+#   make install      PREFIX, BINDIR, MANDIR, DESTDIR as usual; BASH_COMPLETION_DIR
 #   make lint         mandoc -Tlint and clang-format
 #   make bench        figures against zbarimg, ZXingReader and qrencode
 
@@ -11,6 +11,8 @@ VERSION = 0.1.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+# bash-completion's directory when it is installed, else under PREFIX.
+BASH_COMPLETION_DIR ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 PKG_CONFIG ?= pkg-config
 # The project's shared test data (EMV vectors, QR photos), beside the clone.
 SHARED ?= $(abspath $(CURDIR)/../shared)
@@ -166,6 +168,7 @@ install: $(BINS)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+	install -d $(DESTDIR)$(BASH_COMPLETION_DIR) && install -m 644 completion/wpay.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/wpay && for p in $(PROGRAMS); do ln -sf wpay $(DESTDIR)$(BASH_COMPLETION_DIR)/wpay-$$p; done
 
 clean:
 	rm -rf build bin
