@@ -16,6 +16,7 @@
 
 #include "accounts.h"
 #include "batch.h"
+#include "cards.h"
 #include "cli.h"
 #include "crypto.h"
 #include "ctx.h"
@@ -98,11 +99,11 @@ static const struct command {
     {"wallet", "balance", accounts_wallet_balance, "wallet", NULL, 1},
     {"wallet", "topup", accounts_wallet_topup, "wallet", NULL, 1},
     {"wallet", "list", accounts_wallet_list, NULL, NULL, 0},
-    {"card", "add", accounts_card_add, "wallet", NULL, 1},
-    {"card", "remove", accounts_card_remove, "card", NULL, 1},
-    {"card", "default", accounts_card_default, "card", NULL, 1},
-    {"card", "show", accounts_card_show, "card", NULL, 1},
-    {"card", "list", accounts_card_list, "wallet", NULL, 0},
+    {"card", "add", cards_add, "wallet", NULL, 1},
+    {"card", "remove", cards_remove, "card", NULL, 1},
+    {"card", "default", cards_default, "card", NULL, 1},
+    {"card", "show", cards_show, "card", NULL, 1},
+    {"card", "list", cards_list, "wallet", NULL, 0},
     {"pin", "set", pins_set, "wallet", NULL, 1},
     {"pin", "change", pins_change, "wallet", NULL, 1},
     {"merchant", "add", merchants_add, "merchant_no", NULL, 1},

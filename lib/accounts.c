@@ -1,10 +1,10 @@
-/* accounts: users, wallets, bindings, cards, top-ups. See accounts.h. */
+/* accounts: users, wallets, bindings, top-ups. See accounts.h. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "accounts.h"
 #include "batch.h"
-#include "card.h"
+#include "cards.h"
 #include "clock.h"
 #include "ledger.h"
 #include "money.h"
@@ -78,32 +78,7 @@ static json_t *wallet_json(struct store *st, const char *id)
 	return o;
 }
 
-static json_t *card_json(struct store *st, const char *id)
-{
-	struct store_stmt *q =
-	    store_query(st,
-	                "SELECT c.id, c.wallet_id, c.bin, c.last4, c.pan_length, c.brand, c.funding, c.bank,"
-	                " c.country, c.created_at, c.removed_at, w.default_card = c.id"
-	                " FROM cards c JOIN wallets w ON w.id = c.wallet_id WHERE c.id = ?",
-	                "t", id);
-	json_t *o = NULL;
-	if (store_step(q) == STORE_ROW) {
-		char masked[CARD_MASK_MAX];
-		card_mask(store_col_text(q, 2), store_col_text(q, 3), (int)store_col_int(q, 4), masked);
-		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:b, s:s, s:s, s:s?}", "type",
-		              "card", "id", store_col_text(q, 0), "wallet", store_col_text(q, 1), "masked", masked,
-		              "bin", store_col_text(q, 2), "last4", store_col_text(q, 3), "brand", store_col_text(q, 5),
-		              "funding", store_col_text(q, 6), "issuer", store_col_text(q, 7), "country",
-		              store_col_text(q, 8), "default", (int)store_col_int(q, 11), "status",
-		              store_col_null(q, 10) ? "active" : "removed", "created_at", store_col_text(q, 9),
-		              "removed_at", store_col_text(q, 10));
-	}
-	store_done(q);
-	return o;
-}
-
-/* Every id the query's first column yields, as records made by fn. */
-static json_t *list_of(struct store *st, struct store_stmt *q, json_t *(*fn)(struct store *, const char *))
+json_t *accounts_records_of(struct store *st, struct store_stmt *q, json_t *(*fn)(struct store *, const char *))
 {
 	json_t *ids = json_array(), *out = json_array();
 	while (store_step(q) == STORE_ROW)
@@ -188,7 +163,7 @@ int accounts_user_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err
 int accounts_user_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	(void)req, (void)e;
-	*out = list_of(c->st, store_query(c->st, "SELECT uid FROM users ORDER BY uid", ""), user_json);
+	*out = accounts_records_of(c->st, store_query(c->st, "SELECT uid FROM users ORDER BY uid", ""), user_json);
 	return BATCH_OK;
 }
 
@@ -280,11 +255,7 @@ int accounts_pair_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err
 	const char *wallet = json_string_value(json_object_get(user, "wallet"));
 	if (wallet) {
 		json_array_append_new(list, wallet_json(c->st, wallet));
-		json_t *cards = list_of(
-		    c->st,
-		    store_query(c->st, "SELECT id FROM cards WHERE wallet_id = ? AND removed_at IS NULL ORDER BY id",
-		                "t", wallet),
-		    card_json);
+		json_t *cards = cards_of_wallet(c->st, wallet, true);
 		json_array_extend(list, cards);
 		json_decref(cards);
 	}
@@ -339,7 +310,7 @@ int accounts_wallet_show(struct wpay_ctx *c, json_t *req, json_t **out, struct e
 int accounts_wallet_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	(void)req, (void)e;
-	*out = list_of(c->st, store_query(c->st, "SELECT id FROM wallets ORDER BY id", ""), wallet_json);
+	*out = accounts_records_of(c->st, store_query(c->st, "SELECT id FROM wallets ORDER BY id", ""), wallet_json);
 	return BATCH_OK;
 }
 
@@ -360,30 +331,6 @@ int accounts_wallet_balance(struct wpay_ctx *c, json_t *req, json_t **out, struc
 	return BATCH_OK;
 }
 
-/* An active card of this wallet: the one named in req "card", else the default. */
-static int funding_card(struct store *st, json_t *req, const char *wallet, char card[ID_MAX], struct err *e)
-{
-	const char *named = NULL;
-	if (rec_get_str(req, "card", false, 0, &named, e))
-		return ERR_FAIL;
-	struct store_stmt *q =
-	    named ? store_query(st, "SELECT id FROM cards WHERE id = ? AND wallet_id = ? AND removed_at IS NULL", "tt",
-	                        named, wallet)
-	          : store_query(st, "SELECT default_card FROM wallets WHERE id = ? AND default_card IS NOT NULL", "t",
-	                        wallet);
-	bool found = store_step(q) == STORE_ROW;
-	if (found)
-		strlcopy(card, store_col_text(q, 0), ID_MAX);
-	store_done(q);
-	if (found)
-		return 0;
-	if (named)
-		return err_fail(e, ERR_FAIL, "not_found", "card %.60s is not an active card of wallet %s", named,
-		                wallet);
-	return err_fail(e, ERR_FAIL, "no_card", "wallet %s has no default card; bind one with 'wpay bind card add'",
-	                wallet);
-}
-
 int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char wallet[ID_MAX], card[ID_MAX], cur[8];
@@ -391,7 +338,7 @@ int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 	int64_t amount;
 	if (accounts_get_wallet(c->st, req, wallet, e) || rec_get_amount(req, &amount, e) ||
 	    rec_get_request_no(req, &request_no, e) || check_currency(req, wallet_currency(c->st, wallet, cur), e) ||
-	    funding_card(c->st, req, wallet, card, e))
+	    cards_funding(c->st, req, wallet, card, e))
 		return BATCH_FAIL;
 	struct transfer t = {.kind = "topup", .amount = amount, .currency = cur, .ref = request_no};
 	bufprintf(t.key, sizeof t.key, "topup:%s:%s", wallet, request_no);
@@ -403,125 +350,5 @@ int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 	json_object_set_new(*out, "wallet", json_string(wallet));
 	json_object_set_new(*out, "card", json_string(card));
 	json_object_set_new(*out, "request_no", json_string(request_no));
-	return BATCH_OK;
-}
-
-/* ---- cards ---- */
-
-static int get_card(struct store *st, json_t *req, char id[ID_MAX], struct err *e)
-{
-	const char *ref;
-	if (rec_get_str(req, "card", true, 0, &ref, e))
-		return ERR_FAIL;
-	struct store_stmt *q = store_query(st, "SELECT id FROM cards WHERE id = ?", "t", ref);
-	bool found = store_step(q) == STORE_ROW;
-	if (found)
-		strlcopy(id, store_col_text(q, 0), ID_MAX);
-	store_done(q);
-	return found ? 0 : err_fail(e, ERR_FAIL, "not_found", "no card '%.60s'", ref);
-}
-
-int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
-{
-	char wallet[ID_MAX], pan[PAN_MAX + 1], fp[CARD_FINGERPRINT_MAX], id[ID_MAX], cur[8], now[CLOCK_TEXT_MAX],
-	    acct[ACCOUNT_ID_MAX];
-	const char *typed;
-	struct card_info info;
-	if (accounts_get_wallet(c->st, req, wallet, e) || rec_get_str(req, "pan", true, 64, &typed, e))
-		return BATCH_FAIL;
-	const char *why = card_check(typed, pan, &info);
-	/* The number is not needed past this point: wipe it where it was read. */
-	crypto_wipe((char *)typed, strlen(typed));
-	if (why) {
-		crypto_wipe(pan, sizeof pan);
-		return err_fail(e, ERR_FAIL, "bad_card", "%s", why);
-	}
-	card_fingerprint(c->card_key, pan, fp);
-	crypto_wipe(pan, sizeof pan);
-
-	struct store_stmt *q =
-	    store_query(c->st, "SELECT id, wallet_id FROM cards WHERE fingerprint = ? AND removed_at IS NULL", "t", fp);
-	int rc = 0;
-	if (store_step(q) == STORE_ROW) {
-		strlcopy(id, store_col_text(q, 0), sizeof id);
-		if (strcmp(store_col_text(q, 1), wallet) != 0)
-			rc = err_fail(e, ERR_FAIL, "card_bound",
-			              "this card (%s) is already bound to another wallet; remove it there first", id);
-		else
-			rc = 1; /* bound here already: the same answer again */
-	}
-	store_done(q);
-	if (rc < 0)
-		return BATCH_FAIL;
-	if (rc == 0) {
-		ids_new("card", id);
-		now_text(now);
-		store_exec(c->st,
-		           "INSERT INTO cards(id, wallet_id, fingerprint, bin, last4, pan_length, brand, funding, bank,"
-		           " country, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		           "tttttitttt"
-		           "t",
-		           id, wallet, fp, info.bin, info.last4, (int64_t)info.length, info.brand, info.funding,
-		           info.issuer, info.country, now);
-		store_exec(c->st, "UPDATE wallets SET default_card = ? WHERE id = ? AND default_card IS NULL", "tt", id,
-		           wallet);
-		ledger_account(c->st, ACCOUNT_CARD, id, wallet_currency(c->st, wallet, cur), acct);
-	}
-	*out = card_json(c->st, id);
-	return BATCH_OK;
-}
-
-int accounts_card_remove(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
-{
-	char id[ID_MAX], now[CLOCK_TEXT_MAX];
-	if (get_card(c->st, req, id, e))
-		return BATCH_FAIL;
-	now_text(now);
-	store_exec(c->st, "UPDATE cards SET removed_at = ? WHERE id = ? AND removed_at IS NULL", "tt", now, id);
-	/* The newest remaining card becomes the default, if this one was. */
-	store_exec(c->st,
-	           "UPDATE wallets SET default_card = (SELECT id FROM cards WHERE wallet_id = wallets.id"
-	           " AND removed_at IS NULL ORDER BY id DESC LIMIT 1) WHERE default_card = ?",
-	           "t", id);
-	*out = card_json(c->st, id);
-	return BATCH_OK;
-}
-
-int accounts_card_default(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
-{
-	char id[ID_MAX];
-	if (get_card(c->st, req, id, e))
-		return BATCH_FAIL;
-	store_exec(c->st,
-	           "UPDATE wallets SET default_card = ?1 WHERE id = (SELECT wallet_id FROM cards WHERE id = ?1"
-	           " AND removed_at IS NULL)",
-	           "t", id);
-	if (store_changes(c->st) == 0)
-		return err_fail(e, ERR_FAIL, "card_removed", "card %s was removed; bind it again to use it", id);
-	*out = card_json(c->st, id);
-	return BATCH_OK;
-}
-
-int accounts_card_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
-{
-	char id[ID_MAX];
-	if (get_card(c->st, req, id, e))
-		return BATCH_FAIL;
-	*out = card_json(c->st, id);
-	return BATCH_OK;
-}
-
-int accounts_card_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
-{
-	char wallet[ID_MAX];
-	if (json_object_get(req, "wallet")) {
-		if (accounts_get_wallet(c->st, req, wallet, e))
-			return BATCH_FAIL;
-		*out = list_of(c->st,
-		               store_query(c->st, "SELECT id FROM cards WHERE wallet_id = ? ORDER BY id", "t", wallet),
-		               card_json);
-	} else {
-		*out = list_of(c->st, store_query(c->st, "SELECT id FROM cards ORDER BY id", ""), card_json);
-	}
 	return BATCH_OK;
 }

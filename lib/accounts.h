@@ -1,8 +1,8 @@
 /*
  * accounts: who is who. Users (social accounts, "u:<uid>"), wallets
  * (payment accounts, "wal_..."), the binding between them (one wallet per
- * user), bank cards bound to a wallet ("card_..."), and top-ups from a
- * card. The wallet's PIN is in pins.h.
+ * user), and top-ups from a card. The cards bound to a wallet are in
+ * cards.h, the wallet's PIN in pins.h.
  *
  * Every handler is a wpay_handler (batch.h): a request object (see
  * wpay-bind(1) for fields) in, a record or a list of records out.
@@ -32,17 +32,13 @@ int accounts_wallet_list(struct wpay_ctx *c, json_t *req, json_t **out, struct e
 int accounts_wallet_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 
-int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
-int accounts_card_remove(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
-int accounts_card_default(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
-int accounts_card_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
-int accounts_card_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
-
 /*
  * Resolve a wallet reference: "wal_..." (its id), "u:<uid>" (the wallet
  * bound to that user) or a login. 0 and id filled, or -1 "not_found".
  */
 int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], struct err *e);
+/* Every id the query's first column yields, as the records fn makes. */
+json_t *accounts_records_of(struct store *st, struct store_stmt *q, json_t *(*fn)(struct store *, const char *));
 /* The wallet a request's "wallet" field names, as accounts_wallet_ref. */
 int accounts_get_wallet(struct store *st, json_t *req, char id[ID_MAX], struct err *e);
 
