@@ -3,7 +3,7 @@
 #   make check        build and run every test; ends with "N passed, N failed, N skipped"
 #   make SANITIZE=1 check   the same under ASan+UBSan
 #   make demo         a whole purchase loop on a throwaway ledger
-#   make install      PREFIX, BINDIR, MANDIR, DESTDIR as usual
+#   make install      PREFIX, BINDIR, MANDIR, DESTDIR as usual; BASH_COMPLETION_DIR
 #   make lint         mandoc -Tlint and clang-format
 #   make bench        figures against zbarimg, ZXingReader and qrencode
 
@@ -11,6 +11,8 @@ VERSION = 0.1.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+# bash-completion's directory when it is installed, else under PREFIX.
+BASH_COMPLETION_DIR ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 PKG_CONFIG ?= pkg-config
 # The project's shared test data (EMV vectors, QR photos), beside the clone.
 SHARED ?= $(abspath $(CURDIR)/../shared)
@@ -177,12 +179,18 @@ bench-scan:
 lint: deps-lint
 	mandoc -Tlint -W warning man/*.1 man/*.7
 	$(CLANG_FORMAT) --dry-run --Werror cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c
+	@# util.h brings banned.h, which must follow every system header.
+	@for f in cmd/*.c lib/*.c; do \
+		[ "$$(grep '^#include' $$f | grep -v '\.inc"' | tail -n 1)" = '#include "util.h"' ] || \
+			{ echo "$$f: #include \"util.h\" must be the last include (see lib/util.h)"; exit 1; }; \
+	done
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+	install -d $(DESTDIR)$(BASH_COMPLETION_DIR) && install -m 644 completion/wpay.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/wpay && for p in $(PROGRAMS); do ln -sf wpay $(DESTDIR)$(BASH_COMPLETION_DIR)/wpay-$$p; done
 
 clean:
 	rm -rf build bin

@@ -16,12 +16,15 @@
 
 #include "accounts.h"
 #include "batch.h"
+#include "cards.h"
 #include "cli.h"
 #include "crypto.h"
 #include "ctx.h"
 #include "merchants.h"
 #include "money.h"
+#include "pins.h"
 #include "secret.h"
+
 #include "util.h"
 
 static const char usage[] =
@@ -96,13 +99,13 @@ static const struct command {
     {"wallet", "balance", accounts_wallet_balance, "wallet", NULL, 1},
     {"wallet", "topup", accounts_wallet_topup, "wallet", NULL, 1},
     {"wallet", "list", accounts_wallet_list, NULL, NULL, 0},
-    {"card", "add", accounts_card_add, "wallet", NULL, 1},
-    {"card", "remove", accounts_card_remove, "card", NULL, 1},
-    {"card", "default", accounts_card_default, "card", NULL, 1},
-    {"card", "show", accounts_card_show, "card", NULL, 1},
-    {"card", "list", accounts_card_list, "wallet", NULL, 0},
-    {"pin", "set", accounts_pin_set, "wallet", NULL, 1},
-    {"pin", "change", accounts_pin_change, "wallet", NULL, 1},
+    {"card", "add", cards_add, "wallet", NULL, 1},
+    {"card", "remove", cards_remove, "card", NULL, 1},
+    {"card", "default", cards_default, "card", NULL, 1},
+    {"card", "show", cards_show, "card", NULL, 1},
+    {"card", "list", cards_list, "wallet", NULL, 0},
+    {"pin", "set", pins_set, "wallet", NULL, 1},
+    {"pin", "change", pins_change, "wallet", NULL, 1},
     {"merchant", "add", merchants_add, "merchant_no", NULL, 1},
     {"merchant", "update", merchants_update, "merchant", NULL, 1},
     {"merchant", "show", merchants_show, "merchant", NULL, 1},
@@ -120,7 +123,7 @@ static const struct command *find_command(const char *type, const char *op)
 	return NULL;
 }
 
-static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 {
 	struct wpay_ctx *c = arg;
 	const char *type, *op = "add";
@@ -128,10 +131,9 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 		return BATCH_FAIL;
 	const struct command *cmd = find_command(type, op);
 	if (!cmd)
-		return rec_fail(e, "unknown_request",
+		return err_fail(e, ERR_FAIL, "unknown_request",
 		                "no request of type '%s' with op '%s'; see wpay-bind(1) for the types and ops", type,
-		                op),
-		       BATCH_FAIL;
+		                op);
 	int rc = cmd->fn(c, req, out, e);
 	if (rc != BATCH_ASK)
 		crypto_wipe(&c->typed, sizeof c->typed);
@@ -139,9 +141,9 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 }
 
 /* A PIN request is run again once its PINs are typed, with the ledger unlocked. */
-static int ask(void *arg, json_t *req, struct rec_err *e)
+static int ask(void *arg, json_t *req, struct err *e)
 {
-	return accounts_ask_pins(arg, req, e);
+	return pins_ask(arg, req, e);
 }
 
 int main(int argc, char **argv)
@@ -227,9 +229,9 @@ int main(int argc, char **argv)
 	if (req && strcmp(json_string_value(json_object_get(req, "type")), "card") == 0 &&
 	    strcmp(json_string_value(json_object_get(req, "op")), "add") == 0) {
 		char pan[64];
-		struct rec_err e;
+		struct err e;
 		if (secret_read(&c.pans, "Card number: ", pan, sizeof pan, &e))
-			cli_die(EX_NOINPUT, "%s", e.msg);
+			err_die(EX_NOINPUT, "%s", e.msg);
 		json_object_set_new(req, "pan", json_string(pan));
 		crypto_wipe(pan, sizeof pan);
 	}

@@ -10,6 +10,7 @@
 #include "ledger.h"
 #include "records.h"
 #include "store.h"
+
 #include "util.h"
 
 static const char usage[] = "wpay-check [--db path]\n";
@@ -29,11 +30,11 @@ int main(int argc, char **argv)
 		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 
 	char *db = cli_db_path();
-	struct rec_err e = {0};
+	struct err e = {0};
 	struct store *st;
 	int rc = store_open(db, false, &st, &e);
 	if (rc)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	bool ok;
 	json_t *rec = ledger_check(st, &ok);
 	rec_writer_init();
@@ -42,7 +43,7 @@ int main(int argc, char **argv)
 		json_t *v;
 		size_t i;
 		json_array_foreach (json_object_get(rec, "violations"), i, v)
-			cli_warn("%s", json_string_value(json_object_get(v, "message")));
+			err_warn("%s", json_string_value(json_object_get(v, "message")));
 	}
 	json_decref(rec);
 	store_close(st);

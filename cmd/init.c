@@ -20,6 +20,7 @@
 #include "secret.h"
 #include "settle.h"
 #include "store.h"
+
 #include "util.h"
 
 static const char usage[] = "wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days] "
@@ -50,14 +51,14 @@ static const struct option options[] = {
 
 static int print_public_key(const char *keys_dir)
 {
-	struct rec_err e;
+	struct err e;
 	char kid[KEY_ID_MAX];
 	EVP_PKEY *key;
 	int rc;
 	/* Checked as every reader checks it: a key handed to wallets must be ours. */
 	if ((rc = keys_check_dir(keys_dir, &e)) != 0 || (rc = keys_signing_id(keys_dir, kid, &e)) != 0 ||
 	    (rc = keys_load_public(keys_dir, kid, &key, &e)) != 0)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	bool ok = PEM_write_PUBKEY(stdout, key) == 1;
 	EVP_PKEY_free(key);
 	return ok ? 0 : EX_IOERR;
@@ -117,15 +118,15 @@ int main(int argc, char **argv)
 	}
 
 	char *db = cli_db_path();
-	struct rec_err e = {0};
+	struct err e = {0};
 	json_t *created = json_array();
 	int rc = keys_create(keys_dir, created, &e);
 	if (rc)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	struct store *st;
 	bool new_ledger = access(db, F_OK) != 0;
 	if ((rc = store_open(db, true, &st, &e)) != 0)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	if (new_ledger)
 		json_array_append_new(created, json_string(db));
 	store_begin(st);
@@ -151,7 +152,7 @@ int main(int argc, char **argv)
 
 	char kid[KEY_ID_MAX];
 	if ((rc = keys_signing_id(keys_dir, kid, &e)) != 0)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	char *pub = keys_public_path(keys_dir, kid);
 	json_t *rec =
 	    json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:o}", "type", "init", "db", db, "keys",

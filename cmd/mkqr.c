@@ -19,6 +19,7 @@
 #include "ctx.h"
 #include "money.h"
 #include "qr.h"
+
 #include "util.h"
 
 static const char usage[] =
@@ -72,7 +73,7 @@ static bool plain(const char *s)
 }
 
 /* Expand {merchant} {reference} {ref} {n} {ext} in the name template. */
-static char *file_name(struct mkqr *m, json_t *req, json_t *code, struct rec_err *e)
+static char *file_name(struct mkqr *m, json_t *req, json_t *code, struct err *e)
 {
 	char out[512] = "", num[24];
 	const char *t = m->name_template;
@@ -96,7 +97,7 @@ static char *file_name(struct mkqr *m, json_t *req, json_t *code, struct rec_err
 				else
 					value = json_string_value(ref);
 				if (!value)
-					return rec_fail(e, "bad_field",
+					return err_fail(e, ERR_FAIL, "bad_field",
 					                "the file name uses {ref} but the request has no ref"),
 					       NULL;
 			} else if (n == 1 && t[1] == 'n')
@@ -106,7 +107,9 @@ static char *file_name(struct mkqr *m, json_t *req, json_t *code, struct rec_err
 		}
 		if (value) {
 			if (!plain(value))
-				return rec_fail(e, "bad_field", "'%.40s' cannot be part of a file name", value), NULL;
+				return err_fail(e, ERR_FAIL, "bad_field", "'%.40s' cannot be part of a file name",
+				                value),
+				       NULL;
 			t = close + 1;
 		} else {
 			num[0] = *t++;
@@ -114,7 +117,7 @@ static char *file_name(struct mkqr *m, json_t *req, json_t *code, struct rec_err
 			value = num;
 		}
 		if (len + strlen(value) >= sizeof out)
-			return rec_fail(e, "bad_field", "the file name is too long"), NULL;
+			return err_fail(e, ERR_FAIL, "bad_field", "the file name is too long"), NULL;
 		memcpy(out + len, value, strlen(value) + 1);
 		len += strlen(value);
 	}
@@ -127,8 +130,8 @@ static void render_failed(void *tag, const char *why, void *arg)
 {
 	json_t *rec = tag, *ref = json_incref(json_object_get(rec, "ref"));
 	char *path = xstrdup(json_string_value(json_object_get(rec, "file")));
-	struct rec_err e;
-	rec_fail(&e, "io", "cannot write %s: %s", path, why);
+	struct err e;
+	err_fail(&e, ERR_FAIL, "io", "cannot write %s: %s", path, why);
 	cli_record_warn(&e, NULL, 0);
 	json_object_clear(rec);
 	json_object_set_new(rec, "type", json_string("error"));
@@ -147,7 +150,7 @@ static void render_wait(void *arg)
 		qr_pool_wait(m->pool, render_failed, m);
 }
 
-static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 {
 	struct mkqr *m = arg;
 	m->n++;
@@ -162,7 +165,7 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 	bool encode_here = (path && !m->pool) || m->draw;
 	if (encode_here && !qr_encode(payload, m->style.ecc, &qr, &why)) {
 		free(path);
-		return rec_fail(e, "qr_encode", "%s", why), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "qr_encode", "%s", why);
 	}
 	if (path && m->pool) {
 		/* Written by the pool before this answer is printed (render_wait). */
@@ -171,7 +174,7 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 		qr_pool_submit(m->pool, payload, path, *out);
 	} else if (path) {
 		if (!qr_write_file(&qr, m->format, &m->style, path, &why)) {
-			rec_fail(e, "io", "cannot write %s: %s", path, why);
+			err_fail(e, ERR_FAIL, "io", "cannot write %s: %s", path, why);
 			qr_matrix_free(&qr);
 			free(path);
 			return BATCH_FAIL;
@@ -235,16 +238,16 @@ int main(int argc, char **argv)
 			    m.output);
 	}
 	if (m.out_dir && access(m.out_dir, W_OK) != 0)
-		cli_die(EX_CANTCREAT, "cannot write to --out-dir %s", m.out_dir);
+		err_die(EX_CANTCREAT, "cannot write to --out-dir %s", m.out_dir);
 	/* A person at a terminal asking for one code sees it. */
 	m.draw = argc == 1 && !m.output && isatty(STDOUT_FILENO);
 
 	struct wpay_ctx c;
 	ctx_open(&c);
-	struct rec_err e = {0};
+	struct err e = {0};
 	int rc = codes_maker_open(&m.maker, &c, &e);
 	if (rc)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	rec_writer_init();
 	json_t *req = NULL;
 	if (argc == 1) {

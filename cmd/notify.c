@@ -19,8 +19,9 @@
 #include "merchants.h"
 #include "netaddr.h"
 #include "secret.h"
-#include "util.h"
 #include "webhook.h"
+
+#include "util.h"
 
 static const char usage[] =
     "wpay-notify [--db path] --once|--loop [--interval duration] [--schedule list] [--timeout duration] "
@@ -109,11 +110,11 @@ static int verify(const char *secret_file, const char *timestamp, const char *si
 	if (slash)
 		*slash = '\0';
 	unsigned char secret[KEY_SECRET_LEN];
-	struct rec_err e = {0};
+	struct err e = {0};
 	int rc = keys_read_secret(slash ? (*dir ? dir : "/") : ".", name, secret, &e);
 	free(dir);
 	if (rc)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	/* The body exactly as received, from standard input. */
 	size_t cap = 1 << 20, len = 0;
 	char *body = xmalloc(cap + 1);
@@ -121,9 +122,9 @@ static int verify(const char *secret_file, const char *timestamp, const char *si
 	while ((n = read(STDIN_FILENO, body + len, cap - len)) > 0)
 		len += (size_t)n;
 	if (n < 0)
-		cli_die(EX_IOERR, "cannot read the body from standard input");
+		err_die(EX_IOERR, "cannot read the body from standard input");
 	if (len == cap)
-		cli_die(EX_DATAERR, "the body is larger than 1 MiB; wpay never sends one that large");
+		err_die(EX_DATAERR, "the body is larger than 1 MiB; wpay never sends one that large");
 	body[len] = '\0';
 	const char *why = webhook_verify(secret, sizeof secret, timestamp, body, len, signature, clock_now_ms() / 1000,
 	                                 tolerance_ms / 1000);
@@ -135,7 +136,7 @@ static int verify(const char *secret_file, const char *timestamp, const char *si
 	bool written = rec_emit(rec);
 	json_decref(rec);
 	if (why)
-		cli_warn("not a valid notification: %s", why);
+		err_warn("not a valid notification: %s", why);
 	return !written ? EX_IOERR : why ? EX_RECORDS : 0;
 }
 
@@ -171,7 +172,7 @@ static int deliver(struct wpay_ctx *c, bool loop, int64_t interval_ms, const int
 		char why[CLAIMS_MAX][256];
 		for (size_t i = 0; i < n; i++) {
 			unsigned char secret[KEY_SECRET_LEN];
-			struct rec_err e = {0};
+			struct err e = {0};
 			char *name = merchants_secret_name(claims[i].merchant);
 			why[i][0] = '\0';
 			if (keys_read_secret(c->keys_dir, name, secret, &e) == 0)
@@ -193,8 +194,8 @@ static int deliver(struct wpay_ctx *c, bool loop, int64_t interval_ms, const int
 			json_t *rec = json_array_get(recs, i);
 			if (strcmp(json_string_value(json_object_get(rec, "result")), "failed") == 0) {
 				failed = true;
-				cli_warn("gave up on %s for m:%s after %d attempts (last: %s)", claims[i].id,
-				         claims[i].merchant, claims[i].attempt,
+				err_warn("gave up on %s for %s after %d attempts (last: %s)", claims[i].id,
+				         json_string_value(json_object_get(rec, "merchant")), claims[i].attempt,
 				         *why[i] ? why[i] : "an HTTP error status");
 			}
 			written = written && rec_emit(rec);

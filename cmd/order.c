@@ -10,6 +10,7 @@
 #include "ctx.h"
 #include "money.h"
 #include "orders.h"
+
 #include "util.h"
 
 static const char usage[] =
@@ -38,7 +39,7 @@ struct run {
 	struct order_defaults d;
 };
 
-static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 {
 	struct run *r = arg;
 	const char *type = json_string_value(json_object_get(req, "type")), *op = NULL;
@@ -49,9 +50,9 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 	if (type && strcmp(type, "scan") == 0)
 		return orders_from_scan(&r->c, &r->d, req, out, e);
 	if (!type || strcmp(type, "order") != 0)
-		return rec_fail(e, "unknown_request", "wpay-order reads \"scan\" and \"order\" records, not '%.20s'",
-		                type ? type : "(no type)"),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "unknown_request",
+		                "wpay-order reads \"scan\" and \"order\" records, not '%.20s'",
+		                type ? type : "(no type)");
 	if (rec_get_str(req, "op", false, 16, &op, e))
 		return BATCH_FAIL;
 	if (!op)
@@ -64,7 +65,7 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 		return orders_close(&r->c, req, out, e);
 	if (strcmp(op, "expire") == 0)
 		return orders_expire(&r->c, req, out, e);
-	return rec_fail(e, "unknown_request", "no order op '%s' (create, query, close, expire)", op), BATCH_FAIL;
+	return err_fail(e, ERR_FAIL, "unknown_request", "no order op '%s' (create, query, close, expire)", op);
 }
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@
 #include "ctx.h"
 #include "payments.h"
 #include "secret.h"
+
 #include "util.h"
 
 static const char usage[] = "wpay-pay [--db path] [--buyer uid] [--source wallet|card|card_id] [--pin-fd n] "
@@ -49,7 +50,7 @@ struct run {
 	struct payer p;
 };
 
-static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 {
 	struct run *r = arg;
 	const char *type = json_string_value(json_object_get(req, "type"));
@@ -58,15 +59,14 @@ static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
 		return BATCH_OK;
 	}
 	if (type && strcmp(type, "order") != 0)
-		return rec_fail(e, "unknown_request", "wpay-pay reads \"order\" records, not '%.20s'", type),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "unknown_request", "wpay-pay reads \"order\" records, not '%.20s'", type);
 	int rc = payments_pay(&r->c, &r->p, req, out, e);
 	if (r->p.pin_each && rc != BATCH_ASK)
 		payments_forget_pin(&r->p); /* a PIN typed for one record is not used for another */
 	return rc;
 }
 
-static int ask(void *arg, json_t *req, struct rec_err *e)
+static int ask(void *arg, json_t *req, struct err *e)
 {
 	struct run *r = arg;
 	(void)req;

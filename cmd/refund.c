@@ -10,6 +10,7 @@
 #include "ctx.h"
 #include "money.h"
 #include "payments.h"
+
 #include "util.h"
 
 static const char usage[] = "wpay-refund [--db path]\n"
@@ -26,7 +27,7 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 {
 	const char *type = json_string_value(json_object_get(req, "type"));
 	if (type && strcmp(type, "error") == 0) {

@@ -23,6 +23,7 @@
 #include "payload.h"
 #include "records.h"
 #include "store.h"
+
 #include "util.h"
 
 static const char usage[] = "wpay-scanqr [--db path] [--explain] [file ...]\n"
@@ -65,7 +66,7 @@ static void fail(struct scan *s, const char *source, unsigned long line, const c
     __attribute__((format(printf, 5, 6)));
 static void fail(struct scan *s, const char *source, unsigned long line, const char *code, const char *fmt, ...)
 {
-	struct rec_err e;
+	struct err e;
 	va_list ap;
 	e.code = code;
 	va_start(ap, fmt);
@@ -231,16 +232,16 @@ int main(int argc, char **argv)
 			payload = true;
 	}
 	struct networks nw;
-	struct rec_err e;
+	struct err e;
 	int rc = networks_load(&nw, &e);
 	if (rc)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	char *db = cli_db_path(), *keys = cli_keys_dir();
 	if ((rc = keys_check_dir(keys, &e)) != 0)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	struct store *st = NULL;
 	if (access(db, F_OK) == 0 && (rc = store_open(db, false, &st, &e)) != 0)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	s.env = (struct payload_env){.keys_dir = keys, .st = st, .networks = &nw, .now_ms = clock_now_ms()};
 	rec_writer_init();
 	if (optind == argc)
@@ -251,7 +252,7 @@ int main(int argc, char **argv)
 	free(db);
 	free(keys);
 	if (!rec_writer_close() || s.write_error) {
-		cli_warn("cannot write to standard output: %s", strerror(errno));
+		err_warn("cannot write to standard output: %s", strerror(errno));
 		return EX_IOERR;
 	}
 	return s.failed ? EX_RECORDS : 0;

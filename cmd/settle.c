@@ -12,7 +12,10 @@
 #include "cli.h"
 #include "clock.h"
 #include "ctx.h"
+#include "payouts.h"
+#include "reconcile.h"
 #include "settle.h"
+
 #include "util.h"
 
 static const char usage[] = "wpay-settle [--db path] [--date YYYY-MM-DD] [--out dir] [--dry-run] [--batch-size n]\n"
@@ -39,7 +42,7 @@ struct run {
 	bool shown;
 };
 
-static int handle(void *arg, json_t *req, json_t **out, struct rec_err *e)
+static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 {
 	struct run *r = arg;
 	r->done++;
@@ -58,17 +61,17 @@ static void progress(void *arg)
 		return;
 	r->shown_ms = now;
 	r->shown = true;
-	fprintf(stderr, "\r%s: %s: %zu of %zu merchants", cli_progname, r->s.date, r->done, r->total);
+	fprintf(stderr, "\r%s: %s: %zu of %zu merchants", err_progname, r->s.date, r->done, r->total);
 }
 
 static int reconcile(struct run *r, const char *file, const char *merchant, const char *date)
 {
-	struct rec_err e = {0};
+	struct err e = {0};
 	json_t *out = json_array();
 	bool agree = false;
-	int rc = settle_reconcile(r->c.st, merchant, date, file, out, &agree, &e);
+	int rc = reconcile_merchant(r->c.st, merchant, date, file, out, &agree, &e);
 	if (rc)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	size_t i;
 	json_t *rec;
 	bool written = true;
@@ -76,7 +79,7 @@ static int reconcile(struct run *r, const char *file, const char *merchant, cons
 		written = written && rec_emit(rec);
 	json_decref(out);
 	if (!agree)
-		cli_warn("%s and the ledger differ: see the difference records", file);
+		err_warn("%s and the ledger differ: see the difference records", file);
 	return !written ? EX_IOERR : agree ? 0 : EX_RECORDS;
 }
 
@@ -117,10 +120,10 @@ int main(int argc, char **argv)
 	if (file) {
 		status = reconcile(&r, file, merchant, date);
 	} else {
-		struct rec_err e = {0};
+		struct err e = {0};
 		int rc = settle_prepare(r.c.st, date, &r.s, &e);
 		if (rc)
-			cli_die(rc, "%s", e.msg);
+			err_die(rc, "%s", e.msg);
 		opts.dry_run = r.s.dry_run;
 		json_t *requests = settle_requests(r.c.st, &r.s);
 		r.total = json_array_size(requests);
@@ -129,8 +132,8 @@ int main(int argc, char **argv)
 		json_decref(requests);
 		if (r.shown)
 			fputc('\n', stderr);
-		if (out_dir && status != EX_IOERR && (rc = settle_write_files(r.c.st, &r.s, out_dir, &e)) != 0) {
-			cli_warn("%s", e.msg);
+		if (out_dir && status != EX_IOERR && (rc = payouts_write(r.c.st, &r.s, out_dir, &e)) != 0) {
+			err_warn("%s", e.msg);
 			status = rc;
 		}
 	}

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct networks nets;
 	static bool loaded;
 	if (!loaded) {
-		struct rec_err e;
+		struct err e;
 		unsetenv("WPAY_NETWORKS");
 		setenv("XDG_CONFIG_HOME", "/nonexistent", 1); /* the built-in table */
 		loaded = networks_load(&nets, &e) == 0;

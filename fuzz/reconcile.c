@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "settle.h"
+#include "reconcile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -14,8 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f)
 		return 0;
 	json_t *theirs = json_object();
-	struct rec_err e;
-	settle_read_records(f, "fuzz", "CNY", theirs, &e);
+	struct err e;
+	reconcile_read_records(f, "fuzz", "CNY", theirs, &e);
 	json_decref(theirs);
 	fclose(f);
 	return 0;

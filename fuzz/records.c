@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rec_buf out = {0};
 	for (;;) {
 		json_t *rec;
-		struct rec_err e;
+		struct err e;
 		int rc = rec_read(&r, &rec, &e);
 		if (rc == REC_EOF || rc == REC_IOERR)
 			break;

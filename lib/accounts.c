@@ -1,85 +1,33 @@
-/* accounts: users, wallets, bindings, cards, PINs, top-ups. See accounts.h. */
+/* accounts: users, wallets, bindings, top-ups. See accounts.h. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "accounts.h"
 #include "batch.h"
-#include "card.h"
+#include "cards.h"
 #include "clock.h"
 #include "ledger.h"
 #include "money.h"
 #include "utf8.h"
+
 #include "util.h"
 
-#define UID_MAX        64
-#define NICKNAME_MAX   64
-#define LOGIN_MAX      128
-#define REQUEST_NO_MAX 64
-#define PIN_LEN        6
-
-static bool valid_chars(const char *s, size_t max, const char *extra)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > max)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      strchr(extra, *s)))
-			return false;
-	return true;
-}
-
-bool accounts_valid_key(const char *s, size_t max)
-{
-	return valid_chars(s, max, "_");
-}
-
-static const char *strip(const char *s, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	return strncmp(s, prefix, n) == 0 ? s + n : s;
-}
+#define NICKNAME_MAX 64
+#define LOGIN_MAX    128
 
 static void now_text(char buf[CLOCK_TEXT_MAX])
 {
 	clock_format(clock_now_ms(), buf);
 }
 
-int accounts_get_request_no(json_t *req, const char **out, struct rec_err *e)
-{
-	if (rec_get_str(req, "request_no", true, 0, out, e))
-		return -1;
-	if (!accounts_valid_key(*out, REQUEST_NO_MAX))
-		return rec_fail(e, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'", *out,
-		                REQUEST_NO_MAX);
-	return 0;
-}
-
-int accounts_get_amount(json_t *req, int64_t *out, struct rec_err *e)
-{
-	json_t *v = json_object_get(req, "amount");
-	if (v && !json_is_integer(v))
-		return rec_fail(e, "bad_amount",
-		                "amount must be an integer number of minor units (12.34 CNY is 1234), not a %s",
-		                rec_type_name(v));
-	if (rec_get_int(req, "amount", true, out, e))
-		return -1;
-	if (*out <= 0)
-		return rec_fail(e, "bad_amount", "amount %lld must be at least 1 minor unit", (long long)*out);
-	if (*out > MONEY_MAX)
-		return rec_fail(e, "bad_amount", "amount %lld is over the limit of %lld minor units", (long long)*out,
-		                (long long)MONEY_MAX);
-	return 0;
-}
-
 /* A request's optional "currency" must match the account's. */
-static int check_currency(json_t *req, const char *account_currency, struct rec_err *e)
+static int check_currency(json_t *req, const char *account_currency, struct err *e)
 {
 	const char *cur = NULL;
 	if (rec_get_str(req, "currency", false, 3, &cur, e))
-		return -1;
+		return ERR_FAIL;
 	if (cur && strcmp(cur, account_currency) != 0)
-		return rec_fail(e, "currency_mismatch", "the amount is in %s but the account holds %s", cur,
+		return err_fail(e, ERR_FAIL, "currency_mismatch", "the amount is in %s but the account holds %s", cur,
 		                account_currency);
 	return 0;
 }
@@ -95,11 +43,11 @@ static json_t *user_json(struct store *st, const char *uid)
 	                "t", uid);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char *id = xasprintf("u:%s", store_col_text(q, 0));
+		char id[USER_REF_MAX];
+		ids_user(store_col_text(q, 0), id);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s}", "type", "user", "id", id, "uid", store_col_text(q, 0),
 		              "nickname", store_col_text(q, 1), "wallet", store_col_text(q, 2), "created_at",
 		              store_col_text(q, 3));
-		free(id);
 	}
 	store_done(q);
 	return o;
@@ -115,48 +63,22 @@ static json_t *wallet_json(struct store *st, const char *id)
 	    "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char *user = store_col_null(q, 3) ? NULL : xasprintf("u:%s", store_col_text(q, 3));
+		char user[USER_REF_MAX];
 		char locked[CLOCK_TEXT_MAX];
 		bool is_locked = !store_col_null(q, 5) && store_col_int(q, 5) > clock_now_ms();
 		if (is_locked)
 			clock_format(store_col_int(q, 5), locked);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:b, s:s?, s:s?, s:s}", "type", "wallet", "id",
 		              store_col_text(q, 0), "login", store_col_text(q, 1), "currency", store_col_text(q, 2),
-		              "user", user, "pin_set", (int)store_col_int(q, 4), "locked_until",
-		              is_locked ? locked : NULL, "default_card", store_col_text(q, 6), "created_at",
-		              store_col_text(q, 7));
-		free(user);
+		              "user", ids_user(store_col_text(q, 3), user), "pin_set", (int)store_col_int(q, 4),
+		              "locked_until", is_locked ? locked : NULL, "default_card", store_col_text(q, 6),
+		              "created_at", store_col_text(q, 7));
 	}
 	store_done(q);
 	return o;
 }
 
-static json_t *card_json(struct store *st, const char *id)
-{
-	struct store_stmt *q =
-	    store_query(st,
-	                "SELECT c.id, c.wallet_id, c.bin, c.last4, c.pan_length, c.brand, c.funding, c.bank,"
-	                " c.country, c.created_at, c.removed_at, w.default_card = c.id"
-	                " FROM cards c JOIN wallets w ON w.id = c.wallet_id WHERE c.id = ?",
-	                "t", id);
-	json_t *o = NULL;
-	if (store_step(q) == STORE_ROW) {
-		char masked[CARD_MASK_MAX];
-		card_mask(store_col_text(q, 2), store_col_text(q, 3), (int)store_col_int(q, 4), masked);
-		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:b, s:s, s:s, s:s?}", "type",
-		              "card", "id", store_col_text(q, 0), "wallet", store_col_text(q, 1), "masked", masked,
-		              "bin", store_col_text(q, 2), "last4", store_col_text(q, 3), "brand", store_col_text(q, 5),
-		              "funding", store_col_text(q, 6), "issuer", store_col_text(q, 7), "country",
-		              store_col_text(q, 8), "default", (int)store_col_int(q, 11), "status",
-		              store_col_null(q, 10) ? "active" : "removed", "created_at", store_col_text(q, 9),
-		              "removed_at", store_col_text(q, 10));
-	}
-	store_done(q);
-	return o;
-}
-
-/* Every id the query's first column yields, as records made by fn. */
-static json_t *list_of(struct store *st, struct store_stmt *q, json_t *(*fn)(struct store *, const char *))
+json_t *accounts_records_of(struct store *st, struct store_stmt *q, json_t *(*fn)(struct store *, const char *))
 {
 	json_t *ids = json_array(), *out = json_array();
 	while (store_step(q) == STORE_ROW)
@@ -171,36 +93,38 @@ static json_t *list_of(struct store *st, struct store_stmt *q, json_t *(*fn)(str
 
 /* ---- users ---- */
 
-static int get_uid(json_t *req, const char **uid, struct rec_err *e)
+static int get_uid(json_t *req, const char **uid, struct err *e)
 {
 	const char *raw;
 	if (rec_get_str(req, "uid", true, 0, &raw, e))
-		return -1;
-	*uid = strip(raw, "u:");
-	if (!valid_chars(*uid, UID_MAX, "_.-"))
-		return rec_fail(e, "bad_field", "uid '%.80s' must be 1 to %d letters, digits, '_', '.' or '-'", raw,
-		                UID_MAX);
+		return ERR_FAIL;
+	*uid = ids_uid(raw);
+	if (!rec_valid_name(*uid, UID_MAX, "_.-"))
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "uid '%.80s' must be 1 to %d letters, digits, '_', '.' or '-'", raw, UID_MAX);
 	return 0;
 }
 
-static int user_exists(struct store *st, const char *uid, struct rec_err *e)
+static int user_exists(struct store *st, const char *uid, struct err *e)
 {
 	struct store_stmt *q = store_query(st, "SELECT 1 FROM users WHERE uid = ?", "t", uid);
 	bool found = store_step(q) == STORE_ROW;
 	store_done(q);
-	return found ? 0 : rec_fail(e, "not_found", "no user u:%s; add it with 'wpay bind user add %s'", uid, uid);
+	return found
+	           ? 0
+	           : err_fail(e, ERR_FAIL, "not_found", "no user '%s'; add it with 'wpay bind user add %s'", uid, uid);
 }
 
-static int get_nickname(json_t *req, const char **nick, struct rec_err *e)
+static int get_nickname(json_t *req, const char **nick, struct err *e)
 {
 	if (rec_get_str(req, "nickname", true, NICKNAME_MAX, nick, e))
-		return -1;
+		return ERR_FAIL;
 	if (utf8_has_control(*nick))
-		return rec_fail(e, "bad_field", "nickname has a control character");
+		return err_fail(e, ERR_FAIL, "bad_field", "nickname has a control character");
 	return 0;
 }
 
-int accounts_user_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_user_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid, *nick;
 	char now[CLOCK_TEXT_MAX];
@@ -212,13 +136,12 @@ int accounts_user_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_
 	*out = user_json(c->st, uid);
 	const char *have = json_string_value(json_object_get(*out, "nickname"));
 	if (strcmp(have, nick) != 0)
-		return rec_fail(e, "conflict", "user u:%s exists with nickname '%s'; use 'user update' to change it",
-		                uid, have),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "conflict",
+		                "user '%s' exists with nickname '%s'; use 'user update' to change it", uid, have);
 	return BATCH_OK;
 }
 
-int accounts_user_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_user_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid, *nick;
 	if (get_uid(req, &uid, e) || get_nickname(req, &nick, e) || user_exists(c->st, uid, e))
@@ -228,7 +151,7 @@ int accounts_user_update(struct wpay_ctx *c, json_t *req, json_t **out, struct r
 	return BATCH_OK;
 }
 
-int accounts_user_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_user_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid;
 	if (get_uid(req, &uid, e) || user_exists(c->st, uid, e))
@@ -237,19 +160,19 @@ int accounts_user_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 	return BATCH_OK;
 }
 
-int accounts_user_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_user_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	(void)req, (void)e;
-	*out = list_of(c->st, store_query(c->st, "SELECT uid FROM users ORDER BY uid", ""), user_json);
+	*out = accounts_records_of(c->st, store_query(c->st, "SELECT uid FROM users ORDER BY uid", ""), user_json);
 	return BATCH_OK;
 }
 
-int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], struct rec_err *e)
+int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], struct err *e)
 {
 	struct store_stmt *q;
-	if (strncmp(ref, "wal_", 4) == 0)
+	if (ids_is(ref, "wal"))
 		q = store_query(st, "SELECT id FROM wallets WHERE id = ?", "t", ref);
-	else if (strncmp(ref, "u:", 2) == 0)
+	else if (ids_is_user(ref))
 		q = store_query(st, "SELECT wallet_id FROM bindings WHERE uid = ? AND unbound_at IS NULL", "t",
 		                ref + 2);
 	else
@@ -260,25 +183,26 @@ int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], stru
 	store_done(q);
 	if (found)
 		return 0;
-	if (strncmp(ref, "u:", 2) == 0)
-		return rec_fail(e, "not_found", "user %.80s has no wallet bound; bind one with 'wpay bind user bind'",
-		                ref);
-	return rec_fail(e, "not_found", "no wallet '%.80s' (give its id wal_..., u:<uid>, or its login)", ref);
+	if (ids_is_user(ref))
+		return err_fail(e, ERR_FAIL, "not_found",
+		                "user %.80s has no wallet bound; bind one with 'wpay bind user bind'", ref);
+	return err_fail(e, ERR_FAIL, "not_found", "no wallet '%.80s' (give its id wal_..., u:<uid>, or its login)",
+	                ref);
 }
 
-static int get_wallet(struct store *st, json_t *req, char id[ID_MAX], struct rec_err *e)
+int accounts_get_wallet(struct store *st, json_t *req, char id[ID_MAX], struct err *e)
 {
 	const char *ref;
 	if (rec_get_str(req, "wallet", true, 0, &ref, e))
-		return -1;
+		return ERR_FAIL;
 	return accounts_wallet_ref(st, ref, id, e);
 }
 
-int accounts_user_bind(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_user_bind(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid;
 	char wallet[ID_MAX], now[CLOCK_TEXT_MAX];
-	if (get_uid(req, &uid, e) || user_exists(c->st, uid, e) || get_wallet(c->st, req, wallet, e))
+	if (get_uid(req, &uid, e) || user_exists(c->st, uid, e) || accounts_get_wallet(c->st, req, wallet, e))
 		return BATCH_FAIL;
 	struct store_stmt *q = store_query(
 	    c->st, "SELECT uid, wallet_id FROM bindings WHERE (uid = ? OR wallet_id = ?) AND unbound_at IS NULL", "tt",
@@ -289,12 +213,13 @@ int accounts_user_bind(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 		if (strcmp(store_col_text(q, 0), uid) == 0 && strcmp(store_col_text(q, 1), wallet) == 0)
 			already = true;
 		else if (strcmp(store_col_text(q, 0), uid) == 0)
-			rc = rec_fail(e, "already_bound",
-			              "user u:%s is bound to wallet %s; one wallet per user: unbind it first", uid,
+			rc = err_fail(e, ERR_FAIL, "already_bound",
+			              "user '%s' is bound to wallet %s; one wallet per user: unbind it first", uid,
 			              store_col_text(q, 1));
 		else
-			rc = rec_fail(e, "already_bound", "wallet %s is bound to user u:%s; unbind it there first",
-			              wallet, store_col_text(q, 0));
+			rc = err_fail(e, ERR_FAIL, "already_bound",
+			              "wallet %s is bound to user '%s'; unbind it there first", wallet,
+			              store_col_text(q, 0));
 	}
 	store_done(q);
 	if (rc != BATCH_OK)
@@ -308,7 +233,7 @@ int accounts_user_bind(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 	return BATCH_OK;
 }
 
-int accounts_user_unbind(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_user_unbind(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid;
 	char now[CLOCK_TEXT_MAX];
@@ -320,7 +245,7 @@ int accounts_user_unbind(struct wpay_ctx *c, json_t *req, json_t **out, struct r
 	return BATCH_OK;
 }
 
-int accounts_pair_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_pair_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid;
 	if (get_uid(req, &uid, e) || user_exists(c->st, uid, e))
@@ -330,11 +255,7 @@ int accounts_pair_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 	const char *wallet = json_string_value(json_object_get(user, "wallet"));
 	if (wallet) {
 		json_array_append_new(list, wallet_json(c->st, wallet));
-		json_t *cards = list_of(
-		    c->st,
-		    store_query(c->st, "SELECT id FROM cards WHERE wallet_id = ? AND removed_at IS NULL ORDER BY id",
-		                "t", wallet),
-		    card_json);
+		json_t *cards = cards_of_wallet(c->st, wallet, true);
 		json_array_extend(list, cards);
 		json_decref(cards);
 	}
@@ -344,33 +265,31 @@ int accounts_pair_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec
 
 /* ---- wallets ---- */
 
-int accounts_wallet_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_wallet_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *login, *cur = "CNY";
 	if (rec_get_str(req, "login", true, LOGIN_MAX, &login, e) || rec_get_str(req, "currency", false, 3, &cur, e))
 		return BATCH_FAIL;
 	for (const char *s = login; *s; s++)
 		if ((unsigned char)*s <= ' ' || *s == 0x7f)
-			return rec_fail(e, "bad_field", "login must not contain spaces or control characters"),
-			       BATCH_FAIL;
-	if (strncmp(login, "wal_", 4) == 0 || strncmp(login, "u:", 2) == 0)
-		return rec_fail(e, "bad_field",
-		                "a login may not start with 'wal_' or 'u:' (they name wallets and users)"),
-		       BATCH_FAIL;
+			return err_fail(e, ERR_FAIL, "bad_field",
+			                "login must not contain spaces or control characters");
+	if (ids_is(login, "wal") || ids_is_user(login))
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "a login may not start with 'wal_' or 'u:' (they name wallets and users)");
 	if (!currency_find(cur) || !(cur[0] >= 'A' && cur[0] <= 'Z'))
-		return rec_fail(e, "bad_currency", "unknown currency '%.8s'; use an ISO 4217 code such as CNY", cur),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_currency",
+		                "unknown currency '%.8s'; use an ISO 4217 code such as CNY", cur);
 	char id[ID_MAX], now[CLOCK_TEXT_MAX], acct[ACCOUNT_ID_MAX];
 	if (accounts_wallet_ref(c->st, login, id, e) == 0) {
 		*out = wallet_json(c->st, id);
 		const char *have = json_string_value(json_object_get(*out, "currency"));
 		if (strcmp(have, cur) != 0)
-			return rec_fail(e, "conflict", "wallet %s for login %s exists in %s, not %s", id, login, have,
-			                cur),
-			       BATCH_FAIL;
+			return err_fail(e, ERR_FAIL, "conflict", "wallet %s for login %s exists in %s, not %s", id,
+			                login, have, cur);
 		return BATCH_OK;
 	}
-	id_new("wal", id);
+	ids_new("wal", id);
 	now_text(now);
 	store_exec(c->st, "INSERT INTO wallets(id, login, currency, created_at) VALUES (?, ?, ?, ?)", "tttt", id, login,
 	           cur, now);
@@ -379,19 +298,19 @@ int accounts_wallet_add(struct wpay_ctx *c, json_t *req, json_t **out, struct re
 	return BATCH_OK;
 }
 
-int accounts_wallet_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_wallet_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX];
-	if (get_wallet(c->st, req, id, e))
+	if (accounts_get_wallet(c->st, req, id, e))
 		return BATCH_FAIL;
 	*out = wallet_json(c->st, id);
 	return BATCH_OK;
 }
 
-int accounts_wallet_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_wallet_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	(void)req, (void)e;
-	*out = list_of(c->st, store_query(c->st, "SELECT id FROM wallets ORDER BY id", ""), wallet_json);
+	*out = accounts_records_of(c->st, store_query(c->st, "SELECT id FROM wallets ORDER BY id", ""), wallet_json);
 	return BATCH_OK;
 }
 
@@ -400,10 +319,10 @@ static const char *wallet_currency(struct store *st, const char *id, char buf[8]
 	return ledger_currency(st, ACCOUNT_WALLET, id, buf);
 }
 
-int accounts_wallet_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_wallet_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX], cur[8], acct[ACCOUNT_ID_MAX];
-	if (get_wallet(c->st, req, id, e))
+	if (accounts_get_wallet(c->st, req, id, e))
 		return BATCH_FAIL;
 	bufprintf(acct, sizeof acct, "wallet:%s", id);
 	*out = json_pack("{s:s, s:s, s:s, s:I, s:s}", "type", "balance", "wallet", id, "account", acct, "balance",
@@ -412,36 +331,14 @@ int accounts_wallet_balance(struct wpay_ctx *c, json_t *req, json_t **out, struc
 	return BATCH_OK;
 }
 
-/* An active card of this wallet: the one named in req "card", else the default. */
-static int funding_card(struct store *st, json_t *req, const char *wallet, char card[ID_MAX], struct rec_err *e)
-{
-	const char *named = NULL;
-	if (rec_get_str(req, "card", false, 0, &named, e))
-		return -1;
-	struct store_stmt *q =
-	    named ? store_query(st, "SELECT id FROM cards WHERE id = ? AND wallet_id = ? AND removed_at IS NULL", "tt",
-	                        named, wallet)
-	          : store_query(st, "SELECT default_card FROM wallets WHERE id = ? AND default_card IS NOT NULL", "t",
-	                        wallet);
-	bool found = store_step(q) == STORE_ROW;
-	if (found)
-		strlcopy(card, store_col_text(q, 0), ID_MAX);
-	store_done(q);
-	if (found)
-		return 0;
-	if (named)
-		return rec_fail(e, "not_found", "card %.60s is not an active card of wallet %s", named, wallet);
-	return rec_fail(e, "no_card", "wallet %s has no default card; bind one with 'wpay bind card add'", wallet);
-}
-
-int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char wallet[ID_MAX], card[ID_MAX], cur[8];
 	const char *request_no;
 	int64_t amount;
-	if (get_wallet(c->st, req, wallet, e) || accounts_get_amount(req, &amount, e) ||
-	    accounts_get_request_no(req, &request_no, e) ||
-	    check_currency(req, wallet_currency(c->st, wallet, cur), e) || funding_card(c->st, req, wallet, card, e))
+	if (accounts_get_wallet(c->st, req, wallet, e) || rec_get_amount(req, &amount, e) ||
+	    rec_get_request_no(req, &request_no, e) || check_currency(req, wallet_currency(c->st, wallet, cur), e) ||
+	    cards_funding(c->st, req, wallet, card, e))
 		return BATCH_FAIL;
 	struct transfer t = {.kind = "topup", .amount = amount, .currency = cur, .ref = request_no};
 	bufprintf(t.key, sizeof t.key, "topup:%s:%s", wallet, request_no);
@@ -454,298 +351,4 @@ int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 	json_object_set_new(*out, "card", json_string(card));
 	json_object_set_new(*out, "request_no", json_string(request_no));
 	return BATCH_OK;
-}
-
-/* ---- cards ---- */
-
-static int get_card(struct store *st, json_t *req, char id[ID_MAX], struct rec_err *e)
-{
-	const char *ref;
-	if (rec_get_str(req, "card", true, 0, &ref, e))
-		return -1;
-	struct store_stmt *q = store_query(st, "SELECT id FROM cards WHERE id = ?", "t", ref);
-	bool found = store_step(q) == STORE_ROW;
-	if (found)
-		strlcopy(id, store_col_text(q, 0), ID_MAX);
-	store_done(q);
-	return found ? 0 : rec_fail(e, "not_found", "no card '%.60s'", ref);
-}
-
-int accounts_card_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
-{
-	char wallet[ID_MAX], pan[PAN_MAX + 1], fp[CARD_FINGERPRINT_MAX], id[ID_MAX], cur[8], now[CLOCK_TEXT_MAX],
-	    acct[ACCOUNT_ID_MAX];
-	const char *typed;
-	struct card_info info;
-	if (get_wallet(c->st, req, wallet, e) || rec_get_str(req, "pan", true, 64, &typed, e))
-		return BATCH_FAIL;
-	const char *why = card_check(typed, pan, &info);
-	/* The number is not needed past this point: wipe it where it was read. */
-	crypto_wipe((char *)typed, strlen(typed));
-	if (why) {
-		crypto_wipe(pan, sizeof pan);
-		return rec_fail(e, "bad_card", "%s", why), BATCH_FAIL;
-	}
-	card_fingerprint(c->card_key, pan, fp);
-	crypto_wipe(pan, sizeof pan);
-
-	struct store_stmt *q =
-	    store_query(c->st, "SELECT id, wallet_id FROM cards WHERE fingerprint = ? AND removed_at IS NULL", "t", fp);
-	int rc = 0;
-	if (store_step(q) == STORE_ROW) {
-		strlcopy(id, store_col_text(q, 0), sizeof id);
-		if (strcmp(store_col_text(q, 1), wallet) != 0)
-			rc = rec_fail(e, "card_bound",
-			              "this card (%s) is already bound to another wallet; remove it there first", id);
-		else
-			rc = 1; /* bound here already: the same answer again */
-	}
-	store_done(q);
-	if (rc < 0)
-		return BATCH_FAIL;
-	if (rc == 0) {
-		id_new("card", id);
-		now_text(now);
-		store_exec(c->st,
-		           "INSERT INTO cards(id, wallet_id, fingerprint, bin, last4, pan_length, brand, funding, bank,"
-		           " country, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		           "tttttitttt"
-		           "t",
-		           id, wallet, fp, info.bin, info.last4, (int64_t)info.length, info.brand, info.funding,
-		           info.issuer, info.country, now);
-		store_exec(c->st, "UPDATE wallets SET default_card = ? WHERE id = ? AND default_card IS NULL", "tt", id,
-		           wallet);
-		ledger_account(c->st, ACCOUNT_CARD, id, wallet_currency(c->st, wallet, cur), acct);
-	}
-	*out = card_json(c->st, id);
-	return BATCH_OK;
-}
-
-int accounts_card_remove(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
-{
-	char id[ID_MAX], now[CLOCK_TEXT_MAX];
-	if (get_card(c->st, req, id, e))
-		return BATCH_FAIL;
-	now_text(now);
-	store_exec(c->st, "UPDATE cards SET removed_at = ? WHERE id = ? AND removed_at IS NULL", "tt", now, id);
-	/* The newest remaining card becomes the default, if this one was. */
-	store_exec(c->st,
-	           "UPDATE wallets SET default_card = (SELECT id FROM cards WHERE wallet_id = wallets.id"
-	           " AND removed_at IS NULL ORDER BY id DESC LIMIT 1) WHERE default_card = ?",
-	           "t", id);
-	*out = card_json(c->st, id);
-	return BATCH_OK;
-}
-
-int accounts_card_default(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
-{
-	char id[ID_MAX];
-	if (get_card(c->st, req, id, e))
-		return BATCH_FAIL;
-	store_exec(c->st,
-	           "UPDATE wallets SET default_card = ?1 WHERE id = (SELECT wallet_id FROM cards WHERE id = ?1"
-	           " AND removed_at IS NULL)",
-	           "t", id);
-	if (store_changes(c->st) == 0)
-		return rec_fail(e, "card_removed", "card %s was removed; bind it again to use it", id), BATCH_FAIL;
-	*out = card_json(c->st, id);
-	return BATCH_OK;
-}
-
-int accounts_card_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
-{
-	char id[ID_MAX];
-	if (get_card(c->st, req, id, e))
-		return BATCH_FAIL;
-	*out = card_json(c->st, id);
-	return BATCH_OK;
-}
-
-int accounts_card_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
-{
-	char wallet[ID_MAX];
-	if (json_object_get(req, "wallet")) {
-		if (get_wallet(c->st, req, wallet, e))
-			return BATCH_FAIL;
-		*out = list_of(c->st,
-		               store_query(c->st, "SELECT id FROM cards WHERE wallet_id = ? ORDER BY id", "t", wallet),
-		               card_json);
-	} else {
-		*out = list_of(c->st, store_query(c->st, "SELECT id FROM cards ORDER BY id", ""), card_json);
-	}
-	return BATCH_OK;
-}
-
-/* ---- PINs ---- */
-
-const char *accounts_pin_weakness(const char *p)
-{
-	if (strlen(p) != PIN_LEN || strspn(p, "0123456789") != PIN_LEN)
-		return "a payment PIN is exactly 6 digits";
-	bool same = true, up = true, down = true, pairs = true, period2 = true, period3 = true;
-	for (int i = 1; i < PIN_LEN; i++) {
-		same &= p[i] == p[0];
-		up &= p[i] == p[i - 1] + 1;
-		down &= p[i] == p[i - 1] - 1;
-		period2 &= p[i] == p[i % 2];
-		period3 &= p[i] == p[i % 3];
-	}
-	pairs = p[0] == p[1] && p[2] == p[3] && p[4] == p[5];
-	if (same)
-		return "a PIN of one repeated digit is too easy to guess";
-	if (up || down)
-		return "a PIN of sequential digits is too easy to guess";
-	if (period2 || period3 || pairs)
-		return "a PIN of a repeated pattern (121212, 123123, 112233) is too easy to guess";
-	return NULL;
-}
-
-static int64_t setting_int(struct store *st, const char *name, int64_t fallback)
-{
-	char *v = store_setting(st, name, NULL);
-	int64_t n = v ? strtoll(v, NULL, 10) : fallback;
-	free(v);
-	return n > 0 ? n : fallback;
-}
-
-int accounts_pin_check(struct wpay_ctx *c, const char *wallet, const char *pin, struct rec_err *e)
-{
-	struct store_stmt *q =
-	    store_query(c->st, "SELECT pin_hash, pin_failures, locked_until FROM wallets WHERE id = ?", "t", wallet);
-	if (store_step(q) != STORE_ROW) {
-		store_done(q);
-		return rec_fail(e, "not_found", "no wallet %s", wallet), BATCH_FAIL;
-	}
-	char *hash = store_col_null(q, 0) ? NULL : xstrdup(store_col_text(q, 0));
-	int64_t failures = store_col_int(q, 1);
-	int64_t locked_until = store_col_null(q, 2) ? 0 : store_col_int(q, 2);
-	store_done(q);
-
-	int64_t now = clock_now_ms();
-	int64_t max_tries = setting_int(c->st, "pin_max_tries", 3);
-	int64_t lock_ms = setting_int(c->st, "pin_lock_seconds", 3 * 3600) * 1000;
-	char until[CLOCK_TEXT_MAX];
-	int rc = BATCH_OK;
-	if (!hash) {
-		rec_fail(e, "pin_not_set", "wallet %s has no payment PIN; set one with 'wpay bind pin set'", wallet);
-		rc = BATCH_FAIL;
-	} else if (locked_until && now < locked_until) {
-		clock_format(locked_until, until);
-		rec_fail(e, "pin_locked", "wallet %s is locked after too many wrong PINs until %s; try again then",
-		         wallet, until);
-		rc = BATCH_FAIL;
-	} else if (strlen(pin) != PIN_LEN || strspn(pin, "0123456789") != PIN_LEN) {
-		rec_fail(e, "bad_pin", "a payment PIN is exactly 6 digits");
-		rc = BATCH_FAIL;
-	} else {
-		/* Count this try as wrong, locking if it is the last, and commit
-		 * that before the PIN is even compared: a caller killed the moment
-		 * it could tell the answer (output, exit, timing) has still used
-		 * the try. A right PIN then clears the count, durably too, so a
-		 * record that fails later (no funds) does not cost a try. */
-		if (locked_until) /* an old lock has run out: count afresh */
-			failures = 0;
-		failures++;
-		bool locks = failures >= max_tries;
-		store_exec(
-		    c->st,
-		    "UPDATE wallets SET pin_failures = ?1, locked_until = CASE WHEN ?2 > 0 THEN ?2 END WHERE id = ?3",
-		    "iit", locks ? 0 : failures, locks ? now + lock_ms : 0, wallet);
-		store_commit_now(c->st);
-		if (pin_hash_verify(c->pin_pepper, sizeof c->pin_pepper, pin, hash)) {
-			store_exec(c->st, "UPDATE wallets SET pin_failures = 0, locked_until = NULL WHERE id = ?", "t",
-			           wallet);
-			store_commit_now(c->st);
-		} else if (locks) {
-			clock_format(now + lock_ms, until);
-			rec_fail(e, "pin_locked", "wrong PIN, %lld times in a row: wallet %s is locked until %s",
-			         (long long)failures, wallet, until);
-			rc = BATCH_FAIL;
-		} else {
-			rec_fail(e, "pin_wrong", "wrong PIN for wallet %s; %lld %s left before it locks", wallet,
-			         (long long)(max_tries - failures), max_tries - failures == 1 ? "try" : "tries");
-			rc = BATCH_FAIL;
-		}
-	}
-	free(hash);
-	return rc;
-}
-
-/* Read a new PIN (twice on a terminal) and check it is not trivial. */
-static int read_new_pin(struct wpay_ctx *c, char pin[PIN_BUF], struct rec_err *e)
-{
-	if (secret_read(&c->pins, "New payment PIN (6 digits): ", pin, PIN_BUF, e))
-		return -1;
-	const char *why = accounts_pin_weakness(pin);
-	if (why)
-		return rec_fail(e, "pin_weak", "%s; choose another", why);
-	if (c->pins.fd < 0) {
-		char again[PIN_BUF];
-		int rc = secret_read(&c->pins, "Again: ", again, sizeof again, e);
-		bool same = rc == 0 && strcmp(pin, again) == 0;
-		crypto_wipe(again, sizeof again);
-		if (rc)
-			return -1;
-		if (!same)
-			return rec_fail(e, "pin_mismatch", "the two PINs differ; nothing was changed");
-	}
-	return 0;
-}
-
-int accounts_ask_pins(struct wpay_ctx *c, json_t *req, struct rec_err *e)
-{
-	const char *op = json_string_value(json_object_get(req, "op"));
-	bool change = op && strcmp(op, "change") == 0;
-	crypto_wipe(&c->typed, sizeof c->typed);
-	if ((change && secret_read(&c->pins, "Current payment PIN: ", c->typed.current, PIN_BUF, e)) ||
-	    read_new_pin(c, c->typed.fresh, e)) {
-		crypto_wipe(&c->typed, sizeof c->typed);
-		return BATCH_FAIL;
-	}
-	c->typed.ready = true;
-	return BATCH_OK;
-}
-
-static int store_pin(struct wpay_ctx *c, const char *wallet, const char *pin, const char *status, json_t **out)
-{
-	char hash[PIN_HASH_MAX];
-	pin_hash(c->pin_pepper, sizeof c->pin_pepper, pin, hash);
-	store_exec(c->st, "UPDATE wallets SET pin_hash = ?, pin_failures = 0, locked_until = NULL WHERE id = ?", "tt",
-	           hash, wallet);
-	*out = json_pack("{s:s, s:s, s:s}", "type", "pin", "wallet", wallet, "status", status);
-	return BATCH_OK;
-}
-
-int accounts_pin_set(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
-{
-	char wallet[ID_MAX];
-	if (json_object_get(req, "pin"))
-		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"),
-		       BATCH_FAIL;
-	if (get_wallet(c->st, req, wallet, e))
-		return BATCH_FAIL;
-	if (!c->typed.ready)
-		return BATCH_ASK;
-	struct store_stmt *q = store_query(c->st, "SELECT pin_hash IS NOT NULL FROM wallets WHERE id = ?", "t", wallet);
-	bool has = store_step(q) == STORE_ROW && store_col_int(q, 0);
-	store_done(q);
-	if (has)
-		return rec_fail(e, "pin_exists", "wallet %s already has a PIN; change it with 'wpay bind pin change'",
-		                wallet),
-		       BATCH_FAIL;
-	return store_pin(c, wallet, c->typed.fresh, "set", out);
-}
-
-int accounts_pin_change(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
-{
-	char wallet[ID_MAX];
-	if (json_object_get(req, "pin") || json_object_get(req, "old_pin"))
-		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"),
-		       BATCH_FAIL;
-	if (get_wallet(c->st, req, wallet, e))
-		return BATCH_FAIL;
-	if (!c->typed.ready)
-		return BATCH_ASK;
-	int rc = accounts_pin_check(c, wallet, c->typed.current, e);
-	return rc == BATCH_OK ? store_pin(c, wallet, c->typed.fresh, "changed", out) : rc;
 }

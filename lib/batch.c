@@ -8,13 +8,14 @@
 #include "batch.h"
 #include "cli.h"
 #include "clock.h"
+
 #include "util.h"
 
 struct batch {
 	struct store *st;
 	void (*before_print)(void *arg);
 	batch_handler h;
-	int (*ask)(void *arg, json_t *req, struct rec_err *e);
+	int (*ask)(void *arg, json_t *req, struct err *e);
 	void *arg;
 	json_t *queue; /* [answer, message for stderr or null], waiting for the commit */
 	size_t records, max_records;
@@ -79,7 +80,7 @@ static void queue(struct batch *b, json_t *rec, json_t *ref, char *message)
 	free(message);
 }
 
-static void fail(struct batch *b, const struct rec_err *e, json_t *ref, const char *src, unsigned long line)
+static void fail(struct batch *b, const struct err *e, json_t *ref, const char *src, unsigned long line)
 {
 	b->failed = true;
 	queue(b, rec_error_record(e, ref), NULL, cli_record_message(e, src, line));
@@ -87,7 +88,7 @@ static void fail(struct batch *b, const struct rec_err *e, json_t *ref, const ch
 
 /* Run the handler in the record's savepoint; BATCH_FAIL and BATCH_ASK undo
  * what it wrote. */
-static int attempt(struct batch *b, json_t *req, json_t **out, struct rec_err *e)
+static int attempt(struct batch *b, json_t *req, json_t **out, struct err *e)
 {
 	if (b->st) {
 		if (!store_in_transaction(b->st)) {
@@ -110,16 +111,18 @@ static void handle(struct batch *b, json_t *req, const char *src, unsigned long 
 {
 	json_t *ref = json_object_get(req, "ref");
 	json_t *out = NULL;
-	struct rec_err e = {0};
+	struct err e = {0};
 	int rc = attempt(b, req, &out, &e);
 	if (rc == BATCH_ASK) {
 		/* A person must type something: never while holding the lock. */
 		json_decref(out);
 		out = NULL;
 		flush(b);
-		rc = b->ask ? b->ask(b->arg, req, &e) : rec_fail(&e, "internal", "nobody to ask for this record");
+		rc = b->ask ? b->ask(b->arg, req, &e)
+		            : err_fail(&e, ERR_FAIL, "internal", "nobody to ask for this record");
 		if (rc == BATCH_OK && (rc = attempt(b, req, &out, &e)) == BATCH_ASK)
-			rc = rec_fail(&e, "internal", "the record still waits for input after it was asked for");
+			rc = err_fail(&e, ERR_FAIL, "internal",
+			              "the record still waits for input after it was asked for");
 	}
 	if (rc != BATCH_OK) {
 		json_decref(out);
@@ -141,7 +144,7 @@ static int finish(struct batch *b)
 	flush(b);
 	json_decref(b->queue);
 	if (b->write_error) {
-		cli_warn("cannot write to standard output: %s", strerror(errno));
+		err_warn("cannot write to standard output: %s", strerror(errno));
 		return EX_IOERR;
 	}
 	return b->failed ? EX_RECORDS : 0;
@@ -153,14 +156,14 @@ int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg
 	batch_init(&b, st, h, arg, opts);
 	for (;;) {
 		json_t *req;
-		struct rec_err e = {0};
+		struct err e = {0};
 		int rc = rec_read(r, &req, &e);
 		if (rc == REC_EOF)
 			break;
 		if (rc == REC_IOERR) {
 			int saved = errno;
 			finish(&b);
-			cli_warn("cannot read %s: %s", r->name, strerror(saved));
+			err_warn("cannot read %s: %s", r->name, strerror(saved));
 			return EX_IOERR;
 		}
 		if (rc == REC_BAD)

@@ -18,14 +18,19 @@
 /* Handler results: 0 done; BATCH_FAIL undo this record's writes and report
  * e; BATCH_ASK undo them, commit the batch so far (no lock is held while
  * a person types), call opts->ask, then run the record again. */
-enum { BATCH_OK = 0, BATCH_FAIL = -1, BATCH_ASK = -2 };
+enum { BATCH_OK = 0, BATCH_FAIL = ERR_FAIL, BATCH_ASK = -2 };
 
 /*
  * A handler answers one request. *out is a record, or an array of records
  * (a list), or NULL for none; ownership passes to the loop. The loop copies
  * the request's "ref" into each answer and error.
  */
-typedef int (*batch_handler)(void *arg, json_t *req, json_t **out, struct rec_err *e);
+typedef int (*batch_handler)(void *arg, json_t *req, json_t **out, struct err *e);
+
+/* The domain modules' handlers (accounts, merchants, pins, orders, ...):
+ * the same contract, with the program's open ledger and keys as arg. */
+struct wpay_ctx;
+typedef int (*wpay_handler)(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 
 struct batch_opts {
 	size_t max_line;    /* longest input line (batch_serve), default 1 MiB */
@@ -41,7 +46,7 @@ struct batch_opts {
 	/* After a handler returned BATCH_ASK, with no transaction open: read
 	 * what a person must type (a PIN). BATCH_OK runs the record again;
 	 * BATCH_FAIL reports e. */
-	int (*ask)(void *arg, json_t *req, struct rec_err *e);
+	int (*ask)(void *arg, json_t *req, struct err *e);
 };
 
 /* Run every record from r (st may be NULL for programs with no ledger).

@@ -3,6 +3,7 @@
 
 #include "card.h"
 #include "crypto.h"
+
 #include "util.h"
 
 bool luhn_valid(const char *d)

@@ -6,73 +6,49 @@
 #include <string.h>
 
 #include "cli.h"
+
 #include "util.h"
 
 #ifndef WPAY_VERSION
 #define WPAY_VERSION "0.0.0-dev"
 #endif
 
-const char *cli_progname = "wpay";
 static const char *db_option;
 
 void cli_init(const char *progname)
 {
-	cli_progname = progname;
-}
-
-__attribute__((format(printf, 1, 0))) static void vwarn(const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s: ", cli_progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void cli_warn(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vwarn(fmt, ap);
-	va_end(ap);
-}
-
-noreturn void cli_die(int status, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vwarn(fmt, ap);
-	va_end(ap);
-	exit(status);
+	err_progname = progname;
 }
 
 noreturn void cli_usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	err_vwarn(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "usage: %s", usage);
-	exit(EX_USAGE);
+	err_exit(EX_USAGE);
 }
 
 bool cli_common_option(int opt, const char *usage)
 {
 	switch (opt) {
-	case OPT_HELP: printf("usage: %s", usage); exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
-	case OPT_VERSION: printf("%s %s\n", cli_progname, WPAY_VERSION); exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+	case OPT_HELP: printf("usage: %s", usage); err_exit(0);
+	case OPT_VERSION: printf("%s %s\n", err_progname, WPAY_VERSION); err_exit(0);
 	case OPT_DB: db_option = optarg; return true;
-	case '?': fprintf(stderr, "usage: %s", usage); exit(EX_USAGE);
+	case '?': fprintf(stderr, "usage: %s", usage); err_exit(EX_USAGE);
 	}
 	return false;
 }
 
-char *cli_record_message(const struct rec_err *e, const char *source, unsigned long line)
+char *cli_record_message(const struct err *e, const char *source, unsigned long line)
 {
 	if (source && line)
-		return xasprintf("%s: %s (%s:%lu)", cli_progname, e->msg, source, line);
-	return xasprintf("%s: %s", cli_progname, e->msg);
+		return xasprintf("%s: %s (%s:%lu)", err_progname, e->msg, source, line);
+	return xasprintf("%s: %s", err_progname, e->msg);
 }
 
-void cli_record_warn(const struct rec_err *e, const char *source, unsigned long line)
+void cli_record_warn(const struct err *e, const char *source, unsigned long line)
 {
 	char *message = cli_record_message(e, source, line);
 	fprintf(stderr, "%s\n", message);
@@ -86,7 +62,7 @@ static char *xdg_path(const char *var, const char *fallback, const char *leaf)
 		return xasprintf("%s/wpay%s%s", base, *leaf ? "/" : "", leaf);
 	const char *home = getenv("HOME");
 	if (!home || !*home)
-		cli_die(EX_CONFIG, "neither %s nor HOME is set; set WPAY_DB and WPAY_KEYS", var);
+		err_die(EX_CONFIG, "neither %s nor HOME is set; set WPAY_DB and WPAY_KEYS", var);
 	return xasprintf("%s/%s/wpay%s%s", home, fallback, *leaf ? "/" : "", leaf);
 }
 

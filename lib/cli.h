@@ -12,7 +12,7 @@
 #include <stdnoreturn.h>
 #include <sysexits.h>
 
-#include "records.h"
+#include "err.h"
 
 #define EX_RECORDS 1
 
@@ -24,8 +24,6 @@ enum { OPT_HELP = 'h', OPT_VERSION = 0x100, OPT_DB, OPT_FIRST_PROGRAM_OPTION };
 		"db", required_argument, NULL, OPT_DB                                                                  \
 	}
 
-extern const char *cli_progname;
-
 /* Set the name used in diagnostics. */
 void cli_init(const char *progname);
 /*
@@ -35,12 +33,10 @@ void cli_init(const char *progname);
  */
 bool cli_common_option(int opt, const char *usage);
 noreturn void cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-noreturn void cli_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: message (<stdin>:12)" for a failed record: printed to stderr, or
  * made (caller frees) to be printed later. */
-void cli_record_warn(const struct rec_err *e, const char *source, unsigned long line);
-char *cli_record_message(const struct rec_err *e, const char *source, unsigned long line);
+void cli_record_warn(const struct err *e, const char *source, unsigned long line);
+char *cli_record_message(const struct err *e, const char *source, unsigned long line);
 
 /* The ledger: --db, else $WPAY_DB, else $XDG_DATA_HOME/wpay/ledger.db
  * (~/.local/share/wpay/ledger.db). Caller frees. */

@@ -1,5 +1,6 @@
 /* clock: now, RFC 3339 formatting and parsing, durations. See clock.h. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "err.h"
+
 #include "util.h"
 
 bool clock_is_settable(void)
@@ -28,7 +31,7 @@ void clock_test_crash(const char *point)
 	size_t len = strlen(point);
 	if (want && strncmp(want, point, len) == 0 && want[len] == ':' &&
 	    ++passes == (int)strtol(want + len + 1, NULL, 10))
-		_exit(137);
+		raise(SIGKILL); /* as kill -9 would: no exit handler, no flush */
 #else
 	(void)point;
 #endif
@@ -41,9 +44,8 @@ int64_t clock_now_ms(void)
 	if (fixed && *fixed) {
 		int64_t ms;
 		if (!clock_parse(fixed, &ms)) {
-			fprintf(stderr, "wpay: WPAY_NOW '%s' is not an RFC 3339 time; use e.g. 2026-01-31T08:00:00Z\n",
+			err_die(EX_USAGE, "WPAY_NOW '%s' is not an RFC 3339 time; use e.g. 2026-01-31T08:00:00Z",
 			        fixed);
-			exit(EX_USAGE);
 		}
 		return ms;
 	}
@@ -142,4 +144,20 @@ bool clock_parse_duration(const char *s, int64_t *ms)
 		return false;
 	*ms = v * unit;
 	return true;
+}
+
+bool clock_parse_date(const char *s, int *y, int *m, int *d)
+{
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	*y = (int)strtol(s, NULL, 10), *m = (int)strtol(s + 5, NULL, 10), *d = (int)strtol(s + 8, NULL, 10);
+	/* A real calendar day: it survives normalisation unchanged. */
+	struct tm tm = {.tm_year = *y - 1900, .tm_mon = *m - 1, .tm_mday = *d, .tm_hour = 12};
+	time_t t = timegm(&tm);
+	struct tm back;
+	return *y >= 1970 && t != (time_t)-1 && gmtime_r(&t, &back) && back.tm_year == *y - 1900 &&
+	       back.tm_mon == *m - 1 && back.tm_mday == *d;
 }

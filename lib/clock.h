@@ -30,5 +30,7 @@ void clock_format(int64_t ms, char buf[CLOCK_TEXT_MAX]);
 bool clock_parse(const char *text, int64_t *ms);
 /* Parse a duration: "90" (seconds), "90s", "15m", "3h", "2d"; false if malformed. */
 bool clock_parse_duration(const char *text, int64_t *ms);
+/* A calendar date "YYYY-MM-DD" from 1970 on that exists (no 2026-02-30). */
+bool clock_parse_date(const char *s, int *y, int *m, int *d);
 
 #endif

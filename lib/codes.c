@@ -8,11 +8,13 @@
 #include "clock.h"
 #include "codes.h"
 #include "crypto.h"
+#include "merchants.h"
 #include "money.h"
 #include "utf8.h"
+
 #include "util.h"
 
-int codes_maker_open(struct code_maker *m, struct wpay_ctx *c, struct rec_err *e)
+int codes_maker_open(struct code_maker *m, struct wpay_ctx *c, struct err *e)
 {
 	memset(m, 0, sizeof *m);
 	m->c = c;
@@ -61,37 +63,18 @@ static const char *language_of(const char *country)
 	return "EN";
 }
 
-struct merchant_row {
-	char no[64], name[128], city[64], mcc[8], country[4], currency[8], networks[256];
-	bool all_networks;
-};
-
-static int load_merchant(struct store *st, json_t *req, struct merchant_row *m, struct rec_err *e)
+/* The merchant a request names. */
+static int get_merchant(struct store *st, json_t *req, struct merchant *m, struct err *e)
 {
 	const char *ref;
 	if (rec_get_str(req, "merchant", true, 0, &ref, e))
-		return -1;
-	const char *bare = strncmp(ref, "m:", 2) == 0 ? ref + 2 : ref;
-	struct store_stmt *q = store_query(
-	    st, "SELECT id, name, city, mcc, country, currency, networks FROM merchants WHERE id = ?", "t", bare);
-	bool found = store_step(q) == STORE_ROW;
-	if (found) {
-		strlcopy(m->no, store_col_text(q, 0), sizeof m->no);
-		strlcopy(m->name, store_col_text(q, 1), sizeof m->name);
-		strlcopy(m->city, store_col_text(q, 2), sizeof m->city);
-		strlcopy(m->mcc, store_col_text(q, 3), sizeof m->mcc);
-		strlcopy(m->country, store_col_text(q, 4), sizeof m->country);
-		strlcopy(m->currency, store_col_text(q, 5), sizeof m->currency);
-		m->all_networks = store_col_null(q, 6);
-		strlcopy(m->networks, m->all_networks ? "" : store_col_text(q, 6), sizeof m->networks);
-	}
-	store_done(q);
-	return found ? 0 : rec_fail(e, "not_found", "no merchant '%.64s'; add it with 'wpay bind merchant add'", ref);
+		return ERR_FAIL;
+	return merchants_load(st, ref, m, e);
 }
 
 /* The payload for a merchant; NULL with e set if it cannot be built. */
-static const char *build(struct code_maker *mk, const struct merchant_row *m, int64_t amount, const char *reference,
-                         int64_t expires_ms, struct emv_builder *b, json_t *networks, struct rec_err *e)
+static const char *build(struct code_maker *mk, const struct merchant *m, int64_t amount, const char *reference,
+                         int64_t expires_ms, struct emv_builder *b, json_t *networks, struct err *e)
 {
 	const struct currency *cur = currency_find(m->currency);
 	struct emv_builder t;
@@ -110,7 +93,8 @@ static const char *build(struct code_maker *mk, const struct merchant_row *m, in
 		json_array_append_new(networks, json_string(n->name));
 	}
 	if (json_array_size(networks) == 0)
-		return rec_fail(e, "no_network", "merchant m:%s is accepted by no configured network", m->no), NULL;
+		return err_fail(e, ERR_FAIL, "no_network", "merchant %s is accepted by no configured network", m->id),
+		       NULL;
 	emv_put(b, "52", m->mcc);
 	bufprintf(text, sizeof text, "%03u", cur->code);
 	emv_put(b, "53", text);
@@ -119,8 +103,9 @@ static const char *build(struct code_maker *mk, const struct merchant_row *m, in
 		emv_put(b, "54", text);
 	}
 	emv_put(b, "58", m->country);
-	char name[64], city[64];
-	bool name_ascii = codes_ascii_fold(m->name, name, 26), city_ascii = codes_ascii_fold(m->city, city, 16);
+	char name[MERCHANT_NAME_MAX + 1], city[MERCHANT_CITY_MAX + 1];
+	bool name_ascii = codes_ascii_fold(m->name, name, sizeof name),
+	     city_ascii = codes_ascii_fold(m->city, city, sizeof city);
 	/* Other scripts cannot go in 59/60: the merchant number and the country
 	 * stand in, and 64 carries the real name and city. */
 	emv_put(b, "59", name_ascii ? name : m->no);
@@ -146,12 +131,12 @@ static const char *build(struct code_maker *mk, const struct merchant_row *m, in
 	}
 	emv_put_template(b, CODE_META_ID, &t);
 	if (*b->error)
-		return rec_fail(e, "bad_field", "cannot make the code: %s", b->error), NULL;
+		return err_fail(e, ERR_FAIL, "bad_field", "cannot make the code: %s", b->error), NULL;
 
 	unsigned char sig[64];
 	char sig64[100];
 	if (!ed25519_sign(mk->key, b->buf, b->len, sig))
-		return rec_fail(e, "internal", "OpenSSL could not sign the code"), NULL;
+		return err_fail(e, ERR_FAIL, "internal", "OpenSSL could not sign the code"), NULL;
 	base64_encode_nopad(sig, sizeof sig, sig64);
 	emv_init(&t);
 	emv_put(&t, "00", CODE_SIG_GUI);
@@ -159,7 +144,7 @@ static const char *build(struct code_maker *mk, const struct merchant_row *m, in
 	emv_put_template(b, CODE_SIG_ID, &t);
 	const char *payload = emv_finish(b);
 	if (!payload)
-		return rec_fail(e, "bad_field", "cannot make the code: %s", b->error), NULL;
+		return err_fail(e, ERR_FAIL, "bad_field", "cannot make the code: %s", b->error), NULL;
 	return payload;
 }
 
@@ -170,33 +155,31 @@ static bool valid_reference(const char *s)
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
-int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct rec_err *e)
+int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 {
 	struct store *st = mk->c->st;
-	struct merchant_row m;
+	struct merchant m;
 	const char *reference = NULL, *currency = NULL, *expires_in = NULL;
 	int64_t amount = 0, expires_ms = 0;
-	if (load_merchant(st, req, &m, e) || rec_get_str(req, "reference", false, 0, &reference, e) ||
+	if (get_merchant(st, req, &m, e) || rec_get_str(req, "reference", false, 0, &reference, e) ||
 	    rec_get_str(req, "currency", false, 3, &currency, e) ||
 	    rec_get_str(req, "expires_in", false, 16, &expires_in, e))
 		return BATCH_FAIL;
-	if (json_object_get(req, "amount") && accounts_get_amount(req, &amount, e))
+	if (json_object_get(req, "amount") && rec_get_amount(req, &amount, e))
 		return BATCH_FAIL;
 	if (currency && strcmp(currency, m.currency) != 0)
-		return rec_fail(e, "currency_mismatch", "the amount is in %s but merchant m:%s takes %s", currency,
-		                m.no, m.currency),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "currency_mismatch", "the amount is in %s but merchant %s takes %s",
+		                currency, m.id, m.currency);
 	if (reference && !valid_reference(reference))
-		return rec_fail(e, "bad_field", "reference '%.40s' must be 1 to %d letters, digits, '_' or '-'",
-		                reference, CODE_REFERENCE_MAX),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "reference '%.40s' must be 1 to %d letters, digits, '_' or '-'", reference,
+		                CODE_REFERENCE_MAX);
 	if (amount && !reference)
-		return rec_fail(e, "missing_field", "a code with an amount needs a reference (the order it is for)"),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "missing_field",
+		                "a code with an amount needs a reference (the order it is for)");
 	if (!amount && (reference || expires_in))
-		return rec_fail(e, "bad_field",
-		                "a static code has no reference or expiry; give an amount for a dynamic one"),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "a static code has no reference or expiry; give an amount for a dynamic one");
 
 	char created[CLOCK_TEXT_MAX], expires[CLOCK_TEXT_MAX] = "";
 	int64_t now = clock_now_ms();
@@ -207,9 +190,8 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct rec_err 
 		int64_t ttl = 2 * 3600 * 1000;
 		if (expires_in && (!clock_parse_duration(expires_in, &ttl) || ttl < 60000 || ttl > 15LL * 86400000)) {
 			json_decref(networks);
-			return rec_fail(e, "bad_field", "expires_in '%s' must be a duration from 1m to 15d such as 15m",
-			                expires_in),
-			       BATCH_FAIL;
+			return err_fail(e, ERR_FAIL, "bad_field",
+			                "expires_in '%s' must be a duration from 1m to 15d such as 15m", expires_in);
 		}
 		/* Made before: the same code again, whatever the clock says now. */
 		struct store_stmt *q = store_query(
@@ -225,10 +207,9 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct rec_err 
 			if (had != amount) {
 				free(payload);
 				json_decref(networks);
-				return rec_fail(e, "conflict",
-				                "reference %s of m:%s was made for another amount (%lld)", reference,
-				                m.no, (long long)had),
-				       BATCH_FAIL;
+				return err_fail(e, ERR_FAIL, "conflict",
+				                "reference %s of %s was made for another amount (%lld)", reference,
+				                m.id, (long long)had);
 			}
 			/* Which networks it carries is read back from the payload. */
 			struct emv_payload p;
@@ -260,7 +241,7 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct rec_err 
 		}
 		if (amount) {
 			char id[ID_MAX];
-			id_new("code", id);
+			ids_new("code", id);
 			store_exec(
 			    st,
 			    "INSERT INTO codes(id, merchant_id, reference, amount, currency, payload, expires_at,"
@@ -270,10 +251,8 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct rec_err 
 			    id, m.no, reference, amount, m.currency, payload, expires, created);
 		}
 	}
-	char mid[80];
-	bufprintf(mid, sizeof mid, "m:%s", m.no);
-	*out = json_pack("{s:s, s:s, s:s, s:s}", "type", "code", "mode", amount ? "dynamic" : "static", "merchant", mid,
-	                 "payload", payload);
+	*out = json_pack("{s:s, s:s, s:s, s:s}", "type", "code", "mode", amount ? "dynamic" : "static", "merchant",
+	                 m.id, "payload", payload);
 	if (amount) {
 		json_object_set_new(*out, "amount", json_integer(amount));
 		json_object_set_new(*out, "currency", json_string(m.currency));
@@ -345,7 +324,7 @@ void codes_check(const char *text, const struct emv_payload *p, const char *keys
 		return;
 	}
 	EVP_PKEY *key;
-	struct rec_err ke;
+	struct err ke;
 	int rc = keys_load_public(keys_dir, out->kid, &key, &ke);
 	if (rc == EX_NOINPUT) {
 		out->signature = "unknown_key";

@@ -40,7 +40,7 @@ struct code_maker {
 };
 
 /* Load the current signing key; 0 or a sysexits status with e set. */
-int codes_maker_open(struct code_maker *m, struct wpay_ctx *c, struct rec_err *e);
+int codes_maker_open(struct code_maker *m, struct wpay_ctx *c, struct err *e);
 void codes_maker_close(struct code_maker *m);
 
 /*
@@ -52,7 +52,7 @@ void codes_maker_close(struct code_maker *m);
  * same code; the same reference with another amount is a conflict.
  * *out is a "code" record.
  */
-int codes_make(struct code_maker *m, json_t *req, json_t **out, struct rec_err *e);
+int codes_make(struct code_maker *m, json_t *req, json_t **out, struct err *e);
 
 struct code_check {
 	/* "valid", "invalid", "absent", "unknown_key", or "untrusted": the

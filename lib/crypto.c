@@ -10,60 +10,20 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "err.h"
+
 #include "util.h"
 
 void crypto_random(void *buf, size_t n)
 {
 	if (RAND_bytes(buf, (int)n) != 1) {
-		fprintf(stderr, "wpay: the system random number generator failed\n");
-		exit(EX_SOFTWARE);
+		err_die(EX_SOFTWARE, "the system random number generator failed");
 	}
 }
 
 void crypto_wipe(void *p, size_t n)
 {
 	OPENSSL_cleanse(p, n);
-}
-
-static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-void id_new(const char *prefix, char out[ID_MAX])
-{
-	/* Within one millisecond the random part counts up, so ids made by
-	 * one process sort in the order they were made. */
-	static int64_t last_ms = -1;
-	static unsigned char last_rand[10];
-	int64_t ms = clock_now_ms();
-	unsigned char r[10];
-	if (ms <= last_ms) {
-		ms = last_ms;
-		memcpy(r, last_rand, sizeof r);
-		for (int i = 9; i >= 0 && ++r[i] == 0; i--)
-			;
-	} else {
-		crypto_random(r, sizeof r);
-		r[0] &= 0x7f; /* leave room to count up */
-	}
-	last_ms = ms;
-	memcpy(last_rand, r, sizeof r);
-
-	unsigned char b[16];
-	uint64_t t = (uint64_t)ms;
-	for (int i = 5; i >= 0; i--, t >>= 8)
-		b[i] = (unsigned char)(t & 0xff);
-	memcpy(b + 6, r, 10);
-	/* 128 bits as 26 base32 digits, the first carrying only 3 bits. */
-	char enc[27];
-	unsigned bit = 0;
-	for (int i = 0; i < 26; i++) {
-		unsigned v = 0;
-		int nbits = i == 0 ? 3 : 5;
-		for (int k = 0; k < nbits; k++, bit++)
-			v = (v << 1) | ((b[bit / 8] >> (7 - bit % 8)) & 1);
-		enc[i] = crockford[v];
-	}
-	enc[26] = '\0';
-	bufprintf(out, ID_MAX, "%s_%s", prefix, enc);
 }
 
 bool ct_equal(const void *a, const void *b, size_t n)
@@ -75,16 +35,14 @@ void hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_le
 {
 	unsigned int len = SHA256_LEN;
 	if (!HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out, &len)) {
-		fprintf(stderr, "wpay: HMAC-SHA256 failed in OpenSSL\n");
-		exit(EX_SOFTWARE);
+		err_die(EX_SOFTWARE, "HMAC-SHA256 failed in OpenSSL");
 	}
 }
 
 void sha256(const void *msg, size_t len, unsigned char out[SHA256_LEN])
 {
 	if (!EVP_Digest(msg, len, out, NULL, EVP_sha256(), NULL)) {
-		fprintf(stderr, "wpay: SHA-256 failed in OpenSSL\n");
-		exit(EX_SOFTWARE);
+		err_die(EX_SOFTWARE, "SHA-256 failed in OpenSSL");
 	}
 }
 
@@ -131,8 +89,7 @@ static void scrypt_pin(const unsigned char *pepper, size_t pepper_len, const cha
 	hmac_sha256(pepper, pepper_len, pin, strlen(pin), peppered);
 	if (!EVP_PBE_scrypt((const char *)peppered, sizeof peppered, salt, PIN_SALT_LEN, (uint64_t)1 << log_n, r, p,
 	                    64u << 20, out, PIN_KEY_LEN)) {
-		fprintf(stderr, "wpay: scrypt failed in OpenSSL\n");
-		exit(EX_SOFTWARE);
+		err_die(EX_SOFTWARE, "scrypt failed in OpenSSL");
 	}
 	crypto_wipe(peppered, sizeof peppered);
 }

@@ -1,6 +1,6 @@
 /*
  * crypto: the toolkit's only use of OpenSSL 3 primitives: random bytes,
- * time-ordered ids, HMAC, constant-time compare, PIN hashing, Ed25519.
+ * HMAC, constant-time compare, PIN hashing, Ed25519.
  */
 #ifndef WPAY_CRYPTO_H
 #define WPAY_CRYPTO_H
@@ -9,19 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ID_MAX       48
 #define PIN_HASH_MAX 160
 #define SHA256_LEN   32
 
 /* Fill buf from the OpenSSL CSPRNG; exits 70 if it cannot. */
 void crypto_random(void *buf, size_t n);
-
-/*
- * A new id "<prefix>_<26 chars>": 48-bit milliseconds then 80 random bits
- * in Crockford base32 (as ULID), strictly increasing within a process, so
- * index inserts append instead of scattering.
- */
-void id_new(const char *prefix, char out[ID_MAX]);
 
 bool ct_equal(const void *a, const void *b, size_t n);
 void hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len, unsigned char out[SHA256_LEN]);

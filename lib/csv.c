@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "csv.h"
+
 #include "util.h"
 
 bool csv_formula_like(const char *s)

@@ -4,24 +4,25 @@
 #include "cli.h"
 #include "crypto.h"
 #include "ctx.h"
+
 #include "util.h"
 
 void ctx_open(struct wpay_ctx *c)
 {
-	struct rec_err e = {0};
+	struct err e = {0};
 	int rc;
 	secret_protect_process();
 	crypto_wipe(&c->typed, sizeof c->typed);
 	c->db_path = cli_db_path();
 	c->keys_dir = cli_keys_dir();
 	if ((rc = store_open(c->db_path, false, &c->st, &e)) != 0)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	if ((rc = keys_check_dir(c->keys_dir, &e)) != 0 ||
 	    (rc = keys_read_secret(c->keys_dir, KEY_PIN_PEPPER, c->pin_pepper, &e)) != 0 ||
 	    (rc = keys_read_secret(c->keys_dir, KEY_CARD_FINGERPRINT, c->card_key, &e)) != 0)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	if ((rc = networks_load(&c->networks, &e)) != 0)
-		cli_die(rc, "%s", e.msg);
+		err_die(rc, "%s", e.msg);
 	secret_src_init(&c->pins, -1);
 	secret_src_init(&c->pans, -1);
 }

@@ -19,7 +19,7 @@ struct wpay_ctx {
 	unsigned char card_key[KEY_SECRET_LEN];
 	struct secret_src pins; /* PINs: --pin-fd, else the terminal */
 	struct secret_src pans; /* card numbers: --pan-fd, else the terminal */
-	/* PINs typed for the request at hand (accounts_ask_pins), read while
+	/* PINs typed for the request at hand (pins_ask), read while
 	 * the ledger was not locked; wiped after the request. */
 	struct {
 		char current[PIN_BUF], fresh[PIN_BUF];

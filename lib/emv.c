@@ -6,6 +6,7 @@
 
 #include "emv.h"
 #include "utf8.h"
+
 #include "util.h"
 
 unsigned emv_crc16(const void *data, size_t n)

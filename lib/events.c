@@ -2,9 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "clock.h"
+#include "err.h"
 #include "events.h"
+#include "records.h"
+
 #include "util.h"
 
 void events_queue(struct store *st, const char *merchant_no, const char *kind, const char *subject, json_t *body)
@@ -62,9 +66,8 @@ size_t events_claim(struct store *st, int64_t now_ms, int64_t lease_ms, struct e
 		/* The attempt's number is its key: a second claim of it would fail here. */
 		if (store_exec(st, "INSERT INTO event_attempts(event_id, attempt, started_at) VALUES (?, ?, ?)", "tit",
 		               out[i].id, (int64_t)out[i].attempt, now) == STORE_CONSTRAINT) {
-			fprintf(stderr, "wpay: attempt %d of %s was claimed twice; this is a bug\n", out[i].attempt,
+			err_die(EX_SOFTWARE, "attempt %d of %s was claimed twice; this is a bug", out[i].attempt,
 			        out[i].id);
-			exit(70);
 		}
 	}
 	return n;
@@ -96,8 +99,8 @@ json_t *events_record(struct store *st, const struct event_claim *c, long status
 	           : c->attempt > nretry ? "failed"
 	                                 : "pending",
 	           next_ms, (int64_t)status, error, ok ? now : NULL, c->id);
-	char merchant[72];
-	bufprintf(merchant, sizeof merchant, "m:%s", c->merchant);
+	char merchant[MERCHANT_REF_MAX];
+	ids_merchant(c->merchant, merchant);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s}", "type", "delivery", "event", c->id, "merchant", merchant,
 	                      "attempt", c->attempt, "result", result);
 	json_object_set_new(o, "status", status ? json_integer(status) : json_null());

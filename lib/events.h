@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "crypto.h"
+#include "ids.h"
 #include "store.h"
 
 #define EVENT_ID_MAX    (ID_MAX + 8)
@@ -32,7 +33,7 @@ void events_queue(struct store *st, const char *merchant_no, const char *kind, c
 
 struct event_claim {
 	char id[EVENT_ID_MAX];
-	char merchant[64];
+	char merchant[MERCHANT_NO_MAX + 1];
 	char *url, *body; /* owned; events_claim_free */
 	int attempt;      /* 1 for the first */
 };

@@ -10,6 +10,7 @@
 #include <zbar.h>
 
 #include "image.h"
+
 #include "util.h"
 
 static int too_big(long w, long h, char *why, size_t n)

@@ -1,6 +1,7 @@
 /* keys: see keys.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -12,9 +13,10 @@
 
 #include "crypto.h"
 #include "keys.h"
+
 #include "util.h"
 
-static int mkdir_p(const char *dir, struct rec_err *e)
+static int mkdir_p(const char *dir, struct err *e)
 {
 	char *p = xstrdup(dir);
 	int rc = 0;
@@ -23,7 +25,7 @@ static int mkdir_p(const char *dir, struct rec_err *e)
 			char c = *s;
 			*s = '\0';
 			if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-				rc = rec_fail(e, "io", "cannot create directory %s: %s", p, strerror(errno));
+				rc = err_fail(e, ERR_FAIL, "io", "cannot create directory %s: %s", p, strerror(errno));
 				break;
 			}
 			*s = c;
@@ -35,70 +37,64 @@ static int mkdir_p(const char *dir, struct rec_err *e)
 	return rc ? EX_CANTCREAT : 0;
 }
 
-int keys_check_dir(const char *dir, struct rec_err *e)
+int keys_check_dir(const char *dir, struct err *e)
 {
 	struct stat st;
 	if (stat(dir, &st) != 0) {
 		if (errno == ENOENT)
 			return 0; /* nothing in it to trust yet; reading a file says "run wpay init" */
-		return rec_fail(e, "no_key", "cannot use the key directory %s: %s", dir, strerror(errno)), EX_NOINPUT;
+		return err_fail(e, EX_NOINPUT, "no_key", "cannot use the key directory %s: %s", dir, strerror(errno));
 	}
 	if (!S_ISDIR(st.st_mode))
-		return rec_fail(e, "key_mode", "the key directory %s is not a directory; set WPAY_KEYS to one", dir),
-		       EX_NOPERM;
+		return err_fail(e, EX_NOPERM, "key_mode",
+		                "the key directory %s is not a directory; set WPAY_KEYS to one", dir);
 	/* Whoever can write the directory can plant or swap any key in it. */
 	if (st.st_uid != geteuid() && st.st_uid != 0)
-		return rec_fail(e, "key_mode",
+		return err_fail(e, EX_NOPERM, "key_mode",
 		                "the key directory %s belongs to uid %u, not to this user; refusing to trust its keys",
-		                dir, (unsigned)st.st_uid),
-		       EX_NOPERM;
+		                dir, (unsigned)st.st_uid);
 	if (st.st_mode & 022)
-		return rec_fail(
-		           e, "key_mode",
-		           "the key directory %s is writable by group or others (mode %04o), so anyone could plant "
-		           "a key in it; run: chmod 700 %s",
-		           dir, (unsigned)(st.st_mode & 07777), dir),
-		       EX_NOPERM;
+		return err_fail(
+		    e, EX_NOPERM, "key_mode",
+		    "the key directory %s is writable by group or others (mode %04o), so anyone could plant "
+		    "a key in it; run: chmod 700 %s",
+		    dir, (unsigned)(st.st_mode & 07777), dir);
 	return 0;
 }
 
-int keys_open(const char *path, bool public_key, int *fd, struct rec_err *e)
+int keys_open(const char *path, bool public_key, int *fd, struct err *e)
 {
 	/* Open first, then look at what was opened: a check by name and an
 	 * open by name could see two different files. O_NONBLOCK: a FIFO
 	 * planted here must not hang us before fstat refuses it. */
 	int f = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (f < 0 && errno == ELOOP)
-		return rec_fail(e, "key_mode",
-		                "key file %s is not a regular file (a link?); replace it with the file itself", path),
-		       EX_NOPERM;
+		return err_fail(e, EX_NOPERM, "key_mode",
+		                "key file %s is not a regular file (a link?); replace it with the file itself", path);
 	if (f < 0)
-		return rec_fail(e, "no_key", "cannot read key file %s: %s; run 'wpay init' first", path,
-		                strerror(errno)),
-		       EX_NOINPUT;
+		return err_fail(e, EX_NOINPUT, "no_key", "cannot read key file %s: %s; run 'wpay init' first", path,
+		                strerror(errno));
 	struct stat st;
 	int rc = 0;
 	if (fstat(f, &st) != 0)
-		rc = (rec_fail(e, "io", "cannot read key file %s: %s", path, strerror(errno)), EX_IOERR);
+		rc = err_fail(e, EX_IOERR, "io", "cannot read key file %s: %s", path, strerror(errno));
 	else if (!S_ISREG(st.st_mode))
-		rc = (rec_fail(e, "key_mode",
-		               "key file %s is not a regular file (a link?); replace it with the file itself", path),
-		      EX_NOPERM);
+		rc = err_fail(e, EX_NOPERM, "key_mode",
+		              "key file %s is not a regular file (a link?); replace it with the file itself", path);
 	/* A public key may be root's (installed for everyone); a secret is ours alone. */
 	else if (st.st_uid != geteuid() && (!public_key || st.st_uid != 0))
-		rc = (rec_fail(e, "key_mode", "key file %s belongs to uid %u, not to this user; refusing to trust it",
-		               path, (unsigned)st.st_uid),
-		      EX_NOPERM);
+		rc = err_fail(e, EX_NOPERM, "key_mode",
+		              "key file %s belongs to uid %u, not to this user; refusing to trust it", path,
+		              (unsigned)st.st_uid);
 	else if (!public_key && (st.st_mode & 077))
-		rc = (rec_fail(e, "key_mode", "key file %s is open to group or others (mode %04o); run: chmod 600 %s",
-		               path, (unsigned)(st.st_mode & 07777), path),
-		      EX_NOPERM);
+		rc = err_fail(e, EX_NOPERM, "key_mode",
+		              "key file %s is open to group or others (mode %04o); run: chmod 600 %s", path,
+		              (unsigned)(st.st_mode & 07777), path);
 	/* Anyone may read a public key; whoever can write it can sign as us. */
 	else if (public_key && (st.st_mode & 022))
-		rc = (rec_fail(e, "key_mode",
-		               "key file %s is writable by group or others (mode %04o); run: chmod 644 %s", path,
-		               (unsigned)(st.st_mode & 07777), path),
-		      EX_NOPERM);
+		rc = err_fail(e, EX_NOPERM, "key_mode",
+		              "key file %s is writable by group or others (mode %04o); run: chmod 644 %s", path,
+		              (unsigned)(st.st_mode & 07777), path);
 	if (rc) {
 		close(f);
 		return rc;
@@ -107,7 +103,7 @@ int keys_open(const char *path, bool public_key, int *fd, struct rec_err *e)
 	return 0;
 }
 
-int keys_check_file(const char *path, struct rec_err *e)
+int keys_check_file(const char *path, struct err *e)
 {
 	int fd;
 	int rc = keys_open(path, false, &fd, e);
@@ -117,20 +113,20 @@ int keys_check_file(const char *path, struct rec_err *e)
 }
 
 /* Write data to dir/name unless it exists: temp file, fsync, link. 1 if created. */
-static int create_file(const char *dir, const char *name, const void *data, size_t len, struct rec_err *e)
+static int create_file(const char *dir, const char *name, const void *data, size_t len, struct err *e)
 {
 	char *path = xasprintf("%s/%s", dir, name);
 	char *tmp = xasprintf("%s/.%s.tmp.%ld", dir, name, (long)getpid());
 	int rc = -1;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		rec_fail(e, "io", "cannot create %s: %s", tmp, strerror(errno));
+		err_fail(e, ERR_FAIL, "io", "cannot create %s: %s", tmp, strerror(errno));
 		rc = EX_CANTCREAT;
 		goto out;
 	}
 	bool ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
 	if (close(fd) != 0 || !ok) {
-		rec_fail(e, "io", "cannot write %s: %s", tmp, strerror(errno));
+		err_fail(e, ERR_FAIL, "io", "cannot write %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		rc = EX_IOERR;
 		goto out;
@@ -140,7 +136,7 @@ static int create_file(const char *dir, const char *name, const void *data, size
 	else if (errno == EEXIST)
 		rc = 0; /* made by someone else meanwhile: keep theirs */
 	else {
-		rec_fail(e, "io", "cannot create %s: %s", path, strerror(errno));
+		err_fail(e, ERR_FAIL, "io", "cannot create %s: %s", path, strerror(errno));
 		rc = EX_CANTCREAT;
 	}
 	unlink(tmp);
@@ -159,7 +155,7 @@ static bool exists(const char *dir, const char *name)
 	return r;
 }
 
-int keys_ensure_secret(const char *dir, const char *name, json_t *created, struct rec_err *e)
+int keys_ensure_secret(const char *dir, const char *name, json_t *created, struct err *e)
 {
 	if (!exists(dir, name)) {
 		unsigned char key[KEY_SECRET_LEN];
@@ -193,13 +189,13 @@ static bool key_id(EVP_PKEY *key, char kid[KEY_ID_MAX])
 	return true;
 }
 
-static int create_signing_key(const char *dir, json_t *created, struct rec_err *e)
+static int create_signing_key(const char *dir, json_t *created, struct err *e)
 {
 	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	char kid[KEY_ID_MAX], name[64];
 	if (!key || !key_id(key, kid)) {
 		EVP_PKEY_free(key);
-		return rec_fail(e, "internal", "OpenSSL could not make an Ed25519 key"), EX_SOFTWARE;
+		return err_fail(e, EX_SOFTWARE, "internal", "OpenSSL could not make an Ed25519 key");
 	}
 
 	int rc = EX_SOFTWARE;
@@ -208,7 +204,7 @@ static int create_signing_key(const char *dir, json_t *created, struct rec_err *
 	BIO *bp = BIO_new(BIO_s_secmem()), *bq = BIO_new(BIO_s_mem());
 	if (!bp || !bq || !PEM_write_bio_PrivateKey(bp, key, NULL, NULL, 0, NULL, NULL) ||
 	    !PEM_write_bio_PUBKEY(bq, key)) {
-		rec_fail(e, "internal", "OpenSSL could not encode the Ed25519 key");
+		err_fail(e, ERR_FAIL, "internal", "OpenSSL could not encode the Ed25519 key");
 		goto out;
 	}
 	priv_len = BIO_get_mem_data(bp, &priv);
@@ -235,7 +231,7 @@ out:
 	return rc;
 }
 
-int keys_create(const char *dir, json_t *created, struct rec_err *e)
+int keys_create(const char *dir, json_t *created, struct err *e)
 {
 	int rc;
 	if ((rc = mkdir_p(dir, e)) != 0 || (rc = keys_check_dir(dir, e)) != 0)
@@ -256,7 +252,7 @@ int keys_create(const char *dir, json_t *created, struct rec_err *e)
 }
 
 /* Read a small key file whole, after checking its mode. */
-static int read_small(const char *path, char *buf, size_t n, struct rec_err *e)
+static int read_small(const char *path, char *buf, size_t n, struct err *e)
 {
 	int fd;
 	int rc = keys_open(path, false, &fd, e);
@@ -265,32 +261,31 @@ static int read_small(const char *path, char *buf, size_t n, struct rec_err *e)
 	ssize_t len = read(fd, buf, n - 1);
 	close(fd);
 	if (len < 0)
-		return rec_fail(e, "io", "cannot read key file %s: %s", path, strerror(errno)), EX_IOERR;
+		return err_fail(e, EX_IOERR, "io", "cannot read key file %s: %s", path, strerror(errno));
 	buf[len] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	return 0;
 }
 
-int keys_read_secret(const char *dir, const char *name, unsigned char out[KEY_SECRET_LEN], struct rec_err *e)
+int keys_read_secret(const char *dir, const char *name, unsigned char out[KEY_SECRET_LEN], struct err *e)
 {
 	char *path = xasprintf("%s/%s", dir, name);
 	char hex[2 * KEY_SECRET_LEN + 8];
 	int rc = read_small(path, hex, sizeof hex, e);
 	if (rc == 0 && !hex_decode(hex, out, KEY_SECRET_LEN))
-		rc = (rec_fail(e, "bad_key", "key file %s does not hold %d hex bytes; restore it from backup", path,
-		               KEY_SECRET_LEN),
-		      EX_DATAERR);
+		rc = err_fail(e, EX_DATAERR, "bad_key",
+		              "key file %s does not hold %d hex bytes; restore it from backup", path, KEY_SECRET_LEN);
 	crypto_wipe(hex, sizeof hex);
 	free(path);
 	return rc;
 }
 
-int keys_signing_id(const char *dir, char kid[KEY_ID_MAX], struct rec_err *e)
+int keys_signing_id(const char *dir, char kid[KEY_ID_MAX], struct err *e)
 {
 	char *path = xasprintf("%s/%s", dir, KEY_SIGNING_CURRENT);
 	int rc = read_small(path, kid, KEY_ID_MAX, e);
 	if (rc == 0 && (strlen(kid) != 8 || strspn(kid, "0123456789abcdef") != 8))
-		rc = (rec_fail(e, "bad_key", "%s does not name a key id; restore it from backup", path), EX_DATAERR);
+		rc = err_fail(e, EX_DATAERR, "bad_key", "%s does not name a key id; restore it from backup", path);
 	free(path);
 	return rc;
 }
@@ -313,7 +308,7 @@ static EVP_PKEY *read_pem(int fd, bool public_key)
 	return key;
 }
 
-int keys_load_signing(const char *dir, const char *kid, EVP_PKEY **key, struct rec_err *e)
+int keys_load_signing(const char *dir, const char *kid, EVP_PKEY **key, struct err *e)
 {
 	char *path = xasprintf("%s/signing-%s.key", dir, kid);
 	int fd;
@@ -321,18 +316,18 @@ int keys_load_signing(const char *dir, const char *kid, EVP_PKEY **key, struct r
 	if (rc == 0) {
 		*key = read_pem(fd, false);
 		if (!*key)
-			rc = (rec_fail(e, "bad_key", "cannot read the signing key %s; restore it from backup", path),
-			      EX_DATAERR);
+			rc = err_fail(e, EX_DATAERR, "bad_key",
+			              "cannot read the signing key %s; restore it from backup", path);
 	}
 	free(path);
 	return rc;
 }
 
-int keys_load_public(const char *dir, const char *kid, EVP_PKEY **key, struct rec_err *e)
+int keys_load_public(const char *dir, const char *kid, EVP_PKEY **key, struct err *e)
 {
 	*key = NULL;
 	if (strlen(kid) != 8 || strspn(kid, "0123456789abcdef") != 8)
-		return rec_fail(e, "no_key", "'%.16s' is not a key id", kid), EX_NOINPUT;
+		return err_fail(e, EX_NOINPUT, "no_key", "'%.16s' is not a key id", kid);
 	int rc = keys_check_dir(dir, e);
 	if (rc)
 		return rc;
@@ -342,15 +337,14 @@ int keys_load_public(const char *dir, const char *kid, EVP_PKEY **key, struct re
 		char have[KEY_ID_MAX] = "unknown";
 		*key = read_pem(fd, true);
 		if (!*key)
-			rc = (rec_fail(e, "bad_key", "cannot read the public key %s; restore it from backup", path),
-			      EX_DATAERR);
+			rc = err_fail(e, EX_DATAERR, "bad_key", "cannot read the public key %s; restore it from backup",
+			              path);
 		/* Its name must be its own key id: a key swapped in under
 		 * another's name is not that key. */
 		else if (!key_id(*key, have) || strcmp(have, kid) != 0)
-			rc = (rec_fail(e, "bad_key",
-			               "the public key %s is not key %s (it is key %s); restore it from backup", path,
-			               kid, have),
-			      EX_DATAERR);
+			rc = err_fail(e, EX_DATAERR, "bad_key",
+			              "the public key %s is not key %s (it is key %s); restore it from backup", path,
+			              kid, have);
 		if (rc) {
 			EVP_PKEY_free(*key);
 			*key = NULL;

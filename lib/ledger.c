@@ -4,6 +4,7 @@
 
 #include "ledger.h"
 #include "money.h"
+
 #include "util.h"
 
 static const char *const kind_names[] = {"wallet", "card", "pending", "deposit", "fees", "payout"};
@@ -66,7 +67,7 @@ static bool load_existing(struct store *st, struct transfer *t, bool *differs)
 }
 
 /* Why an update of acct in currency by delta touched no row. */
-static int explain_missing(struct store *st, const char *acct, int64_t delta, const char *currency, struct rec_err *e)
+static int explain_missing(struct store *st, const char *acct, int64_t delta, const char *currency, struct err *e)
 {
 	struct store_stmt *q = store_query(st, "SELECT currency, balance FROM accounts WHERE id = ?", "t", acct);
 	bool found = store_step(q) == STORE_ROW;
@@ -76,16 +77,16 @@ static int explain_missing(struct store *st, const char *acct, int64_t delta, co
 		strlcopy(cur, store_col_text(q, 0), sizeof cur), balance = store_col_int(q, 1);
 	store_done(q);
 	if (!found)
-		return rec_fail(e, "no_account", "ledger account %s does not exist", acct);
+		return err_fail(e, ERR_FAIL, "no_account", "ledger account %s does not exist", acct);
 	if (strcmp(cur, currency) != 0)
-		return rec_fail(e, "currency_mismatch", "account %s holds %s, the transfer is in %s", acct, cur,
-		                currency);
+		return err_fail(e, ERR_FAIL, "currency_mismatch", "account %s holds %s, the transfer is in %s", acct,
+		                cur, currency);
 	const struct currency *c = currency_find(currency);
 	char have[MONEY_TEXT_MAX], move[MONEY_TEXT_MAX], limit[MONEY_TEXT_MAX];
 	money_format(balance, c ? c : currency_default(), have);
 	money_format(delta < 0 ? -delta : delta, c ? c : currency_default(), move);
 	money_format(BALANCE_MAX, c ? c : currency_default(), limit);
-	return rec_fail(e, "balance_limit",
+	return err_fail(e, ERR_FAIL, "balance_limit",
 	                "%s holds %s %s; %s %s %s would take it past %s%s %s, the most one account may %s; use "
 	                "smaller amounts or another account",
 	                acct, have, currency, delta < 0 ? "taking" : "adding", move, currency, delta < 0 ? "-" : "",
@@ -93,8 +94,7 @@ static int explain_missing(struct store *st, const char *acct, int64_t delta, co
 }
 
 /* Why a debit of acct by amount was refused: its balance. */
-static int explain_overdraft(struct store *st, const char *acct, int64_t amount, const char *currency,
-                             struct rec_err *e)
+static int explain_overdraft(struct store *st, const char *acct, int64_t amount, const char *currency, struct err *e)
 {
 	const struct currency *c = currency_find(currency);
 	char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
@@ -102,24 +102,24 @@ static int explain_overdraft(struct store *st, const char *acct, int64_t amount,
 	money_format(store_step(q) == STORE_ROW ? store_col_int(q, 0) : 0, c ? c : currency_default(), have);
 	store_done(q);
 	money_format(amount, c ? c : currency_default(), need);
-	return rec_fail(e, "insufficient_funds", "%s holds %s %s, not enough for %s %s", acct, have, currency, need,
-	                currency);
+	return err_fail(e, ERR_FAIL, "insufficient_funds", "%s holds %s %s, not enough for %s %s", acct, have, currency,
+	                need, currency);
 }
 
 enum { GROUP_MAX = 8 };
 
-int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode mode, struct rec_err *e)
+int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode mode, struct err *e)
 {
 	if (n == 0 || n > GROUP_MAX)
-		return rec_fail(e, "bad_transfer", "a group has 1 to %d transfers, not %zu", GROUP_MAX, n);
+		return err_fail(e, ERR_FAIL, "bad_transfer", "a group has 1 to %d transfers, not %zu", GROUP_MAX, n);
 	bool differs = false;
 	if (mode == LEDGER_REPLAYABLE && load_existing(st, &t[0], &differs)) {
 		for (size_t i = 1; i < n && !differs; i++)
 			if (!load_existing(st, &t[i], &differs))
 				differs = true;
 		if (differs)
-			return rec_fail(
-			    e, "idempotency_conflict",
+			return err_fail(
+			    e, ERR_FAIL, "idempotency_conflict",
 			    "request %s was already posted with different details (amount or accounts); use a new "
 			    "request number",
 			    t[0].ref ? t[0].ref : t[0].key);
@@ -134,12 +134,13 @@ int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode
 	size_t nnet = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (t[i].amount <= 0 || t[i].amount > MONEY_MAX)
-			return rec_fail(e, "bad_amount", "amount %lld is not between 1 and %lld minor units",
+			return err_fail(e, ERR_FAIL, "bad_amount", "amount %lld is not between 1 and %lld minor units",
 			                (long long)t[i].amount, (long long)MONEY_MAX);
 		if (strcmp(t[i].from, t[i].to) == 0)
-			return rec_fail(e, "bad_transfer", "a transfer from %s to itself moves nothing", t[i].from);
+			return err_fail(e, ERR_FAIL, "bad_transfer", "a transfer from %s to itself moves nothing",
+			                t[i].from);
 		if (strcmp(t[i].currency, t[0].currency) != 0)
-			return rec_fail(e, "currency_mismatch", "a group moves one currency, not %s and %s",
+			return err_fail(e, ERR_FAIL, "currency_mismatch", "a group moves one currency, not %s and %s",
 			                t[0].currency, t[i].currency);
 		for (int side = 0; side < 2; side++) {
 			const char *acct = side ? t[i].to : t[i].from;
@@ -164,15 +165,16 @@ int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode
 		               " OR (?1 < 0 AND balance + ?1 >= 0) OR (?1 > 0 AND balance + ?1 <= 0))",
 		               "itti", net[k].delta, net[k].acct, t[0].currency, BALANCE_MAX);
 		if (r == STORE_CONSTRAINT)
-			return net[k].delta < 0 ? explain_overdraft(st, net[k].acct, -net[k].delta, t[0].currency, e)
-			                        : rec_fail(e, "bad_amount", "account %s would overflow", net[k].acct);
+			return net[k].delta < 0
+			           ? explain_overdraft(st, net[k].acct, -net[k].delta, t[0].currency, e)
+			           : err_fail(e, ERR_FAIL, "bad_amount", "account %s would overflow", net[k].acct);
 		if (store_changes(st) == 0)
 			return explain_missing(st, net[k].acct, net[k].delta, t[0].currency, e);
 	}
 	char now[CLOCK_TEXT_MAX];
 	clock_format(clock_now_ms(), now);
 	for (size_t i = 0; i < n; i++) {
-		id_new("tr", t[i].id);
+		ids_new("tr", t[i].id);
 		strlcopy(t[i].created_at, now, sizeof t[i].created_at);
 		enum store_result r =
 		    store_exec(st,
@@ -181,7 +183,8 @@ int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode
 		               "ttttttittt", t[i].id, t[i].key, t[0].id, t[i].kind, t[i].from, t[i].to, t[i].amount,
 		               t[i].currency, t[i].ref, t[i].created_at);
 		if (r == STORE_CONSTRAINT)
-			return rec_fail(e, "idempotency_conflict", "transfer key %s was posted before", t[i].key);
+			return err_fail(e, ERR_FAIL, "idempotency_conflict", "transfer key %s was posted before",
+			                t[i].key);
 	}
 	return 0;
 }

@@ -26,6 +26,7 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "ids.h"
 #include "money.h"
 #include "records.h"
 #include "store.h"
@@ -77,7 +78,7 @@ enum ledger_mode {
  * BALANCE_MAX or -BALANCE_MAX), "currency_mismatch", "no_account". After -1 the
  * caller rolls its savepoint back: part of the group may have been written.
  */
-int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode mode, struct rec_err *e);
+int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode mode, struct err *e);
 /* {"type":"transfer","id","kind","from","to","amount","currency","ref","created_at"} */
 json_t *ledger_transfer_json(const struct transfer *t);
 

@@ -10,11 +10,8 @@
 #include "money.h"
 #include "netaddr.h"
 #include "utf8.h"
-#include "util.h"
 
-#define MERCHANT_NO_MAX  32
-#define URL_MAX          512
-#define BANK_ACCOUNT_MAX 64
+#include "util.h"
 
 const char *merchants_parse_fee_rate(const char *text, int64_t *ppm)
 {
@@ -60,55 +57,71 @@ json_t *merchants_networks(struct wpay_ctx *c, const char *stored)
 	return list;
 }
 
-static json_t *merchant_json_in(struct wpay_ctx *c, const char *no)
+int merchants_load(struct store *st, const char *ref, struct merchant *m, struct err *e)
 {
 	struct store_stmt *q =
-	    store_query(c->st,
+	    store_query(st,
 	                "SELECT id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement,"
 	                " notify_url, bank_account, created_at, updated_at, networks FROM merchants WHERE id = ?",
-	                "t", no);
-	json_t *o = NULL;
-	if (store_step(q) == STORE_ROW) {
-		char rate[32], masked[BANK_ACCOUNT_MAX + 8] = "";
-		char *id = xasprintf("m:%s", no), *name = merchants_secret_name(no);
-		char *secret_path = xasprintf("%s/%s", c->keys_dir, name);
-		merchants_format_fee_rate(store_col_int(q, 8), rate);
-		const char *bank = store_col_text(q, 11);
-		if (bank) /* a payout account may be a card number: show the end only */
-			bufprintf(masked, sizeof masked, "****%s", strlen(bank) > 4 ? bank + strlen(bank) - 4 : bank);
-		o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s}",
-		              "type", "merchant", "id", id, "merchant_no", no, "kind", store_col_text(q, 1), "verified",
-		              (int)store_col_int(q, 2), "name", store_col_text(q, 3), "city", store_col_text(q, 4),
-		              "mcc", store_col_text(q, 5), "country", store_col_text(q, 6), "currency",
-		              store_col_text(q, 7), "fee_rate", rate, "settlement", store_col_text(q, 9), "notify_url",
-		              store_col_text(q, 10), "bank_account", bank ? masked : NULL, "webhook_secret_file",
-		              secret_path, "created_at", store_col_text(q, 12), "updated_at", store_col_text(q, 13));
-		json_object_set_new(o, "networks", merchants_networks(c, store_col_text(q, 14)));
-		free(id);
-		free(name);
-		free(secret_path);
+	                "t", ids_merchant_no(ref));
+	bool found = store_step(q) == STORE_ROW;
+	if (found) {
+		memset(m, 0, sizeof *m);
+		strlcopy(m->no, store_col_text(q, 0), sizeof m->no);
+		ids_merchant(m->no, m->id);
+		strlcopy(m->kind, store_col_text(q, 1), sizeof m->kind);
+		m->verified = store_col_int(q, 2) != 0;
+		strlcopy(m->name, store_col_text(q, 3), sizeof m->name);
+		strlcopy(m->city, store_col_text(q, 4), sizeof m->city);
+		strlcopy(m->mcc, store_col_text(q, 5), sizeof m->mcc);
+		strlcopy(m->country, store_col_text(q, 6), sizeof m->country);
+		strlcopy(m->currency, store_col_text(q, 7), sizeof m->currency);
+		m->fee_ppm = store_col_int(q, 8);
+		strlcopy(m->settlement, store_col_text(q, 9), sizeof m->settlement);
+		if ((m->has_notify_url = !store_col_null(q, 10)))
+			strlcopy(m->notify_url, store_col_text(q, 10), sizeof m->notify_url);
+		if ((m->has_bank_account = !store_col_null(q, 11)))
+			strlcopy(m->bank_account, store_col_text(q, 11), sizeof m->bank_account);
+		strlcopy(m->created_at, store_col_text(q, 12), sizeof m->created_at);
+		strlcopy(m->updated_at, store_col_text(q, 13), sizeof m->updated_at);
+		if (!(m->all_networks = store_col_null(q, 14)))
+			strlcopy(m->networks, store_col_text(q, 14), sizeof m->networks);
 	}
 	store_done(q);
+	return found ? 0
+	             : err_fail(e, ERR_FAIL, "unknown_merchant",
+	                        "no merchant '%.64s' in this ledger; 'wpay bind merchant list' shows them", ref);
+}
+
+static json_t *merchant_json(struct wpay_ctx *c, const struct merchant *m)
+{
+	char rate[32], masked[BANK_ACCOUNT_MAX + 8] = "";
+	char *secret_name = merchants_secret_name(m->no);
+	char *secret_path = xasprintf("%s/%s", c->keys_dir, secret_name);
+	merchants_format_fee_rate(m->fee_ppm, rate);
+	const char *bank = m->bank_account;
+	if (m->has_bank_account) /* a payout account may be a card number: show the end only */
+		bufprintf(masked, sizeof masked, "****%s", strlen(bank) > 4 ? bank + strlen(bank) - 4 : bank);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s}", "type",
+	              "merchant", "id", m->id, "merchant_no", m->no, "kind", m->kind, "verified", (int)m->verified,
+	              "name", m->name, "city", m->city, "mcc", m->mcc, "country", m->country, "currency", m->currency,
+	              "fee_rate", rate, "settlement", m->settlement, "notify_url",
+	              m->has_notify_url ? m->notify_url : NULL, "bank_account", m->has_bank_account ? masked : NULL,
+	              "webhook_secret_file", secret_path, "created_at", m->created_at, "updated_at", m->updated_at);
+	json_object_set_new(o, "networks", merchants_networks(c, m->all_networks ? NULL : m->networks));
+	free(secret_name);
+	free(secret_path);
 	return o;
 }
 
-int merchants_ref(struct store *st, const char *ref, char no[64], struct rec_err *e)
-{
-	const char *bare = strncmp(ref, "m:", 2) == 0 ? ref + 2 : ref;
-	struct store_stmt *q = store_query(st, "SELECT id FROM merchants WHERE id = ?", "t", bare);
-	bool found = store_step(q) == STORE_ROW;
-	if (found)
-		strlcopy(no, store_col_text(q, 0), 64);
-	store_done(q);
-	return found ? 0 : rec_fail(e, "not_found", "no merchant '%.64s'; add it with 'wpay bind merchant add'", ref);
-}
-
-static int get_merchant(struct store *st, json_t *req, char no[64], struct rec_err *e)
+/* The merchant a request names ("merchant": "m:<no>" or "<no>"). */
+static int get_merchant(struct store *st, json_t *req, struct merchant *m, struct err *e)
 {
 	const char *ref;
 	if (rec_get_str(req, "merchant", true, 0, &ref, e))
-		return -1;
-	return merchants_ref(st, ref, no, e);
+		return ERR_FAIL;
+	return merchants_load(st, ref, m, e);
 }
 
 /* The merchant's details as given in a request; `adding` makes name and
@@ -136,16 +149,16 @@ static bool valid_bank_account(const char *s)
 	return digits >= 6 && digits <= 34;
 }
 
-static int text_field(json_t *req, const char *key, bool required, size_t max, const char **out, struct rec_err *e)
+static int text_field(json_t *req, const char *key, bool required, size_t max, const char **out, struct err *e)
 {
 	if (rec_get_str(req, key, required, max, out, e))
-		return -1;
+		return ERR_FAIL;
 	if (*out && utf8_has_control(*out))
-		return rec_fail(e, "bad_field", "%s has a control character", key);
+		return err_fail(e, ERR_FAIL, "bad_field", "%s has a control character", key);
 	return 0;
 }
 
-static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct details *d, struct rec_err *e)
+static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct details *d, struct err *e)
 {
 	memset(d, 0, sizeof *d);
 	if (adding) {
@@ -162,11 +175,12 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 	    text_field(req, "city", adding, MERCHANT_CITY_MAX, &d->city, e) ||
 	    text_field(req, "mcc", false, 4, &d->mcc, e) || text_field(req, "country", false, 2, &d->country, e) ||
 	    text_field(req, "currency", false, 3, &d->currency, e) ||
-	    text_field(req, "notify_url", false, URL_MAX, &d->notify_url, e) ||
+	    text_field(req, "notify_url", false, MERCHANT_URL_MAX, &d->notify_url, e) ||
 	    text_field(req, "bank_account", false, BANK_ACCOUNT_MAX, &d->bank_account, e) ||
 	    text_field(req, "settlement", false, 3, &d->settlement, e) ||
-	    text_field(req, "fee_rate", false, 16, &fee, e) || text_field(req, "networks", false, 200, &d->networks, e))
-		return -1;
+	    text_field(req, "fee_rate", false, 16, &fee, e) ||
+	    text_field(req, "networks", false, MERCHANT_NETWORKS_MAX, &d->networks, e))
+		return ERR_FAIL;
 	if (d->networks) {
 		/* Every name must be configured; "all" (or "") means every one. */
 		if (!*d->networks || strcmp(d->networks, "all") == 0)
@@ -177,7 +191,8 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 			size_t len = comma ? (size_t)(comma - p) : strlen(p);
 			bufprintf(name, sizeof name, "%.*s", (int)(len < 31 ? len : 31), p);
 			if (!networks_by_name(&c->networks, name))
-				return rec_fail(e, "bad_field", "networks: '%s' is not a configured network (%s)", name,
+				return err_fail(e, ERR_FAIL, "bad_field",
+				                "networks: '%s' is not a configured network (%s)", name,
 				                c->networks.source);
 			p = comma ? comma + 1 : "";
 		}
@@ -187,20 +202,21 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 	}
 	if (json_object_get(req, "verified")) {
 		if (rec_get_bool(req, "verified", false, &d->verified, e))
-			return -1;
+			return ERR_FAIL;
 		d->has_verified = true;
 	}
 	if (d->kind && strcmp(d->kind, "enterprise") && strcmp(d->kind, "individual"))
-		return rec_fail(e, "bad_field", "kind must be 'enterprise' or 'individual', not '%s'", d->kind);
+		return err_fail(e, ERR_FAIL, "bad_field", "kind must be 'enterprise' or 'individual', not '%s'",
+		                d->kind);
 	if (d->mcc && (strlen(d->mcc) != 4 || strspn(d->mcc, "0123456789") != 4))
-		return rec_fail(e, "bad_field", "mcc must be a 4-digit merchant category code (ISO 18245), not '%s'",
-		                d->mcc);
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "mcc must be a 4-digit merchant category code (ISO 18245), not '%s'", d->mcc);
 	if (d->country && (strlen(d->country) != 2 || d->country[0] < 'A' || d->country[0] > 'Z' ||
 	                   d->country[1] < 'A' || d->country[1] > 'Z'))
-		return rec_fail(e, "bad_field", "country must be an ISO 3166 alpha-2 code such as CN, not '%s'",
-		                d->country);
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "country must be an ISO 3166 alpha-2 code such as CN, not '%s'", d->country);
 	if (d->currency && (!currency_find(d->currency) || d->currency[0] < 'A'))
-		return rec_fail(e, "bad_currency", "unknown currency '%s'; use an ISO 4217 code such as CNY",
+		return err_fail(e, ERR_FAIL, "bad_currency", "unknown currency '%s'; use an ISO 4217 code such as CNY",
 		                d->currency);
 	if (d->notify_url && *d->notify_url) {
 		char *allow = store_setting(c->st, NETADDR_ALLOW_SETTING, "0");
@@ -208,29 +224,29 @@ static int get_details(struct wpay_ctx *c, json_t *req, bool adding, struct deta
 		bool refused = netaddr_check_url(d->notify_url, strcmp(allow, "1") == 0, why, sizeof why) != NULL;
 		free(allow);
 		if (refused)
-			return rec_fail(e, "bad_field", "%s", why);
+			return err_fail(e, ERR_FAIL, "bad_field", "%s", why);
 	}
 	if (d->bank_account && !valid_bank_account(d->bank_account))
-		return rec_fail(e, "bad_field",
+		return err_fail(e, ERR_FAIL, "bad_field",
 		                "bank_account '%.40s' is not an account number: give 6 to 34 digits, grouped by single "
 		                "spaces or dashes if you like, such as 6222 0200 1234 5678",
 		                d->bank_account);
 	if (d->settlement && strcmp(d->settlement, "T0") && strcmp(d->settlement, "T15"))
-		return rec_fail(e, "bad_field", "settlement must be T0 or T15, not '%s'", d->settlement);
+		return err_fail(e, ERR_FAIL, "bad_field", "settlement must be T0 or T15, not '%s'", d->settlement);
 	if (fee) {
 		const char *why = merchants_parse_fee_rate(fee, &d->fee_ppm);
 		if (why)
-			return rec_fail(e, "bad_field", "fee_rate '%s': %s", fee, why);
+			return err_fail(e, ERR_FAIL, "bad_field", "fee_rate '%s': %s", fee, why);
 		d->has_fee = true;
 	}
 	return 0;
 }
 
-/* T0 needs the deposit; NULL if allowed, else a reason. */
-static int check_t0(struct store *st, const char *no, const char *currency, struct rec_err *e)
+/* T0 needs the deposit: 0 if it is held, else ERR_FAIL with e saying how much is missing. */
+static int check_t0(struct store *st, const char *no, const char *currency, struct err *e)
 {
-	char id[80];
-	bufprintf(id, sizeof id, "m:%s", no);
+	char id[MERCHANT_REF_MAX];
+	ids_merchant(no, id);
 	int64_t deposit = ledger_balance(st, ACCOUNT_DEPOSIT, id);
 	if (deposit >= DEPOSIT_T0_MIN)
 		return 0;
@@ -238,28 +254,27 @@ static int check_t0(struct store *st, const char *no, const char *currency, stru
 	char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
 	money_format(deposit, cur, have);
 	money_format(DEPOSIT_T0_MIN, cur, need);
-	return rec_fail(
-	    e, "deposit_required",
-	    "merchant m:%s holds a deposit of %s %s; T0 settlement needs %s %s (post one with 'merchant deposit')", no,
+	return err_fail(
+	    e, ERR_FAIL, "deposit_required",
+	    "merchant %s holds a deposit of %s %s; T0 settlement needs %s %s (post one with 'merchant deposit')", id,
 	    have, currency, need, currency);
 }
 
-int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *no;
 	struct details d;
 	if (rec_get_str(req, "merchant_no", true, 0, &no, e))
 		return BATCH_FAIL;
-	if (!accounts_valid_key(no, MERCHANT_NO_MAX))
-		return rec_fail(e, "bad_field", "merchant_no '%.64s' must be 1 to %d letters, digits or '_'", no,
-		                MERCHANT_NO_MAX),
-		       BATCH_FAIL;
+	if (!rec_valid_key(no, MERCHANT_NO_MAX))
+		return err_fail(e, ERR_FAIL, "bad_field", "merchant_no '%.64s' must be 1 to %d letters, digits or '_'",
+		                no, MERCHANT_NO_MAX);
 	if (get_details(c, req, true, &d, e))
 		return BATCH_FAIL;
 	if (d.verified && strcmp(d.kind, "enterprise") != 0)
-		return rec_fail(e, "bad_field", "only an enterprise merchant can be verified"), BATCH_FAIL;
-	if (d.settlement && strcmp(d.settlement, "T0") == 0)
-		return check_t0(c->st, no, d.currency, e), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field", "only an enterprise merchant can be verified");
+	if (d.settlement && strcmp(d.settlement, "T0") == 0 && check_t0(c->st, no, d.currency, e))
+		return ERR_FAIL;
 
 	char now[CLOCK_TEXT_MAX], acct[ACCOUNT_ID_MAX];
 	clock_format(clock_now_ms(), now);
@@ -282,47 +297,41 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err 
 		    d.fee_ppm, d.notify_url, d.bank_account, d.networks);
 		bool same = store_step(q) == STORE_ROW;
 		store_done(q);
+		char id[MERCHANT_REF_MAX];
+		ids_merchant(no, id);
 		if (!same)
-			return rec_fail(e, "conflict",
-			                "merchant m:%s exists with other details; change them with 'wpay bind merchant "
-			                "update'",
-			                no),
-			       BATCH_FAIL;
+			return err_fail(
+			    e, ERR_FAIL, "conflict",
+			    "merchant %s exists with other details; change them with 'wpay bind merchant update'", id);
 	}
 	char *name = merchants_secret_name(no);
 	int rc = keys_ensure_secret(c->keys_dir, name, NULL, e);
 	free(name);
 	if (rc)
 		return BATCH_FAIL;
-	char id[80];
-	bufprintf(id, sizeof id, "m:%s", no);
-	ledger_account(c->st, ACCOUNT_PENDING, id, d.currency, acct);
-	ledger_account(c->st, ACCOUNT_DEPOSIT, id, d.currency, acct);
-	ledger_account(c->st, ACCOUNT_PAYOUT, id, d.currency, acct);
-	ledger_account(c->st, ACCOUNT_FEES, d.currency, d.currency, acct);
-	*out = merchant_json_in(c, no);
+	struct merchant m;
+	if (merchants_load(c->st, no, &m, e))
+		return ERR_FAIL;
+	ledger_account(c->st, ACCOUNT_PENDING, m.id, m.currency, acct);
+	ledger_account(c->st, ACCOUNT_DEPOSIT, m.id, m.currency, acct);
+	ledger_account(c->st, ACCOUNT_PAYOUT, m.id, m.currency, acct);
+	ledger_account(c->st, ACCOUNT_FEES, m.currency, m.currency, acct);
+	*out = merchant_json(c, &m);
 	return BATCH_OK;
 }
 
-static const char *merchant_currency(struct store *st, const char *no, char buf[8])
+int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
-	char id[80];
-	bufprintf(id, sizeof id, "m:%s", no);
-	return ledger_currency(st, ACCOUNT_PENDING, id, buf);
-}
-
-int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
-{
-	char no[64], cur[8], now[CLOCK_TEXT_MAX];
+	char now[CLOCK_TEXT_MAX];
+	struct merchant m;
 	struct details d;
-	if (get_merchant(c->st, req, no, e) || get_details(c, req, false, &d, e))
-		return BATCH_FAIL;
-	merchant_currency(c->st, no, cur);
-	if (d.currency && strcmp(d.currency, cur) != 0)
-		return rec_fail(e, "bad_field", "a merchant's currency cannot change (m:%s settles in %s)", no, cur),
-		       BATCH_FAIL;
-	if (d.settlement && strcmp(d.settlement, "T0") == 0 && check_t0(c->st, no, cur, e))
-		return BATCH_FAIL;
+	if (get_merchant(c->st, req, &m, e) || get_details(c, req, false, &d, e))
+		return ERR_FAIL;
+	if (d.currency && strcmp(d.currency, m.currency) != 0)
+		return err_fail(e, ERR_FAIL, "bad_field", "a merchant's currency cannot change (%s settles in %s)",
+		                m.id, m.currency);
+	if (d.settlement && strcmp(d.settlement, "T0") == 0 && check_t0(c->st, m.no, m.currency, e))
+		return ERR_FAIL;
 	clock_format(clock_now_ms(), now);
 	/* Each given field replaces the stored one; absent ones stay. */
 	store_exec(c->st,
@@ -334,52 +343,51 @@ int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_e
 	           " networks = CASE WHEN ? THEN ? ELSE networks END, updated_at = ? WHERE id = ?",
 	           "ttttttttbibbbttt", d.kind, d.name, d.city, d.mcc, d.country, d.notify_url, d.bank_account,
 	           d.settlement, (int)d.has_fee, d.fee_ppm, (int)d.has_verified, (int)d.verified, (int)d.has_networks,
-	           d.networks, now, no);
-	struct store_stmt *q = store_query(c->st, "SELECT kind, verified FROM merchants WHERE id = ?", "t", no);
-	bool bad = store_step(q) == STORE_ROW && store_col_int(q, 1) && strcmp(store_col_text(q, 0), "enterprise");
-	store_done(q);
-	if (bad)
-		return rec_fail(e, "bad_field", "only an enterprise merchant can be verified"), BATCH_FAIL;
-	*out = merchant_json_in(c, no);
+	           d.networks, now, m.no);
+	if (merchants_load(c->st, m.no, &m, e))
+		return ERR_FAIL;
+	if (m.verified && strcmp(m.kind, "enterprise") != 0)
+		return err_fail(e, ERR_FAIL, "bad_field", "only an enterprise merchant can be verified");
+	*out = merchant_json(c, &m);
 	return BATCH_OK;
 }
 
-int merchants_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
-	char no[64];
-	if (get_merchant(c->st, req, no, e))
-		return BATCH_FAIL;
-	*out = merchant_json_in(c, no);
+	struct merchant m;
+	if (get_merchant(c->st, req, &m, e))
+		return ERR_FAIL;
+	*out = merchant_json(c, &m);
 	return BATCH_OK;
 }
 
-int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
-	(void)req, (void)e;
-	json_t *ids = json_array();
+	(void)req;
+	json_t *nos = json_array();
 	struct store_stmt *q = store_query(c->st, "SELECT id FROM merchants ORDER BY id", "");
 	while (store_step(q) == STORE_ROW)
-		json_array_append_new(ids, json_string(store_col_text(q, 0)));
+		json_array_append_new(nos, json_string(store_col_text(q, 0)));
 	*out = json_array();
 	size_t i;
-	json_t *id;
-	json_array_foreach (ids, i, id)
-		json_array_append_new(*out, merchant_json_in(c, json_string_value(id)));
-	json_decref(ids);
+	json_t *no;
+	struct merchant m;
+	json_array_foreach (nos, i, no)
+		if (merchants_load(c->st, json_string_value(no), &m, e) == 0)
+			json_array_append_new(*out, merchant_json(c, &m));
+	json_decref(nos);
 	return BATCH_OK;
 }
 
-int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
-	char no[64], cur[8], id[80];
-	if (get_merchant(c->st, req, no, e))
-		return BATCH_FAIL;
-	bufprintf(id, sizeof id, "m:%s", no);
-	*out = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "type", "balance", "merchant", id, "pending",
-	                 (json_int_t)ledger_balance(c->st, ACCOUNT_PENDING, id), "deposit",
-	                 (json_int_t)ledger_balance(c->st, ACCOUNT_DEPOSIT, id), "payout",
-	                 (json_int_t)ledger_balance(c->st, ACCOUNT_PAYOUT, id), "currency",
-	                 merchant_currency(c->st, no, cur));
+	struct merchant m;
+	if (get_merchant(c->st, req, &m, e))
+		return ERR_FAIL;
+	*out = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "type", "balance", "merchant", m.id, "pending",
+	                 (json_int_t)ledger_balance(c->st, ACCOUNT_PENDING, m.id), "deposit",
+	                 (json_int_t)ledger_balance(c->st, ACCOUNT_DEPOSIT, m.id), "payout",
+	                 (json_int_t)ledger_balance(c->st, ACCOUNT_PAYOUT, m.id), "currency", m.currency);
 	return BATCH_OK;
 }
 
@@ -389,7 +397,7 @@ int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_
  * deposit must keep DEPOSIT_T0_MIN, or those refunds fall to the platform.
  * Fills an example order into `order` when it holds. Newest settlements
  * first: their orders are the likeliest to be inside the refund window. */
-static bool deposit_held(struct store *st, const char *no, char order[72])
+static bool deposit_held(struct store *st, const char *no, char order[OUT_TRADE_NO_MAX + 1])
 {
 	struct store_stmt *q = store_query(st,
 	                                   "SELECT o.out_trade_no FROM settlements s"
@@ -400,26 +408,24 @@ static bool deposit_held(struct store *st, const char *no, char order[72])
 	                                   "t", no);
 	bool held = store_step(q) == STORE_ROW;
 	if (held)
-		strlcopy(order, store_col_text(q, 0), 72);
+		strlcopy(order, store_col_text(q, 0), OUT_TRADE_NO_MAX + 1);
 	store_done(q);
 	return held;
 }
 
 /* Deposit in (payout -> deposit) or out (deposit -> payout). */
-static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, struct rec_err *e)
+static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, struct err *e)
 {
-	char no[64], cur[8], id[80];
+	struct merchant m;
 	const char *request_no, *given_cur = NULL;
 	int64_t amount;
-	if (get_merchant(c->st, req, no, e) || accounts_get_amount(req, &amount, e) ||
-	    accounts_get_request_no(req, &request_no, e) || rec_get_str(req, "currency", false, 3, &given_cur, e))
-		return BATCH_FAIL;
-	merchant_currency(c->st, no, cur);
+	if (get_merchant(c->st, req, &m, e) || rec_get_amount(req, &amount, e) ||
+	    rec_get_request_no(req, &request_no, e) || rec_get_str(req, "currency", false, 3, &given_cur, e))
+		return ERR_FAIL;
+	const char *cur = m.currency, *id = m.id, *no = m.no;
 	if (given_cur && strcmp(given_cur, cur) != 0)
-		return rec_fail(e, "currency_mismatch", "the amount is in %s but merchant m:%s holds its deposit in %s",
-		                given_cur, no, cur),
-		       BATCH_FAIL;
-	bufprintf(id, sizeof id, "m:%s", no);
+		return err_fail(e, ERR_FAIL, "currency_mismatch",
+		                "the amount is in %s but merchant %s holds its deposit in %s", given_cur, id, cur);
 	struct transfer t = {
 	    .kind = in ? "deposit" : "deposit_withdrawal", .amount = amount, .currency = cur, .ref = request_no};
 	bufprintf(t.key, sizeof t.key, "%s:%s:%s", t.kind, id, request_no);
@@ -429,7 +435,7 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 	if (posted < 0)
 		return BATCH_FAIL;
 	int64_t deposit = ledger_balance(c->st, ACCOUNT_DEPOSIT, id);
-	char order[72];
+	char order[OUT_TRADE_NO_MAX + 1];
 	/* Checked on the balance the withdrawal leaves (a replay answers as before). */
 	if (!in && posted == 0 && deposit < DEPOSIT_T0_MIN && deposit_held(c->st, no, order)) {
 		const struct currency *in_cur = currency_find(cur);
@@ -438,24 +444,23 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 		money_format(DEPOSIT_T0_MIN, in_cur, need);
 		money_format(had, in_cur, have);
 		money_format(free_now, in_cur, can);
-		return rec_fail(
-		           e, "deposit_held",
-		           "m:%s must keep %s %s of deposit while payments it was paid at T0 can still be refunded "
-		           "(order %s and maybe others); it holds %s %s, so at most %s %s can be withdrawn until "
-		           "their refund window is over",
-		           no, need, cur, order, have, cur, can, cur),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "deposit_held",
+		                "%s must keep %s %s of deposit while payments it was paid at T0 can still be refunded "
+		                "(order %s and maybe others); it holds %s %s, so at most %s %s can be withdrawn until "
+		                "their refund window is over",
+		                id, need, cur, order, have, cur, can, cur);
 	}
 	if (!in && deposit < DEPOSIT_T0_MIN) {
 		store_exec(c->st,
 		           "UPDATE merchants SET settlement = 'T15', updated_at = ? WHERE id = ? AND settlement = 'T0'",
 		           "tt", t.created_at, no);
+		if (strcmp(m.settlement, "T0") == 0)
+			strlcopy(m.settlement, "T15", sizeof m.settlement);
 	}
 	*out = ledger_transfer_json(&t);
 	json_object_set_new(*out, "merchant", json_string(id));
 	json_object_set_new(*out, "request_no", json_string(request_no));
-	json_t *m = merchant_json_in(c, no);
-	json_object_set(*out, "settlement", json_object_get(m, "settlement"));
+	json_object_set_new(*out, "settlement", json_string(m.settlement));
 	if (deposit < DEPOSIT_T0_MIN) {
 		char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
 		money_format(deposit, currency_find(cur), have);
@@ -464,16 +469,15 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 		json_object_set_new(*out, "settlement_note", json_string(why));
 		free(why);
 	}
-	json_decref(m);
 	return BATCH_OK;
 }
 
-int merchants_deposit(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_deposit(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	return move_deposit(c, req, true, out, e);
 }
 
-int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	return move_deposit(c, req, false, out, e);
 }

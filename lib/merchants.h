@@ -14,24 +14,48 @@
 #define WPAY_MERCHANTS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "accounts.h"
+#include "clock.h"
 #include "ctx.h"
+#include "ids.h"
 
 /* Minor units of deposit (in the merchant's currency) that T0 needs. */
-#define DEPOSIT_T0_MIN    INT64_C(2000000)
-#define MERCHANT_NAME_MAX 25
-#define MERCHANT_CITY_MAX 15
-#define FEE_PPM_DEFAULT   6000
+#define DEPOSIT_T0_MIN        INT64_C(2000000)
+#define MERCHANT_NAME_MAX     25 /* characters, as EMV tag 59 takes them */
+#define MERCHANT_CITY_MAX     15 /* EMV tag 60 */
+#define MERCHANT_URL_MAX      512
+#define MERCHANT_NETWORKS_MAX 200
+#define BANK_ACCOUNT_MAX      64
+#define FEE_PPM_DEFAULT       6000
 
-int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
-int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
-int merchants_show(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
-int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
-int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
-int merchants_deposit(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
-int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+/* A merchant as stored; text fields hold up to their maximum in UTF-8. */
+struct merchant {
+	char no[MERCHANT_NO_MAX + 1]; /* "cafe01" */
+	char id[MERCHANT_REF_MAX];    /* "m:cafe01", its name in records and the ledger */
+	char kind[16];                /* "enterprise" or "individual" */
+	char name[MERCHANT_NAME_MAX * 4 + 1], city[MERCHANT_CITY_MAX * 4 + 1];
+	char mcc[5], country[3], currency[4], settlement[4];
+	bool verified, has_notify_url, has_bank_account, all_networks;
+	int64_t fee_ppm;
+	char notify_url[MERCHANT_URL_MAX * 4 + 1], bank_account[BANK_ACCOUNT_MAX + 1];
+	char networks[MERCHANT_NETWORKS_MAX * 4 + 1]; /* the accepting networks, unless all_networks */
+	char created_at[CLOCK_TEXT_MAX], updated_at[CLOCK_TEXT_MAX];
+};
+
+/* The merchant ref names ("m:<no>" or "<no>"): 0, or ERR_FAIL with
+ * "unknown_merchant", the one code for a merchant this ledger lacks. */
+int merchants_load(struct store *st, const char *ref, struct merchant *m, struct err *e);
+
+int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_show(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_deposit(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 
 /* The names of the networks that accept a merchant, from its stored list
  * (NULL: every configured network). */
@@ -39,8 +63,6 @@ json_t *merchants_networks(struct wpay_ctx *c, const char *stored);
 /* The name of the merchant's webhook secret file in the key directory;
  * the caller frees it. */
 char *merchants_secret_name(const char *no);
-/* Resolve "m:<no>" or "<no>" to the merchant_no; -1 "not_found". */
-int merchants_ref(struct store *st, const char *ref, char no[64], struct rec_err *e);
 /* A fee rate "0.6%" (up to 4 decimals, at most 10%) in parts per million. */
 const char *merchants_parse_fee_rate(const char *text, int64_t *ppm);
 void merchants_format_fee_rate(int64_t ppm, char buf[32]);

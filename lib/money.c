@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "money.h"
+
 #include "util.h"
 
 static const struct currency currencies[] = {

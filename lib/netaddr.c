@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "netaddr.h"
+
 #include "util.h"
 
 static const char *v4_kind(uint32_t a)

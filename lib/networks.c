@@ -6,13 +6,14 @@
 #include <sysexits.h>
 
 #include "networks.h"
+
 #include "util.h"
 
 static const char builtin[] =
 #include "networks.inc"
     ;
 
-int networks_parse(struct networks *nw, const char *text, const char *source, struct rec_err *e)
+int networks_parse(struct networks *nw, const char *text, const char *source, struct err *e)
 {
 	memset(nw, 0, sizeof *nw);
 	strlcopy(nw->source, source, sizeof nw->source);
@@ -23,7 +24,7 @@ int networks_parse(struct networks *nw, const char *text, const char *source, st
 		char buf[256];
 		lineno++;
 		if (len >= sizeof buf)
-			return rec_fail(e, "bad_config", "%s:%d: line too long", source, lineno), EX_CONFIG;
+			return err_fail(e, EX_CONFIG, "bad_config", "%s:%d: line too long", source, lineno);
 		memcpy(buf, line, len);
 		buf[len] = '\0';
 		line += len + (end != NULL);
@@ -36,18 +37,16 @@ int networks_parse(struct networks *nw, const char *text, const char *source, st
 		int id = fields[1] ? (int)strtol(fields[1], NULL, 10) : 0;
 		if (!fields[2] || id < 26 || id > 51 || strlen(fields[1]) != 2 || strlen(fields[2]) > 32 ||
 		    strlen(fields[0]) >= sizeof nw->n[0].name)
-			return rec_fail(
-			           e, "bad_config",
-			           "%s:%d: want name<TAB>id (26-51)<TAB>GUI (at most 32 characters)<TAB>description",
-			           source, lineno),
-			       EX_CONFIG;
+			return err_fail(
+			    e, EX_CONFIG, "bad_config",
+			    "%s:%d: want name<TAB>id (26-51)<TAB>GUI (at most 32 characters)<TAB>description", source,
+			    lineno);
 		if (nw->count == NETWORKS_MAX)
-			return rec_fail(e, "bad_config", "%s: more than %d networks", source, NETWORKS_MAX), EX_CONFIG;
+			return err_fail(e, EX_CONFIG, "bad_config", "%s: more than %d networks", source, NETWORKS_MAX);
 		for (int i = 0; i < nw->count; i++)
 			if (strcmp(nw->n[i].name, fields[0]) == 0 || strcmp(nw->n[i].id, fields[1]) == 0)
-				return rec_fail(e, "bad_config", "%s:%d: network name or id used twice", source,
-				                lineno),
-				       EX_CONFIG;
+				return err_fail(e, EX_CONFIG, "bad_config", "%s:%d: network name or id used twice",
+				                source, lineno);
 		struct network *n = &nw->n[nw->count++];
 		strlcopy(n->name, fields[0], sizeof n->name);
 		strlcopy(n->id, fields[1], sizeof n->id);
@@ -55,11 +54,11 @@ int networks_parse(struct networks *nw, const char *text, const char *source, st
 		strlcopy(n->what, fields[3] ? fields[3] : "", sizeof n->what);
 	}
 	if (nw->count == 0)
-		return rec_fail(e, "bad_config", "%s names no network", source), EX_CONFIG;
+		return err_fail(e, EX_CONFIG, "bad_config", "%s names no network", source);
 	return 0;
 }
 
-int networks_load(struct networks *nw, struct rec_err *e)
+int networks_load(struct networks *nw, struct err *e)
 {
 	const char *env = getenv("WPAY_NETWORKS");
 	char *path = NULL;
@@ -80,7 +79,7 @@ int networks_load(struct networks *nw, struct rec_err *e)
 	}
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		rec_fail(e, "bad_config", "cannot read networks file %s", path);
+		err_fail(e, ERR_FAIL, "bad_config", "cannot read networks file %s", path);
 		free(path);
 		return EX_NOINPUT;
 	}

@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "records.h"
+#include "err.h"
 
 #define NETWORKS_MAX 26
 
@@ -27,9 +27,9 @@ struct networks {
 
 /* Load from $WPAY_NETWORKS, else $XDG_CONFIG_HOME/wpay/networks.tsv if it
  * exists, else the built-in table. 0, or a sysexits status with e set. */
-int networks_load(struct networks *nw, struct rec_err *e);
+int networks_load(struct networks *nw, struct err *e);
 /* Parse a table from text (for the loader and tests); source names it. */
-int networks_parse(struct networks *nw, const char *text, const char *source, struct rec_err *e);
+int networks_parse(struct networks *nw, const char *text, const char *source, struct err *e);
 const struct network *networks_by_name(const struct networks *nw, const char *name);
 const struct network *networks_by_guid(const struct networks *nw, const char *guid);
 /* Does a merchant's stored list ("wpay,wechat"; NULL: every network) name this network? */

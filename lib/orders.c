@@ -7,9 +7,11 @@
 #include "codes.h"
 #include "emv.h"
 #include "ledger.h"
+#include "merchants.h"
 #include "money.h"
 #include "orders.h"
 #include "utf8.h"
+
 #include "util.h"
 
 #define DEFAULT_TTL_MS (2 * 3600 * 1000LL)
@@ -24,28 +26,25 @@ json_t *orders_json(struct store *st, const char *id)
 	                "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char merchant[80], expires[CLOCK_TEXT_MAX], *buyer = NULL;
-		bufprintf(merchant, sizeof merchant, "m:%s", store_col_text(q, 1));
+		char merchant[MERCHANT_REF_MAX], expires[CLOCK_TEXT_MAX], buyer[USER_REF_MAX];
+		ids_merchant(store_col_text(q, 1), merchant);
 		clock_format(store_col_int(q, 11), expires);
-		if (!store_col_null(q, 6))
-			buyer = xasprintf("u:%s", store_col_text(q, 6));
 		/* reference and request_no only where the order has them. */
 		o = json_pack(
 		    "{s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s?, s:s, s:s*, s:s*, s:s, s:s?, s:I, s:s, s:s, s:s?, s:s?}",
 		    "type", "order", "id", store_col_text(q, 0), "merchant", merchant, "out_trade_no",
 		    store_col_text(q, 2), "amount", (json_int_t)store_col_int(q, 3), "currency", store_col_text(q, 4),
-		    "subject", store_col_text(q, 5), "buyer", buyer, "origin", store_col_text(q, 7), "reference",
-		    store_col_text(q, 15), "request_no", store_col_text(q, 16), "state", store_col_text(q, 8),
-		    "close_reason", store_col_text(q, 9), "refunded", (json_int_t)store_col_int(q, 10), "expires_at",
-		    expires, "created_at", store_col_text(q, 12), "paid_at", store_col_text(q, 13), "closed_at",
-		    store_col_text(q, 14));
-		free(buyer);
+		    "subject", store_col_text(q, 5), "buyer", ids_user(store_col_text(q, 6), buyer), "origin",
+		    store_col_text(q, 7), "reference", store_col_text(q, 15), "request_no", store_col_text(q, 16),
+		    "state", store_col_text(q, 8), "close_reason", store_col_text(q, 9), "refunded",
+		    (json_int_t)store_col_int(q, 10), "expires_at", expires, "created_at", store_col_text(q, 12),
+		    "paid_at", store_col_text(q, 13), "closed_at", store_col_text(q, 14));
 	}
 	store_done(q);
 	return o;
 }
 
-int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct rec_err *e)
+int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct err *e)
 {
 	const char *order = NULL, *merchant = NULL, *no = NULL;
 	/* An order record passed along a pipeline names itself by "id". */
@@ -53,15 +52,15 @@ int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct rec_err *e
 	if (rec_get_str(req, type && strcmp(type, "order") == 0 && !json_object_get(req, "order") ? "id" : "order",
 	                false, 0, &order, e) ||
 	    rec_get_str(req, "merchant", false, 0, &merchant, e) || rec_get_str(req, "out_trade_no", false, 0, &no, e))
-		return -1;
+		return ERR_FAIL;
 	struct store_stmt *q;
 	if (order)
 		q = store_query(st, "SELECT id FROM orders WHERE id = ?", "t", order);
 	else if (merchant && no)
 		q = store_query(st, "SELECT id FROM orders WHERE merchant_id = ? AND out_trade_no = ?", "tt",
-		                strncmp(merchant, "m:", 2) == 0 ? merchant + 2 : merchant, no);
+		                ids_merchant_no(merchant), no);
 	else
-		return rec_fail(e, "missing_field",
+		return err_fail(e, ERR_FAIL, "missing_field",
 		                "name the order: 'order' (ord_...), or 'merchant' and 'out_trade_no'");
 	bool found = store_step(q) == STORE_ROW;
 	if (found)
@@ -69,12 +68,17 @@ int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct rec_err *e
 	store_done(q);
 	if (found)
 		return 0;
-	return order ? rec_fail(e, "not_found", "no order '%.60s'", order)
-	             : rec_fail(e, "not_found", "merchant %.40s has no order '%.64s'", merchant, no);
+	if (order)
+		return err_fail(e, ERR_FAIL, "not_found", "no order '%.60s'", order);
+	struct merchant m;
+	if (merchants_load(st, merchant, &m, e))
+		return ERR_FAIL;
+	return err_fail(e, ERR_FAIL, "not_found", "merchant %s has no order '%.64s'", m.id, no);
 }
 
 struct new_order {
-	const char *merchant_no, *out_trade_no, *currency, *subject, *buyer, *origin;
+	const struct merchant *merchant;
+	const char *out_trade_no, *subject, *buyer, *origin;
 	const char *request_no; /* the buyer's key, for an order the buyer starts */
 	const char *reference;  /* a dynamic code's reference (62.05) */
 	int64_t amount, expires_at;
@@ -82,45 +86,46 @@ struct new_order {
 
 /* The buyer's order: its out_trade_no is its own id, which nobody can
  * steer into the merchant's numbers; the buyer's request_no keys it. */
-static int place_for_buyer(struct store *st, const struct new_order *o, char id[ID_MAX], const char *now,
-                           struct rec_err *e)
+static int place_for_buyer(struct store *st, const struct new_order *o, char id[ID_MAX], const char *now, struct err *e)
 {
 	enum store_result r = store_exec(
 	    st,
 	    "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, expires_at,"
 	    " created_at, request_no, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON CONFLICT(buyer, request_no) WHERE request_no IS NOT NULL DO NOTHING",
-	    "tttittttittt", id, o->merchant_no, id, o->amount, o->currency, o->subject, o->buyer, o->origin,
+	    "tttittttittt", id, o->merchant->no, id, o->amount, o->merchant->currency, o->subject, o->buyer, o->origin,
 	    o->expires_at, now, o->request_no, o->reference);
 	if (r == STORE_CONSTRAINT) /* the merchant already has this id as an out_trade_no */
-		return rec_fail(e, "conflict", "m:%s already has an out_trade_no %s; send the request again",
-		                o->merchant_no, id);
+		return err_fail(e, ERR_FAIL, "conflict", "%s already has an out_trade_no %s; send the request again",
+		                o->merchant->id, id);
 	if (store_changes(st) > 0)
 		return 0;
 	struct store_stmt *q = store_query(st,
 	                                   "SELECT id, merchant_id = ? AND amount = ? AND reference IS ? FROM orders"
 	                                   " WHERE buyer = ? AND request_no = ?",
-	                                   "tittt", o->merchant_no, o->amount, o->reference, o->buyer, o->request_no);
+	                                   "tittt", o->merchant->no, o->amount, o->reference, o->buyer, o->request_no);
 	store_step(q);
 	strlcopy(id, store_col_text(q, 0), ID_MAX);
 	bool same = store_col_int(q, 1);
 	store_done(q);
-	return same
-	           ? 0
-	           : rec_fail(e, "conflict",
-	                      "request_no %s of u:%s is order %s, for another merchant or amount; use a new request_no",
-	                      o->request_no, o->buyer, id);
+	if (same)
+		return 0;
+	char buyer[USER_REF_MAX];
+	ids_user(o->buyer, buyer);
+	return err_fail(e, ERR_FAIL, "conflict",
+	                "request_no %s of %s is order %s, for another merchant or amount; use a new request_no",
+	                o->request_no, buyer, id);
 }
 
 /* Insert, or find the same order again: 0, or -1 with a conflict. */
-static int place(struct store *st, const struct new_order *o, json_t **out, struct rec_err *e)
+static int place(struct store *st, const struct new_order *o, json_t **out, struct err *e)
 {
 	char id[ID_MAX], now[CLOCK_TEXT_MAX];
-	id_new("ord", id);
+	ids_new("ord", id);
 	clock_format(clock_now_ms(), now);
 	if (o->request_no) {
 		if (place_for_buyer(st, o, id, now, e))
-			return -1;
+			return ERR_FAIL;
 		*out = orders_json(st, id);
 		return 0;
 	}
@@ -128,92 +133,73 @@ static int place(struct store *st, const struct new_order *o, json_t **out, stru
 	           "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin,"
 	           " expires_at, created_at, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	           " ON CONFLICT(merchant_id, out_trade_no) DO NOTHING",
-	           "tttittttitt", id, o->merchant_no, o->out_trade_no, o->amount, o->currency, o->subject, o->buyer,
-	           o->origin, o->expires_at, now, o->reference);
+	           "tttittttitt", id, o->merchant->no, o->out_trade_no, o->amount, o->merchant->currency, o->subject,
+	           o->buyer, o->origin, o->expires_at, now, o->reference);
 	if (store_changes(st) == 0) {
 		struct store_stmt *q = store_query(
 		    st,
 		    "SELECT id, amount, buyer IS ? OR ? IS NULL FROM orders WHERE merchant_id = ? AND out_trade_no = ?",
-		    "tttt", o->buyer, o->buyer, o->merchant_no, o->out_trade_no);
+		    "tttt", o->buyer, o->buyer, o->merchant->no, o->out_trade_no);
 		store_step(q);
 		strlcopy(id, store_col_text(q, 0), sizeof id);
 		bool same = store_col_int(q, 1) == o->amount && store_col_int(q, 2);
 		store_done(q);
 		if (!same)
-			return rec_fail(
-			    e, "conflict",
-			    "out_trade_no %s of m:%s is order %s, for another amount or buyer; use a new out_trade_no",
-			    o->out_trade_no, o->merchant_no, id);
+			return err_fail(
+			    e, ERR_FAIL, "conflict",
+			    "out_trade_no %s of %s is order %s, for another amount or buyer; use a new out_trade_no",
+			    o->out_trade_no, o->merchant->id, id);
 	}
 	*out = orders_json(st, id);
 	return 0;
 }
 
-/* A merchant of this ledger: its number, currency and name. */
-static int merchant_of(struct store *st, const char *ref, char no[64], char currency[8], char name[128],
-                       struct rec_err *e)
-{
-	const char *bare = strncmp(ref, "m:", 2) == 0 ? ref + 2 : ref;
-	struct store_stmt *q = store_query(st, "SELECT id, currency, name FROM merchants WHERE id = ?", "t", bare);
-	bool found = store_step(q) == STORE_ROW;
-	if (found) {
-		strlcopy(no, store_col_text(q, 0), 64);
-		strlcopy(currency, store_col_text(q, 1), 8);
-		strlcopy(name, store_col_text(q, 2), 128);
-	}
-	store_done(q);
-	return found ? 0 : rec_fail(e, "unknown_merchant", "merchant '%.64s' is not one of this ledger's", ref);
-}
-
-static int get_buyer(struct store *st, json_t *req, const char *fallback, const char **uid, struct rec_err *e)
+static int get_buyer(struct store *st, json_t *req, const char *fallback, const char **uid, struct err *e)
 {
 	const char *b = fallback;
 	if (rec_get_str(req, "buyer", false, 0, &b, e))
-		return -1;
+		return ERR_FAIL;
 	*uid = NULL;
 	if (!b)
 		return 0;
-	*uid = strncmp(b, "u:", 2) == 0 ? b + 2 : b;
+	*uid = ids_uid(b);
 	struct store_stmt *q = store_query(st, "SELECT 1 FROM users WHERE uid = ?", "t", *uid);
 	bool found = store_step(q) == STORE_ROW;
 	store_done(q);
-	return found ? 0 : rec_fail(e, "not_found", "no user u:%.64s", *uid);
+	return found ? 0 : err_fail(e, ERR_FAIL, "not_found", "no user u:%.64s", *uid);
 }
 
-static int get_out_trade_no(json_t *req, bool required, const char **no, struct rec_err *e)
+static int get_out_trade_no(json_t *req, bool required, const char **no, struct err *e)
 {
 	if (rec_get_str(req, "out_trade_no", required, 0, no, e))
-		return -1;
-	if (*no && !accounts_valid_key(*no, OUT_TRADE_NO_MAX))
-		return rec_fail(e, "bad_field", "out_trade_no '%.80s' must be 1 to %d letters, digits or '_'", *no,
-		                OUT_TRADE_NO_MAX);
+		return ERR_FAIL;
+	if (*no && !rec_valid_key(*no, OUT_TRADE_NO_MAX))
+		return err_fail(e, ERR_FAIL, "bad_field", "out_trade_no '%.80s' must be 1 to %d letters, digits or '_'",
+		                *no, OUT_TRADE_NO_MAX);
 	return 0;
 }
 
-int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	struct new_order o = {.origin = "api"};
 	const char *merchant, *currency = NULL, *expires_in = NULL;
-	char no[64], cur[8], name[128];
-	if (rec_get_str(req, "merchant", true, 0, &merchant, e) || merchant_of(c->st, merchant, no, cur, name, e) ||
-	    get_out_trade_no(req, true, &o.out_trade_no, e) || accounts_get_amount(req, &o.amount, e) ||
+	struct merchant m;
+	if (rec_get_str(req, "merchant", true, 0, &merchant, e) || merchants_load(c->st, merchant, &m, e) ||
+	    get_out_trade_no(req, true, &o.out_trade_no, e) || rec_get_amount(req, &o.amount, e) ||
 	    rec_get_str(req, "currency", false, 3, &currency, e) ||
 	    rec_get_str(req, "subject", false, ORDER_SUBJECT_MAX, &o.subject, e) ||
 	    rec_get_str(req, "expires_in", false, 16, &expires_in, e) || get_buyer(c->st, req, NULL, &o.buyer, e))
 		return BATCH_FAIL;
 	if (o.subject && utf8_has_control(o.subject))
-		return rec_fail(e, "bad_field", "subject has a control character"), BATCH_FAIL;
-	if (currency && strcmp(currency, cur) != 0)
-		return rec_fail(e, "currency_mismatch", "the amount is in %s but merchant m:%s takes %s", currency, no,
-		                cur),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field", "subject has a control character");
+	if (currency && strcmp(currency, m.currency) != 0)
+		return err_fail(e, ERR_FAIL, "currency_mismatch", "the amount is in %s but merchant %s takes %s",
+		                currency, m.id, m.currency);
 	int64_t ttl = DEFAULT_TTL_MS;
 	if (expires_in && (!clock_parse_duration(expires_in, &ttl) || ttl < 60000 || ttl > 15LL * 86400000))
-		return rec_fail(e, "bad_field", "expires_in '%s' must be a duration from 1m to 15d such as 30m",
-		                expires_in),
-		       BATCH_FAIL;
-	o.merchant_no = no;
-	o.currency = cur;
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "expires_in '%s' must be a duration from 1m to 15d such as 30m", expires_in);
+	o.merchant = &m;
 	o.expires_at = clock_now_ms() + ttl;
 	return place(c->st, &o, out, e) ? BATCH_FAIL : BATCH_OK;
 }
@@ -221,37 +207,36 @@ int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err 
 /* The key of an order the buyer starts: a buyer and the buyer's
  * request_no, never the merchant's out_trade_no. what names the code,
  * for the messages. */
-static int buyer_key(json_t *req, const struct order_defaults *d, const char *what, struct new_order *o,
-                     struct rec_err *e)
+static int buyer_key(json_t *req, const struct order_defaults *d, const char *what, struct new_order *o, struct err *e)
 {
 	json_t *otn = json_object_get(req, "out_trade_no");
 	if (otn && !json_is_null(otn))
-		return rec_fail(
-		    e, "bad_field",
+		return err_fail(
+		    e, ERR_FAIL, "bad_field",
 		    "out_trade_no '%.64s' belongs to the merchant; a buyer names an order from %s by request_no",
 		    json_is_string(otn) ? json_string_value(otn) : "...", what);
 	if (!o->buyer)
-		return rec_fail(e, "missing_field",
+		return err_fail(e, ERR_FAIL, "missing_field",
 		                "an order from %s is the buyer's: give --buyer u:<uid> or a 'buyer' field", what);
 	o->request_no = d->request_no;
 	if (rec_get_str(req, "request_no", false, 0, &o->request_no, e))
-		return -1;
+		return ERR_FAIL;
 	if (!o->request_no)
-		return rec_fail(e, "missing_field",
+		return err_fail(e, ERR_FAIL, "missing_field",
 		                "an order from %s needs the buyer's request number (--request-no or 'request_no') so a "
 		                "replay cannot order twice",
 		                what);
-	if (!accounts_valid_key(o->request_no, ORDER_REQUEST_NO_MAX))
-		return rec_fail(e, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'",
-		                o->request_no, ORDER_REQUEST_NO_MAX);
+	if (!rec_valid_key(o->request_no, REQUEST_NO_MAX))
+		return err_fail(e, ERR_FAIL, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'",
+		                o->request_no, REQUEST_NO_MAX);
 	return 0;
 }
 
-static int expired(int64_t expires_ms, struct rec_err *e)
+static int expired(int64_t expires_ms, struct err *e)
 {
 	char t[CLOCK_TEXT_MAX];
 	clock_format(expires_ms, t);
-	return rec_fail(e, "code_expired", "the code expired at %s; ask the merchant for a new one", t);
+	return err_fail(e, ERR_FAIL, "code_expired", "the code expired at %s; ask the merchant for a new one", t);
 }
 
 /* A dynamic code: amount and reference from the code. One this ledger made
@@ -262,17 +247,17 @@ static int expired(int64_t expires_ms, struct rec_err *e)
  * reference and never becomes an out_trade_no. */
 static int from_dynamic(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, const struct emv_payload *p,
                         const struct code_check *cc, const struct currency *currency, struct new_order *o,
-                        struct rec_err *e)
+                        struct err *e)
 {
 	const struct emv_object *amt = emv_find(p, "54"), *ref = emv_find_sub(emv_find(p, "62"), "05");
 	if (money_parse(amt->value, currency, false, &o->amount) || o->amount <= 0 || !ref)
-		return rec_fail(e, "bad_code",
+		return err_fail(e, ERR_FAIL, "bad_code",
 		                "a code with an amount needs a valid amount above zero and a reference (62.05)");
 	o->reference = ref->value;
 	o->origin = "dynamic_code";
 	struct store_stmt *q =
 	    store_query(c->st, "SELECT amount, currency, expires_at FROM codes WHERE merchant_id = ? AND reference = ?",
-	                "tt", o->merchant_no, ref->value);
+	                "tt", o->merchant->no, ref->value);
 	bool made = store_step(q) == STORE_ROW;
 	int64_t made_amount = 0, made_expires = 0;
 	char made_currency[8] = "";
@@ -289,49 +274,50 @@ static int from_dynamic(struct wpay_ctx *c, const struct order_defaults *d, json
 			char want[MONEY_TEXT_MAX], got[MONEY_TEXT_MAX];
 			money_format(made_amount, mc ? mc : currency, want);
 			money_format(o->amount, currency, got);
-			return rec_fail(e, "bad_code", "m:%s made code %s for %s %s, not %s %s; only that code pays %s",
-			                o->merchant_no, ref->value, want, made_currency, got, currency->alpha,
-			                ref->value);
+			return err_fail(e, ERR_FAIL, "bad_code",
+			                "%s made code %s for %s %s, not %s %s; only that code pays %s", o->merchant->id,
+			                ref->value, want, made_currency, got, currency->alpha, ref->value);
 		}
 		if (clock_now_ms() >= made_expires)
 			return expired(made_expires, e);
-		if (!accounts_valid_key(ref->value, OUT_TRADE_NO_MAX))
-			return rec_fail(e, "bad_code", "the code's reference '%s' cannot be an out_trade_no",
+		if (!rec_valid_key(ref->value, OUT_TRADE_NO_MAX))
+			return err_fail(e, ERR_FAIL, "bad_code", "the code's reference '%s' cannot be an out_trade_no",
 			                ref->value);
 		o->out_trade_no = ref->value;
 		o->expires_at = made_expires;
 		return 0;
 	}
 	if (strcmp(cc->signature, "valid") == 0)
-		return rec_fail(e, "bad_code", "the code is signed, but m:%s made no code %s", o->merchant_no,
+		return err_fail(e, ERR_FAIL, "bad_code", "the code is signed, but %s made no code %s", o->merchant->id,
 		                ref->value);
 	if (utf8_has_control(ref->value))
-		return rec_fail(e, "bad_code", "the code's reference has a control character");
+		return err_fail(e, ERR_FAIL, "bad_code", "the code's reference has a control character");
 	o->expires_at = clock_now_ms() + DEFAULT_TTL_MS;
 	return buyer_key(req, d, "a code this ledger did not make", o, e);
 }
 
 /* A static code: the buyer says how much, and names the request. */
 static int from_static(const struct order_defaults *d, json_t *req, const struct currency *currency,
-                       struct new_order *o, struct rec_err *e)
+                       struct new_order *o, struct err *e)
 {
 	if (json_object_get(req, "amount")) {
-		if (accounts_get_amount(req, &o->amount, e))
-			return -1;
+		if (rec_get_amount(req, &o->amount, e))
+			return ERR_FAIL;
 	} else if (d->amount_text) {
 		const char *why = money_parse(d->amount_text, currency, false, &o->amount);
 		if (why || o->amount == 0)
-			return rec_fail(e, "bad_amount", "--amount '%s': %s", d->amount_text,
+			return err_fail(e, ERR_FAIL, "bad_amount", "--amount '%s': %s", d->amount_text,
 			                why ? why : "must be above zero");
 	} else {
-		return rec_fail(e, "missing_field", "a static code has no amount: give --amount or an 'amount' field");
+		return err_fail(e, ERR_FAIL, "missing_field",
+		                "a static code has no amount: give --amount or an 'amount' field");
 	}
 	o->origin = "static_code";
 	o->expires_at = clock_now_ms() + DEFAULT_TTL_MS;
 	return buyer_key(req, d, "a static code", o, e);
 }
 
-int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, json_t **out, struct rec_err *e)
+int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, json_t **out, struct err *e)
 {
 	const char *text;
 	if (rec_get_str(req, "text", true, 0, &text, e))
@@ -340,7 +326,7 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 	struct emv_payload p;
 	struct emv_error pe;
 	if (emv_parse(text, EMV_LENIENT, &p, &pe) != 0)
-		return rec_fail(e, "bad_code", "not a payable EMV code: %s (%s)", pe.msg, pe.category), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_code", "not a payable EMV code: %s (%s)", pe.msg, pe.category);
 	int rc = BATCH_FAIL;
 	struct code_check cc;
 	codes_check(text, &p, c->keys_dir, clock_now_ms(), &cc);
@@ -350,11 +336,11 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 		if (gui && acct && networks_by_guid(&c->networks, gui->value))
 			account = acct->value;
 	}
-	char no[64], cur[8], name[128];
+	struct merchant m;
 	const struct emv_object *cur53 = emv_find(&p, "53");
 	struct new_order o = {0};
 	if (strcmp(cc.signature, "valid") != 0 && !(d->allow_unsigned && strcmp(cc.signature, "absent") == 0)) {
-		rec_fail(e, strcmp(cc.signature, "absent") == 0 ? "unsigned_code" : "bad_signature",
+		err_fail(e, ERR_FAIL, strcmp(cc.signature, "absent") == 0 ? "unsigned_code" : "bad_signature",
 		         "the code's signature is %s%s%s; refusing it", cc.signature, cc.why ? ": " : "",
 		         cc.why ? cc.why : "");
 		goto out;
@@ -364,18 +350,18 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 		goto out;
 	}
 	if (!account) {
-		rec_fail(e, "unknown_merchant", "the code names no merchant of a network this ledger serves");
+		err_fail(e, ERR_FAIL, "unknown_merchant", "the code names no merchant of a network this ledger serves");
 		goto out;
 	}
-	if (merchant_of(c->st, account, no, cur, name, e))
+	if (merchants_load(c->st, account, &m, e))
 		goto out;
 	const struct currency *currency = cur53 ? currency_find(cur53->value) : NULL;
-	if (!currency || strcmp(currency->alpha, cur) != 0) {
-		rec_fail(e, "currency_mismatch", "the code is in currency %s, merchant m:%s takes %s",
-		         cur53 ? cur53->value : "?", no, cur);
+	if (!currency || strcmp(currency->alpha, m.currency) != 0) {
+		err_fail(e, ERR_FAIL, "currency_mismatch", "the code is in currency %s, merchant %s takes %s",
+		         cur53 ? cur53->value : "?", m.id, m.currency);
 		goto out;
 	}
-	o.merchant_no = no, o.currency = cur, o.subject = name;
+	o.merchant = &m, o.subject = m.name;
 	if (get_buyer(c->st, req, d->buyer, &o.buyer, e))
 		goto out;
 	if (emv_find(&p, "54") ? from_dynamic(c, d, req, &p, &cc, currency, &o, e)
@@ -388,7 +374,7 @@ out:
 	return rc;
 }
 
-int orders_query(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int orders_query(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX];
 	if (orders_ref(c->st, req, id, e))
@@ -397,7 +383,7 @@ int orders_query(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *
 	return BATCH_OK;
 }
 
-int orders_close(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int orders_close(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX], now[CLOCK_TEXT_MAX];
 	if (orders_ref(c->st, req, id, e))
@@ -410,9 +396,8 @@ int orders_close(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *
 	*out = orders_json(c->st, id);
 	const char *state = json_string_value(json_object_get(*out, "state"));
 	if (strcmp(state, "closed") != 0)
-		return rec_fail(e, "not_closable",
-		                "order %s is %s; only an unpaid order can be closed (refund a paid one)", id, state),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "not_closable",
+		                "order %s is %s; only an unpaid order can be closed (refund a paid one)", id, state);
 	return BATCH_OK;
 }
 
@@ -424,7 +409,7 @@ int64_t orders_refund_window_days(struct store *st)
 	return days;
 }
 
-int orders_expire(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int orders_expire(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	(void)req, (void)e;
 	int64_t now = clock_now_ms();

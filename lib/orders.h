@@ -20,10 +20,9 @@
 
 #include "accounts.h"
 #include "ctx.h"
+#include "ids.h"
 
-#define OUT_TRADE_NO_MAX     64
-#define ORDER_REQUEST_NO_MAX 64
-#define ORDER_SUBJECT_MAX    128
+#define ORDER_SUBJECT_MAX 128
 
 struct order_defaults {
 	const char *buyer;       /* --buyer, when a record names none */
@@ -35,7 +34,7 @@ struct order_defaults {
 /* A new order from the merchant: merchant, out_trade_no, amount, currency?,
  * subject?, buyer?, expires_in? (1m-15d, default 2h). The same request
  * again answers the same order; another amount or buyer is a conflict. */
-int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 /* An order from a scanned code ("scan" record, as wpay-scanqr writes):
  * the payload is checked again here (CRC, signature, expiry, merchant).
  * A dynamic code this ledger made is checked against the stored code,
@@ -44,13 +43,13 @@ int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err 
  * with allow_unsigned an unsigned dynamic code this ledger never made, is
  * the buyer's order: it needs "buyer" and "request_no" (or the defaults),
  * and refuses an "out_trade_no" field. */
-int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, json_t **out, struct rec_err *e);
-int orders_query(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, json_t **out, struct err *e);
+int orders_query(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 /* Close an unpaid order; closing a closed one answers it again. */
-int orders_close(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int orders_close(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 /* Close every overdue unpaid order and finish every paid one past the
  * refund window: one "expire" record with the counts. For cron. */
-int orders_expire(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int orders_expire(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 
 /* The refund window in days (wpay-init --refund-window, default 90): a
  * payment is past it once that many days have gone by. */
@@ -58,7 +57,7 @@ int64_t orders_refund_window_days(struct store *st);
 
 /* The order a request names: "order" (ord_...), or "merchant" and
  * "out_trade_no". id filled, or -1 with "not_found". */
-int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct rec_err *e);
+int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct err *e);
 json_t *orders_json(struct store *st, const char *id);
 
 #endif

@@ -8,9 +8,12 @@
 #include "codes.h"
 #include "crypto.h"
 #include "emv.h"
+#include "ids.h"
+#include "merchants.h"
 #include "money.h"
 #include "payload.h"
 #include "utf8.h"
+
 #include "util.h"
 
 /* Convert from a legacy charset to UTF-8; NULL if the bytes are not valid in it.
@@ -163,14 +166,15 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 			                        *acct = emv_find_sub(&p.obj[i], "01");
 			if (!gui || !acct || !networks_by_guid(env->networks, gui->value))
 				continue;
-			char *id = xasprintf("m:%s", acct->value);
+			char *id = ids_merchant_dup(acct->value);
 			json_object_set_new(m, "id", json_string(id));
 			free(id);
 			if (env->st) {
-				struct store_stmt *q =
-				    store_query(env->st, "SELECT 1 FROM merchants WHERE id = ?", "t", acct->value);
-				json_object_set_new(checks, "merchant_known", json_boolean(store_step(q) == STORE_ROW));
-				store_done(q);
+				struct merchant known;
+				struct err unknown;
+				json_object_set_new(
+				    checks, "merchant_known",
+				    json_boolean(merchants_load(env->st, acct->value, &known, &unknown) == 0));
 			}
 			break;
 		}

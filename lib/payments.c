@@ -10,7 +10,9 @@
 #include "money.h"
 #include "orders.h"
 #include "payments.h"
+#include "pins.h"
 #include "utf8.h"
+
 #include "util.h"
 
 int64_t payments_fee(int64_t amount, int64_t ppm)
@@ -29,25 +31,23 @@ static json_t *payment_json(struct store *st, const char *order_id)
 	                                   "t", order_id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char merchant[80], *buyer = NULL;
-		bufprintf(merchant, sizeof merchant, "m:%s", store_col_text(q, 2));
-		if (!store_col_null(q, 9))
-			buyer = xasprintf("u:%s", store_col_text(q, 9));
+		char merchant[MERCHANT_REF_MAX], buyer[USER_REF_MAX];
+		ids_merchant(store_col_text(q, 2), merchant);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s?, s:s}", "type", "payment", "id",
 		              store_col_text(q, 0), "order", store_col_text(q, 1), "merchant", merchant, "out_trade_no",
 		              store_col_text(q, 3), "amount", (json_int_t)store_col_int(q, 4), "fee",
 		              (json_int_t)store_col_int(q, 5), "currency", store_col_text(q, 6), "wallet",
-		              store_col_text(q, 7), "source", store_col_text(q, 8), "buyer", buyer, "paid_at",
-		              store_col_text(q, 10));
-		free(buyer);
+		              store_col_text(q, 7), "source", store_col_text(q, 8), "buyer",
+		              ids_user(store_col_text(q, 9), buyer), "paid_at", store_col_text(q, 10));
 	}
 	store_done(q);
 	return o;
 }
 
 struct order_row {
-	char id[ID_MAX], merchant[64], out_trade_no[80], currency[8], state[16], buyer[72], name[128];
-	char reference[128], request_no[80]; /* "" when the order has none */
+	char id[ID_MAX], merchant[MERCHANT_NO_MAX + 1], out_trade_no[OUT_TRADE_NO_MAX + 1], currency[8], state[16];
+	char buyer[UID_MAX + 1], name[128], reference[128],
+	    request_no[REQUEST_NO_MAX + 1]; /* "" when the order has none */
 	int64_t amount, refunded, expires_at, fee_ppm;
 	bool has_buyer, t0;
 };
@@ -84,7 +84,7 @@ static int load_order(struct store *st, const char *id, struct order_row *o)
 
 /* The PIN for this record: checked once per wallet in a run, unless every
  * record brings its own; BATCH_ASK while it has not been typed. */
-static int check_pin(struct wpay_ctx *c, struct payer *p, const char *wallet, struct rec_err *e)
+static int check_pin(struct wpay_ctx *c, struct payer *p, const char *wallet, struct err *e)
 {
 	if (!p->pin_each)
 		for (int i = 0; i < p->nverified; i++)
@@ -92,13 +92,13 @@ static int check_pin(struct wpay_ctx *c, struct payer *p, const char *wallet, st
 				return BATCH_OK;
 	if (!p->have_pin)
 		return BATCH_ASK;
-	int rc = accounts_pin_check(c, wallet, p->pin, e);
+	int rc = pins_check(c, wallet, p->pin, e);
 	if (rc == BATCH_OK && !p->pin_each && p->nverified < PAYERS_MAX)
 		strlcopy(p->verified[p->nverified++], wallet, ID_MAX);
 	return rc;
 }
 
-int payments_ask_pin(struct wpay_ctx *c, struct payer *p, struct rec_err *e)
+int payments_ask_pin(struct wpay_ctx *c, struct payer *p, struct err *e)
 {
 	payments_forget_pin(p);
 	if (secret_read(&c->pins, "Payment PIN: ", p->pin, sizeof p->pin, e))
@@ -115,11 +115,11 @@ void payments_forget_pin(struct payer *p)
 
 /* The ledger account the payment comes from. */
 static int funding_account(struct store *st, const struct payer *p, json_t *req, const char *wallet,
-                           char account[ACCOUNT_ID_MAX], struct rec_err *e)
+                           char account[ACCOUNT_ID_MAX], struct err *e)
 {
 	const char *source = p->source ? p->source : "wallet";
 	if (rec_get_str(req, "source", false, 0, &source, e))
-		return -1;
+		return ERR_FAIL;
 	if (strcmp(source, "wallet") == 0) {
 		bufprintf(account, ACCOUNT_ID_MAX, "wallet:%s", wallet);
 		return 0;
@@ -137,16 +137,17 @@ static int funding_account(struct store *st, const struct payer *p, json_t *req,
 	if (found)
 		return 0;
 	if (strcmp(source, "card") == 0)
-		return rec_fail(e, "no_card", "wallet %s has no default card; bind one or pay from the wallet", wallet);
-	return rec_fail(e, "not_found", "'%.60s' is not 'wallet', 'card' or an active card of wallet %s", source,
-	                wallet);
+		return err_fail(e, ERR_FAIL, "no_card",
+		                "wallet %s has no default card; bind one or pay from the wallet", wallet);
+	return err_fail(e, ERR_FAIL, "not_found", "'%.60s' is not 'wallet', 'card' or an active card of wallet %s",
+	                source, wallet);
 }
 
 /* --follow and --share: the same on a first payment and on its replay. */
 static void decorate(struct wpay_ctx *c, const struct payer *p, const struct order_row *o, const char *uid, json_t *out)
 {
-	char merchant[80];
-	bufprintf(merchant, sizeof merchant, "m:%s", o->merchant);
+	char merchant[MERCHANT_REF_MAX];
+	ids_merchant(o->merchant, merchant);
 	if (p->follow && uid) {
 		char now[CLOCK_TEXT_MAX];
 		clock_format(clock_now_ms(), now);
@@ -167,13 +168,13 @@ static void decorate(struct wpay_ctx *c, const struct payer *p, const struct ord
 	}
 }
 
-int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct rec_err *e)
+int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct err *e)
 {
-	char id[ID_MAX], wallet[ID_MAX], account[ACCOUNT_ID_MAX], who[80];
+	char id[ID_MAX], wallet[ID_MAX], account[ACCOUNT_ID_MAX], who[USER_REF_MAX];
 	struct order_row o;
 	if (json_object_get(req, "pin"))
-		return rec_fail(e, "bad_field", "PINs are never taken from records; pass them with --pin-fd N"),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "PINs are never taken from records; pass them with --pin-fd N");
 	/* An order record names itself: load it straight away. */
 	const char *named = json_string_value(json_object_get(req, "order"));
 	const char *type = json_string_value(json_object_get(req, "type"));
@@ -191,11 +192,11 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		return BATCH_OK;
 	}
 	if (strcmp(o.state, "closed") == 0)
-		return rec_fail(e, "order_closed", "order %s is closed; the merchant must make a new one", id),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "order_closed", "order %s is closed; the merchant must make a new one",
+		                id);
 	if (clock_now_ms() >= o.expires_at)
-		return rec_fail(e, "order_expired", "order %s has expired; the merchant must make a new one", id),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "order_expired", "order %s has expired; the merchant must make a new one",
+		                id);
 	/* Who pays: --buyer, else the record's buyer, else the order's. */
 	const char *buyer = NULL;
 	if (rec_get_str(req, "buyer", false, 0, &buyer, e))
@@ -205,10 +206,14 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	if (!buyer && o.has_buyer)
 		buyer = o.buyer;
 	if (!buyer)
-		return rec_fail(e, "missing_field", "who pays? give --buyer u:<uid> or a 'buyer' field"), BATCH_FAIL;
-	const char *uid = strncmp(buyer, "u:", 2) == 0 ? buyer + 2 : buyer;
-	if (o.has_buyer && strcmp(uid, o.buyer) != 0)
-		return rec_fail(e, "buyer_mismatch", "order %s is for u:%s, not u:%.64s", id, o.buyer, uid), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "missing_field", "who pays? give --buyer u:<uid> or a 'buyer' field");
+	const char *uid = ids_uid(buyer);
+	ids_user(uid, who);
+	if (o.has_buyer && strcmp(uid, o.buyer) != 0) {
+		char owner[USER_REF_MAX];
+		ids_user(o.buyer, owner);
+		return err_fail(e, ERR_FAIL, "buyer_mismatch", "order %s is for %s, not %.64s", id, owner, who);
+	}
 	char wcur[8];
 	int seen = -1;
 	for (int i = 0; i < p->nwallets && seen < 0; i++)
@@ -218,7 +223,6 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		strlcopy(wallet, p->wallets[seen].wallet, sizeof wallet);
 		strlcopy(wcur, p->wallets[seen].currency, sizeof wcur);
 	} else {
-		bufprintf(who, sizeof who, "u:%s", uid);
 		if (accounts_wallet_ref(c->st, who, wallet, e))
 			return BATCH_FAIL;
 		ledger_currency(c->st, ACCOUNT_WALLET, wallet, wcur);
@@ -230,17 +234,16 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		}
 	}
 	if (strcmp(wcur, o.currency) != 0)
-		return rec_fail(e, "currency_mismatch", "order %s is in %s but wallet %s holds %s", id, o.currency,
-		                wallet, wcur),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "currency_mismatch", "order %s is in %s but wallet %s holds %s", id,
+		                o.currency, wallet, wcur);
 	if (funding_account(c->st, p, req, wallet, account, e))
 		return BATCH_FAIL;
 	int rc = check_pin(c, p, wallet, e);
 	if (rc != BATCH_OK)
 		return rc;
 
-	char merchant[80];
-	bufprintf(merchant, sizeof merchant, "m:%s", o.merchant);
+	char merchant[MERCHANT_REF_MAX];
+	ids_merchant(o.merchant, merchant);
 	int64_t fee = payments_fee(o.amount, o.fee_ppm);
 	struct transfer t[2] = {{.kind = "payment", .amount = o.amount, .currency = o.currency, .ref = id},
 	                        {.kind = "fee", .amount = fee, .currency = o.currency, .ref = id}};
@@ -254,7 +257,7 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	if (ledger_post(c->st, t, fee > 0 ? 2 : 1, LEDGER_FIRST, e) < 0)
 		return BATCH_FAIL;
 	char pid[ID_MAX];
-	id_new("pay", pid);
+	ids_new("pay", pid);
 	store_exec(
 	    c->st,
 	    "INSERT INTO payments(id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency,"
@@ -263,12 +266,10 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	store_exec(c->st, "UPDATE orders SET state = 'paid', paid_at = ?, buyer = COALESCE(buyer, ?) WHERE id = ?",
 	           "ttt", t[0].created_at, uid, id);
 	/* The same record payment_json reads back on a replay. */
-	char buyer_id[80];
-	bufprintf(buyer_id, sizeof buyer_id, "u:%s", uid);
 	*out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "type", "payment", "id", pid,
 	                 "order", id, "merchant", merchant, "out_trade_no", o.out_trade_no, "amount",
 	                 (json_int_t)o.amount, "fee", (json_int_t)fee, "currency", o.currency, "wallet", wallet,
-	                 "source", account, "buyer", buyer_id, "paid_at", t[0].created_at);
+	                 "source", account, "buyer", who, "paid_at", t[0].created_at);
 	/* The code's reference and the buyer's request_no let a till that made
 	 * the code, or took the buyer's number, match the payment. */
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s*, s:s*}", "merchant", merchant, "order", id,
@@ -292,8 +293,8 @@ static json_t *refund_json(struct store *st, const char *id)
 	                "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char merchant[80];
-		bufprintf(merchant, sizeof merchant, "m:%s", store_col_text(q, 2));
+		char merchant[MERCHANT_REF_MAX];
+		ids_merchant(store_col_text(q, 2), merchant);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s?, s:s}", "type", "refund",
 		              "id", store_col_text(q, 0), "order", store_col_text(q, 1), "merchant", merchant,
 		              "out_trade_no", store_col_text(q, 3), "out_request_no", store_col_text(q, 4), "amount",
@@ -306,21 +307,21 @@ static json_t *refund_json(struct store *st, const char *id)
 	return o;
 }
 
-int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e)
+int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX];
 	const char *request_no, *reason = NULL;
 	int64_t amount;
 	struct order_row o;
 	if (orders_ref(c->st, req, id, e) || rec_get_str(req, "out_request_no", true, 0, &request_no, e) ||
-	    accounts_get_amount(req, &amount, e) || rec_get_str(req, "reason", false, 256, &reason, e))
+	    rec_get_amount(req, &amount, e) || rec_get_str(req, "reason", false, 256, &reason, e))
 		return BATCH_FAIL;
-	if (!accounts_valid_key(request_no, OUT_REQUEST_NO_MAX))
-		return rec_fail(e, "bad_field", "out_request_no '%.80s' must be 1 to %d letters, digits or '_'",
-		                request_no, OUT_REQUEST_NO_MAX),
-		       BATCH_FAIL;
+	if (!rec_valid_key(request_no, OUT_REQUEST_NO_MAX))
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "out_request_no '%.80s' must be 1 to %d letters, digits or '_'", request_no,
+		                OUT_REQUEST_NO_MAX);
 	if (reason && utf8_has_control(reason))
-		return rec_fail(e, "bad_field", "reason has a control character"), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "bad_field", "reason has a control character");
 	load_order(c->st, id, &o);
 	/* Asked before: the same refund again, nothing moves. */
 	struct store_stmt *q = store_query(
@@ -331,17 +332,16 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_er
 		int64_t had = store_col_int(q, 1);
 		store_done(q);
 		if (had != amount)
-			return rec_fail(
-			           e, "idempotency_conflict",
-			           "out_request_no %s of order %s refunded %lld, not %lld; use a new out_request_no",
-			           request_no, id, (long long)had, (long long)amount),
-			       BATCH_FAIL;
+			return err_fail(
+			    e, ERR_FAIL, "idempotency_conflict",
+			    "out_request_no %s of order %s refunded %lld, not %lld; use a new out_request_no",
+			    request_no, id, (long long)had, (long long)amount);
 		*out = refund_json(c->st, rid);
 		return BATCH_OK;
 	}
 	store_done(q);
 	if (strcmp(o.state, "finished") == 0)
-		return rec_fail(e, "refund_window_over", "order %s is past its refund window", id), BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "refund_window_over", "order %s is past its refund window", id);
 	if (strcmp(o.state, "paid") == 0) {
 		/* The window holds whether or not 'wpay order expire' has run. */
 		int64_t days = orders_refund_window_days(c->st), paid_ms = 0;
@@ -351,23 +351,21 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_er
 		strlcopy(paid_at, store_col_text(q, 0), sizeof paid_at);
 		store_done(q);
 		if (!clock_parse(paid_at, &paid_ms) || clock_now_ms() - paid_ms >= days * 86400000LL)
-			return rec_fail(e, "refund_window_over",
+			return err_fail(e, ERR_FAIL, "refund_window_over",
 			                "order %s was paid at %s, past the refund window of %lld days", id, paid_at,
-			                (long long)days),
-			       BATCH_FAIL;
+			                (long long)days);
 	}
 	if (strcmp(o.state, "paid") != 0)
-		return rec_fail(e, o.refunded ? "fully_refunded" : "not_paid", "order %s is %s%s; nothing to refund",
-		                id, o.state, o.refunded ? " (fully refunded)" : ""),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, o.refunded ? "fully_refunded" : "not_paid",
+		                "order %s is %s%s; nothing to refund", id, o.state,
+		                o.refunded ? " (fully refunded)" : "");
 	if (amount > o.amount - o.refunded) {
 		const struct currency *cur = currency_find(o.currency);
 		char left[MONEY_TEXT_MAX], asked[MONEY_TEXT_MAX];
 		money_format(o.amount - o.refunded, cur ? cur : currency_default(), left);
 		money_format(amount, cur ? cur : currency_default(), asked);
-		return rec_fail(e, "over_refund", "order %s has %s %s left to refund, not %s", id, left, o.currency,
-		                asked),
-		       BATCH_FAIL;
+		return err_fail(e, ERR_FAIL, "over_refund", "order %s has %s %s left to refund, not %s", id, left,
+		                o.currency, asked);
 	}
 	q = store_query(
 	    c->st, "SELECT id, source_account, fee, amount, settlement_id IS NOT NULL FROM payments WHERE order_id = ?",
@@ -381,8 +379,8 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_er
 	store_done(q);
 	/* Pro rata, so the refunds of a payment return exactly its fee. */
 	int64_t fee_back = (int64_t)((__int128)fee * (o.refunded + amount) / paid - (__int128)fee * o.refunded / paid);
-	char merchant[80];
-	bufprintf(merchant, sizeof merchant, "m:%s", o.merchant);
+	char merchant[MERCHANT_REF_MAX];
+	ids_merchant(o.merchant, merchant);
 	bool from_deposit = settled && o.t0;
 	struct transfer t[2] = {{.kind = "fee_refund", .amount = fee_back, .currency = o.currency, .ref = request_no},
 	                        {.kind = "refund", .amount = amount, .currency = o.currency, .ref = request_no}};
@@ -397,7 +395,7 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_er
 	if (rc < 0)
 		return BATCH_FAIL;
 	char rid[ID_MAX];
-	id_new("ref", rid);
+	ids_new("ref", rid);
 	const char *at = fee_back > 0 ? t[0].created_at : t[1].created_at;
 	store_exec(c->st,
 	           "INSERT INTO refunds(id, order_id, payment_id, merchant_id, out_request_no, amount, fee_returned,"

@@ -24,6 +24,7 @@
 
 #include "accounts.h"
 #include "ctx.h"
+#include "ids.h"
 
 #define OUT_REQUEST_NO_MAX 64
 #define PAYERS_MAX         64
@@ -41,7 +42,7 @@ struct payer {
 	int nverified;
 	/* The wallets of the buyers seen in this run. */
 	struct {
-		char uid[72], wallet[ID_MAX], currency[8];
+		char uid[UID_MAX + 1], wallet[ID_MAX], currency[8];
 	} wallets[PAYERS_MAX];
 	int nwallets;
 };
@@ -51,11 +52,11 @@ int64_t payments_fee(int64_t amount, int64_t ppm);
 
 /* Pay the order a request names; BATCH_ASK when the buyer's PIN must be
  * typed first (payments_ask_pin, with the ledger unlocked). */
-int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct rec_err *e);
+int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct err *e);
 /* Read the payment PIN into p (the batch's ask hook): BATCH_OK or BATCH_FAIL. */
-int payments_ask_pin(struct wpay_ctx *c, struct payer *p, struct rec_err *e);
+int payments_ask_pin(struct wpay_ctx *c, struct payer *p, struct err *e);
 /* Wipe the PIN held in p: after every record with --pin-each, and at exit. */
 void payments_forget_pin(struct payer *p);
-int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct rec_err *e);
+int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "qr.h"
 #include "utf8.h"
+
 #include "util.h"
 
 /* Exported by libqrencode 4 but not in its header: encode with a given mask,

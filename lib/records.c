@@ -7,19 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ids.h"
+#include "money.h"
 #include "records.h"
 #include "utf8.h"
-#include "util.h"
 
-int rec_fail(struct rec_err *e, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-	e->code = code;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "util.h"
 
 void rec_reader_init(struct rec_reader *r, int fd, const char *name, size_t max)
 {
@@ -92,7 +85,7 @@ static bool is_blank(const char *s, size_t n)
 	return true;
 }
 
-int rec_read(struct rec_reader *r, json_t **out, struct rec_err *err)
+int rec_read(struct rec_reader *r, json_t **out, struct err *err)
 {
 	*out = NULL;
 	for (;;) {
@@ -106,7 +99,7 @@ int rec_read(struct rec_reader *r, json_t **out, struct rec_err *err)
 			r->lineno++;
 			if (!discard_line(r))
 				return REC_IOERR;
-			rec_fail(err, "line_too_long",
+			err_fail(err, ERR_FAIL, "line_too_long",
 			         "line %lu is longer than %zu bytes; split the record or raise --max-line", r->lineno,
 			         r->max);
 			return REC_BAD;
@@ -122,7 +115,7 @@ int rec_read(struct rec_reader *r, json_t **out, struct rec_err *err)
 		r->lineno++;
 		r->start += len + (nl != NULL);
 		if (len > r->max) {
-			rec_fail(err, "line_too_long",
+			err_fail(err, ERR_FAIL, "line_too_long",
 			         "line %lu is longer than %zu bytes; split the record or raise --max-line", r->lineno,
 			         r->max);
 			return REC_BAD;
@@ -132,21 +125,22 @@ int rec_read(struct rec_reader *r, json_t **out, struct rec_err *err)
 		if (len && line[len - 1] == '\r')
 			len--;
 		if (memchr(line, '\0', len))
-			return rec_fail(err, "bad_json", "line %lu has a NUL byte; records are JSON text", r->lineno),
+			return err_fail(err, ERR_FAIL, "bad_json", "line %lu has a NUL byte; records are JSON text",
+			                r->lineno),
 			       REC_BAD;
 		size_t bad_at;
 		if (!utf8_valid(line, len, &bad_at))
-			return rec_fail(err, "bad_utf8", "line %lu is not valid UTF-8 (byte %zu)", r->lineno,
+			return err_fail(err, ERR_FAIL, "bad_utf8", "line %lu is not valid UTF-8 (byte %zu)", r->lineno,
 			                bad_at + 1),
 			       REC_BAD;
 		json_error_t jerr;
 		json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 		if (!v)
-			return rec_fail(err, "bad_json", "line %lu is not valid JSON: %s (column %d)", r->lineno,
-			                jerr.text, jerr.column),
+			return err_fail(err, ERR_FAIL, "bad_json", "line %lu is not valid JSON: %s (column %d)",
+			                r->lineno, jerr.text, jerr.column),
 			       REC_BAD;
 		if (!json_is_object(v)) {
-			rec_fail(err, "not_object",
+			err_fail(err, ERR_FAIL, "not_object",
 			         "line %lu is a JSON %s, not an object; each line must be one {...} record", r->lineno,
 			         rec_type_name(v));
 			json_decref(v);
@@ -318,7 +312,7 @@ bool rec_writer_close(void)
 	return ok;
 }
 
-json_t *rec_error_record(const struct rec_err *e, json_t *ref)
+json_t *rec_error_record(const struct err *e, json_t *ref)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s}", "type", "error", "code", e->code, "message", e->msg);
 	if (ref)
@@ -341,51 +335,99 @@ const char *rec_type_name(const json_t *v)
 	return "value";
 }
 
-int rec_get_str(json_t *o, const char *key, bool required, size_t max_chars, const char **out, struct rec_err *e)
+int rec_get_str(json_t *o, const char *key, bool required, size_t max_chars, const char **out, struct err *e)
 {
 	json_t *v = json_object_get(o, key);
 	if (!v || json_is_null(v)) {
 		if (required)
-			return rec_fail(e, "missing_field", "missing field '%s'", key);
+			return err_fail(e, ERR_FAIL, "missing_field", "missing field '%s'", key);
 		return 0;
 	}
 	if (!json_is_string(v))
-		return rec_fail(e, "bad_field", "field '%s' must be a string, not a %s", key, rec_type_name(v));
+		return err_fail(e, ERR_FAIL, "bad_field", "field '%s' must be a string, not a %s", key,
+		                rec_type_name(v));
 	const char *s = json_string_value(v);
 	if (strlen(s) != json_string_length(v))
-		return rec_fail(e, "bad_field", "field '%s' contains a NUL character", key);
+		return err_fail(e, ERR_FAIL, "bad_field", "field '%s' contains a NUL character", key);
 	if (max_chars && utf8_count(s) > max_chars)
-		return rec_fail(e, "bad_field", "field '%s' is longer than %zu characters", key, max_chars);
+		return err_fail(e, ERR_FAIL, "bad_field", "field '%s' is longer than %zu characters", key, max_chars);
 	if (required && !*s)
-		return rec_fail(e, "missing_field", "field '%s' is empty", key);
+		return err_fail(e, ERR_FAIL, "missing_field", "field '%s' is empty", key);
 	*out = s;
 	return 0;
 }
 
-int rec_get_int(json_t *o, const char *key, bool required, int64_t *out, struct rec_err *e)
+int rec_get_int(json_t *o, const char *key, bool required, int64_t *out, struct err *e)
 {
 	json_t *v = json_object_get(o, key);
 	if (!v || json_is_null(v)) {
 		if (required)
-			return rec_fail(e, "missing_field", "missing field '%s'", key);
+			return err_fail(e, ERR_FAIL, "missing_field", "missing field '%s'", key);
 		return 0;
 	}
 	if (!json_is_integer(v))
-		return rec_fail(e, "bad_field", "field '%s' must be an integer, not a %s", key, rec_type_name(v));
+		return err_fail(e, ERR_FAIL, "bad_field", "field '%s' must be an integer, not a %s", key,
+		                rec_type_name(v));
 	*out = json_integer_value(v);
 	return 0;
 }
 
-int rec_get_bool(json_t *o, const char *key, bool required, bool *out, struct rec_err *e)
+int rec_get_bool(json_t *o, const char *key, bool required, bool *out, struct err *e)
 {
 	json_t *v = json_object_get(o, key);
 	if (!v || json_is_null(v)) {
 		if (required)
-			return rec_fail(e, "missing_field", "missing field '%s'", key);
+			return err_fail(e, ERR_FAIL, "missing_field", "missing field '%s'", key);
 		return 0;
 	}
 	if (!json_is_boolean(v))
-		return rec_fail(e, "bad_field", "field '%s' must be true or false, not a %s", key, rec_type_name(v));
+		return err_fail(e, ERR_FAIL, "bad_field", "field '%s' must be true or false, not a %s", key,
+		                rec_type_name(v));
 	*out = json_is_true(v);
+	return 0;
+}
+
+bool rec_valid_name(const char *s, size_t max, const char *extra)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      strchr(extra, *s)))
+			return false;
+	return true;
+}
+
+bool rec_valid_key(const char *s, size_t max)
+{
+	return rec_valid_name(s, max, "_");
+}
+
+int rec_get_request_no(json_t *req, const char **out, struct err *e)
+{
+	if (rec_get_str(req, "request_no", true, 0, out, e))
+		return ERR_FAIL;
+	if (!rec_valid_key(*out, REQUEST_NO_MAX))
+		return err_fail(e, ERR_FAIL, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'",
+		                *out, REQUEST_NO_MAX);
+	return 0;
+}
+
+int rec_get_amount(json_t *req, int64_t *out, struct err *e)
+{
+	json_t *v = json_object_get(req, "amount");
+	if (v && !json_is_integer(v))
+		return err_fail(e, ERR_FAIL, "bad_amount",
+		                "amount must be an integer number of minor units (12.34 CNY is 1234), not a %s",
+		                rec_type_name(v));
+	if (rec_get_int(req, "amount", true, out, e))
+		return ERR_FAIL;
+	if (*out <= 0)
+		return err_fail(e, ERR_FAIL, "bad_amount", "amount %lld must be at least 1 minor unit",
+		                (long long)*out);
+	if (*out > MONEY_MAX)
+		return err_fail(e, ERR_FAIL, "bad_amount", "amount %lld is over the limit of %lld minor units",
+		                (long long)*out, (long long)MONEY_MAX);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * records: JSON-lines in and out, and the error type every module shares.
+ * records: JSON-lines in and out.
  *
  * Input: one JSON object per line, at most `max` bytes (1 MiB by default);
  * blank lines are skipped, a last line without a newline is accepted, and a
@@ -15,16 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 #define REC_LINE_MAX_DEFAULT ((size_t)1 << 20)
-
-/* What went wrong with one record: a stable code and a sentence for people. */
-struct rec_err {
-	const char *code; /* static string, e.g. "bad_field" */
-	char msg[512];
-};
-
-/* Fill e and return -1, so callers can `return rec_fail(...)`. */
-int rec_fail(struct rec_err *e, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 struct rec_reader {
 	int fd;
@@ -45,7 +38,7 @@ void rec_reader_free(struct rec_reader *r);
  * REC_BAD: the line was rejected, err says why, reading can go on.
  * REC_IOERR: reading failed (errno set). REC_EOF: no more input.
  */
-int rec_read(struct rec_reader *r, json_t **out, struct rec_err *err);
+int rec_read(struct rec_reader *r, json_t **out, struct err *err);
 /* True if another line can be read without blocking. */
 bool rec_reader_ready(struct rec_reader *r);
 
@@ -65,16 +58,27 @@ bool rec_emit(json_t *rec);
 bool rec_writer_close(void);
 
 /* {"type":"error","code":...,"message":...,"ref":...}; ref may be NULL. */
-json_t *rec_error_record(const struct rec_err *e, json_t *ref);
+json_t *rec_error_record(const struct err *e, json_t *ref);
 
 /*
  * Typed field access on request objects. Each returns 0 or fails with
  * code "missing_field" or "bad_field" naming the field and what was wanted.
  * Absent optional fields leave *out untouched and return 0.
  */
-int rec_get_str(json_t *o, const char *key, bool required, size_t max_chars, const char **out, struct rec_err *e);
-int rec_get_int(json_t *o, const char *key, bool required, int64_t *out, struct rec_err *e);
-int rec_get_bool(json_t *o, const char *key, bool required, bool *out, struct rec_err *e);
+int rec_get_str(json_t *o, const char *key, bool required, size_t max_chars, const char **out, struct err *e);
+int rec_get_int(json_t *o, const char *key, bool required, int64_t *out, struct err *e);
+int rec_get_bool(json_t *o, const char *key, bool required, bool *out, struct err *e);
+/* The fields every domain takes, checked the one way. "amount": an
+ * integer number of minor units from 1 to MONEY_MAX ("bad_amount").
+ * "request_no": the caller's key of a request, a key of up to
+ * REQUEST_NO_MAX characters ("bad_field"). */
+int rec_get_amount(json_t *req, int64_t *out, struct err *e);
+int rec_get_request_no(json_t *req, const char **out, struct err *e);
+/* A key a caller chooses (merchant_no, out_trade_no, request_no):
+ * 1 to max letters, digits or '_'. rec_valid_name allows the characters
+ * in extra as well. */
+bool rec_valid_key(const char *s, size_t max);
+bool rec_valid_name(const char *s, size_t max, const char *extra);
 /* The JSON type of v as a word for messages: "string", "number", ... */
 const char *rec_type_name(const json_t *v);
 

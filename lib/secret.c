@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "secret.h"
+
 #include "util.h"
 
 /* LeakSanitizer checks a process by ptrace, which PR_SET_DUMPABLE forbids. */
@@ -71,19 +72,21 @@ static int read_line(int fd, char *buf, size_t n, bool *eof)
 	return too_long ? -2 : 0;
 }
 
-int secret_read(struct secret_src *s, const char *prompt, char *buf, size_t n, struct rec_err *e)
+int secret_read(struct secret_src *s, const char *prompt, char *buf, size_t n, struct err *e)
 {
 	int rc;
 	if (s->fd >= 0) {
 		if (s->eof)
-			return rec_fail(e, "no_secret", "no more lines on the secret file descriptor %d", s->fd);
+			return err_fail(e, ERR_FAIL, "no_secret", "no more lines on the secret file descriptor %d",
+			                s->fd);
 		rc = read_line(s->fd, buf, n, &s->eof);
 		if (rc == -1)
-			return rec_fail(e, "no_secret", "no more lines on the secret file descriptor %d", s->fd);
+			return err_fail(e, ERR_FAIL, "no_secret", "no more lines on the secret file descriptor %d",
+			                s->fd);
 	} else {
 		int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 		if (tty < 0)
-			return rec_fail(e, "no_secret",
+			return err_fail(e, ERR_FAIL, "no_secret",
 			                "no terminal to ask on; pass the secret with --pin-fd N (or --pan-fd N)");
 		struct termios old, quiet;
 		bool restore = tcgetattr(tty, &old) == 0;
@@ -104,11 +107,11 @@ int secret_read(struct secret_src *s, const char *prompt, char *buf, size_t n, s
 		}
 		close(tty);
 		if (rc == -1)
-			return rec_fail(e, "no_secret", "no answer on the terminal");
+			return err_fail(e, ERR_FAIL, "no_secret", "no answer on the terminal");
 	}
 	if (rc == -2) {
 		memset(buf, 0, n);
-		return rec_fail(e, "bad_secret", "the secret line is longer than %zu characters", n - 1);
+		return err_fail(e, ERR_FAIL, "bad_secret", "the secret line is longer than %zu characters", n - 1);
 	}
 	return 0;
 }

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "records.h"
+#include "err.h"
 
 /* Room for a PIN line: more than 6 digits, so a long line is seen and refused. */
 #define PIN_BUF 64
@@ -30,7 +30,7 @@ void secret_src_init(struct secret_src *s, int fd);
  * Fails with "no_secret" at end of input, or "bad_secret" if the line does
  * not fit. The caller wipes buf with crypto_wipe when done.
  */
-int secret_read(struct secret_src *s, const char *prompt, char *buf, size_t n, struct rec_err *e);
+int secret_read(struct secret_src *s, const char *prompt, char *buf, size_t n, struct err *e);
 /* True if fd is open (for checking --pin-fd before reading records). */
 bool secret_fd_open(int fd);
 

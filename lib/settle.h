@@ -1,6 +1,7 @@
 /*
- * settle: merchants' settlement batches, payout files, bills, and
- * reconciliation against a merchant's own records.
+ * settle: merchants' settlement batches. The files they leave are in
+ * payouts.h; checking them against a merchant's own records, in
+ * reconcile.h.
  *
  * Business days end at a cut-off: hour H (0-23, default 0) of the date in
  * the ledger's time zone (default Asia/Shanghai), both ledger settings
@@ -49,7 +50,7 @@ struct settle_run {
  * and a status: 64 "bad_date", 65 "bad_setting", 75 "too_early" (the
  * cut-off of date has not passed yet).
  */
-int settle_prepare(struct store *st, const char *date, struct settle_run *run, struct rec_err *e);
+int settle_prepare(struct store *st, const char *date, struct settle_run *run, struct err *e);
 /* Check a time zone name for the ledger's settings: NULL if the system
  * knows it, else why not. */
 const char *settle_check_tz(const char *tz);
@@ -59,27 +60,6 @@ const char *settle_check_tz(const char *tz);
 json_t *settle_requests(struct store *st, const struct settle_run *run);
 /* Settle one merchant (a batch handler's work): a "settlement" record, the
  * same on a rerun, or none when there is nothing to settle. */
-int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct rec_err *e);
-
-/* Write dir/payouts-DATE.csv (every positive payout of the date) and
- * dir/bill-DATE-MERCHANT.csv for each settlement of the date that has
- * none yet, each written whole (temporary file, then rename). */
-int settle_write_files(struct store *st, const struct settle_run *run, const char *dir, struct rec_err *e);
-
-/*
- * Compare a merchant's own records (path: JSON lines, or CSV with a header
- * naming out_trade_no, amount and status, optionally fee) with the ledger:
- * the merchant's paid orders, or with date only those in its settlement of
- * that date. Appends one "difference" record per difference to out, then a
- * "reconciliation" summary; *agree says whether they agree. Returns 0, or a
- * status with e set (66 cannot read the file, 65 a malformed file).
- */
-int settle_reconcile(struct store *st, const char *merchant, const char *date, const char *path, json_t *out,
-                     bool *agree, struct rec_err *e);
-
-/* Read a merchant's records (as settle_reconcile takes them) from f into
- * theirs, keyed by out_trade_no: {"amount", "status" (in the ledger's
- * words), "fee" if given}. Returns 0, or 65 / 74 with e set. */
-int settle_read_records(FILE *f, const char *path, const char *currency, json_t *theirs, struct rec_err *e);
+int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct err *e);
 
 #endif

@@ -10,8 +10,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "schema.h"
 #include "store.h"
+
 #include "util.h"
 
 /* 'wpay' in ASCII: marks the file as ours (PRAGMA application_id). */
@@ -57,9 +59,8 @@ static _Noreturn void fatal(sqlite3 *db, const char *what)
 		break;
 	}
 	/* Nothing uncommitted survives: leaving without COMMIT rolls back. */
-	fprintf(stderr, "wpay: ledger %s: %s: %s; %s\n", current ? current->path : "?", what,
-	        db ? sqlite3_errmsg(db) : "error", hint);
-	exit(status);
+	err_die(status, "ledger %s: %s: %s; %s", current ? current->path : "?", what, db ? sqlite3_errmsg(db) : "error",
+	        hint);
 }
 
 static sqlite3_stmt *prepare(struct store *st, const char *sql)
@@ -102,7 +103,7 @@ static struct store_stmt *vquery(struct store *st, const char *sql, const char *
 		}
 		case 'i': rc = sqlite3_bind_int64(stmt, idx, va_arg(ap, int64_t)); break;
 		case 'b': rc = sqlite3_bind_int(stmt, idx, va_arg(ap, int) != 0); break;
-		default: fprintf(stderr, "wpay: bad bind format '%c' for %s\n", *f, sql); exit(EX_SOFTWARE);
+		default: err_die(EX_SOFTWARE, "bad bind format '%c' for %s", *f, sql);
 		}
 	}
 	if (rc != SQLITE_OK)
@@ -263,7 +264,7 @@ int store_schema_version(struct store *st)
 	return pragma_int(st, "PRAGMA user_version");
 }
 
-static int mkparents(const char *path, struct rec_err *e)
+static int mkparents(const char *path, struct err *e)
 {
 	char *p = xstrdup(path);
 	for (char *s = p + 1; *s; s++) {
@@ -271,7 +272,8 @@ static int mkparents(const char *path, struct rec_err *e)
 			continue;
 		*s = '\0';
 		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			rec_fail(e, "io", "cannot create directory %s for the ledger: %s", p, strerror(errno));
+			err_fail(e, ERR_FAIL, "io", "cannot create directory %s for the ledger: %s", p,
+			         strerror(errno));
 			free(p);
 			return EX_CANTCREAT;
 		}
@@ -322,23 +324,22 @@ static void migrate(struct store *st)
 	store_commit(st);
 }
 
-int store_open(const char *path, bool create, struct store **out, struct rec_err *e)
+int store_open(const char *path, bool create, struct store **out, struct err *e)
 {
 	*out = NULL;
 	struct stat sb;
 	if (stat(path, &sb) != 0) {
 		if (!create)
-			return rec_fail(e, "no_ledger",
+			return err_fail(e, EX_NOINPUT, "no_ledger",
 			                "ledger %s does not exist; run 'wpay init' (or point --db or WPAY_DB at it)",
-			                path),
-			       EX_NOINPUT;
+			                path);
 		int rc = mkparents(path, e);
 		if (rc)
 			return rc;
 		/* Create it ourselves so it is 0600 whatever the umask. */
 		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0)
-			return rec_fail(e, "io", "cannot create ledger %s: %s", path, strerror(errno)), EX_CANTCREAT;
+			return err_fail(e, EX_CANTCREAT, "io", "cannot create ledger %s: %s", path, strerror(errno));
 		close(fd);
 	}
 	struct store *st = xcalloc(1, sizeof *st);
@@ -349,7 +350,8 @@ int store_open(const char *path, bool create, struct store **out, struct rec_err
 	 * mutex on every malloc) a payment costs ~10% less. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		rec_fail(e, "io", "cannot open ledger %s: %s", path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		err_fail(e, ERR_FAIL, "io", "cannot open ledger %s: %s", path,
+		         st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		store_close(st);
 		return EX_NOINPUT;
 	}
@@ -362,18 +364,20 @@ int store_open(const char *path, bool create, struct store **out, struct rec_err
 	int app = pragma_int(st, "PRAGMA application_id");
 	int version = store_schema_version(st);
 	if (app != 0 && app != WPAY_APPLICATION_ID) {
-		rec_fail(e, "not_ledger", "%s is an SQLite database of another program, not a wpay ledger", path);
+		err_fail(e, ERR_FAIL, "not_ledger", "%s is an SQLite database of another program, not a wpay ledger",
+		         path);
 		store_close(st);
 		return EX_DATAERR;
 	}
 	if (version > (int)ARRAY_LEN(schema_migrations)) {
-		rec_fail(e, "schema_newer", "ledger %s has schema v%d, newer than this wpay knows (v%zu); upgrade wpay",
-		         path, version, ARRAY_LEN(schema_migrations));
+		err_fail(e, ERR_FAIL, "schema_newer",
+		         "ledger %s has schema v%d, newer than this wpay knows (v%zu); upgrade wpay", path, version,
+		         ARRAY_LEN(schema_migrations));
 		store_close(st);
 		return EX_DATAERR;
 	}
 	if (version == 0 && !create) {
-		rec_fail(e, "no_ledger", "%s is not an initialised wpay ledger; run 'wpay init'", path);
+		err_fail(e, ERR_FAIL, "no_ledger", "%s is not an initialised wpay ledger; run 'wpay init'", path);
 		store_close(st);
 		return EX_NOINPUT;
 	}

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "records.h"
+#include "err.h"
 
 struct store;
 struct store_stmt;
@@ -31,7 +31,7 @@ enum store_result { STORE_ROW = 1, STORE_DONE = 2, STORE_CONSTRAINT = 3 };
  * when create is true. Returns 0 or a sysexits status with e filled in:
  * 66 when it does not exist and create is false.
  */
-int store_open(const char *path, bool create, struct store **out, struct rec_err *e);
+int store_open(const char *path, bool create, struct store **out, struct err *e);
 void store_close(struct store *st);
 /* Schema version after migrations. */
 int store_schema_version(struct store *st);

@@ -2,6 +2,7 @@
 #include <stdint.h>
 
 #include "utf8.h"
+
 #include "util.h"
 
 bool utf8_valid(const char *str, size_t n, size_t *bad_at)

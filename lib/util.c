@@ -4,12 +4,13 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "err.h"
+
 #include "util.h"
 
 static void out_of_memory(size_t n)
 {
-	fprintf(stderr, "wpay: out of memory allocating %zu bytes\n", n);
-	exit(EX_OSERR);
+	err_die(EX_OSERR, "out of memory allocating %zu bytes", n);
 }
 
 void *xmalloc(size_t n)

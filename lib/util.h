@@ -1,7 +1,8 @@
 /*
  * util: allocation that dies on out-of-memory, small string helpers.
- * Every lib/ and cmd/ file includes this last, so banned.h sees the
- * system prototypes first.
+ * Every lib/ and cmd/ file includes this last, in a block of its own
+ * (clang-format sorts only within a block; `make lint` checks it), so
+ * banned.h sees the system prototypes first.
  */
 #ifndef WPAY_UTIL_H
 #define WPAY_UTIL_H

@@ -6,8 +6,9 @@
 #include <sys/socket.h>
 
 #include "netaddr.h"
-#include "util.h"
 #include "webhook.h"
+
+#include "util.h"
 
 void webhook_sign(const unsigned char *secret, size_t secret_len, const char *timestamp, const char *body,
                   size_t body_len, char out[WEBHOOK_SIG_MAX])

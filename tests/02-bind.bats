@@ -43,7 +43,7 @@ refuses() {
 @test "user add with another nickname is a conflict; update changes it" {
 	wpay-bind user add 1001 --nickname Lu >/dev/null
 	refuses 1 conflict wpay-bind user add 1001 --nickname Other
-	assert_equal "$stderr" "wpay-bind: user u:1001 exists with nickname 'Lu'; use 'user update' to change it"
+	assert_equal "$stderr" "wpay-bind: user '1001' exists with nickname 'Lu'; use 'user update' to change it"
 	run --separate-stderr wpay-bind user update 1001 --nickname Other
 	assert_success
 	assert_equal "$(jq -r .nickname <<<"$output")" Other
@@ -74,7 +74,7 @@ refuses() {
 	assert_success
 	assert_equal "$(jq -r .id <<<"$output" | paste -sd,)" "u:1,u:2"
 	refuses 1 not_found wpay-bind user show 9
-	assert_equal "$stderr" "wpay-bind: no user u:9; add it with 'wpay bind user add 9'"
+	assert_equal "$stderr" "wpay-bind: no user '9'; add it with 'wpay bind user add 9'"
 }
 
 # ---- wallets and binding ----
@@ -105,7 +105,7 @@ refuses() {
 	run --separate-stderr wpay-bind user bind 1001 a@example.com
 	assert_success
 	refuses 1 already_bound wpay-bind user bind 1001 "$w2"
-	assert_equal "$stderr" "wpay-bind: user u:1001 is bound to wallet $w1; one wallet per user: unbind it first"
+	assert_equal "$stderr" "wpay-bind: user '1001' is bound to wallet $w1; one wallet per user: unbind it first"
 	refuses 1 already_bound wpay-bind user bind 1002 "$w1"
 	refuses 1 not_found wpay-bind user bind 1001 wal_NOPE
 	refuses 1 not_found wpay-bind user bind 9999 "$w2"
@@ -200,7 +200,7 @@ refuses() {
 
 # ---- PINs ----
 
-@test "pin set from --pin-fd; a second set is refused; the hash is not the PIN" {
+@test "pin set from --pin-fd; the hash is not the PIN" {
 	wpay-bind wallet add a@example.com >/dev/null
 	run --separate-stderr wpay-bind pin set a@example.com --pin-fd 3 3<<<135790
 	assert_success
@@ -208,7 +208,37 @@ refuses() {
 	assert_equal "$(wpay-bind wallet show a@example.com | jq -r .pin_set)" true
 	! sqlite3 "$WPAY_DB" .dump | grep -q 135790
 	sqlite3 "$WPAY_DB" "SELECT pin_hash FROM wallets" | grep -Eq '^scrypt\$14\$8\$1\$[0-9a-f]{32}\$[0-9a-f]{64}$'
-	refuses 1 pin_exists wpay-bind pin set a@example.com --pin-fd 3 3<<<246802
+}
+
+@test "pin set run again with the same PIN answers the same record and changes nothing" {
+	wpay-bind wallet add a@example.com >/dev/null
+	first=$(wpay-bind pin set a@example.com --pin-fd 3 3<<<135790)
+	before=$(ledger_digest)
+	run --separate-stderr wpay-bind pin set a@example.com --pin-fd 3 3<<<135790
+	assert_success
+	assert_equal "$output" "$first"
+	assert_equal "$stderr" ""
+	assert_equal "$(ledger_digest)" "$before"
+}
+
+@test "pin set with another PIN is pin_exists, counts as a wrong try, and cannot get round the lockout" {
+	wpay-bind wallet add a@example.com >/dev/null
+	wpay-bind pin set a@example.com --pin-fd 3 3<<<135790 >/dev/null
+	hash=$(sqlite3 "$WPAY_DB" "SELECT pin_hash FROM wallets")
+	run --separate-stderr wpay-bind pin set a@example.com --pin-fd 3 3<<<246802
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" pin_exists
+	[[ "$stderr" == "wpay-bind: wallet wal_"*" already has another PIN; change it with 'wpay bind pin change' (this counted as a wrong try: "*"2 tries left"* ]]
+	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT pin_failures FROM wallets")" 1
+	# Guessing through pin set locks the wallet as paying would.
+	wpay-bind pin set a@example.com --pin-fd 3 3<<<246803 >/dev/null || true
+	run --separate-stderr wpay-bind pin set a@example.com --pin-fd 3 3<<<246804
+	assert_equal "$(jq -r .code <<<"$output")" pin_locked
+	run --separate-stderr wpay-bind pin set a@example.com --pin-fd 3 3<<<135790
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" pin_locked
+	# The PIN itself never changed.
+	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT pin_hash FROM wallets")" "$hash"
 }
 
 @test "trivial and malformed PINs are refused" {
@@ -489,7 +519,7 @@ refuses() {
 	assert_equal "$(jq -c '[.name, .city, .fee_rate]' <<<"$output")" '["Cafe","Shanghai","0.55%"]'
 	refuses 1 bad_field wpay-bind merchant update cafe01 --currency USD
 	refuses 1 bad_field wpay-bind merchant update cafe01 --verified
-	refuses 1 not_found wpay-bind merchant update nope --city X
+	refuses 1 unknown_merchant wpay-bind merchant update nope --city X
 	run --separate-stderr wpay-bind merchant list
 	assert_equal "$(jq -r .id <<<"$output")" m:cafe01
 }
@@ -563,14 +593,16 @@ refuses() {
 
 @test "answers stream: each is printed before the next request arrives" {
 	coproc BIND { wpay-bind; }
-	echo '{"type":"user","uid":"1","nickname":"A"}' >&"${BIND[1]}"
-	read -t 10 -r line <&"${BIND[0]}"
+	# bash unsets BIND and BIND_PID once the coprocess ends: keep copies.
+	local pid=$BIND_PID to=${BIND[1]} from=${BIND[0]}
+	echo '{"type":"user","uid":"1","nickname":"A"}' >&"$to"
+	read -t 10 -r line <&"$from"
 	assert_equal "$(jq -r .id <<<"$line")" u:1
-	echo '{"type":"user","uid":"2","nickname":"B"}' >&"${BIND[1]}"
-	read -t 10 -r line <&"${BIND[0]}"
+	echo '{"type":"user","uid":"2","nickname":"B"}' >&"$to"
+	read -t 10 -r line <&"$from"
 	assert_equal "$(jq -r .id <<<"$line")" u:2
-	exec {BIND[1]}>&-
-	wait "$BIND_PID"
+	exec {to}>&-
+	wait "$pid"
 }
 
 @test "a failed write to stdout is an I/O error, exit 74" {

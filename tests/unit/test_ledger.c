@@ -16,7 +16,7 @@ static struct transfer make(const char *key, const char *from, const char *to, i
 	return t;
 }
 
-static int post(struct store *st, struct transfer *t, size_t n, struct rec_err *e)
+static int post(struct store *st, struct transfer *t, size_t n, struct err *e)
 {
 	store_savepoint(st);
 	int rc = ledger_post(st, t, n, LEDGER_REPLAYABLE, e);
@@ -35,7 +35,7 @@ int main(void)
 	char path[128];
 	snprintf(path, sizeof path, "%s/ledger.db", dir);
 	struct store *st;
-	struct rec_err e = {0};
+	struct err e = {0};
 	CHECK("a missing ledger is not created without asking", store_open(path, false, &st, &e) == 66);
 	CHECK("a new ledger is created", store_open(path, true, &st, &e) == 0);
 	CHECK("schema migrated", store_schema_version(st) >= 1);

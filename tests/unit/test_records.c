@@ -19,7 +19,7 @@ static void read_all(const char *input, size_t len, size_t max, char *codes, siz
 	codes[0] = '\0';
 	for (;;) {
 		json_t *v;
-		struct rec_err e = {0};
+		struct err e = {0};
 		int rc = rec_read(&r, &v, &e);
 		if (rc == REC_EOF || rc == REC_IOERR)
 			break;
@@ -76,7 +76,7 @@ int main(void)
 	const char *s = NULL;
 	int64_t i = 0;
 	bool b = false;
-	struct rec_err e;
+	struct err e;
 	CHECK("string field", rec_get_str(o, "s", true, 10, &s, &e) == 0 && strcmp(s, "text") == 0);
 	CHECK("string too long", rec_get_str(o, "s", true, 3, &s, &e) == -1 && strcmp(e.code, "bad_field") == 0);
 	CHECK("integer where string wanted",

@@ -1,0 +1,92 @@
+/* ids: see ids.h. */
+#include <stdint.h>
+#include <string.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "ids.h"
+
+#include "util.h"
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+void ids_new(const char *prefix, char out[ID_MAX])
+{
+	/* Within one millisecond the random part counts up, so ids made by
+	 * one process sort in the order they were made. */
+	static int64_t last_ms = -1;
+	static unsigned char last_rand[10];
+	int64_t ms = clock_now_ms();
+	unsigned char r[10];
+	if (ms <= last_ms) {
+		ms = last_ms;
+		memcpy(r, last_rand, sizeof r);
+		for (int i = 9; i >= 0 && ++r[i] == 0; i--)
+			;
+	} else {
+		crypto_random(r, sizeof r);
+		r[0] &= 0x7f; /* leave room to count up */
+	}
+	last_ms = ms;
+	memcpy(last_rand, r, sizeof r);
+
+	unsigned char b[16];
+	uint64_t t = (uint64_t)ms;
+	for (int i = 5; i >= 0; i--, t >>= 8)
+		b[i] = (unsigned char)(t & 0xff);
+	memcpy(b + 6, r, 10);
+	/* 128 bits as 26 base32 digits, the first carrying only 3 bits. */
+	char enc[27];
+	unsigned bit = 0;
+	for (int i = 0; i < 26; i++) {
+		unsigned v = 0;
+		int nbits = i == 0 ? 3 : 5;
+		for (int k = 0; k < nbits; k++, bit++)
+			v = (v << 1) | ((b[bit / 8] >> (7 - bit % 8)) & 1);
+		enc[i] = crockford[v];
+	}
+	enc[26] = '\0';
+	bufprintf(out, ID_MAX, "%s_%s", prefix, enc);
+}
+
+bool ids_is(const char *id, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(id, prefix, n) == 0 && id[n] == '_';
+}
+
+const char *ids_merchant(const char *no, char out[MERCHANT_REF_MAX])
+{
+	if (!no)
+		return NULL;
+	bufprintf(out, MERCHANT_REF_MAX, "m:%s", no);
+	return out;
+}
+
+char *ids_merchant_dup(const char *no)
+{
+	return xasprintf("m:%s", no);
+}
+
+const char *ids_user(const char *uid, char out[USER_REF_MAX])
+{
+	if (!uid)
+		return NULL;
+	bufprintf(out, USER_REF_MAX, "u:%s", uid);
+	return out;
+}
+
+const char *ids_merchant_no(const char *ref)
+{
+	return strncmp(ref, "m:", 2) == 0 ? ref + 2 : ref;
+}
+
+const char *ids_uid(const char *ref)
+{
+	return ids_is_user(ref) ? ref + 2 : ref;
+}
+
+bool ids_is_user(const char *ref)
+{
+	return strncmp(ref, "u:", 2) == 0;
+}
