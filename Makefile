@@ -39,8 +39,8 @@ TBIN := $(O)/tbin
 WPAY_CFLAGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
 	-Wformat=2 -D_DEFAULT_SOURCE -DWPAY_VERSION='"$(VERSION)"' -Ilib -I$(O) $(SANFLAGS)
 
-# pkg-config runs when a recipe needs it, after `deps-build` has checked (and
-# as root installed) what was missing.
+# pkg-config runs when a recipe needs it, after the build check (deps-build.ok
+# below) has named, or as root installed, what was missing.
 PKGS := jansson sqlite3 libcrypto libqrencode libpng zbar libjpeg libcurl
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LIBS_init = jansson sqlite3 libcrypto
@@ -72,8 +72,14 @@ all: $(BINS)
 DEPS = @CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' PKGS='$(PKGS)' CLANG_FORMAT='$(CLANG_FORMAT)' sh .ci/install-deps
 deps:
 	$(DEPS) all
+DEPS_BUILD = $(DEPS) build $(if $(and $(or $(filter 1,$(SANITIZE)),$(filter 1,$(FUZZ))),$(findstring clang,$(CC))),fuzz)
 deps-build:
-	$(DEPS) build $(if $(and $(or $(filter 1,$(SANITIZE)),$(filter 1,$(FUZZ))),$(findstring clang,$(CC))),fuzz)
+	$(DEPS_BUILD)
+# Checked before the first compile in a build directory (make clean checks
+# again); what is already built (make install after make) needs no check.
+$(O)/deps-build.ok:
+	$(DEPS_BUILD)
+	@mkdir -p $(@D) && touch $@
 deps-test:
 	$(DEPS) test
 deps-bench:
@@ -85,19 +91,19 @@ deps-demo:
 deps-fuzz:
 	$(DEPS) build fuzz
 
-$(O)/lib/%.o: lib/%.c | deps-build
+$(O)/lib/%.o: lib/%.c | $(O)/deps-build.ok
 	@mkdir -p $(@D)
 	$(CC) $(WPAY_CFLAGS) $(DEP_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/cmd/%.o: cmd/%.c | deps-build
+$(O)/cmd/%.o: cmd/%.c | $(O)/deps-build.ok
 	@mkdir -p $(@D)
 	$(CC) $(WPAY_CFLAGS) $(DEP_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/lib/clock.o: lib/clock.c | deps-build
+$(O)/lib/clock.o: lib/clock.c | $(O)/deps-build.ok
 	@mkdir -p $(@D)
 	$(CC) $(WPAY_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/lib/clock-test.o: lib/clock.c | deps-build
+$(O)/lib/clock-test.o: lib/clock.c | $(O)/deps-build.ok
 	@mkdir -p $(@D)
 	$(CC) $(WPAY_CFLAGS) $(CFLAGS) -DWPAY_TEST_CLOCK -MMD -MP -c -o $@ $<
 
@@ -130,7 +136,7 @@ $(TBIN)/wpay-%: $(O)/cmd/%.o $(O)/lib/clock-test.o $(O)/libwpay.a
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/lib/clock-test.o $(O)/libwpay.a $$($(PKG_CONFIG) --libs $(LIBS_$*)) $(LDLIBS_$*)
 
-$(O)/unit/%: tests/unit/%.c tests/unit/unit.h $(O)/lib/clock-test.o $(O)/libwpay.a | deps-build
+$(O)/unit/%: tests/unit/%.c tests/unit/unit.h $(O)/lib/clock-test.o $(O)/libwpay.a | $(O)/deps-build.ok
 	@mkdir -p $(@D)
 	$(CC) $(WPAY_CFLAGS) $(DEP_CFLAGS) $(CFLAGS) -o $@ $< $(O)/lib/clock-test.o $(O)/libwpay.a \
 		$$($(PKG_CONFIG) --libs $(PKGS))
