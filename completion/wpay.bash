@@ -274,7 +274,7 @@ _wpay_complete_program() {
 		*) _wpay_values "${e#?:}" "$cur" ;;
 		esac
 	done
-	[[ $cur == -* ]] && _wpay_add "${optc[@]}"
+	if [[ $cur == -* ]]; then _wpay_add "${optc[@]}"; fi
 }
 
 _wpay() {
