@@ -216,6 +216,7 @@ _wpay_complete_program() {
 	shift
 	local words=("$@") cur=${!#} n=$(($# - 1)) i w
 	local -a lines pos=() allopts=() globals=()
+	_wpay_usage "$path" >/dev/null # fill the cache here, not in the subshell below
 	mapfile -t lines < <(_wpay_usage "$path")
 	((${#lines[@]})) || return 0
 	# Every option of every line, and what argument each takes.

@@ -74,7 +74,9 @@ static void flush(struct batch *b)
 /* Takes rec, and message (may be NULL). */
 static void queue(struct batch *b, json_t *rec, json_t *ref, char *message)
 {
-	if (ref && json_is_object(rec) && !json_object_get(rec, "ref"))
+	/* The caller's ref wins over a record's own (a transfer's): scripts
+	 * match answers to requests by it. */
+	if (ref && json_is_object(rec))
 		json_object_set(rec, "ref", ref);
 	json_array_append_new(b->queue, json_pack("[o, s?]", rec, message));
 	free(message);

@@ -349,6 +349,16 @@ refuses() {
 	assert_ledger_ok
 }
 
+@test "a transfer's answer carries the caller's ref, not its own" {
+	buyer_ready
+	run --separate-stderr wpay-bind <<<'{"type":"wallet","op":"topup","wallet":"u:1001","amount":100,"request_no":"t9","ref":{"line":7}}'
+	assert_success
+	assert_equal "$(jq -c '[.type, .ref, .request_no]' <<<"$output")" '["transfer",{"line":7},"t9"]'
+	# Without a ref of the caller's, the transfer's own says what it is for.
+	run --separate-stderr wpay-bind wallet topup u:1001 --amount 1.00 --request-no t10
+	assert_equal "$(jq -r .ref <<<"$output")" t10
+}
+
 @test "topup refuses bad amounts, unknown wallets and cards, and wrong currencies" {
 	buyer_ready
 	refuses 64 "" wpay-bind wallet topup u:1001 --amount -1 --request-no t1
