@@ -37,9 +37,10 @@ _wpay_kind() {
 
 declare -gA _wpay_usage_cache
 
-# The usage lines of a program (path), without "usage:" and its name.
+# The usage lines of a program (path), without "usage:" and its name. A
+# line that does not start with the name continues the one before.
 _wpay_usage() {
-	local path=$1 text line
+	local path=$1 text line first name=${1##*/} joined=
 	if [[ -z ${_wpay_usage_cache[$path]+set} ]]; then
 		text=$("$path" -h </dev/null 2>/dev/null) || text=
 		_wpay_usage_cache[$path]=$text
@@ -47,9 +48,16 @@ _wpay_usage() {
 	while IFS= read -r line; do
 		[[ -z $line || $line == programs:* ]] && break
 		line=${line#usage:}
-		read -r _ line <<<"$line"
-		printf '%s\n' "$line"
+		read -r first line <<<"$line"
+		if [[ $first == "$name" ]]; then
+			[[ -n $joined ]] && printf '%s\n' "$joined"
+			joined=$line
+		else
+			joined+=" $first $line"
+		fi
 	done <<<"${_wpay_usage_cache[$path]}"
+	[[ -n $joined ]] && printf '%s\n' "$joined"
+	return 0
 }
 
 # A usage line as words: "[" and "]" apart, "[options]" as @options.
