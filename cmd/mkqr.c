@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "codes.h"
 #include "ctx.h"
+#include "ids.h"
 #include "money.h"
 #include "qr.h"
 
@@ -85,7 +86,7 @@ static char *file_name(struct mkqr *m, json_t *req, json_t *code, struct err *e)
 			size_t n = (size_t)(close - t - 1);
 			json_t *ref = json_object_get(req, "ref");
 			if (n == 8 && strncmp(t + 1, "merchant", 8) == 0)
-				value = json_string_value(json_object_get(code, "merchant")) + 2;
+				value = ids_merchant_no(json_string_value(json_object_get(code, "merchant")));
 			else if (n == 9 && strncmp(t + 1, "reference", 9) == 0) {
 				value = json_string_value(json_object_get(code, "reference"));
 				if (!value)

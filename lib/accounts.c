@@ -174,7 +174,7 @@ int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], stru
 		q = store_query(st, "SELECT id FROM wallets WHERE id = ?", "t", ref);
 	else if (ids_is_user(ref))
 		q = store_query(st, "SELECT wallet_id FROM bindings WHERE uid = ? AND unbound_at IS NULL", "t",
-		                ref + 2);
+		                ids_uid(ref));
 	else
 		q = store_query(st, "SELECT id FROM wallets WHERE login = ?", "t", ref);
 	bool found = store_step(q) == STORE_ROW;
@@ -324,7 +324,7 @@ int accounts_wallet_balance(struct wpay_ctx *c, json_t *req, json_t **out, struc
 	char id[ID_MAX], cur[8], acct[ACCOUNT_ID_MAX];
 	if (accounts_get_wallet(c->st, req, id, e))
 		return BATCH_FAIL;
-	bufprintf(acct, sizeof acct, "wallet:%s", id);
+	ledger_account_id(ACCOUNT_WALLET, id, acct);
 	*out = json_pack("{s:s, s:s, s:s, s:I, s:s}", "type", "balance", "wallet", id, "account", acct, "balance",
 	                 (json_int_t)ledger_balance(c->st, ACCOUNT_WALLET, id), "currency",
 	                 wallet_currency(c->st, id, cur));

@@ -14,7 +14,7 @@
 void events_queue(struct store *st, const char *merchant_no, const char *kind, const char *subject, json_t *body)
 {
 	char id[EVENT_ID_MAX], now[CLOCK_TEXT_MAX];
-	bufprintf(id, sizeof id, "evt_%s", subject);
+	ids_event(subject, id);
 	int64_t ms = clock_now_ms();
 	clock_format(ms, now);
 	json_object_set_new(body, "event_id", json_string(id));

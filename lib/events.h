@@ -24,7 +24,6 @@
 #include "ids.h"
 #include "store.h"
 
-#define EVENT_ID_MAX    (ID_MAX + 8)
 #define EVENT_RETRY_MAX 16
 
 /* Queue kind for merchant_no about subject (an id), with body (the

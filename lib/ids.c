@@ -1,9 +1,11 @@
 /* ids: see ids.h. */
 #include <stdint.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "clock.h"
 #include "crypto.h"
+#include "err.h"
 #include "ids.h"
 
 #include "util.h"
@@ -59,7 +61,9 @@ const char *ids_merchant(const char *no, char out[MERCHANT_REF_MAX])
 {
 	if (!no)
 		return NULL;
-	bufprintf(out, MERCHANT_REF_MAX, "m:%s", no);
+	if (!bufprintf(out, MERCHANT_REF_MAX, "m:%s", no))
+		err_die(EX_SOFTWARE, "merchant number '%.40s...' is longer than %d; this is a bug", no,
+		        MERCHANT_NO_MAX);
 	return out;
 }
 
@@ -72,13 +76,20 @@ const char *ids_user(const char *uid, char out[USER_REF_MAX])
 {
 	if (!uid)
 		return NULL;
-	bufprintf(out, USER_REF_MAX, "u:%s", uid);
+	if (!bufprintf(out, USER_REF_MAX, "u:%s", uid))
+		err_die(EX_SOFTWARE, "uid '%.40s...' is longer than %d; this is a bug", uid, UID_MAX);
 	return out;
 }
 
 const char *ids_merchant_no(const char *ref)
 {
 	return strncmp(ref, "m:", 2) == 0 ? ref + 2 : ref;
+}
+
+void ids_event(const char *subject, char out[EVENT_ID_MAX])
+{
+	if (!bufprintf(out, EVENT_ID_MAX, "evt_%s", subject))
+		err_die(EX_SOFTWARE, "event subject '%.40s...' is too long; this is a bug", subject);
 }
 
 const char *ids_uid(const char *ref)

@@ -22,8 +22,8 @@
  * for an order, a caller's number for a request (so a replay is known). */
 #define OUT_TRADE_NO_MAX 64
 #define REQUEST_NO_MAX   64
-/* Big enough for any of the names above. */
-#define OWNER_ID_MAX USER_REF_MAX
+/* An event is named for what it reports: "evt_<subject id>". */
+#define EVENT_ID_MAX (ID_MAX + 8)
 
 /*
  * A new id "<prefix>_<26 chars>": 48-bit milliseconds then 80 random bits
@@ -35,12 +35,15 @@ void ids_new(const char *prefix, char out[ID_MAX]);
 bool ids_is(const char *id, const char *prefix);
 
 /* "m:<no>" and "u:<uid>" in out, which they return; NULL for NULL (a
- * column that is NULL: an order without a buyer). */
+ * column that is NULL: an order without a buyer). Callers check what
+ * they are given first (a name that does not fit is a bug: it ends the
+ * program rather than stand for someone else). */
 const char *ids_merchant(const char *no, char out[MERCHANT_REF_MAX]);
 const char *ids_user(const char *uid, char out[USER_REF_MAX]);
 /* "m:<no>" for a number of any length (read from a foreign code); the
  * caller frees it. */
 char *ids_merchant_dup(const char *no);
+void ids_event(const char *subject, char out[EVENT_ID_MAX]);
 /* The merchant number of "m:<no>" or "<no>"; the uid of "u:<uid>" or
  * "<uid>". A pointer into ref. */
 const char *ids_merchant_no(const char *ref);

@@ -120,13 +120,13 @@ static int create_file(const char *dir, const char *name, const void *data, size
 	int rc = -1;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		err_fail(e, ERR_FAIL, "io", "cannot create %s: %s", tmp, strerror(errno));
+		err_fail(e, EX_CANTCREAT, "io", "cannot create %s: %s", tmp, strerror(errno));
 		rc = EX_CANTCREAT;
 		goto out;
 	}
 	bool ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
 	if (close(fd) != 0 || !ok) {
-		err_fail(e, ERR_FAIL, "io", "cannot write %s: %s", tmp, strerror(errno));
+		err_fail(e, EX_IOERR, "io", "cannot write %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		rc = EX_IOERR;
 		goto out;
@@ -136,7 +136,7 @@ static int create_file(const char *dir, const char *name, const void *data, size
 	else if (errno == EEXIST)
 		rc = 0; /* made by someone else meanwhile: keep theirs */
 	else {
-		err_fail(e, ERR_FAIL, "io", "cannot create %s: %s", path, strerror(errno));
+		err_fail(e, EX_CANTCREAT, "io", "cannot create %s: %s", path, strerror(errno));
 		rc = EX_CANTCREAT;
 	}
 	unlink(tmp);

@@ -1,6 +1,7 @@
 /* merchants: see merchants.h. */
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "batch.h"
 #include "clock.h"
@@ -65,29 +66,35 @@ int merchants_load(struct store *st, const char *ref, struct merchant *m, struct
 	                " notify_url, bank_account, created_at, updated_at, networks FROM merchants WHERE id = ?",
 	                "t", ids_merchant_no(ref));
 	bool found = store_step(q) == STORE_ROW;
+	bool fits = true;
 	if (found) {
 		memset(m, 0, sizeof *m);
-		strlcopy(m->no, store_col_text(q, 0), sizeof m->no);
+		fits &= strlcopy(m->no, store_col_text(q, 0), sizeof m->no);
 		ids_merchant(m->no, m->id);
-		strlcopy(m->kind, store_col_text(q, 1), sizeof m->kind);
+		fits &= strlcopy(m->kind, store_col_text(q, 1), sizeof m->kind);
 		m->verified = store_col_int(q, 2) != 0;
-		strlcopy(m->name, store_col_text(q, 3), sizeof m->name);
-		strlcopy(m->city, store_col_text(q, 4), sizeof m->city);
-		strlcopy(m->mcc, store_col_text(q, 5), sizeof m->mcc);
-		strlcopy(m->country, store_col_text(q, 6), sizeof m->country);
-		strlcopy(m->currency, store_col_text(q, 7), sizeof m->currency);
+		fits &= strlcopy(m->name, store_col_text(q, 3), sizeof m->name);
+		fits &= strlcopy(m->city, store_col_text(q, 4), sizeof m->city);
+		fits &= strlcopy(m->mcc, store_col_text(q, 5), sizeof m->mcc);
+		fits &= strlcopy(m->country, store_col_text(q, 6), sizeof m->country);
+		fits &= strlcopy(m->currency, store_col_text(q, 7), sizeof m->currency);
 		m->fee_ppm = store_col_int(q, 8);
-		strlcopy(m->settlement, store_col_text(q, 9), sizeof m->settlement);
+		fits &= strlcopy(m->settlement, store_col_text(q, 9), sizeof m->settlement);
 		if ((m->has_notify_url = !store_col_null(q, 10)))
-			strlcopy(m->notify_url, store_col_text(q, 10), sizeof m->notify_url);
+			fits &= strlcopy(m->notify_url, store_col_text(q, 10), sizeof m->notify_url);
 		if ((m->has_bank_account = !store_col_null(q, 11)))
-			strlcopy(m->bank_account, store_col_text(q, 11), sizeof m->bank_account);
-		strlcopy(m->created_at, store_col_text(q, 12), sizeof m->created_at);
-		strlcopy(m->updated_at, store_col_text(q, 13), sizeof m->updated_at);
+			fits &= strlcopy(m->bank_account, store_col_text(q, 11), sizeof m->bank_account);
+		fits &= strlcopy(m->created_at, store_col_text(q, 12), sizeof m->created_at);
+		fits &= strlcopy(m->updated_at, store_col_text(q, 13), sizeof m->updated_at);
 		if (!(m->all_networks = store_col_null(q, 14)))
-			strlcopy(m->networks, store_col_text(q, 14), sizeof m->networks);
+			fits &= strlcopy(m->networks, store_col_text(q, 14), sizeof m->networks);
 	}
 	store_done(q);
+	/* Every field fits what wpay ever let in; one that does not was written
+	 * by something else, and is not cut short into someone's payout. */
+	if (!fits)
+		err_die(EX_DATAERR,
+		        "merchant '%.64s' in the ledger has a field longer than wpay allows; check the ledger", ref);
 	return found ? 0
 	             : err_fail(e, ERR_FAIL, "unknown_merchant",
 	                        "no merchant '%.64s' in this ledger; 'wpay bind merchant list' shows them", ref);
@@ -280,21 +287,21 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 	clock_format(clock_now_ms(), now);
 	store_exec(c->st,
 	           "INSERT INTO merchants(id, kind, verified, name, city, mcc, country, currency, fee_ppm, notify_url,"
-	           " bank_account, networks, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	           " ON CONFLICT(id) DO NOTHING",
+	           " bank_account, networks, settlement, created_at, updated_at)"
+	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'T15'), ?, ?) ON CONFLICT(id) DO NOTHING",
 	           "ttbtttttitttt"
-	           "t",
+	           "tt",
 	           no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency, d.fee_ppm, d.notify_url,
-	           d.bank_account, d.networks, now, now);
+	           d.bank_account, d.networks, d.settlement, now, now);
 	if (store_changes(c->st) == 0) {
 		/* Added before: the same request again is fine, a different one is not. */
 		struct store_stmt *q = store_query(
 		    c->st,
 		    "SELECT 1 FROM merchants WHERE id = ? AND kind = ? AND verified = ? AND name = ? AND city = ?"
 		    " AND mcc = ? AND country = ? AND currency = ? AND fee_ppm = ? AND notify_url IS ?"
-		    " AND bank_account IS ? AND networks IS ?",
-		    "ttbtttttittt", no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency,
-		    d.fee_ppm, d.notify_url, d.bank_account, d.networks);
+		    " AND bank_account IS ? AND networks IS ? AND settlement = COALESCE(?, settlement)",
+		    "ttbtttttitttt", no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency,
+		    d.fee_ppm, d.notify_url, d.bank_account, d.networks, d.settlement);
 		bool same = store_step(q) == STORE_ROW;
 		store_done(q);
 		char id[MERCHANT_REF_MAX];
@@ -344,7 +351,9 @@ int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *
 	           "ttttttttbibbbttt", d.kind, d.name, d.city, d.mcc, d.country, d.notify_url, d.bank_account,
 	           d.settlement, (int)d.has_fee, d.fee_ppm, (int)d.has_verified, (int)d.verified, (int)d.has_networks,
 	           d.networks, now, m.no);
-	if (merchants_load(c->st, m.no, &m, e))
+	char no[MERCHANT_NO_MAX + 1];
+	strlcopy(no, m.no, sizeof no); /* bound as the key while m is loaded again */
+	if (merchants_load(c->st, no, &m, e))
 		return ERR_FAIL;
 	if (m.verified && strcmp(m.kind, "enterprise") != 0)
 		return err_fail(e, ERR_FAIL, "bad_field", "only an enterprise merchant can be verified");

@@ -40,7 +40,7 @@ struct merchant {
 	char mcc[5], country[3], currency[4], settlement[4];
 	bool verified, has_notify_url, has_bank_account, all_networks;
 	int64_t fee_ppm;
-	char notify_url[MERCHANT_URL_MAX * 4 + 1], bank_account[BANK_ACCOUNT_MAX + 1];
+	char notify_url[MERCHANT_URL_MAX * 4 + 1], bank_account[BANK_ACCOUNT_MAX * 4 + 1];
 	char networks[MERCHANT_NETWORKS_MAX * 4 + 1]; /* the accepting networks, unless all_networks */
 	char created_at[CLOCK_TEXT_MAX], updated_at[CLOCK_TEXT_MAX];
 };

@@ -79,7 +79,7 @@ int networks_load(struct networks *nw, struct err *e)
 	}
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		err_fail(e, ERR_FAIL, "bad_config", "cannot read networks file %s", path);
+		err_fail(e, EX_NOINPUT, "bad_config", "cannot read networks file %s", path);
 		free(path);
 		return EX_NOINPUT;
 	}

@@ -166,7 +166,7 @@ static int get_buyer(struct store *st, json_t *req, const char *fallback, const 
 	struct store_stmt *q = store_query(st, "SELECT 1 FROM users WHERE uid = ?", "t", *uid);
 	bool found = store_step(q) == STORE_ROW;
 	store_done(q);
-	return found ? 0 : err_fail(e, ERR_FAIL, "not_found", "no user u:%.64s", *uid);
+	return found ? 0 : err_fail(e, ERR_FAIL, "not_found", "no user '%.64s'", *uid);
 }
 
 static int get_out_trade_no(json_t *req, bool required, const char **no, struct err *e)

@@ -79,7 +79,7 @@ static int load_order(struct store *st, const char *id, struct order_row *o)
 		strlcopy(o->request_no, store_col_text(q, 13), sizeof o->request_no);
 	}
 	store_done(q);
-	return found ? 0 : -1;
+	return found ? 0 : ERR_FAIL;
 }
 
 /* The PIN for this record: checked once per wallet in a run, unless every
@@ -121,7 +121,7 @@ static int funding_account(struct store *st, const struct payer *p, json_t *req,
 	if (rec_get_str(req, "source", false, 0, &source, e))
 		return ERR_FAIL;
 	if (strcmp(source, "wallet") == 0) {
-		bufprintf(account, ACCOUNT_ID_MAX, "wallet:%s", wallet);
+		ledger_account_id(ACCOUNT_WALLET, wallet, account);
 		return 0;
 	}
 	struct store_stmt *q =
@@ -132,7 +132,7 @@ static int funding_account(struct store *st, const struct payer *p, json_t *req,
 	                      source, wallet);
 	bool found = store_step(q) == STORE_ROW;
 	if (found)
-		bufprintf(account, ACCOUNT_ID_MAX, "card:%s", store_col_text(q, 0));
+		ledger_account_id(ACCOUNT_CARD, store_col_text(q, 0), account);
 	store_done(q);
 	if (found)
 		return 0;
@@ -182,8 +182,10 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		named = json_string_value(json_object_get(req, "id"));
 	if (named && strlen(named) < sizeof id && load_order(c->st, named, &o) == 0)
 		strlcopy(id, named, sizeof id);
-	else if (orders_ref(c->st, req, id, e) || load_order(c->st, id, &o))
+	else if (orders_ref(c->st, req, id, e))
 		return BATCH_FAIL;
+	else if (load_order(c->st, id, &o))
+		return err_fail(e, ERR_FAIL, "not_found", "no order '%s'", id);
 	if (strcmp(o.state, "paid") == 0 || strcmp(o.state, "finished") == 0 ||
 	    (strcmp(o.state, "closed") == 0 && o.refunded > 0)) {
 		/* Paid before: the same payment, nothing moves. */
@@ -208,6 +210,8 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	if (!buyer)
 		return err_fail(e, ERR_FAIL, "missing_field", "who pays? give --buyer u:<uid> or a 'buyer' field");
 	const char *uid = ids_uid(buyer);
+	if (!rec_valid_name(uid, UID_MAX, "_.-"))
+		return err_fail(e, ERR_FAIL, "not_found", "no user '%.64s'", uid);
 	ids_user(uid, who);
 	if (o.has_buyer && strcmp(uid, o.buyer) != 0) {
 		char owner[USER_REF_MAX];
@@ -263,8 +267,9 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	    "INSERT INTO payments(id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency,"
 	    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    "ttttttiitt", pid, id, o.merchant, wallet, uid, account, o.amount, fee, o.currency, t[0].created_at);
-	store_exec(c->st, "UPDATE orders SET state = 'paid', paid_at = ?, buyer = COALESCE(buyer, ?) WHERE id = ?",
-	           "ttt", t[0].created_at, uid, id);
+	if (store_exec(c->st, "UPDATE orders SET state = 'paid', paid_at = ?, buyer = COALESCE(buyer, ?) WHERE id = ?",
+	               "ttt", t[0].created_at, uid, id) == STORE_CONSTRAINT)
+		return err_fail(e, ERR_FAIL, "not_found", "no user '%s'", uid); /* the buyer's foreign key */
 	/* The same record payment_json reads back on a replay. */
 	*out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "type", "payment", "id", pid,
 	                 "order", id, "merchant", merchant, "out_trade_no", o.out_trade_no, "amount",

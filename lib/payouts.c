@@ -47,7 +47,7 @@ static int write_temp(struct pending_files *pf, const char *path, bool (*fill)(F
 	}
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
-		err_fail(e, ERR_FAIL, "io", "cannot create %s: %s", tmp, strerror(errno));
+		err_fail(e, EX_CANTCREAT, "io", "cannot create %s: %s", tmp, strerror(errno));
 		if (fd >= 0) {
 			close(fd);
 			unlink(tmp);
@@ -61,7 +61,7 @@ static int write_temp(struct pending_files *pf, const char *path, bool (*fill)(F
 		ok = false, saved = errno;
 	if (!ok) {
 		unlink(tmp);
-		err_fail(e, ERR_FAIL, "io", "cannot write %s: %s", tmp, strerror(saved ? saved : EIO));
+		err_fail(e, EX_IOERR, "io", "cannot write %s: %s", tmp, strerror(saved ? saved : EIO));
 		free(tmp);
 		return EX_IOERR;
 	}

@@ -21,7 +21,8 @@
  * BATCH_ASK until pins_ask has read them. Setting a PIN the wallet
  * already has answers as the first time did, so a rerun script changes
  * nothing; the PIN given is checked like any other try, and a different
- * one is refused ("pin_exists"), counted as a wrong try. */
+ * one is refused ("pin_exists"), counted as a wrong try ("pin_locked"
+ * when it was the last). */
 int pins_set(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 int pins_change(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 /* The batch's ask hook for "pin" requests: read the new PIN (twice on a

@@ -272,7 +272,7 @@ static int mkparents(const char *path, struct err *e)
 			continue;
 		*s = '\0';
 		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			err_fail(e, ERR_FAIL, "io", "cannot create directory %s for the ledger: %s", p,
+			err_fail(e, EX_CANTCREAT, "io", "cannot create directory %s for the ledger: %s", p,
 			         strerror(errno));
 			free(p);
 			return EX_CANTCREAT;
@@ -350,7 +350,7 @@ int store_open(const char *path, bool create, struct store **out, struct err *e)
 	 * mutex on every malloc) a payment costs ~10% less. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		err_fail(e, ERR_FAIL, "io", "cannot open ledger %s: %s", path,
+		err_fail(e, EX_NOINPUT, "io", "cannot open ledger %s: %s", path,
 		         st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		store_close(st);
 		return EX_NOINPUT;
@@ -364,20 +364,20 @@ int store_open(const char *path, bool create, struct store **out, struct err *e)
 	int app = pragma_int(st, "PRAGMA application_id");
 	int version = store_schema_version(st);
 	if (app != 0 && app != WPAY_APPLICATION_ID) {
-		err_fail(e, ERR_FAIL, "not_ledger", "%s is an SQLite database of another program, not a wpay ledger",
+		err_fail(e, EX_DATAERR, "not_ledger", "%s is an SQLite database of another program, not a wpay ledger",
 		         path);
 		store_close(st);
 		return EX_DATAERR;
 	}
 	if (version > (int)ARRAY_LEN(schema_migrations)) {
-		err_fail(e, ERR_FAIL, "schema_newer",
+		err_fail(e, EX_DATAERR, "schema_newer",
 		         "ledger %s has schema v%d, newer than this wpay knows (v%zu); upgrade wpay", path, version,
 		         ARRAY_LEN(schema_migrations));
 		store_close(st);
 		return EX_DATAERR;
 	}
 	if (version == 0 && !create) {
-		err_fail(e, ERR_FAIL, "no_ledger", "%s is not an initialised wpay ledger; run 'wpay init'", path);
+		err_fail(e, EX_NOINPUT, "no_ledger", "%s is not an initialised wpay ledger; run 'wpay init'", path);
 		store_close(st);
 		return EX_NOINPUT;
 	}

@@ -74,3 +74,44 @@ load helper
 		done
 	done
 }
+
+@test "attack: a buyer named as a real 64-character uid plus more is nobody, and nothing moves" {
+	shop_ready
+	long=$(printf 'a%.0s' {1..64})
+	buyer_ready "$long" 5555555555554444
+	wpay-bind wallet topup "u:$long" --amount 10.00 --request-no t1 >/dev/null
+	order=$(wpay-order create cafe01 o1 --amount 1.00)
+	before=$(ledger_digest)
+	run --separate-stderr wpay-pay --buyer "u:${long}EVIL" --pin-fd 3 3<<<135790 <<<"$order"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" not_found
+	assert_equal "$(ledger_digest)" "$before"
+	# The real owner of that uid still pays, once.
+	run --separate-stderr wpay-pay --buyer "u:$long" --pin-fd 3 3<<<135790 <<<"$order"
+	assert_success
+	assert_equal "$(jq -r .buyer <<<"$output")" "u:$long"
+	assert_equal "$(wpay-order query cafe01 o1 | jq -r .state)" paid
+	assert_ledger_ok
+}
+
+@test "merchant add run again says the same about its settlement mode, or is a conflict" {
+	init_ledger
+	wpay-bind merchant add cafe01 --name Cafe --city Beijing >/dev/null
+	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
+	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	run --separate-stderr wpay-bind merchant add cafe01 --name Cafe --city Beijing --settlement T0
+	assert_success
+	assert_equal "$(jq -r .settlement <<<"$output")" T0
+	run --separate-stderr wpay-bind merchant add cafe01 --name Cafe --city Beijing
+	assert_success
+	run --separate-stderr wpay-bind merchant add cafe01 --name Cafe --city Beijing --settlement T15
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" conflict
+	# A new merchant asking for T15 gets it; asking for T0 needs the deposit first.
+	run --separate-stderr wpay-bind merchant add cafe02 --name Cafe --city Beijing --settlement T15
+	assert_success
+	assert_equal "$(jq -r .settlement <<<"$output")" T15
+	run --separate-stderr wpay-bind merchant add cafe03 --name Cafe --city Beijing --settlement T0
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" deposit_required
+}
