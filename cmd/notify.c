@@ -18,6 +18,7 @@
 #include "keys.h"
 #include "merchants.h"
 #include "netaddr.h"
+#include "records.h"
 #include "secret.h"
 #include "webhook.h"
 

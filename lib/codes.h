@@ -19,7 +19,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "accounts.h"
 #include "ctx.h"
 #include "emv.h"
 #include "keys.h"

@@ -20,7 +20,6 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "crypto.h"
 #include "ids.h"
 #include "store.h"
 

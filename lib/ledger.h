@@ -25,7 +25,6 @@
 #include <stdint.h>
 
 #include "clock.h"
-#include "crypto.h"
 #include "ids.h"
 #include "money.h"
 #include "records.h"

@@ -17,7 +17,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "accounts.h"
 #include "clock.h"
 #include "ctx.h"
 #include "ids.h"

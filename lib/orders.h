@@ -18,7 +18,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "accounts.h"
 #include "ctx.h"
 #include "ids.h"
 

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "batch.h"
 #include "clock.h"
 #include "crypto.h"

@@ -22,7 +22,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "accounts.h"
 #include "ctx.h"
 #include "ids.h"
 

@@ -10,6 +10,7 @@
 #include "merchants.h"
 #include "money.h"
 #include "reconcile.h"
+#include "records.h"
 
 #include "util.h"
 
