@@ -41,19 +41,19 @@ WPAY_CFLAGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmis
 
 # pkg-config runs when a recipe needs it, after the build check (deps-build.ok
 # below) has named, or as root installed, what was missing.
-PKGS := jansson sqlite3 libcrypto libqrencode libpng zbar libjpeg libcurl
+PKGS := jansson sqlite3 libpq libcrypto libqrencode libpng zbar libjpeg libcurl
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
-LIBS_init = jansson sqlite3 libcrypto
-LIBS_bind = jansson sqlite3 libcrypto
-LIBS_check = jansson sqlite3 libcrypto
-LIBS_mkqr = jansson sqlite3 libcrypto libqrencode libpng
+LIBS_init = jansson sqlite3 libpq libcrypto
+LIBS_bind = jansson sqlite3 libpq libcrypto
+LIBS_check = jansson sqlite3 libpq libcrypto
+LIBS_mkqr = jansson sqlite3 libpq libcrypto libqrencode libpng
 LDLIBS_mkqr = -lpthread
-LIBS_scanqr = jansson sqlite3 libcrypto zbar libpng libjpeg
-LIBS_order = jansson sqlite3 libcrypto
-LIBS_pay = jansson sqlite3 libcrypto
-LIBS_refund = jansson sqlite3 libcrypto
-LIBS_settle = jansson sqlite3 libcrypto
-LIBS_notify = jansson sqlite3 libcrypto libcurl
+LIBS_scanqr = jansson sqlite3 libpq libcrypto zbar libpng libjpeg
+LIBS_order = jansson sqlite3 libpq libcrypto
+LIBS_pay = jansson sqlite3 libpq libcrypto
+LIBS_refund = jansson sqlite3 libpq libcrypto
+LIBS_settle = jansson sqlite3 libpq libcrypto
+LIBS_notify = jansson sqlite3 libpq libcrypto libcurl
 
 PROGRAMS := $(filter-out wpay,$(patsubst cmd/%.c,%,$(wildcard cmd/*.c)))
 LIB_SRC := $(filter-out lib/clock.c,$(wildcard lib/*.c))

@@ -124,10 +124,9 @@ int main(int argc, char **argv)
 	if (rc)
 		err_die(rc, "%s", e.msg);
 	struct store *st;
-	bool new_ledger = access(db, F_OK) != 0;
 	if ((rc = store_open(db, true, &st, &e)) != 0)
 		err_die(rc, "%s", e.msg);
-	if (new_ledger)
+	if (store_created(st))
 		json_array_append_new(created, json_string(db));
 	store_begin(st);
 	if (tries)

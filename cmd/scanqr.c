@@ -240,7 +240,7 @@ int main(int argc, char **argv)
 	if ((rc = keys_check_dir(keys, &e)) != 0)
 		err_die(rc, "%s", e.msg);
 	struct store *st = NULL;
-	if (access(db, F_OK) == 0 && (rc = store_open(db, false, &st, &e)) != 0)
+	if ((store_is_url(db) || access(db, F_OK) == 0) && (rc = store_open(db, false, &st, &e)) != 0)
 		err_die(rc, "%s", e.msg);
 	s.env = (struct payload_env){.keys_dir = keys, .st = st, .networks = &nw, .now_ms = clock_now_ms()};
 	rec_writer_init();

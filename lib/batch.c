@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "batch.h"
 #include "cli.h"
@@ -18,11 +19,21 @@ struct batch {
 	int (*ask)(void *arg, json_t *req, struct err *e);
 	void *arg;
 	json_t *queue; /* [answer, message for stderr or null], waiting for the commit */
+	/* The records of the open transaction, [request, source, line], to run
+	 * again if it is doomed (store_replayable), and how much of the queue
+	 * was there before them. */
+	json_t *replay;
+	size_t queue_mark;
 	size_t records, max_records;
 	int64_t started_ms;
 	int max_ms;
 	bool failed, write_error, dry_run;
 };
+
+/* PostgreSQL keeps every version of a row a transaction updates: a batch
+ * that moves the same balance n times walks O(n^2) versions. Measured
+ * with 1,000 payments from one wallet: 100 a batch 0.80 s, 1,000 4.1 s. */
+enum { BATCH_PG_RECORDS = 100 };
 
 static void batch_init(struct batch *b, struct store *st, batch_handler h, void *arg, const struct batch_opts *opts)
 {
@@ -30,11 +41,16 @@ static void batch_init(struct batch *b, struct store *st, batch_handler h, void 
 	                    .h = h,
 	                    .arg = arg,
 	                    .queue = json_array(),
+	                    .replay = json_array(),
 	                    .before_print = opts ? opts->before_print : NULL,
 	                    .ask = opts ? opts->ask : NULL,
 	                    .dry_run = opts && opts->dry_run,
-	                    .max_records = opts && opts->max_records ? opts->max_records : 1000,
+	                    .max_records = opts && opts->max_records ? opts->max_records
+	                                   : st && store_engine(st) == STORE_POSTGRESQL ? BATCH_PG_RECORDS
+	                                                                                 : 1000,
 	                    .max_ms = opts && opts->max_ms ? opts->max_ms : 200};
+	if (st)
+		store_replayable(st, true);
 }
 
 /* Time to commit what the batch holds? */
@@ -68,6 +84,8 @@ static void flush(struct batch *b)
 			b->write_error = true;
 	}
 	json_array_clear(b->queue);
+	json_array_clear(b->replay);
+	b->queue_mark = 0;
 	b->records = 0;
 }
 
@@ -82,9 +100,9 @@ static void queue(struct batch *b, json_t *rec, json_t *ref, char *message)
 	free(message);
 }
 
+/* An error record; it marks the run failed when it is printed. */
 static void fail(struct batch *b, const struct err *e, json_t *ref, const char *src, unsigned long line)
 {
-	b->failed = true;
 	queue(b, rec_error_record(e, ref), NULL, cli_record_message(e, src, line));
 }
 
@@ -109,22 +127,49 @@ static int attempt(struct batch *b, json_t *req, json_t **out, struct err *e)
 	return rc;
 }
 
-static void handle(struct batch *b, json_t *req, const char *src, unsigned long line)
+/* Keep a record for a replay of the open transaction. */
+static void save(struct batch *b, json_t *req, const char *src, unsigned long line)
+{
+	if (b->st)
+		json_array_append_new(b->replay, json_pack("[O, s?, I]", req, src, (json_int_t)line));
+}
+
+/* Run one record in its savepoint and queue its answers. False when the
+ * transaction was doomed: nothing of it counts, it must run again. */
+static bool run_record(struct batch *b, json_t *req, const char *src, unsigned long line)
 {
 	json_t *ref = json_object_get(req, "ref");
 	json_t *out = NULL;
 	struct err e = {0};
+	unsigned long commits = b->st ? store_commits(b->st) : 0;
 	int rc = attempt(b, req, &out, &e);
+	if (b->st && store_must_replay(b->st)) {
+		json_decref(out);
+		return false;
+	}
+	if (b->st && store_commits(b->st) != commits) {
+		/* The record made part of its work durable (a PIN try): what came
+		 * before it is committed, and must not run again. */
+		json_t *self = json_incref(json_array_get(b->replay, json_array_size(b->replay) - 1));
+		json_array_clear(b->replay);
+		json_array_append_new(b->replay, self);
+		b->queue_mark = json_array_size(b->queue);
+	}
 	if (rc == BATCH_ASK) {
 		/* A person must type something: never while holding the lock. */
 		json_decref(out);
 		out = NULL;
 		flush(b);
+		save(b, req, src, line);
 		rc = b->ask ? b->ask(b->arg, req, &e)
 		            : err_fail(&e, ERR_FAIL, "internal", "nobody to ask for this record");
 		if (rc == BATCH_OK && (rc = attempt(b, req, &out, &e)) == BATCH_ASK)
 			rc = err_fail(&e, ERR_FAIL, "internal",
 			              "the record still waits for input after it was asked for");
+		if (b->st && store_must_replay(b->st)) {
+			json_decref(out);
+			return false;
+		}
 	}
 	if (rc != BATCH_OK) {
 		json_decref(out);
@@ -139,12 +184,60 @@ static void handle(struct batch *b, json_t *req, const char *src, unsigned long 
 		queue(b, out, ref, NULL);
 	}
 	b->records++;
+	return true;
+}
+
+enum { REPLAY_MAX = 50 };
+
+static void handle(struct batch *b, json_t *req, const char *src, unsigned long line)
+{
+	save(b, req, src, line);
+	if (run_record(b, req, src, line))
+		return;
+	/* Doomed by a deadlock: roll back, forget the answers it queued, and
+	 * run its records again in a new transaction. The caller sees nothing
+	 * of this: answers are printed only after a commit. */
+	for (int tries = 1;; tries++) {
+		store_rollback(b->st);
+		while (json_array_size(b->queue) > b->queue_mark)
+			json_array_remove(b->queue, json_array_size(b->queue) - 1);
+		if (tries > REPLAY_MAX) {
+			flush(b); /* what was committed before */
+			err_die(EX_TEMPFAIL,
+			        "the ledger's transaction deadlocked %d times in a row with other workers; nothing "
+			        "of it was kept; try again",
+			        REPLAY_MAX);
+		}
+		/* Apart for a moment, so the other worker finishes first. */
+		struct timespec pause = {0, (long)(rand() % (tries * 2000 + 1)) * 1000};
+		nanosleep(&pause, NULL);
+		json_t *list = b->replay;
+		b->replay = json_array();
+		bool ok = true;
+		size_t i;
+		json_t *item;
+		json_array_foreach (list, i, item) {
+			if (!ok) {
+				json_array_append(b->replay, item);
+				continue;
+			}
+			json_t *r = json_array_get(item, 0);
+			const char *s = json_string_value(json_array_get(item, 1));
+			unsigned long l = (unsigned long)json_integer_value(json_array_get(item, 2));
+			save(b, r, s, l);
+			ok = run_record(b, r, s, l);
+		}
+		json_decref(list);
+		if (ok)
+			return;
+	}
 }
 
 static int finish(struct batch *b)
 {
 	flush(b);
 	json_decref(b->queue);
+	json_decref(b->replay);
 	if (b->write_error) {
 		err_warn("cannot write to standard output: %s", strerror(errno));
 		return EX_IOERR;
@@ -168,8 +261,13 @@ int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg
 			err_warn("cannot read %s: %s", r->name, strerror(saved));
 			return EX_IOERR;
 		}
-		if (rc == REC_BAD)
+		if (rc == REC_BAD) {
+			/* Its error is not a record a replay could run again: print
+			 * what the transaction holds first. */
+			if (b.st && store_in_transaction(b.st))
+				flush(&b);
 			fail(&b, &e, NULL, r->name, r->lineno);
+		}
 		else {
 			handle(&b, req, r->name, r->lineno);
 			json_decref(req);

@@ -27,6 +27,27 @@ void events_queue(struct store *st, const char *merchant_no, const char *kind, c
 	rec_buf_free(&text);
 }
 
+/* On PostgreSQL, notifiers on several hosts claim at once: each locks
+ * what it takes and passes over what another has locked (SKIP LOCKED),
+ * then sees it claimed once that one commits. SQLite has one writer. */
+#define CLAIM_SELECT                                                                                               \
+	"SELECT e.id, e.merchant_id, m.notify_url, e.body, e.attempts FROM events e"                               \
+	" JOIN merchants m ON m.id = e.merchant_id WHERE "
+#define CLAIM_LAPSED                                                                                               \
+	"e.state = 'sending' AND e.lease_until <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"           \
+	" ORDER BY e.next_attempt_at, e.id LIMIT ?"
+#define CLAIM_DUE                                                                                                  \
+	"e.state = 'pending' AND e.next_attempt_at <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"       \
+	" ORDER BY e.next_attempt_at, e.id LIMIT ?"
+static const struct store_sql claim_lapsed = {
+    .sqlite = CLAIM_SELECT CLAIM_LAPSED,
+    .postgresql = CLAIM_SELECT CLAIM_LAPSED " FOR UPDATE OF e SKIP LOCKED",
+};
+static const struct store_sql claim_due = {
+    .sqlite = CLAIM_SELECT CLAIM_DUE,
+    .postgresql = CLAIM_SELECT CLAIM_DUE " FOR UPDATE OF e SKIP LOCKED",
+};
+
 size_t events_claim(struct store *st, int64_t now_ms, int64_t lease_ms, struct event_claim *out, size_t max)
 {
 	char now[CLOCK_TEXT_MAX];
@@ -36,20 +57,8 @@ size_t events_claim(struct store *st, int64_t now_ms, int64_t lease_ms, struct e
 	 * in the order of events_due, so a claim reads only what it takes (an
 	 * OR of the two made every claim scan the whole queue). */
 	for (int lapsed = 1; lapsed >= 0 && n < max; lapsed--) {
-		struct store_stmt *q =
-		    lapsed
-		        ? store_query(st,
-		                      "SELECT e.id, e.merchant_id, m.notify_url, e.body, e.attempts FROM events e"
-		                      " JOIN merchants m ON m.id = e.merchant_id WHERE e.state = 'sending'"
-		                      " AND e.lease_until <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"
-		                      " ORDER BY e.next_attempt_at, e.id LIMIT ?",
-		                      "ii", now_ms, (int64_t)(max - n))
-		        : store_query(st,
-		                      "SELECT e.id, e.merchant_id, m.notify_url, e.body, e.attempts FROM events e"
-		                      " JOIN merchants m ON m.id = e.merchant_id WHERE e.state = 'pending'"
-		                      " AND e.next_attempt_at <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"
-		                      " ORDER BY e.next_attempt_at, e.id LIMIT ?",
-		                      "ii", now_ms, (int64_t)(max - n));
+		struct store_stmt *q = store_query_sql(st, lapsed ? &claim_lapsed : &claim_due, "ii", now_ms,
+		                                       (int64_t)(max - n));
 		while (n < max && store_step(q) == STORE_ROW) {
 			struct event_claim *c = &out[n++];
 			strlcopy(c->id, store_col_text(q, 0), sizeof c->id);

@@ -152,6 +152,16 @@ int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode
 			net[k].delta += side ? t[i].amount : -t[i].amount; /* at most 8 x 10^15: no overflow */
 		}
 	}
+	/* In the order of their ids: two workers that move the same accounts
+	 * lock them in the same order, so neither waits on the other in a
+	 * cycle (a deadlock, on PostgreSQL). */
+	for (size_t k = 1; k < nnet; k++)
+		for (size_t j = k; j > 0 && strcmp(net[j - 1].acct, net[j].acct) > 0; j--) {
+			const char *a = net[j].acct;
+			int64_t d = net[j].delta;
+			net[j] = net[j - 1];
+			net[j - 1].acct = a, net[j - 1].delta = d;
+		}
 	for (size_t k = 0; k < nnet; k++) {
 		if (net[k].delta == 0)
 			continue;
@@ -260,7 +270,7 @@ json_t *ledger_check(struct store *st, bool *ok)
 	                "SELECT a.id, a.kind, a.balance, COALESCE(x.hi, 0), COALESCE(x.lo, 0) FROM accounts a LEFT JOIN"
 	                " (SELECT account, SUM(delta / 2147483648) AS hi, SUM(delta % 2147483648) AS lo FROM"
 	                "   (SELECT to_account AS account, amount AS delta FROM transfers"
-	                "    UNION ALL SELECT from_account, -amount FROM transfers)"
+	                "    UNION ALL SELECT from_account, -amount FROM transfers) AS legs"
 	                "  GROUP BY account) x ON x.account = a.id ORDER BY a.id",
 	                "");
 	while (store_step(q) == STORE_ROW) {

@@ -101,7 +101,7 @@ static int place_for_buyer(struct store *st, const struct new_order *o, char id[
 	if (store_changes(st) > 0)
 		return 0;
 	struct store_stmt *q = store_query(st,
-	                                   "SELECT id, merchant_id = ? AND amount = ? AND reference IS ? FROM orders"
+	                                   "SELECT id, merchant_id = ? AND amount = ? AND reference IS NOT DISTINCT FROM ? FROM orders"
 	                                   " WHERE buyer = ? AND request_no = ?",
 	                                   "tittt", o->merchant->no, o->amount, o->reference, o->buyer, o->request_no);
 	store_step(q);
@@ -138,7 +138,7 @@ static int place(struct store *st, const struct new_order *o, json_t **out, stru
 	if (store_changes(st) == 0) {
 		struct store_stmt *q = store_query(
 		    st,
-		    "SELECT id, amount, buyer IS ? OR ? IS NULL FROM orders WHERE merchant_id = ? AND out_trade_no = ?",
+		    "SELECT id, amount, buyer IS NOT DISTINCT FROM ? OR ? IS NULL FROM orders WHERE merchant_id = ? AND out_trade_no = ?",
 		    "tttt", o->buyer, o->buyer, o->merchant->no, o->out_trade_no);
 		store_step(q);
 		strlcopy(id, store_col_text(q, 0), sizeof id);

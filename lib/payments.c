@@ -53,14 +53,23 @@ struct order_row {
 	bool has_buyer, t0;
 };
 
+/* The order, locked until the commit: a payment or refund decides on its
+ * state, so a second worker on the same order waits, then sees the first
+ * one's outcome (SQLite has one writer at a time already). */
+static const struct store_sql load_order_sql = {
+    .sqlite = "SELECT o.id, o.merchant_id, o.out_trade_no, o.currency, o.state, o.buyer,"
+              " o.amount, o.refunded, o.expires_at, m.fee_ppm, m.settlement, m.name,"
+              " COALESCE(o.reference, ''), COALESCE(o.request_no, '')"
+              " FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = ?",
+    .postgresql = "SELECT o.id, o.merchant_id, o.out_trade_no, o.currency, o.state, o.buyer,"
+                  " o.amount, o.refunded, o.expires_at, m.fee_ppm, m.settlement, m.name,"
+                  " COALESCE(o.reference, ''), COALESCE(o.request_no, '')"
+                  " FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = ? FOR UPDATE OF o",
+};
+
 static int load_order(struct store *st, const char *id, struct order_row *o)
 {
-	struct store_stmt *q = store_query(st,
-	                                   "SELECT o.id, o.merchant_id, o.out_trade_no, o.currency, o.state, o.buyer,"
-	                                   " o.amount, o.refunded, o.expires_at, m.fee_ppm, m.settlement, m.name,"
-	                                   " COALESCE(o.reference, ''), COALESCE(o.request_no, '')"
-	                                   " FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = ?",
-	                                   "t", id);
+	struct store_stmt *q = store_query_sql(st, &load_order_sql, "t", id);
 	bool found = store_step(q) == STORE_ROW;
 	if (found) {
 		strlcopy(o->id, store_col_text(q, 0), sizeof o->id);
@@ -169,6 +178,25 @@ static void decorate(struct wpay_ctx *c, const struct payer *p, const struct ord
 	}
 }
 
+/* Can order o be paid now? 0 yes; 1 it was paid before, and *out is that
+ * payment (nothing moves); ERR_FAIL no, with e filled in. */
+static int payable(struct wpay_ctx *c, struct payer *p, const struct order_row *o, json_t **out, struct err *e)
+{
+	if (strcmp(o->state, "paid") == 0 || strcmp(o->state, "finished") == 0 ||
+	    (strcmp(o->state, "closed") == 0 && o->refunded > 0)) {
+		*out = payment_json(c->st, o->id);
+		decorate(c, p, o, o->has_buyer ? o->buyer : NULL, *out);
+		return 1;
+	}
+	if (strcmp(o->state, "closed") == 0)
+		return err_fail(e, ERR_FAIL, "order_closed", "order %s is closed; the merchant must make a new one",
+		                o->id);
+	if (clock_now_ms() >= o->expires_at)
+		return err_fail(e, ERR_FAIL, "order_expired", "order %s has expired; the merchant must make a new one",
+		                o->id);
+	return 0;
+}
+
 int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX], wallet[ID_MAX], account[ACCOUNT_ID_MAX], who[USER_REF_MAX];
@@ -187,19 +215,9 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		return BATCH_FAIL;
 	else if (load_order(c->st, id, &o))
 		return err_fail(e, ERR_FAIL, "not_found", "no order '%s'", id);
-	if (strcmp(o.state, "paid") == 0 || strcmp(o.state, "finished") == 0 ||
-	    (strcmp(o.state, "closed") == 0 && o.refunded > 0)) {
-		/* Paid before: the same payment, nothing moves. */
-		*out = payment_json(c->st, id);
-		decorate(c, p, &o, o.has_buyer ? o.buyer : NULL, *out);
-		return BATCH_OK;
-	}
-	if (strcmp(o.state, "closed") == 0)
-		return err_fail(e, ERR_FAIL, "order_closed", "order %s is closed; the merchant must make a new one",
-		                id);
-	if (clock_now_ms() >= o.expires_at)
-		return err_fail(e, ERR_FAIL, "order_expired", "order %s has expired; the merchant must make a new one",
-		                id);
+	int decided = payable(c, p, &o, out, e);
+	if (decided != 0)
+		return decided < 0 ? BATCH_FAIL : BATCH_OK;
 	/* Who pays: --buyer, else the record's buyer, else the order's. */
 	const char *buyer = NULL;
 	if (rec_get_str(req, "buyer", false, 0, &buyer, e))
@@ -243,9 +261,18 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		                o.currency, wallet, wcur);
 	if (funding_account(c->st, p, req, wallet, account, e))
 		return BATCH_FAIL;
+	unsigned long commits = store_commits(c->st);
 	int rc = check_pin(c, p, wallet, e);
 	if (rc != BATCH_OK)
 		return rc;
+	if (store_commits(c->st) != commits) {
+		/* The PIN try was committed, and the order's lock let go with it:
+		 * another worker may have paid or closed the order meanwhile. */
+		if (load_order(c->st, id, &o))
+			return err_fail(e, ERR_FAIL, "not_found", "no order '%s'", id);
+		if ((decided = payable(c, p, &o, out, e)) != 0)
+			return decided < 0 ? BATCH_FAIL : BATCH_OK;
+	}
 
 	char merchant[MERCHANT_REF_MAX];
 	ids_merchant(o.merchant, merchant);

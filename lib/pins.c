@@ -76,14 +76,30 @@ int pins_check(struct wpay_ctx *c, const char *wallet, const char *pin, struct e
 		 * it could tell the answer (output, exit, timing) has still used
 		 * the try. A right PIN then clears the count, durably too, so a
 		 * record that fails later (no funds) does not cost a try. */
-		if (locked_until) /* an old lock has run out: count afresh */
-			failures = 0;
-		failures++;
-		bool locks = failures >= max_tries;
-		store_exec(
+		/* One statement counts the try, so two workers checking PINs for
+		 * the same wallet at once cannot both read the old count. An old
+		 * lock that has run out starts the count afresh; a lock another
+		 * worker has just placed is kept (no row). */
+		struct store_stmt *u = store_query(
 		    c->st,
-		    "UPDATE wallets SET pin_failures = ?1, locked_until = CASE WHEN ?2 > 0 THEN ?2 END WHERE id = ?3",
-		    "iit", locks ? 0 : failures, locks ? now + lock_ms : 0, wallet);
+		    "UPDATE wallets SET"
+		    " pin_failures = CASE WHEN (CASE WHEN locked_until IS NULL THEN pin_failures ELSE 0 END) + 1 >= ?1"
+		    " THEN 0 ELSE (CASE WHEN locked_until IS NULL THEN pin_failures ELSE 0 END) + 1 END,"
+		    " locked_until = CASE WHEN (CASE WHEN locked_until IS NULL THEN pin_failures ELSE 0 END) + 1 >= ?1"
+		    " THEN ?2 END"
+		    " WHERE id = ?3 AND (locked_until IS NULL OR locked_until <= ?4)"
+		    " RETURNING pin_failures, locked_until",
+		    "iiti", max_tries, now + lock_ms, wallet, now);
+		bool counted = store_step(u) == STORE_ROW;
+		bool locks = counted && !store_col_null(u, 1);
+		failures = locks ? max_tries : counted ? store_col_int(u, 0) : max_tries;
+		store_done(u);
+		if (!counted) {
+			free(hash);
+			return err_fail(e, ERR_FAIL, "pin_locked",
+			                "wallet %s has just been locked after too many wrong PINs; try again later",
+			                wallet);
+		}
 		store_commit_now(c->st);
 		if (pin_hash_verify(c->pin_pepper, sizeof c->pin_pepper, pin, hash)) {
 			store_exec(c->st, "UPDATE wallets SET pin_failures = 0, locked_until = NULL WHERE id = ?", "t",

@@ -137,6 +137,12 @@ static json_t *settlement_json(struct store *st, const char *id)
 	return o;
 }
 
+/* SQLite has one writer at a time; PostgreSQL locks the merchant's row. */
+static const struct store_sql lock_merchant = {
+    .sqlite = "SELECT id FROM merchants WHERE id = ?",
+    .postgresql = "SELECT id FROM merchants WHERE id = ? FOR UPDATE",
+};
+
 int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct err *e)
 {
 	struct store *st = c->st;
@@ -146,8 +152,12 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	if (rec_get_str(req, "merchant", true, 0, &ref, e) || merchants_load(st, ref, &m, e))
 		return ERR_FAIL;
 	const char *no = m.no, *owner = m.id, *bank_account = m.has_bank_account ? m.bank_account : NULL;
+	/* One settler per merchant at a time: a second one waits here, then
+	 * finds the settlement made and answers it. */
+	struct store_stmt *q = store_query_sql(st, &lock_merchant, "t", no);
+	store_done(q);
 	/* Settled for this date before: the same record, nothing moves. */
-	struct store_stmt *q =
+	q =
 	    store_query(st, "SELECT id FROM settlements WHERE merchant_id = ? AND date = ?", "tt", no, run->date);
 	if (store_step(q) == STORE_ROW) {
 		char sid[ID_MAX];

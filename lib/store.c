@@ -1,214 +1,137 @@
-/* store: SQLite behind the store.h calls. See store.h. */
-#include <errno.h>
-#include <fcntl.h>
-#include <sqlite3.h>
+/* store: the engine-neutral part of store.h; the engines are store_sqlite.c
+ * and store_pg.c. */
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sysexits.h>
-#include <unistd.h>
 
-#include "err.h"
-#include "schema.h"
 #include "store.h"
+#include "store_backend.h"
 
 #include "util.h"
 
-/* 'wpay' in ASCII: marks the file as ours (PRAGMA application_id). */
-#define WPAY_APPLICATION_ID 0x77706179
-#define STMT_CACHE_MAX      128
-
-struct store {
-	sqlite3 *db;
-	char *path;
-	bool in_txn, in_savepoint;
-	int ncache;
-	struct {
-		const char *sql;
-		sqlite3_stmt *stmt;
-	} cache[STMT_CACHE_MAX];
-};
-
-/* The store a fatal error belongs to; one per process. */
-static struct store *current;
-
-static _Noreturn void fatal(sqlite3 *db, const char *what)
+bool store_is_url(const char *db)
 {
-	int code = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
-	int status = EX_SOFTWARE;
-	const char *hint = "this is a bug in wpay or a damaged ledger; run 'wpay check'";
-	switch (code & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		status = EX_TEMPFAIL;
-		hint = "another program held the ledger past the busy timeout (WPAY_BUSY_TIMEOUT); try again";
-		break;
-	case SQLITE_IOERR:
-	case SQLITE_FULL:
-	case SQLITE_CANTOPEN:
-	case SQLITE_READONLY:
-		status = EX_IOERR;
-		hint = "check the disk and the ledger file's permissions";
-		break;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		status = EX_DATAERR;
-		hint = "the ledger file is damaged or not a wpay ledger";
-		break;
-	}
-	/* Nothing uncommitted survives: leaving without COMMIT rolls back. */
-	err_die(status, "ledger %s: %s: %s; %s", current ? current->path : "?", what, db ? sqlite3_errmsg(db) : "error",
-	        hint);
+	return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
 }
 
-static sqlite3_stmt *prepare(struct store *st, const char *sql)
+int store_open(const char *db, bool create, struct store **out, struct err *e)
 {
-	for (int i = 0; i < st->ncache; i++)
-		if (st->cache[i].sql == sql)
-			return st->cache[i].stmt;
-	for (int i = 0; i < st->ncache; i++)
-		if (strcmp(st->cache[i].sql, sql) == 0)
-			return st->cache[i].stmt;
-	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
-		fatal(st->db, sql);
-	if (st->ncache == STMT_CACHE_MAX) {
-		/* Full: drop the oldest; callers use a fixed set of statements,
-		 * so this only happens if one builds SQL at run time. */
-		sqlite3_finalize(st->cache[0].stmt);
-		memmove(&st->cache[0], &st->cache[1], sizeof st->cache[0] * (STMT_CACHE_MAX - 1));
-		st->ncache--;
-	}
-	st->cache[st->ncache].sql = sql;
-	st->cache[st->ncache].stmt = stmt;
-	st->ncache++;
-	return stmt;
+	return (store_is_url(db) ? &store_pg_ops : &store_sqlite_ops)->open(db, create, out, e);
 }
 
-static struct store_stmt *vquery(struct store *st, const char *sql, const char *fmt, va_list ap)
+void store_close(struct store *st)
 {
-	sqlite3_stmt *stmt = prepare(st, sql);
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
-	int idx = 1, rc = SQLITE_OK;
-	for (const char *f = fmt ? fmt : ""; *f && rc == SQLITE_OK; f++, idx++) {
-		switch (*f) {
-		case 't': {
-			const char *s = va_arg(ap, const char *);
-			/* Not copied: see store.h for how long s must live. */
-			rc = s ? sqlite3_bind_text(stmt, idx, s, -1, SQLITE_STATIC) : sqlite3_bind_null(stmt, idx);
-			break;
-		}
-		case 'i': rc = sqlite3_bind_int64(stmt, idx, va_arg(ap, int64_t)); break;
-		case 'b': rc = sqlite3_bind_int(stmt, idx, va_arg(ap, int) != 0); break;
-		default: err_die(EX_SOFTWARE, "bad bind format '%c' for %s", *f, sql);
-		}
-	}
-	if (rc != SQLITE_OK)
-		fatal(st->db, sql);
-	return (struct store_stmt *)stmt;
+	if (st)
+		st->ops->close(st);
+}
+
+enum store_engine store_engine(const struct store *st)
+{
+	return st->engine;
+}
+
+int store_schema_version(struct store *st)
+{
+	return st->ops->schema_version(st);
+}
+
+bool store_created(const struct store *st)
+{
+	return st->created;
 }
 
 struct store_stmt *store_query(struct store *st, const char *sql, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	struct store_stmt *q = vquery(st, sql, fmt, ap);
+	struct store_stmt *q = st->ops->query(st, sql, fmt, ap);
+	va_end(ap);
+	return q;
+}
+
+struct store_stmt *store_query_sql(struct store *st, const struct store_sql *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct store_stmt *q =
+	    st->ops->query(st, st->engine == STORE_POSTGRESQL ? sql->postgresql : sql->sqlite, fmt, ap);
 	va_end(ap);
 	return q;
 }
 
 enum store_result store_step(struct store_stmt *q)
 {
-	sqlite3_stmt *stmt = (sqlite3_stmt *)q;
-	int rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		return STORE_ROW;
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(stmt);
-		return STORE_DONE;
-	}
-	if ((rc & 0xff) == SQLITE_CONSTRAINT ||
-	    (sqlite3_extended_errcode(sqlite3_db_handle(stmt)) & 0xff) == SQLITE_CONSTRAINT) {
-		sqlite3_reset(stmt);
-		return STORE_CONSTRAINT;
-	}
-	fatal(sqlite3_db_handle(stmt), sqlite3_sql(stmt));
+	return q->st->ops->step(q);
 }
 
 void store_done(struct store_stmt *q)
 {
-	sqlite3_reset((sqlite3_stmt *)q);
+	q->st->ops->done(q);
 }
 
 enum store_result store_exec(struct store *st, const char *sql, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	struct store_stmt *q = vquery(st, sql, fmt, ap);
+	struct store_stmt *q = st->ops->query(st, sql, fmt, ap);
 	va_end(ap);
 	enum store_result r;
-	while ((r = store_step(q)) == STORE_ROW)
+	while ((r = st->ops->step(q)) == STORE_ROW)
 		;
 	return r;
 }
 
 int64_t store_changes(struct store *st)
 {
-	return sqlite3_changes64(st->db);
+	return st->ops->changes(st);
 }
 
 int64_t store_col_int(struct store_stmt *q, int col)
 {
-	return sqlite3_column_int64((sqlite3_stmt *)q, col);
+	return q->st->ops->col_int(q, col);
 }
 
 const char *store_col_text(struct store_stmt *q, int col)
 {
-	return (const char *)sqlite3_column_text((sqlite3_stmt *)q, col);
+	return q->st->ops->col_text(q, col);
 }
 
 bool store_col_null(struct store_stmt *q, int col)
 {
-	return sqlite3_column_type((sqlite3_stmt *)q, col) == SQLITE_NULL;
-}
-
-static void simple(struct store *st, const char *sql)
-{
-	if (store_exec(st, sql, "") != STORE_DONE)
-		fatal(st->db, sql);
+	return q->st->ops->col_null(q, col);
 }
 
 void store_begin(struct store *st)
 {
-	simple(st, "BEGIN IMMEDIATE");
+	st->ops->txn(st, TXN_BEGIN);
 	st->in_txn = true;
 }
 
 void store_commit(struct store *st)
 {
-	simple(st, "COMMIT");
+	st->ops->txn(st, TXN_COMMIT);
 	st->in_txn = false;
+	st->commits++;
 }
 
 void store_rollback(struct store *st)
 {
-	simple(st, "ROLLBACK");
+	st->ops->txn(st, TXN_ROLLBACK);
 	st->in_txn = false;
 	st->in_savepoint = false;
+	st->must_replay = false;
 }
 
 void store_commit_now(struct store *st)
 {
 	bool in_savepoint = st->in_savepoint;
 	if (in_savepoint)
-		simple(st, "RELEASE rec");
-	simple(st, "COMMIT");
-	simple(st, "BEGIN IMMEDIATE");
+		st->ops->txn(st, TXN_RELEASE);
+	st->ops->txn(st, TXN_COMMIT);
+	st->commits++;
+	st->ops->txn(st, TXN_BEGIN);
 	if (in_savepoint)
-		simple(st, "SAVEPOINT rec");
+		st->ops->txn(st, TXN_SAVEPOINT);
 }
 
 bool store_in_transaction(struct store *st)
@@ -218,28 +141,42 @@ bool store_in_transaction(struct store *st)
 
 void store_savepoint(struct store *st)
 {
-	simple(st, "SAVEPOINT rec");
+	st->ops->txn(st, TXN_SAVEPOINT);
 	st->in_savepoint = true;
 }
 
 void store_release(struct store *st)
 {
-	simple(st, "RELEASE rec");
+	st->ops->txn(st, TXN_RELEASE);
 	st->in_savepoint = false;
 }
 
 void store_rollback_savepoint(struct store *st)
 {
-	simple(st, "ROLLBACK TO rec");
-	simple(st, "RELEASE rec");
+	st->ops->txn(st, TXN_ROLLBACK_SAVEPOINT);
 	st->in_savepoint = false;
+}
+
+void store_replayable(struct store *st, bool on)
+{
+	st->replayable = on;
+}
+
+bool store_must_replay(const struct store *st)
+{
+	return st->must_replay;
+}
+
+unsigned long store_commits(const struct store *st)
+{
+	return st->commits;
 }
 
 char *store_setting(struct store *st, const char *name, const char *fallback)
 {
 	struct store_stmt *q = store_query(st, "SELECT value FROM settings WHERE name = ?", "t", name);
 	char *v = store_step(q) == STORE_ROW ? xstrdup(store_col_text(q, 0)) : fallback ? xstrdup(fallback) : NULL;
-	sqlite3_reset((sqlite3_stmt *)q);
+	store_done(q);
 	return v;
 }
 
@@ -249,169 +186,4 @@ void store_set_setting(struct store *st, const char *name, const char *value)
 	    st,
 	    "INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
 	    "tt", name, value);
-}
-
-static int pragma_int(struct store *st, const char *sql)
-{
-	struct store_stmt *q = store_query(st, sql, "");
-	int v = store_step(q) == STORE_ROW ? (int)store_col_int(q, 0) : 0;
-	sqlite3_reset((sqlite3_stmt *)q);
-	return v;
-}
-
-int store_schema_version(struct store *st)
-{
-	return pragma_int(st, "PRAGMA user_version");
-}
-
-static int mkparents(const char *path, struct err *e)
-{
-	char *p = xstrdup(path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			err_fail(e, EX_CANTCREAT, "io", "cannot create directory %s for the ledger: %s", p,
-			         strerror(errno));
-			free(p);
-			return EX_CANTCREAT;
-		}
-		*s = '/';
-	}
-	free(p);
-	return 0;
-}
-
-/* For SQL built at run time (a pragma with a number in it): never cached,
- * since the cache keys on the address of a string literal. */
-static void exec_uncached(struct store *st, const char *sql)
-{
-	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		fatal(st->db, sql);
-	int rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		fatal(st->db, sql);
-}
-
-static void migrate(struct store *st)
-{
-	int target = (int)ARRAY_LEN(schema_migrations);
-	store_begin(st);
-	int version = store_schema_version(st); /* again, now that we hold the lock */
-	for (; version < target; version++) {
-		const char *sql = schema_migrations[version];
-		while (sql && *sql) {
-			sqlite3_stmt *stmt;
-			const char *tail;
-			if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, &tail) != SQLITE_OK)
-				fatal(st->db, "schema migration");
-			if (stmt && sqlite3_step(stmt) != SQLITE_DONE) {
-				sqlite3_finalize(stmt);
-				fatal(st->db, "schema migration");
-			}
-			sqlite3_finalize(stmt);
-			sql = tail;
-		}
-	}
-	char pragma[64];
-	bufprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", target);
-	exec_uncached(st, pragma);
-	bufprintf(pragma, sizeof pragma, "PRAGMA application_id = %d", WPAY_APPLICATION_ID);
-	exec_uncached(st, pragma);
-	store_commit(st);
-}
-
-int store_open(const char *path, bool create, struct store **out, struct err *e)
-{
-	*out = NULL;
-	struct stat sb;
-	if (stat(path, &sb) != 0) {
-		if (!create)
-			return err_fail(e, EX_NOINPUT, "no_ledger",
-			                "ledger %s does not exist; run 'wpay init' (or point --db or WPAY_DB at it)",
-			                path);
-		int rc = mkparents(path, e);
-		if (rc)
-			return rc;
-		/* Create it ourselves so it is 0600 whatever the umask. */
-		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return err_fail(e, EX_CANTCREAT, "io", "cannot create ledger %s: %s", path, strerror(errno));
-		close(fd);
-	}
-	struct store *st = xcalloc(1, sizeof *st);
-	st->path = xstrdup(path);
-	current = st;
-	/* Global, before SQLite initialises (later it fails harmlessly).
-	 * Measured on wpay-pay: without allocation statistics (a global
-	 * mutex on every malloc) a payment costs ~10% less. */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		err_fail(e, EX_NOINPUT, "io", "cannot open ledger %s: %s", path,
-		         st->db ? sqlite3_errmsg(st->db) : "out of memory");
-		store_close(st);
-		return EX_NOINPUT;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 1200, 500);
-	const char *timeout = getenv("WPAY_BUSY_TIMEOUT");
-	long ms = timeout && *timeout ? strtol(timeout, NULL, 10) : 10000;
-	sqlite3_busy_timeout(st->db, ms > 0 ? (int)ms : 10000);
-
-	int app = pragma_int(st, "PRAGMA application_id");
-	int version = store_schema_version(st);
-	if (app != 0 && app != WPAY_APPLICATION_ID) {
-		err_fail(e, EX_DATAERR, "not_ledger", "%s is an SQLite database of another program, not a wpay ledger",
-		         path);
-		store_close(st);
-		return EX_DATAERR;
-	}
-	if (version > (int)ARRAY_LEN(schema_migrations)) {
-		err_fail(e, EX_DATAERR, "schema_newer",
-		         "ledger %s has schema v%d, newer than this wpay knows (v%zu); upgrade wpay", path, version,
-		         ARRAY_LEN(schema_migrations));
-		store_close(st);
-		return EX_DATAERR;
-	}
-	if (version == 0 && !create) {
-		err_fail(e, EX_NOINPUT, "no_ledger", "%s is not an initialised wpay ledger; run 'wpay init'", path);
-		store_close(st);
-		return EX_NOINPUT;
-	}
-	struct store_stmt *q = store_query(st, "PRAGMA journal_mode = WAL", "");
-	store_step(q);
-	sqlite3_reset((sqlite3_stmt *)q);
-	/* FULL: a commit that returned is on disk; batching pays for the fsync. */
-	simple(st, "PRAGMA synchronous = FULL");
-	simple(st, "PRAGMA foreign_keys = ON");
-	/* A savepoint per record journals every page it changes. In a temporary
-	 * file (past 64 KiB, by default) that is a write per page, emptied only
-	 * at the commit: 6 GB of writes for 100,000 payments. In memory it is a
-	 * copy, emptied at each release. (A larger spill threshold instead made
-	 * SQLite 3.40 fail with "disk is full" once a statement passed it.) */
-	simple(st, "PRAGMA temp_store = MEMORY");
-	/* Checkpoint every 4096 pages (16 MiB of WAL), not 1000: a hot page
-	 * (balances, index tails) is copied back once per checkpoint, and a
-	 * batch of payments rewrites the same few; measured 10% on wpay-pay. */
-	simple(st, "PRAGMA wal_autocheckpoint = 4096");
-	if (version < (int)ARRAY_LEN(schema_migrations))
-		migrate(st);
-	*out = st;
-	return 0;
-}
-
-void store_close(struct store *st)
-{
-	if (!st)
-		return;
-	for (int i = 0; i < st->ncache; i++)
-		sqlite3_finalize(st->cache[i].stmt);
-	sqlite3_close(st->db);
-	if (current == st)
-		current = NULL;
-	free(st->path);
-	free(st);
 }

@@ -1,12 +1,19 @@
 /*
- * store: the ledger database. One SQLite file today (WAL, busy timeout,
- * foreign keys, a versioned schema migrated on open); nothing here names a
- * SQLite type, so another backend can take the same calls.
+ * store: the ledger database, on one of two engines behind the same calls:
+ * an SQLite file (WAL, busy timeout, foreign keys), the default, or a
+ * PostgreSQL database named by a libpq URI (postgresql://...), which many
+ * workers on many hosts may share. Each has a versioned schema migrated on
+ * open (schema.h). Nothing here names an engine's type.
+ *
+ * SQL is written once, in the dialect both engines speak; '?' and '?N'
+ * placeholders are translated for PostgreSQL. Where a statement truly
+ * differs, struct store_sql holds both texts side by side.
  *
  * Statements are prepared once per process and cached by the address of
  * their SQL, which must therefore be a string literal;
  * parameters are bound from a format string, never pasted into SQL:
- *   't' text (NULL binds NULL), 'i' int64_t, 'b' bool (int).
+ *   't' text (NULL binds NULL), 'i' int64_t, 'b' bool (int), 'n' an
+ *   integer given as decimal text (NULL binds NULL: a nullable column).
  *
  * Failures that no caller can handle (I/O, corruption, a bug in SQL) end
  * the program with exit 70 or 74 after rolling back, so an unfinished
@@ -25,21 +32,39 @@ struct store;
 struct store_stmt;
 
 enum store_result { STORE_ROW = 1, STORE_DONE = 2, STORE_CONSTRAINT = 3 };
+enum store_engine { STORE_SQLITE, STORE_POSTGRESQL };
+
+/* A statement whose text differs between the engines: both, side by side. */
+struct store_sql {
+	const char *sqlite, *postgresql;
+};
+
+/* Does db name a PostgreSQL database (postgresql:// or postgres://)
+ * rather than an SQLite file? */
+bool store_is_url(const char *db);
 
 /*
- * Open the ledger at path, creating it (mode 0600, parent directories 0700)
- * when create is true. Returns 0 or a sysexits status with e filled in:
- * 66 when it does not exist and create is false.
+ * Open the ledger db: an SQLite file, created (mode 0600, parent
+ * directories 0700) when create is true; or a PostgreSQL URI, whose
+ * database must exist and whose schema is created when create is true.
+ * Returns 0 or a sysexits status with e filled in: 66 when there is no
+ * ledger and create is false, 75 when the server cannot be reached, 64 for
+ * a URI that carries a password.
  */
-int store_open(const char *path, bool create, struct store **out, struct err *e);
+int store_open(const char *db, bool create, struct store **out, struct err *e);
 void store_close(struct store *st);
+enum store_engine store_engine(const struct store *st);
 /* Schema version after migrations. */
 int store_schema_version(struct store *st);
+/* Did this open create the ledger's schema? */
+bool store_created(const struct store *st);
 
 /* Prepare (or reuse) sql and bind the arguments described by fmt. Text
  * is bound without a copy: it must stay as it is until q is done (stepped
  * to STORE_DONE, or store_done). */
 struct store_stmt *store_query(struct store *st, const char *sql, const char *fmt, ...);
+/* The same, with the text for the open engine taken from sql. */
+struct store_stmt *store_query_sql(struct store *st, const struct store_sql *sql, const char *fmt, ...);
 /* STORE_ROW, STORE_DONE, or STORE_CONSTRAINT (a UNIQUE/CHECK/FK was broken). */
 enum store_result store_step(struct store_stmt *q);
 /* Done with q before its last row: ends its read, so no snapshot lingers. */
@@ -65,6 +90,19 @@ bool store_in_transaction(struct store *st);
  * the program acts on it (a PIN attempt, before the PIN is verified); never
  * inside a --dry-run batch. */
 void store_commit_now(struct store *st);
+/*
+ * Replaying transactions. Two workers that lock rows in opposite orders
+ * deadlock on PostgreSQL, which then aborts one of the transactions. By
+ * default that ends the program with 75 (try again). A caller that can run
+ * its transaction again (batch.c keeps its records until the commit) calls
+ * store_replayable: the transaction is then doomed instead, every call
+ * does nothing until store_rollback, and store_must_replay says so.
+ */
+void store_replayable(struct store *st, bool on);
+bool store_must_replay(const struct store *st);
+/* Commits so far (store_commit and store_commit_now): what a caller holds
+ * for replay before the latest one is durable and must not run again. */
+unsigned long store_commits(const struct store *st);
 /* Nested unit inside a transaction: one per record. */
 void store_savepoint(struct store *st);
 void store_release(struct store *st);

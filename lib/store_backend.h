@@ -1,0 +1,56 @@
+/*
+ * store_backend: what store.c asks of each engine (store_sqlite.c,
+ * store_pg.c). Callers never include this; they see store.h alone.
+ */
+#ifndef WPAY_STORE_BACKEND_H
+#define WPAY_STORE_BACKEND_H
+
+#include <stdarg.h>
+
+#include "store.h"
+
+enum store_txn {
+	TXN_BEGIN,
+	TXN_COMMIT,
+	TXN_ROLLBACK,
+	TXN_SAVEPOINT,
+	TXN_RELEASE,
+	TXN_ROLLBACK_SAVEPOINT,
+};
+
+struct store_ops {
+	/* Opens db; on success *out has ops and name set by the engine. */
+	int (*open)(const char *db, bool create, struct store **out, struct err *e);
+	void (*close)(struct store *st);
+	struct store_stmt *(*query)(struct store *st, const char *sql, const char *fmt, va_list ap);
+	enum store_result (*step)(struct store_stmt *q);
+	void (*done)(struct store_stmt *q);
+	int64_t (*changes)(struct store *st);
+	int64_t (*col_int)(struct store_stmt *q, int col);
+	const char *(*col_text)(struct store_stmt *q, int col);
+	bool (*col_null)(struct store_stmt *q, int col);
+	void (*txn)(struct store *st, enum store_txn what);
+	int (*schema_version)(struct store *st);
+};
+
+/* The part of every engine's store that store.c keeps. */
+struct store {
+	const struct store_ops *ops;
+	enum store_engine engine;
+	char *name; /* the path or URI, for messages */
+	bool in_txn, in_savepoint;
+	bool created;       /* the schema was made by this open */
+	bool replayable;    /* a deadlock dooms the transaction instead of ending the program */
+	bool must_replay;   /* doomed: roll back and run the transaction again */
+	unsigned long commits;
+};
+
+/* And of every statement. */
+struct store_stmt {
+	struct store *st;
+};
+
+extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
+
+#endif

@@ -1,0 +1,662 @@
+/*
+ * store_pg: the PostgreSQL engine behind store.h (see store_backend.h).
+ *
+ * One connection in libpq's pipeline mode. A statement goes out together
+ * with the transaction commands queued before it (BEGIN, SAVEPOINT,
+ * RELEASE), its PREPARE the first time, and, for a write inside a
+ * transaction, a savepoint of its own around it: one round trip in all.
+ * The savepoint is what lets a broken constraint be an answer, as it is on
+ * SQLite: PostgreSQL aborts the whole transaction on any error, so the
+ * statement is rolled back to its savepoint and the transaction goes on.
+ *
+ * Transactions are READ COMMITTED: every statement sees what others have
+ * committed, a row another transaction changes is waited for, unique
+ * constraints and conditional updates decide races. A deadlock aborts one
+ * transaction; a caller that can replay it (store_replayable) finds it
+ * doomed, else the program ends with 75.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "err.h"
+#include "schema_pg.h"
+#include "store_backend.h"
+
+#include "util.h"
+
+#define PG_CACHE_MAX   128
+#define PG_PARAMS_MAX  32
+#define PG_PENDING_MAX 8
+/* 'wpay' in ASCII, as SQLite's application_id: the migration lock. */
+#define PG_MIGRATION_LOCK 0x77706179
+#define OID_BOOL          16
+#define OID_INT8          20
+#define OID_TEXT          25
+
+struct pg_stmt {
+	struct store_stmt base;
+	const char *sql; /* the caller's text: the cache key */
+	char name[16];
+	bool prepared;
+	PGresult *res;
+	int row, nrows;
+};
+
+struct pg {
+	struct store base;
+	PGconn *conn;
+	bool txn_sent; /* BEGIN went to the server (else it is still queued) */
+	int ncache;
+	struct pg_stmt cache[PG_CACHE_MAX];
+	int npending;
+	const char *pending[PG_PENDING_MAX];
+	int64_t changes;
+};
+
+/* The store a fatal error belongs to; one per process. */
+static struct pg *current;
+
+static struct pg *pg_of(struct store *st)
+{
+	return (struct pg *)st;
+}
+
+/* libpq's messages end in a newline and may span lines: one line. */
+static void one_line(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	size_t n = strlen(s);
+	while (n && s[n - 1] == ' ')
+		s[--n] = '\0';
+}
+
+static bool is_connection_state(const char *state)
+{
+	/* 08: connection exception; 57P01-57P03: the server is shutting down
+	 * or starting; 53300: too many connections. */
+	return state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0 || strcmp(state, "53300") == 0);
+}
+
+static _Noreturn void fatal(struct pg *st, const char *state, const char *message, const char *what)
+{
+	int status = EX_SOFTWARE;
+	const char *hint = "this is a bug in wpay or a damaged ledger; run 'wpay check'";
+	if (PQstatus(st->conn) == CONNECTION_BAD || is_connection_state(state)) {
+		status = EX_TEMPFAIL;
+		hint = "the database server went away; nothing uncommitted was kept; try again";
+	} else if (state && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0 ||
+	                     strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0)) {
+		status = EX_TEMPFAIL;
+		hint = "another worker held the same rows; nothing of this transaction was kept; try again";
+	} else if (state && strncmp(state, "53", 2) == 0) {
+		status = EX_IOERR;
+		hint = "the database server is out of disk or memory";
+	} else if (state && strncmp(state, "42501", 5) == 0) {
+		status = EX_NOPERM;
+		hint = "the database user may not do this; grant it the ledger's tables";
+	}
+	char *msg = xstrdup(message && *message ? message : PQerrorMessage(st->conn));
+	one_line(msg);
+	/* Nothing uncommitted survives: the server rolls back a transaction
+	 * whose connection closes. */
+	err_die(status, "ledger %s: %s: %s%s%s; %s", st->base.name, what, msg, state ? " (SQLSTATE " : "",
+	        state ? state : "", hint);
+}
+
+/* "?" and "?N" placeholders as PostgreSQL's "$N", outside quotes; the
+ * number of parameters in *n. A bare "?" takes the next number after the
+ * largest so far, as SQLite numbers them. */
+static char *translate(const char *sql, int *n)
+{
+	size_t len = strlen(sql);
+	char *out = xmalloc(len * 3 + 1), *o = out;
+	int max = 0;
+	char quote = 0;
+	for (const char *p = sql; *p; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+			*o++ = *p;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+			*o++ = *p;
+		} else if (*p == '?') {
+			int k;
+			if (isdigit((unsigned char)p[1])) {
+				k = (int)strtol(p + 1, NULL, 10);
+				while (isdigit((unsigned char)p[1]))
+					p++;
+			} else {
+				k = max + 1;
+			}
+			if (k > max)
+				max = k;
+			char num[16];
+			bufprintf(num, sizeof num, "$%d", k);
+			size_t len_num = strlen(num);
+			memcpy(o, num, len_num);
+			o += len_num;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	*n = max;
+	return out;
+}
+
+/* Statements that change rows get a savepoint of their own. */
+static bool is_write(const char *sql)
+{
+	while (isspace((unsigned char)*sql))
+		sql++;
+	return strncasecmp(sql, "INSERT", 6) == 0 || strncasecmp(sql, "UPDATE", 6) == 0 ||
+	       strncasecmp(sql, "DELETE", 6) == 0 || strncasecmp(sql, "WITH", 4) == 0;
+}
+
+static void queue_command(struct pg *st, const char *sql);
+
+/* Queued transaction commands go out ahead of the next statement. */
+static void send_pending(struct pg *st, int *sent)
+{
+	for (int i = 0; i < st->npending; i++) {
+		if (!PQsendQueryParams(st->conn, st->pending[i], 0, NULL, NULL, NULL, NULL, 0))
+			fatal(st, NULL, NULL, st->pending[i]);
+		if (strcmp(st->pending[i], "BEGIN") == 0)
+			st->txn_sent = true;
+		(*sent)++;
+	}
+	st->npending = 0;
+}
+
+struct outcome {
+	PGresult *res;         /* of the command that mattered, or NULL */
+	char state[6];         /* SQLSTATE of the first error, or "" */
+	char message[256];     /* its message */
+	int failed;            /* index of the command that failed, or -1 */
+};
+
+/* Read the results of n commands and the sync after them. The result of
+ * command `keep` is kept in o->res. */
+static void read_results(struct pg *st, int n, int keep, struct outcome *o)
+{
+	*o = (struct outcome){.failed = -1};
+	int cmd = 0;
+	for (;;) {
+		PGresult *r = PQgetResult(st->conn);
+		if (!r) {
+			if (PQstatus(st->conn) == CONNECTION_BAD || cmd > n)
+				fatal(st, NULL, NULL, "reading results");
+			cmd++;
+			continue;
+		}
+		ExecStatusType s = PQresultStatus(r);
+		if (s == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (s == PGRES_FATAL_ERROR && o->failed < 0) {
+			const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+			strlcopy(o->state, state ? state : "", sizeof o->state);
+			strlcopy(o->message, PQresultErrorMessage(r), sizeof o->message);
+			o->failed = cmd;
+		}
+		if (cmd == keep && !o->res && (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK))
+			o->res = r;
+		else
+			PQclear(r);
+		if (cmd >= n && PQstatus(st->conn) == CONNECTION_BAD)
+			fatal(st, NULL, NULL, "reading results");
+	}
+}
+
+/* Send what is queued and sql, wait for all of it. */
+static void run_simple(struct pg *st, const char *sql)
+{
+	int sent = 0;
+	send_pending(st, &sent);
+	if (!PQsendQueryParams(st->conn, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(st->conn))
+		fatal(st, NULL, NULL, sql);
+	sent++;
+	struct outcome o;
+	read_results(st, sent, sent - 1, &o);
+	if (o.failed >= 0)
+		fatal(st, o.state, o.message, sql);
+	PQclear(o.res);
+}
+
+static bool is_constraint(const char *state)
+{
+	/* 23: integrity constraint violation; 22003: a number out of range,
+	 * what SQLite's typeof() checks stand for. */
+	return strncmp(state, "23", 2) == 0 || strcmp(state, "22003") == 0;
+}
+
+static bool is_retryable(const char *state)
+{
+	return strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0;
+}
+
+static struct pg_stmt *lookup(struct pg *st, const char *sql)
+{
+	for (int i = 0; i < st->ncache; i++)
+		if (st->cache[i].sql == sql)
+			return &st->cache[i];
+	for (int i = 0; i < st->ncache; i++)
+		if (strcmp(st->cache[i].sql, sql) == 0)
+			return &st->cache[i];
+	if (st->ncache == PG_CACHE_MAX)
+		err_die(EX_SOFTWARE, "ledger %s: more than %d distinct statements; SQL must be string literals",
+		        st->base.name, PG_CACHE_MAX);
+	struct pg_stmt *ps = &st->cache[st->ncache];
+	*ps = (struct pg_stmt){.base = {.st = &st->base}, .sql = sql};
+	bufprintf(ps->name, sizeof ps->name, "w%d", st->ncache);
+	st->ncache++;
+	return ps;
+}
+
+static struct store_stmt *pg_query(struct store *base, const char *sql, const char *fmt, va_list ap)
+{
+	struct pg *st = pg_of(base);
+	struct pg_stmt *ps = lookup(st, sql);
+	PQclear(ps->res);
+	ps->res = NULL;
+	ps->row = -1;
+	ps->nrows = 0;
+	st->changes = 0;
+	const char *values[PG_PARAMS_MAX];
+	char ints[PG_PARAMS_MAX][24];
+	Oid types[PG_PARAMS_MAX];
+	int n = 0;
+	for (const char *f = fmt ? fmt : ""; *f; f++, n++) {
+		if (n == PG_PARAMS_MAX)
+			err_die(EX_SOFTWARE, "more than %d parameters for %s", PG_PARAMS_MAX, sql);
+		switch (*f) {
+		case 't':
+			values[n] = va_arg(ap, const char *);
+			types[n] = OID_TEXT;
+			break;
+		case 'i':
+			bufprintf(ints[n], sizeof ints[n], "%" PRId64, va_arg(ap, int64_t));
+			values[n] = ints[n];
+			types[n] = OID_INT8;
+			break;
+		case 'n':
+			values[n] = va_arg(ap, const char *);
+			types[n] = OID_INT8;
+			break;
+		case 'b':
+			/* Untyped: '1' and '0' read as a boolean in a condition and
+			 * as a number in an integer column. */
+			values[n] = va_arg(ap, int) ? "1" : "0";
+			types[n] = 0;
+			break;
+		default: err_die(EX_SOFTWARE, "bad bind format '%c' for %s", *f, sql);
+		}
+	}
+	if (st->base.must_replay)
+		return &ps->base; /* doomed: nothing runs until the rollback */
+
+	int sent = 0;
+	send_pending(st, &sent);
+	if (!ps->prepared) {
+		int nparams;
+		char *text = translate(sql, &nparams);
+		bool ok = PQsendPrepare(st->conn, ps->name, text, n, types);
+		free(text);
+		if (!ok)
+			fatal(st, NULL, NULL, sql);
+		sent++;
+	}
+	bool guard = st->base.in_txn && is_write(sql);
+	if (guard) {
+		if (!PQsendQueryParams(st->conn, "SAVEPOINT stmt", 0, NULL, NULL, NULL, NULL, 0))
+			fatal(st, NULL, NULL, sql);
+		sent++;
+	}
+	int mine = sent;
+	if (!PQsendQueryPrepared(st->conn, ps->name, n, values, NULL, NULL, 0))
+		fatal(st, NULL, NULL, sql);
+	sent++;
+	if (guard) {
+		if (!PQsendQueryParams(st->conn, "RELEASE stmt", 0, NULL, NULL, NULL, NULL, 0))
+			fatal(st, NULL, NULL, sql);
+		sent++;
+	}
+	if (!PQpipelineSync(st->conn))
+		fatal(st, NULL, NULL, sql);
+	struct outcome o;
+	read_results(st, sent, mine, &o);
+	if (o.failed >= 0 && o.failed < mine) {
+		/* A queued command or the PREPARE: never the caller's doing. */
+		fatal(st, o.state, o.message, sql);
+	}
+	ps->prepared = true;
+	if (o.failed == mine) {
+		PQclear(o.res);
+		if (is_retryable(o.state) && st->base.replayable && st->base.in_txn) {
+			st->base.must_replay = true;
+			return &ps->base;
+		}
+		if (guard && is_constraint(o.state)) {
+			run_simple(st, "ROLLBACK TO stmt");
+			run_simple(st, "RELEASE stmt");
+			ps->nrows = -1; /* a constraint, for store_step */
+			return &ps->base;
+		}
+		if (!st->base.in_txn && is_constraint(o.state)) {
+			ps->nrows = -1;
+			return &ps->base;
+		}
+		fatal(st, o.state, o.message, sql);
+	}
+	ps->res = o.res;
+	ps->nrows = o.res ? PQntuples(o.res) : 0;
+	const char *tuples = o.res ? PQcmdTuples(o.res) : "";
+	st->changes = *tuples ? strtoll(tuples, NULL, 10) : 0;
+	return &ps->base;
+}
+
+static enum store_result pg_step(struct store_stmt *q)
+{
+	struct pg_stmt *ps = (struct pg_stmt *)q;
+	if (ps->nrows < 0) {
+		ps->nrows = 0;
+		return STORE_CONSTRAINT;
+	}
+	if (++ps->row < ps->nrows)
+		return STORE_ROW;
+	PQclear(ps->res);
+	ps->res = NULL;
+	ps->nrows = 0;
+	return STORE_DONE;
+}
+
+static void pg_done(struct store_stmt *q)
+{
+	struct pg_stmt *ps = (struct pg_stmt *)q;
+	PQclear(ps->res);
+	ps->res = NULL;
+	ps->nrows = 0;
+}
+
+static int64_t pg_changes(struct store *st)
+{
+	return pg_of(st)->changes;
+}
+
+static int64_t pg_col_int(struct store_stmt *q, int col)
+{
+	struct pg_stmt *ps = (struct pg_stmt *)q;
+	if (!ps->res || ps->row >= ps->nrows || PQgetisnull(ps->res, ps->row, col))
+		return 0;
+	const char *v = PQgetvalue(ps->res, ps->row, col);
+	if (PQftype(ps->res, col) == OID_BOOL)
+		return *v == 't';
+	return strtoll(v, NULL, 10);
+}
+
+static const char *pg_col_text(struct store_stmt *q, int col)
+{
+	struct pg_stmt *ps = (struct pg_stmt *)q;
+	if (!ps->res || ps->row >= ps->nrows || PQgetisnull(ps->res, ps->row, col))
+		return NULL;
+	const char *v = PQgetvalue(ps->res, ps->row, col);
+	if (PQftype(ps->res, col) == OID_BOOL)
+		return *v == 't' ? "1" : "0";
+	return v;
+}
+
+static bool pg_col_null(struct store_stmt *q, int col)
+{
+	struct pg_stmt *ps = (struct pg_stmt *)q;
+	return !ps->res || ps->row >= ps->nrows || PQgetisnull(ps->res, ps->row, col);
+}
+
+static void queue_command(struct pg *st, const char *sql)
+{
+	if (st->npending == PG_PENDING_MAX)
+		run_simple(st, "SELECT 1"); /* sends the queue */
+	st->pending[st->npending++] = sql;
+}
+
+static bool last_pending(struct pg *st, const char *sql)
+{
+	return st->npending && strcmp(st->pending[st->npending - 1], sql) == 0;
+}
+
+static void pg_txn(struct store *base, enum store_txn what)
+{
+	struct pg *st = pg_of(base);
+	switch (what) {
+	case TXN_BEGIN:
+		st->txn_sent = false;
+		queue_command(st, "BEGIN");
+		break;
+	case TXN_SAVEPOINT:
+		if (!st->base.must_replay)
+			queue_command(st, "SAVEPOINT rec");
+		break;
+	case TXN_RELEASE:
+		if (st->base.must_replay)
+			break;
+		if (last_pending(st, "SAVEPOINT rec"))
+			st->npending--; /* nothing ran inside it */
+		else
+			queue_command(st, "RELEASE rec");
+		break;
+	case TXN_ROLLBACK_SAVEPOINT:
+		if (st->base.must_replay)
+			break;
+		if (last_pending(st, "SAVEPOINT rec")) {
+			st->npending--;
+		} else {
+			queue_command(st, "ROLLBACK TO rec");
+			queue_command(st, "RELEASE rec");
+		}
+		break;
+	case TXN_COMMIT:
+		if (last_pending(st, "BEGIN")) {
+			st->npending--; /* an empty transaction */
+			break;
+		}
+		if (st->base.must_replay)
+			err_die(EX_SOFTWARE, "ledger %s: commit of a transaction that must be replayed", st->base.name);
+		{
+			int sent = 0;
+			send_pending(st, &sent);
+			if (!PQsendQueryParams(st->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
+			    !PQpipelineSync(st->conn))
+				fatal(st, NULL, NULL, "COMMIT");
+			struct outcome o;
+			read_results(st, sent + 1, sent, &o);
+			if (o.failed >= 0)
+				fatal(st, o.state, o.message, "COMMIT");
+			/* A transaction that had failed answers ROLLBACK, not an error. */
+			bool committed = o.res && strcmp(PQcmdStatus(o.res), "COMMIT") == 0;
+			PQclear(o.res);
+			if (!committed)
+				fatal(st, NULL, "the transaction was rolled back, not committed", "COMMIT");
+		}
+		st->txn_sent = false;
+		break;
+	case TXN_ROLLBACK:
+		st->npending = 0;
+		if (st->txn_sent)
+			run_simple(st, "ROLLBACK");
+		st->txn_sent = false;
+		break;
+	}
+}
+
+static int pg_schema_version(struct store *base)
+{
+	struct store_stmt *q = store_query(base, "SELECT version FROM wpay_schema", "");
+	int v = store_step(q) == STORE_ROW ? (int)store_col_int(q, 0) : 0;
+	store_done(q);
+	return v;
+}
+
+/* Outside pipeline mode, before it starts: one text with many statements. */
+static PGresult *exec_plain(struct pg *st, const char *sql)
+{
+	PGresult *r = PQexec(st->conn, sql);
+	ExecStatusType s = PQresultStatus(r);
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		char statebuf[6] = "", msg[256];
+		strlcopy(statebuf, state ? state : "", sizeof statebuf);
+		strlcopy(msg, PQresultErrorMessage(r), sizeof msg);
+		PQclear(r);
+		fatal(st, *statebuf ? statebuf : NULL, msg, "schema");
+	}
+	return r;
+}
+
+static int plain_int(struct pg *st, const char *sql)
+{
+	PGresult *r = exec_plain(st, sql);
+	int v = PQntuples(r) && !PQgetisnull(r, 0, 0) ? (int)strtol(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	PQclear(r);
+	return v;
+}
+
+static void migrate(struct pg *st, int target)
+{
+	PQclear(exec_plain(st, "BEGIN"));
+	/* Two inits at once: the second waits, then finds the work done. */
+	char lock[80];
+	bufprintf(lock, sizeof lock, "SELECT pg_advisory_xact_lock(%d)", PG_MIGRATION_LOCK);
+	PQclear(exec_plain(st, lock));
+	PQclear(exec_plain(st, "CREATE TABLE IF NOT EXISTS wpay_schema (version BIGINT NOT NULL)"));
+	int version = plain_int(st, "SELECT version FROM wpay_schema");
+	st->base.created = version == 0;
+	for (; version < target; version++)
+		PQclear(exec_plain(st, schema_pg_migrations[version]));
+	char set[80];
+	bufprintf(set, sizeof set, "DELETE FROM wpay_schema; INSERT INTO wpay_schema VALUES (%d)", target);
+	PQclear(exec_plain(st, set));
+	PQclear(exec_plain(st, "COMMIT"));
+}
+
+/* A URI with a password in it (user:secret@ or password=) would show in
+ * ps, in shell history and in the environment of every child. */
+static bool has_password(const char *uri)
+{
+	const char *p = strstr(uri, "://") + 3;
+	size_t authority = strcspn(p, "/?");
+	const char *at = memchr(p, '@', authority);
+	if (at && memchr(p, ':', (size_t)(at - p)))
+		return true;
+	const char *query = strchr(p, '?');
+	for (const char *q = query; q; q = strchr(q + 1, '&'))
+		if (strncmp(q + 1, "password=", 9) == 0)
+			return true;
+	return false;
+}
+
+static void pg_close(struct store *base);
+
+static int pg_open(const char *uri, bool create, struct store **out, struct err *e)
+{
+	*out = NULL;
+	if (has_password(uri))
+		return err_fail(e, EX_USAGE, "bad_config",
+		                "a password in the database URI is refused (it would show in ps and in shell "
+		                "history); put it in ~/.pgpass or the file PGPASSFILE names, and leave it out of "
+		                "--db and WPAY_DB");
+	struct pg *st = xcalloc(1, sizeof *st);
+	st->base = (struct store){.ops = &store_pg_ops, .engine = STORE_POSTGRESQL, .name = xstrdup(uri)};
+	current = st;
+	const char *app = err_progname && *err_progname ? err_progname : "wpay";
+	const char *const keys[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
+	const char *const values[] = {uri, "UTF8", app, NULL};
+	st->conn = PQconnectdbParams(keys, values, 1);
+	if (!st->conn || PQstatus(st->conn) != CONNECTION_OK) {
+		char *msg = xstrdup(st->conn ? PQerrorMessage(st->conn) : "out of memory");
+		one_line(msg);
+		int status = EX_TEMPFAIL;
+		const char *code = "unavailable", *hint = "is the server running? try again";
+		if (strstr(msg, "does not exist") && strstr(msg, "database")) {
+			status = EX_NOINPUT;
+			code = "no_ledger";
+			hint = "create it (createdb), then run 'wpay init --db' with this URI";
+		} else if (strstr(msg, "authentication failed") || strstr(msg, "no password supplied") ||
+		           strstr(msg, "no pg_hba.conf entry") || strstr(msg, "permission denied")) {
+			status = EX_NOPERM;
+			code = "denied";
+			hint = "check the user, ~/.pgpass (or PGPASSFILE) and the server's pg_hba.conf";
+		}
+		err_fail(e, status, code, "cannot connect to ledger %s: %s; %s", uri, msg, hint);
+		free(msg);
+		pg_close(&st->base);
+		return status;
+	}
+	PGresult *r = exec_plain(st, "SELECT current_setting('server_encoding'), to_regclass('wpay_schema') IS NOT NULL,"
+	                             " (SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema())");
+	bool utf8 = strcmp(PQgetvalue(r, 0, 0), "UTF8") == 0;
+	bool ours = *PQgetvalue(r, 0, 1) == 't';
+	long tables = strtol(PQgetvalue(r, 0, 2), NULL, 10);
+	PQclear(r);
+	int rc = 0;
+	int target = (int)ARRAY_LEN(schema_pg_migrations);
+	int version = ours ? plain_int(st, "SELECT version FROM wpay_schema") : 0;
+	if (!utf8)
+		rc = err_fail(e, EX_CONFIG, "not_ledger",
+		              "database %s is not in UTF8; create the ledger's database with ENCODING 'UTF8'", uri);
+	else if (!ours && tables > 0)
+		rc = err_fail(e, EX_DATAERR, "not_ledger",
+		              "database %s holds %ld tables of another program, not a wpay ledger; use an empty "
+		              "database",
+		              uri, tables);
+	else if (!ours && !create)
+		rc = err_fail(e, EX_NOINPUT, "no_ledger", "%s is not an initialised wpay ledger; run 'wpay init'", uri);
+	else if (version > target)
+		rc = err_fail(e, EX_DATAERR, "schema_newer",
+		              "ledger %s has schema v%d, newer than this wpay knows (v%d); upgrade wpay", uri, version,
+		              target);
+	if (rc) {
+		pg_close(&st->base);
+		return rc;
+	}
+	if (version < target)
+		migrate(st, target);
+	if (!PQenterPipelineMode(st->conn))
+		fatal(st, NULL, NULL, "pipeline mode");
+	*out = &st->base;
+	return 0;
+}
+
+static void pg_close(struct store *base)
+{
+	struct pg *st = pg_of(base);
+	for (int i = 0; i < st->ncache; i++)
+		PQclear(st->cache[i].res);
+	PQfinish(st->conn);
+	if (current == st)
+		current = NULL;
+	free(st->base.name);
+	free(st);
+}
+
+const struct store_ops store_pg_ops = {
+    .open = pg_open,
+    .close = pg_close,
+    .query = pg_query,
+    .step = pg_step,
+    .done = pg_done,
+    .changes = pg_changes,
+    .col_int = pg_col_int,
+    .col_text = pg_col_text,
+    .col_null = pg_col_null,
+    .txn = pg_txn,
+    .schema_version = pg_schema_version,
+};
