@@ -45,9 +45,9 @@ static void batch_init(struct batch *b, struct store *st, batch_handler h, void 
 	                    .before_print = opts ? opts->before_print : NULL,
 	                    .ask = opts ? opts->ask : NULL,
 	                    .dry_run = opts && opts->dry_run,
-	                    .max_records = opts && opts->max_records ? opts->max_records
+	                    .max_records = opts && opts->max_records                    ? opts->max_records
 	                                   : st && store_engine(st) == STORE_POSTGRESQL ? BATCH_PG_RECORDS
-	                                                                                 : 1000,
+	                                                                                : 1000,
 	                    .max_ms = opts && opts->max_ms ? opts->max_ms : 200};
 	if (st)
 		store_replayable(st, true);
@@ -59,13 +59,22 @@ static bool batch_full(const struct batch *b)
 	return b->records >= b->max_records || (b->records && clock_now_ms() - b->started_ms >= b->max_ms);
 }
 
+static void replay(struct batch *b);
+
 static void flush(struct batch *b)
 {
 	if (b->st && store_in_transaction(b->st)) {
-		if (b->dry_run)
+		if (b->dry_run) {
 			store_rollback(b->st);
-		else
+		} else {
+			/* A commit can find the transaction doomed (a write sent on
+			 * trust failed): it runs again, then commits. */
 			store_commit(b->st);
+			while (store_must_replay(b->st)) {
+				replay(b);
+				store_commit(b->st);
+			}
+		}
 	}
 	if (b->before_print)
 		b->before_print(b->arg);
@@ -127,6 +136,8 @@ static int attempt(struct batch *b, json_t *req, json_t **out, struct err *e)
 	return rc;
 }
 
+enum { REPLAY_MAX = 50 };
+
 /* Keep a record for a replay of the open transaction. */
 static void save(struct batch *b, json_t *req, const char *src, unsigned long line)
 {
@@ -187,30 +198,29 @@ static bool run_record(struct batch *b, json_t *req, const char *src, unsigned l
 	return true;
 }
 
-enum { REPLAY_MAX = 50 };
-
-static void handle(struct batch *b, json_t *req, const char *src, unsigned long line)
+/* The open transaction is doomed (a deadlock, a write sent on trust that
+ * failed): roll it back, forget the answers it queued, and run its records
+ * again in a new one, until they all run. The caller sees nothing of this:
+ * answers are printed only after a commit. */
+static void replay(struct batch *b)
 {
-	save(b, req, src, line);
-	if (run_record(b, req, src, line))
-		return;
-	/* Doomed by a deadlock: roll back, forget the answers it queued, and
-	 * run its records again in a new transaction. The caller sees nothing
-	 * of this: answers are printed only after a commit. */
 	for (int tries = 1;; tries++) {
 		store_rollback(b->st);
 		while (json_array_size(b->queue) > b->queue_mark)
 			json_array_remove(b->queue, json_array_size(b->queue) - 1);
 		if (tries > REPLAY_MAX) {
+			json_array_clear(b->replay);
 			flush(b); /* what was committed before */
 			err_die(EX_TEMPFAIL,
 			        "the ledger's transaction deadlocked %d times in a row with other workers; nothing "
 			        "of it was kept; try again",
 			        REPLAY_MAX);
 		}
-		/* Apart for a moment, so the other worker finishes first. */
-		struct timespec pause = {0, (long)(rand() % (tries * 2000 + 1)) * 1000};
-		nanosleep(&pause, NULL);
+		if (tries > 1) {
+			/* Apart for a moment, so the other worker finishes first. */
+			struct timespec pause = {0, (long)(rand() % (tries * 2000)) * 1000};
+			nanosleep(&pause, NULL);
+		}
 		json_t *list = b->replay;
 		b->replay = json_array();
 		bool ok = true;
@@ -231,6 +241,13 @@ static void handle(struct batch *b, json_t *req, const char *src, unsigned long 
 		if (ok)
 			return;
 	}
+}
+
+static void handle(struct batch *b, json_t *req, const char *src, unsigned long line)
+{
+	save(b, req, src, line);
+	if (!run_record(b, req, src, line))
+		replay(b);
 }
 
 static int finish(struct batch *b)
@@ -267,8 +284,7 @@ int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg
 			if (b.st && store_in_transaction(b.st))
 				flush(&b);
 			fail(&b, &e, NULL, r->name, r->lineno);
-		}
-		else {
+		} else {
 			handle(&b, req, r->name, r->lineno);
 			json_decref(req);
 		}

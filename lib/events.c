@@ -20,24 +20,24 @@ void events_queue(struct store *st, const char *merchant_no, const char *kind, c
 	json_object_set_new(body, "event_id", json_string(id));
 	json_object_set_new(body, "event", json_string(kind));
 	struct rec_buf text = {0};
-	store_exec(st,
-	           "INSERT INTO events(id, merchant_id, kind, subject, body, next_attempt_at, created_at)"
-	           " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-	           "tttttit", id, merchant_no, kind, subject, rec_text(body, &text), ms, now);
+	store_write(st, -1,
+	            "INSERT INTO events(id, merchant_id, kind, subject, body, next_attempt_at, created_at)"
+	            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+	            "tttttit", id, merchant_no, kind, subject, rec_text(body, &text), ms, now);
 	rec_buf_free(&text);
 }
 
 /* On PostgreSQL, notifiers on several hosts claim at once: each locks
  * what it takes and passes over what another has locked (SKIP LOCKED),
  * then sees it claimed once that one commits. SQLite has one writer. */
-#define CLAIM_SELECT                                                                                               \
-	"SELECT e.id, e.merchant_id, m.notify_url, e.body, e.attempts FROM events e"                               \
+#define CLAIM_SELECT                                                                                                   \
+	"SELECT e.id, e.merchant_id, m.notify_url, e.body, e.attempts FROM events e"                                   \
 	" JOIN merchants m ON m.id = e.merchant_id WHERE "
-#define CLAIM_LAPSED                                                                                               \
-	"e.state = 'sending' AND e.lease_until <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"           \
+#define CLAIM_LAPSED                                                                                                   \
+	"e.state = 'sending' AND e.lease_until <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"               \
 	" ORDER BY e.next_attempt_at, e.id LIMIT ?"
-#define CLAIM_DUE                                                                                                  \
-	"e.state = 'pending' AND e.next_attempt_at <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"       \
+#define CLAIM_DUE                                                                                                      \
+	"e.state = 'pending' AND e.next_attempt_at <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"           \
 	" ORDER BY e.next_attempt_at, e.id LIMIT ?"
 static const struct store_sql claim_lapsed = {
     .sqlite = CLAIM_SELECT CLAIM_LAPSED,
@@ -57,8 +57,8 @@ size_t events_claim(struct store *st, int64_t now_ms, int64_t lease_ms, struct e
 	 * in the order of events_due, so a claim reads only what it takes (an
 	 * OR of the two made every claim scan the whole queue). */
 	for (int lapsed = 1; lapsed >= 0 && n < max; lapsed--) {
-		struct store_stmt *q = store_query_sql(st, lapsed ? &claim_lapsed : &claim_due, "ii", now_ms,
-		                                       (int64_t)(max - n));
+		struct store_stmt *q =
+		    store_query_sql(st, lapsed ? &claim_lapsed : &claim_due, "ii", now_ms, (int64_t)(max - n));
 		while (n < max && store_step(q) == STORE_ROW) {
 			struct event_claim *c = &out[n++];
 			strlcopy(c->id, store_col_text(q, 0), sizeof c->id);

@@ -1,6 +1,8 @@
 /* ledger: see ledger.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "ledger.h"
 #include "money.h"
@@ -20,10 +22,10 @@ void ledger_account(struct store *st, enum account_kind kind, const char *owner,
 	char now[CLOCK_TEXT_MAX];
 	ledger_account_id(kind, owner, id);
 	clock_format(clock_now_ms(), now);
-	store_exec(st,
-	           "INSERT INTO accounts(id, kind, owner, currency, created_at) VALUES (?, ?, ?, ?, ?)"
-	           " ON CONFLICT(id) DO NOTHING",
-	           "ttttt", id, kind_names[kind], owner, currency, now);
+	store_write(st, -1,
+	            "INSERT INTO accounts(id, kind, owner, currency, created_at) VALUES (?, ?, ?, ?, ?)"
+	            " ON CONFLICT(id) DO NOTHING",
+	            "ttttt", id, kind_names[kind], owner, currency, now);
 }
 
 const char *ledger_currency(struct store *st, enum account_kind kind, const char *owner, char buf[8])
@@ -36,6 +38,131 @@ const char *ledger_currency(struct store *st, enum account_kind kind, const char
 	return buf;
 }
 
+/*
+ * The journal. On an engine that sends writes without waiting
+ * (store_deferring: PostgreSQL, in a batch), a batch moves each balance
+ * once, at its commit, in the order of account ids, instead of once per
+ * transfer. So a hot account (the platform's fees, a busy merchant's
+ * pending) is locked for the commit only, not for the whole batch: workers
+ * on other hosts do not queue behind one another, never deadlock on
+ * balances, and PostgreSQL keeps no row version per payment. The rules are
+ * checked here, against the balance read when the batch first touched the
+ * account plus what the batch has moved since; the commit adds the sums
+ * with store_write, expecting one row each and within the same limits, so
+ * that a balance another worker moved meanwhile past a rule dooms the
+ * batch, which then runs again moving balances at once.
+ */
+struct journal_entry {
+	char id[ACCOUNT_ID_MAX];
+	char currency[8];
+	bool found, may_go_negative;
+	int64_t balance; /* as read */
+	int64_t batch;   /* moved by the batch's released records */
+	int64_t record;  /* moved by the record in its savepoint */
+};
+
+static struct journal {
+	struct store *st;
+	size_t n, cap;
+	struct journal_entry *e;
+} journal;
+
+static void journal_release(void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < journal.n; i++)
+		journal.e[i].batch += journal.e[i].record, journal.e[i].record = 0;
+}
+
+static void journal_rollback_savepoint(void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < journal.n; i++)
+		journal.e[i].record = 0;
+}
+
+static void journal_clear(void *arg)
+{
+	(void)arg;
+	journal.n = 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct journal_entry *)a)->id, ((const struct journal_entry *)b)->id);
+}
+
+static void journal_before_commit(void *arg)
+{
+	struct store *st = arg;
+	qsort(journal.e, journal.n, sizeof journal.e[0], by_id);
+	for (size_t i = 0; i < journal.n; i++) {
+		int64_t delta = journal.e[i].batch + journal.e[i].record;
+		if (delta == 0)
+			continue;
+		if (!store_deferring(st))
+			err_die(EX_SOFTWARE, "ledger: balances batched for a store that no longer defers writes");
+		store_write(st, 1,
+		            "UPDATE accounts SET balance = balance + ?1 WHERE id = ?2"
+		            " AND (balance + ?1 BETWEEN -?3 AND ?3"
+		            " OR (?1 < 0 AND balance + ?1 >= 0) OR (?1 > 0 AND balance + ?1 <= 0))",
+		            "iti", delta, journal.e[i].id, BALANCE_MAX);
+	}
+	journal.n = 0;
+}
+
+static const struct store_hooks journal_hooks = {
+    .release = journal_release,
+    .rollback_savepoint = journal_rollback_savepoint,
+    .before_commit = journal_before_commit,
+    .rollback = journal_clear,
+};
+
+/* The batch's entry for acct, read on first use. */
+static struct journal_entry *journal_get(struct store *st, const char *acct)
+{
+	if (journal.st != st) {
+		static struct store_hooks hooks;
+		hooks = journal_hooks;
+		hooks.arg = st;
+		journal.st = st;
+		journal.n = 0;
+		store_set_hooks(st, &hooks);
+	}
+	for (size_t i = 0; i < journal.n; i++)
+		if (strcmp(journal.e[i].id, acct) == 0)
+			return &journal.e[i];
+	if (journal.n == journal.cap) {
+		journal.cap = journal.cap ? 2 * journal.cap : 64;
+		journal.e = xrealloc(journal.e, journal.cap * sizeof journal.e[0]);
+	}
+	struct journal_entry *je = &journal.e[journal.n++];
+	*je = (struct journal_entry){0};
+	strlcopy(je->id, acct, sizeof je->id);
+	struct store_stmt *q = store_query(st, "SELECT currency, balance, kind FROM accounts WHERE id = ?", "t", acct);
+	if (store_step(q) == STORE_ROW) {
+		je->found = true;
+		strlcopy(je->currency, store_col_text(q, 0), sizeof je->currency);
+		je->balance = store_col_int(q, 1);
+		const char *kind = store_col_text(q, 2);
+		je->may_go_negative =
+		    strcmp(kind, "card") == 0 || strcmp(kind, "pending") == 0 || strcmp(kind, "payout") == 0;
+	}
+	store_done(q);
+	return je;
+}
+
+/* What the batch has moved acct by, not yet in its stored balance. */
+static int64_t journal_moved(const struct store *st, const char *acct)
+{
+	if (journal.st != st)
+		return 0;
+	for (size_t i = 0; i < journal.n; i++)
+		if (strcmp(journal.e[i].id, acct) == 0)
+			return journal.e[i].batch + journal.e[i].record;
+	return 0;
+}
+
 int64_t ledger_balance(struct store *st, enum account_kind kind, const char *owner)
 {
 	char id[ACCOUNT_ID_MAX];
@@ -43,7 +170,7 @@ int64_t ledger_balance(struct store *st, enum account_kind kind, const char *own
 	struct store_stmt *q = store_query(st, "SELECT balance FROM accounts WHERE id = ?", "t", id);
 	int64_t b = store_step(q) == STORE_ROW ? store_col_int(q, 0) : 0;
 	store_done(q);
-	return b;
+	return b + journal_moved(st, id);
 }
 
 /* The transfer stored under t->key, into t; false if there is none or it
@@ -74,7 +201,8 @@ static int explain_missing(struct store *st, const char *acct, int64_t delta, co
 	char cur[8] = "";
 	int64_t balance = 0;
 	if (found)
-		strlcopy(cur, store_col_text(q, 0), sizeof cur), balance = store_col_int(q, 1);
+		strlcopy(cur, store_col_text(q, 0), sizeof cur),
+		    balance = store_col_int(q, 1) + journal_moved(st, acct);
 	store_done(q);
 	if (!found)
 		return err_fail(e, ERR_FAIL, "no_account", "ledger account %s does not exist", acct);
@@ -99,7 +227,8 @@ static int explain_overdraft(struct store *st, const char *acct, int64_t amount,
 	const struct currency *c = currency_find(currency);
 	char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
 	struct store_stmt *q = store_query(st, "SELECT balance FROM accounts WHERE id = ?", "t", acct);
-	money_format(store_step(q) == STORE_ROW ? store_col_int(q, 0) : 0, c ? c : currency_default(), have);
+	money_format(store_step(q) == STORE_ROW ? store_col_int(q, 0) + journal_moved(st, acct) : 0,
+	             c ? c : currency_default(), have);
 	store_done(q);
 	money_format(amount, c ? c : currency_default(), need);
 	return err_fail(e, ERR_FAIL, "insufficient_funds", "%s holds %s %s, not enough for %s %s", acct, have, currency,
@@ -162,7 +291,32 @@ int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode
 			net[j] = net[j - 1];
 			net[j - 1].acct = a, net[j - 1].delta = d;
 		}
-	for (size_t k = 0; k < nnet; k++) {
+	if (store_deferring(st)) {
+		/* Check every account first, then move them all: a group is
+		 * never half recorded. */
+		struct journal_entry *je[2 * GROUP_MAX];
+		for (size_t k = 0; k < nnet; k++) {
+			if (net[k].delta == 0)
+				continue;
+			je[k] = journal_get(st, net[k].acct);
+			int64_t delta = net[k].delta, now = 0, after;
+			if (je[k]->found && strcmp(je[k]->currency, t[0].currency) == 0) {
+				now = je[k]->balance + je[k]->batch + je[k]->record;
+				after = now + delta;
+				bool within = (after >= -BALANCE_MAX && after <= BALANCE_MAX) ||
+				              (delta < 0 && after >= 0) || (delta > 0 && after <= 0);
+				if (within && (after >= 0 || je[k]->may_go_negative))
+					continue;
+				if (within)
+					return explain_overdraft(st, net[k].acct, -delta, t[0].currency, e);
+			}
+			return explain_missing(st, net[k].acct, delta, t[0].currency, e);
+		}
+		for (size_t k = 0; k < nnet; k++)
+			if (net[k].delta != 0)
+				je[k]->record += net[k].delta;
+	}
+	for (size_t k = 0; k < nnet && !store_deferring(st); k++) {
 		if (net[k].delta == 0)
 			continue;
 		/* The ceiling is in the statement, not a read before it: no extra
@@ -186,12 +340,30 @@ int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode
 	for (size_t i = 0; i < n; i++) {
 		ids_new("tr", t[i].id);
 		strlcopy(t[i].created_at, now, sizeof t[i].created_at);
+	}
+	if (n == 2 && store_deferring(st)) {
+		/* A payment and its fee in one statement: what a payment costs
+		 * the server is mostly its statements. Any failure dooms the
+		 * batch, whose replay inserts them one by one (below) and says
+		 * which key was taken. */
+		store_write(st, 2,
+		            "INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account,"
+		            " amount, currency, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?),"
+		            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		            "ttttttittt"
+		            "ttttttittt",
+		            t[0].id, t[0].key, t[0].id, t[0].kind, t[0].from, t[0].to, t[0].amount, t[0].currency,
+		            t[0].ref, t[0].created_at, t[1].id, t[1].key, t[0].id, t[1].kind, t[1].from, t[1].to,
+		            t[1].amount, t[1].currency, t[1].ref, t[1].created_at);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
 		enum store_result r =
-		    store_exec(st,
-		               "INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account,"
-		               " amount, currency, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		               "ttttttittt", t[i].id, t[i].key, t[0].id, t[i].kind, t[i].from, t[i].to, t[i].amount,
-		               t[i].currency, t[i].ref, t[i].created_at);
+		    store_write(st, 1,
+		                "INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account,"
+		                " amount, currency, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		                "ttttttittt", t[i].id, t[i].key, t[0].id, t[i].kind, t[i].from, t[i].to, t[i].amount,
+		                t[i].currency, t[i].ref, t[i].created_at);
 		if (r == STORE_CONSTRAINT)
 			return err_fail(e, ERR_FAIL, "idempotency_conflict", "transfer key %s was posted before",
 			                t[i].key);

@@ -53,23 +53,26 @@ struct order_row {
 	bool has_buyer, t0;
 };
 
-/* The order, locked until the commit: a payment or refund decides on its
+#define LOAD_ORDER                                                                                                     \
+	"SELECT o.id, o.merchant_id, o.out_trade_no, o.currency, o.state, o.buyer, o.amount, o.refunded,"              \
+	" o.expires_at, m.fee_ppm, m.settlement, m.name, COALESCE(o.reference, ''), COALESCE(o.request_no, '')"        \
+	" FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = ?"
+/* Locked until the commit: a payment or refund decides on the order's
  * state, so a second worker on the same order waits, then sees the first
  * one's outcome (SQLite has one writer at a time already). */
-static const struct store_sql load_order_sql = {
-    .sqlite = "SELECT o.id, o.merchant_id, o.out_trade_no, o.currency, o.state, o.buyer,"
-              " o.amount, o.refunded, o.expires_at, m.fee_ppm, m.settlement, m.name,"
-              " COALESCE(o.reference, ''), COALESCE(o.request_no, '')"
-              " FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = ?",
-    .postgresql = "SELECT o.id, o.merchant_id, o.out_trade_no, o.currency, o.state, o.buyer,"
-                  " o.amount, o.refunded, o.expires_at, m.fee_ppm, m.settlement, m.name,"
-                  " COALESCE(o.reference, ''), COALESCE(o.request_no, '')"
-                  " FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = ? FOR UPDATE OF o",
+static const struct store_sql load_order_locked = {
+    .sqlite = LOAD_ORDER,
+    .postgresql = LOAD_ORDER " FOR UPDATE OF o",
 };
 
-static int load_order(struct store *st, const char *id, struct order_row *o)
+/* The order; locked, unless lock_free and writes are deferred: then a
+ * payment's own conditional update (state still 'created', one row
+ * expected) catches another worker's payment and dooms the batch, which
+ * runs again with the lock. A lock is a write per order read. */
+static int load_order(struct store *st, const char *id, struct order_row *o, bool lock_free)
 {
-	struct store_stmt *q = store_query_sql(st, &load_order_sql, "t", id);
+	struct store_stmt *q = lock_free && store_deferring(st) ? store_query(st, LOAD_ORDER, "t", id)
+	                                                        : store_query_sql(st, &load_order_locked, "t", id);
 	bool found = store_step(q) == STORE_ROW;
 	if (found) {
 		strlcopy(o->id, store_col_text(q, 0), sizeof o->id);
@@ -209,11 +212,11 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	const char *type = json_string_value(json_object_get(req, "type"));
 	if (!named && type && strcmp(type, "order") == 0)
 		named = json_string_value(json_object_get(req, "id"));
-	if (named && strlen(named) < sizeof id && load_order(c->st, named, &o) == 0)
+	if (named && strlen(named) < sizeof id && load_order(c->st, named, &o, true) == 0)
 		strlcopy(id, named, sizeof id);
 	else if (orders_ref(c->st, req, id, e))
 		return BATCH_FAIL;
-	else if (load_order(c->st, id, &o))
+	else if (load_order(c->st, id, &o, true))
 		return err_fail(e, ERR_FAIL, "not_found", "no order '%s'", id);
 	int decided = payable(c, p, &o, out, e);
 	if (decided != 0)
@@ -268,7 +271,7 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	if (store_commits(c->st) != commits) {
 		/* The PIN try was committed, and the order's lock let go with it:
 		 * another worker may have paid or closed the order meanwhile. */
-		if (load_order(c->st, id, &o))
+		if (load_order(c->st, id, &o, true))
 			return err_fail(e, ERR_FAIL, "not_found", "no order '%s'", id);
 		if ((decided = payable(c, p, &o, out, e)) != 0)
 			return decided < 0 ? BATCH_FAIL : BATCH_OK;
@@ -290,13 +293,15 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		return BATCH_FAIL;
 	char pid[ID_MAX];
 	ids_new("pay", pid);
-	store_exec(
-	    c->st,
+	store_write(
+	    c->st, 1,
 	    "INSERT INTO payments(id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency,"
 	    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    "ttttttiitt", pid, id, o.merchant, wallet, uid, account, o.amount, fee, o.currency, t[0].created_at);
-	if (store_exec(c->st, "UPDATE orders SET state = 'paid', paid_at = ?, buyer = COALESCE(buyer, ?) WHERE id = ?",
-	               "ttt", t[0].created_at, uid, id) == STORE_CONSTRAINT)
+	if (store_write(c->st, 1,
+	                "UPDATE orders SET state = 'paid', paid_at = ?, buyer = COALESCE(buyer, ?) WHERE id = ?"
+	                " AND state = 'created'",
+	                "ttt", t[0].created_at, uid, id) == STORE_CONSTRAINT)
 		return err_fail(e, ERR_FAIL, "not_found", "no user '%s'", uid); /* the buyer's foreign key */
 	/* The same record payment_json reads back on a replay. */
 	*out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "type", "payment", "id", pid,
@@ -355,7 +360,7 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
 		                OUT_REQUEST_NO_MAX);
 	if (reason && utf8_has_control(reason))
 		return err_fail(e, ERR_FAIL, "bad_field", "reason has a control character");
-	load_order(c->st, id, &o);
+	load_order(c->st, id, &o, false);
 	/* Asked before: the same refund again, nothing moves. */
 	struct store_stmt *q = store_query(
 	    c->st, "SELECT id, amount FROM refunds WHERE order_id = ? AND out_request_no = ?", "tt", id, request_no);
@@ -430,13 +435,13 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
 	char rid[ID_MAX];
 	ids_new("ref", rid);
 	const char *at = fee_back > 0 ? t[0].created_at : t[1].created_at;
-	store_exec(c->st,
-	           "INSERT INTO refunds(id, order_id, payment_id, merchant_id, out_request_no, amount, fee_returned,"
-	           " funded_from, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	           "tttttiittt", rid, id, pid, o.merchant, request_no, amount, fee_back,
-	           from_deposit ? "deposit" : "pending", reason, at);
-	store_exec(
-	    c->st,
+	store_write(c->st, 1,
+	            "INSERT INTO refunds(id, order_id, payment_id, merchant_id, out_request_no, amount, fee_returned,"
+	            " funded_from, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	            "tttttiittt", rid, id, pid, o.merchant, request_no, amount, fee_back,
+	            from_deposit ? "deposit" : "pending", reason, at);
+	store_write(
+	    c->st, 1,
 	    "UPDATE orders SET refunded = refunded + ?1, state = CASE WHEN refunded + ?1 = amount THEN 'closed'"
 	    " ELSE state END, close_reason = CASE WHEN refunded + ?1 = amount THEN 'refunded' ELSE close_reason END,"
 	    " closed_at = CASE WHEN refunded + ?1 = amount THEN ?2 ELSE closed_at END WHERE id = ?3",

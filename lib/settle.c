@@ -157,8 +157,7 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	struct store_stmt *q = store_query_sql(st, &lock_merchant, "t", no);
 	store_done(q);
 	/* Settled for this date before: the same record, nothing moves. */
-	q =
-	    store_query(st, "SELECT id FROM settlements WHERE merchant_id = ? AND date = ?", "tt", no, run->date);
+	q = store_query(st, "SELECT id FROM settlements WHERE merchant_id = ? AND date = ?", "tt", no, run->date);
 	if (store_step(q) == STORE_ROW) {
 		char sid[ID_MAX];
 		strlcopy(sid, store_col_text(q, 0), sizeof sid);

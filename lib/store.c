@@ -81,6 +81,38 @@ enum store_result store_exec(struct store *st, const char *sql, const char *fmt,
 	return r;
 }
 
+bool store_deferring(const struct store *st)
+{
+	return st->ops->write && st->replayable && st->in_txn && !st->careful && !st->must_replay;
+}
+
+enum store_result store_write(struct store *st, int64_t expect_rows, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (store_deferring(st)) {
+		st->ops->write(st, expect_rows, sql, fmt, ap);
+		va_end(ap);
+		return STORE_DONE;
+	}
+	struct store_stmt *q = st->ops->query(st, sql, fmt, ap);
+	va_end(ap);
+	enum store_result r;
+	while ((r = st->ops->step(q)) == STORE_ROW)
+		;
+	return r;
+}
+
+void store_set_hooks(struct store *st, const struct store_hooks *hooks)
+{
+	st->hooks = hooks;
+}
+
+const struct store_hooks *store_get_hooks(const struct store *st)
+{
+	return st->hooks;
+}
+
 int64_t store_changes(struct store *st)
 {
 	return st->ops->changes(st);
@@ -107,11 +139,26 @@ void store_begin(struct store *st)
 	st->in_txn = true;
 }
 
+/* Commit, unless the transaction is doomed (it stays open, to be rolled
+ * back and replayed). */
+static bool commit(struct store *st)
+{
+	if (st->hooks && st->hooks->before_commit && !st->must_replay)
+		st->hooks->before_commit(st->hooks->arg);
+	if (st->must_replay)
+		return false;
+	st->ops->txn(st, TXN_COMMIT);
+	if (st->must_replay)
+		return false;
+	st->commits++;
+	st->careful = false;
+	return true;
+}
+
 void store_commit(struct store *st)
 {
-	st->ops->txn(st, TXN_COMMIT);
-	st->in_txn = false;
-	st->commits++;
+	if (commit(st))
+		st->in_txn = false;
 }
 
 void store_rollback(struct store *st)
@@ -120,18 +167,20 @@ void store_rollback(struct store *st)
 	st->in_txn = false;
 	st->in_savepoint = false;
 	st->must_replay = false;
+	if (st->hooks && st->hooks->rollback)
+		st->hooks->rollback(st->hooks->arg);
 }
 
 void store_commit_now(struct store *st)
 {
 	bool in_savepoint = st->in_savepoint;
 	if (in_savepoint)
-		st->ops->txn(st, TXN_RELEASE);
-	st->ops->txn(st, TXN_COMMIT);
-	st->commits++;
+		store_release(st);
+	if (!commit(st))
+		return; /* doomed: the caller's batch replays it */
 	st->ops->txn(st, TXN_BEGIN);
 	if (in_savepoint)
-		st->ops->txn(st, TXN_SAVEPOINT);
+		store_savepoint(st);
 }
 
 bool store_in_transaction(struct store *st)
@@ -149,12 +198,16 @@ void store_release(struct store *st)
 {
 	st->ops->txn(st, TXN_RELEASE);
 	st->in_savepoint = false;
+	if (st->hooks && st->hooks->release)
+		st->hooks->release(st->hooks->arg);
 }
 
 void store_rollback_savepoint(struct store *st)
 {
 	st->ops->txn(st, TXN_ROLLBACK_SAVEPOINT);
 	st->in_savepoint = false;
+	if (st->hooks && st->hooks->rollback_savepoint)
+		st->hooks->rollback_savepoint(st->hooks->arg);
 }
 
 void store_replayable(struct store *st, bool on)

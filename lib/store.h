@@ -71,6 +71,19 @@ enum store_result store_step(struct store_stmt *q);
 void store_done(struct store_stmt *q);
 /* Run a statement to completion: STORE_DONE or STORE_CONSTRAINT. */
 enum store_result store_exec(struct store *st, const char *sql, const char *fmt, ...);
+/*
+ * A write the caller expects to succeed and, when expect_rows >= 0, to
+ * change that many rows. Where the engine can (PostgreSQL, in a
+ * replayable transaction), it is sent without waiting for its answer and
+ * returns STORE_DONE at once; if it then fails, the transaction is doomed
+ * (store_must_replay) and runs again with every write waited for, so the
+ * caller meets the real result (STORE_CONSTRAINT, store_changes) then.
+ * Elsewhere it is store_exec. Its store_changes are known only when
+ * !store_deferring.
+ */
+enum store_result store_write(struct store *st, int64_t expect_rows, const char *sql, const char *fmt, ...);
+/* Does store_write send without waiting now? */
+bool store_deferring(const struct store *st);
 /* Rows changed by the last statement. */
 int64_t store_changes(struct store *st);
 
@@ -103,6 +116,22 @@ bool store_must_replay(const struct store *st);
 /* Commits so far (store_commit and store_commit_now): what a caller holds
  * for replay before the latest one is durable and must not run again. */
 unsigned long store_commits(const struct store *st);
+/*
+ * Hooks a module keeps transaction state of its own with (the ledger's
+ * balances, moved once per batch): called after the record's savepoint is
+ * released or rolled back, just before a commit (they may still write;
+ * a failure there dooms the transaction instead), and after a rollback.
+ * One set per store.
+ */
+struct store_hooks {
+	void (*release)(void *arg);
+	void (*rollback_savepoint)(void *arg);
+	void (*before_commit)(void *arg);
+	void (*rollback)(void *arg);
+	void *arg;
+};
+void store_set_hooks(struct store *st, const struct store_hooks *hooks);
+const struct store_hooks *store_get_hooks(const struct store *st);
 /* Nested unit inside a transaction: one per record. */
 void store_savepoint(struct store *st);
 void store_release(struct store *st);

@@ -30,6 +30,8 @@ struct store_ops {
 	const char *(*col_text)(struct store_stmt *q, int col);
 	bool (*col_null)(struct store_stmt *q, int col);
 	void (*txn)(struct store *st, enum store_txn what);
+	/* store_write when deferring (NULL: the engine never defers). */
+	void (*write)(struct store *st, int64_t expect_rows, const char *sql, const char *fmt, va_list ap);
 	int (*schema_version)(struct store *st);
 };
 
@@ -42,6 +44,8 @@ struct store {
 	bool created;       /* the schema was made by this open */
 	bool replayable;    /* a deadlock dooms the transaction instead of ending the program */
 	bool must_replay;   /* doomed: roll back and run the transaction again */
+	bool careful;       /* a deferred write failed: wait for each until the next commit */
+	const struct store_hooks *hooks;
 	unsigned long commits;
 };
 

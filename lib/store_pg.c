@@ -33,6 +33,9 @@
 #define PG_CACHE_MAX   128
 #define PG_PARAMS_MAX  32
 #define PG_PENDING_MAX 8
+/* Commands sent and not yet read back: deferred writes wait at most this
+ * many before they are read, so neither side's buffers fill. */
+#define PG_INFLIGHT_MAX 512
 /* 'wpay' in ASCII, as SQLite's application_id: the migration lock. */
 #define PG_MIGRATION_LOCK 0x77706179
 #define OID_BOOL          16
@@ -43,9 +46,26 @@ struct pg_stmt {
 	struct store_stmt base;
 	const char *sql; /* the caller's text: the cache key */
 	char name[16];
-	bool prepared;
+	bool prepared;     /* the server has it */
+	bool prepare_sent; /* or will have, once its answer is read */
 	PGresult *res;
 	int row, nrows;
+};
+
+/* What each command in flight was, to judge its answer. */
+enum cmd_kind {
+	CMD_TXN,     /* BEGIN, SAVEPOINT ...: must succeed */
+	CMD_PREPARE, /* must succeed */
+	CMD_GUARD,   /* a statement's own savepoint */
+	CMD_WRITE,   /* a deferred write: a failure dooms the transaction */
+	CMD_MINE,    /* the statement whose answer the caller waits for */
+};
+
+struct cmd {
+	enum cmd_kind kind;
+	const char *sql;
+	struct pg_stmt *ps; /* CMD_PREPARE */
+	int64_t expect;     /* CMD_WRITE: rows it must change, or -1 */
 };
 
 struct pg {
@@ -56,6 +76,14 @@ struct pg {
 	struct pg_stmt cache[PG_CACHE_MAX];
 	int npending;
 	const char *pending[PG_PENDING_MAX];
+	int ninflight;
+	struct cmd inflight[PG_INFLIGHT_MAX + 8];
+	/* While writes are deferred, a record's savepoint is only noted: a
+	 * record that fails after it wrote dooms the batch instead, which then
+	 * runs again with real savepoints. So a batch of good records makes
+	 * no subtransaction at all. */
+	bool virtual_savepoint;
+	int record_writes;
 	int64_t changes;
 };
 
@@ -162,40 +190,58 @@ static bool is_write(const char *sql)
 	       strncasecmp(sql, "DELETE", 6) == 0 || strncasecmp(sql, "WITH", 4) == 0;
 }
 
+static bool is_constraint(const char *state);
+static bool is_retryable(const char *state);
 static void queue_command(struct pg *st, const char *sql);
 
-/* Queued transaction commands go out ahead of the next statement. */
-static void send_pending(struct pg *st, int *sent)
+static void sent(struct pg *st, enum cmd_kind kind, const char *sql, struct pg_stmt *ps, int64_t expect)
 {
-	for (int i = 0; i < st->npending; i++) {
-		if (!PQsendQueryParams(st->conn, st->pending[i], 0, NULL, NULL, NULL, NULL, 0))
-			fatal(st, NULL, NULL, st->pending[i]);
-		if (strcmp(st->pending[i], "BEGIN") == 0)
-			st->txn_sent = true;
-		(*sent)++;
-	}
+	st->inflight[st->ninflight++] = (struct cmd){.kind = kind, .sql = sql, .ps = ps, .expect = expect};
+}
+
+static void send_text(struct pg *st, enum cmd_kind kind, const char *sql)
+{
+	if (!PQsendQueryParams(st->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
+		fatal(st, NULL, NULL, sql);
+	if (strcmp(sql, "BEGIN") == 0)
+		st->txn_sent = true;
+	sent(st, kind, sql, NULL, -1);
+}
+
+/* Queued transaction commands go out ahead of the next statement. */
+static void send_pending(struct pg *st)
+{
+	for (int i = 0; i < st->npending; i++)
+		send_text(st, CMD_TXN, st->pending[i]);
 	st->npending = 0;
 }
 
 struct outcome {
-	PGresult *res;         /* of the command that mattered, or NULL */
-	char state[6];         /* SQLSTATE of the first error, or "" */
-	char message[256];     /* its message */
-	int failed;            /* index of the command that failed, or -1 */
+	PGresult *res;     /* the answer to CMD_MINE, or NULL */
+	char state[6];     /* SQLSTATE of the first error, or "" */
+	char message[256]; /* its message */
+	int failed;        /* the kind of command that failed, or -1 */
+	const char *failed_sql;
 };
 
-/* Read the results of n commands and the sync after them. The result of
- * command `keep` is kept in o->res. */
-static void read_results(struct pg *st, int n, int keep, struct outcome *o)
+/*
+ * Sync and read back every command in flight. A deferred write that failed
+ * or changed other than the rows it expected dooms the transaction (the
+ * rest of the pipeline is then skipped by the server); any other failure
+ * is in o, with the answer to CMD_MINE.
+ */
+static void read_all(struct pg *st, struct outcome *o)
 {
 	*o = (struct outcome){.failed = -1};
-	int cmd = 0;
+	if (!PQpipelineSync(st->conn))
+		fatal(st, NULL, NULL, "sync");
+	int i = 0;
 	for (;;) {
 		PGresult *r = PQgetResult(st->conn);
 		if (!r) {
-			if (PQstatus(st->conn) == CONNECTION_BAD || cmd > n)
+			if (PQstatus(st->conn) == CONNECTION_BAD || i > st->ninflight)
 				fatal(st, NULL, NULL, "reading results");
-			cmd++;
+			i++;
 			continue;
 		}
 		ExecStatusType s = PQresultStatus(r);
@@ -203,31 +249,62 @@ static void read_results(struct pg *st, int n, int keep, struct outcome *o)
 			PQclear(r);
 			break;
 		}
+		struct cmd *c = i < st->ninflight ? &st->inflight[i] : NULL;
+		if (!c) {
+			PQclear(r);
+			continue;
+		}
+		bool ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+		if (c->kind == CMD_PREPARE) {
+			c->ps->prepared = ok;
+			c->ps->prepare_sent = ok;
+		}
 		if (s == PGRES_FATAL_ERROR && o->failed < 0) {
 			const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 			strlcopy(o->state, state ? state : "", sizeof o->state);
 			strlcopy(o->message, PQresultErrorMessage(r), sizeof o->message);
-			o->failed = cmd;
+			o->failed = (int)c->kind;
+			o->failed_sql = c->sql;
 		}
-		if (cmd == keep && !o->res && (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK))
+		if (c->kind == CMD_WRITE && ok && c->expect >= 0) {
+			const char *tuples = PQcmdTuples(r);
+			if (strtoll(tuples, NULL, 10) != c->expect && o->failed < 0) {
+				strlcopy(o->state, "", sizeof o->state);
+				bufprintf(o->message, sizeof o->message, "changed %s rows, not %lld", tuples,
+				          (long long)c->expect);
+				o->failed = CMD_WRITE;
+				o->failed_sql = c->sql;
+			}
+		}
+		if (c->kind == CMD_MINE && ok && !o->res)
 			o->res = r;
 		else
 			PQclear(r);
-		if (cmd >= n && PQstatus(st->conn) == CONNECTION_BAD)
-			fatal(st, NULL, NULL, "reading results");
+	}
+	st->ninflight = 0;
+	if (o->failed == CMD_WRITE) {
+		/* A write sent on trust did not do what was expected: the batch
+		 * runs again, waiting for each write (store.h). A lost connection
+		 * is no such thing. */
+		if (PQstatus(st->conn) == CONNECTION_BAD ||
+		    (*o->state && !is_constraint(o->state) && !is_retryable(o->state) &&
+		     strncmp(o->state, "22", 2) != 0))
+			fatal(st, o->state, o->message, o->failed_sql);
+		st->base.must_replay = true;
+		st->base.careful = true;
+		PQclear(o->res);
+		o->res = NULL;
+		o->failed = -1;
 	}
 }
 
 /* Send what is queued and sql, wait for all of it. */
 static void run_simple(struct pg *st, const char *sql)
 {
-	int sent = 0;
-	send_pending(st, &sent);
-	if (!PQsendQueryParams(st->conn, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(st->conn))
-		fatal(st, NULL, NULL, sql);
-	sent++;
+	send_pending(st);
+	send_text(st, CMD_MINE, sql);
 	struct outcome o;
-	read_results(st, sent, sent - 1, &o);
+	read_all(st, &o);
 	if (o.failed >= 0)
 		fatal(st, o.state, o.message, sql);
 	PQclear(o.res);
@@ -263,6 +340,90 @@ static struct pg_stmt *lookup(struct pg *st, const char *sql)
 	return ps;
 }
 
+/* The parameters of one statement, from its bind format. */
+struct params {
+	int n;
+	const char *values[PG_PARAMS_MAX];
+	char ints[PG_PARAMS_MAX][24];
+	Oid types[PG_PARAMS_MAX];
+};
+
+static void bind_params(struct params *p, const char *sql, const char *fmt, va_list ap)
+{
+	p->n = 0;
+	for (const char *f = fmt ? fmt : ""; *f; f++, p->n++) {
+		int n = p->n;
+		if (n == PG_PARAMS_MAX)
+			err_die(EX_SOFTWARE, "more than %d parameters for %s", PG_PARAMS_MAX, sql);
+		switch (*f) {
+		case 't':
+			p->values[n] = va_arg(ap, const char *);
+			p->types[n] = OID_TEXT;
+			break;
+		case 'i':
+			bufprintf(p->ints[n], sizeof p->ints[n], "%" PRId64, va_arg(ap, int64_t));
+			p->values[n] = p->ints[n];
+			p->types[n] = OID_INT8;
+			break;
+		case 'n':
+			p->values[n] = va_arg(ap, const char *);
+			p->types[n] = OID_INT8;
+			break;
+		case 'b':
+			/* Untyped: '1' and '0' read as a boolean in a condition and
+			 * as a number in an integer column. */
+			p->values[n] = va_arg(ap, int) ? "1" : "0";
+			p->types[n] = 0;
+			break;
+		default: err_die(EX_SOFTWARE, "bad bind format '%c' for %s", *f, sql);
+		}
+	}
+}
+
+static void send_prepare(struct pg *st, struct pg_stmt *ps, const struct params *p)
+{
+	if (ps->prepare_sent)
+		return;
+	int nparams;
+	char *text = translate(ps->sql, &nparams);
+	bool ok = PQsendPrepare(st->conn, ps->name, text, p->n, p->types);
+	free(text);
+	if (!ok)
+		fatal(st, NULL, NULL, ps->sql);
+	ps->prepare_sent = true;
+	sent(st, CMD_PREPARE, ps->sql, ps, -1);
+}
+
+static void send_prepared(struct pg *st, struct pg_stmt *ps, const struct params *p, enum cmd_kind kind, int64_t expect)
+{
+	if (!PQsendQueryPrepared(st->conn, ps->name, p->n, p->values, NULL, NULL, 0))
+		fatal(st, NULL, NULL, ps->sql);
+	sent(st, kind, ps->sql, NULL, expect);
+}
+
+static void pg_write(struct store *base, int64_t expect_rows, const char *sql, const char *fmt, va_list ap)
+{
+	struct pg *st = pg_of(base);
+	struct pg_stmt *ps = lookup(st, sql);
+	struct params p;
+	bind_params(&p, sql, fmt, ap);
+	if (st->base.must_replay)
+		return;
+	if (st->ninflight >= PG_INFLIGHT_MAX) {
+		struct outcome o;
+		read_all(st, &o);
+		if (o.failed >= 0)
+			fatal(st, o.state, o.message, o.failed_sql ? o.failed_sql : sql);
+		if (st->base.must_replay)
+			return;
+	}
+	send_pending(st);
+	send_prepare(st, ps, &p);
+	send_prepared(st, ps, &p, CMD_WRITE, expect_rows);
+	st->changes = 0;
+	st->record_writes++;
+}
+
 static struct store_stmt *pg_query(struct store *base, const char *sql, const char *fmt, va_list ap)
 {
 	struct pg *st = pg_of(base);
@@ -272,75 +433,40 @@ static struct store_stmt *pg_query(struct store *base, const char *sql, const ch
 	ps->row = -1;
 	ps->nrows = 0;
 	st->changes = 0;
-	const char *values[PG_PARAMS_MAX];
-	char ints[PG_PARAMS_MAX][24];
-	Oid types[PG_PARAMS_MAX];
-	int n = 0;
-	for (const char *f = fmt ? fmt : ""; *f; f++, n++) {
-		if (n == PG_PARAMS_MAX)
-			err_die(EX_SOFTWARE, "more than %d parameters for %s", PG_PARAMS_MAX, sql);
-		switch (*f) {
-		case 't':
-			values[n] = va_arg(ap, const char *);
-			types[n] = OID_TEXT;
-			break;
-		case 'i':
-			bufprintf(ints[n], sizeof ints[n], "%" PRId64, va_arg(ap, int64_t));
-			values[n] = ints[n];
-			types[n] = OID_INT8;
-			break;
-		case 'n':
-			values[n] = va_arg(ap, const char *);
-			types[n] = OID_INT8;
-			break;
-		case 'b':
-			/* Untyped: '1' and '0' read as a boolean in a condition and
-			 * as a number in an integer column. */
-			values[n] = va_arg(ap, int) ? "1" : "0";
-			types[n] = 0;
-			break;
-		default: err_die(EX_SOFTWARE, "bad bind format '%c' for %s", *f, sql);
-		}
-	}
+	struct params p;
+	bind_params(&p, sql, fmt, ap);
 	if (st->base.must_replay)
 		return &ps->base; /* doomed: nothing runs until the rollback */
 
-	int sent = 0;
-	send_pending(st, &sent);
-	if (!ps->prepared) {
-		int nparams;
-		char *text = translate(sql, &nparams);
-		bool ok = PQsendPrepare(st->conn, ps->name, text, n, types);
-		free(text);
-		if (!ok)
-			fatal(st, NULL, NULL, sql);
-		sent++;
-	}
 	bool guard = st->base.in_txn && is_write(sql);
-	if (guard) {
-		if (!PQsendQueryParams(st->conn, "SAVEPOINT stmt", 0, NULL, NULL, NULL, NULL, 0))
-			fatal(st, NULL, NULL, sql);
-		sent++;
+	if (guard && st->virtual_savepoint && st->record_writes == 0) {
+		/* A write the caller waits for, first in its record: the record
+		 * gets a real savepoint, so its failure undoes it without a replay
+		 * (a replay runs handlers again, and not all of them only write
+		 * to the ledger). */
+		st->virtual_savepoint = false;
+		queue_command(st, "SAVEPOINT rec");
 	}
-	int mine = sent;
-	if (!PQsendQueryPrepared(st->conn, ps->name, n, values, NULL, NULL, 0))
-		fatal(st, NULL, NULL, sql);
-	sent++;
-	if (guard) {
-		if (!PQsendQueryParams(st->conn, "RELEASE stmt", 0, NULL, NULL, NULL, NULL, 0))
-			fatal(st, NULL, NULL, sql);
-		sent++;
-	}
-	if (!PQpipelineSync(st->conn))
-		fatal(st, NULL, NULL, sql);
+	send_pending(st);
+	send_prepare(st, ps, &p);
+	if (guard)
+		send_text(st, CMD_GUARD, "SAVEPOINT stmt");
+	if (guard)
+		st->record_writes++;
+	send_prepared(st, ps, &p, CMD_MINE, -1);
+	if (guard)
+		send_text(st, CMD_GUARD, "RELEASE stmt");
 	struct outcome o;
-	read_results(st, sent, mine, &o);
-	if (o.failed >= 0 && o.failed < mine) {
-		/* A queued command or the PREPARE: never the caller's doing. */
-		fatal(st, o.state, o.message, sql);
+	read_all(st, &o);
+	if (st->base.must_replay) {
+		PQclear(o.res);
+		return &ps->base;
 	}
-	ps->prepared = true;
-	if (o.failed == mine) {
+	if (o.failed >= 0 && o.failed != CMD_MINE) {
+		/* A queued command or the PREPARE: never the caller's doing. */
+		fatal(st, o.state, o.message, o.failed_sql);
+	}
+	if (o.failed == CMD_MINE) {
 		PQclear(o.res);
 		if (is_retryable(o.state) && st->base.replayable && st->base.in_txn) {
 			st->base.must_replay = true;
@@ -424,7 +550,7 @@ static bool pg_col_null(struct store_stmt *q, int col)
 static void queue_command(struct pg *st, const char *sql)
 {
 	if (st->npending == PG_PENDING_MAX)
-		run_simple(st, "SELECT 1"); /* sends the queue */
+		send_pending(st); /* in flight; read back at the next sync */
 	st->pending[st->npending++] = sql;
 }
 
@@ -442,10 +568,16 @@ static void pg_txn(struct store *base, enum store_txn what)
 		queue_command(st, "BEGIN");
 		break;
 	case TXN_SAVEPOINT:
-		if (!st->base.must_replay)
+		st->record_writes = 0;
+		st->virtual_savepoint = store_deferring(base);
+		if (!st->base.must_replay && !st->virtual_savepoint)
 			queue_command(st, "SAVEPOINT rec");
 		break;
 	case TXN_RELEASE:
+		if (st->virtual_savepoint) {
+			st->virtual_savepoint = false;
+			break;
+		}
 		if (st->base.must_replay)
 			break;
 		if (last_pending(st, "SAVEPOINT rec"))
@@ -454,6 +586,12 @@ static void pg_txn(struct store *base, enum store_txn what)
 			queue_command(st, "RELEASE rec");
 		break;
 	case TXN_ROLLBACK_SAVEPOINT:
+		if (st->virtual_savepoint) {
+			st->virtual_savepoint = false;
+			if (st->record_writes > 0 && !st->base.must_replay)
+				st->base.must_replay = st->base.careful = true;
+			break;
+		}
 		if (st->base.must_replay)
 			break;
 		if (last_pending(st, "SAVEPOINT rec")) {
@@ -471,13 +609,16 @@ static void pg_txn(struct store *base, enum store_txn what)
 		if (st->base.must_replay)
 			err_die(EX_SOFTWARE, "ledger %s: commit of a transaction that must be replayed", st->base.name);
 		{
-			int sent = 0;
-			send_pending(st, &sent);
-			if (!PQsendQueryParams(st->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
-			    !PQpipelineSync(st->conn))
-				fatal(st, NULL, NULL, "COMMIT");
+			send_pending(st);
+			send_text(st, CMD_MINE, "COMMIT");
 			struct outcome o;
-			read_results(st, sent + 1, sent, &o);
+			read_all(st, &o);
+			if (st->base.must_replay) {
+				/* A deferred write failed: the COMMIT was skipped, the
+				 * transaction is still open, to be rolled back. */
+				PQclear(o.res);
+				break;
+			}
 			if (o.failed >= 0)
 				fatal(st, o.state, o.message, "COMMIT");
 			/* A transaction that had failed answers ROLLBACK, not an error. */
@@ -490,6 +631,12 @@ static void pg_txn(struct store *base, enum store_txn what)
 		break;
 	case TXN_ROLLBACK:
 		st->npending = 0;
+		if (st->ninflight) {
+			/* Deferred writes of a doomed transaction: read and dropped. */
+			struct outcome o;
+			read_all(st, &o);
+			PQclear(o.res);
+		}
 		if (st->txn_sent)
 			run_simple(st, "ROLLBACK");
 		st->txn_sent = false;
@@ -600,8 +747,9 @@ static int pg_open(const char *uri, bool create, struct store **out, struct err 
 		pg_close(&st->base);
 		return status;
 	}
-	PGresult *r = exec_plain(st, "SELECT current_setting('server_encoding'), to_regclass('wpay_schema') IS NOT NULL,"
-	                             " (SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema())");
+	PGresult *r =
+	    exec_plain(st, "SELECT current_setting('server_encoding'), to_regclass('wpay_schema') IS NOT NULL,"
+	                   " (SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema())");
 	bool utf8 = strcmp(PQgetvalue(r, 0, 0), "UTF8") == 0;
 	bool ours = *PQgetvalue(r, 0, 1) == 't';
 	long tables = strtol(PQgetvalue(r, 0, 2), NULL, 10);
@@ -659,4 +807,5 @@ const struct store_ops store_pg_ops = {
     .col_null = pg_col_null,
     .txn = pg_txn,
     .schema_version = pg_schema_version,
+    .write = pg_write,
 };
