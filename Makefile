@@ -3,6 +3,7 @@
 #   make check        build and run every test; ends with "N passed, N failed, N skipped"
 #   make SANITIZE=1 check   the same under ASan+UBSan
 #   make demo         a whole purchase loop on a throwaway ledger
+#                     (DB=postgresql://... : on that empty PostgreSQL database)
 #   make install      PREFIX, BINDIR, MANDIR, DESTDIR as usual; BASH_COMPLETION_DIR
 #   make lint         mandoc -Tlint and clang-format
 #   make bench        figures against zbarimg, ZXingReader and qrencode
@@ -168,7 +169,7 @@ fuzz-run: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
 	done
 
 demo: deps-demo $(TBINS)
-	@sh tests/demo.sh $(CURDIR)/$(TBIN)
+	@WPAY_DEMO_DB='$(DB)' sh tests/demo.sh $(CURDIR)/$(TBIN)
 
 # Figures against the tools a user would otherwise pick (not tests: see bench/).
 # The photo figures need the shared corpus; without it they are skipped, and said so.

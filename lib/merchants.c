@@ -298,8 +298,10 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 		struct store_stmt *q = store_query(
 		    c->st,
 		    "SELECT 1 FROM merchants WHERE id = ? AND kind = ? AND verified = ? AND name = ? AND city = ?"
-		    " AND mcc = ? AND country = ? AND currency = ? AND fee_ppm = ? AND notify_url IS NOT DISTINCT FROM ?"
-		    " AND bank_account IS NOT DISTINCT FROM ? AND networks IS NOT DISTINCT FROM ? AND settlement = COALESCE(?, settlement)",
+		    " AND mcc = ? AND country = ? AND currency = ? AND fee_ppm = ? AND notify_url IS NOT DISTINCT FROM "
+		    "?"
+		    " AND bank_account IS NOT DISTINCT FROM ? AND networks IS NOT DISTINCT FROM ? AND settlement = "
+		    "COALESCE(?, settlement)",
 		    "ttbtttttitttt", no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency,
 		    d.fee_ppm, d.notify_url, d.bank_account, d.networks, d.settlement);
 		bool same = store_step(q) == STORE_ROW;

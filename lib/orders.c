@@ -100,10 +100,11 @@ static int place_for_buyer(struct store *st, const struct new_order *o, char id[
 		                o->merchant->id, id);
 	if (store_changes(st) > 0)
 		return 0;
-	struct store_stmt *q = store_query(st,
-	                                   "SELECT id, merchant_id = ? AND amount = ? AND reference IS NOT DISTINCT FROM ? FROM orders"
-	                                   " WHERE buyer = ? AND request_no = ?",
-	                                   "tittt", o->merchant->no, o->amount, o->reference, o->buyer, o->request_no);
+	struct store_stmt *q =
+	    store_query(st,
+	                "SELECT id, merchant_id = ? AND amount = ? AND reference IS NOT DISTINCT FROM ? FROM orders"
+	                " WHERE buyer = ? AND request_no = ?",
+	                "tittt", o->merchant->no, o->amount, o->reference, o->buyer, o->request_no);
 	store_step(q);
 	strlcopy(id, store_col_text(q, 0), ID_MAX);
 	bool same = store_col_int(q, 1);
@@ -136,10 +137,10 @@ static int place(struct store *st, const struct new_order *o, json_t **out, stru
 	           "tttittttitt", id, o->merchant->no, o->out_trade_no, o->amount, o->merchant->currency, o->subject,
 	           o->buyer, o->origin, o->expires_at, now, o->reference);
 	if (store_changes(st) == 0) {
-		struct store_stmt *q = store_query(
-		    st,
-		    "SELECT id, amount, buyer IS NOT DISTINCT FROM ? OR ? IS NULL FROM orders WHERE merchant_id = ? AND out_trade_no = ?",
-		    "tttt", o->buyer, o->buyer, o->merchant->no, o->out_trade_no);
+		struct store_stmt *q = store_query(st,
+		                                   "SELECT id, amount, buyer IS NOT DISTINCT FROM ? OR ? IS NULL FROM "
+		                                   "orders WHERE merchant_id = ? AND out_trade_no = ?",
+		                                   "tttt", o->buyer, o->buyer, o->merchant->no, o->out_trade_no);
 		store_step(q);
 		strlcopy(id, store_col_text(q, 0), sizeof id);
 		bool same = store_col_int(q, 1) == o->amount && store_col_int(q, 2);

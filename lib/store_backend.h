@@ -41,10 +41,10 @@ struct store {
 	enum store_engine engine;
 	char *name; /* the path or URI, for messages */
 	bool in_txn, in_savepoint;
-	bool created;       /* the schema was made by this open */
-	bool replayable;    /* a deadlock dooms the transaction instead of ending the program */
-	bool must_replay;   /* doomed: roll back and run the transaction again */
-	bool careful;       /* a deferred write failed: wait for each until the next commit */
+	bool created;     /* the schema was made by this open */
+	bool replayable;  /* a deadlock dooms the transaction instead of ending the program */
+	bool must_replay; /* doomed: roll back and run the transaction again */
+	bool careful;     /* a deferred write failed: wait for each until the next commit */
 	const struct store_hooks *hooks;
 	unsigned long commits;
 };

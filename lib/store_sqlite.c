@@ -71,8 +71,8 @@ static _Noreturn void fatal(sqlite3 *db, const char *what)
 		break;
 	}
 	/* Nothing uncommitted survives: leaving without COMMIT rolls back. */
-	err_die(status, "ledger %s: %s: %s; %s", current ? current->base.name : "?", what, db ? sqlite3_errmsg(db) : "error",
-	        hint);
+	err_die(status, "ledger %s: %s: %s; %s", current ? current->base.name : "?", what,
+	        db ? sqlite3_errmsg(db) : "error", hint);
 }
 
 static struct lite_stmt *prepare(struct lite *st, const char *sql)

@@ -5,20 +5,22 @@
 # the demo runs the test build, whose clock WPAY_NOW can move to tomorrow;
 # until then it runs on the real clock.
 # Usage: tests/demo.sh [bin-dir]   (make demo passes the test build)
+# WPAY_DEMO_DB=postgresql://... (make demo DB=...) runs it on that
+# PostgreSQL database instead, which must exist and be empty.
 set -eu
 bin=${1:-$(dirname "$0")/../bin}
 PATH="$(cd "$bin" && pwd):$PATH"
 export PATH
 work=$(mktemp -d "${TMPDIR:-/tmp}/wpay-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
-export WPAY_DB="$work/ledger.db" WPAY_KEYS="$work/keys"
+export WPAY_DB="${WPAY_DEMO_DB:-$work/ledger.db}" WPAY_KEYS="$work/keys"
 
 step() {
 	printf '\n$ %s\n' "$*"
 	"$@"
 }
 
-echo "# a throwaway ledger in $work"
+echo "# a throwaway ledger: $WPAY_DB"
 step wpay init
 
 echo
