@@ -40,7 +40,22 @@ static int64_t setting_int(struct store *st, const char *name, int64_t fallback)
 	return n > 0 ? n : fallback;
 }
 
+static int check(struct wpay_ctx *c, const char *wallet, const char *pin, struct err *e);
+
 int pins_check(struct wpay_ctx *c, const char *wallet, const char *pin, struct err *e)
+{
+	/* One check of a wallet at a time, from its count to its verdict:
+	 * workers on other hosts checking the same right PIN would otherwise
+	 * see each other's counted tries as a lock. */
+	char name[ID_MAX + 8];
+	bufprintf(name, sizeof name, "pin:%s", wallet);
+	store_lock_name(c->st, name);
+	int rc = check(c, wallet, pin, e);
+	store_unlock_name(c->st, name);
+	return rc;
+}
+
+static int check(struct wpay_ctx *c, const char *wallet, const char *pin, struct err *e)
 {
 	struct store_stmt *q =
 	    store_query(c->st, "SELECT pin_hash, pin_failures, locked_until FROM wallets WHERE id = ?", "t", wallet);

@@ -192,29 +192,21 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	const char *cutoff = t0 ? run->cutoff_t0 : run->cutoff_t15;
 	char sid[ID_MAX];
 	ids_new("stl", sid);
-	/* Refunds first: those of payments settled before, or settled now. */
-	store_exec(st,
-	           "UPDATE refunds SET settlement_id = ?1 WHERE merchant_id = ?2 AND settlement_id IS NULL"
-	           " AND created_at < ?3 AND payment_id IN"
-	           " (SELECT id FROM payments WHERE settlement_id IS NOT NULL OR created_at < ?4)",
-	           "tttt", sid, no, run->cutoff_t0, cutoff);
-	store_exec(st,
-	           "UPDATE payments SET settlement_id = ?1 WHERE merchant_id = ?2 AND settlement_id IS NULL"
-	           " AND created_at < ?3",
-	           "ttt", sid, no, cutoff);
+	/* Refunds first: those of payments settled before, or settled now.
+	 * Each is marked and read back by the same statement (RETURNING): one
+	 * pass over what falls due, one round trip on PostgreSQL. */
+	int64_t npay = 0, gross = 0, fees = 0, nref = 0, refunded = 0, fees_back = 0, from_deposit = 0, carried_in = 0;
+	bool fits = true;
+	q = store_query(st,
+	                "UPDATE refunds SET settlement_id = ?1 WHERE merchant_id = ?2 AND settlement_id IS NULL"
+	                " AND created_at < ?3 AND payment_id IN"
+	                " (SELECT id FROM payments WHERE settlement_id IS NOT NULL OR created_at < ?4)"
+	                " RETURNING funded_from, amount, fee_returned",
+	                "tttt", sid, no, run->cutoff_t0, cutoff);
 	/* Summed here with checked additions, not by SQL SUM(), which stops
 	 * the program on an overflow. The ceilings keep each balance within
 	 * 10^15 but not these sums: a merchant paid and refunded 10^15 over
 	 * and over has a gross past int64 while its balances stay small. */
-	int64_t npay = 0, gross = 0, fees = 0, nref = 0, refunded = 0, fees_back = 0, from_deposit = 0, carried_in = 0;
-	bool fits = true;
-	q = store_query(st, "SELECT amount, fee FROM payments WHERE settlement_id = ?", "t", sid);
-	while (store_step(q) == STORE_ROW) {
-		npay++;
-		fits = fits && money_add(gross, store_col_int(q, 0), &gross) &&
-		       money_add(fees, store_col_int(q, 1), &fees);
-	}
-	q = store_query(st, "SELECT funded_from, amount, fee_returned FROM refunds WHERE settlement_id = ?", "t", sid);
 	while (store_step(q) == STORE_ROW) {
 		nref++;
 		if (strcmp(store_col_text(q, 0), "pending") == 0)
@@ -222,6 +214,15 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 			       money_add(fees_back, store_col_int(q, 2), &fees_back);
 		else if (strcmp(store_col_text(q, 0), "deposit") == 0)
 			fits = fits && money_add(from_deposit, store_col_int(q, 1), &from_deposit);
+	}
+	q = store_query(st,
+	                "UPDATE payments SET settlement_id = ?1 WHERE merchant_id = ?2 AND settlement_id IS NULL"
+	                " AND created_at < ?3 RETURNING amount, fee",
+	                "ttt", sid, no, cutoff);
+	while (store_step(q) == STORE_ROW) {
+		npay++;
+		fits = fits && money_add(gross, store_col_int(q, 0), &gross) &&
+		       money_add(fees, store_col_int(q, 1), &fees);
 	}
 	if (npay == 0 && nref == 0) {
 		*out = NULL; /* nothing due yet */

@@ -103,6 +103,18 @@ enum store_result store_write(struct store *st, int64_t expect_rows, const char 
 	return r;
 }
 
+void store_lock_name(struct store *st, const char *name)
+{
+	if (st->ops->lock_name)
+		st->ops->lock_name(st, name, true);
+}
+
+void store_unlock_name(struct store *st, const char *name)
+{
+	if (st->ops->lock_name)
+		st->ops->lock_name(st, name, false);
+}
+
 void store_set_hooks(struct store *st, const struct store_hooks *hooks)
 {
 	st->hooks = hooks;

@@ -113,6 +113,14 @@ void store_commit_now(struct store *st);
  */
 void store_replayable(struct store *st, bool on);
 bool store_must_replay(const struct store *st);
+/*
+ * A lock on a name, held across commits until store_unlock_name (or the
+ * end of the transaction it was taken in, if that is rolled back), shared
+ * by every worker on the ledger: one PIN check of a wallet at a time, from
+ * its count to its verdict. SQLite has one writer already: no-ops there.
+ */
+void store_lock_name(struct store *st, const char *name);
+void store_unlock_name(struct store *st, const char *name);
 /* Commits so far (store_commit and store_commit_now): what a caller holds
  * for replay before the latest one is durable and must not run again. */
 unsigned long store_commits(const struct store *st);

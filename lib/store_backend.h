@@ -30,6 +30,8 @@ struct store_ops {
 	const char *(*col_text)(struct store_stmt *q, int col);
 	bool (*col_null)(struct store_stmt *q, int col);
 	void (*txn)(struct store *st, enum store_txn what);
+	/* store_lock_name, store_unlock_name (NULL: nothing to do). */
+	void (*lock_name)(struct store *st, const char *name, bool lock);
 	/* store_write when deferring (NULL: the engine never defers). */
 	void (*write)(struct store *st, int64_t expect_rows, const char *sql, const char *fmt, va_list ap);
 	int (*schema_version)(struct store *st);

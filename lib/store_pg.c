@@ -84,6 +84,7 @@ struct pg {
 	 * no subtransaction at all. */
 	bool virtual_savepoint;
 	int record_writes;
+	int names_locked; /* session advisory locks held (store_lock_name) */
 	int64_t changes;
 };
 
@@ -639,9 +640,28 @@ static void pg_txn(struct store *base, enum store_txn what)
 		}
 		if (st->txn_sent)
 			run_simple(st, "ROLLBACK");
+		if (st->names_locked > 0) {
+			run_simple(st, "SELECT pg_advisory_unlock_all()");
+			st->names_locked = 0;
+		}
 		st->txn_sent = false;
 		break;
 	}
+}
+
+/* Session-level advisory locks: they outlive commits, so a doomed
+ * transaction's rollback lets go of all of them (below). */
+static void pg_lock_name(struct store *base, const char *name, bool lock)
+{
+	struct pg *st = pg_of(base);
+	if (st->base.must_replay)
+		return; /* the rollback unlocks */
+	struct store_stmt *q = lock ? store_query(base, "SELECT pg_advisory_lock(hashtextextended(?, 0))", "t", name)
+	                            : store_query(base, "SELECT pg_advisory_unlock(hashtextextended(?, 0))", "t", name);
+	bool ok = store_step(q) == STORE_ROW;
+	store_done(q);
+	if (ok)
+		st->names_locked += lock ? 1 : -1;
 }
 
 static int pg_schema_version(struct store *base)
@@ -808,4 +828,5 @@ const struct store_ops store_pg_ops = {
     .txn = pg_txn,
     .schema_version = pg_schema_version,
     .write = pg_write,
+    .lock_name = pg_lock_name,
 };
