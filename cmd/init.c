@@ -4,16 +4,23 @@
  * refuses key files that group or others can read, and a key directory
  * they can write (see keys.h). Prints one "init"
  * record; with --public-key prints the platform's signing public key (PEM)
- * instead, for wallets that verify codes offline.
+ * instead, for wallets that verify codes offline. With --import FILE it
+ * also moves the SQLite ledger FILE, whole, into the PostgreSQL ledger
+ * --db names, which must hold no data yet (see import.h): all of it in
+ * one transaction, proved by counting and by the ledger check, or nothing.
  */
+#include <errno.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "clock.h"
+#include "crypto.h"
+#include "import.h"
 #include "keys.h"
 #include "netaddr.h"
 #include "records.h"
@@ -24,7 +31,7 @@
 #include "util.h"
 
 static const char usage[] = "wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days] "
-                            "[--settle-tz zone] [--cutoff-hour hour] [--allow-private-notify]\n"
+                            "[--settle-tz zone] [--cutoff-hour hour] [--allow-private-notify] [--import file]\n"
                             "       wpay-init [--db path] --public-key\n";
 
 enum {
@@ -34,7 +41,8 @@ enum {
 	OPT_REFUND_WINDOW,
 	OPT_SETTLE_TZ,
 	OPT_CUTOFF_HOUR,
-	OPT_ALLOW_PRIVATE_NOTIFY
+	OPT_ALLOW_PRIVATE_NOTIFY,
+	OPT_IMPORT
 };
 
 static const struct option options[] = {
@@ -46,6 +54,7 @@ static const struct option options[] = {
     {"settle-tz", required_argument, NULL, OPT_SETTLE_TZ},
     {"cutoff-hour", required_argument, NULL, OPT_CUTOFF_HOUR},
     {"allow-private-notify", no_argument, NULL, OPT_ALLOW_PRIVATE_NOTIFY},
+    {"import", required_argument, NULL, OPT_IMPORT},
     {NULL, 0, NULL, 0},
 };
 
@@ -64,11 +73,30 @@ static int print_public_key(const char *keys_dir)
 	return ok ? 0 : EX_IOERR;
 }
 
+/* An imported ledger's PIN hashes, card fingerprints, codes and webhooks
+ * were made with its keys: new ones would silently make them useless. */
+static void need_keys(const char *keys_dir)
+{
+	struct err e;
+	unsigned char secret[KEY_SECRET_LEN];
+	char kid[KEY_ID_MAX];
+	int rc;
+	if ((rc = keys_check_dir(keys_dir, &e)) != 0 ||
+	    (rc = keys_read_secret(keys_dir, KEY_PIN_PEPPER, secret, &e)) != 0 ||
+	    (rc = keys_read_secret(keys_dir, KEY_CARD_FINGERPRINT, secret, &e)) != 0 ||
+	    (rc = keys_signing_id(keys_dir, kid, &e)) != 0)
+		err_die(rc,
+		        "%s; --import needs the key directory the SQLite ledger was used with (its PIN hashes, card "
+		        "fingerprints, codes and webhook secrets were made with those keys): copy it to %s first",
+		        e.msg, keys_dir);
+	crypto_wipe(secret, sizeof secret);
+}
+
 int main(int argc, char **argv)
 {
 	cli_init("wpay-init");
 	int opt;
-	const char *tries = NULL, *refund_window = NULL, *settle_tz = NULL, *cutoff_hour = NULL;
+	const char *tries = NULL, *refund_window = NULL, *settle_tz = NULL, *cutoff_hour = NULL, *import = NULL;
 	char lock_secs[32] = "";
 	bool public_key = false, allow_private_notify = false;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -104,10 +132,15 @@ int main(int argc, char **argv)
 			cutoff_hour = optarg;
 			break;
 		case OPT_ALLOW_PRIVATE_NOTIFY: allow_private_notify = true; break;
+		case OPT_IMPORT: import = optarg; break;
 		}
 	}
 	if (optind < argc)
 		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	if (import && public_key)
+		cli_usage_error(usage, "--import and --public-key do not go together");
+	if (import && store_is_url(import))
+		cli_usage_error(usage, "--import takes an SQLite ledger file, not '%s'", import);
 
 	secret_protect_process();
 	char *keys_dir = cli_keys_dir();
@@ -118,7 +151,24 @@ int main(int argc, char **argv)
 	}
 
 	char *db = cli_db_path();
+	if (import && !store_is_url(db))
+		cli_usage_error(
+		    usage,
+		    "--import moves a ledger into PostgreSQL: --db (or WPAY_DB) must be a postgresql:// URI, not '%s'",
+		    db);
 	struct err e = {0};
+	struct store *src = NULL;
+	if (import) {
+		need_keys(keys_dir);
+		/* A file that is not there is never made. */
+		struct stat sb;
+		if (stat(import, &sb) != 0)
+			err_die(EX_NOINPUT, "cannot import %s: %s", import, strerror(errno));
+		/* Brought to the current schema first, as every program does. */
+		int rc = store_open(import, false, &src, &e);
+		if (rc)
+			err_die(rc, "cannot import %s: %s", import, e.msg);
+	}
 	json_t *created = json_array();
 	int rc = keys_create(keys_dir, created, &e);
 	if (rc)
@@ -129,6 +179,15 @@ int main(int argc, char **argv)
 	if (store_created(st))
 		json_array_append_new(created, json_string(db));
 	store_begin(st);
+	json_t *tables = NULL;
+	if (src) {
+		if ((rc = import_ledger(st, src, &tables, &e)) != 0) {
+			store_rollback(st);
+			err_die(rc, "cannot import %s into %s: %s; nothing was imported", import, db, e.msg);
+		}
+		store_close(src);
+	}
+	/* What the command line says wins over what was imported. */
 	if (tries)
 		store_set_setting(st, "pin_max_tries", tries);
 	if (*lock_secs)
@@ -160,6 +219,8 @@ int main(int argc, char **argv)
 	              (json_int_t)strtoll(lock, NULL, 10), "refund_window_days", (json_int_t)strtoll(window, NULL, 10),
 	              "settle_tz", tz, "settle_cutoff_hour", (json_int_t)strtoll(hour, NULL, 10), "created", created);
 	json_object_set_new(rec, "allow_private_notify", json_boolean(strcmp(allow, "1") == 0));
+	if (tables)
+		json_object_set_new(rec, "imported", json_pack("{s:s, s:o}", "from", import, "tables", tables));
 	rec_writer_init();
 	bool ok = rec_emit(rec);
 	json_decref(rec);

@@ -214,7 +214,7 @@ load helper
 @test "init -h prints usage and exits 0; a bad option exits 64" {
 	run --separate-stderr wpay-init -h
 	assert_success
-	assert_line --index 0 "usage: wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days] [--settle-tz zone] [--cutoff-hour hour] [--allow-private-notify]"
+	assert_line --index 0 "usage: wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days] [--settle-tz zone] [--cutoff-hour hour] [--allow-private-notify] [--import file]"
 	run --separate-stderr wpay-init --bogus
 	assert_failure 64
 	run --separate-stderr wpay-init extra

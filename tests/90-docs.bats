@@ -49,7 +49,7 @@ usage_of() {
 	# Not vacuous: the pattern must still find the codes (it once found none).
 	[ "$(wc -l <<<"$codes")" -gt 40 ]
 	for code in $codes; do
-		case "$code" in io | internal | no_key | key_mode | bad_key | no_ledger | not_ledger | schema_newer | bad_config | unavailable | denied) continue ;; esac
+		case "$code" in io | internal | no_key | key_mode | bad_key | no_ledger | not_ledger | schema_newer | bad_config | unavailable | denied | not_empty | import_mismatch | import_check) continue ;; esac
 		grep -q "^.It Cm $code\$" man/wpay.7 || { echo "undocumented error code: $code"; false; }
 	done
 }

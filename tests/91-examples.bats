@@ -18,6 +18,7 @@
 # their size is checked below.
 
 load helper
+load lib/pg
 
 # A test-only Ed25519 key (its id is a215674c) and webhook secret: fixed so
 # that the pages can show real payloads, signatures and CRCs.
@@ -52,6 +53,7 @@ setup() {
 
 teardown() {
 	[ ! -s "$BATS_TEST_TMPDIR/srv/pid" ] || kill "$(cat "$BATS_TEST_TMPDIR/srv/pid")" 2>/dev/null || true
+	pg_stop "$BATS_TEST_TMPDIR/pg"
 }
 
 # Run a page's examples here and compare what they print with the page.
@@ -100,7 +102,12 @@ pay_order_1() {
 	examples wpay.1
 }
 
-@test "wpay-init(1) EXAMPLES print what the page says, on a throwaway ledger" {
+@test "wpay-init(1) EXAMPLES print what the page says, on a throwaway ledger; the shop moves to PostgreSQL" {
+	shop
+	# The database the page moves the shop's ledger to, on a server of the test's own.
+	pg_start "$BATS_TEST_TMPDIR/pg"
+	dropdb --if-exists wpay 2>/dev/null
+	createdb wpay
 	examples wpay-init.1
 	# The throwaway ledger is not the default one, which stays as it was.
 	[ "$(ls "$TMPDIR" | wc -l)" -eq 2 ]
