@@ -1,6 +1,7 @@
 # wpay: see README.md.
 #   make              build bin/wpay and bin/wpay-<program>
 #   make check        build and run every test; ends with "N passed, N failed, N skipped"
+#   make check-pg     the same tests with PostgreSQL as the ledger, on a throwaway cluster
 #   make SANITIZE=1 check   the same under ASan+UBSan
 #   make demo         a whole purchase loop on a throwaway ledger
 #                     (DB=postgresql://... : on that empty PostgreSQL database)
@@ -91,6 +92,8 @@ deps-demo:
 	$(DEPS) demo
 deps-fuzz:
 	$(DEPS) build fuzz
+deps-pg:
+	$(DEPS) test pg
 
 $(O)/lib/%.o: lib/%.c | $(O)/deps-build.ok
 	@mkdir -p $(@D)
@@ -144,6 +147,12 @@ $(O)/unit/%: tests/unit/%.c tests/unit/unit.h $(O)/lib/clock-test.o $(O)/libwpay
 
 check: deps-test $(BINS) $(TBINS) $(UNIT_BIN)
 	@WPAY_TEST_BIN=$(CURDIR)/$(TBIN) WPAY_REAL_BIN=$(CURDIR)/$(BIN) WPAY_UNIT_BIN=$(CURDIR)/$(O)/unit WPAY_SHARED=$(SHARED) WPAY_VECTORS=$(SHARED)/vectors \
+		sh tests/run
+
+# The same tests on PostgreSQL: tests/run starts a throwaway cluster (a
+# temporary directory, a Unix socket in it, no TCP) and removes it at the end.
+check-pg: deps-pg $(BINS) $(TBINS) $(UNIT_BIN)
+	@WPAY_TEST_BACKEND=pg WPAY_TEST_BIN=$(CURDIR)/$(TBIN) WPAY_REAL_BIN=$(CURDIR)/$(BIN) WPAY_UNIT_BIN=$(CURDIR)/$(O)/unit WPAY_SHARED=$(SHARED) WPAY_VECTORS=$(SHARED)/vectors \
 		sh tests/run
 
 # The demo steps the clock to the next day's settlement: the test build.
@@ -202,7 +211,7 @@ install: $(BINS)
 clean:
 	rm -rf build bin
 
-.PHONY: all deps deps-build deps-test deps-bench deps-lint deps-demo deps-fuzz check demo bench bench-scan lint install clean fuzz fuzz-run
+.PHONY: all deps deps-build deps-test deps-bench deps-lint deps-demo deps-fuzz deps-pg check check-pg demo bench bench-scan lint install clean fuzz fuzz-run
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -124,3 +124,28 @@ copy_tree() {
 	assert_success
 	assert_output "bench: no QR photo corpus at $BATS_TEST_TMPDIR/none/corpus/qr-images (set SHARED=...): scan figures skipped"
 }
+
+@test "the PostgreSQL tests' server and client are their own set, and make check needs them too; libpq is a build module" {
+	PG_BIN=$BATS_TEST_TMPDIR/none run sh "$top/.ci/install-deps" pg
+	assert_failure 69
+	assert_equal "${lines[0]}" "wpay: missing for pg:"
+	assert_line "  $BATS_TEST_TMPDIR/none/initdb (Debian package postgresql-15)"
+	assert_line "  $BATS_TEST_TMPDIR/none/psql (Debian package postgresql-client-15)"
+	assert_line "wpay: install them (as root): apt-get install -y postgresql-15 postgresql-client-15"
+	# tests/20-postgres.bats starts a server of its own under make check.
+	PG_BIN=$BATS_TEST_TMPDIR/none run sh "$top/.ci/install-deps" test
+	assert_failure 69
+	assert_line "  $BATS_TEST_TMPDIR/none/initdb (Debian package postgresql-15)"
+	PG_BIN=$BATS_TEST_TMPDIR/none run sh "$top/.ci/install-deps" all
+	assert_line "wpay: install them (as root): apt-get install -y postgresql-15 postgresql-client-15"
+	run sh "$top/.ci/install-deps" pg
+	assert_success
+	assert_output ""
+	# libpq is checked by the build set even when make's module list leaves it out.
+	printf '#!/bin/sh\nfor a; do [ "$a" = libpq ] && exit 1; done\nexec pkg-config "$@"\n' >"$BATS_TEST_TMPDIR/no-libpq"
+	chmod +x "$BATS_TEST_TMPDIR/no-libpq"
+	PKGS="jansson sqlite3" PKG_CONFIG=$BATS_TEST_TMPDIR/no-libpq run sh "$top/.ci/install-deps" build
+	assert_failure 69
+	assert_line "  pkg-config module libpq (Debian package libpq-dev)"
+	assert_line "wpay: install them (as root): apt-get install -y libpq-dev"
+}
