@@ -4,6 +4,7 @@
 load helper
 
 @test "init creates the ledger and 0600 key files and says what it made" {
+	use_sqlite_file # the file's mode; tests/20-postgres.bats has a database's
 	run --separate-stderr wpay-init
 	assert_success
 	assert_equal "$(jq -r .type <<<"$output")" init
@@ -170,10 +171,11 @@ load helper
 	run --separate-stderr wpay-init --pin-lock forever
 	assert_failure 64
 	assert_equal "${stderr_lines[0]}" "wpay-init: --pin-lock takes a duration from 1m to 30d such as 3h, not 'forever'"
-	[ ! -e "$WPAY_DB" ]
+	ledger_absent
 }
 
 @test "init refuses a database of another program" {
+	use_sqlite_file # tests/20-postgres.bats has a PostgreSQL database's
 	sqlite3 "$WPAY_DB" 'PRAGMA application_id = 42; CREATE TABLE t(x);'
 	run --separate-stderr wpay-init
 	assert_failure 65
@@ -181,6 +183,7 @@ load helper
 }
 
 @test "a file that is not a database is refused" {
+	use_sqlite_file
 	echo "hello" >"$WPAY_DB"
 	run --separate-stderr wpay-init
 	assert_failure 65
@@ -199,6 +202,7 @@ load helper
 }
 
 @test "--db wins over WPAY_DB" {
+	use_sqlite_file # shown by which file appears
 	run --separate-stderr wpay-init --db "$BATS_TEST_TMPDIR/other.db"
 	assert_success
 	[ -e "$BATS_TEST_TMPDIR/other.db" ]

@@ -135,8 +135,8 @@ refuses() {
 		"[\"card\",\"unionpay\",\"debit\",\"CN\",\"622202*********${pan: -4}\",true,\"active\"]"
 	[[ "$output" != *"$pan"* ]]
 	[[ "$stderr" != *"$pan"* ]]
-	! sqlite3 "$WPAY_DB" .dump | grep -q "$pan"
-	! grep -aq "$pan" "$WPAY_DB" "$WPAY_DB-wal" 2>/dev/null
+	! ledger_dump | grep -q "$pan"
+	db_is_pg || ! grep -aq "$pan" "$WPAY_DB" "$WPAY_DB-wal" 2>/dev/null
 }
 
 @test "card add from a record; brands by IIN" {
@@ -206,8 +206,8 @@ refuses() {
 	assert_success
 	assert_equal "$(jq -c '[.type, .status]' <<<"$output")" '["pin","set"]'
 	assert_equal "$(wpay-bind wallet show a@example.com | jq -r .pin_set)" true
-	! sqlite3 "$WPAY_DB" .dump | grep -q 135790
-	sqlite3 "$WPAY_DB" "SELECT pin_hash FROM wallets" | grep -Eq '^scrypt\$14\$8\$1\$[0-9a-f]{32}\$[0-9a-f]{64}$'
+	! ledger_dump | grep -q 135790
+	db_sql "SELECT pin_hash FROM wallets" | grep -Eq '^scrypt\$14\$8\$1\$[0-9a-f]{32}\$[0-9a-f]{64}$'
 }
 
 @test "pin set run again with the same PIN answers the same record and changes nothing" {
@@ -224,12 +224,12 @@ refuses() {
 @test "pin set with another PIN is pin_exists, counts as a wrong try, and cannot get round the lockout" {
 	wpay-bind wallet add a@example.com >/dev/null
 	wpay-bind pin set a@example.com --pin-fd 3 3<<<135790 >/dev/null
-	hash=$(sqlite3 "$WPAY_DB" "SELECT pin_hash FROM wallets")
+	hash=$(db_sql "SELECT pin_hash FROM wallets")
 	run --separate-stderr wpay-bind pin set a@example.com --pin-fd 3 3<<<246802
 	assert_failure 1
 	assert_equal "$(jq -r .code <<<"$output")" pin_exists
 	[[ "$stderr" == "wpay-bind: wallet wal_"*" already has another PIN; change it with 'wpay bind pin change' (this counted as a wrong try: "*"2 tries left"* ]]
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT pin_failures FROM wallets")" 1
+	assert_equal "$(db_sql "SELECT pin_failures FROM wallets")" 1
 	# Guessing through pin set locks the wallet as paying would.
 	wpay-bind pin set a@example.com --pin-fd 3 3<<<246803 >/dev/null || true
 	run --separate-stderr wpay-bind pin set a@example.com --pin-fd 3 3<<<246804
@@ -238,7 +238,7 @@ refuses() {
 	assert_failure 1
 	assert_equal "$(jq -r .code <<<"$output")" pin_locked
 	# The PIN itself never changed.
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT pin_hash FROM wallets")" "$hash"
+	assert_equal "$(db_sql "SELECT pin_hash FROM wallets")" "$hash"
 }
 
 @test "trivial and malformed PINs are refused" {
@@ -438,7 +438,7 @@ refuses() {
 		"6222,0000,1111,2222" '6222"0000' 12345 "$(printf '1%.0s' {1..35})" "6222 0000 1111 222x" " 6222000011112222"; do
 		refuses 1 bad_field wpay-bind merchant update evil02 --bank-account "$bad"
 	done
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT count(*) FROM merchants WHERE bank_account IS NOT NULL")" 0
+	assert_equal "$(db_sql "SELECT count(*) FROM merchants WHERE bank_account IS NOT NULL")" 0
 	for good in 6222000011112222 "6222 0200 1234 5678" 6222-0200-1234-5678 123456 "$(printf '1%.0s' {1..34})"; do
 		run --separate-stderr wpay-bind merchant update evil02 --bank-account "$good"
 		assert_success
@@ -598,7 +598,7 @@ refuses() {
 	assert_success
 	assert_equal "${#lines[@]}" 2000
 	assert_equal "$(jq -r .ref <<<"$output" | tail -n 1)" 2000
-	assert_equal "$(sqlite3 "$WPAY_DB" 'SELECT COUNT(*) FROM users')" 2000
+	assert_equal "$(db_sql 'SELECT COUNT(*) FROM users')" 2000
 }
 
 @test "answers stream: each is printed before the next request arrives" {
@@ -637,7 +637,7 @@ refuses() {
 }
 
 @test "without a ledger every command exits 66 and says to run init" {
-	rm -f "$WPAY_DB"
+	no_ledger
 	run --separate-stderr wpay-bind user list
 	assert_failure 66
 	assert_equal "$stderr" "wpay-bind: ledger $WPAY_DB does not exist; run 'wpay init' (or point --db or WPAY_DB at it)"

@@ -23,7 +23,7 @@ load helper
 	init_ledger
 	buyer_ready
 	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
-	sqlite3 "$WPAY_DB" "UPDATE accounts SET balance = balance + 1 WHERE kind = 'wallet'"
+	db_sql "UPDATE accounts SET balance = balance + 1 WHERE kind = 'wallet'"
 	run --separate-stderr wpay-check
 	assert_failure 65
 	assert_equal "$(jq -r .ok <<<"$output")" false
@@ -36,14 +36,16 @@ load helper
 	init_ledger
 	buyer_ready
 	wpay-bind wallet topup u:1001 --amount 1.00 --request-no t1 >/dev/null
-	run sqlite3 "$WPAY_DB" "UPDATE accounts SET balance = -1 WHERE kind = 'wallet'"
+	# (SQLite says "CHECK constraint failed", PostgreSQL "violates check constraint".)
+	run db_sql "UPDATE accounts SET balance = -1 WHERE kind = 'wallet'"
 	assert_failure
-	assert_output --partial "CHECK constraint failed"
-	run sqlite3 "$WPAY_DB" "UPDATE transfers SET amount = 1"
+	assert_output --regexp "CHECK constraint failed|violates check constraint"
+	run db_sql "UPDATE transfers SET amount = 1"
 	assert_failure
 	assert_output --partial "transfers are immutable"
-	run sqlite3 "$WPAY_DB" "DELETE FROM transfers"
+	run db_sql "DELETE FROM transfers"
 	assert_failure
+	assert_output --partial "transfers are immutable"
 	assert_ledger_ok
 }
 
@@ -84,7 +86,7 @@ load helper
 	# back towards zero, not further away; the check names it.
 	wpay-bind merchant add cafe01 --name Cafe --city Beijing >/dev/null
 	wpay-bind merchant deposit cafe01 --amount 1.00 --request-no d1 >/dev/null
-	sqlite3 "$WPAY_DB" "UPDATE accounts SET balance = balance - 2000000000000000 WHERE kind = 'payout'"
+	db_sql "UPDATE accounts SET balance = balance - 2000000000000000 WHERE kind = 'payout'"
 	run --separate-stderr wpay-bind merchant deposit cafe01 --amount 1.00 --request-no d2
 	assert_failure 1
 	assert_equal "$(jq -r .code <<<"$output")" balance_limit

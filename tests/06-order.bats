@@ -5,6 +5,10 @@ load helper
 
 setup() {
 	wpay_setup
+	order_fixture
+}
+
+order_fixture() {
 	init_ledger
 	export WPAY_NOW=2026-11-22T08:00:00Z
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
@@ -177,9 +181,10 @@ two_buyers() {
 	assert_success
 	assert_equal "$(jq -c '[.out_trade_no, .amount, .buyer]' <<<"$output")" '["order_2",2500,"u:2001"]'
 	assert_equal "$(wpay-order query cafe01 order_2 | jq -c '[.amount, .state, .buyer, .reference, .request_no]')" '[2500,"paid","u:2001","order_2",null]'
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT json_extract(body, '$.amount') FROM events WHERE kind = 'order.paid' AND json_extract(body, '$.out_trade_no') = 'order_2'")" 2500
+	paid=$(db_sql "SELECT body FROM events WHERE kind = 'order.paid'")
+	assert_equal "$(jq -r 'select(.out_trade_no == "order_2") | .amount' <<<"$paid")" 2500
 	# The merchant's notifications tell the two apart: its code's reference, the buyer's request number.
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT json_extract(body, '$.amount') || ':' || coalesce(json_extract(body, '$.reference'), '-') || ':' || coalesce(json_extract(body, '$.request_no'), '-') FROM events WHERE kind = 'order.paid' ORDER BY json_extract(body, '$.amount')")" \
+	assert_equal "$(jq -sr 'sort_by(.amount)[] | "\(.amount):\(.reference // "-"):\(.request_no // "-")"' <<<"$paid")" \
 		"$(printf '1:-:order_2\n2500:order_2:-')"
 	assert_ledger_ok
 }
@@ -226,9 +231,14 @@ two_buyers() {
 }
 
 @test "schema v5: a ledger's earlier static-code orders keep answering their buyer's request number" {
+	# A v4 ledger is an SQLite file: PostgreSQL ledgers began after v5.
+	if db_is_pg; then
+		use_sqlite_file
+		order_fixture
+	fi
 	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
 	# Back to v4, with orders as v4 made them: the buyer's number as out_trade_no.
-	sqlite3 "$WPAY_DB" <<-'SQL'
+	db_sql <<-'SQL'
 		DROP INDEX orders_buyer_request;
 		ALTER TABLE orders DROP COLUMN request_no;
 		ALTER TABLE orders DROP COLUMN reference;
@@ -241,7 +251,7 @@ two_buyers() {
 	SQL
 	run --separate-stderr wpay-order query ord_A
 	assert_success
-	assert_equal "$(sqlite3 "$WPAY_DB" 'PRAGMA user_version')" 5
+	assert_equal "$(db_sql 'PRAGMA user_version')" 5
 	assert_equal "$(jq -c '[.out_trade_no, .request_no]' <<<"$output")" '["req_1","req_1"]'
 	# A number the buyer used at two merchants stays as it was, on both.
 	assert_equal "$(wpay-order query ord_B | jq -c '[.out_trade_no, .request_no]')" '["twice",null]'

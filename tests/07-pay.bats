@@ -21,7 +21,8 @@ order() { # order OUT_TRADE_NO AMOUNT [extra create args]
 	assert_equal "$(wpay-bind wallet balance u:1001 | jq -r .balance)" 7500
 	assert_equal "$(wpay-bind merchant balance cafe01 | jq -r .pending)" 2485
 	assert_equal "$(wpay-order query cafe01 o1 | jq -r .state)" paid
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT kind, json_extract(body, '$.amount'), json_extract(body, '$.fee') FROM events")" "order.paid|2500|15"
+	assert_equal "$(db_sql "SELECT kind FROM events")" order.paid
+	assert_equal "$(db_sql "SELECT body FROM events" | jq -c '[.amount, .fee]')" "[2500,15]"
 	assert_ledger_ok
 }
 
@@ -129,7 +130,7 @@ order() { # order OUT_TRADE_NO AMOUNT [extra create args]
 	assert_success
 	assert_equal "$(jq -r .following <<<"$output")" m:cafe01
 	assert_equal "$(jq -r .share.text <<<"$output")" "I just paid 25.00 CNY at Cafe Lu with #wpay"
-	assert_equal "$(sqlite3 "$WPAY_DB" 'SELECT uid, merchant_id FROM follows')" "1001|cafe01"
+	assert_equal "$(db_sql 'SELECT uid, merchant_id FROM follows')" "1001|cafe01"
 	first=$output
 	run --separate-stderr wpay-pay --buyer u:1001 --follow --share --pin-fd 3 3<<<135790 <<<"$(wpay-order query cafe01 s1)"
 	assert_equal "$output" "$first"
@@ -167,7 +168,7 @@ order() { # order OUT_TRADE_NO AMOUNT [extra create args]
 	assert_equal "$(jq -r .type "$BATS_TEST_TMPDIR/a" | sort | uniq -c | awk '{print $1, $2}')" "1000 payment"
 	assert_equal "$(jq -r .type "$BATS_TEST_TMPDIR/b" | sort | uniq -c | awk '{print $1, $2}')" "1000 payment"
 	assert_equal "$(jq -r .id "$BATS_TEST_TMPDIR/a" | sort | sha256sum)" "$(jq -r .id "$BATS_TEST_TMPDIR/b" | sort | sha256sum)"
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT COUNT(*), COUNT(DISTINCT order_id) FROM payments")" "1000|1000"
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT COUNT(*) FROM transfers WHERE kind = 'payment'")" 1000
+	assert_equal "$(db_sql "SELECT COUNT(*), COUNT(DISTINCT order_id) FROM payments")" "1000|1000"
+	assert_equal "$(db_sql "SELECT COUNT(*) FROM transfers WHERE kind = 'payment'")" 1000
 	assert_ledger_ok
 }

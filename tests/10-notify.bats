@@ -24,6 +24,7 @@ setup() {
 
 teardown() {
 	kill "$(cat "$srv/pid")" 2>/dev/null || true
+	wpay_teardown
 }
 
 pay() { # pay OUT_TRADE_NO AMOUNT
@@ -133,7 +134,8 @@ pay() { # pay OUT_TRADE_NO AMOUNT
 # points at 127.0.0.1 after the check) is refused there, with one message
 # whatever the port, so no error tells an open port from a closed one.
 @test "without --allow-private-notify a name that resolves to 127.0.0.1 is refused at connect time, one message for any port" {
-	export WPAY_DB=$BATS_TEST_TMPDIR/strict.db
+	WPAY_DB=$(new_ledger strict)
+	export WPAY_DB
 	wpay-init >/dev/null
 	port=$(cat "$srv/port")
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --notify-url "http://localhost:$port/hook" >/dev/null
@@ -145,7 +147,7 @@ pay() { # pay OUT_TRADE_NO AMOUNT
 		wpay-order create $m o1 --amount 1.00 | wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 >/dev/null
 	done
 	# A URL stored before the rule, by address: refused the same way.
-	sqlite3 "$WPAY_DB" "UPDATE merchants SET notify_url = 'http://127.0.0.1:$port/hook' WHERE id = 'shop03'"
+	db_sql "UPDATE merchants SET notify_url = 'http://127.0.0.1:$port/hook' WHERE id = 'shop03'"
 	run --separate-stderr wpay-notify --once
 	assert_success
 	assert_equal "$(jq -sc 'map([.merchant, .result, .status]) | sort' <<<"$output")" \
@@ -153,7 +155,7 @@ pay() { # pay OUT_TRADE_NO AMOUNT
 	assert_equal "$(jq -r .error <<<"$output" | sort -u)" \
 		"the notify URL leads to a loopback, private, link-local or other non-public address, where notifications do not go; use a public URL (or allow such addresses with 'wpay init --allow-private-notify')"
 	[ ! -e "$srv/requests" ]
-	assert_equal "$(sqlite3 "$WPAY_DB" 'SELECT DISTINCT last_error FROM events')" "$(jq -r .error <<<"${lines[0]}")"
+	assert_equal "$(db_sql 'SELECT DISTINCT last_error FROM events')" "$(jq -r .error <<<"${lines[0]}")"
 	# Allowed, the same events are delivered.
 	wpay-init --allow-private-notify >/dev/null
 	export WPAY_NOW=2026-11-22T08:05:00Z
@@ -193,7 +195,7 @@ pay() { # pay OUT_TRADE_NO AMOUNT
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b" | wc -l)" 40
 	assert_equal "$(jq -r '.headers["wpay-event-id"]' "$srv/requests" | sort | uniq -d | wc -l)" 0
 	assert_equal "$(wc -l <"$srv/requests")" 40
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT count(*) FROM event_attempts")" 40
+	assert_equal "$(db_sql "SELECT count(*) FROM event_attempts")" 40
 }
 
 @test "bad usage and a missing secret are refused" {

@@ -6,7 +6,7 @@
 load helper
 
 @test "pay, refund, settle and notify at once: nothing twice, nothing over, the books balance, no busy failure" {
-	run --separate-stderr bash "$BATS_TEST_DIRNAME/lib/concurrency.sh" 8
+	run --separate-stderr env WPAY_WORK="$BATS_TEST_TMPDIR" bash "$BATS_TEST_DIRNAME/lib/concurrency.sh" 8
 	[[ "$status" -eq 0 ]] || { echo "$stderr"; false; }
 	[[ "$output" == *"ledger check ok"* ]]
 }

@@ -30,7 +30,7 @@ load lib/hostile
 			before=$after
 		fi
 		# Wrong PINs count toward a lock; each row starts from none (u:1003 stays locked).
-		sqlite3 "$WPAY_DB" "UPDATE wallets SET pin_failures = 0, locked_until = NULL WHERE login <> '1003@example.com'"
+		db_sql "UPDATE wallets SET pin_failures = 0, locked_until = NULL WHERE login <> '1003@example.com'"
 	done <"$BATS_TEST_DIRNAME/hostile.tsv"
 	echo "$rows hostile inputs, $failed not as the table says"
 	[ "$rows" -ge 200 ]

@@ -39,6 +39,7 @@ typed() {
 }
 
 @test "a card number and a PIN never show in argv, the environment, a core file, the output, the ledger or the keys" {
+	use_sqlite_file # the file's bytes, its WAL too; tests/20-postgres.bats looks in a server's
 	init_ledger
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
 	wpay-bind user add 1001 --nickname Lu >/dev/null
@@ -56,11 +57,11 @@ typed() {
 	wpay-order create cafe01 o2 --amount 5.00 | wpay-pay --buyer u:1001 --pin-fd 3 3<<<135791 >wrong.out 2>wrong.err || true
 	assert_equal "$(jq -r .code wrong.out)" pin_wrong
 	wpay-check >/dev/null
-	sqlite3 "$WPAY_DB" "PRAGMA wal_checkpoint" >/dev/null
+	db_sql "PRAGMA wal_checkpoint" >/dev/null
 	run grep -rac -e "$pan" -e "$pin" -e 135791 ./*.out ./*.err "$WPAY_DB"* "$WPAY_KEYS"
 	refute_output --regexp ':[1-9]'
 	# Not as its digits apart either: only BIN and last four are kept.
-	assert_equal "$(sqlite3 "$WPAY_DB" "SELECT bin || '/' || last4 FROM cards")" 622202/5679
+	assert_equal "$(db_sql "SELECT bin || '/' || last4 FROM cards")" 622202/5679
 	run grep -rac 020200112345 "$WPAY_DB"*
 	refute_output --regexp ':[1-9]'
 }

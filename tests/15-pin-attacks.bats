@@ -12,7 +12,7 @@ setup() {
 }
 
 failures() {
-	sqlite3 "$WPAY_DB" "SELECT pin_failures || '|' || (locked_until IS NOT NULL) FROM wallets WHERE login = '1001@example.com'"
+	db_sql "SELECT pin_failures, CASE WHEN locked_until IS NULL THEN 0 ELSE 1 END FROM wallets WHERE login = '1001@example.com'"
 }
 
 # Wait until PID blocks in the kernel function WHAT (pipe_read: a person

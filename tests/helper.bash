@@ -1,6 +1,13 @@
 # Shared set-up for the bats files: the test build of the programs first on
 # PATH (it honours WPAY_NOW), and HOME, the ledger and the keys inside the
 # test's own temporary directory, so no test sees another's state.
+#
+# The ledger's backend is WPAY_TEST_BACKEND's: sqlite (the default, `make
+# check`), a file in the test's directory; or pg (`make check-pg`), a
+# database of its own on the cluster tests/run started (WPAY_PG_HOST),
+# dropped when the test ends. Tests look inside through tests/lib/db.sh
+# (db_sql, ledger_digest), never sqlite3 or psql directly; a test about the
+# SQLite file itself says so with use_sqlite_file.
 
 bats_require_minimum_version 1.5.0
 
@@ -11,11 +18,21 @@ load /usr/lib/bats/bats-assert/load.bash
 : "${WPAY_SHARED:=$BATS_TEST_DIRNAME/../../shared}"
 PATH="$WPAY_TEST_BIN:$PATH"
 export PATH
+export WPAY_TEST_BACKEND=${WPAY_TEST_BACKEND:-sqlite}
+case $WPAY_TEST_BACKEND in
+sqlite) ;;
+pg) : "${WPAY_PG_HOST:?WPAY_TEST_BACKEND=pg needs a cluster: run the tests with make check-pg}" ;;
+*) echo "WPAY_TEST_BACKEND is sqlite or pg, not '$WPAY_TEST_BACKEND'" >&2; exit 64 ;;
+esac
+
+source "$BATS_TEST_DIRNAME/lib/db.sh"
 
 wpay_setup() {
 	export HOME="$BATS_TEST_TMPDIR/home"
 	mkdir -p "$HOME"
-	export WPAY_DB="$BATS_TEST_TMPDIR/ledger.db"
+	export WPAY_PG_DBLIST="$BATS_TEST_TMPDIR/pg-databases"
+	WPAY_DB=$(new_ledger ledger) || return 1
+	export WPAY_DB
 	export WPAY_KEYS="$BATS_TEST_TMPDIR/keys"
 	unset WPAY_NOW XDG_DATA_HOME XDG_CONFIG_HOME
 	# Sanitizer builds: a leak or error is a test failure.
@@ -25,6 +42,22 @@ wpay_setup() {
 
 setup() {
 	wpay_setup
+}
+
+# Every database the test made is dropped (a file ledger goes with the
+# test's directory). A file with a teardown of its own calls this too.
+wpay_teardown() {
+	db_drop_all
+}
+
+teardown() {
+	wpay_teardown
+}
+
+# For a test about the SQLite file itself (its mode, its path, what is in
+# its bytes): an SQLite ledger in the test's directory, on either backend.
+use_sqlite_file() {
+	export WPAY_DB="$BATS_TEST_TMPDIR/ledger.db"
 }
 
 # A test that reads the project's shared data (EMV vectors, QR photos; make
@@ -42,11 +75,6 @@ need_shared() {
 # A fresh ledger with its keys.
 init_ledger() {
 	wpay-init >/dev/null
-}
-
-# A digest of everything in the ledger, to prove a failed request changed nothing.
-ledger_digest() {
-	sqlite3 "$WPAY_DB" .dump | sha256sum | cut -d' ' -f1
 }
 
 # The ledger check must hold.

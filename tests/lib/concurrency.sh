@@ -6,12 +6,15 @@
 # failed for a busy ledger (status 75) or any reason but the expected
 # refusals (over_refund for a second refund that asks too much).
 # Usage: tests/lib/concurrency.sh [seconds]
-# Needs the test build on PATH and WPAY_DB / WPAY_KEYS of its own.
+# Needs the test build on PATH and WPAY_DB / WPAY_KEYS of its own: an SQLite
+# file, or an empty PostgreSQL database (tests/lib/db.sh). Its files go to
+# WPAY_WORK (default: the SQLite file's directory).
 set -euo pipefail
 . "$(dirname "$0")/fixture.sh"
+. "$(dirname "$0")/db.sh"
 secs=${1:-60}
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(dirname "$WPAY_DB")
+work=${WPAY_WORK:-$(dirname "$WPAY_DB")}
 export WPAY_NOW=2026-11-01T02:00:00Z # payments happen now; settlement runs on later days
 mkdir -p "$work/srv"
 python3 "$here/webhook_server.py" "$work/srv" &
@@ -85,7 +88,7 @@ bad=$(grep -v '^refund: 1$' "$work/status" || true)
 [ -z "$bad" ] || fail "a program failed: $(echo "$bad" | sort | uniq -c | tr '\n' ' ')"
 codes=$(jq -r 'select(.type == "error") | .code' "$work/paid" "$work/refunded" "$work/settled" "$work/notified" | sort -u)
 [ -z "$codes" ] || [ "$codes" = over_refund ] || fail "unexpected errors: $codes"
-db() { sqlite3 "$WPAY_DB" "$1"; }
+db() { db_sql "$1"; }
 [ "$(db 'SELECT count(*) = count(DISTINCT order_id) FROM payments')" = 1 ] || fail "an order was paid twice"
 [ "$(db 'SELECT count(*) FROM orders o WHERE refunded > amount OR refunded <>
 	(SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE order_id = o.id)')" = 0 ] || fail "refunds pass what was paid"

@@ -6,11 +6,14 @@
 # holds, and every record printed before a kill is in the ledger as printed.
 # Usage: tests/lib/crash.sh pay|refund|settle [items] [kills]
 # Needs the programs on PATH (the test build: settle moves WPAY_NOW), and
-# WPAY_DB / WPAY_KEYS pointing at a place of its own.
+# WPAY_DB / WPAY_KEYS pointing at a place of its own: an SQLite file, or an
+# empty PostgreSQL database (tests/lib/db.sh). Its files go to WPAY_WORK
+# (default: the SQLite file's directory).
 set -euo pipefail
 . "$(dirname "$0")/fixture.sh"
+. "$(dirname "$0")/db.sh"
 what=$1 n=${2:-10000} kills=${3:-100}
-work=$(dirname "$WPAY_DB")
+work=${WPAY_WORK:-$(dirname "$WPAY_DB")}
 export WPAY_NOW=2026-11-01T02:00:00Z
 wpay-init >/dev/null
 merchants=1
@@ -38,11 +41,11 @@ settle)
 esac
 
 # A clean run, timed on a copy, tells how long a kill may wait.
-cp "$WPAY_DB" "$work/before.db"
+copy=$(db_clone "$WPAY_DB")
 start=$(date +%s%N)
-WPAY_DB="$work/before.db" run >/dev/null
+WPAY_DB=$copy run >/dev/null
 full_ms=$((($(date +%s%N) - start) / 1000000 + 1))
-rm -f "$work/before.db"*
+db_drop "$copy"
 
 : >"$work/printed"
 survived=0
@@ -64,29 +67,29 @@ check=$(wpay-check | jq -r .ok)
 [ "$check" = true ] || fail "the ledger check fails after $kills kills"
 case $what in
 pay)
-	[ "$(sqlite3 "$WPAY_DB" 'SELECT count(*), count(DISTINCT order_id) FROM payments')" = "$n|$n" ] ||
+	[ "$(db_sql 'SELECT count(*), count(DISTINCT order_id) FROM payments')" = "$n|$n" ] ||
 		fail "not every order was paid exactly once"
-	[ "$(sqlite3 "$WPAY_DB" "SELECT count(*) FROM transfers WHERE kind = 'payment'")" = "$n" ] ||
+	[ "$(db_sql "SELECT count(*) FROM transfers WHERE kind = 'payment'")" = "$n" ] ||
 		fail "payment transfers are not one per order"
 	jq -rR 'fromjson? | select(.type == "payment") | "\(.id)|\(.order)|\(.amount)"' "$work/printed" | sort -u >"$work/claimed"
-	sqlite3 "$WPAY_DB" "SELECT id, order_id, amount FROM payments" | sort >"$work/ledger"
+	db_sql "SELECT id, order_id, amount FROM payments" | sort >"$work/ledger"
 	;;
 refund)
-	[ "$(sqlite3 "$WPAY_DB" 'SELECT count(*), count(DISTINCT order_id) FROM refunds')" = "$n|$n" ] ||
+	[ "$(db_sql 'SELECT count(*), count(DISTINCT order_id) FROM refunds')" = "$n|$n" ] ||
 		fail "not every order was refunded exactly once"
 	jq -rR 'fromjson? | select(.type == "refund") | "\(.id)|\(.order)|\(.amount)"' "$work/printed" | sort -u >"$work/claimed"
-	sqlite3 "$WPAY_DB" "SELECT id, order_id, amount FROM refunds" | sort >"$work/ledger"
+	db_sql "SELECT id, order_id, amount FROM refunds" | sort >"$work/ledger"
 	;;
 settle)
-	[ "$(sqlite3 "$WPAY_DB" 'SELECT count(*), count(DISTINCT merchant_id) FROM settlements')" = "$merchants|$merchants" ] ||
+	[ "$(db_sql 'SELECT count(*), count(DISTINCT merchant_id) FROM settlements')" = "$merchants|$merchants" ] ||
 		fail "not every merchant was settled exactly once"
-	[ "$(sqlite3 "$WPAY_DB" 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')" = 0 ] ||
+	[ "$(db_sql 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')" = 0 ] ||
 		fail "payments were left unsettled"
-	[ "$(sqlite3 "$WPAY_DB" 'SELECT count(*) FROM settlements s WHERE gross <>
+	[ "$(db_sql 'SELECT count(*) FROM settlements s WHERE gross <>
 		(SELECT SUM(amount) FROM payments WHERE settlement_id = s.id)')" = 0 ] ||
 		fail "a settlement does not sum to its payments"
 	jq -rR 'fromjson? | select(.type == "settlement") | "\(.id)|\(.merchant)|\(.payout)"' "$work/printed" | sort -u >"$work/claimed"
-	sqlite3 "$WPAY_DB" "SELECT id, 'm:' || merchant_id, payout FROM settlements" | sort >"$work/ledger"
+	db_sql "SELECT id, 'm:' || merchant_id, payout FROM settlements" | sort >"$work/ledger"
 	;;
 esac
 # Every record printed, even by a run that was killed, is in the ledger as printed.

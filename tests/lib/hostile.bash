@@ -74,9 +74,12 @@ hostile_fixture() {
 # Everything that holds money or state a request could change, except a
 # wallet's count of wrong PINs (which wrong PINs must change).
 hostile_digest() {
-	sqlite3 "$WPAY_DB" "SELECT * FROM accounts; SELECT * FROM transfers; SELECT * FROM orders; SELECT * FROM payments;
-		SELECT * FROM refunds; SELECT * FROM settlements; SELECT * FROM users; SELECT * FROM cards; SELECT * FROM merchants;
-		SELECT * FROM bindings; SELECT * FROM codes; SELECT id, login, pin_hash FROM wallets" | sha256sum
+	# Each table in the order of its key: PostgreSQL keeps an updated row
+	# elsewhere, and a wallet's wrong PINs update it.
+	db_sql "SELECT * FROM accounts ORDER BY 1; SELECT * FROM transfers ORDER BY 1; SELECT * FROM orders ORDER BY 1;
+		SELECT * FROM payments ORDER BY 1; SELECT * FROM refunds ORDER BY 1; SELECT * FROM settlements ORDER BY 1;
+		SELECT * FROM users ORDER BY 1; SELECT * FROM cards ORDER BY 1; SELECT * FROM merchants ORDER BY 1;
+		SELECT * FROM bindings ORDER BY 1; SELECT * FROM codes ORDER BY 1; SELECT id, login, pin_hash FROM wallets ORDER BY 1" | sha256sum
 }
 
 # hostile_run DIR COMMAND STDIN: sets code and status (and out, err).
