@@ -5,10 +5,6 @@ load helper
 
 setup() {
 	wpay_setup
-	order_fixture
-}
-
-order_fixture() {
 	init_ledger
 	export WPAY_NOW=2026-11-22T08:00:00Z
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
@@ -231,11 +227,6 @@ two_buyers() {
 }
 
 @test "schema v5: a ledger's earlier static-code orders keep answering their buyer's request number" {
-	# A v4 ledger is an SQLite file: PostgreSQL ledgers began after v5.
-	if db_is_pg; then
-		use_sqlite_file
-		order_fixture
-	fi
 	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
 	# Back to v4, with orders as v4 made them: the buyer's number as out_trade_no.
 	db_sql <<-'SQL'
@@ -247,11 +238,11 @@ two_buyers() {
 			('ord_B', 'cafe01', 'twice', 100, 'CNY', 'Cafe Lu', '1001', 'static_code', 1795341600000, '2026-11-22T08:00:00Z'),
 			('ord_C', 'shop02', 'twice', 200, 'CNY', 'Shop Two', '1001', 'static_code', 1795341600000, '2026-11-22T08:00:00Z'),
 			('ord_D', 'cafe01', 'order_9', 2500, 'CNY', 'Cafe Lu', NULL, 'dynamic_code', 1795341600000, '2026-11-22T08:00:00Z');
-		PRAGMA user_version = 4;
 	SQL
+	schema_version_set 4
 	run --separate-stderr wpay-order query ord_A
 	assert_success
-	assert_equal "$(db_sql 'PRAGMA user_version')" 5
+	assert_equal "$(schema_version)" 5
 	assert_equal "$(jq -c '[.out_trade_no, .request_no]' <<<"$output")" '["req_1","req_1"]'
 	# A number the buyer used at two merchants stays as it was, on both.
 	assert_equal "$(wpay-order query ord_B | jq -c '[.out_trade_no, .request_no]')" '["twice",null]'

@@ -11,6 +11,9 @@
 #                        sqlite3 shell has them: old rows put in directly
 #   ledger_digest        a hash of every table's rows (and the schema)
 #   ledger_dump          all of the ledger as SQL text (sqlite3 .dump, pg_dump)
+#   schema_version       the ledger's schema version (SQLite's user_version,
+#                        PostgreSQL's wpay_schema table)
+#   schema_version_set N set it, to make the ledger look older
 #   ledger_absent        true when WPAY_DB holds no ledger: no file, or a
 #                        database without a table
 #   new_ledger NAME      print a WPAY_DB for a new, empty place: a file in
@@ -95,6 +98,14 @@ ledger_dump() {
 	else
 		sqlite3 "$WPAY_DB" .dump
 	fi
+}
+
+schema_version() {
+	if db_is_pg; then db_sql "SELECT version FROM wpay_schema"; else db_sql "PRAGMA user_version"; fi
+}
+
+schema_version_set() { # N
+	if db_is_pg; then db_sql "UPDATE wpay_schema SET version = $1"; else db_sql "PRAGMA user_version = $1"; fi
 }
 
 ledger_absent() {
