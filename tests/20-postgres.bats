@@ -1,0 +1,219 @@
+#!/usr/bin/env bats
+# PostgreSQL as the ledger, what only a server can show: a server that is
+# down or goes down in the middle of a batch, a password in the URI, a
+# database that holds another program's tables, and where a card number
+# could end up on a server (pg_dump, its files, its log).
+#
+# Runs in `make check` too: there this file starts a throwaway cluster of
+# its own (tests/lib/pg-cluster) in setup_file and stops it in
+# teardown_file; under `make check-pg` it uses the harness's. The tests that
+# stop a server stop one of their own (private_cluster), never the shared
+# one the other lane's tests are using.
+
+load helper
+
+cluster=$BATS_TEST_DIRNAME/lib/pg-cluster
+
+setup_file() {
+	if [ "${WPAY_TEST_BACKEND:-sqlite}" != pg ]; then
+		# fd 3 closed: a server that kept bats' descriptor would hold bats open.
+		WPAY_PG_OWN=$(sh "$cluster" start 3>&-)
+		WPAY_PG_HOST=$WPAY_PG_OWN
+		WPAY_PG_BIN=$(sh "$cluster" bindir)
+		PGHOST=$WPAY_PG_OWN
+		PGUSER=$(id -un)
+		export WPAY_PG_OWN WPAY_PG_HOST WPAY_PG_BIN PGHOST PGUSER
+		export WPAY_TEST_BACKEND=pg
+	fi
+}
+
+teardown_file() {
+	[ -z "${WPAY_PG_OWN:-}" ] || sh "$cluster" stop "$WPAY_PG_OWN"
+}
+
+setup() {
+	wpay_setup
+	# Anything a program mistook for a path would land here, not in the tree.
+	cd "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+	[ ! -s "$BATS_TEST_TMPDIR/private" ] || sh "$cluster" stop "$(cat "$BATS_TEST_TMPDIR/private")"
+	wpay_teardown
+}
+
+# private_cluster: a server of this test's own, with one empty database
+# "wpay"; WPAY_DB points at it, and `private_ctl stop|start` stop and start it.
+private_cluster() {
+	local dir
+	dir=$(sh "$cluster" start 3>&-)
+	echo "$dir" >"$BATS_TEST_TMPDIR/private"
+	pg_psql -h "$dir" -d postgres -c "CREATE DATABASE wpay"
+	export WPAY_DB="postgresql:///wpay?host=$dir"
+}
+private_ctl() {
+	case $1 in
+	stop) sh "$cluster" ctl "$(cat "$BATS_TEST_TMPDIR/private")" stop -m immediate -w >/dev/null ;;
+	start) sh "$cluster" ctl "$(cat "$BATS_TEST_TMPDIR/private")" start -w >/dev/null 3>&- ;;
+	esac
+}
+
+@test "init on an empty database makes the ledger and says so; again, it makes nothing" {
+	run --separate-stderr wpay-init
+	assert_success
+	assert_equal "$(jq -r .db <<<"$output")" "$WPAY_DB"
+	assert_equal "$(jq -r '.created | length' <<<"$output")" 6
+	for t in settings accounts transfers wallets merchants orders payments refunds events settlements event_attempts; do
+		assert_equal "$(db_sql "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '$t'")" 1
+	done
+	before=$(ledger_digest)
+	run --separate-stderr wpay-init
+	assert_success
+	assert_equal "$(jq -c .created <<<"$output")" "[]"
+	assert_equal "$(ledger_digest)" "$before"
+	assert_ledger_ok
+}
+
+@test "init refuses a database that holds another program's tables, and leaves them as they were" {
+	db_sql "CREATE TABLE customers (id integer PRIMARY KEY, name text); INSERT INTO customers VALUES (1, 'Lu')"
+	run --separate-stderr wpay-init
+	assert_failure 65
+	assert_output ""
+	[[ "$stderr" == "wpay-init: "*"$(pg_dbname "$WPAY_DB")"*"not a wpay ledger"* ]]
+	assert_equal "$(db_sql "SELECT string_agg(table_name, ',') FROM information_schema.tables WHERE table_schema = current_schema()")" customers
+	assert_equal "$(db_sql "SELECT id, name FROM customers")" "1|Lu"
+	# The programs that open a ledger refuse it too, and write nothing.
+	run --separate-stderr wpay-bind user add 1001 --nickname Lu
+	assert_failure 65
+	assert_output ""
+	assert_equal "$(db_sql "SELECT string_agg(table_name, ',') FROM information_schema.tables WHERE table_schema = current_schema()")" customers
+}
+
+@test "a password in the URI is refused, exit 64, pointing to ~/.pgpass or PGPASSFILE, and never echoed" {
+	init_ledger
+	host=$WPAY_PG_HOST name=$(pg_dbname "$WPAY_DB")
+	for uri in "postgresql://$PGUSER:s3cretpw@/$name?host=$host" "postgres://$PGUSER:s3cretpw@/$name?host=$host" \
+		"postgresql:///$name?host=$host&password=s3cretpw"; do
+		for prog in wpay-init wpay-check "wpay-bind user list" "wpay-settle --dry-run"; do
+			run --separate-stderr $prog --db "$uri"
+			assert_failure 64
+			[[ "$stderr" == *".pgpass"* && "$stderr" == *PGPASSFILE* ]] || fail "$prog --db $uri: $stderr"
+			[[ "$output$stderr" != *s3cretpw* ]] || fail "$prog --db $uri echoed the password: $stderr"
+			WPAY_DB=$uri run --separate-stderr $prog
+			assert_failure 64
+			[[ "$stderr" == *PGPASSFILE* ]] || fail "$prog with WPAY_DB=$uri: $stderr"
+			[[ "$output$stderr" != *s3cretpw* ]] || fail "$prog with WPAY_DB=$uri echoed the password: $stderr"
+		done
+	done
+	# Without the password the same database is fine.
+	run --separate-stderr wpay-check --db "postgresql://$PGUSER@/$name?host=$host"
+	assert_success
+}
+
+@test "a server that is down: every program says which database, exits 75, and the ledger is as it was" {
+	private_cluster
+	shop_ready
+	wpay-order create cafe01 o1 --amount 10.00 >/dev/null
+	wpay-order create cafe01 o2 --amount 10.00 | wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 >/dev/null
+	before=$(ledger_digest)
+	private_ctl stop
+	local -a progs=(
+		"wpay-init"
+		"wpay-check"
+		"wpay-bind user list"
+		"wpay-bind wallet topup u:1001 --amount 1.00 --request-no t2"
+		"wpay-mkqr cafe01 --format txt -o $BATS_TEST_TMPDIR/c.txt"
+		"wpay-order create cafe01 o3 --amount 1.00"
+		"wpay-order query cafe01 o1"
+		"wpay-pay --buyer u:1001 --pin-fd 3"
+		"wpay-refund cafe01 o2 r1 --amount 1.00"
+		"wpay-settle"
+		"wpay-notify --once"
+	)
+	for prog in "${progs[@]}"; do
+		run --separate-stderr $prog 3<<<135790 <<<'{"type":"order","merchant":"cafe01","out_trade_no":"o1"}'
+		[ "$status" -eq 75 ] || fail "$prog: status $status, not 75: $stderr"
+		[[ "$stderr" == "${prog%% *}: "* ]] || fail "$prog: $stderr"
+		# The database by its URI, or the server by its socket.
+		[[ "$stderr" == *"$WPAY_DB"* || "$stderr" == *"$(cat "$BATS_TEST_TMPDIR/private")"* ]] ||
+			fail "$prog does not say which database: $stderr"
+		# What it printed, if anything, is error records: nothing was done.
+		[ -z "$output" ] || [ "$(jq -r .type <<<"$output" | sort -u)" = error ] || fail "$prog printed: $output"
+	done
+	# Through the dispatcher, the same status.
+	run --separate-stderr wpay check
+	assert_failure 75
+	private_ctl start
+	assert_equal "$(ledger_digest)" "$before"
+	assert_ledger_ok
+}
+
+@test "the server stopped in the middle of 2,000 payments: exit 75, and every payment printed is in the ledger, and only those" {
+	private_cluster
+	export WPAY_NOW=2026-11-01T02:00:00Z
+	init_ledger
+	wpay-bind merchant add m1 --name Shop --city Beijing >/dev/null
+	. "$BATS_TEST_DIRNAME/lib/fixture.sh"
+	rich_buyer
+	seq 2000 | awk '{ printf "{\"type\":\"order\",\"merchant\":\"m1\",\"out_trade_no\":\"o%d\",\"amount\":%d}\n", $1, 100 + $1 % 900 }' |
+		wpay-order >orders
+	assert_equal "$(wc -l <orders)" 2000
+	printf '135790\n' >pin
+	# The orders come in at a steady pace, so the server goes down with
+	# payments still to make, whatever this machine's speed.
+	awk '{ print; fflush() } NR % 20 == 0 { system("sleep 0.02") }' orders |
+		wpay-pay --buyer u:1001 --pin-fd 3 3<pin >paid 2>pay.err &
+	pay=$!
+	for _ in $(seq 1000); do
+		[ "$(wc -l <paid)" -ge 100 ] && break
+		sleep 0.01
+	done
+	private_ctl stop
+	status=0
+	wait "$pay" || status=$?
+	[ "$status" -eq 75 ] || fail "wpay-pay ended with $status, not 75: $(cat pay.err)"
+	printed=$(jq -rR 'fromjson? | select(.type == "payment") | "\(.id)|\(.order)|\(.amount)"' paid | sort)
+	[ "$(wc -l <<<"$printed")" -ge 100 ] || fail "only $(wc -l <<<"$printed") payments were printed before the stop"
+	[ "$(wc -l <<<"$printed")" -lt 2000 ] || fail "every payment was made before the server stopped"
+	private_ctl start
+	stored=$(db_sql "SELECT id, order_id, amount FROM payments" | sort)
+	assert_equal "$(wc -l <<<"$stored")" "$(wc -l <<<"$printed")"
+	assert_equal "$stored" "$printed"
+	assert_equal "$(db_sql "SELECT count(*) FROM transfers WHERE kind = 'payment'")" "$(wc -l <<<"$printed")"
+	assert_ledger_ok
+	# The rerun pays the rest, and answers the paid ones as they were.
+	wpay-pay --buyer u:1001 --pin-fd 3 3<pin <orders >rerun
+	assert_equal "$(jq -r .type rerun | sort | uniq -c | tr -s ' ')" " 2000 payment"
+	assert_equal "$(db_sql "SELECT count(*), count(DISTINCT order_id) FROM payments")" "2000|2000"
+	[ -z "$(comm -23 <(echo "$printed") <(jq -r '"\(.id)|\(.order)|\(.amount)"' rerun | sort))" ]
+	assert_ledger_ok
+}
+
+@test "a card number never reaches the server: not in pg_dump, the database's files, the WAL or the log" {
+	private_cluster
+	local pan pin=246801
+	pan=$(luhn_card 622202020019876543 19)
+	shop_ready
+	wpay-bind wallet add pan@example.com >/dev/null
+	run --separate-stderr wpay-bind card add pan@example.com --pan-fd 3 3<<<"$pan"
+	assert_success
+	wpay-bind pin set pan@example.com --pin-fd 3 3<<<"$pin" >/dev/null
+	# A refused card (a duplicate) and a wrong PIN: their errors may reach the log.
+	wpay-bind card add u:1001 --pan-fd 3 3<<<"$pan" >/dev/null 2>&1 || true
+	wpay-order create cafe01 o1 --amount 1.00 | wpay-pay --buyer u:1001 --pin-fd 3 3<<<135791 >/dev/null 2>&1 || true
+	assert_equal "$(db_sql "SELECT bin || '/' || last4 FROM cards WHERE wallet_id = (SELECT id FROM wallets WHERE login = 'pan@example.com')")" "622202/${pan: -4}"
+	run ledger_dump
+	assert_success
+	assert_output --partial "CREATE TABLE"
+	refute_output --partial "$pan"
+	refute_output --partial "${pan:6:9}"
+	refute_output --partial "$pin"
+	dir=$(cat "$BATS_TEST_TMPDIR/private")
+	db_sql "CHECKPOINT"
+	oid=$(db_sql "SELECT oid FROM pg_database WHERE datname = current_database()")
+	[ -d "$dir/data/base/$oid" ]
+	# (Not the PIN's six digits: hex ids and hashes in the files may hold them by chance.)
+	run grep -rla -e "$pan" -e "${pan:6:9}" "$dir/data/base/$oid" "$dir/data/pg_wal" "$dir/log"
+	assert_output ""
+	[ -s "$dir/log" ]
+}
