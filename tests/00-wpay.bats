@@ -27,7 +27,7 @@ load helper
 @test "wpay passes arguments and exit status through" {
 	run --separate-stderr wpay check
 	assert_failure 66
-	assert_equal "$stderr" "wpay-check: ledger $WPAY_DB does not exist; run 'wpay init' (or point --db or WPAY_DB at it)"
+	assert_equal "$stderr" "$(no_ledger_message wpay-check)"
 }
 
 @test "wpay with an unknown program says so and exits 64" {

@@ -640,5 +640,5 @@ refuses() {
 	no_ledger
 	run --separate-stderr wpay-bind user list
 	assert_failure 66
-	assert_equal "$stderr" "wpay-bind: ledger $WPAY_DB does not exist; run 'wpay init' (or point --db or WPAY_DB at it)"
+	assert_equal "$stderr" "$(no_ledger_message wpay-bind)"
 }

@@ -77,6 +77,16 @@ init_ledger() {
 	wpay-init >/dev/null
 }
 
+# What PROG says, exiting 66, where WPAY_DB holds no ledger: no file, or
+# a database without wpay's tables.
+no_ledger_message() { # PROG
+	if db_is_pg; then
+		echo "$1: $WPAY_DB is not an initialised wpay ledger; run 'wpay init'"
+	else
+		echo "$1: ledger $WPAY_DB does not exist; run 'wpay init' (or point --db or WPAY_DB at it)"
+	fi
+}
+
 # The ledger check must hold.
 assert_ledger_ok() {
 	run --separate-stderr wpay-check
