@@ -89,6 +89,67 @@ fresh() {
 	assert_line "1 passed, 0 failed, 1 skipped"
 }
 
+@test "WPAY_TEST_BACKEND=pg: a cluster on a socket only, a database per test, all gone at the end though a test failed" {
+	command -v "$(sh "$BATS_TEST_DIRNAME/lib/pg-cluster" bindir)/initdb" >/dev/null
+	export OUT=$BATS_TEST_TMPDIR/out
+	mkdir "$OUT" "$BATS_TEST_TMPDIR/unit"
+	# (printf for the @test lines: bats would take them in a here-document for its own)
+	{
+		echo "load $BATS_TEST_DIRNAME/helper"
+		printf '@test "%s" {\n' "the cluster and a database of its own"
+		cat <<-'EOF'
+			echo "$WPAY_PG_HOST" >"$OUT/host"
+			echo "$WPAY_DB" >>"$OUT/dbs"
+			[ -S "$WPAY_PG_HOST/.s.PGSQL.5432" ]
+			[ "$PGHOST" = "$WPAY_PG_HOST" ]
+			[ "$(db_sql 'SHOW listen_addresses')" = "" ]
+			[ "$(db_sql 'SELECT current_database()')" = "$(pg_dbname "$WPAY_DB")" ]
+			[ "$(db_sql "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")" = 0 ]
+			}
+		EOF
+		printf '@test "%s" {\n' "another, which fails"
+		cat <<-'EOF'
+			echo "$WPAY_DB" >>"$OUT/dbs"
+			pg_admin -c "SELECT datname FROM pg_database" >"$OUT/during"
+			false
+			}
+		EOF
+	} >"$BATS_TEST_TMPDIR/a.bats"
+	WPAY_TEST_BACKEND=pg WPAY_UNIT_BIN=$BATS_TEST_TMPDIR/unit run fresh sh "$run_sh" "$BATS_TEST_TMPDIR/a.bats"
+	assert_failure
+	assert_line "1 passed, 1 failed, 0 skipped"
+	assert_line --regexp "^# backend: PostgreSQL, a throwaway cluster on the socket in /.*/wpay-pg\.[A-Za-z0-9]+ "
+	host=$(cat "$OUT/host")
+	[[ "$host" == */wpay-pg.* ]]
+	[ ! -e "$host" ]
+	# Two tests, two databases; the first was dropped when it ended.
+	assert_equal "$(sort -u "$OUT/dbs" | wc -l)" 2
+	first=$(pg_dbname "$(head -1 "$OUT/dbs")") second=$(pg_dbname "$(tail -1 "$OUT/dbs")")
+	grep -qx "$second" "$OUT/during"
+	! grep -qx "$first" "$OUT/during"
+}
+
+@test "WPAY_TEST_BACKEND=pg: TERM to tests/run stops the tests and removes the cluster at once" {
+	export OUT=$BATS_TEST_TMPDIR/out
+	mkdir "$OUT" "$BATS_TEST_TMPDIR/unit"
+	printf 'load %s/helper\n@test "waits" {\n\techo "$WPAY_PG_HOST" >"$OUT/host"\n\tsleep 60\n}\n' "$BATS_TEST_DIRNAME" \
+		>"$BATS_TEST_TMPDIR/slow.bats"
+	# tests/run's own pid (fresh is a function: $! would be a subshell's).
+	WPAY_TEST_BACKEND=pg WPAY_UNIT_BIN=$BATS_TEST_TMPDIR/unit fresh sh -c 'echo $$ >"$0"; exec sh "$1" "$2"' \
+		"$BATS_TEST_TMPDIR/pid" "$run_sh" "$BATS_TEST_TMPDIR/slow.bats" >"$BATS_TEST_TMPDIR/log" 2>&1 3>&- &
+	job=$!
+	for _ in $(seq 300); do [ -s "$OUT/host" ] && break; sleep 0.1; done
+	host=$(cat "$OUT/host")
+	[ -S "$host/.s.PGSQL.5432" ]
+	kill -TERM "$(cat "$BATS_TEST_TMPDIR/pid")"
+	wait "$job" || true
+	[ ! -e "$host" ]
+	assert_equal "$(tail -n 1 "$BATS_TEST_TMPDIR/log")" "# backend: PostgreSQL, a throwaway cluster on the socket in $host ($("$(sh "$BATS_TEST_DIRNAME/lib/pg-cluster" bindir)/postgres" --version))"
+	# No server and no bats of that run are left.
+	! pgrep -f -- "-D $host/data" >/dev/null
+	! pgrep -f -- "$BATS_TEST_TMPDIR/slow.bats" >/dev/null || { pgrep -af -- "$BATS_TEST_TMPDIR/slow.bats"; false; }
+}
+
 @test "without the shared data the EMV unit test skips its vector checks, and says why" {
 	WPAY_VECTORS=$BATS_TEST_TMPDIR/none run "$WPAY_UNIT_BIN/test_emv"
 	assert_success

@@ -25,7 +25,7 @@ pg) : "${WPAY_PG_HOST:?WPAY_TEST_BACKEND=pg needs a cluster: run the tests with 
 *) echo "WPAY_TEST_BACKEND is sqlite or pg, not '$WPAY_TEST_BACKEND'" >&2; exit 64 ;;
 esac
 
-source "$BATS_TEST_DIRNAME/lib/db.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/db.sh"
 
 wpay_setup() {
 	export HOME="$BATS_TEST_TMPDIR/home"
