@@ -176,7 +176,7 @@ load helper
 
 @test "init refuses a database of another program" {
 	use_sqlite_file # tests/20-postgres.bats has a PostgreSQL database's
-	sqlite3 "$WPAY_DB" 'PRAGMA application_id = 42; CREATE TABLE t(x);'
+	db_sql 'PRAGMA application_id = 42; CREATE TABLE t(x);'
 	run --separate-stderr wpay-init
 	assert_failure 65
 	assert_equal "$stderr" "wpay-init: $WPAY_DB is an SQLite database of another program, not a wpay ledger"
