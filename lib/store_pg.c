@@ -118,6 +118,10 @@ static _Noreturn void fatal(struct pg *st, const char *state, const char *messag
 {
 	int status = EX_SOFTWARE;
 	const char *hint = "this is a bug in wpay or a damaged ledger; run 'wpay check'";
+	/* A write to a server that has gone fails with no SQLSTATE while the
+	 * connection still reads as OK, until its input is read to the end. */
+	if (PQstatus(st->conn) != CONNECTION_BAD)
+		(void)PQconsumeInput(st->conn);
 	if (PQstatus(st->conn) == CONNECTION_BAD || is_connection_state(state)) {
 		status = EX_TEMPFAIL;
 		hint = "the database server went away; nothing uncommitted was kept; try again";
