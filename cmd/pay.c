@@ -61,8 +61,10 @@ static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 	if (type && strcmp(type, "order") != 0)
 		return err_fail(e, ERR_FAIL, "unknown_request", "wpay-pay reads \"order\" records, not '%.20s'", type);
 	int rc = payments_pay(&r->c, &r->p, req, out, e);
-	if (r->p.pin_each && rc != BATCH_ASK)
-		payments_forget_pin(&r->p); /* a PIN typed for one record is not used for another */
+	/* A PIN typed for one record is not used for another; a record whose
+	 * transaction must run again keeps it for that run. */
+	if (r->p.pin_each && rc != BATCH_ASK && !store_must_replay(r->c.st))
+		payments_forget_pin(&r->p);
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "cli.h"
@@ -51,6 +52,12 @@ static void batch_init(struct batch *b, struct store *st, batch_handler h, void 
 	                    .max_ms = opts && opts->max_ms ? opts->max_ms : 200};
 	if (st)
 		store_replayable(st, true);
+	/* Replays pause at random: workers that met must not meet again. */
+	static bool seeded;
+	if (!seeded) {
+		srand((unsigned)(clock_now_ms() ^ (int64_t)getpid() << 16));
+		seeded = true;
+	}
 }
 
 /* Time to commit what the batch holds? */
@@ -72,7 +79,8 @@ static void flush(struct batch *b)
 			store_commit(b->st);
 			while (store_must_replay(b->st)) {
 				replay(b);
-				store_commit(b->st);
+				if (store_in_transaction(b->st))
+					store_commit(b->st);
 			}
 		}
 	}
@@ -166,21 +174,44 @@ static bool run_record(struct batch *b, json_t *req, const char *src, unsigned l
 		json_array_append_new(b->replay, self);
 		b->queue_mark = json_array_size(b->queue);
 	}
-	if (rc == BATCH_ASK) {
-		/* A person must type something: never while holding the lock. */
+	bool asked = rc == BATCH_ASK;
+	if (asked) {
+		/* A person must type something: never while holding the lock.
+		 * What they type is read once, so this record runs alone, waiting
+		 * for each write, and is committed at once: it is never replayed
+		 * (which would read the next record's line as its own). */
 		json_decref(out);
 		out = NULL;
+		if (b->st)
+			json_array_remove(b->replay, json_array_size(b->replay) - 1);
 		flush(b);
-		save(b, req, src, line);
 		rc = b->ask ? b->ask(b->arg, req, &e)
 		            : err_fail(&e, ERR_FAIL, "internal", "nobody to ask for this record");
-		if (rc == BATCH_OK && (rc = attempt(b, req, &out, &e)) == BATCH_ASK)
-			rc = err_fail(&e, ERR_FAIL, "internal",
-			              "the record still waits for input after it was asked for");
-		if (b->st && store_must_replay(b->st)) {
+		for (int tries = 1; rc == BATCH_OK; tries++) {
+			if (b->st) {
+				store_begin(b->st);
+				store_wait_for_writes(b->st);
+				b->started_ms = clock_now_ms();
+			}
+			if ((rc = attempt(b, req, &out, &e)) == BATCH_ASK && tries == 1)
+				rc = err_fail(&e, ERR_FAIL, "internal",
+				              "the record still waits for input after it was asked for");
+			if (!b->st || !store_must_replay(b->st))
+				break;
+			/* A deadlock: again, with what was typed, if the handler kept it. */
 			json_decref(out);
-			return false;
+			out = NULL;
+			store_rollback(b->st);
+			rc = BATCH_OK;
+			if (tries == REPLAY_MAX)
+				rc = err_fail(&e, ERR_FAIL, "busy",
+				              "another worker held the same rows at the same moment; nothing of this "
+				              "record was kept; run it again");
 		}
+		if (rc == BATCH_ASK)
+			rc = err_fail(&e, ERR_FAIL, "busy",
+			              "another worker held the same rows at the same moment; nothing of this record "
+			              "was kept; run it again");
 	}
 	if (rc != BATCH_OK) {
 		json_decref(out);
@@ -195,6 +226,8 @@ static bool run_record(struct batch *b, json_t *req, const char *src, unsigned l
 		queue(b, out, ref, NULL);
 	}
 	b->records++;
+	if (asked)
+		flush(b);
 	return true;
 }
 
@@ -212,8 +245,8 @@ static void replay(struct batch *b)
 			json_array_clear(b->replay);
 			flush(b); /* what was committed before */
 			err_die(EX_TEMPFAIL,
-			        "the ledger's transaction deadlocked %d times in a row with other workers; nothing "
-			        "of it was kept; try again",
+			        "the ledger's transaction had to run again %d times in a row (deadlocks with other "
+			        "workers, or writes they made first); nothing of it was kept; try again",
 			        REPLAY_MAX);
 		}
 		if (tries > 1) {

@@ -242,13 +242,20 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 		if (amount) {
 			char id[ID_MAX];
 			ids_new("code", id);
-			store_exec(
-			    st,
-			    "INSERT INTO codes(id, merchant_id, reference, amount, currency, payload, expires_at,"
-			    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			    "tttittt"
-			    "t",
-			    id, m.no, reference, amount, m.currency, payload, expires, created);
+			if (store_exec(
+			        st,
+			        "INSERT INTO codes(id, merchant_id, reference, amount, currency, payload, expires_at,"
+			        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			        "tttittt"
+			        "t",
+			        id, m.no, reference, amount, m.currency, payload, expires,
+			        created) == STORE_CONSTRAINT) {
+				/* Another worker made this reference a moment ago: its code
+				 * is the one, answered as a rerun would. */
+				free(payload);
+				json_decref(networks);
+				return codes_make(mk, req, out, e);
+			}
 		}
 	}
 	*out = json_pack("{s:s, s:s, s:s, s:s}", "type", "code", "mode", amount ? "dynamic" : "static", "merchant",

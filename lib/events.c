@@ -41,11 +41,11 @@ void events_queue(struct store *st, const char *merchant_no, const char *kind, c
 	" ORDER BY e.next_attempt_at, e.id LIMIT ?"
 static const struct store_sql claim_lapsed = {
     .sqlite = CLAIM_SELECT CLAIM_LAPSED,
-    .postgresql = CLAIM_SELECT CLAIM_LAPSED " FOR UPDATE OF e SKIP LOCKED",
+    .postgresql = CLAIM_SELECT CLAIM_LAPSED " FOR NO KEY UPDATE OF e SKIP LOCKED",
 };
 static const struct store_sql claim_due = {
     .sqlite = CLAIM_SELECT CLAIM_DUE,
-    .postgresql = CLAIM_SELECT CLAIM_DUE " FOR UPDATE OF e SKIP LOCKED",
+    .postgresql = CLAIM_SELECT CLAIM_DUE " FOR NO KEY UPDATE OF e SKIP LOCKED",
 };
 
 size_t events_claim(struct store *st, int64_t now_ms, int64_t lease_ms, struct event_claim *out, size_t max)

@@ -62,7 +62,7 @@ struct order_row {
  * one's outcome (SQLite has one writer at a time already). */
 static const struct store_sql load_order_locked = {
     .sqlite = LOAD_ORDER,
-    .postgresql = LOAD_ORDER " FOR UPDATE OF o",
+    .postgresql = LOAD_ORDER " FOR NO KEY UPDATE OF o",
 };
 
 /* The order; locked, unless lock_free and writes are deferred: then a

@@ -137,10 +137,13 @@ static json_t *settlement_json(struct store *st, const char *id)
 	return o;
 }
 
-/* SQLite has one writer at a time; PostgreSQL locks the merchant's row. */
+/* SQLite has one writer at a time; PostgreSQL locks the merchant's row,
+ * against other settlers only: NO KEY, so that orders and payments that
+ * refer to the merchant (their foreign keys take a key-share lock) go on
+ * instead of deadlocking with a settlement. */
 static const struct store_sql lock_merchant = {
     .sqlite = "SELECT id FROM merchants WHERE id = ?",
-    .postgresql = "SELECT id FROM merchants WHERE id = ? FOR UPDATE",
+    .postgresql = "SELECT id FROM merchants WHERE id = ? FOR NO KEY UPDATE",
 };
 
 int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct err *e)

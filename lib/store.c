@@ -163,14 +163,20 @@ static bool commit(struct store *st)
 	if (st->must_replay)
 		return false;
 	st->commits++;
-	st->careful = false;
 	return true;
 }
 
 void store_commit(struct store *st)
 {
-	if (commit(st))
+	if (commit(st)) {
 		st->in_txn = false;
+		st->careful = false; /* not at store_commit_now: the replay goes on */
+	}
+}
+
+void store_wait_for_writes(struct store *st)
+{
+	st->careful = true;
 }
 
 void store_rollback(struct store *st)

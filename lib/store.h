@@ -84,6 +84,9 @@ enum store_result store_exec(struct store *st, const char *sql, const char *fmt,
 enum store_result store_write(struct store *st, int64_t expect_rows, const char *sql, const char *fmt, ...);
 /* Does store_write send without waiting now? */
 bool store_deferring(const struct store *st);
+/* Until the next store_commit, wait for every write (a record that cannot
+ * be replayed, having read what a person typed). */
+void store_wait_for_writes(struct store *st);
 /* Rows changed by the last statement. */
 int64_t store_changes(struct store *st);
 

@@ -303,6 +303,22 @@ static void read_all(struct pg *st, struct outcome *o)
 	}
 }
 
+/* Read back the writes in flight before a command whose effect outlives
+ * the transaction's fate (COMMIT, a session lock): a write that changed
+ * other than the rows it expected is no server error, so it would not stop
+ * a COMMIT sent behind it. False when that dooms the transaction. */
+static bool settle_inflight(struct pg *st)
+{
+	if (st->ninflight == 0)
+		return !st->base.must_replay;
+	struct outcome o;
+	read_all(st, &o);
+	PQclear(o.res);
+	if (o.failed >= 0)
+		fatal(st, o.state, o.message, o.failed_sql ? o.failed_sql : "writes");
+	return !st->base.must_replay;
+}
+
 /* Send what is queued and sql, wait for all of it. */
 static void run_simple(struct pg *st, const char *sql)
 {
@@ -538,7 +554,12 @@ static int64_t pg_col_int(struct store_stmt *q, int col)
 static const char *pg_col_text(struct store_stmt *q, int col)
 {
 	struct pg_stmt *ps = (struct pg_stmt *)q;
-	if (!ps->res || ps->row >= ps->nrows || PQgetisnull(ps->res, ps->row, col))
+	/* No row (a doomed transaction answers none): "", so that code that
+	 * knows a row exists reads nothing rather than crashing; its answer
+	 * is thrown away with the replay. */
+	if (!ps->res || ps->row < 0 || ps->row >= ps->nrows)
+		return "";
+	if (PQgetisnull(ps->res, ps->row, col))
 		return NULL;
 	const char *v = PQgetvalue(ps->res, ps->row, col);
 	if (PQftype(ps->res, col) == OID_BOOL)
@@ -613,6 +634,8 @@ static void pg_txn(struct store *base, enum store_txn what)
 		}
 		if (st->base.must_replay)
 			err_die(EX_SOFTWARE, "ledger %s: commit of a transaction that must be replayed", st->base.name);
+		if (!settle_inflight(st))
+			break; /* doomed: still open, to be rolled back */
 		{
 			send_pending(st);
 			send_text(st, CMD_MINE, "COMMIT");
@@ -658,8 +681,8 @@ static void pg_txn(struct store *base, enum store_txn what)
 static void pg_lock_name(struct store *base, const char *name, bool lock)
 {
 	struct pg *st = pg_of(base);
-	if (st->base.must_replay)
-		return; /* the rollback unlocks */
+	if (!settle_inflight(st))
+		return; /* doomed: the rollback unlocks */
 	struct store_stmt *q = lock ? store_query(base, "SELECT pg_advisory_lock(hashtextextended(?, 0))", "t", name)
 	                            : store_query(base, "SELECT pg_advisory_unlock(hashtextextended(?, 0))", "t", name);
 	bool ok = store_step(q) == STORE_ROW;
@@ -718,20 +741,24 @@ static void migrate(struct pg *st, int target)
 	PQclear(exec_plain(st, "COMMIT"));
 }
 
-/* A URI with a password in it (user:secret@ or password=) would show in
- * ps, in shell history and in the environment of every child. */
+/* A URI with a password in it (user:secret@, password=, sslpassword=,
+ * however encoded) would show in ps, in shell history and in the
+ * environment of every child. Read as libpq reads it. */
 static bool has_password(const char *uri)
 {
-	const char *p = strstr(uri, "://") + 3;
-	size_t authority = strcspn(p, "/?");
-	const char *at = memchr(p, '@', authority);
-	if (at && memchr(p, ':', (size_t)(at - p)))
-		return true;
-	const char *query = strchr(p, '?');
-	for (const char *q = query; q; q = strchr(q + 1, '&'))
-		if (strncmp(q + 1, "password=", 9) == 0)
-			return true;
-	return false;
+	char *why = NULL;
+	PQconninfoOption *opts = PQconninfoParse(uri, &why);
+	if (!opts) {
+		PQfreemem(why);
+		return false; /* not a URI libpq reads: the connect says why */
+	}
+	bool found = false;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (o->val && *o->val &&
+		    (strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0))
+			found = true;
+	PQconninfoFree(opts);
+	return found;
 }
 
 static void pg_close(struct store *base);
