@@ -217,3 +217,62 @@ private_ctl() {
 	assert_output ""
 	[ -s "$dir/log" ]
 }
+
+# Two orders: the first one's PIN is read and it runs alone; the second
+# runs in a batch whose writes are sent without waiting (store_write), which
+# is what these attacks aim at.
+two_orders() { # two_orders FIRST SECOND AMOUNT [MERCHANT-OF-THE-FIRST]
+	printf '{"type":"order","merchant":"%s","out_trade_no":"%s","amount":100}\n{"type":"order","merchant":"cafe01","out_trade_no":"%s","amount":%s}\n' "${4:-cafe01}" "$1" "$2" "$3" |
+		wpay-order
+}
+
+@test "attack: an order closed while a batched payment waits on its row is not charged" {
+	shop_ready
+	two_orders o0 c1 5000 >orders
+	id=$(jq -r 'select(.out_trade_no == "c1") | .id' orders)
+	# Another session holds the order, then closes it, as wpay order close would.
+	(
+		echo "BEGIN; SELECT 1 FROM orders WHERE id = '$id' FOR UPDATE;"
+		sleep 2
+		echo "UPDATE orders SET state = 'closed', close_reason = 'closed', closed_at = '2026-11-22T08:00:00Z' WHERE id = '$id'; COMMIT;"
+	) | psql -XAtq "$WPAY_DB" >/dev/null &
+	sleep 0.5
+	run --separate-stderr wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 <orders
+	wait
+	assert_failure 1
+	assert_equal "$(jq -r '[.type, .code // .out_trade_no] | join(" ")' <<<"$output" | paste -sd,)" "payment o0,error order_closed"
+	assert_equal "$(db_sql "SELECT count(*) FROM payments")" 1
+	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE kind = 'wallet'")" 9900
+	assert_equal "$(db_sql "SELECT state FROM orders WHERE id = '$id'")" closed
+	assert_ledger_ok
+}
+
+@test "attack: two workers paying 6 x 10^14 each into one merchant at once: one is refused at the 10^15 limit, the books hold" {
+	shop_ready
+	for u in 2001 2002; do
+		buyer_ready "$u" "$([ "$u" = 2001 ] && echo 5555555555554444 || echo 4012888888881881)"
+		wpay-bind wallet topup "u:$u" --amount 6000000000010.00 --request-no "t$u" >/dev/null
+	done
+	# The first orders (their PINs read, each run alone) go to another shop,
+	# so that only the batched second ones meet at cafe01's balance, which
+	# both batches read before either commits.
+	wpay-bind merchant add other01 --name Other --city Beijing >/dev/null
+	two_orders a0 a1 600000000000000 other01 >a.orders
+	two_orders b0 b1 600000000000000 other01 >b.orders
+	(
+		echo "BEGIN; SELECT 1 FROM accounts WHERE id = 'pending:m:cafe01' FOR UPDATE;"
+		sleep 2
+		echo "COMMIT;"
+	) | psql -XAtq "$WPAY_DB" >/dev/null &
+	sleep 0.5
+	wpay-pay --buyer u:2001 --pin-fd 3 3<<<135790 <a.orders >a.out 2>a.err &
+	a=$!
+	wpay-pay --buyer u:2002 --pin-fd 3 3<<<135790 <b.orders >b.out 2>b.err &
+	b=$!
+	wait $a || true
+	wait $b || true
+	wait
+	assert_equal "$(cat a.out b.out | jq -r '.code // .type' | sort | paste -sd,)" "balance_limit,payment,payment,payment"
+	assert_equal "$(db_sql "SELECT count(*) FROM payments")" 3
+	assert_ledger_ok
+}
