@@ -276,3 +276,29 @@ two_orders() { # two_orders FIRST SECOND AMOUNT [MERCHANT-OF-THE-FIRST]
 	assert_equal "$(db_sql "SELECT count(*) FROM payments")" 3
 	assert_ledger_ok
 }
+
+@test "attack: with --pin-each, a record that must run again never reads the next record's PIN line" {
+	shop_ready
+	wallet=$(db_sql "SELECT id FROM accounts WHERE kind = 'wallet'")
+	card=$(db_sql "SELECT id FROM accounts WHERE kind = 'card'")
+	printf '{"type":"order","merchant":"cafe01","out_trade_no":"a1","amount":6000}\n{"type":"order","merchant":"cafe01","out_trade_no":"a2","amount":1000}\n' |
+		wpay-order >orders
+	printf '135790\n135790\n' >pins
+	# Another session holds the wallet, then moves 60.00 out of it after
+	# the payment has read its balance: the first record cannot be paid.
+	(
+		echo "BEGIN; SELECT balance FROM accounts WHERE id = '$wallet' FOR UPDATE;"
+		sleep 2
+		echo "UPDATE accounts SET balance = balance - 6000 WHERE id = '$wallet';"
+		echo "UPDATE accounts SET balance = balance + 6000 WHERE id = '$card';"
+		echo "INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account, amount, currency, created_at)"
+		echo "  VALUES ('tr_x', 'x', 'tr_x', 'withdraw', '$wallet', '$card', 6000, 'CNY', '2026-11-22T08:00:00Z'); COMMIT;"
+	) | psql -XAtq "$WPAY_DB" >/dev/null &
+	sleep 0.5
+	run --separate-stderr wpay-pay --pin-each --buyer u:1001 --pin-fd 3 3<pins <orders
+	wait
+	assert_failure 1
+	assert_equal "$(jq -r '.code // .type' <<<"$output" | paste -sd,)" "insufficient_funds,payment"
+	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE id = '$wallet'")" 3000
+	assert_ledger_ok
+}
