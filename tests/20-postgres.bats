@@ -92,8 +92,11 @@ private_ctl() {
 @test "a password in the URI is refused, exit 64, pointing to ~/.pgpass or PGPASSFILE, and never echoed" {
 	init_ledger
 	host=$WPAY_PG_HOST name=$(pg_dbname "$WPAY_DB")
+	# The last three as libpq reads them: a '?' in the password, the key
+	# percent-encoded, and a client key's password (found by a review).
 	for uri in "postgresql://$PGUSER:s3cretpw@/$name?host=$host" "postgres://$PGUSER:s3cretpw@/$name?host=$host" \
-		"postgresql:///$name?host=$host&password=s3cretpw"; do
+		"postgresql:///$name?host=$host&password=s3cretpw" "postgresql://$PGUSER:s3?cretpw@/$name?host=$host" \
+		"postgresql:///$name?host=$host&%70assword=s3cretpw" "postgresql:///$name?host=$host&sslpassword=s3cretpw"; do
 		for prog in wpay-init wpay-check "wpay-bind user list" "wpay-settle --dry-run"; do
 			run --separate-stderr $prog --db "$uri"
 			assert_failure 64
