@@ -30,7 +30,7 @@
 
 #include "util.h"
 
-#define PG_CACHE_MAX   128
+#define PG_CACHE_MAX   256
 #define PG_PARAMS_MAX  32
 #define PG_PENDING_MAX 8
 /* Commands sent and not yet read back: deferred writes wait at most this
@@ -77,7 +77,7 @@ struct pg {
 	int npending;
 	const char *pending[PG_PENDING_MAX];
 	int ninflight;
-	struct cmd inflight[PG_INFLIGHT_MAX + 8];
+	struct cmd inflight[PG_INFLIGHT_MAX + PG_PENDING_MAX + 8]; /* room for one statement more */
 	/* While writes are deferred, a record's savepoint is only noted: a
 	 * record that fails after it wrote dooms the batch instead, which then
 	 * runs again with real savepoints. So a batch of good records makes

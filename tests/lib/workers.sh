@@ -12,13 +12,9 @@ n=${1:-10000} w=${2:-4}
 work=$(mktemp -d "${TMPDIR:-/tmp}/wpay-workers.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export WPAY_NOW=${WPAY_NOW:-2026-11-22T08:00:00Z}
+. "$(dirname "$0")/fixture.sh"
 wpay-bind merchant add shop --name Shop --city Beijing >/dev/null
-wpay-bind user add 2001 --nickname W >/dev/null
-wpay-bind wallet add w@example.com >/dev/null
-wpay-bind user bind 2001 w@example.com >/dev/null
-wpay-bind card add u:2001 --pan-fd 3 3<<<4111111111111111 >/dev/null
-wpay-bind pin set u:2001 --pin-fd 3 3<<<135790 >/dev/null
-wpay-bind wallet topup u:2001 --amount 100000000.00 --request-no w1 >/dev/null
+rich_buyer
 awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"type\":\"order\",\"merchant\":\"shop\",\"out_trade_no\":\"w%d\",\"amount\":%d}\n", i, 100 + i % 900 }' |
 	wpay-order >"$work/orders"
 tac "$work/orders" >"$work/reversed"
@@ -27,7 +23,7 @@ pids=()
 for i in $(seq "$w"); do
 	input="$work/orders"
 	[ $((i % 2)) -eq 0 ] && input="$work/reversed"
-	WPAY_BUSY_TIMEOUT=300000 wpay-pay --buyer u:2001 --pin-fd 3 3<<<135790 <"$input" >"$work/out.$i" 2>"$work/err.$i" &
+	WPAY_BUSY_TIMEOUT=300000 wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 <"$input" >"$work/out.$i" 2>"$work/err.$i" &
 	pids+=($!)
 done
 status=0
