@@ -305,3 +305,23 @@ two_orders() { # two_orders FIRST SECOND AMOUNT [MERCHANT-OF-THE-FIRST]
 	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE id = '$wallet'")" 3000
 	assert_ledger_ok
 }
+
+@test "attack: two wpay-mkqr workers making the same references at once both answer the code the ledger keeps" {
+	init_ledger
+	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
+	seq 2000 | awk '{ printf "{\"merchant\":\"cafe01\",\"amount\":%d,\"reference\":\"r%d\"}\n", 100 + $1, $1 }' >refs
+	# A second apart, so that each worker's own code for a reference would
+	# differ (its expiry, its signature) from the other's.
+	WPAY_NOW=2026-11-22T08:00:00Z wpay-mkqr <refs >a.out 2>a.err &
+	a=$!
+	WPAY_NOW=2026-11-22T08:00:01Z wpay-mkqr <refs >b.out 2>b.err &
+	b=$!
+	wait $a
+	wait $b
+	db_sql "SELECT reference, payload FROM codes ORDER BY reference" | tr '|' '\t' >stored
+	for w in a b; do
+		jq -r '[.reference, .payload] | @tsv' $w.out | LC_ALL=C sort >$w.answered
+		cmp -s stored $w.answered || fail "worker $w answered a code the ledger does not keep: $(diff stored $w.answered | head -4)"
+	done
+	assert_equal "$(wc -l <stored)" 2000
+}
