@@ -741,24 +741,40 @@ static void migrate(struct pg *st, int target)
 	PQclear(exec_plain(st, "COMMIT"));
 }
 
-/* A URI with a password in it (user:secret@, password=, sslpassword=,
- * however encoded) would show in ps, in shell history and in the
- * environment of every child. Read as libpq reads it. */
-static bool has_password(const char *uri)
+/* Check the URI as libpq reads it, before anything connects: one it cannot
+ * read, or one with a password in it (user:secret@, password=,
+ * sslpassword=, however encoded: it would show in ps, in shell history and
+ * in the environment of every child), is a usage error, not a server to
+ * try again. */
+static int check_uri(const char *uri, struct err *e)
 {
 	char *why = NULL;
 	PQconninfoOption *opts = PQconninfoParse(uri, &why);
 	if (!opts) {
+		char msg[256];
+		strlcopy(msg, why ? why : "out of memory", sizeof msg);
 		PQfreemem(why);
-		return false; /* not a URI libpq reads: the connect says why */
+		one_line(msg);
+		/* Neither the URI nor a message that quotes it: it may hold a
+		 * password this check never got to. */
+		bool quotes = strstr(msg, "://") != NULL;
+		return err_fail(e, EX_USAGE, "bad_config",
+		                "the database URI cannot be read%s%s; write it as "
+		                "postgresql://[user@][host][:port]/dbname[?param=value&...] (see wpay(7))",
+		                quotes ? "" : ": ", quotes ? "" : msg);
 	}
-	bool found = false;
+	bool password = false;
 	for (PQconninfoOption *o = opts; o->keyword; o++)
 		if (o->val && *o->val &&
 		    (strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0))
-			found = true;
+			password = true;
 	PQconninfoFree(opts);
-	return found;
+	if (password)
+		return err_fail(e, EX_USAGE, "bad_config",
+		                "a password in the database URI is refused (it would show in ps and in shell "
+		                "history); put it in ~/.pgpass or the file PGPASSFILE names, and leave it out of "
+		                "--db and WPAY_DB");
+	return 0;
 }
 
 static void pg_close(struct store *base);
@@ -766,11 +782,9 @@ static void pg_close(struct store *base);
 static int pg_open(const char *uri, bool create, struct store **out, struct err *e)
 {
 	*out = NULL;
-	if (has_password(uri))
-		return err_fail(e, EX_USAGE, "bad_config",
-		                "a password in the database URI is refused (it would show in ps and in shell "
-		                "history); put it in ~/.pgpass or the file PGPASSFILE names, and leave it out of "
-		                "--db and WPAY_DB");
+	int rc = check_uri(uri, e);
+	if (rc)
+		return rc;
 	struct pg *st = xcalloc(1, sizeof *st);
 	st->base = (struct store){.ops = &store_pg_ops, .engine = STORE_POSTGRESQL, .name = xstrdup(uri)};
 	current = st;
@@ -805,7 +819,6 @@ static int pg_open(const char *uri, bool create, struct store **out, struct err 
 	bool ours = *PQgetvalue(r, 0, 1) == 't';
 	long tables = strtol(PQgetvalue(r, 0, 2), NULL, 10);
 	PQclear(r);
-	int rc = 0;
 	int target = (int)ARRAY_LEN(schema_pg_migrations);
 	int version = ours ? plain_int(st, "SELECT version FROM wpay_schema") : 0;
 	if (!utf8)

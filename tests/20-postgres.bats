@@ -89,6 +89,29 @@ private_ctl() {
 	assert_equal "$(db_sql "SELECT string_agg(table_name, ',') FROM information_schema.tables WHERE table_schema = current_schema()")" customers
 }
 
+@test "a URI libpq cannot read is a usage error (64), never echoed; a database not in UTF8 is refused (78); a newer schema (65)" {
+	for uri in "postgresql://lu:s3cretpw@[::1/wpay" "postgresql:///wpay?nosuchparam=1&password=s3cretpw"; do
+		run --separate-stderr wpay-check --db "$uri"
+		assert_failure 64
+		[[ "$stderr" == "wpay-check: the database URI cannot be read"*"postgresql://[user@]"* ]] || fail "$uri: $stderr"
+		[[ "$stderr" != *s3cretpw* ]] || fail "$uri echoed: $stderr"
+	done
+	# A careless operator's database in another encoding: names in Chinese
+	# would not fit, so it is refused before anything is made in it.
+	name=wpay_ascii_$$
+	pg_admin -c "CREATE DATABASE $name ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+	run --separate-stderr wpay-init --db "postgresql:///$name?host=$WPAY_PG_HOST"
+	pg_admin -c "DROP DATABASE $name"
+	assert_failure 78
+	[[ "$stderr" == *"not in UTF8"*"ENCODING 'UTF8'"* ]] || fail "$stderr"
+	# A ledger from a newer wpay is left alone.
+	init_ledger
+	db_sql "UPDATE wpay_schema SET version = 99"
+	run --separate-stderr wpay-bind user list
+	assert_failure 65
+	[[ "$stderr" == *"schema v99, newer than this wpay knows"* ]] || fail "$stderr"
+}
+
 @test "a password in the URI is refused, exit 64, pointing to ~/.pgpass or PGPASSFILE, and never echoed" {
 	init_ledger
 	host=$WPAY_PG_HOST name=$(pg_dbname "$WPAY_DB")
