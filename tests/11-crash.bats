@@ -7,15 +7,18 @@ load helper
 
 @test "wpay-pay killed at random moments: every order paid exactly once" {
 	run --separate-stderr env WPAY_WORK="$BATS_TEST_TMPDIR" bash "$BATS_TEST_DIRNAME/lib/crash.sh" pay 2000 10
+	[ "$status" = 0 ] || echo "$stderr"
 	assert_success
 }
 
 @test "wpay-refund killed at random moments: every refund made exactly once" {
 	run --separate-stderr env WPAY_WORK="$BATS_TEST_TMPDIR" bash "$BATS_TEST_DIRNAME/lib/crash.sh" refund 1000 10
+	[ "$status" = 0 ] || echo "$stderr"
 	assert_success
 }
 
 @test "wpay-settle killed at random moments: every merchant settled exactly once" {
 	run --separate-stderr env WPAY_WORK="$BATS_TEST_TMPDIR" bash "$BATS_TEST_DIRNAME/lib/crash.sh" settle 3000 10
+	[ "$status" = 0 ] || echo "$stderr"
 	assert_success
 }

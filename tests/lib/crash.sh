@@ -13,9 +13,12 @@ set -euo pipefail
 . "$(dirname "$0")/fixture.sh"
 . "$(dirname "$0")/db.sh"
 what=$1 n=${2:-10000} kills=${3:-100}
+fail() { echo "crash $what: $*" >&2; exit 1; }
 work=${WPAY_WORK:-$(dirname "$WPAY_DB")}
 export WPAY_NOW=2026-11-01T02:00:00Z
-wpay-init >/dev/null
+# A kill while a right PIN is checked spends a try (wpay-pay(1)): with the
+# default 3 tries, three kills in that window would lock the wallet.
+wpay-init --pin-tries 100 >/dev/null
 merchants=1
 [ "$what" = settle ] && merchants=$(((n + 49) / 50))
 for m in $(seq "$merchants"); do echo "{\"type\":\"merchant\",\"op\":\"add\",\"merchant_no\":\"m$m\",\"name\":\"Shop\",\"city\":\"Beijing\"}"; done |
@@ -25,17 +28,21 @@ seq "$n" | awk -v m="$merchants" '{ printf "{\"type\":\"order\",\"merchant\":\"m
 	wpay-order >"$work/orders"
 printf '135790\n' >"$work/pin"
 
+# run execs the program, so that a background run's $! is the program
+# itself and SIGKILL reaches it (a function run in the background is a
+# subshell: killing that leaves its child running beside the next run).
+# In the foreground it is called in a subshell for the same reason.
 case $what in
-pay) run() { wpay-pay --buyer u:1001 --pin-fd 3 3<"$work/pin" <"$work/orders"; } ;;
+pay) run() { exec wpay-pay --buyer u:1001 --pin-fd 3 3<"$work/pin" <"$work/orders"; } ;;
 refund)
 	wpay-pay --buyer u:1001 --pin-fd 3 3<"$work/pin" <"$work/orders" >/dev/null
 	jq -c '{type: "refund", order: .id, out_request_no: "r1", amount: (.amount / 2 | floor)}' "$work/orders" >"$work/refunds"
-	run() { wpay-refund <"$work/refunds"; }
+	run() { exec wpay-refund <"$work/refunds"; }
 	;;
 settle)
 	wpay-pay --buyer u:1001 --pin-fd 3 3<"$work/pin" <"$work/orders" >/dev/null
 	export WPAY_NOW=2026-11-20T02:00:00Z
-	run() { wpay-settle --date 2026-11-20 --batch-size 7; }
+	run() { exec wpay-settle --date 2026-11-20 --batch-size 7; }
 	;;
 *) echo "usage: crash.sh pay|refund|settle [items] [kills]" >&2; exit 64 ;;
 esac
@@ -43,7 +50,7 @@ esac
 # A clean run, timed on a copy, tells how long a kill may wait.
 copy=$(db_clone "$WPAY_DB")
 start=$(date +%s%N)
-WPAY_DB=$copy run >/dev/null
+(WPAY_DB=$copy run) >/dev/null
 full_ms=$((($(date +%s%N) - start) / 1000000 + 1))
 db_drop "$copy"
 
@@ -55,14 +62,17 @@ for k in $(seq "$kills"); do
 	sleep "$(awk -v r="$RANDOM" -v ms="$full_ms" 'BEGIN { printf "%.3f", r / 32767 * ms / 1000 }')"
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+	# The kill must have reached the program, not a shell around it.
+	for p in $(pgrep -x "wpay-$what"); do
+		! grep -qzx "WPAY_DB=$WPAY_DB" "/proc/$p/environ" 2>/dev/null || fail "a killed run of wpay-$what is still running"
+	done
 	# A kill may cut the last line short: a line is a record only when whole.
 	{ cat "$work/out.$k"; echo; } >>"$work/printed"
 	survived=$((survived + 1))
 done
-run >"$work/final"
+(run) >"$work/final"
 cat "$work/final" >>"$work/printed"
 
-fail() { echo "crash $what: $*" >&2; exit 1; }
 check=$(wpay-check | jq -r .ok)
 [ "$check" = true ] || fail "the ledger check fails after $kills kills"
 case $what in
