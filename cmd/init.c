@@ -23,6 +23,7 @@
 #include "import.h"
 #include "keys.h"
 #include "netaddr.h"
+#include "period.h"
 #include "records.h"
 #include "secret.h"
 #include "settle.h"
@@ -121,7 +122,7 @@ int main(int argc, char **argv)
 			refund_window = optarg;
 			break;
 		case OPT_SETTLE_TZ: {
-			const char *why = settle_check_tz(optarg);
+			const char *why = period_check_tz(optarg);
 			if (why)
 				cli_usage_error(usage, "--settle-tz '%s': %s", optarg, why);
 			settle_tz = optarg;

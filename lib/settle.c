@@ -11,53 +11,16 @@
 #include "ledger.h"
 #include "merchants.h"
 #include "money.h"
+#include "period.h"
 #include "settle.h"
 
 #include "util.h"
 
-const char *settle_check_tz(const char *tz)
-{
-	if (!*tz || *tz == '/' || strstr(tz, "..") || strlen(tz) >= 64)
-		return "a time zone is a name like Asia/Shanghai";
-	for (const char *p = tz; *p; p++)
-		if (!(*p >= 'A' && *p <= 'Z') && !(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') &&
-		    !strchr("/_+-", *p))
-			return "a time zone is a name like Asia/Shanghai";
-	const char *dir = getenv("TZDIR");
-	char *path = xasprintf("%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-	struct stat sb;
-	bool found = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-	free(path);
-	return found ? NULL : "no such time zone in the system's tz database (is tzdata installed?)";
-}
-
-/* y-m-d (day may be out of range: mktime normalises) at hour, local time
- * in the zone set by TZ, as UTC RFC 3339. */
-static bool local_time(int y, int m, int d, int hour, char out[CLOCK_TEXT_MAX])
-{
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = hour, .tm_isdst = -1};
-	time_t t = mktime(&tm);
-	if (t == (time_t)-1)
-		return false;
-	clock_format((int64_t)t * 1000, out);
-	return true;
-}
-
 int settle_prepare(struct store *st, const char *date, struct settle_run *run, struct err *e)
 {
-	char *tz = store_setting(st, "settle_tz", SETTLE_TZ_DEFAULT);
-	char *hour = store_setting(st, "settle_cutoff_hour", "0");
-	strlcopy(run->tz, tz, sizeof run->tz);
-	run->cutoff_hour = (int)strtol(hour, NULL, 10);
-	free(tz);
-	free(hour);
-	const char *why = settle_check_tz(run->tz);
-	if (why)
-		return err_fail(e, EX_DATAERR, "bad_setting",
-		                "settle time zone '%s': %s; set it with 'wpay init --settle-tz'", run->tz, why);
-	/* This process only settles: the ledger's zone is its zone. */
-	setenv("TZ", run->tz, 1);
-	tzset();
+	int rc = period_ledger_zone(st, run->tz, &run->cutoff_hour, e);
+	if (rc)
+		return rc;
 	int64_t now_ms = clock_now_ms();
 	char now[CLOCK_TEXT_MAX];
 	clock_format(now_ms, now);
@@ -73,15 +36,15 @@ int settle_prepare(struct store *st, const char *date, struct settle_run *run, s
 		y = tm.tm_year + 1900, m = tm.tm_mon + 1, d = tm.tm_mday;
 		/* Before today's cut-off, the latest day that has ended is yesterday. */
 		char today[CLOCK_TEXT_MAX];
-		if (local_time(y, m, d, run->cutoff_hour, today) && strcmp(now, today) < 0) {
+		if (period_local_time(y, m, d, run->cutoff_hour, today) && strcmp(now, today) < 0) {
 			struct tm prev = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d - 1, .tm_hour = 12};
 			timegm(&prev);
 			y = prev.tm_year + 1900, m = prev.tm_mon + 1, d = prev.tm_mday;
 		}
 	}
 	bufprintf(run->date, sizeof run->date, "%04d-%02d-%02d", y, m, d);
-	if (!local_time(y, m, d, run->cutoff_hour, run->cutoff_t0) ||
-	    !local_time(y, m, d - SETTLE_T15_DAYS, run->cutoff_hour, run->cutoff_t15))
+	if (!period_local_time(y, m, d, run->cutoff_hour, run->cutoff_t0) ||
+	    !period_local_time(y, m, d - SETTLE_T15_DAYS, run->cutoff_hour, run->cutoff_t15))
 		return err_fail(e, EX_USAGE, "bad_date", "no local time for %s in %s", run->date, run->tz);
 	if (strcmp(now, run->cutoff_t0) < 0)
 		return err_fail(e, EX_TEMPFAIL, "too_early",

@@ -31,13 +31,14 @@
 
 #include "clock.h"
 #include "ctx.h"
+#include "period.h"
 
 #define SETTLE_TZ_DEFAULT "Asia/Shanghai"
 #define SETTLE_T15_DAYS   15
 
 struct settle_run {
 	char date[16];                  /* YYYY-MM-DD */
-	char tz[64];                    /* the ledger's time zone */
+	char tz[PERIOD_TZ_MAX];         /* the ledger's time zone */
 	int cutoff_hour;                /* 0-23 */
 	char cutoff_t0[CLOCK_TEXT_MAX]; /* UTC, RFC 3339: the cut-off of date */
 	char cutoff_t15[CLOCK_TEXT_MAX];
@@ -51,9 +52,6 @@ struct settle_run {
  * cut-off of date has not passed yet).
  */
 int settle_prepare(struct store *st, const char *date, struct settle_run *run, struct err *e);
-/* Check a time zone name for the ledger's settings: NULL if the system
- * knows it, else why not. */
-const char *settle_check_tz(const char *tz);
 
 /* One request {"merchant": merchant_no} for each merchant with anything to settle,
  * or already settled on run->date, in merchant order. */
