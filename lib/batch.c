@@ -36,6 +36,17 @@ struct batch {
  * with 1,000 payments from one wallet: 100 a batch 0.80 s, 1,000 4.1 s. */
 enum { BATCH_PG_RECORDS = 100 };
 
+/* What the handler at work has learnt about its request (batch_identify). */
+static json_t *learnt;
+
+void batch_identify(const char *key, const char *value)
+{
+	if (!learnt)
+		learnt = json_object();
+	if (value)
+		json_object_set_new(learnt, key, json_string(value));
+}
+
 static void batch_init(struct batch *b, struct store *st, batch_handler h, void *arg, const struct batch_opts *opts)
 {
 	*b = (struct batch){.st = st,
@@ -117,10 +128,14 @@ static void queue(struct batch *b, json_t *rec, json_t *ref, char *message)
 	free(message);
 }
 
-/* An error record; it marks the run failed when it is printed. */
-static void fail(struct batch *b, const struct err *e, json_t *ref, const char *src, unsigned long line)
+/* An error record; it marks the run failed when it is printed. req is
+ * the request that failed, NULL for a line that was not one. */
+static void fail(struct batch *b, const struct err *e, json_t *req, const char *src, unsigned long line)
 {
-	queue(b, rec_error_record(e, ref), NULL, cli_record_message(e, src, line));
+	json_t *rec = req ? rec_error_for(e, req, learnt) : rec_error_record(e, NULL);
+	if (!req && line)
+		json_object_set_new(rec, "line", json_integer((json_int_t)line));
+	queue(b, rec, NULL, cli_record_message(e, src, line));
 }
 
 /* Run the handler in the record's savepoint; BATCH_FAIL and BATCH_ASK undo
@@ -134,6 +149,8 @@ static int attempt(struct batch *b, json_t *req, json_t **out, struct err *e)
 		}
 		store_savepoint(b->st);
 	}
+	if (learnt)
+		json_object_clear(learnt);
 	int rc = b->h(b->arg, req, out, e);
 	if (b->st) {
 		if (rc == BATCH_OK)
@@ -215,7 +232,7 @@ static bool run_record(struct batch *b, json_t *req, const char *src, unsigned l
 	}
 	if (rc != BATCH_OK) {
 		json_decref(out);
-		fail(b, &e, ref, src, line);
+		fail(b, &e, req, src, line);
 	} else if (json_is_array(out)) {
 		size_t i;
 		json_t *rec;
@@ -286,6 +303,8 @@ static void handle(struct batch *b, json_t *req, const char *src, unsigned long 
 static int finish(struct batch *b)
 {
 	flush(b);
+	json_decref(learnt);
+	learnt = NULL;
 	json_decref(b->queue);
 	json_decref(b->replay);
 	if (b->write_error) {

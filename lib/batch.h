@@ -49,6 +49,11 @@ struct batch_opts {
 	int (*ask)(void *arg, json_t *req, struct err *e);
 };
 
+/* A handler names what the request at hand is about as it learns it (the
+ * order a payment was for, its merchant and out_trade_no): if the record
+ * fails, its error record repeats these, beside what the request itself
+ * gave (rec_error_for). Forgotten when the next record starts. */
+void batch_identify(const char *key, const char *value);
 /* Run every record from r (st may be NULL for programs with no ledger).
  * Returns 0, EX_RECORDS if any record failed, or EX_IOERR. */
 int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg, const struct batch_opts *opts);

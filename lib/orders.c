@@ -55,16 +55,22 @@ int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct err *e)
 		return ERR_FAIL;
 	struct store_stmt *q;
 	if (order)
-		q = store_query(st, "SELECT id FROM orders WHERE id = ?", "t", order);
+		q = store_query(st, "SELECT id, merchant_id, out_trade_no FROM orders WHERE id = ?", "t", order);
 	else if (merchant && no)
-		q = store_query(st, "SELECT id FROM orders WHERE merchant_id = ? AND out_trade_no = ?", "tt",
-		                ids_merchant_no(merchant), no);
+		q = store_query(
+		    st, "SELECT id, merchant_id, out_trade_no FROM orders WHERE merchant_id = ? AND out_trade_no = ?",
+		    "tt", ids_merchant_no(merchant), no);
 	else
 		return err_fail(e, ERR_FAIL, "missing_field",
 		                "name the order: 'order' (ord_...), or 'merchant' and 'out_trade_no'");
 	bool found = store_step(q) == STORE_ROW;
-	if (found)
+	if (found) {
 		strlcopy(id, store_col_text(q, 0), ID_MAX);
+		char m[MERCHANT_REF_MAX];
+		batch_identify("order", id);
+		batch_identify("merchant", ids_merchant(store_col_text(q, 1), m));
+		batch_identify("out_trade_no", store_col_text(q, 2));
+	}
 	store_done(q);
 	if (found)
 		return 0;
@@ -337,6 +343,15 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 		if (gui && acct && networks_by_guid(&c->networks, gui->value))
 			account = acct->value;
 	}
+	/* An error about this code names its merchant and reference. */
+	const struct emv_object *ref62 = emv_find_sub(emv_find(&p, "62"), "05");
+	if (account && !utf8_has_control(account)) {
+		char *mref = ids_merchant_dup(account);
+		batch_identify("merchant", mref);
+		free(mref);
+	}
+	if (ref62 && !utf8_has_control(ref62->value))
+		batch_identify("reference", ref62->value);
 	struct merchant m;
 	const struct emv_object *cur53 = emv_find(&p, "53");
 	struct new_order o = {0};

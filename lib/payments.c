@@ -90,6 +90,11 @@ static int load_order(struct store *st, const char *id, struct order_row *o, boo
 		strlcopy(o->name, store_col_text(q, 11), sizeof o->name);
 		strlcopy(o->reference, store_col_text(q, 12), sizeof o->reference);
 		strlcopy(o->request_no, store_col_text(q, 13), sizeof o->request_no);
+		/* An error about this order names it as its merchant knows it. */
+		char m[MERCHANT_REF_MAX];
+		batch_identify("order", o->id);
+		batch_identify("merchant", ids_merchant(o->merchant, m));
+		batch_identify("out_trade_no", o->out_trade_no);
 	}
 	store_done(q);
 	return found ? 0 : ERR_FAIL;
@@ -259,6 +264,7 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 			p->nwallets++;
 		}
 	}
+	batch_identify("wallet", wallet);
 	if (strcmp(wcur, o.currency) != 0)
 		return err_fail(e, ERR_FAIL, "currency_mismatch", "order %s is in %s but wallet %s holds %s", id,
 		                o.currency, wallet, wcur);

@@ -320,6 +320,35 @@ json_t *rec_error_record(const struct err *e, json_t *ref)
 	return o;
 }
 
+static const char *const identifying[] = {
+    "order",     "payment", "refund", "merchant",    "out_trade_no", "out_request_no", "request_no",
+    "reference", "wallet",  "uid",    "merchant_no", "card",         "event",
+};
+
+/* A value worth repeating: what the caller can compare with its own. */
+static bool identifies(const json_t *v)
+{
+	return json_is_integer(v) || (json_is_string(v) && json_string_length(v) <= 256);
+}
+
+json_t *rec_error_for(const struct err *e, json_t *req, json_t *learnt)
+{
+	json_t *o = rec_error_record(e, json_object_get(req, "ref"));
+	const char *type = json_string_value(json_object_get(req, "type"));
+	json_t *id = json_object_get(req, "id");
+	for (size_t i = 0; i < sizeof identifying / sizeof *identifying; i++) {
+		const char *key = identifying[i];
+		json_t *v = json_object_get(req, key);
+		if (!v && type && strcmp(type, key) == 0)
+			v = id;
+		if (!v || !identifies(v))
+			v = json_object_get(learnt, key);
+		if (v && identifies(v))
+			json_object_set(o, key, v);
+	}
+	return o;
+}
+
 const char *rec_type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {

@@ -59,6 +59,15 @@ bool rec_writer_close(void);
 
 /* {"type":"error","code":...,"message":...,"ref":...}; ref may be NULL. */
 json_t *rec_error_record(const struct err *e, json_t *ref);
+/* The error record for a request that failed: its ref, and the fields
+ * that name what it was about, so a script can match the error without
+ * having kept the request: order, payment, refund, merchant,
+ * out_trade_no, out_request_no, request_no, reference, wallet, uid,
+ * merchant_no, card, event (an "id" of a request of one of those types
+ * counts as that field), each as the request gave it (a string or an
+ * integer), else as the program learnt it (learnt: an object, may be
+ * NULL). */
+json_t *rec_error_for(const struct err *e, json_t *req, json_t *learnt);
 
 /*
  * Typed field access on request objects. Each returns 0 or fails with
