@@ -1,8 +1,8 @@
 /*
  * wpay-notify: deliver the merchants' queued notifications (order paid,
- * refunded, settled) by signed HTTP POST, retrying on a schedule; and, for
- * a merchant's scripts, check a signature (--verify). See events.h and
- * webhook.h.
+ * refunded, settled) by signed HTTP POST, retrying on a schedule; list the
+ * queue and put failed events back on it; and, for a merchant's scripts,
+ * check a signature (--verify). See events.h and webhook.h.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +18,7 @@
 #include "keys.h"
 #include "merchants.h"
 #include "netaddr.h"
+#include "period.h"
 #include "records.h"
 #include "secret.h"
 #include "webhook.h"
@@ -27,7 +28,11 @@
 static const char usage[] =
     "wpay-notify [--db path] --once|--loop [--interval duration] [--schedule list] [--timeout duration] "
     "[--connect-timeout duration]\n"
-    "       wpay-notify --verify --secret-file file --timestamp seconds --signature sig [--tolerance duration]\n";
+    "       wpay-notify --verify --secret-file file --timestamp seconds --signature sig [--tolerance duration]\n"
+    "       wpay-notify [--db path] list [--pending|--failed|--delivered] [--merchant merchant] [--since time]\n"
+    "                   [--until time] [--limit n] [--after event]\n"
+    "       wpay-notify [--db path] redeliver event ...\n"
+    "       wpay-notify [--db path] redeliver --merchant merchant --failed [--since time] [--until time]\n";
 
 enum {
 	OPT_ONCE = OPT_FIRST_PROGRAM_OPTION,
@@ -40,7 +45,15 @@ enum {
 	OPT_SECRET_FILE,
 	OPT_TIMESTAMP,
 	OPT_SIGNATURE,
-	OPT_TOLERANCE
+	OPT_TOLERANCE,
+	OPT_PENDING,
+	OPT_FAILED,
+	OPT_DELIVERED,
+	OPT_MERCHANT,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_LIMIT,
+	OPT_AFTER
 };
 
 static const struct option options[] = {
@@ -56,6 +69,14 @@ static const struct option options[] = {
     {"timestamp", required_argument, NULL, OPT_TIMESTAMP},
     {"signature", required_argument, NULL, OPT_SIGNATURE},
     {"tolerance", required_argument, NULL, OPT_TOLERANCE},
+    {"pending", no_argument, NULL, OPT_PENDING},
+    {"failed", no_argument, NULL, OPT_FAILED},
+    {"delivered", no_argument, NULL, OPT_DELIVERED},
+    {"merchant", required_argument, NULL, OPT_MERCHANT},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"until", required_argument, NULL, OPT_UNTIL},
+    {"limit", required_argument, NULL, OPT_LIMIT},
+    {"after", required_argument, NULL, OPT_AFTER},
     {NULL, 0, NULL, 0},
 };
 
@@ -63,6 +84,14 @@ static const struct option options[] = {
 /* Alipay's: 4m, 10m, 10m, 1h, 2h, 6h, 15h after the first attempt. */
 #define SCHEDULE_DEFAULT "4m,10m,10m,1h,2h,6h,15h"
 #define CLAIMS_MAX       16
+#define LIST_LIMIT_MAX   1000000000LL
+
+/* The options of list and redeliver, as typed. */
+struct queue_opts {
+	const char *state, *merchant, *since, *until, *after;
+	int nstates;
+	int64_t limit;
+};
 
 static volatile sig_atomic_t stopping;
 
@@ -207,6 +236,100 @@ static int deliver(struct wpay_ctx *c, bool loop, int64_t interval_ms, const int
 	return !written ? EX_IOERR : failed ? EX_RECORDS : 0;
 }
 
+static bool emit_each(json_t *rec, void *arg)
+{
+	bool *written = arg;
+	return *written = rec_emit(rec);
+}
+
+/* The merchant and span the options name, or the end of the program: an
+ * unknown merchant is bad data (65), a bad time bad usage (64). */
+static void queue_scope(struct wpay_ctx *c, const struct queue_opts *q, struct merchant *m, struct period *span)
+{
+	struct err e = {0};
+	char tz[PERIOD_TZ_MAX];
+	int cutoff, rc;
+	if (q->merchant && merchants_load(c->st, q->merchant, m, &e))
+		err_die(EX_DATAERR, "%s", e.msg);
+	if ((rc = period_ledger_zone(c->st, tz, &cutoff, &e)) != 0 ||
+	    (rc = period_parse(q->since, q->until, span, &e)) != 0)
+		err_die(rc, "%s", e.msg);
+}
+
+static int queue_list(struct wpay_ctx *c, const struct queue_opts *q)
+{
+	struct merchant m;
+	struct events_filter f = {.state = q->state, .after = q->after, .limit = q->limit};
+	queue_scope(c, q, &m, &f.span);
+	f.merchant = q->merchant ? m.no : NULL;
+	bool written = true;
+	struct err e = {0};
+	int rc = events_list(c->st, &f, emit_each, &written, &e);
+	if (rc)
+		err_die(rc, "%s", e.msg);
+	return written ? 0 : EX_IOERR;
+}
+
+static int queue_redeliver(struct wpay_ctx *c, const struct queue_opts *q, char **ids, int nids)
+{
+	json_t *list;
+	if (q->merchant) {
+		struct merchant m;
+		struct period span;
+		queue_scope(c, q, &m, &span);
+		list = events_failed(c->st, m.no, &span);
+	} else {
+		list = json_array();
+		for (int i = 0; i < nids; i++)
+			json_array_append_new(list, json_string(ids[i]));
+	}
+	bool written = true, failed = false;
+	size_t i;
+	json_t *id;
+	/* One answer per event, each committed on its own, so what a
+	 * notifier running beside this claims next is never held up long. */
+	json_array_foreach (list, i, id) {
+		struct err e = {0};
+		json_t *rec = NULL;
+		store_begin(c->st);
+		int rc = events_redeliver(c->st, json_string_value(id), clock_now_ms(), &rec, &e);
+		store_commit(c->st);
+		if (rc) {
+			failed = true;
+			err_warn("%s", e.msg);
+			rec = rec_error_record(&e, NULL);
+			json_object_set(rec, "event", id);
+		}
+		written = written && rec_emit(rec);
+		json_decref(rec);
+	}
+	json_decref(list);
+	return !written ? EX_IOERR : failed ? EX_RECORDS : 0;
+}
+
+/* Check the options of list and redeliver against each other. */
+static void queue_check(const char *cmd, const struct queue_opts *q, char **ids, int nids)
+{
+	if (q->nstates > 1)
+		cli_usage_error(usage, "--pending, --failed and --delivered each name one state: give one");
+	if (strcmp(cmd, "list") == 0) {
+		if (nids)
+			cli_usage_error(usage, "unexpected argument '%s': list takes options only", ids[0]);
+		return;
+	}
+	if (q->limit || q->after)
+		cli_usage_error(usage, "--limit and --after page a list: redeliver takes every event it names");
+	if (q->state && strcmp(q->state, "failed") != 0)
+		cli_usage_error(usage, "redeliver puts failed events back: --%s does not go with it", q->state);
+	if (nids && (q->merchant || q->state || q->since || q->until))
+		cli_usage_error(usage, "redeliver takes event ids or --merchant with --failed, not both");
+	if (!nids && !q->merchant)
+		cli_usage_error(usage, "redeliver which events? Name them, or give --merchant and --failed");
+	if (q->merchant && !q->state)
+		cli_usage_error(usage,
+		                "redeliver --merchant puts back every failed event of the merchant: say --failed");
+}
+
 int main(int argc, char **argv)
 {
 	cli_init("wpay-notify");
@@ -214,6 +337,7 @@ int main(int argc, char **argv)
 	const char *secret_file = NULL, *timestamp = NULL, *signature = NULL;
 	int64_t interval_ms = 10000, tolerance_ms = 300000, schedule[EVENT_RETRY_MAX];
 	struct webhook_opts wo = {.connect_timeout_ms = 5000, .timeout_ms = 15000};
+	struct queue_opts q = {0};
 	int nretry = parse_schedule(SCHEDULE_DEFAULT, schedule);
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -233,10 +357,40 @@ int main(int argc, char **argv)
 		case OPT_TIMESTAMP: timestamp = optarg; break;
 		case OPT_SIGNATURE: signature = optarg; break;
 		case OPT_TOLERANCE: tolerance_ms = duration("--tolerance", optarg, 0, 86400000); break;
+		case OPT_PENDING: q.state = "pending", q.nstates++; break;
+		case OPT_FAILED: q.state = "failed", q.nstates++; break;
+		case OPT_DELIVERED: q.state = "delivered", q.nstates++; break;
+		case OPT_MERCHANT: q.merchant = optarg; break;
+		case OPT_SINCE: q.since = optarg; break;
+		case OPT_UNTIL: q.until = optarg; break;
+		case OPT_LIMIT: q.limit = cli_number(usage, "--limit", optarg, 1, LIST_LIMIT_MAX); break;
+		case OPT_AFTER:
+			if (!events_is_id(optarg))
+				cli_usage_error(usage, "--after takes an event id (evt_...), not '%.80s'", optarg);
+			q.after = optarg;
+			break;
 		}
 	}
-	if (optind < argc)
-		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	const char *cmd = optind < argc ? argv[optind] : NULL;
+	if (cmd && (strcmp(cmd, "list") == 0 || strcmp(cmd, "redeliver") == 0)) {
+		if (once || loop || do_verify)
+			cli_usage_error(usage, "%s works on the queue: drop --once, --loop and --verify", cmd);
+		queue_check(cmd, &q, argv + optind + 1, argc - optind - 1);
+		struct wpay_ctx c;
+		ctx_open(&c);
+		rec_writer_init();
+		int status = strcmp(cmd, "list") == 0 ? queue_list(&c, &q)
+		                                      : queue_redeliver(&c, &q, argv + optind + 1, argc - optind - 1);
+		ctx_close(&c);
+		if (!rec_writer_close() && status == 0)
+			status = EX_IOERR;
+		return status;
+	}
+	if (cmd)
+		cli_usage_error(usage, "unexpected argument '%s'", cmd);
+	if (q.nstates || q.merchant || q.since || q.until || q.limit || q.after)
+		cli_usage_error(usage, "--pending, --failed, --delivered, --merchant, --since, --until, --limit and "
+		                       "--after go with list or redeliver");
 	if (do_verify) {
 		if (once || loop)
 			cli_usage_error(usage, "--verify checks one notification: drop --once and --loop");

@@ -4,10 +4,12 @@
 Usage: webhook_server.py DIR [CERT.pem]. With a PEM holding a certificate
 and its key it speaks HTTPS. Writes DIR/port once listening; answers each
 POST with the next status in DIR/statuses (one a line; 200 once they run
-out) and logs every request as a JSON line to DIR/requests. Stops by itself
+out) and logs every request as a JSON line to DIR/requests. While DIR/delay
+holds a number of seconds, each answer waits that long after the request is
+logged to DIR/started (a notification in flight). Stops by itself
 after 120 s, so a test that dies never leaves it behind for long.
 """
-import http.server, json, os, ssl, sys, threading
+import http.server, json, os, ssl, sys, threading, time
 
 work = sys.argv[1]
 
@@ -15,6 +17,12 @@ work = sys.argv[1]
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        delay = os.path.join(work, "delay")
+        if os.path.exists(delay):
+            with open(os.path.join(work, "started"), "a") as f:
+                f.write(self.headers.get("Wpay-Event-Id", "") + "\n")
+            with open(delay) as f:
+                time.sleep(float(f.read().strip() or "0"))
         status = 200
         path = os.path.join(work, "statuses")
         if os.path.exists(path):
