@@ -2,7 +2,8 @@
  * wpay-settle: settle merchants for a date, from cron. Every merchant with
  * anything due gets one settlement record (the same on a rerun); with
  * --out, a payout batch file and a bill per merchant. --reconcile compares
- * a merchant's own records with the ledger instead. See settle.h.
+ * a merchant's own records with the ledger instead; --preview foretells
+ * the settlements to come. See settle.h.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,9 +20,18 @@
 #include "util.h"
 
 static const char usage[] = "wpay-settle [--db path] [--date YYYY-MM-DD] [--out dir] [--dry-run] [--batch-size n]\n"
-                            "       wpay-settle [--db path] --reconcile file --merchant merchant [--date YYYY-MM-DD]\n";
+                            "       wpay-settle [--db path] --reconcile file --merchant merchant [--date YYYY-MM-DD]\n"
+                            "       wpay-settle [--db path] --preview [--merchant merchant] [--date YYYY-MM-DD]\n";
 
-enum { OPT_DATE = OPT_FIRST_PROGRAM_OPTION, OPT_OUT, OPT_DRY_RUN, OPT_BATCH_SIZE, OPT_RECONCILE, OPT_MERCHANT };
+enum {
+	OPT_DATE = OPT_FIRST_PROGRAM_OPTION,
+	OPT_OUT,
+	OPT_DRY_RUN,
+	OPT_BATCH_SIZE,
+	OPT_RECONCILE,
+	OPT_MERCHANT,
+	OPT_PREVIEW
+};
 
 static const struct option options[] = {
     CLI_COMMON_OPTIONS,
@@ -31,6 +41,7 @@ static const struct option options[] = {
     {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
     {"reconcile", required_argument, NULL, OPT_RECONCILE},
     {"merchant", required_argument, NULL, OPT_MERCHANT},
+    {"preview", no_argument, NULL, OPT_PREVIEW},
     {NULL, 0, NULL, 0},
 };
 
@@ -83,11 +94,48 @@ static int reconcile(struct run *r, const char *file, const char *merchant, cons
 	return !written ? EX_IOERR : agree ? 0 : EX_RECORDS;
 }
 
+/* The forecast, merchant by merchant: read only. */
+static int preview(struct run *r, const char *merchant, const char *date)
+{
+	struct err e = {0};
+	r->s.preview = true;
+	int rc = settle_prepare(r->c.st, date, &r->s, &e);
+	if (rc)
+		err_die(rc, "%s", e.msg);
+	json_t *merchants = merchant ? json_pack("[{s:s}]", "merchant", merchant) : settle_requests(r->c.st, &r->s);
+	bool written = true, failed = false;
+	size_t i;
+	json_t *req;
+	json_array_foreach (merchants, i, req) {
+		const char *ref = json_string_value(json_object_get(req, "merchant"));
+		json_t *out = json_array();
+		e = (struct err){0};
+		if (settle_preview(r->c.st, &r->s, ref, out, &e)) {
+			/* A merchant the option names that is not there is bad data. */
+			if (merchant)
+				err_die(EX_DATAERR, "%s", e.msg);
+			failed = true;
+			err_warn("%s", e.msg);
+			json_t *rec = rec_error_record(&e, NULL);
+			json_object_set_new(rec, "merchant", json_string(ref));
+			json_array_append_new(out, rec);
+		}
+		size_t j;
+		json_t *rec;
+		json_array_foreach (out, j, rec)
+			written = written && rec_emit(rec);
+		json_decref(out);
+	}
+	json_decref(merchants);
+	return !written ? EX_IOERR : failed ? EX_RECORDS : 0;
+}
+
 int main(int argc, char **argv)
 {
 	cli_init("wpay-settle");
 	const char *date = NULL, *out_dir = NULL, *file = NULL, *merchant = NULL;
 	struct run r = {0};
+	bool do_preview = false;
 	struct batch_opts opts = {.before_print = progress};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -102,14 +150,19 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RECONCILE: file = optarg; break;
 		case OPT_MERCHANT: merchant = optarg; break;
+		case OPT_PREVIEW: do_preview = true; break;
 		}
 	}
 	if (optind < argc)
 		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	if (do_preview && (file || out_dir || r.s.dry_run || opts.max_records))
+		cli_usage_error(
+		    usage,
+		    "--preview foretells and changes nothing: drop --reconcile, --out, --dry-run and --batch-size");
 	if (file && !merchant)
 		cli_usage_error(usage, "--reconcile needs --merchant: whose records are these?");
-	if (!file && merchant)
-		cli_usage_error(usage, "--merchant goes with --reconcile");
+	if (!file && !do_preview && merchant)
+		cli_usage_error(usage, "--merchant goes with --reconcile or --preview");
 	if (file && (out_dir || r.s.dry_run))
 		cli_usage_error(usage, "--reconcile changes nothing and writes no files: drop --out and --dry-run");
 	if (out_dir && r.s.dry_run)
@@ -117,7 +170,9 @@ int main(int argc, char **argv)
 	ctx_open(&r.c);
 	rec_writer_init();
 	int status;
-	if (file) {
+	if (do_preview) {
+		status = preview(&r, merchant, date);
+	} else if (file) {
 		status = reconcile(&r, file, merchant, date);
 	} else {
 		struct err e = {0};

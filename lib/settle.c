@@ -16,6 +16,19 @@
 
 #include "util.h"
 
+/* The run's date y-m-d (d may be out of range: it is normalised) and its cut-offs. */
+static int run_date(struct settle_run *run, int y, int m, int d, struct err *e)
+{
+	struct tm day = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12};
+	timegm(&day);
+	y = day.tm_year + 1900, m = day.tm_mon + 1, d = day.tm_mday;
+	bufprintf(run->date, sizeof run->date, "%04d-%02d-%02d", y, m, d);
+	if (!period_local_time(y, m, d, run->cutoff_hour, run->cutoff_t0) ||
+	    !period_local_time(y, m, d - SETTLE_T15_DAYS, run->cutoff_hour, run->cutoff_t15))
+		return err_fail(e, EX_USAGE, "bad_date", "no local time for %s in %s", run->date, run->tz);
+	return 0;
+}
+
 int settle_prepare(struct store *st, const char *date, struct settle_run *run, struct err *e)
 {
 	int rc = period_ledger_zone(st, run->tz, &run->cutoff_hour, e);
@@ -42,11 +55,9 @@ int settle_prepare(struct store *st, const char *date, struct settle_run *run, s
 			y = prev.tm_year + 1900, m = prev.tm_mon + 1, d = prev.tm_mday;
 		}
 	}
-	bufprintf(run->date, sizeof run->date, "%04d-%02d-%02d", y, m, d);
-	if (!period_local_time(y, m, d, run->cutoff_hour, run->cutoff_t0) ||
-	    !period_local_time(y, m, d - SETTLE_T15_DAYS, run->cutoff_hour, run->cutoff_t15))
-		return err_fail(e, EX_USAGE, "bad_date", "no local time for %s in %s", run->date, run->tz);
-	if (strcmp(now, run->cutoff_t0) < 0)
+	if ((rc = run_date(run, y, m, d, e)) != 0)
+		return rc;
+	if (!run->preview && strcmp(now, run->cutoff_t0) < 0)
 		return err_fail(e, EX_TEMPFAIL, "too_early",
 		                "the cut-off of %s (%02d:00 %s, %s) has not passed yet; settle it after that, or an "
 		                "earlier --date",
@@ -109,6 +120,114 @@ static const struct store_sql lock_merchant = {
     .postgresql = "SELECT id FROM merchants WHERE id = ? FOR NO KEY UPDATE",
 };
 
+/* The mode the merchant is settled in on run's date, and so its cut-off:
+ * a T0 merchant whose deposit is below DEPOSIT_T0_MIN is settled as T15,
+ * with a note saying why. */
+static void settle_mode(struct store *st, const struct merchant *m, const struct settle_run *run, struct settle_sums *s)
+{
+	*s = (struct settle_sums){.t0 = strcmp(m->settlement, "T0") == 0};
+	if (s->t0) {
+		int64_t deposit = ledger_balance(st, ACCOUNT_DEPOSIT, m->id);
+		if (deposit < DEPOSIT_T0_MIN) {
+			const struct currency *cur = currency_find(m->currency);
+			char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
+			money_format(deposit, cur ? cur : currency_default(), have);
+			money_format(DEPOSIT_T0_MIN, cur ? cur : currency_default(), need);
+			bufprintf(s->note, sizeof s->note,
+			          "settled as T15: the deposit %s %s is below the %s %s that T0 needs", have,
+			          m->currency, need, m->currency);
+			s->t0 = false;
+		}
+	}
+	s->cutoff = s->t0 ? run->cutoff_t0 : run->cutoff_t15;
+}
+
+/* What falls due on run's date, written once for settling and for the
+ * forecast: refunds of payments settled before, or due now (?3: the
+ * cut-off of the date; ?4: the mode's), and payments due now. */
+#define DUE_REFUNDS                                                                                                    \
+	" WHERE merchant_id = ?2 AND settlement_id IS NULL AND created_at < ?3 AND payment_id IN"                      \
+	" (SELECT id FROM payments WHERE settlement_id IS NOT NULL OR created_at < ?4)"
+#define DUE_PAYMENTS " WHERE merchant_id = ?2 AND settlement_id IS NULL AND created_at < ?4"
+/* (A statement that does not mark leaves ?1 out, and payments ?3: both
+ * engines take a parameter that is bound but not used.) */
+
+/*
+ * Sum what falls due for merchant no on run's date into s (its mode set
+ * by settle_mode): with sid, marking each with the settlement sid and
+ * reading it back by the same statement (RETURNING: one pass over what
+ * falls due, one round trip on PostgreSQL); without, only reading.
+ * False if a sum passed INT64_MAX.
+ */
+static bool settle_due(struct store *st, const char *no, const struct settle_run *run, const char *sid,
+                       struct settle_sums *s)
+{
+	bool fits = true;
+	struct store_stmt *q =
+	    sid ? store_query(st,
+	                      "UPDATE refunds SET settlement_id = ?1" DUE_REFUNDS
+	                      " RETURNING funded_from, amount, fee_returned",
+	                      "tttt", sid, no, run->cutoff_t0, s->cutoff)
+	        : store_query(st, "SELECT funded_from, amount, fee_returned FROM refunds" DUE_REFUNDS, "tttt", "", no,
+	                      run->cutoff_t0, s->cutoff);
+	/* Summed here with checked additions, not by SQL SUM(), which stops
+	 * the program on an overflow. The ceilings keep each balance within
+	 * 10^15 but not these sums: a merchant paid and refunded 10^15 over
+	 * and over has a gross past int64 while its balances stay small. */
+	while (store_step(q) == STORE_ROW) {
+		s->nref++;
+		if (strcmp(store_col_text(q, 0), "pending") == 0)
+			fits = fits && money_add(s->refunded, store_col_int(q, 1), &s->refunded) &&
+			       money_add(s->fees_back, store_col_int(q, 2), &s->fees_back);
+		else if (strcmp(store_col_text(q, 0), "deposit") == 0)
+			fits = fits && money_add(s->from_deposit, store_col_int(q, 1), &s->from_deposit);
+	}
+	q = sid ? store_query(st, "UPDATE payments SET settlement_id = ?1" DUE_PAYMENTS " RETURNING amount, fee",
+	                      "tttt", sid, no, run->cutoff_t0, s->cutoff)
+	        : store_query(st, "SELECT amount, fee FROM payments" DUE_PAYMENTS, "tttt", "", no, run->cutoff_t0,
+	                      s->cutoff);
+	while (store_step(q) == STORE_ROW) {
+		s->npay++;
+		fits = fits && money_add(s->gross, store_col_int(q, 0), &s->gross) &&
+		       money_add(s->fees, store_col_int(q, 1), &s->fees);
+	}
+	return fits;
+}
+
+/* What the merchant's last settlement carried out: a negative net. */
+static int64_t carried_in(struct store *st, const char *no)
+{
+	int64_t c = 0;
+	struct store_stmt *q = store_query(
+	    st, "SELECT carried_out FROM settlements WHERE merchant_id = ? ORDER BY date DESC LIMIT 1", "t", no);
+	if (store_step(q) == STORE_ROW)
+		c = store_col_int(q, 0);
+	store_done(q);
+	return c;
+}
+
+/* net = gross - fees - refunds + fees returned + carried in; a positive
+ * net is paid out, a negative one carried out. False on an overflow. */
+static bool settle_figure(struct settle_sums *s)
+{
+	int64_t net = 0;
+	if (!(money_add(s->gross, -s->fees, &net) && money_add(net, -s->refunded, &net) &&
+	      money_add(net, s->fees_back, &net) && money_add(net, s->carried_in, &net)))
+		return false;
+	s->net = net;
+	s->payout = net > 0 ? net : 0;
+	s->carried_out = net < 0 ? net : 0;
+	return true;
+}
+
+static int overflow(struct err *e, const char *owner, const struct settle_sums *s)
+{
+	return err_fail(e, ERR_FAIL, "sum_overflow",
+	                "%s's %lld payments and %lld refunds due by %s add up past what one settlement can "
+	                "hold (%lld minor units); settle an earlier --date first, so that fewer fall due at once",
+	                owner, (long long)s->npay, (long long)s->nref, s->cutoff, (long long)INT64_MAX);
+}
+
 int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct err *e)
 {
 	struct store *st = c->st;
@@ -140,79 +259,21 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 		store_done(q);
 		return BATCH_FAIL;
 	}
-	char note[200] = "";
-	bool t0 = strcmp(m.settlement, "T0") == 0;
-	if (t0) {
-		int64_t deposit = ledger_balance(st, ACCOUNT_DEPOSIT, owner);
-		if (deposit < DEPOSIT_T0_MIN) {
-			const struct currency *cur = currency_find(m.currency);
-			char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
-			money_format(deposit, cur ? cur : currency_default(), have);
-			money_format(DEPOSIT_T0_MIN, cur ? cur : currency_default(), need);
-			bufprintf(note, sizeof note,
-			          "settled as T15: the deposit %s %s is below the %s %s that T0 needs", have,
-			          m.currency, need, m.currency);
-			t0 = false;
-		}
-	}
-	const char *cutoff = t0 ? run->cutoff_t0 : run->cutoff_t15;
+	struct settle_sums sums;
+	settle_mode(st, &m, run, &sums);
 	char sid[ID_MAX];
 	ids_new("stl", sid);
-	/* Refunds first: those of payments settled before, or settled now.
-	 * Each is marked and read back by the same statement (RETURNING): one
-	 * pass over what falls due, one round trip on PostgreSQL. */
-	int64_t npay = 0, gross = 0, fees = 0, nref = 0, refunded = 0, fees_back = 0, from_deposit = 0, carried_in = 0;
-	bool fits = true;
-	q = store_query(st,
-	                "UPDATE refunds SET settlement_id = ?1 WHERE merchant_id = ?2 AND settlement_id IS NULL"
-	                " AND created_at < ?3 AND payment_id IN"
-	                " (SELECT id FROM payments WHERE settlement_id IS NOT NULL OR created_at < ?4)"
-	                " RETURNING funded_from, amount, fee_returned",
-	                "tttt", sid, no, run->cutoff_t0, cutoff);
-	/* Summed here with checked additions, not by SQL SUM(), which stops
-	 * the program on an overflow. The ceilings keep each balance within
-	 * 10^15 but not these sums: a merchant paid and refunded 10^15 over
-	 * and over has a gross past int64 while its balances stay small. */
-	while (store_step(q) == STORE_ROW) {
-		nref++;
-		if (strcmp(store_col_text(q, 0), "pending") == 0)
-			fits = fits && money_add(refunded, store_col_int(q, 1), &refunded) &&
-			       money_add(fees_back, store_col_int(q, 2), &fees_back);
-		else if (strcmp(store_col_text(q, 0), "deposit") == 0)
-			fits = fits && money_add(from_deposit, store_col_int(q, 1), &from_deposit);
-	}
-	q = store_query(st,
-	                "UPDATE payments SET settlement_id = ?1 WHERE merchant_id = ?2 AND settlement_id IS NULL"
-	                " AND created_at < ?3 RETURNING amount, fee",
-	                "ttt", sid, no, cutoff);
-	while (store_step(q) == STORE_ROW) {
-		npay++;
-		fits = fits && money_add(gross, store_col_int(q, 0), &gross) &&
-		       money_add(fees, store_col_int(q, 1), &fees);
-	}
-	if (npay == 0 && nref == 0) {
+	bool fits = settle_due(st, no, run, sid, &sums);
+	if (sums.npay == 0 && sums.nref == 0) {
 		*out = NULL; /* nothing due yet */
 		return BATCH_OK;
 	}
-	q = store_query(st, "SELECT carried_out FROM settlements WHERE merchant_id = ? ORDER BY date DESC LIMIT 1", "t",
-	                no);
-	if (store_step(q) == STORE_ROW)
-		carried_in = store_col_int(q, 0);
-	store_done(q);
-	int64_t net = 0;
-	fits = fits && money_add(gross, -fees, &net) && money_add(net, -refunded, &net) &&
-	       money_add(net, fees_back, &net) && money_add(net, carried_in, &net);
-	if (!fits) {
-		return err_fail(
-		    e, ERR_FAIL, "sum_overflow",
-		    "%s's %lld payments and %lld refunds due by %s add up past what one settlement can "
-		    "hold (%lld minor units); settle an earlier --date first, so that fewer fall due at once",
-		    owner, (long long)npay, (long long)nref, cutoff, (long long)INT64_MAX);
-	}
-	int64_t payout = net > 0 ? net : 0, carried_out = net < 0 ? net : 0;
+	sums.carried_in = carried_in(st, no);
+	if (!(fits && settle_figure(&sums)))
+		return overflow(e, owner, &sums);
 	char transfer_id[ID_MAX] = "";
-	if (payout > 0) {
-		struct transfer t = {.kind = "settlement", .amount = payout, .currency = m.currency, .ref = sid};
+	if (sums.payout > 0) {
+		struct transfer t = {.kind = "settlement", .amount = sums.payout, .currency = m.currency, .ref = sid};
 		bufprintf(t.key, sizeof t.key, "settle:%s:%s", no, run->date);
 		ledger_account_id(ACCOUNT_PENDING, owner, t.from);
 		ledger_account(st, ACCOUNT_PAYOUT, owner, m.currency, t.to);
@@ -228,14 +289,110 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	           " refunds, refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out,"
 	           " payout_account, transfer_id, created_at)"
 	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	           "tttttttiiiiiiiiiiittt", sid, no, run->date, t0 ? "T0" : "T15", *note ? note : NULL, cutoff,
-	           m.currency, npay, gross, fees, nref, refunded, fees_back, from_deposit, carried_in, net, payout,
-	           carried_out, bank_account, *transfer_id ? transfer_id : NULL, now);
+	           "tttttttiiiiiiiiiiittt", sid, no, run->date, sums.t0 ? "T0" : "T15", *sums.note ? sums.note : NULL,
+	           sums.cutoff, m.currency, sums.npay, sums.gross, sums.fees, sums.nref, sums.refunded, sums.fees_back,
+	           sums.from_deposit, sums.carried_in, sums.net, sums.payout, sums.carried_out, bank_account,
+	           *transfer_id ? transfer_id : NULL, now);
 	*out = settlement_json(st, sid);
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "merchant", owner, "settlement", sid, "date",
-	                         run->date, "net", (json_int_t)net, "payout", (json_int_t)payout, "carried_out",
-	                         (json_int_t)carried_out, "currency", m.currency);
+	                         run->date, "net", (json_int_t)sums.net, "payout", (json_int_t)sums.payout,
+	                         "carried_out", (json_int_t)sums.carried_out, "currency", m.currency);
 	events_queue(st, no, "settlement.done", sid, body);
 	json_decref(body);
 	return BATCH_OK;
+}
+
+/* A "forecast" record: the fields of the settlement it foretells. */
+static json_t *forecast_json(const struct merchant *m, const struct settle_run *run, const struct settle_sums *s)
+{
+	char merchant[MERCHANT_REF_MAX];
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "type", "forecast", "merchant", ids_merchant(m->no, merchant),
+	                      "date", run->date, "mode", s->t0 ? "T0" : "T15");
+	json_object_set_new(o, "note", *s->note ? json_string(s->note) : json_null());
+	json_object_set_new(o, "cutoff", json_string(s->cutoff));
+	json_object_set_new(o, "currency", json_string(m->currency));
+	const struct {
+		const char *name;
+		int64_t v;
+	} sums[] = {{"payments", s->npay},
+	            {"gross", s->gross},
+	            {"fees", s->fees},
+	            {"refunds", s->nref},
+	            {"refunded", s->refunded},
+	            {"fees_returned", s->fees_back},
+	            {"refunded_from_deposit", s->from_deposit},
+	            {"carried_in", s->carried_in},
+	            {"net", s->net},
+	            {"payout", s->payout},
+	            {"carried_out", s->carried_out}};
+	for (size_t i = 0; i < ARRAY_LEN(sums); i++)
+		json_object_set_new(o, sums[i].name, json_integer(sums[i].v));
+	json_object_set_new(o, "payout_account", m->has_bank_account ? json_string(m->bank_account) : json_null());
+	return o;
+}
+
+/* A bound on the dates a forecast walks, from an early --date. */
+#define PREVIEW_DAYS_MAX 40000
+
+int settle_preview(struct store *st, const struct settle_run *run, const char *ref, json_t *out, struct err *e)
+{
+	struct merchant m;
+	if (merchants_load(st, ref, &m, e))
+		return ERR_FAIL;
+	const char *no = m.no;
+	int64_t unsettled = 0;
+	struct store_stmt *q =
+	    store_query(st,
+	                "SELECT (SELECT COUNT(*) FROM payments WHERE merchant_id = ?1 AND settlement_id IS NULL)"
+	                " + (SELECT COUNT(*) FROM refunds WHERE merchant_id = ?1 AND settlement_id IS NULL)",
+	                "t", no);
+	if (store_step(q) == STORE_ROW)
+		unsettled = store_col_int(q, 0);
+	store_done(q);
+	char last[16] = "";
+	q = store_query(st, "SELECT date FROM settlements WHERE merchant_id = ? ORDER BY date DESC LIMIT 1", "t", no);
+	if (store_step(q) == STORE_ROW)
+		strlcopy(last, store_col_text(q, 0), sizeof last);
+	store_done(q);
+	/* Each date as `wpay settle` would then settle it, settling every date
+	 * from the first in turn: what falls due by a date, less what fell due
+	 * by the one before (what is due only grows with the date), with what
+	 * the last carried out carried in. The mode is today's: the deposit
+	 * only falls by refunds made later. */
+	struct settle_run day = *run;
+	struct settle_sums before = {0}, upto;
+	int64_t carried = carried_in(st, no), seen = 0;
+	int y, mo, d;
+	if (!clock_parse_date(run->date, &y, &mo, &d))
+		return err_fail(e, ERR_FAIL, "bad_date", "'%s' is not a date; this is a bug", run->date);
+	char now[CLOCK_TEXT_MAX];
+	clock_format(clock_now_ms(), now);
+	/* Up to the first date whose T15 cut-off is still to come, by which
+	 * all that is unsettled now has fallen due. */
+	for (int k = 0; seen < unsettled && k < PREVIEW_DAYS_MAX; k++) {
+		int rc = run_date(&day, y, mo, d + k, e);
+		if (rc)
+			return rc;
+		if (strcmp(day.cutoff_t15, now) > 0)
+			k = PREVIEW_DAYS_MAX; /* the last date to look at */
+		/* A date settled already, or before one, is settled no more. */
+		if (strcmp(day.date, last) <= 0)
+			continue;
+		settle_mode(st, &m, &day, &upto);
+		if (!settle_due(st, no, &day, NULL, &upto))
+			return overflow(e, m.id, &upto);
+		struct settle_sums s = upto;
+		s.npay -= before.npay, s.gross -= before.gross, s.fees -= before.fees, s.nref -= before.nref;
+		s.refunded -= before.refunded, s.fees_back -= before.fees_back, s.from_deposit -= before.from_deposit;
+		before = upto;
+		if (s.npay == 0 && s.nref == 0)
+			continue;
+		seen += s.npay + s.nref;
+		s.carried_in = carried;
+		if (!settle_figure(&s))
+			return overflow(e, m.id, &s);
+		carried = s.carried_out;
+		json_array_append_new(out, forecast_json(&m, &day, &s));
+	}
+	return 0;
 }

@@ -43,13 +43,23 @@ struct settle_run {
 	char cutoff_t0[CLOCK_TEXT_MAX]; /* UTC, RFC 3339: the cut-off of date */
 	char cutoff_t15[CLOCK_TEXT_MAX];
 	bool dry_run;
+	bool preview; /* a forecast: a date whose cut-off is still to come will do */
+};
+
+/* What one settlement of a merchant takes and pays (settle_merchant
+ * records it; settle_preview foretells it). */
+struct settle_sums {
+	bool t0;            /* the mode it is settled in, after the deposit rule */
+	char note[200];     /* why a T0 merchant is settled as T15, or "" */
+	const char *cutoff; /* the run's cut-off for that mode */
+	int64_t npay, gross, fees, nref, refunded, fees_back, from_deposit, carried_in, net, payout, carried_out;
 };
 
 /*
  * The run for date (NULL: the latest day whose cut-off has passed: today
  * after the cut-off hour, else yesterday). Returns 0, or fails with e set
  * and a status: 64 "bad_date", 65 "bad_setting", 75 "too_early" (the
- * cut-off of date has not passed yet).
+ * cut-off of date has not passed yet, unless run->preview is set).
  */
 int settle_prepare(struct store *st, const char *date, struct settle_run *run, struct err *e);
 
@@ -59,5 +69,14 @@ json_t *settle_requests(struct store *st, const struct settle_run *run);
 /* Settle one merchant (a batch handler's work): a "settlement" record, the
  * same on a rerun, or none when there is nothing to settle. */
 int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct err *e);
+/*
+ * The forecast for the merchant ref: a "forecast" record appended to out
+ * for each date from run->date (dates it was settled for already left
+ * out) on which what is unsettled now falls due, each what settle_merchant
+ * would record for that date if every date were settled in turn. Writes
+ * nothing. Returns 0, or ERR_FAIL with e set: "unknown_merchant",
+ * "sum_overflow".
+ */
+int settle_preview(struct store *st, const struct settle_run *run, const char *ref, json_t *out, struct err *e);
 
 #endif

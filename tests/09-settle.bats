@@ -458,3 +458,126 @@ m:cafe01,6222000011112222,99.40,CNY,$sid"
 	run --separate-stderr wpay-settle --dry-run --out x
 	assert_failure 64
 }
+
+# What a settlement record and a forecast of it share.
+settled_fields='[.merchant, .date, .mode, .note, .cutoff, .currency, .payments, .gross, .fees, .refunds, .refunded,
+	.fees_returned, .refunded_from_deposit, .carried_in, .net, .payout, .carried_out, .payout_account]'
+
+# Settle each date the forecast names in turn, at 10:00 in Shanghai that
+# day, and check that each merchant's settlement is its forecast.
+settle_as_foretold() { # settle_as_foretold FORECAST_FILE
+	local day
+	for day in $(jq -r .date "$1" | sort -u); do
+		export WPAY_NOW="${day}T02:00:00Z"
+		wpay-settle --date "$day" >"$BATS_TEST_TMPDIR/settled"
+		assert_equal "$(jq -c "select(.date == \"$day\") | $settled_fields" "$1" | sort)" \
+			"$(jq -c "$settled_fields" "$BATS_TEST_TMPDIR/settled" | sort)"
+	done
+}
+
+@test "--preview foretells each date's settlement: T0, T15, the deposit rule, refunds; nothing is written; settle then does it" {
+	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
+	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	wpay-bind merchant add tea03 --name "Tea Three" --city Beijing >/dev/null
+	wpay-bind merchant deposit tea03 --amount 20000.00 --request-no d3 >/dev/null
+	wpay-bind merchant update tea03 --settlement T0 >/dev/null
+	export WPAY_NOW=2026-10-10T02:00:00Z
+	pay shop02 s0 20.00
+	pay tea03 t0 5.00
+	export WPAY_NOW=2026-10-11T02:00:00Z
+	wpay-settle >/dev/null
+	# Refunded after settlement, from the deposit, which falls below the line.
+	wpay-refund tea03 t0 r0 --amount 1.00 >/dev/null
+	export WPAY_NOW=2026-10-20T02:00:00Z # 10:00 on 20 Oct in Shanghai
+	pay cafe01 o1 50.00
+	pay shop02 s1 10.00
+	pay tea03 t1 5.00
+	wpay-refund shop02 s0 r1 --amount 5.00 >/dev/null
+	wpay-refund cafe01 o1 r1 --amount 1.00 >/dev/null
+	before=$(ledger_digest)
+	run --separate-stderr wpay-settle --preview
+	assert_success
+	assert_equal "$(ledger_digest)" "$before"
+	echo "$output" >"$BATS_TEST_TMPDIR/forecast"
+	assert_equal "$(jq -r '[.type, .merchant, .date, .mode, .payments, .refunds, .payout] | join(" ")' <<<"$output")" \
+		"forecast m:cafe01 2026-10-21 T0 1 1 $((5000 - 30 - 100 + 0))
+forecast m:shop02 2026-10-26 T15 1 1 $((2000 - 12 - 500 + 3))
+forecast m:shop02 2026-11-05 T15 1 0 $((1000 - 6))
+forecast m:tea03 2026-10-20 T15 0 1 0
+forecast m:tea03 2026-11-05 T15 1 0 $((500 - 3))"
+	[[ "$(jq -r 'select(.merchant == "m:tea03") | .note' <<<"$output" | sort -u)" == "settled as T15: the deposit 19999."*" CNY is below the 20000.00 CNY that T0 needs" ]]
+	assert_equal "$(jq -r 'select(.merchant == "m:tea03" and .refunds == 1) | .refunded_from_deposit' <<<"$output")" 100
+	assert_equal "$(jq -r 'select(.merchant == "m:cafe01") | .payout_account' <<<"$output")" 6222000011112222
+	# One merchant, and from a later date on.
+	run --separate-stderr wpay-settle --preview --merchant m:shop02
+	assert_equal "$(jq -r .date <<<"$output" | tr '\n' ' ')" "2026-10-26 2026-11-05 "
+	run --separate-stderr wpay-settle --preview --merchant shop02 --date 2026-10-30
+	assert_equal "$(jq -r '[.date, .payments, .refunds] | join(" ")' <<<"$output")" "2026-10-30 1 1
+2026-11-05 1 0"
+	assert_equal "$(ledger_digest)" "$before"
+	settle_as_foretold "$BATS_TEST_TMPDIR/forecast"
+	assert_ledger_ok
+	# All settled: nothing more to foretell.
+	run --separate-stderr wpay-settle --preview
+	assert_success
+	assert_output ""
+}
+
+@test "--preview carries a negative net from date to date, as settle does, and starts after the last settled date" {
+	pay shop02 s1 100.00
+	export WPAY_NOW=2026-11-05T02:00:00Z
+	wpay-settle >/dev/null
+	# After settlement the refund leaves pending below zero; today's
+	# payment is settled on 21 Nov and does not cover it.
+	wpay-refund shop02 s1 r1 --amount 60.00 >/dev/null
+	pay shop02 s2 10.00
+	export WPAY_NOW=2026-11-05T20:00:00Z # 04:00 on 6 Nov in Shanghai
+	pay shop02 s3 20.00
+	before=$(ledger_digest)
+	run --separate-stderr wpay-settle --preview
+	assert_success
+	assert_equal "$(ledger_digest)" "$before"
+	echo "$output" >"$BATS_TEST_TMPDIR/forecast"
+	assert_equal "$(jq -r '[.date, .payments, .refunds, .carried_in, .net, .payout, .carried_out] | join(" ")' <<<"$output")" \
+		"2026-11-06 0 1 0 $((-6000 + 36)) 0 $((-6000 + 36))
+2026-11-21 1 0 $((-6000 + 36)) $((1000 - 6 - 6000 + 36)) 0 $((1000 - 6 - 6000 + 36))
+2026-11-22 1 0 $((1000 - 6 - 6000 + 36)) $((2000 - 12 + 1000 - 6 - 6000 + 36)) 0 $((2000 - 12 + 1000 - 6 - 6000 + 36))"
+	settle_as_foretold "$BATS_TEST_TMPDIR/forecast"
+	assert_ledger_ok
+}
+
+@test "--preview of a day not yet settled is what settle does for it; the next date follows on" {
+	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
+	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	pay cafe01 o1 50.00
+	export WPAY_NOW=2026-10-21T02:00:00Z
+	pay cafe01 o2 30.00
+	# 21 Oct is not settled yet: the forecast starts there.
+	run --separate-stderr wpay-settle --preview
+	assert_equal "$(jq -r '[.date, .gross] | join(" ")' <<<"$output")" "2026-10-21 5000
+2026-10-22 3000"
+	wpay-settle >/dev/null
+	run --separate-stderr wpay-settle --preview
+	assert_equal "$(jq -r '[.date, .gross] | join(" ")' <<<"$output")" "2026-10-22 3000"
+	echo "$output" >"$BATS_TEST_TMPDIR/forecast"
+	settle_as_foretold "$BATS_TEST_TMPDIR/forecast"
+}
+
+@test "--preview refuses what it cannot do: other modes' options, an unknown merchant, bad dates" {
+	pay cafe01 o1 50.00
+	before=$(ledger_digest)
+	for args in "--preview --out $BATS_TEST_TMPDIR/out" "--preview --dry-run" "--preview --batch-size 2" \
+		"--preview --reconcile x.csv --merchant cafe01" "--preview --date 2026-13-01" "--preview --date tomorrow" \
+		"--preview --date 2026-02-30" "--merchant cafe01" "--preview extra"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr wpay-settle $args
+		[ "$status" -eq 64 ] || { echo "wpay-settle $args: $status $stderr"; false; }
+		assert_output ""
+	done
+	run --separate-stderr wpay-settle --preview --merchant nosuch
+	assert_failure 65
+	[[ "$stderr" == *nosuch* ]]
+	assert_output ""
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+	assert_equal "$(ledger_digest)" "$before"
+}
