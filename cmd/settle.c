@@ -6,6 +6,7 @@
  * the settlements to come. See settle.h.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "ctx.h"
+#include "ids.h"
 #include "payouts.h"
 #include "reconcile.h"
 #include "settle.h"
@@ -117,7 +119,9 @@ static int preview(struct run *r, const char *merchant, const char *date)
 			failed = true;
 			err_warn("%s", e.msg);
 			json_t *rec = rec_error_record(&e, NULL);
-			json_object_set_new(rec, "merchant", json_string(ref));
+			char *who = ids_merchant_dup(ids_merchant_no(ref));
+			json_object_set_new(rec, "merchant", json_string(who));
+			free(who);
 			json_array_append_new(out, rec);
 		}
 		size_t j;

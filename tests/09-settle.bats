@@ -233,6 +233,14 @@ field() { # field JSON KEY
 		    out_request_no, amount, fee_returned, funded_from, reason, created_at, NULL FROM refunds, n;
 	SQL
 	export WPAY_NOW=2026-11-06T02:00:00Z
+	# The forecast says so too, naming the merchant, and foretells the others.
+	digest=$(ledger_digest)
+	run --separate-stderr wpay-settle --preview
+	assert_failure 1
+	assert_equal "$(jq -c '[.type, .code, .merchant]' <<<"${lines[0]}")" '["error","sum_overflow","m:cafe01"]'
+	assert_equal "$(jq -c '[.type, .merchant, .payments]' <<<"${lines[1]}")" '["forecast","m:shop02",1]'
+	[[ "${stderr_lines[0]}" == *"m:cafe01's 9301 payments and 9301 refunds"* ]]
+	assert_equal "$(ledger_digest)" "$digest"
 	before=$(db_sql 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')
 	run --separate-stderr wpay-settle --date 2026-11-05
 	assert_failure 1
