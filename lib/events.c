@@ -29,8 +29,8 @@ void events_queue(struct store *st, const char *merchant_no, const char *kind, c
 
 /* On PostgreSQL, notifiers on several hosts claim at once: each locks
  * what it takes and passes over what another has locked (SKIP LOCKED),
- * then sees it claimed once that one commits. SQLite has one writer. */
-/* The attempt's number in event_attempts is read with the claim, so two
+ * then sees it claimed once that one commits. SQLite has one writer.
+ * The attempt's number in event_attempts is read with the claim, so two
  * claims of one attempt would log the same number, which its key refuses. */
 #define CLAIM_SELECT                                                                                                   \
 	"SELECT e.id, e.merchant_id, m.notify_url, e.body, e.attempts,"                                                \
