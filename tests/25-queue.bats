@@ -274,3 +274,21 @@ queued m:cafe01"
 	[[ "$stderr" == *evt_pay_01AAAAAAAAAAAAAAAAAAAAAAAA* ]]
 	assert_equal "$(ledger_digest)" "$before"
 }
+
+@test "redeliver --merchant --failed answers every one of 1,201 failed events, committed in batches" {
+	pay cafe01 o1 1.00
+	fail_all 1
+	# (Copies of the failed event, put in directly: 1,200 payments would take long.)
+	db_sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+		INSERT INTO events (id, merchant_id, kind, subject, body, state, attempts, next_attempt_at, created_at)
+		SELECT id || '_' || i, merchant_id, kind, subject || '_' || i, body, state, attempts, next_attempt_at,
+		created_at FROM events, n"
+	assert_equal "$(wpay-notify list --failed | wc -l)" 1201
+	run --separate-stderr wpay-notify redeliver --merchant cafe01 --failed
+	assert_success
+	assert_equal "$(jq -r '[.type, .result] | join(" ")' <<<"$output" | sort | uniq -c | awk '{$1 = $1; print}')" \
+		"1201 redelivery queued"
+	assert_equal "$(jq -r .event <<<"$output" | sort -u | wc -l)" 1201
+	assert_equal "$(wpay-notify list --failed | wc -l)" 0
+	assert_equal "$(wpay-notify list --pending | wc -l)" 1201
+}
