@@ -56,6 +56,7 @@ LIBS_pay = jansson sqlite3 libpq libcrypto
 LIBS_refund = jansson sqlite3 libpq libcrypto
 LIBS_settle = jansson sqlite3 libpq libcrypto
 LIBS_notify = jansson sqlite3 libpq libcrypto libcurl
+LIBS_fmt = jansson sqlite3 libpq libcrypto
 
 PROGRAMS := $(filter-out wpay,$(patsubst cmd/%.c,%,$(wildcard cmd/*.c)))
 LIB_SRC := $(filter-out lib/clock.c,$(wildcard lib/*.c))
