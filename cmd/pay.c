@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 	ctx_open(&r.c);
 	secret_src_init(&r.c.pins, (int)pin_fd);
 	rec_writer_init();
-	progress_start(&r.progress, "payments", 0);
+	progress_start(&r.progress, "orders", 0);
 	int status = batch_serve(r.c.st, order ? json_pack("{s:s}", "order", order) : NULL, handle, &r, &opts);
 	progress_end(&r.progress);
 	payments_forget_pin(&r.p);
