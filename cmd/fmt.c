@@ -41,6 +41,8 @@ static void ledger_zone(void)
 	if (store_is_url(db) || access(db, F_OK) == 0) {
 		if ((rc = store_open(db, false, &st, &e)) == 0)
 			rc = period_ledger_zone(st, tz, &cutoff, &e);
+		else if (rc == EX_NOINPUT)
+			rc = 0; /* a database with no ledger in it yet: TZ */
 		store_close(st);
 	}
 	free(db);

@@ -214,6 +214,7 @@ slowly() { # slowly LINE...: each line, then a pause
 
 @test "progress: scanqr on a terminal shows records, rate and errors, then erases the line" {
 	export -f slowly
+	export WPAY_DB="$BATS_TEST_TMPDIR/none.db" # no ledger: scanqr reads codes without one
 	run script -qec "slowly hello 'http://x' '' hello | wpay-scanqr --payload >'$BATS_TEST_TMPDIR/out'" /dev/null
 	assert_success
 	[[ "$output" == *"wpay-scanqr: "*" payloads, "*"/s, 0 errors"* ]]
