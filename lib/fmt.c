@@ -547,8 +547,7 @@ void fmt_flush(struct fmt *f)
 }
 
 /* Fields in the order a person looks for them; the rest follow in the record's order. */
-static const char *const first_keys[] = {"id",    "code",         "message", "merchant",
-                                         "order", "out_trade_no", "amount",  "currency"};
+static const char *const first_keys[] = {"id", "code", "merchant", "order", "out_trade_no", "amount", "currency"};
 
 static void add_record(struct fmt *f, json_t *rec)
 {
@@ -580,13 +579,16 @@ static void add_record(struct fmt *f, json_t *rec)
 	json_object_foreach (rec, key, v)
 		in_amounts = in_amounts || (cur && json_is_integer(v) && money_key(key));
 	json_object_foreach (rec, key, v) {
-		bool seen =
-		    (strcmp(key, "type") == 0 && json_is_string(v)) || (in_amounts && strcmp(key, "currency") == 0);
+		bool seen = (strcmp(key, "type") == 0 && json_is_string(v)) ||
+		            (in_amounts && strcmp(key, "currency") == 0) || strcmp(key, "message") == 0;
 		for (size_t i = 0; i < order_n && !seen; i++)
 			seen = strcmp(keys[i], key) == 0;
 		if (!seen)
 			keys[order_n++] = key;
 	}
+	/* An error's sentence last: it is long, and the fields say what it is about. */
+	if (json_object_get(rec, "message"))
+		keys[order_n++] = "message";
 	for (size_t k = 0; k < order_n; k++)
 		column(f, keys[k]);
 	row->ncells = f->ncols + 1;

@@ -156,9 +156,9 @@ records() {
 		'{"type":"error","code":"not_found","message":"no such order","ref":7}' >"$BATS_TEST_TMPDIR/in.jsonl"
 	run wpay-fmt "$BATS_TEST_TMPDIR/in.jsonl"
 	assert_success
-	assert_line '! ERROR  not_found  no such order  7'
+	assert_line '! ERROR  not_found    7  no such order'
 	run wpay-fmt --color always "$BATS_TEST_TMPDIR/in.jsonl"
-	assert_line $'\e[1;31m! ERROR  not_found  no such order  7\e[0m'
+	assert_line $'\e[1;31m! ERROR  not_found    7  no such order\e[0m'
 	# auto: not on a pipe
 	run wpay-fmt --color auto "$BATS_TEST_TMPDIR/in.jsonl"
 	refute_output --partial $'\e'
