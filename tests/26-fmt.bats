@@ -256,3 +256,46 @@ slowly() { # slowly LINE...: each line, then a pause
 	run script -qec "echo '{\"merchant\":\"cafe01\",\"amount\":300,\"reference\":\"c\"}' | wpay-mkqr >/dev/null" /dev/null
 	assert_output ""
 }
+
+@test "progress: settle shows merchants done of those due, and erases the line" {
+	use_sqlite_file # the ledger is made with SQL, as bench/settle.sh makes it
+	init_ledger
+	m=3000
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	sqlite3 "$WPAY_DB" <<-SQL
+		BEGIN;
+		WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < $m)
+		INSERT INTO merchants(id, kind, name, city, mcc, country, currency, fee_ppm, settlement, bank_account,
+		  created_at, updated_at) SELECT printf('m%05d', i), 'individual', 'Shop', 'Beijing', '5814', 'CN', 'CNY',
+		  6000, 'T15', printf('6222%012d', i), '$now', '$now' FROM k;
+		INSERT INTO accounts(id, kind, owner, currency, created_at)
+		  SELECT 'pending:m:' || id, 'pending', 'm:' || id, 'CNY', '$now' FROM merchants
+		  UNION ALL SELECT 'payout:m:' || id, 'payout', 'm:' || id, 'CNY', '$now' FROM merchants
+		  UNION ALL SELECT 'deposit:m:' || id, 'deposit', 'm:' || id, 'CNY', '$now' FROM merchants
+		  UNION ALL SELECT 'card:bench', 'card', 'bench', 'CNY', '$now'
+		  UNION ALL SELECT 'fees:CNY', 'fees', 'CNY', 'CNY', '$now';
+		WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < $m)
+		INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, origin, state, expires_at, created_at,
+		  paid_at) SELECT printf('ord_%010d', i), printf('m%05d', i), printf('o%d', i), 1000, 'CNY', 'api', 'paid', 0,
+		  strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-20 days'), strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-20 days') FROM k;
+		INSERT INTO payments(id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency,
+		  created_at) SELECT 'pay_' || substr(id, 5), id, merchant_id, 'wal_bench', NULL, 'card:bench', amount, 6,
+		  'CNY', paid_at FROM orders;
+		INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account, amount, currency, created_at)
+		  SELECT 'tr_' || merchant_id, 'bench:' || merchant_id, 'tr_bench', 'payment', 'card:bench',
+		  'pending:m:' || merchant_id, SUM(amount - fee), 'CNY', '$now' FROM payments GROUP BY merchant_id
+		  UNION ALL SELECT 'tr_fees', 'bench:fees', 'tr_bench', 'fee', 'card:bench', 'fees:CNY', SUM(fee), 'CNY',
+		  '$now' FROM payments;
+		UPDATE accounts SET balance = (SELECT SUM(amount) FROM transfers WHERE to_account = accounts.id)
+		  WHERE kind IN ('pending', 'fees');
+		UPDATE accounts SET balance = -(SELECT SUM(amount) FROM transfers WHERE from_account = 'card:bench')
+		  WHERE id = 'card:bench';
+		COMMIT;
+	SQL
+	unset WPAY_NOW
+	run script -qec "wpay-settle --batch-size 1 >'$BATS_TEST_TMPDIR/out'" /dev/null
+	assert_success
+	[[ "$output" == *"wpay-settle: "*" of 3,000 merchants, "*"/s, 0 errors"* ]]
+	[[ "$output" == *$'\r\e[K' ]]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 3000 ]
+}
