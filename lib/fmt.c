@@ -43,11 +43,17 @@ struct row {
 	size_t ncells;
 };
 
-/* Counts of id prefixes seen: a prefix counted once names one id. */
-struct idset {
+/* Counts of id prefixes seen, in two generations: a prefix counted once
+ * names one id. When the newer holds ID_KEEP ids the older is dropped, so
+ * memory stays bounded and any two ids shown within ID_KEEP distinct ids
+ * of each other are always told apart. */
+struct idgen {
 	uint64_t *keys; /* hash of the prefix; 0 free */
 	uint32_t *counts;
 	size_t ids;
+};
+struct idset {
+	struct idgen gen[2]; /* gen[0] the newer */
 };
 
 struct fmt {
@@ -197,12 +203,20 @@ static uint64_t hash(const char *s, size_t n)
 }
 
 /* The slot of key: where it is, or the free one where it goes. */
-static size_t slot(const struct idset *ids, uint64_t key)
+static size_t slot(const struct idgen *g, uint64_t key)
 {
 	size_t i = (size_t)key & (ID_SLOTS - 1);
-	while (ids->keys[i] && ids->keys[i] != key)
+	while (g->keys[i] && g->keys[i] != key)
 		i = (i + 1) & (ID_SLOTS - 1);
 	return i;
+}
+
+static uint32_t count(const struct idgen *g, uint64_t key)
+{
+	if (!g->keys)
+		return 0;
+	size_t i = slot(g, key);
+	return g->keys[i] ? g->counts[i] : 0;
 }
 
 /* Length of the part of a generated id before its 26 characters ("pay_"), or 0. */
@@ -221,46 +235,56 @@ static size_t id_prefix(const char *s)
 	return k == ID_CHARS ? p : 0;
 }
 
-/* Count id's prefixes, once per distinct id. The full id's own key is
- * kept apart (its hash differs by the trailing marker) to know if it was
- * seen. */
-static void id_add(struct idset *ids, const char *id)
+/* The key of a whole id, apart from its prefixes' (the trailing '#'). */
+static uint64_t whole_key(const char *id)
 {
-	if (!ids->keys) {
-		ids->keys = xcalloc(ID_SLOTS, sizeof *ids->keys);
-		ids->counts = xcalloc(ID_SLOTS, sizeof *ids->counts);
-	}
-	size_t p = id_prefix(id), n = strlen(id);
 	char whole[64];
 	bufprintf(whole, sizeof whole, "%s#", id);
-	size_t w = slot(ids, hash(whole, n + 1));
-	if (ids->keys[w])
+	return hash(whole, strlen(whole));
+}
+
+/* Count id's prefixes, once per distinct id. */
+static void id_add(struct idset *ids, const char *id)
+{
+	uint64_t wk = whole_key(id);
+	if (count(&ids->gen[0], wk) || count(&ids->gen[1], wk))
 		return;
-	if (ids->ids == ID_KEEP) {
-		/* Bounded memory on an endless stream: start again. Ids shown
-		 * from here on are unique among those shown since. */
-		memset(ids->keys, 0, ID_SLOTS * sizeof *ids->keys);
-		memset(ids->counts, 0, ID_SLOTS * sizeof *ids->counts);
-		ids->ids = 0;
-		w = slot(ids, hash(whole, n + 1));
+	struct idgen *g = &ids->gen[0];
+	if (g->ids == ID_KEEP) {
+		/* Bounded memory on an endless stream: the older generation goes. */
+		struct idgen old = ids->gen[1];
+		ids->gen[1] = *g;
+		*g = old;
+		if (g->keys) {
+			memset(g->keys, 0, ID_SLOTS * sizeof *g->keys);
+			memset(g->counts, 0, ID_SLOTS * sizeof *g->counts);
+		}
+		g->ids = 0;
 	}
-	ids->keys[w] = hash(whole, n + 1);
-	ids->ids++;
+	if (!g->keys) {
+		g->keys = xcalloc(ID_SLOTS, sizeof *g->keys);
+		g->counts = xcalloc(ID_SLOTS, sizeof *g->counts);
+	}
+	size_t w = slot(g, wk);
+	g->keys[w] = wk;
+	g->counts[w] = 1;
+	g->ids++;
+	size_t p = id_prefix(id);
 	for (size_t l = p + ID_MIN; l <= p + ID_TRACKED; l++) {
 		uint64_t k = hash(id, l);
-		size_t i = slot(ids, k);
-		ids->keys[i] = k;
-		ids->counts[i]++;
+		size_t i = slot(g, k);
+		g->keys[i] = k;
+		g->counts[i]++;
 	}
 }
 
-/* Characters of id to show: the shortest prefix no other id shown shares. */
+/* Characters of id to show: the shortest prefix no other id remembered shares. */
 static size_t id_short(const struct idset *ids, const char *id)
 {
 	size_t p = id_prefix(id);
 	for (size_t l = p + ID_MIN; l <= p + ID_TRACKED; l++) {
-		size_t i = slot(ids, hash(id, l));
-		if (ids->keys[i] && ids->counts[i] <= 1)
+		uint64_t k = hash(id, l);
+		if (count(&ids->gen[0], k) + count(&ids->gen[1], k) == 1)
 			return l;
 	}
 	return strlen(id);
@@ -710,8 +734,10 @@ bool fmt_close(struct fmt *f)
 	free(f->cols);
 	free(f->rows);
 	free(f->type);
-	free(f->ids.keys);
-	free(f->ids.counts);
+	for (int g = 0; g < 2; g++) {
+		free(f->ids.gen[g].keys);
+		free(f->ids.gen[g].counts);
+	}
 	free(f);
 	return ok;
 }

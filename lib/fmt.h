@@ -4,7 +4,7 @@
  * of the same type, each headed by its field names: amounts as decimals
  * with their currency, times in the process's local zone (TZ), generated
  * ids cut to the shortest prefix (8 characters at least after the '_')
- * that no other id shown shares, errors marked '!', lines that are not
+ * that no other id shown shares (among the last 32,768 at least), errors marked '!', lines that are not
  * records passed through marked '?'. Every field is shown, unknown ones
  * too. Text is escaped: no control byte or bidi override reaches the
  * terminal. Columns are aligned by display width over a window: a table

@@ -299,3 +299,16 @@ slowly() { # slowly LINE...: each line, then a pause
 	[[ "$output" == *$'\r\e[K' ]]
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 3000 ]
 }
+
+@test "attack: an endless stream of distinct ids and wide records keeps memory bounded" {
+	# 200,000 payments, 400,000 distinct ids: more than fmt remembers, so it starts again
+	awk 'BEGIN { for (i = 0; i < 200000; i++)
+		printf "{\"type\":\"payment\",\"id\":\"pay_01KQ3Z8Y6C%016d\",\"order\":\"ord_01KQ3Z8Y6C%016d\",\"amount\":%d,\"currency\":\"CNY\",\"note\":\"%s\"}\n", i, i, i + 1, (i % 1000 ? "x" : sprintf("%0500d", 0)) }' |
+		/usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/kib" wpay-fmt --tz UTC >"$BATS_TEST_TMPDIR/out"
+	[ "$(grep -c '^  payment' "$BATS_TEST_TMPDIR/out")" -eq 200000 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/kib")" -lt 65536 ] # under 64 MiB
+	# ids shown within 32,768 distinct ids of each other (16,384 rows of two)
+	# are told apart: no short form stands for two of them
+	run awk '/^  payment/ { n++; for (c = 2; c <= 3; c++) { if (($c in at) && at[$c] != $0 && n - row[$c] < 16000) { print "twice: " $c; exit 1 }; at[$c] = $0; row[$c] = n } }' "$BATS_TEST_TMPDIR/out"
+	assert_success
+}
