@@ -188,6 +188,7 @@ bench: deps-bench $(BINS)
 	@sh bench/mkqr.sh $(BIN) 10000
 	@sh bench/pay.sh $(BIN) 100000 5000
 	@sh bench/settle.sh $(BIN) 1000000 10000
+	@sh bench/fmt.sh $(BIN) 100000
 
 bench-scan:
 	@if [ -d "$(SHARED)/corpus/qr-images" ]; then python3 bench/scan.py "$(SHARED)/corpus/qr-images" $(BIN)/wpay-scanqr; \
