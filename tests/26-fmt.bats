@@ -312,3 +312,16 @@ slowly() { # slowly LINE...: each line, then a pause
 	run awk '/^  payment/ { n++; for (c = 2; c <= 3; c++) { if (($c in at) && at[$c] != $0 && n - row[$c] < 16000) { print "twice: " $c; exit 1 }; at[$c] = $0; row[$c] = n } }' "$BATS_TEST_TMPDIR/out"
 	assert_success
 }
+
+@test "--color auto: colour on a terminal, none with NO_COLOR, TERM=dumb or a pipe" {
+	echo '{"type":"error","code":"not_found","message":"gone"}' >"$BATS_TEST_TMPDIR/in.jsonl"
+	run script -qec "wpay-fmt '$BATS_TEST_TMPDIR/in.jsonl'" /dev/null
+	assert_success
+	assert_output --partial $'\e[1;31m! ERROR'
+	run script -qec "NO_COLOR=1 wpay-fmt '$BATS_TEST_TMPDIR/in.jsonl'" /dev/null
+	refute_output --partial $'\e'
+	run script -qec "TERM=dumb wpay-fmt '$BATS_TEST_TMPDIR/in.jsonl'" /dev/null
+	refute_output --partial $'\e'
+	run script -qec "wpay-fmt --color never '$BATS_TEST_TMPDIR/in.jsonl'" /dev/null
+	refute_output --partial $'\e'
+}
