@@ -39,7 +39,7 @@ static void ledger_zone(void)
 	char tz[PERIOD_TZ_MAX];
 	int cutoff, rc = 0;
 	if (store_is_url(db) || access(db, F_OK) == 0) {
-		if ((rc = store_open(db, false, &st, &e)) == 0)
+		if ((rc = store_open_readonly(db, &st, &e)) == 0)
 			rc = period_ledger_zone(st, tz, &cutoff, &e);
 		else if (rc == EX_NOINPUT)
 			rc = 0; /* a database with no ledger in it yet: TZ */

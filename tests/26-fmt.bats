@@ -140,8 +140,10 @@ records() {
 	run env TZ=America/New_York wpay-fmt <<<"$in"
 	assert_line '  payment  2026-11-22 16:05:00 CST'
 	wpay-init --settle-tz Europe/Berlin >/dev/null
+	before=$(ledger_digest)
 	run wpay-fmt <<<"$in"
 	assert_line '  payment  2026-11-22 09:05:00 CET'
+	assert_equal "$(ledger_digest)" "$before" # opened read-only
 	run wpay-fmt --tz Asia/Tokyo <<<"$in"
 	assert_line '  payment  2026-11-22 17:05:00 JST'
 	run --separate-stderr wpay-fmt --tz Mars/Olympus <<<"$in"
