@@ -83,8 +83,7 @@ static void fail(struct scan *s, const char *source, unsigned long line, const c
 	va_start(ap, fmt);
 	vsnprintf(e.msg, sizeof e.msg, fmt, ap);
 	va_end(ap);
-	progress_clear(&s->progress, false);
-	cli_record_warn(&e, source, line);
+	cli_record_warn(&e, source, line); /* erases the progress line first */
 	json_t *rec = rec_error_record(&e, NULL);
 	json_object_set_new(rec, "source", json_string(source));
 	if (line)

@@ -19,6 +19,15 @@ static int64_t monotonic_ms(void)
 
 enum { PROGRESS_AFTER_MS = 1000, PROGRESS_EVERY_MS = 250 };
 
+/* The line on the terminal now, erased before any message (err.h). */
+static struct progress *active;
+
+static void clear_active(void)
+{
+	if (active)
+		progress_clear(active, false);
+}
+
 void progress_start(struct progress *p, const char *what, size_t total)
 {
 	*p = (struct progress){.what = what,
@@ -26,6 +35,10 @@ void progress_start(struct progress *p, const char *what, size_t total)
 	                       .start_ms = monotonic_ms(),
 	                       .on = isatty(STDERR_FILENO) == 1,
 	                       .stdout_tty = isatty(STDOUT_FILENO) == 1};
+	if (p->on) {
+		active = p;
+		err_before_message = clear_active;
+	}
 }
 
 /* 1234567 as "1,234,567": counts a person reads at a glance. */
@@ -77,4 +90,8 @@ void progress_clear(struct progress *p, bool stdout_only)
 void progress_end(struct progress *p)
 {
 	progress_clear(p, false);
+	if (active == p) {
+		active = NULL;
+		err_before_message = NULL;
+	}
 }

@@ -217,11 +217,15 @@ slowly() { # slowly LINE...: each line, then a pause
 @test "progress: scanqr on a terminal shows records, rate and errors, then erases the line" {
 	export -f slowly
 	export WPAY_DB="$BATS_TEST_TMPDIR/none.db" # no ledger: scanqr reads codes without one
-	run script -qec "slowly hello 'http://x' '' hello | wpay-scanqr --payload >'$BATS_TEST_TMPDIR/out'" /dev/null
-	assert_success
+	long=$(printf 'x%.0s' $(seq 9000)) # no QR code holds that: an error
+	run script -qec "slowly hello 'http://x' '' hello $long hello | wpay-scanqr --payload >'$BATS_TEST_TMPDIR/out'" /dev/null
 	[[ "$output" == *"wpay-scanqr: "*" payloads, "*"/s, 0 errors"* ]]
+	[[ "$output" == *"wpay-scanqr: "*" payloads, "*"/s, 1 error"* ]]
 	[[ "$output" == *$'\r\e[K' ]] # erased at the end
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 3 ]
+	# the error's message starts a line of its own: the progress line went first
+	re=$'(^|\n|\e\\[K)wpay-scanqr: line 5 is longer'
+	[[ "$output" =~ $re ]]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 5 ]
 	# stderr to a pipe or a file: no progress at all
 	slowly hello hello hello | wpay-scanqr --payload >/dev/null 2>"$BATS_TEST_TMPDIR/err"
 	[ ! -s "$BATS_TEST_TMPDIR/err" ]
