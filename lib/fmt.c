@@ -219,15 +219,15 @@ static uint32_t count(const struct idgen *g, uint64_t key)
 	return g->keys[i] ? g->counts[i] : 0;
 }
 
-/* Length of the part of a generated id before its 26 characters ("pay_"), or 0. */
+/* Length of the part of a generated id before its 26 characters ("pay_",
+ * an event's "evt_pay_"), or 0. */
 static size_t id_prefix(const char *s)
 {
 	size_t p = 0;
-	while (s[p] >= 'a' && s[p] <= 'z')
+	while ((s[p] >= 'a' && s[p] <= 'z') || s[p] == '_')
 		p++;
-	if (p == 0 || p > 8 || s[p] != '_')
+	if (p < 2 || p > 16 || s[p - 1] != '_' || s[0] == '_')
 		return 0;
-	p++;
 	size_t k = 0;
 	for (; s[p + k]; k++)
 		if (!strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", s[p + k]))

@@ -72,6 +72,14 @@ int main(void)
 
 	const char *mixed[] = {"{\"type\":\"refund\",\"amount\":-5,\"currency\":\"JPY\"}",
 	                       "{\"type\":\"refund\",\"amount\":1,\"currency\":\"XXX\"}", "[]", "{\"type\":7}"};
+	const char *events[] = {"{\"type\":\"delivery\",\"event\":\"evt_pay_01KQ3Z8Y6CAAAAAAAAAAAAAAAA\"}",
+	                        "{\"type\":\"delivery\",\"event\":\"pay__01KQ3Z8Y6CAAAAAAAAAAAAAAAA\"}",
+	                        "{\"type\":\"delivery\",\"event\":\"_01KQ3Z8Y6CAAAAAAAAAAAAAAAA\"}"};
+	t = shown(events, 3, 100);
+	CHECK("an event's id is cut after its subject's prefix", strstr(t, " evt_pay_01KQ3Z8Y\n") != NULL);
+	CHECK("a bare '_' and 26 characters is no id", strstr(t, " _01KQ3Z8Y6CAAAAAAAAAAAAAAAA\n") != NULL);
+	free(t);
+
 	t = shown(mixed, 4, 1);
 	CHECK("JPY has no decimals; a negative amount keeps its sign", strstr(t, "-5 JPY") != NULL);
 	CHECK("an unknown currency leaves the integer and its field", strstr(t, "  1  XXX\n") != NULL);
