@@ -312,7 +312,9 @@ slowly() { # slowly LINE...: each line, then a pause
 		printf "{\"type\":\"payment\",\"id\":\"pay_01KQ3Z8Y6C%016d\",\"order\":\"ord_01KQ3Z8Y6C%016d\",\"amount\":%d,\"currency\":\"CNY\",\"note\":\"%s\"}\n", i, i, i + 1, (i % 1000 ? "x" : sprintf("%0500d", 0)) }' |
 		/usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/kib" wpay-fmt --tz UTC >"$BATS_TEST_TMPDIR/out"
 	[ "$(grep -c '^  payment' "$BATS_TEST_TMPDIR/out")" -eq 200000 ]
-	[ "$(cat "$BATS_TEST_TMPDIR/kib")" -lt 65536 ] # under 64 MiB
+	# under 64 MiB (32 MiB measured); ASan's shadow and quarantine of freed
+	# memory make the sanitizer build's figure meaningless (550 MiB)
+	[[ "$WPAY_TEST_BIN" == */san/* ]] || [ "$(cat "$BATS_TEST_TMPDIR/kib")" -lt 65536 ]
 	# ids shown within 32,768 distinct ids of each other (16,384 rows of two)
 	# are told apart: no short form stands for two of them
 	run awk '/^  payment/ { n++; for (c = 2; c <= 3; c++) { if (($c in at) && at[$c] != $0 && n - row[$c] < 16000) { print "twice: " $c; exit 1 }; at[$c] = $0; row[$c] = n } }' "$BATS_TEST_TMPDIR/out"
