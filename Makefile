@@ -56,6 +56,7 @@ LIBS_pay = jansson sqlite3 libpq libcrypto
 LIBS_refund = jansson sqlite3 libpq libcrypto
 LIBS_settle = jansson sqlite3 libpq libcrypto
 LIBS_notify = jansson sqlite3 libpq libcrypto libcurl
+LIBS_fmt = jansson sqlite3 libpq libcrypto
 
 PROGRAMS := $(filter-out wpay,$(patsubst cmd/%.c,%,$(wildcard cmd/*.c)))
 LIB_SRC := $(filter-out lib/clock.c,$(wildcard lib/*.c))
@@ -189,6 +190,7 @@ bench: deps-bench $(BINS)
 	@sh bench/settle.sh $(BIN) 1000000 10000
 	@sh bench/preview.sh $(BIN) 1000000 10000
 	@sh bench/queue.sh $(BIN) 1000000 1000
+	@sh bench/fmt.sh $(BIN) 100000
 
 bench-scan:
 	@if [ -d "$(SHARED)/corpus/qr-images" ]; then python3 bench/scan.py "$(SHARED)/corpus/qr-images" $(BIN)/wpay-scanqr; \

@@ -273,8 +273,11 @@ int main(int argc, char **argv)
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 		m.pool = qr_pool_new(cores > 0 ? (int)cores : 1, m.format, &m.style);
 	}
-	struct batch_opts opts = {.before_print = render_wait};
+	struct progress progress;
+	progress_start(&progress, "codes", 0);
+	struct batch_opts opts = {.before_print = render_wait, .progress = &progress};
 	int status = batch_serve(c.st, req, handle, &m, &opts);
+	progress_end(&progress);
 	qr_pool_free(m.pool);
 	qr_thread_done();
 	codes_maker_close(&m.maker);

@@ -13,6 +13,7 @@
 #include "crypto.h"
 #include "ctx.h"
 #include "payments.h"
+#include "progress.h"
 #include "secret.h"
 
 #include "util.h"
@@ -48,6 +49,7 @@ static const struct option options[] = {
 struct run {
 	struct wpay_ctx c;
 	struct payer p;
+	struct progress progress;
 };
 
 static int handle(void *arg, json_t *req, json_t **out, struct err *e)
@@ -81,7 +83,7 @@ int main(int argc, char **argv)
 	struct run r = {0};
 	long long pin_fd = -1;
 	const char *order = NULL;
-	struct batch_opts opts = {.ask = ask};
+	struct batch_opts opts = {.ask = ask, .progress = &r.progress};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
@@ -107,7 +109,9 @@ int main(int argc, char **argv)
 	ctx_open(&r.c);
 	secret_src_init(&r.c.pins, (int)pin_fd);
 	rec_writer_init();
+	progress_start(&r.progress, "orders", 0);
 	int status = batch_serve(r.c.st, order ? json_pack("{s:s}", "order", order) : NULL, handle, &r, &opts);
+	progress_end(&r.progress);
 	payments_forget_pin(&r.p);
 	ctx_close(&r.c);
 	if (!rec_writer_close() && status == 0)

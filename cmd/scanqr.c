@@ -21,6 +21,7 @@
 #include "keys.h"
 #include "networks.h"
 #include "payload.h"
+#include "progress.h"
 #include "records.h"
 #include "store.h"
 
@@ -44,7 +45,16 @@ static const struct option options[] = {
 struct scan {
 	struct payload_env env;
 	bool explain, failed, write_error;
+	struct progress progress;
+	size_t errors; /* of the input being read, for the progress line */
 };
+
+/* One input (an image, a payload line) done. */
+static void step(struct scan *s)
+{
+	progress_add(&s->progress, 1, s->errors);
+	s->errors = 0;
+}
 
 /* Merge a part made for this record into it (jansson's update takes no ownership). */
 static void merge(json_t *rec, json_t *part)
@@ -55,6 +65,7 @@ static void merge(json_t *rec, json_t *part)
 
 static void emit(struct scan *s, json_t *rec)
 {
+	progress_clear(&s->progress, true);
 	if (s->explain && strcmp(json_string_value(json_object_get(rec, "type")), "scan") == 0)
 		payload_explain(rec, stdout);
 	else if (!s->explain && !rec_emit(rec))
@@ -72,12 +83,13 @@ static void fail(struct scan *s, const char *source, unsigned long line, const c
 	va_start(ap, fmt);
 	vsnprintf(e.msg, sizeof e.msg, fmt, ap);
 	va_end(ap);
-	cli_record_warn(&e, source, line);
+	cli_record_warn(&e, source, line); /* erases the progress line first */
 	json_t *rec = rec_error_record(&e, NULL);
 	json_object_set_new(rec, "source", json_string(source));
 	if (line)
 		json_object_set_new(rec, "line", json_integer((json_int_t)line));
 	s->failed = true;
+	s->errors++;
 	emit(s, rec);
 }
 
@@ -111,7 +123,7 @@ static unsigned char *read_all(int fd, size_t *len, int *err)
 	return buf;
 }
 
-static void scan_image(struct scan *s, const char *name)
+static void scan_image_one(struct scan *s, const char *name)
 {
 	bool is_stdin = strcmp(name, "-") == 0;
 	const char *source = is_stdin ? "<stdin>" : name;
@@ -153,6 +165,12 @@ static void scan_image(struct scan *s, const char *name)
 		emit(s, rec);
 	}
 	image_free(&img);
+}
+
+static void scan_image(struct scan *s, const char *name)
+{
+	scan_image_one(s, name);
+	step(s);
 }
 
 /*
@@ -202,6 +220,7 @@ static void scan_lines(struct scan *s, const char *name)
 		if (too_long) {
 			fail(s, source, lineno, "line_too_long",
 			     "line %lu is longer than %d bytes; no QR code holds that", lineno, PAYLOAD_LINE_MAX);
+			step(s);
 			continue;
 		}
 		if (len == 0)
@@ -210,6 +229,7 @@ static void scan_lines(struct scan *s, const char *name)
 		    json_pack("{s:s, s:s, s:I}", "type", "scan", "source", source, "line", (json_int_t)lineno);
 		merge(rec, payload_describe((unsigned char *)line, len, &s->env));
 		emit(s, rec);
+		step(s);
 	}
 	if (ferror(f))
 		fail(s, source, lineno, "no_input", "cannot read %s: %s", name, strerror(errno));
@@ -244,10 +264,12 @@ int main(int argc, char **argv)
 		err_die(rc, "%s", e.msg);
 	s.env = (struct payload_env){.keys_dir = keys, .st = st, .networks = &nw, .now_ms = clock_now_ms()};
 	rec_writer_init();
+	progress_start(&s.progress, payload ? "payloads" : "images", payload ? 0 : (size_t)(argc - optind));
 	if (optind == argc)
 		payload ? scan_lines(&s, "-") : scan_image(&s, "-");
 	for (int i = optind; i < argc && !s.write_error; i++)
 		payload ? scan_lines(&s, argv[i]) : scan_image(&s, argv[i]);
+	progress_end(&s.progress);
 	store_close(st);
 	free(db);
 	free(keys);

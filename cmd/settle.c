@@ -16,6 +16,7 @@
 #include "ctx.h"
 #include "ids.h"
 #include "payouts.h"
+#include "progress.h"
 #include "reconcile.h"
 #include "settle.h"
 
@@ -50,31 +51,16 @@ static const struct option options[] = {
 struct run {
 	struct wpay_ctx c;
 	struct settle_run s;
-	size_t done, total;
-	int64_t shown_ms; /* when progress was last shown, or the run began */
-	bool shown;
+	struct progress progress;
 };
 
 static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 {
 	struct run *r = arg;
-	r->done++;
 	int rc = settle_merchant(&r->c, &r->s, req, out, e);
 	if (rc == BATCH_OK && *out && r->s.dry_run)
 		json_object_set_new(*out, "dry_run", json_true());
 	return rc;
-}
-
-/* After each commit: progress for a person watching a long run. */
-static void progress(void *arg)
-{
-	struct run *r = arg;
-	int64_t now = clock_now_ms();
-	if (!isatty(STDERR_FILENO) || now - r->shown_ms < 1000)
-		return;
-	r->shown_ms = now;
-	r->shown = true;
-	fprintf(stderr, "\r%s: %s: %zu of %zu merchants", err_progname, r->s.date, r->done, r->total);
 }
 
 static int reconcile(struct run *r, const char *file, const char *merchant, const char *date)
@@ -140,7 +126,7 @@ int main(int argc, char **argv)
 	const char *date = NULL, *out_dir = NULL, *file = NULL, *merchant = NULL;
 	struct run r = {0};
 	bool do_preview = false;
-	struct batch_opts opts = {.before_print = progress};
+	struct batch_opts opts = {.progress = &r.progress};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
@@ -185,12 +171,10 @@ int main(int argc, char **argv)
 			err_die(rc, "%s", e.msg);
 		opts.dry_run = r.s.dry_run;
 		json_t *requests = settle_requests(r.c.st, &r.s);
-		r.total = json_array_size(requests);
-		r.shown_ms = clock_now_ms();
+		progress_start(&r.progress, "merchants", json_array_size(requests));
 		status = batch_list(r.c.st, requests, handle, &r, &opts);
 		json_decref(requests);
-		if (r.shown)
-			fputc('\n', stderr);
+		progress_end(&r.progress);
 		if (out_dir && status != EX_IOERR && (rc = payouts_write(r.c.st, &r.s, out_dir, &e)) != 0) {
 			err_warn("%s", e.msg);
 			status = rc;

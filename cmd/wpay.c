@@ -31,6 +31,7 @@ static const struct program {
     {"refund", "refund paid orders through the merchant"},
     {"settle", "settle merchants in batches and write payout files"},
     {"notify", "deliver merchant notifications over HTTP"},
+    {"fmt", "show records as aligned tables for a person"},
 };
 
 static const char usage[] = "wpay [program [args ...]]\n"

@@ -18,6 +18,7 @@ struct batch {
 	void (*before_print)(void *arg);
 	batch_handler h;
 	int (*ask)(void *arg, json_t *req, struct err *e);
+	struct progress *progress;
 	void *arg;
 	json_t *queue; /* [answer, message for stderr or null], waiting for the commit */
 	/* The records of the open transaction, [request, source, line], to run
@@ -56,6 +57,7 @@ static void batch_init(struct batch *b, struct store *st, batch_handler h, void 
 	                    .replay = json_array(),
 	                    .before_print = opts ? opts->before_print : NULL,
 	                    .ask = opts ? opts->ask : NULL,
+	                    .progress = opts ? opts->progress : NULL,
 	                    .dry_run = opts && opts->dry_run,
 	                    .max_records = opts && opts->max_records                    ? opts->max_records
 	                                   : st && store_engine(st) == STORE_POSTGRESQL ? BATCH_PG_RECORDS
@@ -97,20 +99,29 @@ static void flush(struct batch *b)
 	}
 	if (b->before_print)
 		b->before_print(b->arg);
-	size_t i;
+	size_t i, errors = 0;
 	json_t *item;
+	if (b->progress && json_array_size(b->queue))
+		progress_clear(b->progress, true);
 	json_array_foreach (b->queue, i, item) {
 		json_t *rec = json_array_get(item, 0);
 		const char *message = json_string_value(json_array_get(item, 1));
-		if (message)
+		if (message) {
+			if (b->progress)
+				progress_clear(b->progress, false);
 			fprintf(stderr, "%s\n", message);
+		}
 		/* before_print may have turned an answer into an error. */
 		const char *type = json_string_value(json_object_get(rec, "type"));
-		if (type && strcmp(type, "error") == 0)
+		if (type && strcmp(type, "error") == 0) {
 			b->failed = true;
+			errors++;
+		}
 		if (!b->write_error && !rec_emit(rec))
 			b->write_error = true;
 	}
+	if (b->progress)
+		progress_add(b->progress, b->records, errors);
 	json_array_clear(b->queue);
 	json_array_clear(b->replay);
 	b->queue_mark = 0;
@@ -202,6 +213,8 @@ static bool run_record(struct batch *b, json_t *req, const char *src, unsigned l
 		if (b->st)
 			json_array_remove(b->replay, json_array_size(b->replay) - 1);
 		flush(b);
+		if (b->progress)
+			progress_clear(b->progress, false); /* a prompt may follow */
 		rc = b->ask ? b->ask(b->arg, req, &e)
 		            : err_fail(&e, ERR_FAIL, "internal", "nobody to ask for this record");
 		for (int tries = 1; rc == BATCH_OK; tries++) {

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "progress.h"
 #include "records.h"
 #include "store.h"
 
@@ -47,6 +48,9 @@ struct batch_opts {
 	 * what a person must type (a PIN). BATCH_OK runs the record again;
 	 * BATCH_FAIL reports e. */
 	int (*ask)(void *arg, json_t *req, struct err *e);
+	/* Counts the records and errors of each commit, and keeps its line
+	 * off the messages and answers printed (may be NULL). */
+	struct progress *progress;
 };
 
 /* A handler names what the request at hand is about as it learns it (the

@@ -51,6 +51,8 @@ char *cli_record_message(const struct err *e, const char *source, unsigned long 
 void cli_record_warn(const struct err *e, const char *source, unsigned long line)
 {
 	char *message = cli_record_message(e, source, line);
+	if (err_before_message)
+		err_before_message();
 	fprintf(stderr, "%s\n", message);
 	free(message);
 }

@@ -9,6 +9,7 @@
 #include "util.h"
 
 const char *err_progname = "wpay";
+void (*err_before_message)(void);
 
 int err_fail(struct err *e, int status, const char *code, const char *fmt, ...)
 {
@@ -22,6 +23,8 @@ int err_fail(struct err *e, int status, const char *code, const char *fmt, ...)
 
 void err_vwarn(const char *fmt, va_list ap)
 {
+	if (err_before_message)
+		err_before_message();
 	fprintf(stderr, "%s: ", err_progname);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);

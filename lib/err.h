@@ -43,6 +43,9 @@ int err_fail(struct err *e, int status, const char *code, const char *fmt, ...) 
 
 /* The program's name in diagnostics, "wpay" until cli_init sets it. */
 extern const char *err_progname;
+/* Called before any message is written to stderr (NULL: none): a progress
+ * line on the terminal erases itself (progress.h). */
+extern void (*err_before_message)(void);
 /* "<program>: message" on stderr. */
 void err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void err_vwarn(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));

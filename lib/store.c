@@ -16,7 +16,12 @@ bool store_is_url(const char *db)
 
 int store_open(const char *db, bool create, struct store **out, struct err *e)
 {
-	return (store_is_url(db) ? &store_pg_ops : &store_sqlite_ops)->open(db, create, out, e);
+	return (store_is_url(db) ? &store_pg_ops : &store_sqlite_ops)->open(db, create, false, out, e);
+}
+
+int store_open_readonly(const char *db, struct store **out, struct err *e)
+{
+	return (store_is_url(db) ? &store_pg_ops : &store_sqlite_ops)->open(db, false, true, out, e);
 }
 
 void store_close(struct store *st)

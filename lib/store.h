@@ -52,6 +52,12 @@ bool store_is_url(const char *db);
  * a URI that carries a password.
  */
 int store_open(const char *db, bool create, struct store **out, struct err *e);
+/* Open an existing ledger to read only, for a program that only looks
+ * (wpay-fmt reads the time zone): nothing is created or migrated (an older
+ * schema is read as it is), and the engine refuses writes (SQLite opened
+ * read-only, a PostgreSQL session of read-only transactions). The same
+ * statuses as store_open. */
+int store_open_readonly(const char *db, struct store **out, struct err *e);
 void store_close(struct store *st);
 enum store_engine store_engine(const struct store *st);
 /* Schema version after migrations. */

@@ -19,8 +19,9 @@ enum store_txn {
 };
 
 struct store_ops {
-	/* Opens db; on success *out has ops and name set by the engine. */
-	int (*open)(const char *db, bool create, struct store **out, struct err *e);
+	/* Opens db; on success *out has ops and name set by the engine.
+	 * readonly: never create or migrate, and refuse writes. */
+	int (*open)(const char *db, bool create, bool readonly, struct store **out, struct err *e);
 	void (*close)(struct store *st);
 	struct store_stmt *(*query)(struct store *st, const char *sql, const char *fmt, va_list ap);
 	enum store_result (*step)(struct store_stmt *q);

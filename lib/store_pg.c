@@ -779,7 +779,7 @@ static int check_uri(const char *uri, struct err *e)
 
 static void pg_close(struct store *base);
 
-static int pg_open(const char *uri, bool create, struct store **out, struct err *e)
+static int pg_open(const char *uri, bool create, bool readonly, struct store **out, struct err *e)
 {
 	*out = NULL;
 	int rc = check_uri(uri, e);
@@ -839,7 +839,9 @@ static int pg_open(const char *uri, bool create, struct store **out, struct err 
 		pg_close(&st->base);
 		return rc;
 	}
-	if (version < target)
+	if (readonly)
+		PQclear(exec_plain(st, "SET default_transaction_read_only = on"));
+	else if (version < target)
 		migrate(st, target);
 	if (!PQenterPipelineMode(st->conn))
 		fatal(st, NULL, NULL, "pipeline mode");

@@ -272,7 +272,7 @@ static void migrate(struct lite *st)
 
 static void lite_close(struct store *base);
 
-static int lite_open(const char *path, bool create, struct store **out, struct err *e)
+static int lite_open(const char *path, bool create, bool readonly, struct store **out, struct err *e)
 {
 	*out = NULL;
 	struct stat sb;
@@ -297,7 +297,8 @@ static int lite_open(const char *path, bool create, struct store **out, struct e
 	 * Measured on wpay-pay: without allocation statistics (a global
 	 * mutex on every malloc) a payment costs ~10% less. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		err_fail(e, EX_NOINPUT, "io", "cannot open ledger %s: %s", path,
 		         st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		lite_close(&st->base);
@@ -328,6 +329,11 @@ static int lite_open(const char *path, bool create, struct store **out, struct e
 		err_fail(e, EX_NOINPUT, "no_ledger", "%s is not an initialised wpay ledger; run 'wpay init'", path);
 		lite_close(&st->base);
 		return EX_NOINPUT;
+	}
+	if (readonly) {
+		/* Nothing is changed, not even the journal mode. */
+		*out = &st->base;
+		return 0;
 	}
 	struct store_stmt *q = store_query(&st->base, "PRAGMA journal_mode = WAL", "");
 	store_step(q);

@@ -169,6 +169,13 @@ pay_order_1() {
 	assert_ledger_ok
 }
 
+@test "wpay-fmt(1) EXAMPLES print what the page says" {
+	shop
+	codes
+	export WPAY_NOW=2026-11-22T08:05:00Z
+	examples wpay-fmt.1
+}
+
 @test "wpay-refund(1) EXAMPLES print what the page says" {
 	shop
 	codes

@@ -46,4 +46,8 @@ vg() {
 		--tolerance 0 </dev/null >/dev/null || [ $? -eq 1 ]
 	vg wpay-check >check.json
 	assert_equal "$(jq -r .ok check.json)" true
+	# everything the loop printed, and a line that is no record, for a person
+	{ cat scan.jsonl order.jsonl pay.jsonl settle.jsonl notify.jsonl check.json; printf 'not a \033[2Jrecord\n'; } |
+		vg wpay-fmt --color always >fmt.txt
+	grep -q '^  payment ' fmt.txt
 }
