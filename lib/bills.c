@@ -220,13 +220,17 @@ int bill_writer_lines(struct bill_writer *w, struct store_stmt *q, struct err *e
 			break;
 		}
 		*(refund ? &w->refunds : &w->payments) += 1;
+		char buyer[USER_REF_MAX];
+		const char *uid = store_col_text(q, 9);
+		if (uid)
+			ids_user(uid, buyer);
 		if (w->o->format == BILL_JSONL) {
 			json_t *r = json_pack(
 			    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:s, s:s?, s:s?, s:s?, s:s?}", "type",
 			    "bill_line", "kind", kind, "time", store_col_text(q, 1), "order", store_col_text(q, 2),
 			    "out_trade_no", store_col_text(q, 3), "id", store_col_text(q, 4), "out_request_no",
 			    store_col_text(q, 5), "amount", (json_int_t)amount, "fee", (json_int_t)fee, "net",
-			    (json_int_t)net, "currency", w->currency, "buyer", store_col_text(q, 9), "subject",
+			    (json_int_t)net, "currency", w->currency, "buyer", uid ? buyer : NULL, "subject",
 			    store_col_text(q, 10), "settlement", store_col_text(q, 11), "settlement_date",
 			    store_col_text(q, 12));
 			rc = emit_json(w, r, e);
@@ -239,7 +243,8 @@ int bill_writer_lines(struct bill_writer *w, struct store_stmt *q, struct err *e
 		money_field(w, fee, false);
 		money_field(w, net, false);
 		field(w, w->currency, false);
-		for (int i = 9; i <= 12; i++)
+		field(w, uid ? buyer : NULL, false);
+		for (int i = 10; i <= 12; i++)
 			field(w, store_col_text(q, i), i == 12);
 		rc = end_line(w, store_col_text(q, 3), e);
 	}
