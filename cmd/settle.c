@@ -23,7 +23,8 @@
 #include "util.h"
 
 static const char usage[] = "wpay-settle [--db path] [--date YYYY-MM-DD] [--out dir] [--dry-run] [--batch-size n]\n"
-                            "       wpay-settle [--db path] --reconcile file --merchant merchant [--date YYYY-MM-DD]\n"
+                            "       wpay-settle [--db path] --reconcile file --merchant merchant\n"
+                            "                   [--trade-date YYYY-MM-DD | --settle-date YYYY-MM-DD] [--encoding enc]\n"
                             "       wpay-settle [--db path] --preview [--merchant merchant] [--date YYYY-MM-DD]\n";
 
 enum {
@@ -33,7 +34,10 @@ enum {
 	OPT_BATCH_SIZE,
 	OPT_RECONCILE,
 	OPT_MERCHANT,
-	OPT_PREVIEW
+	OPT_PREVIEW,
+	OPT_TRADE_DATE,
+	OPT_SETTLE_DATE,
+	OPT_ENCODING
 };
 
 static const struct option options[] = {
@@ -45,6 +49,9 @@ static const struct option options[] = {
     {"reconcile", required_argument, NULL, OPT_RECONCILE},
     {"merchant", required_argument, NULL, OPT_MERCHANT},
     {"preview", no_argument, NULL, OPT_PREVIEW},
+    {"trade-date", required_argument, NULL, OPT_TRADE_DATE},
+    {"settle-date", required_argument, NULL, OPT_SETTLE_DATE},
+    {"encoding", required_argument, NULL, OPT_ENCODING},
     {NULL, 0, NULL, 0},
 };
 
@@ -63,12 +70,12 @@ static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 	return rc;
 }
 
-static int reconcile(struct run *r, const char *file, const char *merchant, const char *date)
+static int reconcile(struct run *r, const char *file, const char *merchant, const struct reconcile_opts *ro)
 {
 	struct err e = {0};
 	json_t *out = json_array();
 	bool agree = false;
-	int rc = reconcile_merchant(r->c.st, merchant, date, file, out, &agree, &e);
+	int rc = reconcile_merchant(r->c.st, merchant, ro, file, out, &agree, &e);
 	if (rc)
 		err_die(rc, "%s", e.msg);
 	size_t i;
@@ -123,7 +130,8 @@ static int preview(struct run *r, const char *merchant, const char *date)
 int main(int argc, char **argv)
 {
 	cli_init("wpay-settle");
-	const char *date = NULL, *out_dir = NULL, *file = NULL, *merchant = NULL;
+	const char *date = NULL, *out_dir = NULL, *file = NULL, *merchant = NULL, *settle_date = NULL;
+	struct reconcile_opts ro = {0};
 	struct run r = {0};
 	bool do_preview = false;
 	struct batch_opts opts = {.progress = &r.progress};
@@ -141,6 +149,9 @@ int main(int argc, char **argv)
 		case OPT_RECONCILE: file = optarg; break;
 		case OPT_MERCHANT: merchant = optarg; break;
 		case OPT_PREVIEW: do_preview = true; break;
+		case OPT_TRADE_DATE: ro.trade_date = optarg; break;
+		case OPT_SETTLE_DATE: settle_date = optarg; break;
+		case OPT_ENCODING: ro.encoding = optarg; break;
 		}
 	}
 	if (optind < argc)
@@ -155,6 +166,16 @@ int main(int argc, char **argv)
 		cli_usage_error(usage, "--merchant goes with --reconcile or --preview");
 	if (file && (out_dir || r.s.dry_run))
 		cli_usage_error(usage, "--reconcile changes nothing and writes no files: drop --out and --dry-run");
+	if (!file && (ro.trade_date || settle_date || ro.encoding))
+		cli_usage_error(usage, "--trade-date, --settle-date and --encoding go with --reconcile");
+	if (file) {
+		/* With --reconcile, --date has always meant the settlement's date. */
+		if (date && settle_date)
+			cli_usage_error(usage, "--date is --settle-date: give one");
+		ro.settle_date = settle_date ? settle_date : date;
+		if (ro.settle_date && ro.trade_date)
+			cli_usage_error(usage, "compare a trade date or a settlement, not both");
+	}
 	if (out_dir && r.s.dry_run)
 		cli_usage_error(usage, "--dry-run writes no files: drop --out");
 	ctx_open(&r.c);
@@ -163,7 +184,7 @@ int main(int argc, char **argv)
 	if (do_preview) {
 		status = preview(&r, merchant, date);
 	} else if (file) {
-		status = reconcile(&r, file, merchant, date);
+		status = reconcile(&r, file, merchant, &ro);
 	} else {
 		struct err e = {0};
 		int rc = settle_prepare(r.c.st, date, &r.s, &e);

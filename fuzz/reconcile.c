@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	json_t *theirs = json_object();
 	struct err e;
-	reconcile_read_records(f, "fuzz", "CNY", theirs, &e);
+	reconcile_read_records(f, "fuzz", "CNY", NULL, theirs, &e);
 	json_decref(theirs);
 	fclose(f);
 	return 0;

@@ -590,4 +590,63 @@ forecast m:tea03 2026-11-05 T15 1 0 $((500 - 3))"
 	assert_output ""
 	[ ! -e "$BATS_TEST_TMPDIR/out" ]
 	assert_equal "$(ledger_digest)" "$before"
+
+@test "reconcile reads what accountants have: Alipay's Chinese headers, comments, GBK, a BOM, CRLF, padded fields" {
+	pay cafe01 o1 100.00
+	pay cafe01 o2 20.00
+	wpay-refund cafe01 o2 r1 --amount 5.00 >/dev/null
+	# An Alipay trade bill (业务明细): comment lines, fields padded with a tab,
+	# a refund line, the fee negative, CRLF line ends; in GBK, told from its bytes.
+	printf '%s\r\n' "#支付宝业务明细查询" "#账号：[20880000]" \
+		"支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,订单金额（元）,商家实收（元）,退款批次号/请求号,服务费（元）,备注" \
+		"2026102022001	,o1	,交易,咖啡,2026-10-20 10:00:00,2026-10-20 10:00:01,100.00,100.00,,-0.60," \
+		"2026102022002	,o2	,交易,拿铁,2026-10-20 10:00:00,2026-10-20 10:00:01,20.00,20.00,,-0.12," \
+		"2026102022002	,o2	,退款,拿铁,2026-10-20 10:00:00,2026-10-20 10:00:01,-5.00,-5.00,r1,0.03," \
+		"#业务明细列表结束" | iconv -f UTF-8 -t GBK >"$BATS_TEST_TMPDIR/alipay.csv"
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/alipay.csv" --merchant cafe01
+	assert_success
+	assert_equal "$(jq -c '[.compared, .differences]' <<<"$output")" '[2,0]'
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/alipay.csv" --merchant cafe01 --encoding gb18030
+	assert_success
+	# Read as UTF-8 it is refused, naming the line.
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/alipay.csv" --merchant cafe01 --encoding utf-8
+	assert_failure 65
+	[[ "$stderr" == *"alipay.csv:1 is not UTF-8"* ]]
+	# UTF-8 with a BOM and CRLF, our own names, a status.
+	printf '\xef\xbb\xbfout_trade_no,amount,status,fee\r\no1,100.00,TRADE_SUCCESS,0.60\r\no2,20.00,paid,0.12\r\n' \
+		>"$BATS_TEST_TMPDIR/bom.csv"
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/bom.csv" --merchant cafe01
+	assert_success
+	assert_equal "$(jq -c '[.compared, .differences]' <<<"$output")" '[2,0]'
+	# Bytes that are neither.
+	printf 'out_trade_no,amount\n\xff\xfe,1.00\n' >"$BATS_TEST_TMPDIR/junk.csv"
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/junk.csv" --merchant cafe01
+	assert_failure 65
+	[[ "$stderr" == *"junk.csv:2 is not gb18030 text"* ]]
+}
+
+@test "reconcile by trade date or by settlement date (--date is the settlement's); bad combinations refused" {
+	pay cafe01 o1 100.00
+	export WPAY_NOW=2026-10-21T02:00:00Z
+	pay cafe01 o2 20.00
+	printf 'out_trade_no,amount\no1,100.00\n' >"$BATS_TEST_TMPDIR/o1.csv"
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/o1.csv" --merchant cafe01 --trade-date 2026-10-20
+	assert_success
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/o1.csv" --merchant cafe01 --trade-date 2026-10-21
+	assert_failure 1
+	export WPAY_NOW=2026-11-05T01:00:00Z
+	wpay-settle --date 2026-11-05 >/dev/null
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/o1.csv" --merchant cafe01 --settle-date 2026-11-05
+	assert_success
+	assert_equal "$(jq -c '[.date, .trade_date, .compared]' <<<"$output")" '["2026-11-05",null,1]'
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/o1.csv" --merchant cafe01 --date 2026-11-05
+	assert_success
+	for args in "--trade-date 2026-02-30" "--settle-date 2026-13-01" "--trade-date x" \
+		"--trade-date 2026-10-20 --settle-date 2026-11-05" "--date 2026-11-05 --settle-date 2026-11-05" \
+		"--encoding latin1"; do
+		run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/o1.csv" --merchant cafe01 $args
+		assert_failure 64
+	done
+	run --separate-stderr wpay-settle --trade-date 2026-10-20
+	assert_failure 64
 }

@@ -191,3 +191,25 @@ for r in csv.reader(open(sys.argv[1], newline="", encoding=sys.argv[2] if len(sy
 	assert_equal "${#lines[@]}" 2
 	assert_equal "${lines[1]}" ",,,,,total,0.00,0.00,0.00,CNY,,payments 0 refunds 0,,"
 }
+
+@test "round trip: each form of the bill reconciles against the ledger for its trade date" {
+	for args in "" "--headers zh" "--headers zh --encoding gbk" "--headers zh --encoding gb18030" \
+		"--headers zh --bom" "--bom" "--format jsonl"; do
+		wpay-bill cafe01 --date 2026-10-20 $args -o "$BATS_TEST_TMPDIR/bill"
+		run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/bill" --merchant cafe01 --trade-date 2026-10-20
+		assert_success
+		assert_equal "$(jq -c '[.compared, .differences, .trade_date]' <<<"$output")" '[2,0,"2026-10-20"]'
+	done
+	# The same bill against another day, or changed, does not agree.
+	wpay-bill cafe01 --date 2026-10-20 --headers zh --encoding gbk -o "$BATS_TEST_TMPDIR/bill"
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/bill" --merchant cafe01 --trade-date 2026-10-19
+	assert_failure 1
+	assert_equal "$(jq -sc '[.[] | select(.type == "difference") | [.kind, .out_trade_no]]' <<<"$output")" \
+		'[["missing_there","o0"],["missing_here","o1"],["missing_here","o2"]]'
+	iconv -f GBK -t UTF-8 "$BATS_TEST_TMPDIR/bill" | sed 's/,20\.00,0\.12,/,20.00,0.13,/' |
+		iconv -f UTF-8 -t GBK >"$BATS_TEST_TMPDIR/changed"
+	run --separate-stderr wpay-settle --reconcile "$BATS_TEST_TMPDIR/changed" --merchant cafe01 --trade-date 2026-10-20
+	assert_failure 1
+	assert_equal "$(jq -sc '[.[] | select(.type == "difference") | [.kind, .out_trade_no]]' <<<"$output")" \
+		'[["fee_mismatch","o2"]]'
+}
