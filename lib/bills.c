@@ -204,50 +204,51 @@ static bool add(int64_t *sum, int64_t v)
 	return money_add(*sum, v, sum);
 }
 
+int bill_writer_row(struct bill_writer *w, struct store_stmt *q, int b, struct err *e)
+{
+	bool refund = store_col_int(q, b) == 1;
+	bool deposit = refund && strcmp(store_col_text(q, b + 8), "deposit") == 0;
+	int64_t amount = store_col_int(q, b + 6), fee = store_col_int(q, b + 7);
+	/* A refund the deposit paid leaves pending as it was. */
+	int64_t net = deposit ? 0 : amount - fee;
+	const char *kind = !refund ? "payment" : deposit ? "refund_from_deposit" : "refund";
+	if (!add(&w->gross, refund ? 0 : amount) || !add(&w->refunded, refund ? -amount : 0) || !add(&w->fees, fee) ||
+	    !add(&w->net, net))
+		return err_fail(e, EX_DATAERR, "sum_overflow", "the bill's totals pass 2^63-1 minor units");
+	*(refund ? &w->refunds : &w->payments) += 1;
+	char buyer[USER_REF_MAX];
+	const char *uid = store_col_text(q, b + 9);
+	if (uid)
+		ids_user(uid, buyer);
+	if (w->o->format == BILL_JSONL) {
+		json_t *r =
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:s, s:s?, s:s?, s:s?, s:s?}",
+		              "type", "bill_line", "kind", kind, "time", store_col_text(q, b + 1), "order",
+		              store_col_text(q, b + 2), "out_trade_no", store_col_text(q, b + 3), "id",
+		              store_col_text(q, b + 4), "out_request_no", store_col_text(q, b + 5), "amount",
+		              (json_int_t)amount, "fee", (json_int_t)fee, "net", (json_int_t)net, "currency",
+		              w->currency, "buyer", uid ? buyer : NULL, "subject", store_col_text(q, b + 10),
+		              "settlement", store_col_text(q, b + 11), "settlement_date", store_col_text(q, b + 12));
+		return emit_json(w, r, e);
+	}
+	for (int i = 1; i <= 5; i++)
+		field(w, store_col_text(q, b + i), false);
+	field(w, kind, false);
+	money_field(w, amount, false);
+	money_field(w, fee, false);
+	money_field(w, net, false);
+	field(w, w->currency, false);
+	field(w, uid ? buyer : NULL, false);
+	for (int i = 10; i <= 12; i++)
+		field(w, store_col_text(q, b + i), i == 12);
+	return end_line(w, store_col_text(q, b + 3), e);
+}
+
 int bill_writer_lines(struct bill_writer *w, struct store_stmt *q, struct err *e)
 {
 	int rc = 0;
-	while (!rc && store_step(q) == STORE_ROW) {
-		bool refund = store_col_int(q, 0) == 1;
-		bool deposit = refund && strcmp(store_col_text(q, 8), "deposit") == 0;
-		int64_t amount = store_col_int(q, 6), fee = store_col_int(q, 7);
-		/* A refund the deposit paid leaves pending as it was. */
-		int64_t net = deposit ? 0 : amount - fee;
-		const char *kind = !refund ? "payment" : deposit ? "refund_from_deposit" : "refund";
-		if (!add(&w->gross, refund ? 0 : amount) || !add(&w->refunded, refund ? -amount : 0) ||
-		    !add(&w->fees, fee) || !add(&w->net, net)) {
-			rc = err_fail(e, EX_DATAERR, "sum_overflow", "the bill's totals pass 2^63-1 minor units");
-			break;
-		}
-		*(refund ? &w->refunds : &w->payments) += 1;
-		char buyer[USER_REF_MAX];
-		const char *uid = store_col_text(q, 9);
-		if (uid)
-			ids_user(uid, buyer);
-		if (w->o->format == BILL_JSONL) {
-			json_t *r = json_pack(
-			    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:s, s:s?, s:s?, s:s?, s:s?}", "type",
-			    "bill_line", "kind", kind, "time", store_col_text(q, 1), "order", store_col_text(q, 2),
-			    "out_trade_no", store_col_text(q, 3), "id", store_col_text(q, 4), "out_request_no",
-			    store_col_text(q, 5), "amount", (json_int_t)amount, "fee", (json_int_t)fee, "net",
-			    (json_int_t)net, "currency", w->currency, "buyer", uid ? buyer : NULL, "subject",
-			    store_col_text(q, 10), "settlement", store_col_text(q, 11), "settlement_date",
-			    store_col_text(q, 12));
-			rc = emit_json(w, r, e);
-			continue;
-		}
-		for (int i = 1; i <= 5; i++)
-			field(w, store_col_text(q, i), false);
-		field(w, kind, false);
-		money_field(w, amount, false);
-		money_field(w, fee, false);
-		money_field(w, net, false);
-		field(w, w->currency, false);
-		field(w, uid ? buyer : NULL, false);
-		for (int i = 10; i <= 12; i++)
-			field(w, store_col_text(q, i), i == 12);
-		rc = end_line(w, store_col_text(q, 3), e);
-	}
+	while (!rc && store_step(q) == STORE_ROW)
+		rc = bill_writer_row(w, q, 0, e);
 	if (rc)
 		store_done(q);
 	return rc;
@@ -307,9 +308,51 @@ int bill_writer_summary(struct bill_writer *w, const char *label, int64_t net, s
 	" JOIN orders o ON o.id = r.order_id LEFT JOIN settlements s ON s.id = r.settlement_id WHERE " r_where         \
 	" ORDER BY " order
 
+/* From the oldest payment and refund on, in the tables' own order (by
+ * id, which is time order): pages are read once each, and nothing is
+ * sorted. SQLite: CROSS JOIN fixes that order, and + keeps the
+ * settlement index out. PostgreSQL plans the joins itself and sorts. */
+#define DATE_LINES(cross, plus, order)                                                                                 \
+	"SELECT s.merchant_id, 0, p.created_at, p.order_id, o.out_trade_no, p.id, NULL, p.amount, p.fee, 'pending',"   \
+	" p.buyer, o.subject, p.settlement_id, s.date FROM payments p " cross " settlements s " cross " orders o"      \
+	" WHERE p.id >= ?2 AND s.id = " plus "p.settlement_id AND s.date = ?1 AND o.id = p.order_id"                   \
+	" UNION ALL SELECT s.merchant_id, 1, r.created_at, r.order_id, o.out_trade_no, r.id, r.out_request_no,"        \
+	" -r.amount, -r.fee_returned, r.funded_from, o.buyer, o.subject, r.settlement_id, s.date FROM refunds "        \
+	"r " cross " settlements s " cross " orders o WHERE r.id >= ?3 AND s.id = " plus                               \
+	"r.settlement_id AND s.date = ?1"                                                                              \
+	" AND o.id = r.order_id" order
+
 struct store_stmt *bills_settlement_lines(struct store *st, const char *settlement_id)
 {
-	return store_query(st, TRADE_LINES("p.settlement_id = ?1", "r.settlement_id = ?1", "2, 5"), "t", settlement_id);
+	return store_query(
+	    st,
+	    "SELECT s.merchant_id, 0, p.created_at, p.order_id, o.out_trade_no, p.id, NULL, p.amount, p.fee,"
+	    " 'pending', p.buyer, o.subject, p.settlement_id, s.date FROM payments p JOIN orders o"
+	    " ON o.id = p.order_id JOIN settlements s ON s.id = p.settlement_id WHERE p.settlement_id = ?1"
+	    " UNION ALL SELECT s.merchant_id, 1, r.created_at, r.order_id, o.out_trade_no, r.id,"
+	    " r.out_request_no, -r.amount, -r.fee_returned, r.funded_from, o.buyer, o.subject,"
+	    " r.settlement_id, s.date FROM refunds r JOIN orders o ON o.id = r.order_id"
+	    " JOIN settlements s ON s.id = r.settlement_id WHERE r.settlement_id = ?1 ORDER BY 1, 2, 6",
+	    "t", settlement_id);
+}
+
+struct store_stmt *bills_date_lines(struct store *st, const char *date)
+{
+	static const struct store_sql lines = {DATE_LINES("CROSS JOIN", "+", ""),
+	                                       DATE_LINES("JOIN", "", " ORDER BY 1, 2, 6")};
+	static char first_payment[ID_MAX], first_refund[ID_MAX];
+	struct store_stmt *q = store_query(
+	    st,
+	    "SELECT MIN((SELECT MIN(id) FROM payments WHERE settlement_id = s.id)),"
+	    " MIN((SELECT MIN(id) FROM refunds WHERE settlement_id = s.id)) FROM settlements s WHERE s.date = ?",
+	    "t", date);
+	bool found = store_step(q) == STORE_ROW;
+	bool payments = found && !store_col_null(q, 0), refunds = found && !store_col_null(q, 1);
+	strlcopy(first_payment, payments ? store_col_text(q, 0) : "", sizeof first_payment);
+	strlcopy(first_refund, refunds ? store_col_text(q, 1) : "", sizeof first_refund);
+	store_done(q);
+	/* NULL, where there is none, matches no row. */
+	return store_query_sql(st, &lines, "ttt", date, payments ? first_payment : NULL, refunds ? first_refund : NULL);
 }
 
 static int trade_bill(struct store *st, const struct merchant *m, const struct period *p, struct bill_writer *w,

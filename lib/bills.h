@@ -43,13 +43,22 @@ int bill_writer_header(struct bill_writer *w, struct err *e);
 /* Write the lines a query gives (the columns bills.c's trade queries
  * select, in their order) and add them to the totals. */
 int bill_writer_lines(struct bill_writer *w, struct store_stmt *q, struct err *e);
+/* Write the row q is on, its bill columns from column first on. */
+int bill_writer_row(struct bill_writer *w, struct store_stmt *q, int first, struct err *e);
 /* The totals line; 0 or a status with e set. */
 int bill_writer_total(struct bill_writer *w, struct err *e);
 /* One more CSV summary line: label in the kind column, an amount in net. */
 int bill_writer_summary(struct bill_writer *w, const char *label, int64_t net, struct err *e);
 void bill_writer_free(struct bill_writer *w);
 
-/* Lines of one settlement, for settle --out. */
+/* Every line of the settlements of date, for settle --out: the merchant,
+ * then the line's columns (bill_writer_row, from column 1); each bill's
+ * payments, then its refunds, each in time order, but the merchants' lines
+ * mixed. One pass over the date's payments and refunds (from the oldest
+ * of them on), not a query per settlement: those were lookups all over
+ * the ledger. */
+struct store_stmt *bills_date_lines(struct store *st, const char *date);
+/* The same for one settlement (its lines alone). */
 struct store_stmt *bills_settlement_lines(struct store *st, const char *settlement_id);
 
 /* Write merchant's bill of date (YYYY-MM-DD, a trade date) to f. Returns

@@ -19,8 +19,7 @@ void outfiles_init(struct outfiles *of)
 	of->list = json_array();
 }
 
-int outfiles_write(struct outfiles *of, const char *path, mode_t mode, int (*fill)(FILE *, void *, struct err *),
-                   void *arg, struct err *e)
+FILE *outfiles_create(struct outfiles *of, const char *path, mode_t mode, struct err *e)
 {
 	/* A new file of ours, never one found there: O_EXCL refuses any name
 	 * that exists, a planted link included, so it cannot be made to write
@@ -47,25 +46,64 @@ int outfiles_write(struct outfiles *of, const char *path, mode_t mode, int (*fil
 			unlink(tmp);
 		}
 		free(tmp);
-		return EX_CANTCREAT;
+		return NULL;
 	}
 	/* Big writes: a bill is many short lines. */
 	setvbuf(f, NULL, _IOFBF, 1 << 16);
+	json_array_append_new(of->list, json_pack("[s, s]", tmp, path));
+	free(tmp);
 	e->code = NULL;
-	int rc = fill(f, arg, e);
+	return f;
+}
+
+int outfiles_close(struct outfiles *of, FILE *f, int rc, struct err *e)
+{
 	int saved = errno;
 	if (fclose(f) != 0 && !rc)
 		rc = EX_IOERR, saved = errno;
-	if (rc) {
-		unlink(tmp);
-		if (rc == EX_IOERR && !e->code)
-			err_fail(e, EX_IOERR, "io", "cannot write %s: %s", tmp, strerror(saved ? saved : EIO));
-		free(tmp);
-		return rc;
+	if (!rc)
+		return 0;
+	size_t last = json_array_size(of->list) - 1;
+	const char *tmp = json_string_value(json_array_get(json_array_get(of->list, last), 0));
+	unlink(tmp);
+	if (rc == EX_IOERR && !e->code)
+		err_fail(e, EX_IOERR, "io", "cannot write %s: %s", tmp, strerror(saved ? saved : EIO));
+	json_array_remove(of->list, last);
+	return rc;
+}
+
+int outfiles_append(struct outfiles *of, size_t i, const void *data, size_t n, struct err *e)
+{
+	const char *tmp = json_string_value(json_array_get(json_array_get(of->list, i), 0));
+	/* Our own temporary file, made new by outfiles_create: O_NOFOLLOW
+	 * refuses a link put in its place since. */
+	int fd = open(tmp, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_fail(e, EX_IOERR, "io", "cannot open %s again: %s", tmp, strerror(errno));
+	const char *p = data;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int saved = errno;
+			close(fd);
+			return err_fail(e, EX_IOERR, "io", "cannot write %s: %s", tmp, strerror(w < 0 ? saved : EIO));
+		}
+		p += w, n -= (size_t)w;
 	}
-	json_array_append_new(of->list, json_pack("[s, s]", tmp, path));
-	free(tmp);
+	if (close(fd) != 0)
+		return err_fail(e, EX_IOERR, "io", "cannot write %s: %s", tmp, strerror(errno));
 	return 0;
+}
+
+int outfiles_write(struct outfiles *of, const char *path, mode_t mode, int (*fill)(FILE *, void *, struct err *),
+                   void *arg, struct err *e)
+{
+	FILE *f = outfiles_create(of, path, mode, e);
+	if (!f)
+		return EX_CANTCREAT;
+	return outfiles_close(of, f, fill(f, arg, e), e);
 }
 
 int outfiles_finish(struct outfiles *of, const char *dir, int rc, struct err *e)

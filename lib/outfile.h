@@ -19,6 +19,17 @@ struct outfiles {
 };
 
 void outfiles_init(struct outfiles *of);
+/* A new temporary file for path, of the given mode (umask applies), to be
+ * closed with outfiles_close; NULL with e set (73) if it cannot be made. */
+FILE *outfiles_create(struct outfiles *of, const char *path, mode_t mode, struct err *e);
+/* Close f, the file outfiles_create made last; rc: the writer's status
+ * (0 if all was written, else its error is in e). A file not written
+ * whole is removed. Returns 0, or rc (74 if the close failed) with e set. */
+int outfiles_close(struct outfiles *of, FILE *f, int rc, struct err *e);
+/* Append n bytes to the i-th file made (counting from 0), after it was
+ * closed: for more files than a process may hold open. 0, or 74 with e
+ * set. */
+int outfiles_append(struct outfiles *of, size_t i, const void *data, size_t n, struct err *e);
 /* Write path's future content with fill (false: a write failed, errno
  * set; or the fill's own error, already in e, when e->code is set) into
  * a new temporary file of the given mode (umask applies). Returns 0, or

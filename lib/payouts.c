@@ -52,28 +52,150 @@ static int fill_payouts(FILE *f, void *arg, struct err *e)
 	return ferror(f) ? EX_IOERR : 0;
 }
 
-/* The settlement's trade bill (bills.h: the same lines as wpay-bill's),
- * then what the settlement made of it. */
-static int fill_bill(FILE *f, void *arg, struct err *e)
+static const struct bill_opts bill_csv = {.kind = BILL_TRADE, .format = BILL_CSV};
+
+/* The end of a settlement's bill: the total of its lines, then what the
+ * settlement made of them (b: a settlements row, as payouts_write keeps
+ * them). */
+static int bill_end(struct bill_writer *w, json_t *b, struct err *e)
 {
-	struct files_ctx *x = arg;
-	static const struct bill_opts csv = {.kind = BILL_TRADE, .format = BILL_CSV};
-	struct bill_writer *w = bill_writer_new(f, &csv, x->currency);
+	static const char *const rows[] = {"carried_in", "payout", "carried_out"};
+	int rc = bill_writer_total(w, e);
+	for (int i = 0; i < 3 && !rc; i++)
+		rc = bill_writer_summary(w, rows[i], json_integer_value(json_array_get(b, 3 + (size_t)i)), e);
+	return rc;
+}
+
+/* One settlement's bill from its own query: for a few. */
+static int write_bill(struct store *st, struct outfiles *pf, const char *path, json_t *b, struct err *e)
+{
+	FILE *f = outfiles_create(pf, path, 0600, e);
+	if (!f)
+		return EX_CANTCREAT;
+	struct bill_writer *w = bill_writer_new(f, &bill_csv, json_string_value(json_array_get(b, 2)));
 	int rc = bill_writer_header(w, e);
+	struct store_stmt *q = bills_settlement_lines(st, json_string_value(json_array_get(b, 0)));
 	if (!rc)
-		rc = bill_writer_lines(w, bills_settlement_lines(x->st, x->sid), e);
+		rc = bill_writer_lines(w, q, e);
 	if (!rc)
-		rc = bill_writer_total(w, e);
-	struct store_stmt *q =
-	    store_query(x->st, "SELECT carried_in, payout, carried_out FROM settlements WHERE id = ?", "t", x->sid);
-	if (!rc && store_step(q) == STORE_ROW) {
-		static const char *const rows[] = {"carried_in", "payout", "carried_out"};
-		for (int i = 0; i < 3 && !rc; i++)
-			rc = bill_writer_summary(w, rows[i], store_col_int(q, i), e);
-	}
-	store_done(q);
+		rc = bill_end(w, b, e);
 	bill_writer_free(w);
-	return rc ? rc : ferror(f) ? EX_IOERR : 0;
+	return outfiles_close(pf, f, rc ? rc : ferror(f) ? EX_IOERR : 0, e);
+}
+
+/* Many bills at once, from one pass over the date's lines (bills.h), which
+ * come with the merchants mixed: each line is written to one scratch
+ * stream, moved to its bill's buffer, and the buffers are added to their
+ * files every so many lines; so neither all the bills, nor a file or a
+ * stream per merchant (8 KiB each), are held at once. */
+struct bill_in_memory {
+	json_t *b;
+	size_t file; /* its place in the outfiles */
+	char *buf;
+	size_t len, cap;
+	struct bill_writer *w;
+};
+
+struct many {
+	struct outfiles *pf;
+	FILE *scratch;
+	char *scratch_buf;
+	size_t scratch_size;
+	size_t n;
+	struct bill_in_memory *bills;
+};
+
+#define LINES_IN_MEMORY 65536 /* about 10 MiB of bill lines */
+
+/* Move what was just written to bm's buffer. */
+static void take(struct many *m, struct bill_in_memory *bm)
+{
+	if (fflush(m->scratch) != 0)
+		err_die(EX_OSERR, "out of memory");
+	long n = ftell(m->scratch);
+	if (n <= 0)
+		return;
+	if (bm->len + (size_t)n > bm->cap) {
+		bm->cap = 2 * (bm->len + (size_t)n);
+		bm->buf = xrealloc(bm->buf, bm->cap);
+	}
+	memcpy(bm->buf + bm->len, m->scratch_buf, (size_t)n);
+	bm->len += (size_t)n;
+	rewind(m->scratch);
+}
+
+static int spill(struct many *m, struct err *e)
+{
+	int rc = 0;
+	for (size_t i = 0; i < m->n && !rc; i++) {
+		struct bill_in_memory *bm = &m->bills[i];
+		if (bm->len)
+			rc = outfiles_append(m->pf, bm->file, bm->buf, bm->len, e);
+		bm->len = 0;
+	}
+	return rc;
+}
+
+static int write_many(struct store *st, struct outfiles *pf, json_t *bills, const char *date, struct err *e)
+{
+	struct many m = {.pf = pf, .bills = xcalloc(json_array_size(bills), sizeof *m.bills)};
+	m.scratch = open_memstream(&m.scratch_buf, &m.scratch_size);
+	if (!m.scratch)
+		err_die(EX_OSERR, "out of memory");
+	json_t *by_merchant = json_object();
+	size_t i;
+	json_t *b;
+	int rc = 0;
+	json_array_foreach (bills, i, b) {
+		const char *path = json_string_value(json_array_get(b, 6));
+		if (!path)
+			continue;
+		FILE *f = outfiles_create(pf, path, 0600, e);
+		if (!f || (rc = outfiles_close(pf, f, 0, e)) != 0) {
+			rc = rc ? rc : EX_CANTCREAT;
+			break;
+		}
+		struct bill_in_memory *bm = &m.bills[m.n];
+		bm->b = b;
+		bm->file = json_array_size(pf->list) - 1;
+		bm->w = bill_writer_new(m.scratch, &bill_csv, json_string_value(json_array_get(b, 2)));
+		json_object_set_new(by_merchant, json_string_value(json_array_get(b, 1)),
+		                    json_integer((json_int_t)m.n));
+		m.n++;
+		rc = bill_writer_header(bm->w, e);
+		take(&m, bm);
+		if (rc)
+			break;
+	}
+	struct store_stmt *q = rc ? NULL : bills_date_lines(st, date);
+	size_t lines = 0;
+	while (q && !rc && store_step(q) == STORE_ROW) {
+		json_t *at = json_object_get(by_merchant, store_col_text(q, 0));
+		if (!at)
+			continue; /* its bill was there already */
+		struct bill_in_memory *bm = &m.bills[json_integer_value(at)];
+		rc = bill_writer_row(bm->w, q, 1, e);
+		take(&m, bm);
+		if (!rc && ++lines % LINES_IN_MEMORY == 0)
+			rc = spill(&m, e);
+	}
+	if (q && rc)
+		store_done(q);
+	for (i = 0; i < m.n && !rc; i++) {
+		rc = bill_end(m.bills[i].w, m.bills[i].b, e);
+		take(&m, &m.bills[i]);
+	}
+	if (!rc)
+		rc = spill(&m, e);
+	for (i = 0; i < m.n; i++) {
+		bill_writer_free(m.bills[i].w);
+		free(m.bills[i].buf);
+	}
+	free(m.bills);
+	fclose(m.scratch);
+	free(m.scratch_buf);
+	json_decref(by_merchant);
+	return rc;
 }
 
 int payouts_write(struct store *st, const struct settle_run *run, const char *dir, struct err *e)
@@ -86,29 +208,38 @@ int payouts_write(struct store *st, const struct settle_run *run, const char *di
 	char *path = xasprintf("%s/payouts-%s.csv", dir, run->date);
 	int rc = outfiles_write(&pf, path, 0600, fill_payouts, &x, e);
 	free(path);
+	/* [id, merchant, currency, carried_in, payout, carried_out, path or null] */
 	json_t *bills = json_array();
+	size_t missing = 0;
 	struct store_stmt *q =
-	    store_query(st, "SELECT id, merchant_id, currency FROM settlements WHERE date = ? ORDER BY merchant_id",
+	    store_query(st,
+	                "SELECT id, merchant_id, currency, carried_in, payout, carried_out FROM settlements"
+	                " WHERE date = ? ORDER BY merchant_id",
 	                "t", run->date);
-	while (store_step(q) == STORE_ROW)
-		json_array_append_new(
-		    bills, json_pack("[s, s, s]", store_col_text(q, 0), store_col_text(q, 1), store_col_text(q, 2)));
-	size_t i;
-	json_t *b;
-	json_array_foreach (bills, i, b) {
-		if (rc)
-			break;
-		x.sid = json_string_value(json_array_get(b, 0));
-		x.merchant = json_string_value(json_array_get(b, 1));
-		x.currency = json_string_value(json_array_get(b, 2));
-		path = xasprintf("%s/bill-%s-%s.csv", dir, run->date, x.merchant);
+	while (store_step(q) == STORE_ROW) {
+		path = xasprintf("%s/bill-%s-%s.csv", dir, run->date, store_col_text(q, 1));
 		/* A bill is made from settled rows, which never change: one that
 		 * exists is already right (delete it to have it written again).
 		 * Anything but a regular file there (a planted link) is replaced. */
 		struct stat sb;
-		if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-			rc = outfiles_write(&pf, path, 0600, fill_bill, &x, e);
+		bool write = lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode);
+		missing += write;
+		json_array_append_new(bills, json_pack("[s, s, s, I, I, I, s?]", store_col_text(q, 0),
+		                                       store_col_text(q, 1), store_col_text(q, 2),
+		                                       (json_int_t)store_col_int(q, 3), (json_int_t)store_col_int(q, 4),
+		                                       (json_int_t)store_col_int(q, 5), write ? path : NULL));
 		free(path);
+	}
+	/* Many bills: one pass over the date's lines. A few (a rerun after
+	 * some were deleted): each settlement's own query. */
+	if (!rc && missing * 20 > json_array_size(bills))
+		rc = write_many(st, &pf, bills, run->date, e);
+	size_t i;
+	json_t *b;
+	json_array_foreach (bills, i, b) {
+		const char *file = json_string_value(json_array_get(b, 6));
+		if (!rc && file && missing * 20 <= json_array_size(bills))
+			rc = write_bill(st, &pf, file, b, e);
 	}
 	json_decref(bills);
 	return outfiles_finish(&pf, dir, rc, e);
