@@ -75,8 +75,10 @@ static int write_bill(struct store *st, struct outfiles *pf, const char *path, j
 	struct bill_writer *w = bill_writer_new(f, &bill_csv, json_string_value(json_array_get(b, 2)));
 	int rc = bill_writer_header(w, e);
 	struct store_stmt *q = bills_settlement_lines(st, json_string_value(json_array_get(b, 0)));
-	if (!rc)
-		rc = bill_writer_lines(w, q, e);
+	while (!rc && store_step(q) == STORE_ROW)
+		rc = bill_writer_row(w, q, 1, e);
+	if (rc)
+		store_done(q);
 	if (!rc)
 		rc = bill_end(w, b, e);
 	bill_writer_free(w);

@@ -650,3 +650,31 @@ forecast m:tea03 2026-11-05 T15 1 0 $((500 - 3))"
 	run --separate-stderr wpay-settle --trade-date 2026-10-20
 	assert_failure 64
 }
+
+@test "--out: bills written again one by one (a few deleted) are the bytes the one pass wrote" {
+	for i in $(seq -w 1 21); do
+		wpay-bind merchant add "m$i" --name "Shop $i" --city Beijing >/dev/null
+		pay "m$i" "o$i" "$((10#$i + 10)).00"
+	done
+	pay m01 o99 2.00
+	wpay-refund m01 o01 r1 --amount 1.00 >/dev/null
+	export WPAY_NOW=2026-11-05T01:00:00Z
+	out="$BATS_TEST_TMPDIR/out"
+	wpay-settle --out "$out" >/dev/null
+	assert_equal "$(ls "$out" | grep -c '^bill-')" 21
+	cp "$out/bill-2026-11-05-m01.csv" "$BATS_TEST_TMPDIR/m01.csv"
+	cp "$out/bill-2026-11-05-m21.csv" "$BATS_TEST_TMPDIR/m21.csv"
+	# One of 21 missing: written from its own settlement's query.
+	rm "$out/bill-2026-11-05-m01.csv"
+	wpay-settle --out "$out" >/dev/null
+	cmp "$out/bill-2026-11-05-m01.csv" "$BATS_TEST_TMPDIR/m01.csv"
+	# Payments, then refunds, each in time order; the total sums them.
+	assert_equal "$(cut -d, -f3,6,7 "$out/bill-2026-11-05-m01.csv" | sed -n '2,4p' | tr '\n' ' ')" \
+		"o01,payment,11.00 o99,payment,2.00 o01,refund,-1.00 "
+	assert_equal "$(awk -F, '$6 == "total" { print $7 }' "$out/bill-2026-11-05-m01.csv")" 12.00
+	# All missing: the one pass again.
+	rm "$out"/bill-*
+	wpay-settle --out "$out" >/dev/null
+	cmp "$out/bill-2026-11-05-m01.csv" "$BATS_TEST_TMPDIR/m01.csv"
+	cmp "$out/bill-2026-11-05-m21.csv" "$BATS_TEST_TMPDIR/m21.csv"
+}
