@@ -339,7 +339,7 @@ struct store_stmt *bills_settlement_lines(struct store *st, const char *settleme
 struct store_stmt *bills_date_lines(struct store *st, const char *date)
 {
 	static const struct store_sql lines = {DATE_LINES("CROSS JOIN", "+", ""),
-	                                       DATE_LINES("JOIN", "", " ORDER BY 1, 2, 6")};
+	                                       DATE_LINES("CROSS JOIN", "", " ORDER BY 1, 2, 6")};
 	static char first_payment[ID_MAX], first_refund[ID_MAX];
 	struct store_stmt *q = store_query(
 	    st,

@@ -200,6 +200,20 @@ pay_order_1() {
 	assert_ledger_ok
 }
 
+@test "wpay-bill(1) EXAMPLES print what the page says, the day before its settlement" {
+	shop
+	codes
+	pay_order_1 2026-11-22T08:05:00Z
+	WPAY_NOW=2026-11-22T08:10:00Z wpay order create cafe01 table_8 --amount 38.00 --subject Lunch --buyer u:1001 |
+		WPAY_NOW=2026-11-22T08:10:00Z wpay pay --source card --pin-fd 3 3<pin.txt >/dev/null
+	WPAY_NOW=2026-11-22T08:30:00Z wpay refund cafe01 order_1 r1 --amount 5.00 --reason "broken cup" >/dev/null
+	export WPAY_NOW=2026-11-22T09:00:00Z
+	examples wpay-bill.1
+	# The file is GBK: Alipay's names, not UTF-8.
+	! iconv -f UTF-8 -t UTF-8 bill-2026-11-22.csv >/dev/null 2>&1
+	[ "$(iconv -f GBK -t UTF-8 bill-2026-11-22.csv | head -1 | cut -d , -f 3)" = "商户订单号" ]
+}
+
 @test "wpay-notify(1) EXAMPLES print what the page says, against a notification really sent" {
 	srv="$BATS_TEST_TMPDIR/srv"
 	mkdir "$srv"
