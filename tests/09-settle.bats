@@ -656,7 +656,9 @@ forecast m:tea03 2026-11-05 T15 1 0 $((500 - 3))"
 		wpay-bind merchant add "m$i" --name "Shop $i" --city Beijing >/dev/null
 		pay "m$i" "o$i" "$((10#$i + 10)).00"
 	done
+	export WPAY_NOW=2026-10-20T03:00:00Z
 	pay m01 o99 2.00
+	export WPAY_NOW=2026-10-20T02:30:00Z # a refund before o99: still after the payments
 	wpay-refund m01 o01 r1 --amount 1.00 >/dev/null
 	export WPAY_NOW=2026-11-05T01:00:00Z
 	out="$BATS_TEST_TMPDIR/out"
