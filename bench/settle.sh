@@ -116,12 +116,14 @@ SQL
 fi
 cutoff=$(date -u -d "$date 00:00 +0800" +%Y-%m-%dT%H:%M:%SZ)
 
-timed() { # timed LABEL COMMAND...: prints "LABEL: S s, M MiB"
+# The CPU time too: on a shared machine the wall time is what the others
+# left over, the CPU time what the program cost.
+timed() { # timed LABEL COMMAND...: prints "LABEL: S s (C s CPU), M MiB"
 	label=$1
 	shift
-	/usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out"
-	read -r secs kib <"$work/time"
-	echo "$label: ${secs} s, $((kib / 1024)) MiB peak"
+	/usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >"$work/out"
+	read -r secs kib user sys <"$work/time"
+	echo "$label: ${secs} s ($(echo "$user + $sys" | bc) s CPU), $((kib / 1024)) MiB peak"
 }
 
 chmod +x "$work/cli"
