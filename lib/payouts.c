@@ -91,6 +91,7 @@ static int write_bill(struct store *st, struct outfiles *pf, const char *path, j
  * files whenever they hold BYTES_IN_MEMORY; so neither all the bills, nor a file or a
  * stream per merchant (8 KiB each), are held at once. */
 struct bill_in_memory {
+	const char *merchant; /* the bills are in merchant order */
 	json_t *b;
 	size_t file; /* its place in the outfiles */
 	char *buf;
@@ -102,7 +103,7 @@ struct many {
 	struct outfiles *pf;
 	FILE *scratch;
 	char *scratch_buf;
-	size_t scratch_size;
+	size_t scratch_size, taken; /* what take moved already */
 	size_t n, buffered;
 	struct bill_in_memory *bills;
 };
@@ -112,23 +113,32 @@ struct many {
  * lines; 12 MiB keeps a run of 10,000 bills near 50 MiB. */
 #define BYTES_IN_MEMORY (12u << 20)
 
+static int by_merchant(const void *key, const void *bill)
+{
+	return strcmp(key, ((const struct bill_in_memory *)bill)->merchant);
+}
+
 /* Move what was just written to bm's buffer. */
 static void take(struct many *m, struct bill_in_memory *bm)
 {
 	if (fflush(m->scratch) != 0)
 		err_die(EX_OSERR, "out of memory");
-	long n = ftell(m->scratch);
-	if (n <= 0)
-		return;
-	if (bm->len + (size_t)n > bm->cap) {
-		size_t want = bm->len + (size_t)n;
+	long end = ftell(m->scratch);
+	size_t n = end > 0 ? (size_t)end - m->taken : 0;
+	if (bm->len + n > bm->cap) {
+		size_t want = bm->len + n;
 		bm->cap = want + want / 2 > 1024 ? want + want / 2 : 1024;
 		bm->buf = xrealloc(bm->buf, bm->cap);
 	}
-	memcpy(bm->buf + bm->len, m->scratch_buf, (size_t)n);
-	bm->len += (size_t)n;
-	m->buffered += (size_t)n;
-	rewind(m->scratch);
+	memcpy(bm->buf + bm->len, m->scratch_buf + m->taken, n);
+	bm->len += n;
+	m->buffered += n;
+	m->taken += n;
+	/* Rewound now and then, not per line: a rewind is a seek. */
+	if (m->taken > (1u << 20)) {
+		rewind(m->scratch);
+		m->taken = 0;
+	}
 }
 
 static int spill(struct many *m, struct err *e)
@@ -153,7 +163,6 @@ static int write_many(struct store *st, struct outfiles *pf, json_t *bills, cons
 	m.scratch = open_memstream(&m.scratch_buf, &m.scratch_size);
 	if (!m.scratch)
 		err_die(EX_OSERR, "out of memory");
-	json_t *by_merchant = json_object();
 	size_t i;
 	json_t *b;
 	int rc = 0;
@@ -170,8 +179,7 @@ static int write_many(struct store *st, struct outfiles *pf, json_t *bills, cons
 		bm->b = b;
 		bm->file = json_array_size(pf->list) - 1;
 		bm->w = bill_writer_new(m.scratch, &bill_csv, json_string_value(json_array_get(b, 2)));
-		json_object_set_new(by_merchant, json_string_value(json_array_get(b, 1)),
-		                    json_integer((json_int_t)m.n));
+		bm->merchant = json_string_value(json_array_get(b, 1));
 		m.n++;
 		rc = bill_writer_header(bm->w, e);
 		take(&m, bm);
@@ -180,10 +188,9 @@ static int write_many(struct store *st, struct outfiles *pf, json_t *bills, cons
 	}
 	struct store_stmt *q = rc ? NULL : bills_date_lines(st, date);
 	while (q && !rc && store_step(q) == STORE_ROW) {
-		json_t *at = json_object_get(by_merchant, store_col_text(q, 0));
-		if (!at)
+		struct bill_in_memory *bm = bsearch(store_col_text(q, 0), m.bills, m.n, sizeof *m.bills, by_merchant);
+		if (!bm)
 			continue; /* its bill was there already */
-		struct bill_in_memory *bm = &m.bills[json_integer_value(at)];
 		rc = bill_writer_row(bm->w, q, 1, e);
 		take(&m, bm);
 		if (!rc && m.buffered >= BYTES_IN_MEMORY)
@@ -204,7 +211,6 @@ static int write_many(struct store *st, struct outfiles *pf, json_t *bills, cons
 	free(m.bills);
 	fclose(m.scratch);
 	free(m.scratch_buf);
-	json_decref(by_merchant);
 	return rc;
 }
 
