@@ -213,3 +213,26 @@ for r in csv.reader(open(sys.argv[1], newline="", encoding=sys.argv[2] if len(sy
 	assert_equal "$(jq -sc '[.[] | select(.type == "difference") | [.kind, .out_trade_no]]' <<<"$output")" \
 		'[["fee_mismatch","o2"]]'
 }
+
+@test "a T0 merchant's refund after settlement comes out of its deposit: net 0 on the trade bill, out of deposit on the fund bill" {
+	wpay-bind merchant deposit shop02 --amount 20000.00 --request-no d1 >/dev/null
+	wpay-bind merchant update shop02 --settlement T0 >/dev/null
+	export WPAY_NOW=2026-11-04T02:00:00Z
+	pay shop02 t1 40.00
+	export WPAY_NOW=2026-11-04T16:30:00Z # 00:30 on the 5th: the 4th is settled
+	wpay-settle >/dev/null
+	wpay-refund shop02 t1 rt1 --amount 10.00 >/dev/null
+	run --separate-stderr wpay-bill shop02 --date 2026-11-05 --format jsonl
+	assert_success
+	assert_equal "$(jq -c 'select(.type == "bill_line") | [.kind, .amount, .fee, .net, .settlement]' <<<"$output")" \
+		'["refund_from_deposit",-1000,-6,0,null]'
+	assert_equal "$(jq -c 'select(.type == "bill_total") | [.refunds, .refunded, .net]' <<<"$output")" '[1,1000,0]'
+	run --separate-stderr wpay-bill shop02 --date 2026-11-05 --kind fund --format jsonl
+	assert_success
+	# The refund leaves the deposit, the fee it returns goes back into it;
+	# the settlement paid out s1 (29.82) and t1 (39.76).
+	assert_equal "$(jq -c 'select(.type == "fund_line") | [.kind, .account, .in, .out]' <<<"$output" | sort | tr '\n' ' ')" \
+		'["fee_refund","deposit",6,0] ["refund","deposit",0,1000] ["settlement","payout",6958,0] ["settlement","pending",0,6958] '
+	assert_equal "$(jq -r 'select(.type == "fund_total") | .deposit' <<<"$output")" \
+		"$(wpay-bind merchant balance shop02 | jq -r .deposit)"
+}
