@@ -42,8 +42,8 @@ INSERT INTO payments(id, order_id, merchant_id, wallet_id, buyer, source_account
   SELECT 'pay_' || substr(id, 5), id, merchant_id, 'wal_bench', buyer, 'wallet:wal_bench', amount,
   (amount * 6000 + 500000) / 1000000, 'CNY', paid_at FROM orders;
 INSERT INTO refunds(id, order_id, payment_id, merchant_id, out_request_no, amount, fee_returned, funded_from,
-  created_at) SELECT 'ref_' || substr(id, 5), id, 'pay_' || substr(id, 5), merchant_id, 'r1', amount / 2,
-  fee / 2, 'pending', created_at FROM payments WHERE merchant_id = 'cafe01' AND substr(id, 5) % 10 = 0;
+  created_at) SELECT 'ref_' || substr(id, 5), order_id, id, merchant_id, 'r1', amount / 2,
+  fee / 2, 'pending', created_at FROM payments WHERE merchant_id = 'cafe01' AND substr(id, 5) % 100 = 0;
 COMMIT;
 SQL
 
