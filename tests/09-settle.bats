@@ -590,6 +590,7 @@ forecast m:tea03 2026-11-05 T15 1 0 $((500 - 3))"
 	assert_output ""
 	[ ! -e "$BATS_TEST_TMPDIR/out" ]
 	assert_equal "$(ledger_digest)" "$before"
+}
 
 @test "reconcile reads what accountants have: Alipay's Chinese headers, comments, GBK, a BOM, CRLF, padded fields" {
 	pay cafe01 o1 100.00
