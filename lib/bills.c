@@ -19,14 +19,20 @@
 #include "util.h"
 
 /*
- * Column names. zh: those of Alipay's downloadable bills (bill_type trade,
- * "业务明细", and signcustomer, "账务明细") of
- * https://opendocs.alipay.com/open/028woc (alipay.data.dataservice.bill.downloadurl.query),
- * as parsed by e.g. github.com/smartwalle/alipay (bill.go) and the Go
- * BillTradeEntry / BillSigncustomerEntry types that list all 25 and 12
- * columns in order. Where our column means what theirs does it takes their
- * name; where they have none (our payment or refund id, net, currency,
- * settlement) it keeps ours.
+ * Column names. zh: those of the bills Alipay's merchants download (API
+ * alipay.data.dataservice.bill.downloadurl.query, documented at
+ * https://docs.open.alipay.com/api_15/alipay.data.dataservice.bill.downloadurl.query
+ * as cited by github.com/mm-ooto/alipay, alipayTradeDataserviceBillDownloadurlQuery.go):
+ * bill_type trade, whose "业务明细" file has 25 columns (支付宝交易号, 商户订单号,
+ * 业务类型, 商品名称, 创建时间, 完成时间, ..., 对方账户, 订单金额（元）, 商家实收（元）, ...,
+ * 退款批次号/请求号, 服务费（元）, 分润（元）, 备注), and bill_type signcustomer,
+ * whose "账务明细" file has 12 (账务流水号, 业务流水号, 商户订单号, 商品名称, 发生时间,
+ * 对方账号, 收入金额（+元）, 支出金额（-元）, 账户余额（元）, 交易渠道, 业务类型, 备注; as
+ * github.com/Krissquare/OOAD_MALL_Payment reads them in
+ * transaction/src/main/java/cn/edu/xmu/oomall/transaction/util/billformatter/vo/AliPayFormat.java).
+ * Where our column means what theirs does it takes their name; where they
+ * have none (our payment or refund id, net, currency, settlement, the
+ * account) it keeps ours.
  */
 enum {
 	T_TIME,
