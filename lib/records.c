@@ -1,5 +1,6 @@
 /* records: JSON-lines reader and writer. See records.h. */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,17 +291,66 @@ void rec_buf_free(struct rec_buf *b)
 
 static struct rec_buf out_buf;
 
-bool rec_emit(json_t *rec)
+void rec_obj_begin(struct rec_buf *b)
 {
-	rec_text(rec, &out_buf);
-	out_buf.text[out_buf.len] = '\n';
-	bool ok = fwrite(out_buf.text, 1, out_buf.len + 1, stdout) == out_buf.len + 1;
-	out_buf.text[out_buf.len] = '\0';
+	b->len = 0;
+	buf_add(b, "{", 1);
+}
+
+static void add_key(struct rec_buf *b, const char *key)
+{
+	if (b->text[b->len - 1] != '{')
+		buf_add(b, ",", 1);
+	add_string(b, key, strlen(key));
+	buf_add(b, ":", 1);
+}
+
+void rec_obj_str(struct rec_buf *b, const char *key, const char *v)
+{
+	add_key(b, key);
+	if (v)
+		add_string(b, v, strlen(v));
+	else
+		buf_add(b, "null", 4);
+}
+
+void rec_obj_str_opt(struct rec_buf *b, const char *key, const char *v)
+{
+	if (v)
+		rec_obj_str(b, key, v);
+}
+
+void rec_obj_int(struct rec_buf *b, const char *key, int64_t v)
+{
+	char num[32];
+	add_key(b, key);
+	buf_add(b, num, (size_t)snprintf(num, sizeof num, "%" PRId64, v));
+}
+
+void rec_obj_end(struct rec_buf *b)
+{
+	buf_add(b, "}", 1);
+	buf_reserve(b, 1);
+	b->text[b->len] = '\0';
+}
+
+bool rec_emit_text(struct rec_buf *b)
+{
+	buf_reserve(b, 1);
+	b->text[b->len] = '\n';
+	bool ok = fwrite(b->text, 1, b->len + 1, stdout) == b->len + 1;
+	b->text[b->len] = '\0';
 	if (!ok)
 		return false;
 	if (flush_each && fflush(stdout) == EOF)
 		return false;
 	return true;
+}
+
+bool rec_emit(json_t *rec)
+{
+	rec_text(rec, &out_buf);
+	return rec_emit_text(&out_buf);
 }
 
 bool rec_writer_close(void)
