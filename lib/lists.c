@@ -281,6 +281,11 @@ static int list_records(struct store *st, const struct list_query *q, struct bou
 			}
 		}
 		printed += got;
+		/* What a page read goes out before the next page is asked for. */
+		if (!rec_flush()) {
+			rc = EX_IOERR;
+			break;
+		}
 		if (got < want)
 			break;
 	}
@@ -374,6 +379,10 @@ static int statement(struct store *st, const struct list_query *q, struct bounds
 			}
 		}
 		more = got == PAGE_ROWS;
+		if (!rec_flush()) {
+			rc = EX_IOERR;
+			break;
+		}
 		if (got)
 			strlcopy(bd->lo, last, sizeof bd->lo);
 	}
@@ -469,6 +478,7 @@ noreturn void lists_main(const char *usage, enum list_kind kind, int argc, char 
 	struct wpay_ctx c;
 	ctx_open(&c);
 	rec_writer_init();
+	rec_writer_stream();
 	struct err e = {0};
 	int rc = lists_print(c.st, &q, &e);
 	if (rc != 0 && rc != EX_IOERR) {

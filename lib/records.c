@@ -159,13 +159,26 @@ bool rec_reader_ready(struct rec_reader *r)
 	return poll(&p, 1, 0) > 0;
 }
 
-static bool flush_each;
+static bool flush_each, on_tty;
 
 void rec_writer_init(void)
 {
 	struct stat st;
-	flush_each =
-	    isatty(STDOUT_FILENO) || (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+	on_tty = isatty(STDOUT_FILENO);
+	flush_each = on_tty || (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+}
+
+void rec_writer_stream(void)
+{
+	static char block[64 * 1024];
+	flush_each = on_tty;
+	if (!on_tty)
+		setvbuf(stdout, block, _IOFBF, sizeof block);
+}
+
+bool rec_flush(void)
+{
+	return fflush(stdout) == 0;
 }
 
 static void buf_reserve(struct rec_buf *b, size_t more)

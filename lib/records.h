@@ -65,6 +65,12 @@ void rec_obj_int(struct rec_buf *b, const char *key, int64_t v);
 void rec_obj_end(struct rec_buf *b);
 /* Print the record in b as rec_emit prints one. */
 bool rec_emit_text(struct rec_buf *b);
+/* For a program that prints a stream of records as fast as it reads them
+ * (a list): on a pipe, flushed in 64 KiB blocks and at each rec_flush
+ * instead of per record, which was a write(2) and a wake-up of the reader
+ * per record, most of a list's time; a terminal still sees each line. */
+void rec_writer_stream(void);
+bool rec_flush(void);
 /* Flush and check stdout at exit; false on a write error. */
 bool rec_writer_close(void);
 
