@@ -402,21 +402,6 @@ int lists_print(struct store *st, const struct list_query *q, struct err *e)
 	return rc;
 }
 
-bool lists_is_command(int argc, char **argv, const char *word1, const char *word2)
-{
-	/* The first operand, past the options before it (--db takes one). */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--db") == 0) {
-			i++;
-			continue;
-		}
-		if (argv[i][0] == '-')
-			continue;
-		return strcmp(argv[i], word1) == 0 && (!word2 || (i + 1 < argc && strcmp(argv[i + 1], word2) == 0));
-	}
-	return false;
-}
-
 enum {
 	OPT_MERCHANT = OPT_FIRST_PROGRAM_OPTION,
 	OPT_BUYER,
@@ -448,6 +433,23 @@ static const bool takes[4][OPT_AFTER - OPT_MERCHANT + 1] = {
     [LIST_REFUNDS] = {true, true, true, false, true, true, true, true},
     [LIST_STATEMENT] = {false, false, false, false, true, true, true, true},
 };
+
+bool lists_is_command(int argc, char **argv, const char *word1, const char *word2)
+{
+	/* The first operand, past the options before it: those of a list
+	 * that take a value take the next word (--db path, --buyer uid). */
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-') {
+			for (const struct option *o = list_options; o->name; o++)
+				if (o->has_arg == required_argument && strncmp(argv[i], "--", 2) == 0 &&
+				    strcmp(argv[i] + 2, o->name) == 0)
+					i++;
+			continue;
+		}
+		return strcmp(argv[i], word1) == 0 && (!word2 || (i + 1 < argc && strcmp(argv[i + 1], word2) == 0));
+	}
+	return false;
+}
 
 noreturn void lists_main(const char *usage, enum list_kind kind, int argc, char **argv)
 {

@@ -55,6 +55,11 @@ setup() {
 	assert_equal "$(wpay-order list --merchant m:cafe01 --buyer u:1001 | jq -r .out_trade_no | tr '\n' ' ')" "o1 o2 o3 o4 n1 "
 	assert_equal "$(wpay-order list --buyer 2002 | jq -r .out_trade_no)" s1
 	assert_equal "$(wpay-order list --state created | jq -r .out_trade_no)" o6
+	# Options before the command work as well.
+	assert_equal "$(wpay-order --db "$WPAY_DB" --state created list | jq -r .out_trade_no)" o6
+	assert_equal "$(wpay-pay --buyer u:2002 list | jq -r .out_trade_no)" s1
+	run --separate-stderr wpay-pay --follow list
+	assert_failure 64
 	assert_equal "$(wpay-order list --state closed | jq -r .out_trade_no | tr '\n' ' ')" "o2 o5 "
 	assert_equal "$(wpay-order list --merchant cafe01 --state paid | jq -r .out_trade_no | tr '\n' ' ')" "o1 o3 o4 n1 "
 	# Half open: 08:02 in, 08:04 out.
