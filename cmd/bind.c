@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 {
 	cli_init("wpay-bind");
 	if (lists_is_command(argc, argv, "wallet", "statement"))
-		lists_main(usage, LIST_STATEMENT, argc, argv);
+		return lists_main(usage, LIST_STATEMENT, argc, argv);
 	int opt, longindex = 0;
 	long long pin_fd = -1, pan_fd = -1;
 	size_t max_line = 0;

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 {
 	cli_init("wpay-order");
 	if (lists_is_command(argc, argv, "list", NULL))
-		lists_main(usage, LIST_ORDERS, argc, argv);
+		return lists_main(usage, LIST_ORDERS, argc, argv);
 	struct run r = {0};
 	const char *subject = NULL, *expires = NULL;
 	int opt;

@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 {
 	cli_init("wpay-pay");
 	if (lists_is_command(argc, argv, "list", NULL))
-		lists_main(usage, LIST_PAYMENTS, argc, argv);
+		return lists_main(usage, LIST_PAYMENTS, argc, argv);
 	struct run r = {0};
 	long long pin_fd = -1;
 	const char *order = NULL;

@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 {
 	cli_init("wpay-refund");
 	if (lists_is_command(argc, argv, "list", NULL))
-		lists_main(usage, LIST_REFUNDS, argc, argv);
+		return lists_main(usage, LIST_REFUNDS, argc, argv);
 	const char *amount = NULL, *reason = NULL;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {

@@ -1,6 +1,5 @@
 /* lists: see lists.h. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -451,7 +450,7 @@ bool lists_is_command(int argc, char **argv, const char *word1, const char *word
 	return false;
 }
 
-noreturn void lists_main(const char *usage, enum list_kind kind, int argc, char **argv)
+int lists_main(const char *usage, enum list_kind kind, int argc, char **argv)
 {
 	struct list_query q = {.kind = kind};
 	int opt, longindex = 0;
@@ -495,5 +494,5 @@ noreturn void lists_main(const char *usage, enum list_kind kind, int argc, char 
 		rc = EX_IOERR;
 	if (rc == EX_IOERR)
 		err_warn("cannot write the list: standard output failed");
-	exit(rc == ERR_FAIL ? EX_RECORDS : rc);
+	return rc == ERR_FAIL ? EX_RECORDS : rc;
 }

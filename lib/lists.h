@@ -18,7 +18,6 @@
 #define WPAY_LISTS_H
 
 #include <stdbool.h>
-#include <stdnoreturn.h>
 
 #include "err.h"
 #include "store.h"
@@ -44,8 +43,8 @@ struct list_query {
  * "bad_period", "bad_field" for a state or an --after id of another
  * kind); ERR_FAIL with "not_found" for a merchant, buyer, order or wallet
  * the ledger does not know (an error, never an empty list); EX_IOERR (e
- * untouched) when
- * standard output fails; 65 "bad_setting" for a ledger time zone.
+ * untouched) when standard output fails; 65 "bad_setting" for a ledger
+ * time zone.
  *
  * A statement line is {"type":"movement"}: the wallet, the transfer's id
  * and kind, amount signed (+ in, - out), the other account, the order,
@@ -61,8 +60,9 @@ int lists_print(struct store *st, const struct list_query *q, struct err *e);
 bool lists_is_command(int argc, char **argv, const char *word1, const char *word2);
 /* A program's list command, "list [filters]" or "wallet statement WALLET
  * [options]" (wpay-bind), from its whole command line: prints the list,
- * or an error record and its message (exit 1 for an unknown merchant,
- * buyer, order or wallet; 64 for a bad option), and exits. */
-noreturn void lists_main(const char *usage, enum list_kind kind, int argc, char **argv);
+ * or an error record and its message, and returns the exit status: 1 for
+ * an unknown merchant, buyer, order or wallet, 64 for a bad option, 74
+ * when standard output failed (usage errors exit 64 at once). */
+int lists_main(const char *usage, enum list_kind kind, int argc, char **argv);
 
 #endif
