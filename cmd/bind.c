@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "crypto.h"
 #include "ctx.h"
+#include "lists.h"
 #include "merchants.h"
 #include "money.h"
 #include "pins.h"
@@ -38,6 +39,7 @@ static const char usage[] =
     "       wpay-bind [options] wallet show|balance wallet\n"
     "       wpay-bind [options] wallet topup wallet --amount amount --request-no no [--card card] [--currency code]\n"
     "       wpay-bind [options] wallet list\n"
+    "       wpay-bind [options] wallet statement wallet [--since time] [--until time] [--limit n] [--after transfer]\n"
     "       wpay-bind [options] card add wallet\n"
     "       wpay-bind [options] card remove|default|show card\n"
     "       wpay-bind [options] card list [wallet]\n"
@@ -153,6 +155,8 @@ static int ask(void *arg, json_t *req, struct err *e)
 int main(int argc, char **argv)
 {
 	cli_init("wpay-bind");
+	if (lists_is_command(argc, argv, "wallet", "statement"))
+		return lists_main(usage, LIST_STATEMENT, argc, argv);
 	int opt, longindex = 0;
 	long long pin_fd = -1, pan_fd = -1;
 	size_t max_line = 0;

@@ -8,6 +8,7 @@
 #include "batch.h"
 #include "cli.h"
 #include "ctx.h"
+#include "lists.h"
 #include "money.h"
 #include "orders.h"
 
@@ -18,8 +19,11 @@ static const char usage[] =
     "       wpay-order [options] create merchant out_trade_no --amount amount [--subject text] [--buyer uid] "
     "[--expires-in duration]\n"
     "       wpay-order [options] query|close order\n"
+    "       wpay-order [options] query payment\n"
     "       wpay-order [options] query|close merchant out_trade_no\n"
-    "       wpay-order [options] expire\n";
+    "       wpay-order [options] expire\n"
+    "       wpay-order [options] list [--merchant merchant] [--buyer uid] [--state state] [--since time]\n"
+    "                  [--until time] [--limit n] [--after order]\n";
 
 enum { OPT_BUYER = OPT_FIRST_PROGRAM_OPTION, OPT_AMOUNT, OPT_REQUEST_NO, OPT_ALLOW_UNSIGNED, OPT_SUBJECT, OPT_EXPIRES };
 
@@ -71,6 +75,8 @@ static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 int main(int argc, char **argv)
 {
 	cli_init("wpay-order");
+	if (lists_is_command(argc, argv, "list", NULL))
+		return lists_main(usage, LIST_ORDERS, argc, argv);
 	struct run r = {0};
 	const char *subject = NULL, *expires = NULL;
 	int opt;

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "crypto.h"
 #include "ctx.h"
+#include "lists.h"
 #include "payments.h"
 #include "progress.h"
 #include "secret.h"
@@ -20,7 +21,10 @@
 
 static const char usage[] = "wpay-pay [--db path] [--buyer uid] [--source wallet|card|card_id] [--pin-fd n] "
                             "[--pin-each] [--follow] [--share] [--batch-size n]\n"
-                            "       wpay-pay [options] --order order\n";
+                            "       wpay-pay [options] --order order\n"
+                            "       wpay-pay [options] list [--merchant merchant] [--buyer uid] [--order order] "
+                            "[--since time]\n"
+                            "                [--until time] [--limit n] [--after payment]\n";
 
 enum {
 	OPT_BUYER = OPT_FIRST_PROGRAM_OPTION,
@@ -80,6 +84,8 @@ static int ask(void *arg, json_t *req, struct err *e)
 int main(int argc, char **argv)
 {
 	cli_init("wpay-pay");
+	if (lists_is_command(argc, argv, "list", NULL))
+		return lists_main(usage, LIST_PAYMENTS, argc, argv);
 	struct run r = {0};
 	long long pin_fd = -1;
 	const char *order = NULL;

@@ -8,6 +8,7 @@
 #include "batch.h"
 #include "cli.h"
 #include "ctx.h"
+#include "lists.h"
 #include "money.h"
 #include "payments.h"
 
@@ -16,7 +17,11 @@
 static const char usage[] = "wpay-refund [--db path]\n"
                             "       wpay-refund [options] order out_request_no --amount amount [--reason text]\n"
                             "       wpay-refund [options] merchant out_trade_no out_request_no --amount amount "
-                            "[--reason text]\n";
+                            "[--reason text]\n"
+                            "       wpay-refund [options] query merchant out_trade_no out_request_no\n"
+                            "       wpay-refund [options] list [--merchant merchant] [--buyer uid] [--order order] "
+                            "[--since time]\n"
+                            "                   [--until time] [--limit n] [--after refund]\n";
 
 enum { OPT_AMOUNT = OPT_FIRST_PROGRAM_OPTION, OPT_REASON };
 
@@ -34,12 +39,21 @@ static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 		*out = json_incref(req);
 		return BATCH_OK;
 	}
+	const char *op = NULL;
+	if (rec_get_str(req, "op", false, 16, &op, e))
+		return BATCH_FAIL;
+	if (op && strcmp(op, "query") == 0)
+		return payments_refund_query(arg, req, out, e);
+	if (op && strcmp(op, "refund") != 0)
+		return err_fail(e, ERR_FAIL, "unknown_request", "no refund op '%.16s' (refund, query)", op);
 	return payments_refund(arg, req, out, e);
 }
 
 int main(int argc, char **argv)
 {
 	cli_init("wpay-refund");
+	if (lists_is_command(argc, argv, "list", NULL))
+		return lists_main(usage, LIST_REFUNDS, argc, argv);
 	const char *amount = NULL, *reason = NULL;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -52,7 +66,12 @@ int main(int argc, char **argv)
 	}
 	argc -= optind, argv += optind;
 	json_t *req = NULL;
-	if (argc == 2 || argc == 3) {
+	if (argc == 4 && strcmp(argv[0], "query") == 0) {
+		if (amount || reason)
+			cli_usage_error(usage, "--amount and --reason go with a refund, not a query");
+		req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "refund", "op", "query", "merchant", argv[1],
+		                "out_trade_no", argv[2], "out_request_no", argv[3]);
+	} else if (argc == 2 || argc == 3) {
 		if (!amount)
 			cli_usage_error(usage, "a refund needs --amount");
 		int64_t minor;

@@ -60,7 +60,24 @@ void clock_format(int64_t ms, char buf[CLOCK_TEXT_MAX])
 	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
 	struct tm tm;
 	gmtime_r(&secs, &tm);
-	strftime(buf, CLOCK_TEXT_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	int year = tm.tm_year + 1900;
+	if (year < 0 || year > 9999) {
+		strftime(buf, CLOCK_TEXT_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return;
+	}
+	/* By hand: strftime was a tenth of a list's time. */
+	int f[6] = {year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec};
+	char *p = buf;
+	for (int i = 0; i < 6; i++) {
+		if (i == 0) {
+			*p++ = (char)('0' + f[0] / 1000);
+			*p++ = (char)('0' + f[0] / 100 % 10);
+		}
+		*p++ = (char)('0' + f[i] / 10 % 10);
+		*p++ = (char)('0' + f[i] % 10);
+		*p++ = "--T::Z"[i];
+	}
+	*p = '\0';
 }
 
 static bool digits(const char *s, int n, int *out)

@@ -51,6 +51,25 @@ void ids_new(const char *prefix, char out[ID_MAX])
 	bufprintf(out, ID_MAX, "%s_%s", prefix, enc);
 }
 
+bool ids_valid(const char *id, const char *prefix)
+{
+	if (!ids_is(id, prefix))
+		return false;
+	const char *s = id + strlen(prefix) + 1;
+	size_t n = strspn(s, crockford);
+	return n == 26 && s[26] == '\0' && *s <= '7'; /* the first digit holds 3 bits */
+}
+
+void ids_at(const char *prefix, int64_t ms, char out[ID_MAX])
+{
+	char enc[11];
+	uint64_t t = ms < 0 ? 0 : (uint64_t)ms & ((1ULL << 48) - 1);
+	for (int i = 9; i >= 0; i--, t >>= 5)
+		enc[i] = crockford[t & 31];
+	enc[10] = '\0';
+	bufprintf(out, ID_MAX, "%s_%s", prefix, enc);
+}
+
 bool ids_is(const char *id, const char *prefix)
 {
 	size_t n = strlen(prefix);

@@ -12,6 +12,7 @@
 #define WPAY_IDS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define ID_MAX           48 /* a generated id and its NUL */
 #define UID_MAX          64 /* characters of a uid */
@@ -33,6 +34,11 @@
 void ids_new(const char *prefix, char out[ID_MAX]);
 /* True if id is "<prefix>_..." (prefix without the '_'). */
 bool ids_is(const char *id, const char *prefix);
+/* True if id has the whole form of a generated id with that prefix. */
+bool ids_valid(const char *id, const char *prefix);
+/* "<prefix>_<the 10 digits of ms>": below every id made at ms or later
+ * and above every id made before (ids sort by their time first). */
+void ids_at(const char *prefix, int64_t ms, char out[ID_MAX]);
 
 /* "m:<no>" and "u:<uid>" in out, which they return; NULL for NULL (a
  * column that is NULL: an order without a buyer). Callers check what

@@ -393,6 +393,24 @@ out:
 int orders_query(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX];
+	const char *payment = NULL;
+	json_t *order = json_object_get(req, "order");
+	/* A payment names its order too: what a buyer's receipt shows. */
+	if (json_is_string(order) && ids_is(json_string_value(order), "pay"))
+		payment = json_string_value(order);
+	else if (rec_get_str(req, "payment", false, 0, &payment, e))
+		return BATCH_FAIL;
+	if (payment) {
+		struct store_stmt *q = store_query(c->st, "SELECT order_id FROM payments WHERE id = ?", "t", payment);
+		bool found = store_step(q) == STORE_ROW;
+		if (found)
+			strlcopy(id, store_col_text(q, 0), sizeof id);
+		store_done(q);
+		if (!found)
+			return err_fail(e, ERR_FAIL, "not_found", "no payment '%.60s'", payment);
+		*out = orders_json(c->st, id);
+		return BATCH_OK;
+	}
 	if (orders_ref(c->st, req, id, e))
 		return BATCH_FAIL;
 	*out = orders_json(c->st, id);

@@ -43,6 +43,8 @@ int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
  * the buyer's order: it needs "buyer" and "request_no" (or the defaults),
  * and refuses an "out_trade_no" field. */
 int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, json_t **out, struct err *e);
+/* The order "order" (ord_... or a payment's pay_...), "payment", or
+ * "merchant" and "out_trade_no" name. */
 int orders_query(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 /* Close an unpaid order; closing a closed one answers it again. */
 int orders_close(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);

@@ -351,6 +351,38 @@ static json_t *refund_json(struct store *st, const char *id)
 	return o;
 }
 
+int payments_refund_query(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
+{
+	const char *request_no, *merchant = NULL, *no = NULL, *order = NULL;
+	if (rec_get_str(req, "out_request_no", true, 0, &request_no, e) ||
+	    rec_get_str(req, "merchant", false, 0, &merchant, e) ||
+	    rec_get_str(req, "out_trade_no", false, 0, &no, e) || rec_get_str(req, "order", false, 0, &order, e))
+		return BATCH_FAIL;
+	char id[ID_MAX], rid[ID_MAX] = "";
+	if (orders_ref(c->st, req, id, e)) {
+		if (strcmp(e->code, "not_found") != 0)
+			return BATCH_FAIL; /* an unknown merchant, a missing field */
+		*id = '\0';
+	}
+	if (*id) {
+		struct store_stmt *q = store_query(
+		    c->st, "SELECT id FROM refunds WHERE order_id = ? AND out_request_no = ?", "tt", id, request_no);
+		if (store_step(q) == STORE_ROW)
+			strlcopy(rid, store_col_text(q, 0), sizeof rid);
+		store_done(q);
+	}
+	if (*rid) {
+		*out = refund_json(c->st, rid);
+		return BATCH_OK;
+	}
+	if (order)
+		return err_fail(e, ERR_FAIL, "not_found", "order %.60s has no refund out_request_no %.80s", order,
+		                request_no);
+	char m[MERCHANT_REF_MAX];
+	return err_fail(e, ERR_FAIL, "not_found", "%s has no refund out_request_no %.80s of out_trade_no %.80s",
+	                ids_merchant(ids_merchant_no(merchant), m), request_no, no);
+}
+
 int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX];

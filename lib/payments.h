@@ -57,5 +57,9 @@ int payments_ask_pin(struct wpay_ctx *c, struct payer *p, struct err *e);
 /* Wipe the PIN held in p: after every record with --pin-each, and at exit. */
 void payments_forget_pin(struct payer *p);
 int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+/* The refund a request names by its order ("merchant" and "out_trade_no",
+ * or "order") and "out_request_no" (Alipay's refund query): the record
+ * wpay-refund answered, or "not_found" naming all three. */
+int payments_refund_query(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 
 #endif

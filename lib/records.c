@@ -159,13 +159,26 @@ bool rec_reader_ready(struct rec_reader *r)
 	return poll(&p, 1, 0) > 0;
 }
 
-static bool flush_each;
+static bool flush_each, on_tty;
 
 void rec_writer_init(void)
 {
 	struct stat st;
-	flush_each =
-	    isatty(STDOUT_FILENO) || (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+	on_tty = isatty(STDOUT_FILENO);
+	flush_each = on_tty || (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+}
+
+void rec_writer_stream(void)
+{
+	static char block[64 * 1024];
+	flush_each = on_tty;
+	if (!on_tty)
+		setvbuf(stdout, block, _IOFBF, sizeof block);
+}
+
+bool rec_flush(void)
+{
+	return fflush(stdout) == 0;
 }
 
 static void buf_reserve(struct rec_buf *b, size_t more)
@@ -290,17 +303,80 @@ void rec_buf_free(struct rec_buf *b)
 
 static struct rec_buf out_buf;
 
-bool rec_emit(json_t *rec)
+void rec_obj_begin(struct rec_buf *b)
 {
-	rec_text(rec, &out_buf);
-	out_buf.text[out_buf.len] = '\n';
-	bool ok = fwrite(out_buf.text, 1, out_buf.len + 1, stdout) == out_buf.len + 1;
-	out_buf.text[out_buf.len] = '\0';
+	b->len = 0;
+	buf_add(b, "{", 1);
+}
+
+/* Keys are the program's own words, never escaped: written as they are. */
+static void add_key(struct rec_buf *b, const char *key)
+{
+	size_t n = strlen(key);
+	buf_reserve(b, n + 4);
+	if (b->text[b->len - 1] != '{')
+		b->text[b->len++] = ',';
+	b->text[b->len++] = '"';
+	memcpy(b->text + b->len, key, n);
+	b->len += n;
+	b->text[b->len++] = '"';
+	b->text[b->len++] = ':';
+}
+
+void rec_obj_str(struct rec_buf *b, const char *key, const char *v)
+{
+	add_key(b, key);
+	if (v)
+		add_string(b, v, strlen(v));
+	else
+		buf_add(b, "null", 4);
+}
+
+void rec_obj_str_opt(struct rec_buf *b, const char *key, const char *v)
+{
+	if (v)
+		rec_obj_str(b, key, v);
+}
+
+void rec_obj_int(struct rec_buf *b, const char *key, int64_t v)
+{
+	/* Digits from the right, without printf: a list writes millions. */
+	char num[24];
+	size_t i = sizeof num;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		num[--i] = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		num[--i] = '-';
+	add_key(b, key);
+	buf_add(b, num + i, sizeof num - i);
+}
+
+void rec_obj_end(struct rec_buf *b)
+{
+	buf_add(b, "}", 1);
+	buf_reserve(b, 1);
+	b->text[b->len] = '\0';
+}
+
+bool rec_emit_text(struct rec_buf *b)
+{
+	buf_reserve(b, 1);
+	b->text[b->len] = '\n';
+	bool ok = fwrite(b->text, 1, b->len + 1, stdout) == b->len + 1;
+	b->text[b->len] = '\0';
 	if (!ok)
 		return false;
 	if (flush_each && fflush(stdout) == EOF)
 		return false;
 	return true;
+}
+
+bool rec_emit(json_t *rec)
+{
+	rec_text(rec, &out_buf);
+	return rec_emit_text(&out_buf);
 }
 
 bool rec_writer_close(void)

@@ -54,6 +54,23 @@ void rec_buf_free(struct rec_buf *b);
 /* Output. rec_emit takes no ownership; returns false on a write error. */
 void rec_writer_init(void);
 bool rec_emit(json_t *rec);
+/* A record written field by field into b, the same text rec_text makes
+ * of the object: for a list streaming rows from a statement without a
+ * json_t per row. A NULL string is null with rec_obj_str and left out
+ * with rec_obj_str_opt (json_pack's "s?" and "s*"). */
+void rec_obj_begin(struct rec_buf *b);
+void rec_obj_str(struct rec_buf *b, const char *key, const char *v);
+void rec_obj_str_opt(struct rec_buf *b, const char *key, const char *v);
+void rec_obj_int(struct rec_buf *b, const char *key, int64_t v);
+void rec_obj_end(struct rec_buf *b);
+/* Print the record in b as rec_emit prints one. */
+bool rec_emit_text(struct rec_buf *b);
+/* For a program that prints a stream of records as fast as it reads them
+ * (a list): on a pipe, flushed in 64 KiB blocks and at each rec_flush
+ * instead of per record, which was a write(2) and a wake-up of the reader
+ * per record, most of a list's time; a terminal still sees each line. */
+void rec_writer_stream(void);
+bool rec_flush(void);
 /* Flush and check stdout at exit; false on a write error. */
 bool rec_writer_close(void);
 

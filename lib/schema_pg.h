@@ -227,6 +227,17 @@ static const char *const schema_pg_migrations[] = {
     "  WHERE origin = 'static_code' AND buyer IS NOT NULL GROUP BY buyer, out_trade_no HAVING COUNT(*) = 1);"
     "UPDATE orders SET reference = out_trade_no WHERE origin = 'dynamic_code';"
     "CREATE UNIQUE INDEX orders_buyer_request ON orders(buyer, request_no) WHERE request_no IS NOT NULL;",
+
+    /* v6: see schema.h */
+    "CREATE INDEX orders_merchant ON orders(merchant_id, id);"
+    "CREATE INDEX orders_buyer ON orders(buyer, id) WHERE buyer IS NOT NULL;"
+    "CREATE INDEX payments_merchant ON payments(merchant_id, id);"
+    "CREATE INDEX payments_buyer ON payments(buyer, id) WHERE buyer IS NOT NULL;"
+    "CREATE INDEX refunds_merchant ON refunds(merchant_id, id);"
+    "CREATE INDEX refunds_order ON refunds(order_id, id);"
+    "CREATE INDEX events_merchant ON events(merchant_id, id);"
+    "CREATE INDEX transfers_from_wallet ON transfers(from_account, id) WHERE substr(from_account, 1, 7) = 'wallet:';"
+    "CREATE INDEX transfers_to_wallet ON transfers(to_account, id) WHERE substr(to_account, 1, 7) = 'wallet:';",
 };
 
 #undef T

@@ -156,6 +156,12 @@ void store_begin(struct store *st)
 	st->in_txn = true;
 }
 
+void store_begin_read(struct store *st)
+{
+	st->ops->txn(st, TXN_BEGIN_READ);
+	st->in_txn = true;
+}
+
 /* Commit, unless the transaction is doomed (it stays open, to be rolled
  * back and replayed). */
 static bool commit(struct store *st)

@@ -103,6 +103,10 @@ bool store_col_null(struct store_stmt *q, int col);
 
 /* Write transaction (taken at once, so writers queue on the busy timeout). */
 void store_begin(struct store *st);
+/* Read-only transaction: every query until store_rollback sees one
+ * snapshot, and no writer waits for it (a list that pages through many
+ * statements). */
+void store_begin_read(struct store *st);
 void store_commit(struct store *st);
 void store_rollback(struct store *st);
 bool store_in_transaction(struct store *st);

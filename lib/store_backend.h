@@ -11,6 +11,7 @@
 
 enum store_txn {
 	TXN_BEGIN,
+	TXN_BEGIN_READ,
 	TXN_COMMIT,
 	TXN_ROLLBACK,
 	TXN_SAVEPOINT,

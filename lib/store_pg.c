@@ -208,7 +208,7 @@ static void send_text(struct pg *st, enum cmd_kind kind, const char *sql)
 {
 	if (!PQsendQueryParams(st->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
 		fatal(st, NULL, NULL, sql);
-	if (strcmp(sql, "BEGIN") == 0)
+	if (strncmp(sql, "BEGIN", 5) == 0) /* BEGIN ISOLATION ... too */
 		st->txn_sent = true;
 	sent(st, kind, sql, NULL, -1);
 }
@@ -592,6 +592,11 @@ static void pg_txn(struct store *base, enum store_txn what)
 	case TXN_BEGIN:
 		st->txn_sent = false;
 		queue_command(st, "BEGIN");
+		break;
+	case TXN_BEGIN_READ:
+		/* One snapshot for every statement until the end. */
+		st->txn_sent = false;
+		queue_command(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 		break;
 	case TXN_SAVEPOINT:
 		st->record_writes = 0;

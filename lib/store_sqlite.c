@@ -185,6 +185,9 @@ static void lite_txn(struct store *base, enum store_txn what)
 	/* IMMEDIATE: the write lock at once, so writers queue on the busy
 	 * timeout instead of failing to upgrade a read. */
 	case TXN_BEGIN: simple(st, "BEGIN IMMEDIATE"); break;
+	/* DEFERRED: the first read takes the WAL snapshot every later read
+	 * shares; no lock that would hold a writer back. */
+	case TXN_BEGIN_READ: simple(st, "BEGIN DEFERRED"); break;
 	case TXN_COMMIT: simple(st, "COMMIT"); break;
 	case TXN_ROLLBACK: simple(st, "ROLLBACK"); break;
 	case TXN_SAVEPOINT: simple(st, "SAVEPOINT rec"); break;

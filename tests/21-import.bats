@@ -250,6 +250,9 @@ settle_cutoff_hour|2"
 @test "an older SQLite ledger is brought to the current schema first, then moved" {
 	# Back to v4, as 06-order.bats does.
 	sqlite3 "$WPAY_DB" <<-'SQL'
+		DROP INDEX orders_merchant; DROP INDEX orders_buyer; DROP INDEX payments_merchant; DROP INDEX payments_buyer;
+		DROP INDEX refunds_merchant; DROP INDEX refunds_order; DROP INDEX events_merchant;
+		DROP INDEX transfers_from_wallet; DROP INDEX transfers_to_wallet;
 		DROP INDEX orders_buyer_request;
 		ALTER TABLE orders DROP COLUMN request_no;
 		ALTER TABLE orders DROP COLUMN reference;
@@ -257,8 +260,8 @@ settle_cutoff_hour|2"
 	SQL
 	run --separate-stderr wpay-init --db "$PG" --import "$WPAY_DB"
 	assert_success
-	assert_equal "$(sqlite3 "$WPAY_DB" 'PRAGMA user_version')" 5
-	assert_equal "$(jq -r .schema <<<"$output")" 5
+	assert_equal "$(sqlite3 "$WPAY_DB" 'PRAGMA user_version')" 6
+	assert_equal "$(jq -r .schema <<<"$output")" 6
 	assert_equal "$(pg -c "SELECT reference FROM orders WHERE origin = 'dynamic_code'")" order_1
 	assert_equal "$(dump_pg)" "$(dump_sqlite "$WPAY_DB")"
 }

@@ -67,7 +67,7 @@ ledger_with() {
 	run complete_line "wpay bind us"
 	assert_output user
 	run complete_line "wpay order "
-	assert_output $'close\ncreate\nexpire\nquery'
+	assert_output $'close\ncreate\nexpire\nlist\nquery'
 }
 
 @test "every option a program's -h prints is offered, and after a command only what fits it" {
@@ -145,8 +145,9 @@ ledger_with() {
 	assert_output noodle03
 	run complete_line "wpay bind merchant --db=$BATS_TEST_TMPDIR/b.db deposit "
 	assert_output noodle03
+	# (with wpay-refund's commands, which the first word may be too)
 	run complete_line "wpay-refund --db ~/.local/share/wpay/ledger.db "
-	assert_output bakery04
+	assert_output $'bakery04\nlist\nquery'
 }
 
 @test "user refs, wallets and cards where the usage names them" {

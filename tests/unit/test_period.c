@@ -31,6 +31,18 @@ static const char *refused(const char *since, const char *until)
 
 int main(void)
 {
+	/* clock_format writes its digits itself: the same text as strftime. */
+	bool same = true;
+	for (int64_t ms = -86400000LL * 800; ms < 86400000LL * 366 * 9000; ms += 86400000LL * 37 + 3723456) {
+		char got[CLOCK_TEXT_MAX], want[CLOCK_TEXT_MAX];
+		time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		clock_format(ms, got);
+		same &= strcmp(got, want) == 0;
+	}
+	CHECK("clock_format is strftime's %Y-%m-%dT%H:%M:%SZ from 1967 to 10985", same);
 	zone("Asia/Shanghai");
 	CHECK("a bare date is its day in the zone, 00:00 to 24:00 +08:00",
 	      spans("2026-11-20", "2026-11-20", "2026-11-19T16:00:00Z", "2026-11-20T16:00:00Z"));

@@ -1,4 +1,5 @@
 /* Unit tests for lib/records: the JSON-lines reader's limits and refusals. */
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -117,6 +118,30 @@ int main(void)
 	CHECK("rec_text grows its buffer for a large record", strcmp(rec_text(many, &buf), want) == 0);
 	free(want);
 	json_decref(many);
+	rec_buf_free(&buf);
+
+	/* A record written field by field is the text rec_text makes of it. */
+	const char *odd = "q\"b\\s/\x01\x1f\n\t\xe5\xbe\xae\xe2\x80\xa8";
+	json_t *obj = json_pack("{s:s, s:I, s:I, s:I, s:n, s:s}", "type", "order", "zero", (json_int_t)0, "min",
+	                        (json_int_t)INT64_MIN, "max", (json_int_t)INT64_MAX, "none", "odd", odd);
+	want = json_dumps(obj, JSON_COMPACT);
+	rec_obj_begin(&buf);
+	rec_obj_str(&buf, "type", "order");
+	rec_obj_int(&buf, "zero", 0);
+	rec_obj_int(&buf, "min", INT64_MIN);
+	rec_obj_int(&buf, "max", INT64_MAX);
+	rec_obj_str(&buf, "none", NULL);
+	rec_obj_str_opt(&buf, "left_out", NULL);
+	rec_obj_str(&buf, "odd", odd);
+	rec_obj_end(&buf);
+	CHECK("rec_obj_* write what rec_text writes", strcmp(buf.text, want) == 0 && buf.len == strlen(want));
+	free(want);
+	json_decref(obj);
+	rec_obj_begin(&buf);
+	rec_obj_str_opt(&buf, "a", NULL);
+	rec_obj_int(&buf, "b", -42);
+	rec_obj_end(&buf);
+	CHECK("rec_obj_*: no comma after a field left out first", strcmp(buf.text, "{\"b\":-42}") == 0);
 	rec_buf_free(&buf);
 
 	CHECK("utf8: valid Chinese", utf8_valid("\xe5\xbe\xae\xe5\x8d\x9a", 6, NULL));
