@@ -97,6 +97,9 @@ static int preview(struct run *r, const char *merchant, const char *date)
 	int rc = settle_prepare(r->c.st, date, &r->s, &e);
 	if (rc)
 		err_die(rc, "%s", e.msg);
+	/* One snapshot, so that a payment or a settlement made meanwhile is
+	 * in every figure of the forecast or in none. */
+	store_begin_read(r->c.st);
 	json_t *merchants = merchant ? json_pack("[{s:s}]", "merchant", merchant) : settle_requests(r->c.st, &r->s);
 	bool written = true, failed = false;
 	size_t i;
@@ -124,6 +127,7 @@ static int preview(struct run *r, const char *merchant, const char *date)
 		json_decref(out);
 	}
 	json_decref(merchants);
+	store_rollback(r->c.st); /* nothing was written */
 	return !written ? EX_IOERR : failed ? EX_RECORDS : 0;
 }
 

@@ -109,7 +109,8 @@ static void flush(struct batch *b)
 		if (message) {
 			if (b->progress)
 				progress_clear(b->progress, false);
-			fprintf(stderr, "%s\n", message);
+			err_put_message(message, stderr);
+			fputc('\n', stderr);
 		}
 		/* before_print may have turned an answer into an error. */
 		const char *type = json_string_value(json_object_get(rec, "type"));

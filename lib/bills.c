@@ -416,8 +416,12 @@ static int fund_bill(struct store *st, const struct merchant *m, const struct pe
 			if (i == 3)
 				continue;
 			int64_t in = side ? amount : 0, outgo = side ? 0 : amount;
-			balance[i] += in - outgo;
-			in_total += in, out_total += outgo, lines++;
+			if (!add(&balance[i], in - outgo) || !add(&in_total, in) || !add(&out_total, outgo)) {
+				rc = err_fail(e, EX_DATAERR, "sum_overflow",
+				              "the fund bill's totals pass 2^63-1 minor units; bill a shorter day");
+				break;
+			}
+			lines++;
 			if (w->o->format == BILL_JSONL) {
 				rc = emit_json(w,
 				               json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:I, s:I, s:I, s:s}",
@@ -480,7 +484,12 @@ int bills_write(struct store *st, const char *merchant, const char *date, const 
 	if (merchants_load(st, merchant, &m, e))
 		return EX_NOINPUT;
 	struct bill_writer *w = bill_writer_new(f, o, m.currency);
+	/* One snapshot: the fund bill's opening balances (today's, less what
+	 * moved since) and its lines must not see a payment committed between
+	 * two of their statements. */
+	store_begin_read(st);
 	rc = o->kind == BILL_FUND ? fund_bill(st, &m, &p, w, e) : trade_bill(st, &m, &p, w, e);
+	store_rollback(st); /* nothing was written */
 	bill_writer_free(w);
 	if (!rc && (fflush(f) != 0 || ferror(f)))
 		rc = err_fail(e, EX_IOERR, "io", "cannot write the bill: %s", strerror(errno));

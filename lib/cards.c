@@ -79,7 +79,12 @@ static int get_card(struct store *st, json_t *req, char id[ID_MAX], struct err *
 	if (found)
 		strlcopy(id, store_col_text(q, 0), ID_MAX);
 	store_done(q);
-	return found ? 0 : err_fail(e, ERR_FAIL, "not_found", "no card '%.60s'", ref);
+	if (found)
+		return 0;
+	/* Digits where a card id belongs may be a card number: never echoed. */
+	if (!ids_is(ref, "card"))
+		return err_fail(e, ERR_FAIL, "not_found", "no card of that id: a card is named by its id (card_...)");
+	return err_fail(e, ERR_FAIL, "not_found", "no card '%.60s'", ref);
 }
 
 int cards_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)

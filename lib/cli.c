@@ -53,7 +53,8 @@ void cli_record_warn(const struct err *e, const char *source, unsigned long line
 	char *message = cli_record_message(e, source, line);
 	if (err_before_message)
 		err_before_message();
-	fprintf(stderr, "%s\n", message);
+	err_put_message(message, stderr);
+	fputc('\n', stderr);
 	free(message);
 }
 

@@ -21,12 +21,30 @@ int err_fail(struct err *e, int status, const char *code, const char *fmt, ...)
 	return status;
 }
 
+void err_put_message(const char *s, FILE *f)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (; *u; u++) {
+		if (*u < 0x20 || *u == 0x7f)
+			fprintf(f, "\\x%02x", *u);
+		else if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f)
+			fprintf(f, "\\u%04x", u[1]), u++; /* C1: CSI without an ESC */
+		else if (u[0] == 0xe2 && ((u[1] == 0x80 && u[2] >= 0xaa && u[2] <= 0xae) ||
+		                          (u[1] == 0x81 && u[2] >= 0xa6 && u[2] <= 0xa9)))
+			fprintf(f, "\\u%04x", 0x2000 + ((u[1] & 0x3f) << 6) + (u[2] & 0x3f)), u += 2; /* bidi */
+		else
+			fputc(*u, f);
+	}
+}
+
 void err_vwarn(const char *fmt, va_list ap)
 {
 	if (err_before_message)
 		err_before_message();
+	char buf[4096];
+	vsnprintf(buf, sizeof buf, fmt, ap);
 	fprintf(stderr, "%s: ", err_progname);
-	vfprintf(stderr, fmt, ap);
+	err_put_message(buf, stderr);
 	fputc('\n', stderr);
 }
 

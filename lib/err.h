@@ -26,6 +26,7 @@
 #define WPAY_ERR_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdnoreturn.h>
 
 #define ERR_MSG_MAX 512
@@ -49,6 +50,11 @@ extern void (*err_before_message)(void);
 /* "<program>: message" on stderr. */
 void err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void err_vwarn(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* Write a message for a person to f with its terminal controls shown by
+ * number (C0 and DEL as \x1b, C1 and bidi overrides as \u009b): a
+ * message may quote what a stranger wrote (a merchant's file, a record),
+ * and that must not move the cursor or retitle the terminal. */
+void err_put_message(const char *s, FILE *f);
 /* err_warn, then err_exit(status). */
 noreturn void err_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* End the program with status, after flushing standard output: a failed

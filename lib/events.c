@@ -104,14 +104,24 @@ json_t *events_record(struct store *st, const struct event_claim *c, long status
 	store_exec(
 	    st, "UPDATE event_attempts SET status = ?, error = ?, finished_at = ? WHERE event_id = ? AND attempt = ?",
 	    "ittti", (int64_t)status, error, now, c->id, (int64_t)c->number);
-	store_exec(st,
-	           "UPDATE events SET state = ?, next_attempt_at = ?, lease_until = NULL, last_status = ?,"
-	           " last_error = ?, delivered_at = ? WHERE id = ?",
-	           "tiittt",
-	           ok                    ? "delivered"
-	           : c->attempt > nretry ? "failed"
-	                                 : "pending",
-	           next_ms, (int64_t)status, error, ok ? now : NULL, c->id);
+	/* Only the claim the event is still under decides its state: a
+	 * notifier whose lease ran out while it waited for an answer may find
+	 * that another one took the event over, and perhaps delivered it. Its
+	 * attempt is logged above; the event is left to the later claim. */
+	struct store_stmt *q =
+	    store_query(st,
+	                "UPDATE events SET state = ?1, next_attempt_at = ?2, lease_until = NULL, last_status = ?3,"
+	                " last_error = ?4, delivered_at = ?5 WHERE id = ?6 AND state = 'sending' AND NOT EXISTS"
+	                " (SELECT 1 FROM event_attempts a WHERE a.event_id = ?6 AND a.attempt > ?7) RETURNING id",
+	                "tiittti",
+	                ok                    ? "delivered"
+	                : c->attempt > nretry ? "failed"
+	                                      : "pending",
+	                next_ms, (int64_t)status, error, ok ? now : NULL, c->id, (int64_t)c->number);
+	bool current = store_step(q) == STORE_ROW;
+	store_done(q);
+	if (!current)
+		result = "superseded";
 	char merchant[MERCHANT_REF_MAX];
 	ids_merchant(c->merchant, merchant);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:s}", "type", "delivery", "event", c->id, "merchant", merchant,

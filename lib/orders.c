@@ -64,6 +64,19 @@ int orders_ref(struct store *st, json_t *req, char id[ID_MAX], struct err *e)
 		return err_fail(e, ERR_FAIL, "missing_field",
 		                "name the order: 'order' (ord_...), or 'merchant' and 'out_trade_no'");
 	bool found = store_step(q) == STORE_ROW;
+	/* An order named by id and by merchant (or out_trade_no) too must be
+	 * that merchant's: a request that names one merchant never reaches
+	 * another's order, and is told no more than that it has none. */
+	bool foreign = found && order &&
+	               ((merchant && strcmp(store_col_text(q, 1), ids_merchant_no(merchant)) != 0) ||
+	                (no && strcmp(store_col_text(q, 2), no) != 0));
+	if (foreign) {
+		store_done(q);
+		if (merchant)
+			return err_fail(e, ERR_FAIL, "not_found", "merchant %.40s has no order '%.60s'", merchant,
+			                order);
+		return err_fail(e, ERR_FAIL, "not_found", "no order '%.60s' with out_trade_no '%.64s'", order, no);
+	}
 	if (found) {
 		strlcopy(id, store_col_text(q, 0), ID_MAX);
 		char m[MERCHANT_REF_MAX];

@@ -419,6 +419,10 @@ json_t *rec_error_for(const struct err *e, json_t *req, json_t *learnt)
 			v = id;
 		if (!v || !identifies(v))
 			v = json_object_get(learnt, key);
+		/* A card only by its id: a caller may have typed a card number
+		 * where the id belongs, and that is never repeated. */
+		if (v && strcmp(key, "card") == 0 && !ids_is(json_string_value(v) ? json_string_value(v) : "", "card"))
+			v = NULL;
 		if (v && identifies(v))
 			json_object_set(o, key, v);
 	}
