@@ -10,12 +10,7 @@ setup() {
 	# The endpoint is on 127.0.0.1: allowed only on purpose (see netaddr.h).
 	wpay-init --allow-private-notify >/dev/null
 	export WPAY_NOW=2026-11-22T08:00:00Z
-	srv="$BATS_TEST_TMPDIR/srv"
-	mkdir -p "$srv"
-	python3 "$BATS_TEST_DIRNAME/lib/webhook_server.py" "$srv" &
-	echo $! >"$srv/pid"
-	for _ in $(seq 100); do [ -s "$srv/port" ] && break; sleep 0.05; done
-	url="http://127.0.0.1:$(cat "$srv/port")/hook"
+	webhook_start
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --notify-url "$url" >/dev/null
 	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing --notify-url "$url" >/dev/null
 	buyer_ready 1001

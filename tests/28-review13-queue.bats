@@ -10,12 +10,7 @@ setup() {
 	wpay_setup
 	wpay-init --allow-private-notify >/dev/null
 	export WPAY_NOW=2026-11-22T08:00:00Z
-	srv="$BATS_TEST_TMPDIR/srv"
-	mkdir -p "$srv"
-	python3 "$BATS_TEST_DIRNAME/lib/webhook_server.py" "$srv" &
-	echo $! >"$srv/pid"
-	for _ in $(seq 100); do [ -s "$srv/port" ] && break; sleep 0.05; done
-	url="http://127.0.0.1:$(cat "$srv/port")/hook"
+	webhook_start
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --notify-url "$url" >/dev/null
 	buyer_ready 1001
 	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null

@@ -111,6 +111,19 @@ luhn_card() {
 	echo "$body$digit"
 }
 
+# webhook_start: a local endpoint (tests/lib/webhook_server.py) in
+# $BATS_TEST_TMPDIR/srv, answering what srv/statuses says; sets srv and
+# url. The ledger must allow it (wpay init --allow-private-notify); the
+# caller's teardown kills "$(cat "$srv/pid")".
+webhook_start() {
+	srv="$BATS_TEST_TMPDIR/srv"
+	mkdir -p "$srv"
+	python3 "$BATS_TEST_DIRNAME/lib/webhook_server.py" "$srv" &
+	echo $! >"$srv/pid"
+	for _ in $(seq 100); do [ -s "$srv/port" ] && break; sleep 0.05; done
+	url="http://127.0.0.1:$(cat "$srv/port")/hook"
+}
+
 # A user u:1001 bound to a wallet with a Visa test card and PIN 135790.
 buyer_ready() {
 	wpay-bind user add "${1:-1001}" --nickname "Lu" >/dev/null
