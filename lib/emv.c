@@ -270,10 +270,14 @@ int emv_parse(const char *s, enum emv_mode mode, struct emv_payload *p, struct e
 		fail(e, "truncated", 0, NULL, "%d characters: too short for any data object", t.chars);
 		goto out;
 	}
-	if (t.chars > EMV_MAX_CHARS) {
-		fail(e, "size", -1, NULL, "%d characters: a payload has at most %d", t.chars, EMV_MAX_CHARS);
+	if (t.chars > (mode == EMV_STRICT ? EMV_MAX_CHARS : EMV_READ_MAX_CHARS)) {
+		fail(e, "size", -1, NULL, "%d characters: a payload has at most %d", t.chars,
+		     mode == EMV_STRICT ? EMV_MAX_CHARS : EMV_READ_MAX_CHARS);
 		goto out;
 	}
+	if (t.chars > EMV_MAX_CHARS)
+		bufprintf(p->warnings[p->nwarnings++], sizeof p->warnings[0],
+		          "size: %d characters, EMV allows %d", t.chars, EMV_MAX_CHARS);
 	struct emv_error walk_error = {0};
 	int walked = walk(&t, 0, t.chars, NULL, p->obj, EMV_MAX_OBJECTS, &p->n, &walk_error);
 	if (walked && strcmp(walk_error.category, "truncated") == 0) {

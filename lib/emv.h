@@ -9,7 +9,8 @@
  * The parser checks, in this order, and reports the first failure with
  * its category, the offset (in characters), the data object and the rule:
  *   truncated     shorter than a header, or a value runs past the end
- *   size          more than 512 characters
+ *   size          more than 512 characters (strict mode; lenient mode
+ *                 reads up to EMV_READ_MAX_CHARS and warns "size")
  *   crc-missing   the last object is not 63
  *   crc-mismatch  the last 4 characters are not the CRC of the rest
  *   tlv-length    a length that is not 2 digits, or is 00
@@ -34,8 +35,13 @@
 #include <stddef.h>
 
 #define EMV_MAX_CHARS   512
-#define EMV_VALUE_MAX   99
-#define EMV_MAX_OBJECTS 64
+/* What lenient mode reads: real codes pass 512 (SGQR's specification has
+ * a 1,042-character example); a QR symbol holds at most 2,953 bytes. */
+#define EMV_READ_MAX_CHARS 4096
+#define EMV_VALUE_MAX      99
+/* Ids are unique at each level, so 100 objects is the most a valid one has. */
+#define EMV_MAX_OBJECTS 100
+#define EMV_WARNINGS_MAX 8
 
 struct emv_object {
 	char id[3];
@@ -51,8 +57,8 @@ struct emv_payload {
 	int n;
 	int chars;     /* payload length in characters */
 	char crc[5];   /* as found in 63 */
-	int nwarnings; /* lenient mode: mandatory objects missing */
-	char warnings[3][24];
+	int nwarnings; /* lenient mode: "size", mandatory objects missing */
+	char warnings[EMV_WARNINGS_MAX][64];
 	bool ascii; /* every character is ASCII */
 };
 

@@ -130,12 +130,19 @@ int main(void)
 			struct emv_error e;
 			char what[200];
 			int rc = emv_parse(payload, mode ? EMV_LENIENT : EMV_STRICT, &p, &e);
-			snprintf(what, sizeof what, "invalid vector %zu refused in %s mode as %s", i + 1,
-			         mode ? "lenient" : "strict", want);
-			CHECK(what, rc == -1 && strcmp(e.category, want) == 0);
+			/* Lenient mode reads a payload past 512 characters and warns (issue 14):
+			 * it is then parsed with a size warning, or refused for another rule. */
+			bool oversize_read = mode && strcmp(want, "size") == 0;
+			snprintf(what, sizeof what, "invalid vector %zu %s in %s mode as %s", i + 1,
+			         oversize_read ? "read or refused" : "refused", mode ? "lenient" : "strict", want);
+			if (oversize_read)
+				CHECK(what, rc == 0 ? p.nwarnings > 0 && strncmp(p.warnings[0], "size:", 5) == 0
+				                    : strcmp(e.category, "size") != 0);
+			else
+				CHECK(what, rc == -1 && strcmp(e.category, want) == 0);
 			if (rc == 0)
 				emv_free(&p);
-			else if (strcmp(e.category, want) != 0)
+			else if (strcmp(e.category, want) != 0 && !oversize_read)
 				printf("# got %s: %s\n", e.category, e.msg);
 		}
 	}
