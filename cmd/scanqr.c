@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "charset.h"
 #include "cli.h"
 #include "clock.h"
 #include "image.h"
@@ -27,15 +28,16 @@
 
 #include "util.h"
 
-static const char usage[] = "wpay-scanqr [--db path] [--explain] [file ...]\n"
-                            "       wpay-scanqr [--db path] [--explain] --payload [file ...]\n";
+static const char usage[] = "wpay-scanqr [--db path] [--explain] [--encoding name] [file ...]\n"
+                            "       wpay-scanqr [--db path] [--explain] [--encoding name] --payload [file ...]\n";
 
-enum { OPT_EXPLAIN = OPT_FIRST_PROGRAM_OPTION, OPT_PAYLOAD };
+enum { OPT_EXPLAIN = OPT_FIRST_PROGRAM_OPTION, OPT_PAYLOAD, OPT_ENCODING };
 
 static const struct option options[] = {
     CLI_COMMON_OPTIONS,
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"payload", no_argument, NULL, OPT_PAYLOAD},
+    {"encoding", required_argument, NULL, OPT_ENCODING},
     {NULL, 0, NULL, 0},
 };
 
@@ -65,6 +67,15 @@ static void merge(json_t *rec, json_t *part)
 
 static void emit(struct scan *s, json_t *rec)
 {
+	/* A code that is not text in the forced charset (bad_encoding) fails like an input. */
+	if (strcmp(json_string_value(json_object_get(rec, "type")), "error") == 0 && json_object_get(rec, "raw_hex")) {
+		struct err e = {.code = json_string_value(json_object_get(rec, "code"))};
+		strlcopy(e.msg, json_string_value(json_object_get(rec, "message")), sizeof e.msg);
+		cli_record_warn(&e, json_string_value(json_object_get(rec, "source")),
+		                (unsigned long)json_integer_value(json_object_get(rec, "line")));
+		s->failed = true;
+		s->errors++;
+	}
 	progress_clear(&s->progress, true);
 	if (s->explain && strcmp(json_string_value(json_object_get(rec, "type")), "scan") == 0)
 		payload_explain(rec, stdout);
@@ -250,6 +261,10 @@ int main(int argc, char **argv)
 			s.explain = true;
 		else if (opt == OPT_PAYLOAD)
 			payload = true;
+		else if (opt == OPT_ENCODING && !charset_known(optarg))
+			cli_usage_error(usage, "--encoding %s: not a character set iconv knows", optarg);
+		else if (opt == OPT_ENCODING)
+			s.env.encoding = optarg;
 	}
 	struct networks nw;
 	struct err e;
@@ -262,7 +277,8 @@ int main(int argc, char **argv)
 	struct store *st = NULL;
 	if ((store_is_url(db) || access(db, F_OK) == 0) && (rc = store_open(db, false, &st, &e)) != 0)
 		err_die(rc, "%s", e.msg);
-	s.env = (struct payload_env){.keys_dir = keys, .st = st, .networks = &nw, .now_ms = clock_now_ms()};
+	s.env = (struct payload_env){
+	    .keys_dir = keys, .st = st, .networks = &nw, .now_ms = clock_now_ms(), .encoding = s.env.encoding};
 	rec_writer_init();
 	progress_start(&s.progress, payload ? "payloads" : "images", payload ? 0 : (size_t)(argc - optind));
 	if (optind == argc)

@@ -21,6 +21,7 @@ struct payload_env {
 	struct store *st;                /* NULL: merchants cannot be looked up */
 	const struct networks *networks; /* for naming templates */
 	int64_t now_ms;
+	const char *encoding; /* forced (--encoding), or NULL to guess */
 };
 
 /* Fields for a "scan" record: raw, text, encoding, format, emv, checks... */
