@@ -236,9 +236,11 @@ static double score_latin1(const unsigned char *b, size_t len)
 
 const char *charset_confidence(double best, double next)
 {
-	if (best >= 0.7 && best - next >= 0.3)
+	/* The epsilon keeps 0.7 - 0.4 (0.29999...) on the side it reads as. */
+	const double eps = 1e-9;
+	if (best >= 0.7 - eps && best - next >= 0.3 - eps)
 		return "high";
-	if (best >= 0.4 && best - next >= 0.1)
+	if (best >= 0.4 - eps && best - next >= 0.1 - eps)
 		return "medium";
 	return "low";
 }
