@@ -188,6 +188,7 @@ demo: deps-demo $(TBINS)
 # The photo figures need the shared corpus; without it they are skipped, and said so.
 bench: deps-bench $(BINS)
 	@$(MAKE) --no-print-directory bench-scan
+	@python3 bench/charset.py $(BIN)/wpay-scanqr
 	@sh bench/mkqr.sh $(BIN) 10000
 	@sh bench/pay.sh $(BIN) 100000 5000
 	@sh bench/settle.sh $(BIN) 1000000 10000
