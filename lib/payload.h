@@ -1,7 +1,8 @@
 /*
- * payload: what a scanned code says. From the raw bytes: the text (UTF-8
- * if it is valid, else a guess, Shift_JIS then ISO-8859-1, never marked
- * certain), what kind of code it is (EMV MPM of any scheme, an Alipay or
+ * payload: what a scanned code says. From the raw bytes: the text (see
+ * charset.h: UTF-8, or the most plausible legacy charset with its
+ * confidence, or the forced one; an invalid forced one makes a
+ * "bad_encoding" error record), what kind of code it is (EMV MPM of any scheme, an Alipay or
  * WeChat Pay URL, a UPI URI, a URL, plain text), the EMV objects, and the
  * checks: CRC, wpay signature, expiry, whether the merchant is known here.
  * The raw bytes are always kept, in hex, so nothing is lost.
