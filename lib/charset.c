@@ -235,6 +235,67 @@ static double score_latin1(const unsigned char *b, size_t len)
 	return n ? sum / (double)n : 0;
 }
 
+/* The script of a two-byte UTF-8 letter, for adjacency; 0 if none. */
+static int script(unsigned cp)
+{
+	if ((cp | 0x20) - 'a' < 26)
+		return 1; /* ASCII letters go with Latin */
+	if (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7)
+		return 1;
+	if (cp >= 0x370 && cp <= 0x3FF)
+		return 2;
+	if (cp >= 0x400 && cp <= 0x4FF)
+		return 3;
+	if (cp >= 0x590 && cp <= 0x5FF)
+		return 4;
+	if (cp >= 0x600 && cp <= 0x6FF)
+		return 5;
+	return 0;
+}
+
+/*
+ * Plausibility of valid UTF-8, for the one case where chance makes it:
+ * GB2312 hanzi whose trail byte is 0xA1-0xBF are two-byte UTF-8 (U+0080
+ * to U+07FF). A letter beside a letter of its script (Latin, Greek,
+ * Cyrillic, Hebrew, Arabic) scores 1, a lone one or a sign 0.5, another
+ * two-byte character 0.3, a C1 control 0; three and four bytes score 1
+ * (chance rarely makes those). *two_byte_only: no longer sequence.
+ */
+static double score_utf8(const unsigned char *b, size_t len, bool *two_byte_only)
+{
+	unsigned prev = 0;
+	double sum = 0;
+	size_t n = 0;
+	*two_byte_only = true;
+	for (size_t i = 0; i < len;) {
+		unsigned c = b[i], cp;
+		size_t k = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+		if (k == 1) {
+			prev = c, i++;
+			continue;
+		}
+		cp = c & (0xFF >> (k + 1));
+		for (size_t j = 1; j < k; j++)
+			cp = cp << 6 | (b[i + j] & 0x3F);
+		i += k;
+		n++;
+		if (k > 2) {
+			*two_byte_only = false;
+			sum += 1.0;
+		} else if (script(cp)) {
+			/* The next character: ASCII, or the next two-byte one's. */
+			unsigned next = i < len ? b[i] : 0;
+			if (next >= 0xC0 && next < 0xE0 && i + 1 < len)
+				next = (next & 0x1F) << 6 | (b[i + 1] & 0x3F);
+			sum += script(prev) == script(cp) || script(next) == script(cp) ? 1.0 : 0.5;
+		} else {
+			sum += cp < 0xA0 ? 0 : cp < 0xC0 || cp == 0xD7 || cp == 0xF7 ? 0.5 : 0.3;
+		}
+		prev = cp;
+	}
+	return n ? sum / (double)n : 0;
+}
+
 const char *charset_confidence(double best, double next)
 {
 	/* The epsilon keeps 0.7 - 0.4 (0.29999...) on the side it reads as. */
@@ -316,7 +377,7 @@ int charset_decode(const unsigned char *bytes, size_t len, const char *forced, s
 		return forced_decode(bytes, len, forced, t);
 	if (memchr(bytes, 0, len))
 		return 0; /* binary: a NUL is no character of a code's text */
-	bool utf8 = utf8_valid((const char *)bytes, len, NULL);
+	bool utf8 = utf8_valid((const char *)bytes, len, NULL), two_byte_only = false;
 	if (utf8) {
 		char *text = xmalloc(len + 1);
 		memcpy(text, bytes, len);
@@ -328,7 +389,7 @@ int charset_decode(const unsigned char *bytes, size_t len, const char *forced, s
 			t->confidence = "high";
 			return 0;
 		}
-		add(t, "utf-8", text, 1.0);
+		add(t, "utf-8", text, score_utf8(bytes, len, &two_byte_only));
 	}
 	static const struct {
 		const char *name, *iconv;
@@ -343,11 +404,25 @@ int charset_decode(const unsigned char *bytes, size_t len, const char *forced, s
 		if (text)
 			add(t, legacy[k].name, text, legacy[k].score(bytes, len));
 	}
-	/* Valid UTF-8 with multibyte characters rarely happens by chance: it wins. */
-	if (utf8) {
-		t->text = xstrdup(t->cand[0].text);
+	/*
+	 * Valid UTF-8 rarely happens by chance: it wins, unless it is only
+	 * two-byte characters that make an implausible text (under 0.5) and
+	 * GB18030 reads the bytes more plausibly: short GB2312 text can be
+	 * valid UTF-8.
+	 */
+	int u = 0;
+	while (utf8 && strcmp(t->cand[u].name, "utf-8") != 0)
+		u++;
+	bool gb_first =
+	    utf8 && u > 0 && !strcmp(t->cand[0].name, "gb18030") && two_byte_only && t->cand[u].score < 0.5 - 1e-9;
+	if (utf8 && !gb_first) {
+		struct charset_candidate c = t->cand[u];
+		memmove(&t->cand[1], &t->cand[0], (size_t)u * sizeof *t->cand);
+		t->cand[0] = c;
+		t->text = xstrdup(c.text);
 		t->encoding = "utf-8";
-		t->confidence = "high";
+		t->confidence =
+		    c.score >= 0.7 - 1e-9 ? "high" : charset_confidence(c.score, t->n > 1 ? t->cand[1].score : 0);
 		return 0;
 	}
 	if (!t->n)

@@ -1,9 +1,10 @@
 /*
  * charset: the text of a code's raw bytes. A QR code carries bytes, and
  * the reader we use (zbar 0.23) reports no ECI designator, so the charset
- * is guessed as an expert would: UTF-8 if the bytes are valid UTF-8, else
- * every legacy candidate that decodes (GB18030, Shift_JIS as CP932,
- * ISO-8859-1) is scored by how plausible its text is, and the best wins;
+ * is guessed as an expert would: every candidate that decodes (UTF-8,
+ * GB18030, Shift_JIS as CP932, ISO-8859-1) is scored by how plausible its
+ * text is. Valid UTF-8 wins, unless it is short GB2312 text that chance
+ * made valid (only two-byte characters, implausible); else the best wins;
  * on a tie GB18030 goes first, then Shift_JIS, ISO-8859-1 last. EUC-KR and
  * Big5 are not guessed (every GB2312 text also decodes as EUC-KR), only
  * read when forced. A charset may be forced by name (anything iconv

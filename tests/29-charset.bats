@@ -82,6 +82,20 @@ emv_in() { # WRITTEN CRC_OVER
 	assert_equal "$(jq -c '[.encoding_candidates[] | [.encoding, .score]]' <<<"$output")" '[["gb18030",0.15],["iso-8859-1",0]]'
 }
 
+@test "short GB2312 text that is also valid UTF-8: GB18030 when the UTF-8 reading is implausible, else UTF-8 with its confidence" {
+	# 水 is CB AE in GB2312: also UTF-8 for U+02EE, a lone modifier letter.
+	run --separate-stderr wpay-scanqr --payload < <(in_charset GBK 水; in_charset GBK 水果店)
+	assert_success
+	assert_equal "$(summary)" '["水","gb18030",false,"high"] ["水果店","gb18030",false,"high"]'
+	assert_equal "$(jq -c '[.encoding_candidates[] | [.encoding, .score]]' <<<"${lines[0]}")" \
+		'[["gb18030",1],["shift_jis",0.5],["utf-8",0.3],["iso-8859-1",0.18]]'
+	# Letters beside letters of their script, and three-byte characters, are UTF-8 as before;
+	# a lone sign stays UTF-8 too (it may be meant), but says how unsure it is: 楼 is C2 A5, ¥ in UTF-8.
+	run --separate-stderr wpay-scanqr --payload < <(printf 'Müller\nМосква\nΕλλάδα\nשלום\n€5\n¥\n')
+	assert_equal "$(summary)" '["Müller","utf-8",false,"high"] ["Москва","utf-8",false,"high"] ["Ελλάδα","utf-8",false,"high"] ["שלום","utf-8",false,"high"] ["€5","utf-8",false,"high"] ["¥","utf-8",false,"low"]'
+	assert_equal "$(jq -c '[.encoding_candidates[] | [.encoding, .text]][0:2]' <<<"${lines[5]}")" '[["utf-8","¥"],["gb18030","楼"]]'
+}
+
 @test "--encoding forces each charset, and the forced one is certain" {
 	for cs in GBK:gbk GB18030:gb18030 CP932:shift_jis CP932:SJIS UTF-8:utf-8 ISO-8859-1:iso-8859-1 \
 		EUC-KR:euc-kr BIG5:big5 ISO-2022-JP:iso-2022-jp UTF-16LE:utf-16le; do
