@@ -35,6 +35,28 @@ static const char *const detect_checks[] = {"gui", "gui-prefix", "gui-contains",
 static const char *const rule_checks[] = {"present", "absent", "equals", "maxlen", "minlen", "length", "digits",
                                           "alnum", "ans", "prefix", "contains", "decimals", NULL};
 
+/* "58", "62.05", "@", "@.01", or such paths joined by '|'. */
+static bool path_ok(const char *s)
+{
+	for (;;) {
+		if (*s == '@')
+			s++;
+		else if (s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9')
+			s += 2;
+		else
+			return false;
+		if (*s == '.') {
+			if (!(s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'))
+				return false;
+			s += 3;
+		}
+		if (*s == '\0')
+			return true;
+		if (*s++ != '|')
+			return false;
+	}
+}
+
 /* A mistake in the built-in table is a bug of this build: say where. */
 static void load(void)
 {
@@ -68,6 +90,12 @@ static void load(void)
 		bool detect = strcmp(f[2], "detect") == 0;
 		if (!one_of(f[2], levels) || !one_of(f[4], detect ? detect_checks : rule_checks))
 			err_die(EX_SOFTWARE, "lib/schemes.tsv:%d: unknown level '%s' or check '%s'", lineno, f[2], f[4]);
+		bool numeric = one_of(f[4], (const char *const[]){"maxlen", "minlen", "length", "decimals", NULL});
+		if (numeric && strspn(f[6], "0123456789") != strlen(f[6]))
+			err_die(EX_SOFTWARE, "lib/schemes.tsv:%d: %s takes a number, not '%s'", lineno, f[4], f[6]);
+		if (!detect && !path_ok(f[5]))
+			err_die(EX_SOFTWARE, "lib/schemes.tsv:%d: '%s' is not an object path (58, 62.05, @, @.01, A|B)",
+			        lineno, f[5]);
 		if (nrules == RULES_MAX)
 			err_die(EX_SOFTWARE, "lib/schemes.tsv: more than %d rules", RULES_MAX);
 		rules[nrules++] = (struct scheme_rule){f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]};

@@ -152,16 +152,14 @@ json_t *uris_describe_upi(const char *text, struct scheme_verdict *v)
 	json_t *params = json_object(), *list = json_array();
 	for (q++; *q;) {
 		const char *amp = strchr(q, '&'), *end = amp ? amp : q + strlen(q), *eq = memchr(q, '=', (size_t)(end - q));
-		char key[64];
 		if (end > q) {
-			bufprintf(key, sizeof key, "%.*s", (int)((eq ? eq : end) - q), q);
-			char *val = eq ? decode(eq + 1, end) : xstrdup("");
+			char *key = decode(q, eq ? eq : end), *val = eq ? decode(eq + 1, end) : xstrdup("");
 			char found[128];
-			if (!val) {
-				bufprintf(found, sizeof found, "%s is not text", key);
+			if (!key || !val) {
+				bufprintf(found, sizeof found, "%.60s is not text", key ? key : "a parameter's name");
 				broke(v, "UPI-text", found);
 			} else if (json_object_get(params, key)) {
-				bufprintf(found, sizeof found, "%s appears twice", key);
+				bufprintf(found, sizeof found, "%.60s appears twice", key);
 				broke(v, "UPI-once", found);
 			} else {
 				json_object_set_new(params, key, json_string(val));
@@ -170,6 +168,7 @@ json_t *uris_describe_upi(const char *text, struct scheme_verdict *v)
 				                                      name ? name : "not in NPCI's specification",
 				                                      "value", val));
 			}
+			free(key);
 			free(val);
 		}
 		q = amp ? amp + 1 : end;
