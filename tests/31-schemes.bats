@@ -53,11 +53,14 @@ pix=$(recrc '00020126580014BR.GOV.BCB.PIX0136123e4567-e12b-12d1-a456-42665544000
 	PY
 }
 
-@test "every scheme of the table is in wpay-scanqr(1) with its sources" {
-	page=$BATS_TEST_DIRNAME/../man/wpay-scanqr.1
-	for scheme in $(grep -v '^#' "$BATS_TEST_DIRNAME/../lib/schemes.tsv" | cut -f1 | sort -u); do
-		grep -q "$scheme" "$page" || { echo "$scheme is not in wpay-scanqr(1)"; return 1; }
-	done
+@test "wpay-scanqr(1)'s SCHEMES section is the table's: every scheme, rule and source" {
+	root=$BATS_TEST_DIRNAME/..
+	python3 "$root/tests/lib/schemes-man.py" "$root/lib/schemes.tsv" >"$BATS_TEST_TMPDIR/want"
+	python3 - "$BATS_TEST_TMPDIR/want" "$root/man/wpay-scanqr.1" <<-'PY'
+		import sys
+		want, page = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+		assert want in page, "run: python3 tests/lib/schemes-man.py lib/schemes.tsv --update man/wpay-scanqr.1"
+	PY
 }
 
 @test "PIX without its Merchant City: valid EMV, invalid PIX, and why, with the rule's source" {
