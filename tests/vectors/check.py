@@ -5,7 +5,8 @@ It validates the table (9 non-empty columns, known levels and checks, unique rul
 every vector's payload as EMV (lengths in characters), checks its CRC, and evaluates the table
 with a small reference reading of the rules (the same semantics lib/schemes.c implements, as
 the table's header comment states), then compares with each vector's "expect". It also checks
-coverage: every must rule has an invalid vector that fails it, every scheme with must rules has
+coverage: every must rule has an invalid vector that fails it, every should rule a vector that
+warns, every scheme with must rules has
 three valid vectors (or is listed in SHORT with the reason).
 
   tests/vectors/check.py [--table lib/schemes.tsv] [--vectors tests/vectors/schemes.jsonl]
@@ -327,6 +328,9 @@ def main():
     for r in rows:
         if r["level"] == "must" and not any(r["rule"] in v["expect"]["rules"] for _, v in vectors):
             fail(problems, "%s: must rule %s has no invalid vector" % (os.path.basename(args.table), r["rule"]))
+    for r in rows:
+        if r["level"] == "should" and not any(r["rule"] in v["expect"].get("warnings", []) for _, v in vectors):
+            fail(problems, "%s: should rule %s has no vector that warns" % (os.path.basename(args.table), r["rule"]))
     for scheme in sorted(schemes_with_musts):
         valid = [v for _, v in vectors if v["scheme"] == scheme and v["expect"]["scheme_valid"]
                  and not v["source"].startswith("derived")]
@@ -351,12 +355,13 @@ def main():
         print(msg, file=sys.stderr)
     counts = {}
     for _, v in vectors:
-        k = counts.setdefault(v["scheme"], [0, 0])
-        k[0 if v["expect"]["scheme_valid"] else 1] += 1
+        k = counts.setdefault(v["scheme"], [0, 0, 0])
+        k[0 if not v["expect"]["scheme_valid"] else 2 if v["source"].startswith("derived") else 1] += 1
     print("%d rules (%d must, %d should, %d detect), %d vectors: %s" % (
         len(rows), sum(r["level"] == "must" for r in rows), sum(r["level"] == "should" for r in rows),
         sum(r["level"] == "detect" for r in rows), len(vectors),
-        ", ".join("%s %d valid/%d invalid" % (s, c[0], c[1]) for s, c in sorted(counts.items()))))
+        ", ".join("%s %d cited valid, %d derived valid, %d invalid" % (s, c[1], c[2], c[0])
+                  for s, c in sorted(counts.items()))))
     return 1 if problems else 0
 
 
