@@ -97,7 +97,7 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 {
 	struct emv_payload p;
 	struct emv_error err;
-	json_t *checks = json_object_get(rec, "checks"), *schemes_found = json_array();
+	json_t *checks = json_object_get(rec, "checks"), *schemes_found = json_array(), *scheme = NULL;
 	int rc = emv_parse(text, EMV_LENIENT, &p, &err);
 	json_t *emv = json_pack("{s:b}", "valid", rc == 0);
 	const char *crc = "ok";
@@ -129,7 +129,7 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 			if (net && !schemes_gui_known(gui->value))
 				add_scheme(schemes_found, net->name);
 		}
-		json_object_set_new(rec, "scheme", scheme_json(&verdict));
+		scheme = scheme_json(&verdict);
 		/* Merchant details, for a person and for order. */
 		json_t *m = json_object();
 		static const char *const fields[][2] = {
@@ -193,6 +193,8 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 	}
 	json_object_set_new(checks, "crc", json_string(crc));
 	json_object_set_new(rec, "schemes", schemes_found);
+	if (scheme)
+		json_object_set_new(rec, "scheme", scheme);
 	json_object_set_new(rec, "emv", emv);
 }
 
