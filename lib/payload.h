@@ -14,13 +14,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "codes.h"
 #include "networks.h"
 #include "store.h"
 
 struct payload_env {
-	const char *keys_dir;            /* public keys by id */
-	struct store *st;                /* NULL: merchants cannot be looked up */
-	const struct networks *networks; /* for naming templates */
+	const char *keys_dir;              /* public keys by id */
+	const struct code_key *public_key; /* or only this one (--public-key) */
+	struct store *st;                  /* NULL: merchants cannot be looked up */
+	const struct networks *networks;   /* for naming templates */
 	int64_t now_ms;
 	const char *encoding; /* forced (--encoding), or NULL to guess */
 };
