@@ -1,0 +1,113 @@
+#!/usr/bin/env bats
+# Attacks on issue 14's first half (lib/schemes, lib/uris, wpay-order's
+# refusals, wpay-scanqr --public-key), as a thief, a dishonest merchant, a
+# developer debugging payloads and a careless operator would try them.
+# Each test passes when the code is right.
+
+load helper
+
+setup() {
+	wpay_setup
+	init_ledger
+	export WPAY_NOW=2026-11-22T08:00:00Z
+	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
+	wpay-bind user add 1001 --nickname Lu >/dev/null
+}
+
+# Our own code for MERCHANT, unsigned, with TEMPLATE (an EMV object) put
+# before its 52: what a dishonest merchant can print.
+with_template() { # MERCHANT TEMPLATE
+	local p u
+	p=$(wpay-mkqr "$1" | jq -r .payload)
+	u=$(recrc "${p%%8923*}63040000")
+	recrc "${u/5204/${2}5204}"
+}
+
+# An EMV object: id and value, with the value's length in characters.
+obj() { # ID VALUE
+	printf '%s%02d%s' "$1" "$(printf %s "$2" | python3 -c 'import sys; print(len(sys.stdin.read()))')" "$2"
+}
+
+# 40 three-byte characters: '%.100s' of them ends inside one.
+han40=中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中中
+
+@test "a reason quoting a long multibyte value is kept, not dropped (scheme.valid false with no reason)" {
+	# PromptPay's 29.01 must be 13 digits; this one is 40 CJK characters.
+	pp=$(recrc "000201010211$(obj 29 "0016A00000067701011101$(printf %02d 40)${han40}")5802TH53037646304FFFF")
+	run --separate-stderr wpay-scanqr --payload <<<"$pp"
+	assert_success
+	assert_equal "$(jq -c '[.emv.valid, .scheme.valid, [.scheme.reasons[].rule]]' <<<"$output")" \
+		'[true,false,["PromptPay-29-01-len","PromptPay-29-01-cc","PromptPay-29-01-n"]]'
+	[[ $(jq -r '.scheme.reasons[0].message' <<<"$output") == *"(it is '中中"*"中'...)" ]]
+	# UPI: a payee address of CJK characters, no '@'.
+	run --separate-stderr wpay-scanqr --payload <<<"upi://pay?pa=${han40}&pn=x"
+	assert_equal "$(jq -c '[.scheme.valid, [.scheme.reasons[].rule]]' <<<"$output")" '[false,["UPI-pa-form"]]'
+	run --separate-stderr wpay-scanqr --payload <<<"upi://pay?pa=a@b&pn=x&é${han40}=1&é${han40}=2"
+	assert_equal "$(jq -c '[.scheme.valid, [.scheme.reasons[].rule]]' <<<"$output")" '[false,["UPI-once"]]'
+}
+
+@test "wpay-order refuses, with an error record and exit 1, a code whose broken rule quotes a cut multibyte value" {
+	wpay-bind merchant add thai01 --name "Thai Cafe" --city Bangkok --country TH --currency THB >/dev/null
+	code=$(with_template thai01 "$(obj 29 "0016A00000067701011101$(printf %02d 40)${han40}")")
+	before=$(ledger_digest)
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --request-no s1 \
+		<<<"{\"type\":\"scan\",\"text\":\"$code\"}"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" scheme_rule
+	[[ $stderr == "wpay-order: the code breaks a rule of PromptPay: "* ]]
+	assert_equal "$(ledger_digest)" "$before"
+}
+
+@test "any error message cut inside a character still comes out as an error record (err_fail's %.80s)" {
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	run --separate-stderr wpay-order --buyer u:1001 \
+		<<<"{\"type\":\"scan\",\"text\":\"$payload\",\"amount\":100,\"request_no\":\"${han40:0:30}\"}"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" bad_field
+	[[ $(jq -r .message <<<"$output") == "request_no '中"*"中' must be 1 to 64 letters, digits or '_'" ]]
+	[[ $stderr == "wpay-order: request_no '中"* ]]
+	# The parser's own message ('%.8s' of the payload) too.
+	run --separate-stderr wpay-scanqr --payload <<<"$(recrc '000201010211中中中中中中6304FFFF')"
+	assert_equal "$(jq -c '[.emv.valid, .emv.error.category, .emv.error.message]' <<<"$output")" \
+		'[false,"tlv-id","at 12: an id is 2 digits, not '"'"'中中'"'"'"]'
+}
+
+@test "every EMV warning at once fits: size, a 02 payload format, 52, 59 and 60 missing" {
+	body=000202010211
+	for i in $(seq 26 45); do body+="${i}220010SG.EXAMPLE0104A${i}X"; done
+	code=$(recrc "${body}530370258"02SG6304FFFF)
+	[ ${#code} -gt 512 ]
+	run --separate-stderr wpay-scanqr --payload <<<"$code"
+	assert_success
+	assert_equal "$(jq -c '.emv.warnings' <<<"$output")" \
+		"[\"size: ${#code} characters, EMV allows 512\",\"format: 00 (payload format) is '02'; EMV's is 01\",\"52 missing\",\"59 missing\",\"60 missing\"]"
+	# 4,096 characters are read; one more is refused.
+	for n in 4096 4097; do
+		code=$(recrc "$(python3 - $n <<-'PY'
+			import sys
+			n = int(sys.argv[1])
+			body = "000201010211" + "5303702" + "5802SG"
+			def tmpl(i, size):  # a template of exactly size characters, header included
+			    v = size - 4 - 14 - 4
+			    return "%02d%02d0010SG.EXAMPLE01%02d%s" % (i, size - 4, v, "x" * v)
+			for i in list(range(26, 52)) + list(range(80, 100)):
+			    left = n - len(body) - 8
+			    if left <= 103:
+			        body += tmpl(i, left)
+			        break
+			    body += tmpl(i, 103 if left - 103 >= 23 else left - 23)
+			print(body + "6304FFFF")
+		PY
+		)")
+		[ ${#code} -eq $n ]
+		run --separate-stderr wpay-scanqr --payload <<<"$code"
+		assert_success
+		if [ $n -eq 4096 ]; then
+			assert_equal "$(jq -c '[.emv.valid, .emv.warnings[0], .checks.crc]' <<<"$output")" \
+				'[true,"size: 4096 characters, EMV allows 512","ok"]'
+		else
+			assert_equal "$(jq -c '[.emv.valid, .emv.error.category, .emv.error.message]' <<<"$output")" \
+				'[false,"size","4097 characters: a payload has at most 4096"]'
+		fi
+	done
+}
