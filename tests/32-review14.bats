@@ -72,6 +72,61 @@ han40=中中中中中中中中中中中中中中中中中中中中中中中中�
 		'[false,"tlv-id","at 12: an id is 2 digits, not '"'"'中中'"'"'"]'
 }
 
+@test "--public-key takes only an Ed25519 key: not X25519, even with the platform key's bytes" {
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	pub=$(ls "$WPAY_KEYS"/signing-*.pub)
+	openssl genpkey -algorithm x25519 -out "$BATS_TEST_TMPDIR/x.key" 2>/dev/null
+	openssl pkey -in "$BATS_TEST_TMPDIR/x.key" -pubout -out "$BATS_TEST_TMPDIR/x.pub" 2>/dev/null
+	run --separate-stderr wpay-scanqr --payload --public-key "$BATS_TEST_TMPDIR/x.pub" <<<"$payload"
+	assert_failure 65
+	[[ $stderr == *"is not an Ed25519 public key in PEM"* ]]
+	# The same 32 bytes as an X25519 key: the same key id, and a valid code
+	# would be called changed.
+	python3 - "$pub" "$BATS_TEST_TMPDIR/same.pub" <<-'PY'
+		import base64, sys
+		der = base64.b64decode("".join(l for l in open(sys.argv[1]) if l.strip() and not l.startswith("-----")))
+		x = bytes.fromhex("302a300506032b656e032100") + der[-32:]
+		open(sys.argv[2], "w").write("-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n" % base64.b64encode(x).decode())
+	PY
+	openssl pkey -pubin -in "$BATS_TEST_TMPDIR/same.pub" -noout -text 2>/dev/null | grep -q X25519
+	run --separate-stderr wpay-scanqr --payload --public-key "$BATS_TEST_TMPDIR/same.pub" <<<"$payload"
+	assert_failure 65
+	[[ $stderr == *"is not an Ed25519 public key in PEM"* ]]
+	# The private key, RSA, an empty file: refused too.
+	openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:1024 -out "$BATS_TEST_TMPDIR/rsa.key" 2>/dev/null
+	openssl pkey -in "$BATS_TEST_TMPDIR/rsa.key" -pubout -out "$BATS_TEST_TMPDIR/rsa.pub" 2>/dev/null
+	: >"$BATS_TEST_TMPDIR/empty.pub"
+	for k in "${pub%.pub}.key" "$BATS_TEST_TMPDIR/rsa.pub" "$BATS_TEST_TMPDIR/empty.pub"; do
+		run --separate-stderr wpay-scanqr --payload --public-key "$k" <<<"$payload"
+		assert_failure 65
+		[[ $stderr == *"is not an Ed25519 public key in PEM"* ]]
+	done
+}
+
+@test "--public-key on a 1 GB file, a directory or a device answers at once; a link to the key works" {
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	pub=$(ls "$WPAY_KEYS"/signing-*.pub)
+	truncate -s 1G "$BATS_TEST_TMPDIR/huge.pub"
+	run --separate-stderr timeout 5 wpay-scanqr --payload --public-key "$BATS_TEST_TMPDIR/huge.pub" <<<"$payload"
+	assert_failure 65
+	[[ $stderr == *"is not an Ed25519 public key in PEM"* ]]
+	rm "$BATS_TEST_TMPDIR/huge.pub"
+	# A key file with text around the PEM, as a pasted e-mail has, is still read.
+	{ echo "Here is our key:"; cat "$pub"; echo "-- "; } >"$BATS_TEST_TMPDIR/mail.pub"
+	run --separate-stderr wpay-scanqr --payload --public-key "$BATS_TEST_TMPDIR/mail.pub" <<<"$payload"
+	assert_equal "$(jq -r .checks.signature <<<"$output")" valid
+	mkdir "$BATS_TEST_TMPDIR/dir.pub"
+	for k in "$BATS_TEST_TMPDIR/dir.pub" /dev/zero /dev/null; do
+		run --separate-stderr timeout 5 wpay-scanqr --payload --public-key "$k" <<<"$payload"
+		assert_failure 64
+		[[ $stderr == *"is not a regular file" ]]
+	done
+	ln -s "$pub" "$BATS_TEST_TMPDIR/link.pub"
+	run --separate-stderr wpay-scanqr --payload --public-key "$BATS_TEST_TMPDIR/link.pub" <<<"$payload"
+	assert_success
+	assert_equal "$(jq -r .checks.signature <<<"$output")" valid
+}
+
 @test "every EMV warning at once fits: size, a 02 payload format, 52, 59 and 60 missing" {
 	body=000202010211
 	for i in $(seq 26 45); do body+="${i}220010SG.EXAMPLE0104A${i}X"; done
