@@ -127,6 +127,27 @@ han40=中中中中中中中中中中中中中中中中中中中中中中中中�
 	assert_equal "$(jq -r .checks.signature <<<"$output")" valid
 }
 
+@test "a payload naming 22 schemes keeps them all, ours too, in the payload's order (SCHEMES_FOUND_MAX was 16)" {
+	body=000201010211
+	for i in 02 03 04 05 09 10 11 12 13 14 15 16; do body+="${i}04abcd"; done
+	i=26
+	for g in A000000677 SG.PAYNOW SG.SGQR SG.COM.NETS ID.CO.QRIS A000000727 com.p2pqrpay A000000333 \
+		COM.QQ.WEIXIN.PAY COM.ALIPAY com.mercadolibre COM.GRAB SG.COM.DASH.WWW COM.MYFAVE BR.GOV.BCB.PIX \
+		MY.COM.PAYNET A000000524 CN.COM.WEIBO.PAY; do
+		body+=$(obj $i "$(obj 00 $g)$(obj 01 cafe01)")
+		i=$((i + 1))
+	done
+	code=$(recrc "${body}52045999530315658"02CN5901X6001Y6304FFFF)
+	run --separate-stderr wpay-scanqr --payload <<<"$code"
+	assert_success
+	assert_equal "$(jq -c '[.emv.valid, .emv.warnings, (.schemes | length), .schemes[-3:], (.scheme.reasons | length)]' <<<"$output")" \
+		"[true,[\"size: ${#code} characters, EMV allows 512\"],22,[\"PIX\",\"DuitNow\",\"wpay\"],32]"
+	before=$(ledger_digest)
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --request-no m1 <<<"$output"
+	assert_failure 1
+	assert_equal "$(ledger_digest)" "$before"
+}
+
 @test "every EMV warning at once fits: size, a 02 payload format, 52, 59 and 60 missing" {
 	body=000202010211
 	for i in $(seq 26 45); do body+="${i}220010SG.EXAMPLE0104A${i}X"; done
