@@ -187,3 +187,17 @@ han40=中中中中中中中中中中中中中中中中中中中中中中中中�
 		fi
 	done
 }
+
+@test "a key id of multibyte characters in a code, cut to the buffer, is still reported (checks.key_id was dropped)" {
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	kid=$(jq -r .checks.key_id <<<"$(wpay-scanqr --payload <<<"$payload")")
+	meta=$(obj 89 "$(obj 00 CN.WPAY)$(obj 01 é中中中中中中中)")
+	forged=$(recrc "${payload/89230007CN.WPAY0108$kid/$meta}")
+	[ "$forged" != "$payload" ]
+	for key in "" "--public-key $(ls "$WPAY_KEYS"/signing-*.pub)"; do
+		run --separate-stderr wpay-scanqr --payload $key <<<"$forged"
+		assert_success
+		assert_equal "$(jq -c '[.checks.signature, .checks.key_id]' <<<"$output")" '["unknown_key","é中中中中"]'
+	done
+	[[ $(jq -r .checks.signature_problem <<<"$output") == "the code is signed by key é中中中中; the key given is $kid" ]]
+}
