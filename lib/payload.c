@@ -266,6 +266,10 @@ void payload_safe_puts(const char *s, FILE *out)
 			fprintf(out, "\\x%02x", *p);
 		else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9f) /* C1 controls */
 			fprintf(out, "\\u%04x", p[1]), p++;
+		else if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+		                          (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+			/* bidi overrides and isolates: a name that reads backwards on a terminal, as err_put_message */
+			fprintf(out, "\\u%04x", 0x2000 + ((p[1] & 0x3f) << 6) + (p[2] & 0x3f)), p += 2;
 		else
 			fputc(*p, out);
 	}

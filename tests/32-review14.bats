@@ -201,3 +201,18 @@ han40=中中中中中中中中中中中中中中中中中中中中中中中中�
 	done
 	[[ $(jq -r .checks.signature_problem <<<"$output") == "the code is signed by key é中中中中; the key given is $kid" ]]
 }
+
+@test "--explain escapes bidirectional overrides from a code, as error messages do (a payee name shown backwards)" {
+	run --separate-stderr wpay-scanqr --payload --explain <<<'upi://pay?pa=a%40b&pn=%E2%80%AEevil&tn=%E2%81%A6x&cu=%E2%80%AEUSD'
+	assert_success
+	assert_output --partial 'pn payee name: \u202eevil'
+	assert_output --partial 'tn transaction note: \u2066x'
+	assert_output --partial "(it is '\\u202eUSD')"
+	[[ $output != *$'\xe2\x80\xae'* && $output != *$'\xe2\x81\xa6'* ]]
+	# An EMV merchant name too (in the language template, 64.01).
+	wpay-bind merchant add cafe02 --name 北京咖啡馆 --city 北京 >/dev/null
+	payload=$(wpay-mkqr cafe02 | jq -r .payload)
+	run --separate-stderr wpay-scanqr --payload --explain <<<"$(recrc "${payload/北京咖啡馆/北京$'\xe2\x80\xae'咖啡}")"
+	[[ $output == *'北京\u202e咖啡'* ]]
+	[[ $output != *$'\xe2\x80\xae'* ]]
+}
