@@ -389,6 +389,14 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 		         p.chars, EMV_MAX_CHARS);
 		goto out;
 	}
+	/* Lenient reading takes another format in 00 (DuitNow's 02) to explain
+	 * it; no code this ledger pays says anything but EMV's 01. */
+	const struct emv_object *format = emv_find(&p, "00");
+	if (strcmp(format->value, "01") != 0) {
+		err_fail(e, ERR_FAIL, "bad_code", "the payload format (00) is '%s', not EMV's 01; refusing it",
+		         format->value);
+		goto out;
+	}
 	if (!schemes_valid(&verdict)) {
 		const struct scheme_finding *f = &verdict.broken[0];
 		err_fail(e, ERR_FAIL, "scheme_rule", "the code breaks a rule of %s: %s (%s; rule %s, %s)",

@@ -216,3 +216,28 @@ han40=中中中中中中中中中中中中中中中中中中中中中中中中�
 	[[ $output == *'北京\u202e咖啡'* ]]
 	[[ $output != *$'\xe2\x80\xae'* ]]
 }
+
+@test "wpay-order refuses a code for our merchant that says another payload format than 01 (lenient reading is for explaining)" {
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	unsigned=$(recrc "${payload%%8923*}63040000")
+	before=$(ledger_digest)
+	for v in 02 99; do
+		code=$(recrc "0002$v${unsigned#000201}")
+		run --separate-stderr wpay-scanqr --payload <<<"$code"
+		assert_equal "$(jq -c '[.emv.valid, .emv.warnings]' <<<"$output")" "[true,[\"format: 00 (payload format) is '$v'; EMV's is 01\"]]"
+		run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --request-no f$v <<<"$output"
+		assert_failure 1
+		assert_equal "$(jq -r .code <<<"$output")" bad_code
+		assert_equal "$stderr" "wpay-order: the payload format (00) is '$v', not EMV's 01; refusing it (<stdin>:1)"
+	done
+	assert_equal "$(ledger_digest)" "$before"
+	# A DuitNow code saying 02 is still named for what it is.
+	duit=00020201021126410014A000000615000101065016640209123456789520499995303458540510.005802MY5909QRCSDNBHD6005BANGI6304343F # PayNet's example
+	run --separate-stderr wpay-order --buyer u:1001 --amount 1.00 --request-no d1 <<<"{\"type\":\"scan\",\"text\":\"$duit\"}"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" foreign_code
+	[[ $stderr == "wpay-order: this is a DuitNow code: "* ]]
+	# Our own codes say 01 and are taken.
+	run --separate-stderr wpay-order --buyer u:1001 --amount 1.00 --request-no ok1 <<<"$(wpay-scanqr --payload <<<"$payload")"
+	assert_success
+}
