@@ -52,10 +52,10 @@ bad:
 
 void utf8_scrub(char *s)
 {
-	size_t n = strlen(s), at;
-	while (!utf8_valid(s, n, &at)) {
-		memmove(s + at, s + at + 1, n - at);
-		n--;
+	size_t n = strlen(s), from = 0, at;
+	while (!utf8_valid(s + from, n - from, &at)) {
+		s[from + at] = '?';
+		from += at + 1;
 	}
 }
 
