@@ -160,7 +160,9 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 		for (int i = 0; i < p.n && env->networks; i++) {
 			const struct emv_object *gui = emv_find_sub(&p.obj[i], "00"),
 			                        *acct = emv_find_sub(&p.obj[i], "01");
-			if (!gui || !acct || !networks_by_guid(env->networks, gui->value))
+			/* As wpay-order reads it: from a merchant account template (26-51). */
+			bool account_template = strcmp(p.obj[i].id, "26") >= 0 && strcmp(p.obj[i].id, "51") <= 0;
+			if (!account_template || !gui || !acct || !networks_by_guid(env->networks, gui->value))
 				continue;
 			char *id = ids_merchant_dup(acct->value);
 			json_object_set_new(m, "id", json_string(id));

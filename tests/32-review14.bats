@@ -244,3 +244,23 @@ han40=$(han 40)
 	run --separate-stderr wpay-order --buyer u:1001 --amount 1.00 --request-no ok1 <<<"$(wpay-scanqr --payload <<<"$payload")"
 	assert_success
 }
+
+@test "our merchant's template outside 26-51 (at 80, beside a Visa account) pays no one: wpay's rules cannot be escaped" {
+	# No 59 or 60, which wpay's rules require; our GUI in an unreserved template.
+	code=$(recrc "0002010102110216411111111111111180300016CN.COM.WEIBO.PAY0106cafe0153031565802CN6304FFFF")
+	run --separate-stderr wpay-scanqr --payload <<<"$code"
+	assert_success
+	assert_equal "$(jq -c '[.emv.valid, .schemes, .merchant.id]' <<<"$output")" '[true,["Visa"],null]'
+	before=$(ledger_digest)
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --request-no v80 <<<"$output"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" foreign_code
+	assert_equal "$stderr" "wpay-order: this is a Visa code: this ledger serves wpay, alipay, wechat, not Visa (<stdin>:1)"
+	# With an unknown network's template instead of Visa's: no merchant of ours.
+	code=$(recrc "00020101021126190015COM.EXAMPLE.PAY80300016CN.COM.WEIBO.PAY0106cafe0153031565802CN6304FFFF")
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --request-no v81 \
+		<<<"{\"type\":\"scan\",\"text\":\"$code\"}"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" unknown_merchant
+	assert_equal "$(ledger_digest)" "$before"
+}
