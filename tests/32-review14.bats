@@ -264,3 +264,30 @@ han40=$(han 40)
 	assert_equal "$(jq -r .code <<<"$output")" unknown_merchant
 	assert_equal "$(ledger_digest)" "$before"
 }
+
+@test "UPI edge cases: upper-case scheme, %00, a '%' at the very end, long names, 1,000 parameters; a wallet URL inside EMV stays EMV" {
+	many=$(python3 -c 'print("upi://pay?pa=a@b&pn=x&" + "&".join("k%d=v" % i for i in range(1000)))')
+	long=$(python3 -c 'print("k" * 3000)')
+	run --separate-stderr wpay-scanqr --payload <<-EOF
+		UPI://PAY?pa=a@b&pn=X
+		upi://pay?pa=a@b&pn=%00x
+		upi://pay?pa=a@b&pn=X%4
+		upi://pay?pa=a@b&pn=X%
+		upi://pay?pa=a@b&pn=x&$long=1&$long=2
+		$many
+	EOF
+	assert_success
+	assert_equal "$(jq -c '[.format, .scheme.valid, [.scheme.reasons[].rule], .upi.pn]' <<<"$output" | paste -sd' ')" \
+		'["upi",true,[],"X"] ["upi",false,["UPI-text","UPI-pn"],null] ["upi",true,[],"X%4"] ["upi",true,[],"X%"] ["upi",false,["UPI-once"],"x"] ["upi",true,[],"x"]'
+	assert_equal "$(jq -s '.[5].upi_params | length' <<<"$output")" 1002
+	# A UPI URI in upper case is still foreign to wpay-order.
+	run --separate-stderr wpay-order --buyer u:1001 --amount 1.00 --request-no u1 <<<'{"type":"scan","text":"UPI://PAY?pa=a@b&pn=X"}'
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" foreign_code
+	# A wallet's URL as an EMV code's reference: the code is EMV, and ours.
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	unsigned=$(recrc "${payload%%8923*}63040000")
+	code=$(recrc "${unsigned/6007Beijing/6007Beijing$(obj 62 "$(obj 05 'wxp://f2f0abcdefg')")}")
+	run --separate-stderr wpay-scanqr --payload <<<"$code"
+	assert_equal "$(jq -c '[.format, .emv.valid, .merchant.id, .merchant.reference]' <<<"$output")" '["emv",true,"m:cafe01","wxp://f2f0abcdefg"]'
+}
