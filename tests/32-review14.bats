@@ -291,3 +291,19 @@ han40=$(han 40)
 	run --separate-stderr wpay-scanqr --payload <<<"$code"
 	assert_equal "$(jq -c '[.format, .emv.valid, .merchant.id, .merchant.reference]' <<<"$output")" '["emv",true,"m:cafe01","wxp://f2f0abcdefg"]'
 }
+
+@test "more than 100 data objects in a long payload are refused as size, not written past EMV_MAX_OBJECTS" {
+	body=000201010211
+	for i in $(seq 1 110); do body+="9903abc"; done
+	code=$(recrc "${body}26200016CN.COM.WEIBO.PAY53031565802CN6304FFFF")
+	[ ${#code} -gt 512 ]
+	run --separate-stderr wpay-scanqr --payload --explain <<<"$code"
+	assert_success
+	assert_output --partial "more than 100 data objects"
+	run --separate-stderr wpay-scanqr --payload <<<"$code"
+	assert_equal "$(jq -c '[.emv.valid, .emv.error.category, .emv.error.message]' <<<"$output")" \
+		'[false,"size","more than 100 data objects"]'
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --request-no o1 <<<"$output"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" bad_code
+}
