@@ -303,6 +303,7 @@ void codes_check(const char *text, const struct emv_payload *p, const char *keys
 		return;
 	}
 	strlcopy(out->kid, emv_find_sub(meta, "01")->value, sizeof out->kid);
+	utf8_scrub(out->kid); /* anyone's text, cut to the buffer: keep it UTF-8 for the record */
 	const struct emv_object *exp = emv_find_sub(meta, "02");
 	if (exp) {
 		/* Read before the signature is checked, from anyone's text: digits

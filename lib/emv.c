@@ -32,6 +32,7 @@ static int fail(struct emv_error *e, const char *category, int offset, const cha
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
+	utf8_scrub(e->msg); /* '%.8s' of the payload can cut a character */
 	return -1;
 }
 

@@ -5,6 +5,7 @@
 #include <sysexits.h>
 
 #include "err.h"
+#include "utf8.h"
 
 #include "util.h"
 
@@ -18,6 +19,7 @@ int err_fail(struct err *e, int status, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
+	utf8_scrub(e->msg);
 	return status;
 }
 

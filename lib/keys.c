@@ -367,8 +367,14 @@ int keys_load_public_file(const char *path, EVP_PKEY **key, char kid[KEY_ID_MAX]
 		close(fd);
 		return err_fail(e, EX_NOINPUT, "no_key", "the public key %s is not a regular file", path);
 	}
-	*key = read_pem(fd, true); /* closes fd */
-	if (!*key || !key_id(*key, kid)) {
+	/* A PEM public key is a few hundred bytes; OpenSSL would read a wrong
+	 * file of any size to its end looking for one. */
+	if (st.st_size > 65536)
+		close(fd);
+	else
+		*key = read_pem(fd, true); /* closes fd */
+	/* Other raw keys (X25519) have ids too, but cannot check a signature. */
+	if (!*key || !EVP_PKEY_is_a(*key, "ED25519") || !key_id(*key, kid)) {
 		EVP_PKEY_free(*key);
 		*key = NULL;
 		return err_fail(e, EX_DATAERR, "bad_key",

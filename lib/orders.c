@@ -374,7 +374,10 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 	const char *account = NULL;
 	for (int i = 0; i < p.n && !account; i++) {
 		const struct emv_object *gui = emv_find_sub(&p.obj[i], "00"), *acct = emv_find_sub(&p.obj[i], "01");
-		if (gui && acct && networks_by_guid(&c->networks, gui->value))
+		/* Only a merchant account template (26-51) names whom to pay, where
+		 * the scheme table looks too: ours at 80 would escape wpay's rules. */
+		bool account_template = strcmp(p.obj[i].id, "26") >= 0 && strcmp(p.obj[i].id, "51") <= 0;
+		if (account_template && gui && acct && networks_by_guid(&c->networks, gui->value))
 			account = acct->value;
 	}
 	struct scheme_verdict verdict;
@@ -387,6 +390,14 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 	if (p.chars > EMV_MAX_CHARS) {
 		err_fail(e, ERR_FAIL, "bad_code", "the code is %d characters, longer than EMV's %d; refusing it",
 		         p.chars, EMV_MAX_CHARS);
+		goto out;
+	}
+	/* Lenient reading takes another format in 00 (DuitNow's 02) to explain
+	 * it; no code this ledger pays says anything but EMV's 01. */
+	const struct emv_object *format = emv_find(&p, "00");
+	if (strcmp(format->value, "01") != 0) {
+		err_fail(e, ERR_FAIL, "bad_code", "the payload format (00) is '%s', not EMV's 01; refusing it",
+		         format->value);
 		goto out;
 	}
 	if (!schemes_valid(&verdict)) {

@@ -139,7 +139,9 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 		for (int i = 0; i < p.n && env->networks; i++) {
 			const struct emv_object *gui = emv_find_sub(&p.obj[i], "00"),
 			                        *acct = emv_find_sub(&p.obj[i], "01");
-			if (!gui || !acct || !networks_by_guid(env->networks, gui->value))
+			/* As wpay-order reads it: from a merchant account template (26-51). */
+			bool account_template = strcmp(p.obj[i].id, "26") >= 0 && strcmp(p.obj[i].id, "51") <= 0;
+			if (!account_template || !gui || !acct || !networks_by_guid(env->networks, gui->value))
 				continue;
 			char *id = ids_merchant_dup(acct->value);
 			json_object_set_new(m, "id", json_string(id));
@@ -294,6 +296,10 @@ void payload_safe_puts(const char *s, FILE *out)
 			fprintf(out, "\\x%02x", *p);
 		else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9f) /* C1 controls */
 			fprintf(out, "\\u%04x", p[1]), p++;
+		else if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+		                          (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+			/* bidi overrides and isolates: a name that reads backwards on a terminal, as err_put_message */
+			fprintf(out, "\\u%04x", 0x2000 + ((p[1] & 0x3f) << 6) + (p[2] & 0x3f)), p += 2;
 		else
 			fputc(*p, out);
 	}

@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "schemes.h"
+#include "utf8.h"
 
 #include "util.h"
 
@@ -318,6 +319,7 @@ static void note(struct scheme_finding *list, int *n, const struct scheme_rule *
 		return;
 	list[*n].rule = r;
 	strlcopy(list[*n].found, found, sizeof list[*n].found);
+	utf8_scrub(list[*n].found); /* '%.100s' of a value can cut a character */
 	(*n)++;
 }
 

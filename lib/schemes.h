@@ -14,7 +14,8 @@
 
 #include "emv.h"
 
-#define SCHEMES_FOUND_MAX    16
+/* More than the table's schemes (24): a payload naming them all loses none. */
+#define SCHEMES_FOUND_MAX    32
 #define SCHEMES_FINDINGS_MAX 32
 
 /* One rule of the table; the strings live as long as the process. */

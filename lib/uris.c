@@ -102,6 +102,7 @@ static void broke(struct scheme_verdict *v, const char *rule, const char *found)
 		if (strcmp(upi_rules[i].rule, rule) == 0) {
 			v->broken[v->nbroken].rule = &upi_rules[i];
 			strlcopy(v->broken[v->nbroken].found, found, sizeof v->broken[0].found);
+			utf8_scrub(v->broken[v->nbroken].found); /* '%.60s' of a value can cut a character */
 			v->nbroken++;
 		}
 }

@@ -1,5 +1,6 @@
 /* utf8: see utf8.h. Follows the well-formed table of Unicode 15, section 3.9. */
 #include <stdint.h>
+#include <string.h>
 
 #include "utf8.h"
 
@@ -47,6 +48,15 @@ bad:
 	if (bad_at)
 		*bad_at = i;
 	return false;
+}
+
+void utf8_scrub(char *s)
+{
+	size_t n = strlen(s), from = 0, at;
+	while (!utf8_valid(s + from, n - from, &at)) {
+		s[from + at] = '?';
+		from += at + 1;
+	}
 }
 
 size_t utf8_count(const char *s)

@@ -9,6 +9,10 @@
 bool utf8_valid(const char *s, size_t n, size_t *bad_at);
 /* Code points in a valid UTF-8 string. */
 size_t utf8_count(const char *s);
+/* Make each byte of s that is not part of well-formed UTF-8 a '?' (a
+ * character that "%.60s" or a full buffer cut in two, a Latin-1 file
+ * name): JSON cannot carry them, and a record with them would be lost. */
+void utf8_scrub(char *s);
 /* True if every byte is ASCII. */
 bool utf8_is_ascii(const char *s);
 /* True if the string has a C0 control character or DEL (a name must not). */

@@ -150,5 +150,9 @@ int main(void)
 	CHECK("utf8: truncated refused", !utf8_valid("\xe5\xbe", 2, NULL));
 	CHECK("utf8: counts code points", utf8_count("\xe5\xbe\xae\xe5\x8d\x9a"
 	                                             "ab") == 4);
+	char cut[] = "'\xe4\xb8\xad\xe4\xb8' x \xff\xe4";
+	utf8_scrub(cut);
+	CHECK("utf8_scrub: a cut character and stray bytes become '?', the rest stays",
+	      strcmp(cut, "'\xe4\xb8\xad?\?' x ?\?") == 0);
 	return UNIT_DONE();
 }
