@@ -323,6 +323,24 @@ static void note(struct scheme_finding *list, int *n, const struct scheme_rule *
 	(*n)++;
 }
 
+/* Check the rules of v->names[k], whose template is tmpl. */
+static void apply(const struct emv_payload *p, const struct emv_object *tmpl, int k, struct scheme_verdict *v)
+{
+	for (int i = 0; i < nrules; i++) {
+		const struct scheme_rule *r = &rules[i];
+		if (strcmp(r->level, "detect") == 0 || strcmp(v->names[k], r->scheme) != 0)
+			continue;
+		v->checked[k] = true;
+		char found[128];
+		if (applies(p, tmpl, r->when) && breaks(p, tmpl, r, found, sizeof found)) {
+			if (strcmp(r->level, "must") == 0)
+				note(v->broken, &v->nbroken, r, found);
+			else
+				note(v->warned, &v->nwarned, r, found);
+		}
+	}
+}
+
 void schemes_check(const struct emv_payload *p, struct scheme_verdict *v)
 {
 	load();
@@ -350,21 +368,21 @@ void schemes_check(const struct emv_payload *p, struct scheme_verdict *v)
 		}
 		v->names[k] = r->scheme, tmpl[k] = t, where[k] = at;
 	}
-	for (int i = 0; i < nrules; i++) {
-		const struct scheme_rule *r = &rules[i];
-		if (strcmp(r->level, "detect") == 0)
-			continue;
-		for (int k = 0; k < v->nnames; k++) {
-			if (strcmp(v->names[k], r->scheme) != 0)
-				continue;
-			v->checked[k] = true;
-			char found[128];
-			if (applies(p, tmpl[k], r->when) && breaks(p, tmpl[k], r, found, sizeof found)) {
-				if (strcmp(r->level, "must") == 0)
-					note(v->broken, &v->nbroken, r, found);
-				else
-					note(v->warned, &v->nwarned, r, found);
-			}
+	for (int k = 0; k < v->nnames; k++)
+		apply(p, tmpl[k], k, v);
+}
+
+void schemes_check_as(const struct emv_payload *p, const struct emv_object *tmpl, const char *scheme,
+                      struct scheme_verdict *v)
+{
+	load();
+	for (int k = 0; k < v->nnames; k++)
+		if (strcmp(v->names[k], scheme) == 0)
+			return;
+	for (int i = 0; i < nrules && v->nnames < SCHEMES_FOUND_MAX; i++)
+		if (strcmp(rules[i].scheme, scheme) == 0) {
+			v->names[v->nnames] = rules[i].scheme;
+			apply(p, tmpl, v->nnames++, v);
+			return;
 		}
-	}
 }

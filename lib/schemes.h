@@ -41,6 +41,11 @@ struct scheme_verdict {
 
 /* Recognise the payload's schemes and check their rules. */
 void schemes_check(const struct emv_payload *p, struct scheme_verdict *v);
+/* Check one scheme's rules too, with its template given: a code this
+ * ledger pays keeps wpay's rules whichever network's template names the
+ * merchant. Nothing if v has that scheme already. */
+void schemes_check_as(const struct emv_payload *p, const struct emv_object *tmpl, const char *scheme,
+                      struct scheme_verdict *v);
 static inline bool schemes_valid(const struct scheme_verdict *v)
 {
 	return v->nbroken == 0;

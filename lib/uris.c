@@ -20,7 +20,7 @@ static const struct {
     {"https://qr.alipay.com/", "alipay", "Alipay"},
     {"alipays://", "alipay", "Alipay"},
     {"https://qr.95516.com/", "unionpay", "UnionPay"},
-    {"upi://pay?", "upi", "UPI"},
+    {"upi://pay", "upi", "UPI"},
     {"upi://mandate?", "upi", "UPI"},
 };
 
@@ -121,6 +121,9 @@ static char *decode(const char *s, const char *end)
 		if (*s == '%' && end - s >= 3 && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
 			out[k++] = (char)(hexval(s[1]) * 16 + hexval(s[2]));
 			s += 2;
+		} else if (*s == '%') { /* not %XX: broken encoding, not a literal '%' */
+			free(out);
+			return NULL;
 		} else {
 			out[k++] = *s == '+' ? ' ' : *s;
 		}
@@ -141,12 +144,26 @@ static const char *upi_name(const char *param)
 	return NULL;
 }
 
+/* Names are compared without case: a wallet that reads PA= as pa= must not
+ * see a second payee the check did not. */
+static bool has_key(json_t *params, const char *key)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach (params, k, v)
+		if (strcasecmp(k, key) == 0)
+			return true;
+	return false;
+}
+
 json_t *uris_describe_upi(const char *text, struct scheme_verdict *v)
 {
 	memset(v, 0, sizeof *v);
-	const char *q = strchr(text, '?');
-	if (!q || strncasecmp(text, "upi://", 6) != 0)
+	if (strncasecmp(text, "upi://", 6) != 0)
 		return NULL;
+	const char *q = strchr(text, '?');
+	if (!q)
+		q = text + strlen(text) - 1; /* no parameters: the rules say what is missing */
 	v->names[0] = "UPI";
 	v->checked[0] = true;
 	v->nnames = 1;
@@ -156,10 +173,13 @@ json_t *uris_describe_upi(const char *text, struct scheme_verdict *v)
 		if (end > q) {
 			char *key = decode(q, eq ? eq : end), *val = eq ? decode(eq + 1, end) : xstrdup("");
 			char found[128];
-			if (!key || !val) {
-				bufprintf(found, sizeof found, "%.60s is not text", key ? key : "a parameter's name");
+			if (!key || !val || !*key) {
+				if (key && !*key)
+					bufprintf(found, sizeof found, "a parameter has no name");
+				else
+					bufprintf(found, sizeof found, "%.60s is not text", key ? key : "a parameter's name");
 				broke(v, "UPI-text", found);
-			} else if (json_object_get(params, key)) {
+			} else if (has_key(params, key)) {
 				bufprintf(found, sizeof found, "%.60s appears twice", key);
 				broke(v, "UPI-once", found);
 			} else {
@@ -201,7 +221,7 @@ json_t *uris_describe_upi(const char *text, struct scheme_verdict *v)
 		json_object_set_new(merchant, "name", json_string(pn));
 	if (mc)
 		json_object_set_new(merchant, "mcc", json_string(mc));
-	json_object_set_new(merchant, "currency", json_string("INR"));
+	json_object_set_new(merchant, "currency", json_string(cu ? cu : "INR"));
 	if (am) {
 		int64_t minor;
 		const char *why = money_parse(am, currency_find("INR"), false, &minor);

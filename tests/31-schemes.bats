@@ -123,7 +123,7 @@ pix=$(recrc '00020126580014BR.GOV.BCB.PIX0136123e4567-e12b-12d1-a456-42665544000
 		[[ $stderr != *CRC* ]]
 	done
 	run --separate-stderr wpay-order --buyer u:1001 --amount 1.00 --request-no f1 <<<'{"type":"scan","text":"wxp://f2f0abcdefg"}'
-	assert_equal "$stderr" "wpay-order: this is a WeChat Pay code: only a WeChat Pay wallet pays it; this ledger serves EMV codes of wpay, alipay, wechat (<stdin>:1)"
+	assert_equal "$stderr" "wpay-order: this is a WeChat Pay code, paid only in WeChat Pay; this ledger serves EMV codes of wpay, alipay, wechat (<stdin>:1)"
 	run --separate-stderr wpay-order --buyer u:1001 --amount 1.00 --request-no f1 <<<"{\"type\":\"scan\",\"text\":\"$pix\"}"
 	assert_equal "$stderr" "wpay-order: this is a PIX code: this ledger serves wpay, alipay, wechat, not PIX (<stdin>:1)"
 	run --separate-stderr wpay-order --buyer u:1001 --amount 1.00 --request-no f1 <<<'{"type":"scan","text":"https://example.com/menu"}'
@@ -167,6 +167,33 @@ pix=$(recrc '00020126580014BR.GOV.BCB.PIX0136123e4567-e12b-12d1-a456-42665544000
 	run --separate-stderr wpay-scanqr --payload --explain <<<'upi://pay?pa=shop%40upi&pn=Chai&cu=USD'
 	assert_output --partial "pa payee address (VPA): shop@upi"
 	assert_output --partial "UPI-cu"
+	# Names are one whatever their case (a wallet reading PA= as pa= must not
+	# meet a payee the check did not); a name must be there; no '?' is no parameter.
+	run --separate-stderr wpay-scanqr --payload <<-'EOF'
+		upi://pay?pa=a@b&pn=Chai&PA=thief@bank
+		upi://pay?=x&pa=a@b&pn=Chai
+		upi://pay
+		upi://pay?pa=a@b&pn=Chai&cu=USD
+	EOF
+	assert_equal "$(jq -c '[.format, [.scheme.reasons[].rule], .merchant.currency]' <<<"$output" | paste -sd' ')" \
+		'["upi",["UPI-once"],"INR"] ["upi",["UPI-text"],"INR"] ["upi",["UPI-pa","UPI-pn"],"INR"] ["upi",["UPI-cu"],"USD"]'
+}
+
+@test "a code this ledger pays keeps wpay's rules whichever of its networks' templates names the merchant" {
+	alipay_only=$(recrc '00020101021127240010COM.ALIPAY0106cafe015204581453031565802CN6304FFFF')
+	run --separate-stderr wpay-scanqr --payload <<<"$alipay_only"
+	assert_equal "$(jq -c '[.emv.valid, .schemes]' <<<"$output")" '[true,["Alipay"]]'
+	before=$(ledger_digest)
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --request-no a1 <<<"$output"
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" scheme_rule
+	[[ $stderr == "wpay-order: the code breaks a rule of wpay: Merchant Name (59) is mandatory (absent;"* ]]
+	assert_equal "$(ledger_digest)" "$before"
+	# With its name and city it is paid.
+	named=$(recrc '00020101021127240010COM.ALIPAY0106cafe015204581453031565802CN5907Cafe Lu6007Beijing6304FFFF')
+	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --request-no a2 <<<"$(wpay-scanqr --payload <<<"$named")"
+	assert_success
+	assert_equal "$(jq -r .merchant <<<"$output")" m:cafe01
 }
 
 @test "a payload past EMV's 512 characters is read with a size warning; wpay-order refuses it" {
