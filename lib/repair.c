@@ -160,8 +160,6 @@ static unsigned crc16(const struct crc16 *v, const unsigned char *p, size_t n)
 	return v->swap ? ((crc & 0xFF) << 8) | (crc >> 8) : crc;
 }
 
-/* For the unit tests: a variant by its index, -1 past the end. */
-int repair_crc16_variant(int i, const void *p, size_t n);
 int repair_crc16_variant(int i, const void *p, size_t n)
 {
 	return i >= 0 && (size_t)i < ARRAY_LEN(variants) ? (int)crc16(&variants[i], p, n) : -1;

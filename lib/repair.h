@@ -32,6 +32,7 @@
 #ifndef WPAY_REPAIR_H
 #define WPAY_REPAIR_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "emv.h"
@@ -63,5 +64,9 @@ void repair_free(struct repair_report *r);
  * payload_safe_puts does, and a caret under the offset, each line indented
  * by 3 spaces. */
 void repair_mark(FILE *out, const char *text, int offset);
+
+/* For the unit tests: CRC-16 variant i of the ones tried (in the order of
+ * the list above) over n bytes; -1 past the last. */
+int repair_crc16_variant(int i, const void *p, size_t n);
 
 #endif
