@@ -7,6 +7,11 @@
 
 load helper
 
+setup() {
+	wpay_setup
+	init_ledger # scanqr looks merchants up in it, on either engine
+}
+
 # gen CASE: a payload with one kind of mistake (or "ok": none).
 gen() {
 	python3 - "$1" <<-'PY'
