@@ -372,38 +372,42 @@ static void length_bytes_repair(struct repair_report *r, const char *prefix, con
 	free(out.s);
 }
 
-/* The objects from character pos to the end read, and the last is 63 of 4. */
-static bool rest_reads(const struct chars *c, int pos)
+/* The objects from character pos to end read; at the root (need_crc) the
+ * last is 63 of 4. */
+static bool rest_reads(const struct chars *c, int pos, int end, bool need_crc)
 {
 	bool crc = false;
-	while (pos < c->n) {
-		if (c->n - pos < 4 || !digit_at(c, pos) || !digit_at(c, pos + 1) || !digit_at(c, pos + 2) ||
+	while (pos < end) {
+		if (end - pos < 4 || !digit_at(c, pos) || !digit_at(c, pos + 1) || !digit_at(c, pos + 2) ||
 		    !digit_at(c, pos + 3))
 			return false;
 		int len = number_at(c, pos + 2);
-		if (len == 0 || pos + 4 + len > c->n)
+		if (len == 0 || pos + 4 + len > end)
 			return false;
 		crc = number_at(c, pos) == 63 && len == 4;
 		pos += 4 + len;
 	}
-	return crc;
+	return crc || !need_crc;
 }
 
 /* What the one-length search found, for the break's explanation. */
 struct length_found {
 	int fits, offset, length, was;
-	char id[3];
+	char id[6]; /* "59", or "62.05" in a template */
 };
 
-/* One root object's length is wrong: try every other length of every object
- * read before the break (and of the one at it), bounded. */
+/* One object's length is wrong: try every other length of every object
+ * read before the break (and of the one at it), bounded. The objects are
+ * the root's (parent NULL, the rest must end with 63) or a template's, whose
+ * window ends at end. */
 static void length_repairs(struct repair_report *r, const char *prefix, const struct chars *c,
-                           const struct emv_payload *p, const struct emv_error *e, struct length_found *lf)
+                           const struct emv_object *objs, int nobjs, const char *parent, int end,
+                           const struct emv_error *e, struct length_found *lf)
 {
 	int offs[EMV_MAX_OBJECTS + 1], n = 0;
-	for (int i = 0; i < p->n; i++)
-		offs[n++] = p->obj[i].offset;
-	if (e->offset >= 0 && e->offset + 4 <= c->n && digit_at(c, e->offset) && digit_at(c, e->offset + 1) &&
+	for (int i = 0; i < nobjs; i++)
+		offs[n++] = objs[i].offset;
+	if (e->offset >= 0 && e->offset + 4 <= end && digit_at(c, e->offset) && digit_at(c, e->offset + 1) &&
 	    digit_at(c, e->offset + 2) && digit_at(c, e->offset + 3) && (n == 0 || offs[n - 1] < e->offset))
 		offs[n++] = e->offset;
 	if (c->n < 12)
@@ -429,7 +433,7 @@ static void length_repairs(struct repair_report *r, const char *prefix, const st
 			if (len == was || r->tries >= REPAIR_LENGTH_TRIES)
 				continue;
 			r->tries++;
-			if (at + 4 + len > c->n - 8 || !rest_reads(c, at + 4 + len))
+			if (at + 4 + len > (parent ? end : c->n - 8) || !rest_reads(c, at + 4 + len, end, !parent))
 				continue;
 			char *t = xstrdup(s), digits[3];
 			bufprintf(digits, sizeof digits, "%02d", len);
@@ -476,16 +480,16 @@ static void length_repairs(struct repair_report *r, const char *prefix, const st
 		lf->offset = chosen->offset;
 		lf->length = chosen->length;
 		lf->was = chosen->was;
-		memcpy(lf->id, s + c->offs[chosen->offset], 2);
-		lf->id[2] = '\0';
+		bufprintf(lf->id, sizeof lf->id, "%s%s%.2s", parent ? parent : "", parent ? "." : "",
+		          s + c->offs[chosen->offset]);
 		char v[128];
-		int end = lf->offset + 4 + lf->length;
-		quote(v, sizeof v, s + c->offs[lf->offset + 4], (size_t)(c->offs[end] - c->offs[lf->offset + 4]));
+		int stop = lf->offset + 4 + lf->length;
+		quote(v, sizeof v, s + c->offs[lf->offset + 4], (size_t)(c->offs[stop] - c->offs[lf->offset + 4]));
 		char *fixed = with_crc(chosen->text, pre);
 		add(r, prefix, "length", fixed,
 		    "%s (%s) says %d characters, but its value is %d: '%s'; with %02d the rest parses and the CRC "
 		    "holds (%s)%s",
-		    lf->id, emv_name(NULL, lf->id), lf->was, lf->length, v, lf->length,
+		    lf->id, emv_name(parent, parent ? lf->id + 3 : lf->id), lf->was, lf->length, v, lf->length,
 		    chosen->as_written ? "as the encoder computed it, over the wrong length"
 		                       : "as computed over the right length",
 		    chosen->as_written ? "; with the length fixed, a new CRC" : "");
@@ -552,48 +556,65 @@ static void search(struct repair_report *r, const char *prefix, const char *text
 	static const char *const walkable[] = {"truncated", "tlv-id", "tlv-length", "crc-missing", "crc-mismatch"};
 	for (size_t i = 0; i < ARRAY_LEN(walkable) && r->n == before; i++)
 		if (strcmp(e.category, walkable[i]) == 0)
-			length_repairs(r, prefix, &c, &p, &e, &lf);
+			length_repairs(r, prefix, &c, p.obj, p.n, NULL, c.n, &e, &lf);
+	/* A template that does not split: one of its objects' lengths. */
+	char tid[3] = {e.id[0], e.id[0] ? e.id[1] : 0, 0};
+	const struct emv_object *t = emv_find(&p, tid);
+	bool template_broken = strcmp(e.category, "format") == 0 && strncmp(e.msg, "template ", 9) == 0;
+	if (template_broken && t && t->sub && r->n == before)
+		length_repairs(r, prefix, &c, t->sub, t->nsub, t->id, t->offset + 4 + t->length, &e, &lf);
 	if (explain) {
 		r->offset = e.offset >= 0 ? e.offset + shift : -1;
 		strlcopy(r->id, e.id, sizeof r->id);
 		bufprintf(r->why, sizeof r->why, "%s", e.msg);
 		/* A header that does not read right after an object: that object's
 		 * length is the likely culprit, so say what it made of its value. */
-		int header = strcmp(e.category, "tlv-length") == 0 ? e.offset - 2 : e.offset;
-		const struct emv_object *prev = NULL;
-		for (int i = 0; i < p.n && header >= 0; i++)
-			if (p.obj[i].offset + 4 + p.obj[i].length == header)
-				prev = &p.obj[i];
-		bool walk_error = strcmp(e.category, "tlv-id") == 0 || strcmp(e.category, "tlv-length") == 0 ||
-		                  (strcmp(e.category, "truncated") == 0 && strncmp(e.msg, "truncated header", 16) == 0);
+		bool in_template = template_broken && t && t->sub;
+		bool length_digits = strcmp(e.category, "tlv-length") == 0 ||
+		                     (in_template && strstr(e.msg, ": at ") && strstr(e.msg, "the length of "));
+		int header = length_digits ? e.offset - 2 : e.offset;
+		const struct emv_object *prev = NULL, *among = in_template ? t->sub : p.obj;
+		for (int i = 0; i < (in_template ? t->nsub : p.n) && header >= 0; i++)
+			if (among[i].offset + 4 + among[i].length == header)
+				prev = &among[i];
+		bool walk_error =
+		    strcmp(e.category, "tlv-id") == 0 || strcmp(e.category, "tlv-length") == 0 ||
+		    (strcmp(e.category, "truncated") == 0 && strncmp(e.msg, "truncated header", 16) == 0) ||
+		    (in_template && (strstr(e.msg, ": truncated header") || strstr(e.msg, "an id is 2") ||
+		                     strstr(e.msg, "the length of ")));
 		/* A repair of the CRC says it all; a misread length is shown. */
 		bool crc_repaired = r->n > before && strncmp(r->r[before].kind, "crc-", 4) == 0;
 		if (prev && walk_error && header < c.n && !crc_repaired) {
-			char v[128], next[40];
+			char v[128], next[40], path[6];
 			quote(v, sizeof v, prev->value, strlen(prev->value));
-			int to = header + 4 < c.n ? header + 4 : c.n;
+			int limit = in_template ? t->offset + 4 + t->length : c.n,
+			    to = header + 4 < limit ? header + 4 : limit;
 			bufprintf(next, sizeof next, "%.*s", c.offs[to] - c.offs[header], text + c.offs[header]);
+			bufprintf(path, sizeof path, "%s%s%s", in_template ? t->id : "", in_template ? "." : "",
+			          prev->id);
 			bufprintf(
 			    r->why, sizeof r->why,
 			    "%s (%s) says %d characters, so its value is '%s'; then '%s' at %d does not read as a "
 			    "data object (%s)",
-			    prev->id, emv_name(NULL, prev->id), prev->length, v, next, header + shift, e.msg);
+			    path, emv_name(in_template ? t->id : NULL, prev->id), prev->length, v, next, header + shift,
+			    e.msg);
 			r->offset = header + shift;
-			strlcopy(r->id, prev->id, sizeof r->id);
+			strlcopy(r->id, path, sizeof r->id);
 		} else if (lf.fits == 1) {
 			/* The CRC was computed over the right length: the walk's own
 			 * complaint was hidden behind the CRC's. */
 			const struct emv_object *o = NULL;
-			for (int i = 0; i < p.n; i++)
-				if (p.obj[i].offset == lf.offset)
-					o = &p.obj[i];
-			char v[128] = "";
-			if (o)
+			for (int i = 0; i < (in_template ? t->nsub : p.n); i++)
+				if (among[i].offset == lf.offset)
+					o = &among[i];
+			if (o) {
+				char v[128];
 				quote(v, sizeof v, o->value, strlen(o->value));
-			bufprintf(r->why, sizeof r->why,
-			          "%s (%s) says %d characters, so its value is '%s' and what follows does not read as "
-			          "data objects",
-			          lf.id, emv_name(NULL, lf.id), lf.was, v);
+				bufprintf(r->why, sizeof r->why,
+				          "%s (%s) says %d characters, so its value is '%s' and what follows does not "
+				          "read as data objects",
+				          lf.id, emv_name(in_template ? t->id : NULL, o->id), lf.was, v);
+			}
 			r->offset = lf.offset + shift;
 			strlcopy(r->id, lf.id, sizeof r->id);
 		}

@@ -21,9 +21,12 @@
  *                     or a CRC cut short whose digits start the right one
  *   length-bytes      lengths counted in UTF-8 bytes, not characters: read
  *                     that way the payload parses and its CRC holds
- *   length            one root object's length is wrong and exactly one
- *                     other length makes the rest parse and the CRC hold
- *                     (over the text as written or as repaired)
+ *   length            one object's length is wrong, at the root or in a
+ *                     root template that does not split, and one other
+ *                     length makes the rest parse and the CRC hold (over
+ *                     the text as written or as repaired); of several, the
+ *                     one whose payload breaks no rule and reads the most
+ *                     objects, if it is alone
  *
  * The search is bounded: at most REPAIR_LENGTH_TRIES re-reads of the rest
  * of the payload (every object read before the break, 98 other lengths

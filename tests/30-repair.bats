@@ -60,6 +60,9 @@ gen() {
 		    "cut-wrong": ok[:-4] + ("11" if not ok[-4:].startswith("11") else "22"),
 		    "length": fin(head + tlv("59", "CAFE DO JOAO", 10) + tlv("60", "SAO PAULO")),
 		    "length-typo": ok.replace("5912CAFE", "5910CAFE"),
+		    "length-62": fin(body + tlv("62", tlv("05", "ORDER12345", 8))),
+		    "length-62-long": fin(body + tlv("62", tlv("05", "ORDER12345", 12))),
+		    "ref-ok": fin(body + tlv("62", tlv("05", "ORDER12345"))),
 		    "changed": ok.replace("JOAO", "JOAA"),
 		    "space-changed": ok.replace("JOAO", "JOAA") + " ",
 		    "space-lower": ok[:-4] + ok[-4:].lower() + " ",
@@ -200,6 +203,19 @@ scan() {
 	[[ "$(jq -r .emv.break.message <<<"$output")" == *"59's length is probably 12" ]]
 }
 
+@test "a wrong length inside a template (62.05): found, its template's own length as written" {
+	for c in length-62 length-62-long; do
+		run --separate-stderr scan $c
+		assert_equal "$c $(jq -c '[.emv.error.category, .emv.break.id, .emv.repairs[].kind]' <<<"$output")" "$c [\"format\",\"62.05\",\"length\"]"
+		assert_equal "$(jq -r '.emv.repairs[0].payload' <<<"$output")" "$(gen ref-ok)"
+		[[ "$(jq -r .emv.break.message <<<"$output")" == *"62.05's length is probably 10" ]]
+	done
+	assert_equal "$(scan length-62 | jq -r .emv.break.message)" \
+		"62.05 (Reference Label) says 8 characters, so its value is 'ORDER123'; then '45' at 120 does not read as a data object (template 62 is not a list of data objects: truncated header at 120: 2 characters left, a data object needs 4): 62.05's length is probably 10"
+	assert_equal "$(scan length-62 | jq -c '.emv.objects[-2].objects')" \
+		'[{"id":"05","length":8,"name":"Reference Label","value":"ORDER123"}]'
+}
+
 @test "a changed character: no repair, and said so" {
 	run --separate-stderr scan changed
 	assert_equal "$(jq -c '[.emv.error.category, .checks.crc, .emv.repairs]' <<<"$output")" '["crc-mismatch","mismatch",[]]'
@@ -221,10 +237,10 @@ scan() {
 	[[ "$(jq -r '.emv.repairs[0].message' <<<"$output")" == "the payload ends with a space; without it, the CRC 3c22 is the right value"* ]]
 	# Every repair of every case here parses and its CRC holds.
 	for c in space tab lower bytes without-6304 xmodem kermit arc x25 swapped no-crc bare-6304 bare-63 cut length \
-		length-typo space-lower; do
+		length-typo space-lower length-62 length-62-long; do
 		scan $c | jq -r '.emv.repairs[].payload'
 	done >"$BATS_TEST_TMPDIR/repaired"
-	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/repaired")" 17
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/repaired")" 19
 	run --separate-stderr wpay-scanqr --payload "$BATS_TEST_TMPDIR/repaired"
 	assert_success
 	assert_equal "$(jq -c '[.emv.valid, .checks.crc]' <<<"$output" | sort -u)" '[true,"ok"]'
