@@ -390,6 +390,35 @@ static bool rest_reads(const struct chars *c, int pos, int end, bool need_crc)
 	return crc || !need_crc;
 }
 
+/* An object of length 00 at the root (an encoder writing an empty value,
+ * which EMV does not allow): the payload without it. */
+static void empty_object_repair(struct repair_report *r, const char *prefix, const struct chars *c,
+                                const struct emv_error *e)
+{
+	int at = e->offset - 2; /* tlv-length points at the length */
+	if (strcmp(e->category, "tlv-length") != 0 || strchr(e->id, '.') || at < 0 || at + 4 > c->n - 8 ||
+	    number_at(c, at + 2) != 0 || !rest_reads(c, at + 4, c->n, true))
+		return;
+	const char *s = c->s;
+	size_t pre = (size_t)c->offs[c->n - 4];
+	unsigned value;
+	if (!hex4(s + pre, &value))
+		return;
+	char *t = xasprintf("%.*s%.*s", c->offs[at], s, (int)(pre - (size_t)c->offs[at + 4]), s + c->offs[at + 4]);
+	bool as_written = emv_crc16(s, pre) == value, holds = emv_crc16(t, strlen(t)) == value;
+	if (as_written || holds) {
+		char *fixed = with_crc(t, strlen(t));
+		add(r, prefix, "empty-object", fixed,
+		    "%.2s (%s) has length 00, an empty value, which EMV does not allow (lengths are 01 to 99); "
+		    "without it the rest parses and the CRC holds (%s)%s",
+		    s + c->offs[at], emv_name(NULL, e->id),
+		    as_written ? "as the encoder computed it, with it" : "without it",
+		    as_written ? "; without it, a new CRC" : "");
+		free(fixed);
+	}
+	free(t);
+}
+
 /* What the one-length search found, for the break's explanation. */
 struct length_found {
 	int fits, offset, length, was;
@@ -553,6 +582,7 @@ static void search(struct repair_report *r, const char *prefix, const char *text
 		crc_repairs(r, prefix, &c);
 	crc_missing_repairs(r, prefix, &c, &p, &e);
 	length_bytes_repair(r, prefix, text);
+	empty_object_repair(r, prefix, &c, &e);
 	static const char *const walkable[] = {"truncated", "tlv-id", "tlv-length", "crc-missing", "crc-mismatch"};
 	for (size_t i = 0; i < ARRAY_LEN(walkable) && r->n == before; i++)
 		if (strcmp(e.category, walkable[i]) == 0)
@@ -582,8 +612,10 @@ static void search(struct repair_report *r, const char *prefix, const char *text
 		    (strcmp(e.category, "truncated") == 0 && strncmp(e.msg, "truncated header", 16) == 0) ||
 		    (in_template && (strstr(e.msg, ": truncated header") || strstr(e.msg, "an id is 2") ||
 		                     strstr(e.msg, "the length of ")));
-		/* A repair of the CRC says it all; a misread length is shown. */
-		bool crc_repaired = r->n > before && strncmp(r->r[before].kind, "crc-", 4) == 0;
+		/* A repair of the CRC or an empty object says it all; a misread
+		 * length is shown. */
+		bool crc_repaired = r->n > before && (strncmp(r->r[before].kind, "crc-", 4) == 0 ||
+		                                      strcmp(r->r[before].kind, "empty-object") == 0);
 		if (prev && walk_error && header < c.n && !crc_repaired) {
 			char v[128], next[40], path[6];
 			quote(v, sizeof v, prev->value, strlen(prev->value));

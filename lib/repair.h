@@ -21,6 +21,8 @@
  *                     or a CRC cut short whose digits start the right one
  *   length-bytes      lengths counted in UTF-8 bytes, not characters: read
  *                     that way the payload parses and its CRC holds
+ *   empty-object      an object of length 00 (an empty value, which EMV
+ *                     does not allow) at the root: the payload without it
  *   length            one object's length is wrong, at the root or in a
  *                     root template that does not split, and one other
  *                     length makes the rest parse and the CRC hold (over

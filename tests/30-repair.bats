@@ -63,6 +63,8 @@ gen() {
 		    "length-62": fin(body + tlv("62", tlv("05", "ORDER12345", 8))),
 		    "length-62-long": fin(body + tlv("62", tlv("05", "ORDER12345", 12))),
 		    "ref-ok": fin(body + tlv("62", tlv("05", "ORDER12345"))),
+		    "empty": fin(head + tlv("59", "CAFE DO JOAO") + "6000" + tlv("62", tlv("05", "ORDER12345"))),
+		    "empty-fixed": fin(head + tlv("59", "CAFE DO JOAO") + tlv("62", tlv("05", "ORDER12345"))),
 		    "changed": ok.replace("JOAO", "JOAA"),
 		    "space-changed": ok.replace("JOAO", "JOAA") + " ",
 		    "space-lower": ok[:-4] + ok[-4:].lower() + " ",
@@ -216,6 +218,14 @@ scan() {
 		'[{"id":"05","length":8,"name":"Reference Label","value":"ORDER123"}]'
 }
 
+@test "an object of length 00 (an encoder's empty value): the payload without it, not a longer 59 that swallows it" {
+	run --separate-stderr scan empty
+	assert_equal "$(jq -c '[.emv.error.category, .emv.break.id, .emv.repairs[].kind]' <<<"$output")" '["tlv-length","60","empty-object"]'
+	assert_equal "$(jq -r '.emv.repairs[0].payload' <<<"$output")" "$(gen empty-fixed)"
+	assert_equal "$(jq -r '.emv.repairs[0].message' <<<"$output")" \
+		"60 (Merchant City) has length 00, an empty value, which EMV does not allow (lengths are 01 to 99); without it the rest parses and the CRC holds (as the encoder computed it, with it); without it, a new CRC"
+}
+
 @test "a changed character: no repair, and said so" {
 	run --separate-stderr scan changed
 	assert_equal "$(jq -c '[.emv.error.category, .checks.crc, .emv.repairs]' <<<"$output")" '["crc-mismatch","mismatch",[]]'
@@ -237,10 +247,10 @@ scan() {
 	[[ "$(jq -r '.emv.repairs[0].message' <<<"$output")" == "the payload ends with a space; without it, the CRC 3c22 is the right value"* ]]
 	# Every repair of every case here parses and its CRC holds.
 	for c in space tab lower bytes without-6304 xmodem kermit arc x25 swapped no-crc bare-6304 bare-63 cut length \
-		length-typo space-lower length-62 length-62-long; do
+		length-typo space-lower length-62 length-62-long empty; do
 		scan $c | jq -r '.emv.repairs[].payload'
 	done >"$BATS_TEST_TMPDIR/repaired"
-	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/repaired")" 19
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/repaired")" 20
 	run --separate-stderr wpay-scanqr --payload "$BATS_TEST_TMPDIR/repaired"
 	assert_success
 	assert_equal "$(jq -c '[.emv.valid, .checks.crc]' <<<"$output" | sort -u)" '[true,"ok"]'
