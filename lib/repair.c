@@ -136,33 +136,51 @@ static const struct crc16 variants[] = {
     {"CRC-16/MODBUS (polynomial 8005, initial value FFFF)", 0x8005, 0xFFFF, 0, true, false},
 };
 
-static unsigned crc16(const struct crc16 *v, const unsigned char *p, size_t n)
+/* A variant's table, a byte at a time: the payload may be 4,096
+ * characters and 20 CRCs of it are taken. Built per search (256 * 8 steps),
+ * so no state outlives a call. */
+struct crc_table {
+	const struct crc16 *v;
+	unsigned t[256];
+};
+
+static void crc_table_init(struct crc_table *ct, const struct crc16 *v)
 {
-	unsigned crc = v->init;
-	if (v->reflect) {
-		unsigned poly = 0;
-		for (int k = 0; k < 16; k++)
-			if (v->poly & (1u << k))
-				poly |= 1u << (15 - k);
-		for (size_t i = 0; i < n; i++) {
-			crc ^= p[i];
-			for (int k = 0; k < 8; k++)
-				crc = crc & 1 ? (crc >> 1) ^ poly : crc >> 1;
-		}
-	} else {
-		for (size_t i = 0; i < n; i++) {
-			crc ^= (unsigned)p[i] << 8;
-			for (int k = 0; k < 8; k++)
-				crc = crc & 0x8000 ? ((crc << 1) ^ v->poly) & 0xFFFF : (crc << 1) & 0xFFFF;
-		}
+	unsigned poly = 0;
+	for (int k = 0; k < 16; k++)
+		if (v->poly & (1u << k))
+			poly |= 1u << (15 - k);
+	ct->v = v;
+	for (unsigned b = 0; b < 256; b++) {
+		unsigned crc = v->reflect ? b : b << 8;
+		for (int k = 0; k < 8; k++)
+			crc = v->reflect ? (crc & 1 ? (crc >> 1) ^ poly : crc >> 1)
+			                 : (crc & 0x8000 ? ((crc << 1) ^ v->poly) & 0xFFFF : (crc << 1) & 0xFFFF);
+		ct->t[b] = crc;
 	}
-	crc = (crc ^ v->xorout) & 0xFFFF;
-	return v->swap ? ((crc & 0xFF) << 8) | (crc >> 8) : crc;
 }
+
+static unsigned crc_table_run(const struct crc_table *ct, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	unsigned crc = ct->v->init;
+	for (size_t i = 0; i < n; i++)
+		crc = ct->v->reflect ? (crc >> 8) ^ ct->t[(crc ^ p[i]) & 0xFF]
+		                     : ((crc << 8) & 0xFFFF) ^ ct->t[((crc >> 8) ^ p[i]) & 0xFF];
+	crc = (crc ^ ct->v->xorout) & 0xFFFF;
+	return ct->v->swap ? ((crc & 0xFF) << 8) | (crc >> 8) : crc;
+}
+
+/* EMV's own, for the many CRCs of the length search. */
+static const struct crc16 ccitt_false = {"CRC-16/CCITT-FALSE", 0x1021, 0xFFFF, 0, false, false};
 
 int repair_crc16_variant(int i, const void *p, size_t n)
 {
-	return i >= 0 && (size_t)i < ARRAY_LEN(variants) ? (int)crc16(&variants[i], p, n) : -1;
+	if (i < 0 || (size_t)i >= ARRAY_LEN(variants))
+		return -1;
+	struct crc_table ct;
+	crc_table_init(&ct, &variants[i]);
+	return (int)crc_table_run(&ct, p, n);
 }
 
 static bool hex4(const char *s, unsigned *v)
@@ -194,14 +212,17 @@ static void crc_repairs(struct repair_report *r, const char *prefix, const struc
 		    "the CRC %.4s was computed without \"6304\", over the objects only; EMV's covers the CRC's own id "
 		    "and length too: %.4s",
 		    found, fixed + pre);
-	for (size_t i = 0; i < ARRAY_LEN(variants); i++)
+	for (size_t i = 0; i < ARRAY_LEN(variants); i++) {
+		struct crc_table ct;
+		crc_table_init(&ct, &variants[i]);
 		for (int without = 0; without < 2; without++)
-			if (crc16(&variants[i], (const unsigned char *)s, pre - 4 * (size_t)without) == value)
+			if (crc_table_run(&ct, s, pre - 4 * (size_t)without) == value)
 				add(r, prefix, "crc-algorithm", fixed,
 				    "the CRC %.4s is %s%s; EMV's is CRC-16/CCITT-FALSE (polynomial 1021, initial value "
 				    "FFFF) over everything before it, \"6304\" included: %.4s",
 				    found, variants[i].name, without ? " over the objects without \"6304\"" : "",
 				    fixed + pre);
+	}
 	free(fixed);
 }
 
@@ -372,22 +393,26 @@ static void length_bytes_repair(struct repair_report *r, const char *prefix, con
 	free(out.s);
 }
 
-/* The objects from character pos to end read; at the root (need_crc) the
- * last is 63 of 4. */
-static bool rest_reads(const struct chars *c, int pos, int end, bool need_crc)
+/*
+ * For each character from start to end, whether the objects from there to
+ * end read (at the root, need_crc, the last being 63 of 4): filled from the
+ * end backwards once, so each length tried is one look-up, not a re-read.
+ * reads[end - start] is for a value that runs to the end exactly.
+ */
+static bool *reads_to_end(const struct chars *c, int start, int end, bool need_crc)
 {
-	bool crc = false;
-	while (pos < end) {
-		if (end - pos < 4 || !digit_at(c, pos) || !digit_at(c, pos + 1) || !digit_at(c, pos + 2) ||
-		    !digit_at(c, pos + 3))
-			return false;
-		int len = number_at(c, pos + 2);
-		if (len == 0 || pos + 4 + len > end)
-			return false;
-		crc = number_at(c, pos) == 63 && len == 4;
-		pos += 4 + len;
+	bool *reads = xcalloc((size_t)(end - start) + 1, sizeof *reads);
+	reads[end - start] = !need_crc;
+	for (int pos = end - 4; pos >= start; pos--) {
+		if (!digit_at(c, pos) || !digit_at(c, pos + 1) || !digit_at(c, pos + 2) || !digit_at(c, pos + 3))
+			continue;
+		int len = number_at(c, pos + 2), next = pos + 4 + len;
+		if (len == 0 || next > end)
+			continue;
+		reads[pos - start] =
+		    next == end ? !need_crc || (number_at(c, pos) == 63 && len == 4) : reads[next - start];
 	}
-	return crc || !need_crc;
+	return reads;
 }
 
 /* An object of length 00 at the root (an encoder writing an empty value,
@@ -397,7 +422,11 @@ static void empty_object_repair(struct repair_report *r, const char *prefix, con
 {
 	int at = e->offset - 2; /* tlv-length points at the length */
 	if (strcmp(e->category, "tlv-length") != 0 || strchr(e->id, '.') || at < 0 || at + 4 > c->n - 8 ||
-	    number_at(c, at + 2) != 0 || !rest_reads(c, at + 4, c->n, true))
+	    number_at(c, at + 2) != 0)
+		return;
+	bool *reads = reads_to_end(c, at + 4, c->n, true), rest = reads[0];
+	free(reads);
+	if (!rest)
 		return;
 	const char *s = c->s;
 	size_t pre = (size_t)c->offs[c->n - 4];
@@ -439,14 +468,18 @@ static void length_repairs(struct repair_report *r, const char *prefix, const st
 	if (e->offset >= 0 && e->offset + 4 <= end && digit_at(c, e->offset) && digit_at(c, e->offset + 1) &&
 	    digit_at(c, e->offset + 2) && digit_at(c, e->offset + 3) && (n == 0 || offs[n - 1] < e->offset))
 		offs[n++] = e->offset;
-	if (c->n < 12)
+	if (n == 0 || c->n < 12)
 		return;
 	const char *s = c->s;
 	size_t pre = (size_t)c->offs[c->n - 4];
 	unsigned value;
 	if (!hex4(s + pre, &value))
 		return;
-	bool holds_as_written = emv_crc16(s, pre) == value;
+	struct crc_table ct;
+	crc_table_init(&ct, &ccitt_false);
+	bool holds_as_written = crc_table_run(&ct, s, pre) == value;
+	int from = offs[0] + 4;
+	bool *reads = reads_to_end(c, from, end, !parent);
 	/* Two counts: lengths that make the rest read with the CRC holding, and
 	 * of those the ones whose repaired payload breaks no rule at all (a
 	 * coincidental reading rarely passes every rule): a clean one wins. */
@@ -462,12 +495,14 @@ static void length_repairs(struct repair_report *r, const char *prefix, const st
 			if (len == was || r->tries >= REPAIR_LENGTH_TRIES)
 				continue;
 			r->tries++;
-			if (at + 4 + len > (parent ? end : c->n - 8) || !rest_reads(c, at + 4 + len, end, !parent))
+			if (at + 4 + len > (parent ? end : c->n - 8) || !reads[at + 4 + len - from] ||
+			    r->readings >= REPAIR_READINGS_MAX)
 				continue;
+			r->readings++;
 			char *t = xstrdup(s), digits[3];
 			bufprintf(digits, sizeof digits, "%02d", len);
 			memcpy(t + c->offs[at + 2], digits, 2);
-			bool holds_repaired = emv_crc16(t, pre) == value;
+			bool holds_repaired = crc_table_run(&ct, t, pre) == value;
 			if (!holds_as_written && !holds_repaired) {
 				free(t);
 				continue;
@@ -526,6 +561,7 @@ static void length_repairs(struct repair_report *r, const char *prefix, const st
 	}
 	free(any.text);
 	free(clean.text);
+	free(reads);
 }
 
 static const char *space_name(const char *s, size_t n)

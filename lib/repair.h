@@ -30,9 +30,11 @@
  *                     one whose payload breaks no rule and reads the most
  *                     objects, if it is alone
  *
- * The search is bounded: at most REPAIR_LENGTH_TRIES re-reads of the rest
- * of the payload (every object read before the break, 98 other lengths
- * each), one re-read with byte lengths, 7 cuts of a CRC tail and 20 CRCs.
+ * The search is bounded: at most REPAIR_LENGTH_TRIES lengths tried (every
+ * object read before the break, 98 other lengths each; which lengths let
+ * the rest read is worked out once, from the end backwards), of which
+ * REPAIR_READINGS_MAX get a CRC, one re-read with byte lengths, 7 cuts of
+ * a CRC tail and 20 CRCs.
  */
 #ifndef WPAY_REPAIR_H
 #define WPAY_REPAIR_H
@@ -44,6 +46,9 @@
 
 #define REPAIR_MAX          6
 #define REPAIR_LENGTH_TRIES ((EMV_MAX_OBJECTS + 1) * 98)
+/* Lengths whose rest reads get their CRC checked, the last objects' first;
+ * a payload of digits reads many ways, and each check costs its length. */
+#define REPAIR_READINGS_MAX 64
 
 struct repair {
 	char kind[24]; /* "strip-whitespace", "crc-case", ... (above) */
@@ -57,7 +62,8 @@ struct repair_report {
 	char why[640]; /* UTF-8 */
 	int n;
 	struct repair r[REPAIR_MAX];
-	long tries; /* lengths tried, for the tests of the bound */
+	long tries;    /* lengths tried, for the tests of the bound */
+	long readings; /* of those, the ones whose rest read */
 };
 
 /* Explain why text (refused by emv_parse in lenient mode) breaks, and find
