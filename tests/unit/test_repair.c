@@ -101,7 +101,7 @@ static void check_bound(void)
 {
 	/* 99 objects, then a header that breaks and a CRC: the most the search
 	 * tries, each other length of each object. */
-	char buf[2048];
+	char buf[4096];
 	size_t n = 0;
 	n += (size_t)snprintf(buf + n, sizeof buf - n, "000201");
 	for (int i = 0; i < 98; i++)
@@ -111,6 +111,15 @@ static void check_bound(void)
 	repair_find(buf, &r);
 	CHECK("the length search keeps its bound", r.tries == 99 * 98 && r.tries <= REPAIR_LENGTH_TRIES);
 	CHECK("... and offers nothing here", r.n == 0);
+	repair_free(&r);
+	/* 99 objects whose values are runs of objects, and a wrong CRC: many
+	 * lengths let the rest read; only REPAIR_READINGS_MAX get a CRC. */
+	n = (size_t)snprintf(buf, sizeof buf, "000201");
+	for (int i = 0; i < 98; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%02d300102AB0102AB0102AB0102AB0102AB", 80 + i % 20);
+	snprintf(buf + n, sizeof buf - n, "6304ABCD");
+	repair_find(buf, &r);
+	CHECK("many readings: at most REPAIR_READINGS_MAX get a CRC", r.readings == REPAIR_READINGS_MAX && r.n == 0);
 	repair_free(&r);
 	const char *zeros = "00020000000000000000000000000000";
 	repair_find(zeros, &r);
