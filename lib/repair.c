@@ -454,6 +454,33 @@ struct length_found {
 	char id[6]; /* "59", or "62.05" in a template */
 };
 
+/*
+ * How far a repaired payload gets through emv_parse's rules, in their
+ * order: one that breaks none first (a coincidental reading rarely passes
+ * every rule), then one that fails later (an object's own rule, the later
+ * the object the better, beats a template that does not split, beats a
+ * duplicate id), then the most objects read (a length that swallows
+ * well-formed objects into a value is the less likely).
+ */
+static int how_far(bool ok, const struct emv_error *e, int objects)
+{
+	int rank = 0, at = 0;
+	if (ok)
+		rank = 6;
+	else if (strcmp(e->category, "mandatory") == 0)
+		rank = 5;
+	else if (strncmp(e->msg, "template ", 9) == 0)
+		rank = 3;
+	else if (strcmp(e->category, "format") == 0 || strcmp(e->category, "length") == 0 ||
+	         strcmp(e->category, "charset") == 0)
+		rank = 4, at = e->offset > 0 ? e->offset : 0;
+	else if (strcmp(e->category, "duplicate") == 0)
+		rank = 2;
+	else if (strcmp(e->category, "order") == 0)
+		rank = 1;
+	return rank * 10000000 + at * 1000 + objects;
+}
+
 /* One object's length is wrong: try every other length of every object
  * read before the break (and of the one at it), bounded. The objects are
  * the root's (parent NULL, the rest must end with 63) or a template's, whose
@@ -483,12 +510,14 @@ static void length_repairs(struct repair_report *r, const char *prefix, const st
 	/* Two counts: lengths that make the rest read with the CRC holding, and
 	 * of those the ones whose repaired payload breaks no rule at all (a
 	 * coincidental reading rarely passes every rule): a clean one wins. */
+	/* Each length that makes the rest read with the CRC holding is scored
+	 * by how far its repaired payload gets (how_far); the best wins if it is
+	 * alone. */
 	struct fit {
-		int n, offset, length, was;
+		int n, score, offset, length, was;
 		bool as_written;
 		char *text;
-	} any = {0}, clean = {0};
-	int most = 0;
+	} best = {0};
 	for (int i = n - 1; i >= 0; i--) {
 		int at = offs[i], was = number_at(c, at + 2);
 		for (int len = 1; len <= EMV_VALUE_MAX; len++) {
@@ -507,39 +536,25 @@ static void length_repairs(struct repair_report *r, const char *prefix, const st
 				free(t);
 				continue;
 			}
-			struct fit f = {1, at, len, was, !holds_repaired, NULL};
-			bool is_clean = false;
-			int objects = 0;
-			if (any.n < 64) {
-				struct emv_payload q;
-				struct emv_error qe;
-				char *fixed = with_crc(t, pre);
-				is_clean = emv_parse(fixed, EMV_LENIENT, &q, &qe) == 0;
-				if (is_clean) {
-					objects = q.n;
-					emv_free(&q);
-				}
-				free(fixed);
+			struct emv_payload q;
+			struct emv_error qe;
+			char *fixed = with_crc(t, pre);
+			bool ok = emv_parse_partial(fixed, EMV_LENIENT, &q, &qe) == 0;
+			int score = how_far(ok, &qe, q.n);
+			emv_free(&q);
+			free(fixed);
+			if (score > best.score) {
+				free(best.text);
+				best = (struct fit){1, score, at, len, was, !holds_repaired, t};
+				continue;
 			}
-			if (any.n++ == 0) {
-				any = f;
-				any.text = xstrdup(t);
-			}
-			/* Of clean ones, a length that swallows well-formed objects
-			 * into a value is the less likely: the most objects wins. */
-			if (is_clean && objects > most) {
-				most = objects;
-				free(clean.text);
-				clean = f;
-				clean.text = xstrdup(t);
-			} else if (is_clean && objects == most) {
-				clean.n++;
-			}
+			if (score == best.score)
+				best.n++;
 			free(t);
 		}
 	}
-	const struct fit *chosen = clean.n == 1 ? &clean : clean.n == 0 && any.n == 1 ? &any : NULL;
-	lf->fits = clean.n ? clean.n : any.n;
+	const struct fit *chosen = best.n == 1 ? &best : NULL;
+	lf->fits = best.n;
 	if (chosen) {
 		lf->offset = chosen->offset;
 		lf->length = chosen->length;
@@ -559,8 +574,7 @@ static void length_repairs(struct repair_report *r, const char *prefix, const st
 		    chosen->as_written ? "; with the length fixed, a new CRC" : "");
 		free(fixed);
 	}
-	free(any.text);
-	free(clean.text);
+	free(best.text);
 	free(reads);
 }
 

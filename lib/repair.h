@@ -27,8 +27,8 @@
  *                     root template that does not split, and one other
  *                     length makes the rest parse and the CRC hold (over
  *                     the text as written or as repaired); of several, the
- *                     one whose payload breaks no rule and reads the most
- *                     objects, if it is alone
+ *                     one whose payload gets furthest through the rules,
+ *                     then reads the most objects, if it is alone
  *
  * The search is bounded: at most REPAIR_LENGTH_TRIES lengths tried (every
  * object read before the break, 98 other lengths each; which lengths let

@@ -65,6 +65,8 @@ gen() {
 		    "ref-ok": fin(body + tlv("62", tlv("05", "ORDER12345"))),
 		    "empty": fin(head + tlv("59", "CAFE DO JOAO") + "6000" + tlv("62", tlv("05", "ORDER12345"))),
 		    "empty-fixed": fin(head + tlv("59", "CAFE DO JOAO") + tlv("62", tlv("05", "ORDER12345"))),
+		    "mixed": fin(head + tlvb("59", "CAFÉ DO JOÃO") + tlv("60", "SAO PAULO") + tlv("64", tlv("00", "PT") + tlv("01", "CAFÉ DO JOÃO"))),
+		    "mixed-fixed": fin(head + tlv("59", "CAFÉ DO JOÃO") + tlv("60", "SAO PAULO") + tlv("64", tlv("00", "PT") + tlv("01", "CAFÉ DO JOÃO"))),
 		    "changed": ok.replace("JOAO", "JOAA"),
 		    "space-changed": ok.replace("JOAO", "JOAA") + " ",
 		    "space-lower": ok[:-4] + ok[-4:].lower() + " ",
@@ -153,6 +155,14 @@ scan() {
 	run --separate-stderr wpay-scanqr --payload --explain < <(gen bytes)
 	assert_line "    01 14 Merchant Name - Alternate Language: CAFÉ DO JOÃO02"
 	assert_line --partial "repair length-bytes: "
+}
+
+@test "one length in bytes among others in characters: that one length repaired, the rule it still breaks named" {
+	run --separate-stderr scan mixed
+	assert_equal "$(jq -c '[.emv.error.category, .emv.break.id, .emv.repairs[].kind]' <<<"$output")" '["tlv-length","59","length"]'
+	assert_equal "$(jq -r '.emv.repairs[0].payload' <<<"$output")" "$(gen mixed-fixed)"
+	[[ "$(jq -r '.emv.repairs[0].message' <<<"$output")" == *"(it then still fails: at 75: 59 (Merchant Name) has characters outside the common set (printable ASCII); put them in 64)" ]]
+	[[ "$(jq -r .emv.break.message <<<"$output")" == *"59's length is probably 12" ]]
 }
 
 @test "a CRC over the wrong text or by another CRC-16: named, the right CRC offered" {
