@@ -125,6 +125,12 @@ $(O)/networks.inc: lib/networks.tsv
 	sed 's/\\/\\\\/g; s/"/\\"/g; s/\t/\\t/g; s/^/"/; s/$$/\\n"/' $< > $@.tmp
 	mv $@.tmp $@
 $(O)/lib/networks.o: $(O)/networks.inc
+# The scheme rules, as a C string.
+$(O)/schemes.inc: lib/schemes.tsv
+	@mkdir -p $(@D)
+	sed 's/\\/\\\\/g; s/"/\\"/g; s/\t/\\t/g; s/^/"/; s/$$/\\n"/' $< > $@.tmp
+	mv $@.tmp $@
+$(O)/lib/schemes.o: $(O)/schemes.inc
 
 $(O)/libwpay.a: $(LIB_OBJ)
 	rm -f $@

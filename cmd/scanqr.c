@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "cli.h"
 #include "clock.h"
 #include "image.h"
@@ -27,15 +29,16 @@
 
 #include "util.h"
 
-static const char usage[] = "wpay-scanqr [--db path] [--explain] [file ...]\n"
-                            "       wpay-scanqr [--db path] [--explain] --payload [file ...]\n";
+static const char usage[] = "wpay-scanqr [--db path] [--explain] [--public-key file] [file ...]\n"
+                            "       wpay-scanqr [--db path] [--explain] [--public-key file] --payload [file ...]\n";
 
-enum { OPT_EXPLAIN = OPT_FIRST_PROGRAM_OPTION, OPT_PAYLOAD };
+enum { OPT_EXPLAIN = OPT_FIRST_PROGRAM_OPTION, OPT_PAYLOAD, OPT_PUBLIC_KEY };
 
 static const struct option options[] = {
     CLI_COMMON_OPTIONS,
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"payload", no_argument, NULL, OPT_PAYLOAD},
+    {"public-key", required_argument, NULL, OPT_PUBLIC_KEY},
     {NULL, 0, NULL, 0},
 };
 
@@ -242,6 +245,7 @@ int main(int argc, char **argv)
 	cli_init("wpay-scanqr");
 	struct scan s = {0};
 	bool payload = false;
+	const char *public_key = NULL;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
@@ -250,6 +254,8 @@ int main(int argc, char **argv)
 			s.explain = true;
 		else if (opt == OPT_PAYLOAD)
 			payload = true;
+		else if (opt == OPT_PUBLIC_KEY)
+			public_key = optarg;
 	}
 	struct networks nw;
 	struct err e;
@@ -257,12 +263,20 @@ int main(int argc, char **argv)
 	if (rc)
 		err_die(rc, "%s", e.msg);
 	char *db = cli_db_path(), *keys = cli_keys_dir();
-	if ((rc = keys_check_dir(keys, &e)) != 0)
+	/* A key given by hand is the only one tried: no key directory is needed. */
+	struct code_key given = {0};
+	if (public_key && (rc = keys_load_public_file(public_key, &given.key, given.kid, &e)) != 0)
+		err_die(rc == EX_NOINPUT ? EX_USAGE : rc, "%s", e.msg);
+	if (!public_key && (rc = keys_check_dir(keys, &e)) != 0)
 		err_die(rc, "%s", e.msg);
 	struct store *st = NULL;
 	if ((store_is_url(db) || access(db, F_OK) == 0) && (rc = store_open(db, false, &st, &e)) != 0)
 		err_die(rc, "%s", e.msg);
-	s.env = (struct payload_env){.keys_dir = keys, .st = st, .networks = &nw, .now_ms = clock_now_ms()};
+	s.env = (struct payload_env){.keys_dir = keys,
+	                             .public_key = public_key ? &given : NULL,
+	                             .st = st,
+	                             .networks = &nw,
+	                             .now_ms = clock_now_ms()};
 	rec_writer_init();
 	progress_start(&s.progress, payload ? "payloads" : "images", payload ? 0 : (size_t)(argc - optind));
 	if (optind == argc)
@@ -271,6 +285,7 @@ int main(int argc, char **argv)
 		payload ? scan_lines(&s, argv[i]) : scan_image(&s, argv[i]);
 	progress_end(&s.progress);
 	store_close(st);
+	EVP_PKEY_free(given.key);
 	free(db);
 	free(keys);
 	if (!rec_writer_close() || s.write_error) {

@@ -287,8 +287,8 @@ static size_t byte_offset(const char *text, int chars)
 	return b;
 }
 
-void codes_check(const char *text, const struct emv_payload *p, const char *keys_dir, int64_t now_ms,
-                 struct code_check *out)
+void codes_check(const char *text, const struct emv_payload *p, const char *keys_dir, const struct code_key *given,
+                 int64_t now_ms, struct code_check *out)
 {
 	memset(out, 0, sizeof *out);
 	out->signature = "absent";
@@ -332,7 +332,16 @@ void codes_check(const char *text, const struct emv_payload *p, const char *keys
 	}
 	EVP_PKEY *key;
 	struct err ke;
-	int rc = keys_load_public(keys_dir, out->kid, &key, &ke);
+	if (given && strcmp(given->kid, out->kid) != 0) {
+		out->signature = "unknown_key";
+		bufprintf(out->problem, sizeof out->problem, "the code is signed by key %s; the key given is %s",
+		          out->kid, given->kid);
+		out->why = out->problem;
+		return;
+	}
+	int rc = given ? 0 : keys_load_public(keys_dir, out->kid, &key, &ke);
+	if (given)
+		key = given->key;
 	if (rc == EX_NOINPUT) {
 		out->signature = "unknown_key";
 		return;
@@ -346,7 +355,8 @@ void codes_check(const char *text, const struct emv_payload *p, const char *keys
 	}
 	size_t signed_bytes = byte_offset(text, sig->offset);
 	bool ok = ed25519_verify(key, text, signed_bytes, raw);
-	EVP_PKEY_free(key);
+	if (!given)
+		EVP_PKEY_free(key);
 	out->signature = ok ? "valid" : "invalid";
 	if (!ok)
 		out->why = "the signature does not match: the code was changed or signed by another key";

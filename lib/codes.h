@@ -66,10 +66,17 @@ struct code_check {
 	char problem[512]; /* where why points when it is made for this check */
 };
 
+/* A public key given by hand (wpay-scanqr --public-key), with its id. */
+struct code_key {
+	struct evp_pkey_st *key;
+	char kid[KEY_ID_MAX];
+};
+
 /* Check a parsed payload's wpay signature and expiry (text is the payload
- * the parse read); keys_dir holds the public keys by id. */
-void codes_check(const char *text, const struct emv_payload *p, const char *keys_dir, int64_t now_ms,
-                 struct code_check *out);
+ * the parse read); keys_dir holds the public keys by id, unless a key is
+ * given: then only that key is tried. */
+void codes_check(const char *text, const struct emv_payload *p, const char *keys_dir, const struct code_key *given,
+                 int64_t now_ms, struct code_check *out);
 
 /* Accents off Latin letters; true if the result is all printable ASCII. */
 bool codes_ascii_fold(const char *in, char *out, size_t n);

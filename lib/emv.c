@@ -355,7 +355,15 @@ static int parse(const char *s, enum emv_mode mode, struct emv_payload *p, struc
 		goto out;
 	if (walk_templates(&t, p, e))
 		goto out;
-	for (int i = 0; i < p->n; i++)
+	/* DuitNow's codes say 02 here (PayNet, DuitNow QR V1.5, its examples):
+	 * lenient mode reads another two-digit version and warns. */
+	const struct emv_object *version = &p->obj[0];
+	bool other_version = mode == EMV_LENIENT && strcmp(version->value, "01") != 0 && version->length == 2 &&
+	                     all_in(version->value, "0123456789");
+	if (other_version)
+		bufprintf(p->warnings[p->nwarnings++], sizeof p->warnings[0],
+		          "format: 00 (payload format) is '%s'; EMV's is 01", version->value);
+	for (int i = other_version ? 1 : 0; i < p->n; i++)
 		if (check_object(&p->obj[i], e))
 			goto out;
 	static const char *const always[] = {"53", "58"}, *const strict_only[] = {"52", "59", "60"};

@@ -25,8 +25,9 @@
  *                 ASCII) where the specification asks for it
  *   mandatory     00, 53, 58, 63 or a merchant account (02-51) missing;
  *                 in strict mode also 52, 59 and 60
- * Lenient mode accepts real codes that omit 52, 59 or 60 and lists what
- * is missing in `warnings`.
+ * Lenient mode accepts real codes that omit 52, 59 or 60, that say another
+ * two-digit payload format in 00 (DuitNow's codes say 02), or that pass 512
+ * characters, and lists each in `warnings`.
  */
 #ifndef WPAY_EMV_H
 #define WPAY_EMV_H

@@ -353,3 +353,26 @@ int keys_load_public(const char *dir, const char *kid, EVP_PKEY **key, struct er
 	free(path);
 	return rc;
 }
+
+int keys_load_public_file(const char *path, EVP_PKEY **key, char kid[KEY_ID_MAX], struct err *e)
+{
+	*key = NULL;
+	/* Named on the command line by its user: read whatever it is, through a
+	 * link too, but only a regular file (not a FIFO that never ends). */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return err_fail(e, EX_NOINPUT, "no_key", "cannot open the public key %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_fail(e, EX_NOINPUT, "no_key", "the public key %s is not a regular file", path);
+	}
+	*key = read_pem(fd, true); /* closes fd */
+	if (!*key || !key_id(*key, kid)) {
+		EVP_PKEY_free(*key);
+		*key = NULL;
+		return err_fail(e, EX_DATAERR, "bad_key",
+		                "%s is not an Ed25519 public key in PEM (as wpay-init writes signing-KEYID.pub)", path);
+	}
+	return 0;
+}

@@ -49,6 +49,9 @@ int keys_load_signing(const char *dir, const char *kid, struct evp_pkey_st **key
  * and that the key's own id is kid: 0, or 66 "no_key" (this directory
  * does not know the key id), 77 "key_mode", 65 "bad_key". */
 int keys_load_public(const char *dir, const char *kid, struct evp_pkey_st **key, struct err *e);
+/* A public key (PEM) from a file a user names, e.g. wpay-scanqr
+ * --public-key, with its key id: 0, 66 "no_key", or 65 "bad_key". */
+int keys_load_public_file(const char *path, struct evp_pkey_st **key, char kid[KEY_ID_MAX], struct err *e);
 /* Check that a secret file is a regular file of ours with mode 0600 or stricter. */
 int keys_check_file(const char *path, struct err *e);
 /* Open a key file for reading, checked as above (public_key: the rules of

@@ -10,6 +10,8 @@
 #include "merchants.h"
 #include "money.h"
 #include "orders.h"
+#include "schemes.h"
+#include "uris.h"
 #include "utf8.h"
 
 #include "util.h"
@@ -337,24 +339,61 @@ static int from_static(const struct order_defaults *d, json_t *req, const struct
 	return buyer_key(req, d, "a static code", o, e);
 }
 
+/* "wpay, alipay, wechat": the networks this ledger serves, for messages. */
+static const char *served(const struct networks *nw)
+{
+	static char list[NETWORKS_MAX * 26];
+	list[0] = '\0';
+	for (int i = 0; i < nw->count; i++)
+		bufprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", nw->n[i].name);
+	return list;
+}
+
 int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, json_t **out, struct err *e)
 {
 	const char *text;
 	if (rec_get_str(req, "text", true, 0, &text, e))
 		return BATCH_FAIL;
 	/* Nothing the record says about its checks is taken on trust. */
+	struct code_kind kind;
+	uris_kind(text, &kind);
+	if (kind.network)
+		return err_fail(e, ERR_FAIL, "foreign_code",
+		                "this is a %s code: only a %s wallet pays it; this ledger serves EMV codes of %s",
+		                kind.network, kind.network, served(&c->networks));
 	struct emv_payload p;
 	struct emv_error pe;
+	if (strcmp(kind.format, "emv") != 0)
+		return err_fail(e, ERR_FAIL, "bad_code", "not a payment code: it is %s, not an EMV payload",
+		                strcmp(kind.format, "url") == 0 ? "a web address" : "plain text");
 	if (emv_parse(text, EMV_LENIENT, &p, &pe) != 0)
 		return err_fail(e, ERR_FAIL, "bad_code", "not a payable EMV code: %s (%s)", pe.msg, pe.category);
 	int rc = BATCH_FAIL;
 	struct code_check cc;
-	codes_check(text, &p, c->keys_dir, clock_now_ms(), &cc);
+	codes_check(text, &p, c->keys_dir, NULL, clock_now_ms(), &cc);
 	const char *account = NULL;
 	for (int i = 0; i < p.n && !account; i++) {
 		const struct emv_object *gui = emv_find_sub(&p.obj[i], "00"), *acct = emv_find_sub(&p.obj[i], "01");
 		if (gui && acct && networks_by_guid(&c->networks, gui->value))
 			account = acct->value;
+	}
+	struct scheme_verdict verdict;
+	schemes_check(&p, &verdict);
+	if (!account && verdict.nnames) {
+		err_fail(e, ERR_FAIL, "foreign_code", "this is a %s code: this ledger serves %s, not %s", verdict.names[0],
+		         served(&c->networks), verdict.names[0]);
+		goto out;
+	}
+	if (p.chars > EMV_MAX_CHARS) {
+		err_fail(e, ERR_FAIL, "bad_code", "the code is %d characters, longer than EMV's %d; refusing it",
+		         p.chars, EMV_MAX_CHARS);
+		goto out;
+	}
+	if (!schemes_valid(&verdict)) {
+		const struct scheme_finding *f = &verdict.broken[0];
+		err_fail(e, ERR_FAIL, "scheme_rule", "the code breaks a rule of %s: %s (%s; rule %s, %s)",
+		         f->rule->scheme, f->rule->says, f->found, f->rule->rule, f->rule->source);
+		goto out;
 	}
 	/* An error about this code names its merchant and reference. */
 	const struct emv_object *ref62 = emv_find_sub(emv_find(&p, "62"), "05");

@@ -13,6 +13,8 @@
 #include "money.h"
 #include "payload.h"
 #include "repair.h"
+#include "schemes.h"
+#include "uris.h"
 #include "utf8.h"
 
 #include "util.h"
@@ -38,19 +40,6 @@ static char *convert(const char *charset, const unsigned char *in, size_t len)
 	return out;
 }
 
-static const struct {
-	const char *gui;
-	const char *scheme;
-	bool prefix;
-} schemes[] = {
-    {"BR.GOV.BCB.PIX", "PIX", false}, {"BR.GOV.BCB.SPI", "PIX", false},    {"A000000677", "PromptPay", true},
-    {"SG.PAYNOW", "PayNow", false},   {"SG.SGQR", "SGQR", false},          {"SG.COM.NETS", "NETS", false},
-    {"ID.CO.QRIS", "QRIS", true},     {"A000000727", "VietQR", true},      {"com.p2pqrpay", "QR Ph", false},
-    {"A000000333", "UnionPay", true}, {"D156", "UnionPay", true},          {"COM.QQ.WEIXIN.PAY", "WeChat Pay", false},
-    {"COM.ALIPAY", "Alipay", false},  {"CN.COM.WEIBO.PAY", "wpay", false}, {"com.mercadolibre", "Mercado Pago", false},
-    {"COM.GRAB", "GrabPay", false},   {"MY.COM.PAYNET", "DuitNow", true},
-};
-
 static void add_scheme(json_t *list, const char *name)
 {
 	size_t i;
@@ -59,6 +48,30 @@ static void add_scheme(json_t *list, const char *name)
 		if (strcmp(json_string_value(v), name) == 0)
 			return;
 	json_array_append_new(list, json_string(name));
+}
+
+static json_t *findings_json(const struct scheme_finding *f, int n)
+{
+	json_t *list = json_array();
+	for (int i = 0; i < n; i++) {
+		const struct scheme_rule *r = f[i].rule;
+		char *message = xasprintf("%s: %s (%s)", r->scheme, r->says, f[i].found);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s}", "scheme", r->scheme, "rule", r->rule,
+		                                      "object", r->object, "message", message, "source", r->source));
+		free(message);
+	}
+	return list;
+}
+
+/* "scheme": whether the code keeps the rules of the schemes it belongs to. */
+static json_t *scheme_json(const struct scheme_verdict *v)
+{
+	json_t *checked = json_array();
+	for (int i = 0; i < v->nnames; i++)
+		if (v->checked[i])
+			json_array_append_new(checked, json_string(v->names[i]));
+	return json_pack("{s:b, s:o, s:o, s:o}", "valid", schemes_valid(v), "checked", checked, "reasons",
+	                 findings_json(v->broken, v->nbroken), "warnings", findings_json(v->warned, v->nwarned));
 }
 
 static json_t *objects_json(const struct emv_object *o, int n, const char *parent, const struct networks *nw)
@@ -80,17 +93,12 @@ static json_t *objects_json(const struct emv_object *o, int n, const char *paren
 	return list;
 }
 
-static int atoi_id(const char *id)
-{
-	return (id[0] - '0') * 10 + (id[1] - '0');
-}
-
 /* The EMV part of a scan: objects, schemes, merchant details and checks. */
 static void describe_emv(json_t *rec, const char *text, const struct payload_env *env)
 {
 	struct emv_payload p;
 	struct emv_error err;
-	json_t *checks = json_object_get(rec, "checks"), *schemes_found = json_array();
+	json_t *checks = json_object_get(rec, "checks"), *schemes_found = json_array(), *scheme = NULL;
 	int rc = emv_parse(text, EMV_LENIENT, &p, &err);
 	json_t *emv = json_pack("{s:b}", "valid", rc == 0);
 	const char *crc = "ok";
@@ -127,30 +135,18 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 			json_array_append_new(warnings, json_string(p.warnings[i]));
 		json_object_set_new(emv, "warnings", warnings);
 		json_object_set_new(emv, "objects", objects_json(p.obj, p.n, NULL, env->networks));
-		for (int i = 0; i < p.n; i++) {
-			const struct emv_object *o = &p.obj[i];
-			int id = atoi_id(o->id);
-			if (id >= 15 && id <= 16)
-				add_scheme(schemes_found, "UnionPay");
-			if (id >= 2 && id <= 3)
-				add_scheme(schemes_found, "Visa");
-			if (id >= 4 && id <= 5)
-				add_scheme(schemes_found, "Mastercard");
-			const struct emv_object *gui = emv_find_sub(o, "00");
-			if (!gui || id < 26 || id > 51)
-				continue;
-			bool found = false;
-			for (size_t k = 0; k < ARRAY_LEN(schemes) && !found; k++)
-				if (schemes[k].prefix
-				        ? strncasecmp(gui->value, schemes[k].gui, strlen(schemes[k].gui)) == 0
-				        : strcasecmp(gui->value, schemes[k].gui) == 0)
-					add_scheme(schemes_found, schemes[k].scheme), found = true;
-			const struct network *net = env->networks ? networks_by_guid(env->networks, gui->value) : NULL;
-			if (!found && net)
-				add_scheme(schemes_found, net->name), found = true;
-			if (!found && strchr(gui->value, '@') && (id == 29 || id == 30))
-				add_scheme(schemes_found, "KHQR"), found = true;
+		struct scheme_verdict verdict;
+		schemes_check(&p, &verdict);
+		for (int i = 0; i < verdict.nnames; i++)
+			add_scheme(schemes_found, verdict.names[i]);
+		/* A configured network the table does not know is a scheme too. */
+		for (int i = 0; i < p.n && env->networks; i++) {
+			const struct emv_object *gui = emv_find_sub(&p.obj[i], "00");
+			const struct network *net = gui ? networks_by_guid(env->networks, gui->value) : NULL;
+			if (net && !schemes_gui_known(gui->value))
+				add_scheme(schemes_found, net->name);
 		}
+		scheme = scheme_json(&verdict);
 		/* Merchant details, for a person and for order. */
 		json_t *m = json_object();
 		static const char *const fields[][2] = {
@@ -198,7 +194,7 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 		json_object_set_new(rec, "merchant", m);
 
 		struct code_check cc;
-		codes_check(text, &p, env->keys_dir, env->now_ms, &cc);
+		codes_check(text, &p, env->keys_dir, env->public_key, env->now_ms, &cc);
 		json_object_set_new(checks, "signature", json_string(cc.signature));
 		if (*cc.kid)
 			json_object_set_new(checks, "key_id", json_string(cc.kid));
@@ -214,38 +210,16 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 	}
 	json_object_set_new(checks, "crc", json_string(crc));
 	json_object_set_new(rec, "schemes", schemes_found);
+	if (scheme)
+		json_object_set_new(rec, "scheme", scheme);
 	json_object_set_new(rec, "emv", emv);
 }
 
-/* name=value pairs of a URI query, decoded. */
-static json_t *query_json(const char *q)
+/* Merge a part into a record (jansson's update takes no ownership). */
+static void merge_into(json_t *rec, json_t *part)
 {
-	json_t *o = json_object();
-	while (q && *q) {
-		const char *amp = strchr(q, '&'), *eq = strchr(q, '=');
-		size_t len = amp ? (size_t)(amp - q) : strlen(q);
-		if (eq && (size_t)(eq - q) < len) {
-			char key[64], *val = xmalloc(len + 1);
-			bufprintf(key, sizeof key, "%.*s", (int)(eq - q), q);
-			size_t k = 0;
-			for (const char *s = eq + 1; s < q + len; s++) {
-				if (*s == '%' && s + 2 < q + len + 0 && strchr("0123456789abcdefABCDEF", s[1]) &&
-				    strchr("0123456789abcdefABCDEF", s[2])) {
-					char hex[3] = {s[1], s[2], 0};
-					val[k++] = (char)strtol(hex, NULL, 16);
-					s += 2;
-				} else {
-					val[k++] = *s == '+' ? ' ' : *s;
-				}
-			}
-			val[k] = '\0';
-			if (utf8_valid(val, k, NULL) && !memchr(val, 0, k))
-				json_object_set_new(o, key, json_string(val));
-			free(val);
-		}
-		q = amp ? amp + 1 : NULL;
-	}
-	return o;
+	json_object_update(rec, part);
+	json_decref(part);
 }
 
 json_t *payload_describe(const unsigned char *bytes, size_t len, const struct payload_env *env)
@@ -277,24 +251,24 @@ json_t *payload_describe(const unsigned char *bytes, size_t len, const struct pa
 		return rec;
 	}
 	json_object_set_new(rec, "text", json_string(text));
-	const char *format = "text";
-	if (strncmp(text, "0002", 4) == 0) {
-		format = "emv";
+	struct code_kind kind;
+	uris_kind(text, &kind);
+	if (strcmp(kind.format, "emv") == 0) {
 		describe_emv(rec, text, env);
 		/* A CRC that holds over these bytes as UTF-8 proves the decoding. */
 		if (strcmp(json_string_value(json_object_get(json_object_get(rec, "checks"), "crc")), "ok") == 0 &&
 		    strcmp(encoding, "utf-8") == 0)
 			certain = true;
-	} else if (strncasecmp(text, "https://qr.alipay.com/", 22) == 0 || strncasecmp(text, "alipays://", 10) == 0) {
-		format = "alipay";
-	} else if (strncasecmp(text, "wxp://", 6) == 0 || strncasecmp(text, "weixin://", 9) == 0) {
-		format = "wechat";
-	} else if (strncasecmp(text, "upi://pay?", 10) == 0) {
-		format = "upi";
-		json_object_set_new(rec, "upi", query_json(text + 10));
-	} else if (strncasecmp(text, "http://", 7) == 0 || strncasecmp(text, "https://", 8) == 0) {
-		format = "url";
+	} else if (kind.network) {
+		json_object_set_new(rec, "schemes", json_pack("[s]", kind.network));
+		struct scheme_verdict verdict;
+		json_t *upi = strcmp(kind.format, "upi") == 0 ? uris_describe_upi(text, &verdict) : NULL;
+		if (upi) {
+			merge_into(rec, upi);
+			json_object_set_new(rec, "scheme", scheme_json(&verdict));
+		}
 	}
+	const char *format = kind.format;
 	json_object_set_new(rec, "format", json_string(format));
 	json_object_set_new(rec, "encoding", json_string(encoding));
 	json_object_set_new(rec, "encoding_certain", json_boolean(certain));
@@ -335,6 +309,42 @@ static void explain_objects(json_t *objects, int depth, FILE *out)
 	}
 }
 
+/* A UPI URI's parameters, each with its name. */
+static void explain_params(json_t *params, FILE *out)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach (params, i, p) {
+		payload_safe_puts(json_string_value(json_object_get(p, "param")), out);
+		fprintf(out, " %s: ", json_string_value(json_object_get(p, "name")));
+		payload_safe_puts(json_string_value(json_object_get(p, "value")), out);
+		fputc('\n', out);
+	}
+}
+
+/* The scheme's verdict: each broken rule with its source. */
+static void explain_scheme(json_t *scheme, FILE *out)
+{
+	if (!scheme)
+		return;
+	size_t n = json_array_size(json_object_get(scheme, "checked"));
+	fprintf(out, "scheme rules: %s", n == 0 ? "none apply" : json_is_true(json_object_get(scheme, "valid")) ? "kept" : "broken");
+	size_t i;
+	json_t *v;
+	json_array_foreach (json_object_get(scheme, "checked"), i, v)
+		fprintf(out, "%s%s", i ? ", " : " (", json_string_value(v));
+	fputs(n ? ")\n" : "\n", out);
+	static const char *const lists[][2] = {{"reasons", "!!"}, {"warnings", "??"}};
+	for (size_t l = 0; l < ARRAY_LEN(lists); l++)
+		json_array_foreach (json_object_get(scheme, lists[l][0]), i, v) {
+			fprintf(out, "%s %s: ", lists[l][1], json_string_value(json_object_get(v, "rule")));
+			payload_safe_puts(json_string_value(json_object_get(v, "message")), out);
+			fputs(" [", out);
+			payload_safe_puts(json_string_value(json_object_get(v, "source")), out);
+			fputs("]\n", out);
+		}
+}
+
 void payload_explain(json_t *scan, FILE *out)
 {
 	const char *format = json_string_value(json_object_get(scan, "format"));
@@ -342,7 +352,10 @@ void payload_explain(json_t *scan, FILE *out)
 	if (json_object_get(scan, "source")) {
 		fputs("== ", out);
 		payload_safe_puts(json_string_value(json_object_get(scan, "source")), out);
-		fprintf(out, " code %lld\n", (long long)json_integer_value(json_object_get(scan, "index")));
+		if (json_object_get(scan, "line"))
+			fprintf(out, " line %lld\n", (long long)json_integer_value(json_object_get(scan, "line")));
+		else
+			fprintf(out, " code %lld\n", (long long)json_integer_value(json_object_get(scan, "index")));
 	}
 	fprintf(out, "format: %s", format ? format : "?");
 	if (json_object_get(scan, "encoding"))
@@ -408,4 +421,6 @@ void payload_explain(json_t *scan, FILE *out)
 		payload_safe_puts(json_string_value(json_object_get(scan, "text")), out);
 		fputc('\n', out);
 	}
+	explain_params(json_object_get(scan, "upi_params"), out);
+	explain_scheme(json_object_get(scan, "scheme"), out);
 }

@@ -13,11 +13,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "codes.h"
 #include "networks.h"
 #include "store.h"
 
 struct payload_env {
 	const char *keys_dir;            /* public keys by id */
+	const struct code_key *public_key; /* or only this one (--public-key) */
 	struct store *st;                /* NULL: merchants cannot be looked up */
 	const struct networks *networks; /* for naming templates */
 	int64_t now_ms;

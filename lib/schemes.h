@@ -1,0 +1,52 @@
+/*
+ * schemes: which payment schemes an EMV payload belongs to (PIX,
+ * PromptPay, SGQR, KHQR ...), and whether it keeps each scheme's own rules
+ * beyond EMV's. The rules are data, lib/schemes.tsv, each cited to the
+ * specification it comes from; see that file for the columns. A payload
+ * can be well-formed EMV and still break its scheme's rules (a PIX code
+ * without a Merchant City), and a scheme can waive EMV's (PromptPay codes
+ * omit 52, 59 and 60).
+ */
+#ifndef WPAY_SCHEMES_H
+#define WPAY_SCHEMES_H
+
+#include <stdbool.h>
+
+#include "emv.h"
+
+#define SCHEMES_FOUND_MAX    16
+#define SCHEMES_FINDINGS_MAX 32
+
+/* One rule of the table; the strings live as long as the process. */
+struct scheme_rule {
+	const char *scheme, *rule, *level, *when, *check, *object, *argument, *says, *source;
+};
+
+/* A rule a payload breaks, with what was found. */
+struct scheme_finding {
+	const struct scheme_rule *rule;
+	char found[128]; /* "absent", or "it is '840'" */
+};
+
+struct scheme_verdict {
+	const char *names[SCHEMES_FOUND_MAX]; /* recognised, in the payload's order */
+	int nnames;
+	bool checked[SCHEMES_FOUND_MAX]; /* names[i] has must or should rules */
+	struct scheme_finding broken[SCHEMES_FINDINGS_MAX]; /* must rules */
+	int nbroken;
+	struct scheme_finding warned[SCHEMES_FINDINGS_MAX]; /* should rules */
+	int nwarned;
+};
+
+/* Recognise the payload's schemes and check their rules. */
+void schemes_check(const struct emv_payload *p, struct scheme_verdict *v);
+static inline bool schemes_valid(const struct scheme_verdict *v)
+{
+	return v->nbroken == 0;
+}
+/* Does a detect rule of the table name this GUI? */
+bool schemes_gui_known(const char *gui);
+/* The table, for tests and documentation: n rules from *rules. */
+const struct scheme_rule *schemes_table(int *n);
+
+#endif
