@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < r.n; i++) {
 			if (emv_parse_partial(r.r[i].payload, EMV_LENIENT, &p, &e) != 0 &&
 			    (strncmp(e.category, "crc", 3) == 0 || strncmp(e.category, "tlv", 3) == 0 ||
-			     strcmp(e.category, "truncated") == 0 || strcmp(e.category, "size") == 0))
+			     strcmp(e.category, "truncated") == 0 || strcmp(e.category, "size") == 0 ||
+			     strncmp(e.msg, "template ", 9) == 0))
 				abort(); /* a repair offered that does not verify */
 			emv_free(&p);
 		}
