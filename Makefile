@@ -64,6 +64,8 @@ LIB_SRC := $(filter-out lib/clock.c,$(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:lib/%.c=$(O)/lib/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/unit/%)
+# Helpers the bats tests run (tests/unit/*.c without test_): built, not run as tests.
+UNIT_HELPERS := $(patsubst tests/unit/%.c,$(O)/unit/%,$(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 
 BINS := $(BIN)/wpay $(PROGRAMS:%=$(BIN)/wpay-%)
 TBINS := $(TBIN)/wpay $(PROGRAMS:%=$(TBIN)/wpay-%)
@@ -153,13 +155,13 @@ $(O)/unit/%: tests/unit/%.c tests/unit/unit.h $(O)/lib/clock-test.o $(O)/libwpay
 	$(CC) $(WPAY_CFLAGS) $(DEP_CFLAGS) $(CFLAGS) -o $@ $< $(O)/lib/clock-test.o $(O)/libwpay.a \
 		$$($(PKG_CONFIG) --libs $(PKGS))
 
-check: deps-test $(BINS) $(TBINS) $(UNIT_BIN)
+check: deps-test $(BINS) $(TBINS) $(UNIT_BIN) $(UNIT_HELPERS)
 	@WPAY_TEST_BIN=$(CURDIR)/$(TBIN) WPAY_REAL_BIN=$(CURDIR)/$(BIN) WPAY_UNIT_BIN=$(CURDIR)/$(O)/unit WPAY_SHARED=$(SHARED) WPAY_VECTORS=$(SHARED)/vectors \
 		sh tests/run
 
 # The same tests on PostgreSQL: tests/run starts a throwaway cluster (a
 # temporary directory, a Unix socket in it, no TCP) and removes it at the end.
-check-pg: deps-pg $(BINS) $(TBINS) $(UNIT_BIN)
+check-pg: deps-pg $(BINS) $(TBINS) $(UNIT_BIN) $(UNIT_HELPERS)
 	@WPAY_TEST_BACKEND=pg WPAY_TEST_BIN=$(CURDIR)/$(TBIN) WPAY_REAL_BIN=$(CURDIR)/$(BIN) WPAY_UNIT_BIN=$(CURDIR)/$(O)/unit WPAY_SHARED=$(SHARED) WPAY_VECTORS=$(SHARED)/vectors \
 		sh tests/run
 
@@ -192,6 +194,7 @@ demo: deps-demo $(TBINS)
 # The photo figures need the shared corpus; without it they are skipped, and said so.
 bench: deps-bench $(BINS)
 	@$(MAKE) --no-print-directory bench-scan
+	@python3 bench/charset.py $(BIN)/wpay-scanqr
 	@sh bench/mkqr.sh $(BIN) 10000
 	@sh bench/pay.sh $(BIN) 100000 5000
 	@sh bench/settle.sh $(BIN) 1000000 10000

@@ -17,6 +17,7 @@
 
 #include <openssl/evp.h>
 
+#include "charset.h"
 #include "cli.h"
 #include "clock.h"
 #include "image.h"
@@ -29,16 +30,19 @@
 
 #include "util.h"
 
-static const char usage[] = "wpay-scanqr [--db path] [--explain] [--public-key file] [file ...]\n"
-                            "       wpay-scanqr [--db path] [--explain] [--public-key file] --payload [file ...]\n";
+static const char usage[] =
+    "wpay-scanqr [--db path] [--explain] [--public-key file] [--encoding name] [file ...]\n"
+    "       wpay-scanqr [--db path] [--explain] [--public-key file] [--encoding name] --payload "
+    "[file ...]\n";
 
-enum { OPT_EXPLAIN = OPT_FIRST_PROGRAM_OPTION, OPT_PAYLOAD, OPT_PUBLIC_KEY };
+enum { OPT_EXPLAIN = OPT_FIRST_PROGRAM_OPTION, OPT_PAYLOAD, OPT_PUBLIC_KEY, OPT_ENCODING };
 
 static const struct option options[] = {
     CLI_COMMON_OPTIONS,
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"payload", no_argument, NULL, OPT_PAYLOAD},
     {"public-key", required_argument, NULL, OPT_PUBLIC_KEY},
+    {"encoding", required_argument, NULL, OPT_ENCODING},
     {NULL, 0, NULL, 0},
 };
 
@@ -68,6 +72,15 @@ static void merge(json_t *rec, json_t *part)
 
 static void emit(struct scan *s, json_t *rec)
 {
+	/* A code that is not text in the forced charset (bad_encoding) fails like an input. */
+	if (strcmp(json_string_value(json_object_get(rec, "type")), "error") == 0 && json_object_get(rec, "raw_hex")) {
+		struct err e = {.code = json_string_value(json_object_get(rec, "code"))};
+		strlcopy(e.msg, json_string_value(json_object_get(rec, "message")), sizeof e.msg);
+		cli_record_warn(&e, json_string_value(json_object_get(rec, "source")),
+		                (unsigned long)json_integer_value(json_object_get(rec, "line")));
+		s->failed = true;
+		s->errors++;
+	}
 	progress_clear(&s->progress, true);
 	if (s->explain && strcmp(json_string_value(json_object_get(rec, "type")), "scan") == 0)
 		payload_explain(rec, stdout);
@@ -256,6 +269,10 @@ int main(int argc, char **argv)
 			payload = true;
 		else if (opt == OPT_PUBLIC_KEY)
 			public_key = optarg;
+		else if (opt == OPT_ENCODING && !charset_known(optarg))
+			cli_usage_error(usage, "--encoding %s: not a character set iconv knows", optarg);
+		else if (opt == OPT_ENCODING)
+			s.env.encoding = optarg;
 	}
 	struct networks nw;
 	struct err e;
@@ -276,7 +293,8 @@ int main(int argc, char **argv)
 	                             .public_key = public_key ? &given : NULL,
 	                             .st = st,
 	                             .networks = &nw,
-	                             .now_ms = clock_now_ms()};
+	                             .now_ms = clock_now_ms(),
+	                             .encoding = s.env.encoding};
 	rec_writer_init();
 	progress_start(&s.progress, payload ? "payloads" : "images", payload ? 0 : (size_t)(argc - optind));
 	if (optind == argc)

@@ -1,9 +1,9 @@
 /* payload: see payload.h. */
-#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "charset.h"
 #include "clock.h"
 #include "codes.h"
 #include "crypto.h"
@@ -18,27 +18,6 @@
 #include "utf8.h"
 
 #include "util.h"
-
-/* Convert from a legacy charset to UTF-8; NULL if the bytes are not valid in it.
- * Shift_JIS is read as CP932 (Windows-31J), as QR codes in the wild mean
- * it: 0x5C is a backslash there, a yen sign in strict Shift_JIS. */
-static char *convert(const char *charset, const unsigned char *in, size_t len)
-{
-	iconv_t cd = iconv_open("UTF-8", charset);
-	if (cd == (iconv_t)-1)
-		return NULL;
-	size_t cap = len * 4 + 1, left = cap - 1;
-	char *out = xmalloc(cap), *o = out, *i = (char *)in;
-	size_t ileft = len;
-	bool ok = iconv(cd, &i, &ileft, &o, &left) != (size_t)-1 && ileft == 0;
-	iconv_close(cd);
-	if (!ok) {
-		free(out);
-		return NULL;
-	}
-	*o = '\0';
-	return out;
-}
 
 static void add_scheme(json_t *list, const char *name)
 {
@@ -222,6 +201,37 @@ static void merge_into(json_t *rec, json_t *part)
 	json_decref(part);
 }
 
+/*
+ * A code made in a legacy charset (GB18030) has its CRC over those bytes,
+ * not over the UTF-8 we read them as. If it holds over the raw bytes, the
+ * code is as made: the parser gets the text with the CRC of its UTF-8
+ * form (a copy to free), and set_crc puts the code's own back in the
+ * record. NULL if the text is UTF-8 or the CRC does not hold over the bytes.
+ */
+static char *legacy_crc_text(const unsigned char *b, size_t len, const char *text, const char *encoding)
+{
+	size_t n = strlen(text);
+	char own[5];
+	if (!strcmp(encoding, "ascii") || !strcasecmp(encoding, "utf-8") || !strcasecmp(encoding, "utf8") || len < 8 ||
+	    n < 8 || memcmp(b + len - 8, "6304", 4) != 0 || memcmp(text + n - 8, b + len - 8, 8) != 0)
+		return NULL;
+	bufprintf(own, sizeof own, "%04X", emv_crc16(b, len - 4));
+	if (memcmp(own, b + len - 4, 4) != 0)
+		return NULL;
+	char *t = xstrdup(text);
+	bufprintf(t + n - 4, 5, "%04X", emv_crc16(t, n - 4));
+	return t;
+}
+
+/* Object 63's value in the record, back to the code's own CRC. */
+static void set_crc(json_t *rec, const char *crc)
+{
+	json_t *objects = json_object_get(json_object_get(rec, "emv"), "objects");
+	json_t *last = json_array_get(objects, json_array_size(objects) - 1);
+	if (last && strcmp(json_string_value(json_object_get(last, "id")), "63") == 0)
+		json_object_set_new(last, "value", json_string(crc));
+}
+
 json_t *payload_describe(const unsigned char *bytes, size_t len, const struct payload_env *env)
 {
 	char *hex = xmalloc(2 * len + 1);
@@ -230,31 +240,40 @@ json_t *payload_describe(const unsigned char *bytes, size_t len, const struct pa
 	free(hex);
 	json_object_set_new(rec, "checks", json_object());
 
-	char *text = NULL;
-	const char *encoding;
-	bool certain = false, has_nul = memchr(bytes, 0, len) != NULL;
-	if (!has_nul && utf8_valid((const char *)bytes, len, NULL)) {
-		text = xmalloc(len + 1);
-		memcpy(text, bytes, len);
-		text[len] = '\0';
-		encoding = utf8_is_ascii(text) ? "ascii" : "utf-8";
-		certain = utf8_is_ascii(text);
-	} else if (!has_nul && (text = convert("CP932", bytes, len)) != NULL) {
-		encoding = "shift_jis";
-	} else {
-		text = convert("ISO-8859-1", bytes, len);
-		encoding = "iso-8859-1";
-	}
-	if (!text || memchr(text, 0, strlen(text) + 1) != text + strlen(text)) {
-		json_object_set_new(rec, "format", json_string("binary"));
-		free(text);
+	struct charset_text ct;
+	if (charset_decode(bytes, len, env->encoding, &ct) != 0) {
+		/* Forced and invalid: an error for this code; raw_hex keeps its bytes. */
+		char *msg = ct.nul ? xasprintf("the bytes decode to a NUL character in %s: not text", env->encoding)
+		                   : xasprintf("the bytes are not valid %s (byte %zu, 0x%02x)", env->encoding,
+		                               ct.bad_at + 1, ct.bad_at < len ? bytes[ct.bad_at] : 0);
+		json_t *e = json_pack("{s:s, s:s, s:s}", "type", "error", "code", "bad_encoding", "message", msg);
+		json_object_update(rec, e);
+		json_decref(e);
+		json_object_del(rec, "checks");
+		free(msg);
+		charset_free(&ct);
 		return rec;
 	}
+	if (!ct.text) {
+		json_object_set_new(rec, "format", json_string("binary"));
+		charset_free(&ct);
+		return rec;
+	}
+	const char *text = ct.text, *encoding = ct.encoding;
+	bool certain = ct.certain;
 	json_object_set_new(rec, "text", json_string(text));
 	struct code_kind kind;
 	uris_kind(text, &kind);
 	if (strcmp(kind.format, "emv") == 0) {
-		describe_emv(rec, text, env);
+		char *made = legacy_crc_text(bytes, len, text, encoding);
+		describe_emv(rec, made ? made : text, env);
+		if (made) {
+			set_crc(rec, text + strlen(text) - 4);
+			json_object_set_new(json_object_get(rec, "checks"), "crc_charset", json_string(encoding));
+			/* Made in a legacy charset: a clear guess among them is proven. */
+			certain |= strcmp(ct.confidence, "high") == 0;
+			free(made);
+		}
 		/* A CRC that holds over these bytes as UTF-8 proves the decoding. */
 		if (strcmp(json_string_value(json_object_get(json_object_get(rec, "checks"), "crc")), "ok") == 0 &&
 		    strcmp(encoding, "utf-8") == 0)
@@ -272,7 +291,16 @@ json_t *payload_describe(const unsigned char *bytes, size_t len, const struct pa
 	json_object_set_new(rec, "format", json_string(format));
 	json_object_set_new(rec, "encoding", json_string(encoding));
 	json_object_set_new(rec, "encoding_certain", json_boolean(certain));
-	free(text);
+	json_object_set_new(rec, "encoding_confidence", json_string(certain ? "high" : ct.confidence));
+	if (ct.n) {
+		json_t *list = json_array();
+		for (int i = 0; i < ct.n; i++)
+			json_array_append_new(list, json_pack("{s:s, s:f, s:s}", "encoding", ct.cand[i].name, "score",
+			                                      (double)(int)(ct.cand[i].score * 100 + 0.5) / 100, "text",
+			                                      ct.cand[i].text));
+		json_object_set_new(rec, "encoding_candidates", list);
+	}
+	charset_free(&ct);
 	return rec;
 }
 
@@ -328,7 +356,10 @@ static void explain_scheme(json_t *scheme, FILE *out)
 	if (!scheme)
 		return;
 	size_t n = json_array_size(json_object_get(scheme, "checked"));
-	fprintf(out, "scheme rules: %s", n == 0 ? "none apply" : json_is_true(json_object_get(scheme, "valid")) ? "kept" : "broken");
+	fprintf(out, "scheme rules: %s",
+	        n == 0                                           ? "none apply"
+	        : json_is_true(json_object_get(scheme, "valid")) ? "kept"
+	                                                         : "broken");
 	size_t i;
 	json_t *v;
 	json_array_foreach (json_object_get(scheme, "checked"), i, v)
@@ -358,9 +389,12 @@ void payload_explain(json_t *scan, FILE *out)
 			fprintf(out, " code %lld\n", (long long)json_integer_value(json_object_get(scan, "index")));
 	}
 	fprintf(out, "format: %s", format ? format : "?");
-	if (json_object_get(scan, "encoding"))
-		fprintf(out, ", text %s%s", json_string_value(json_object_get(scan, "encoding")),
-		        json_is_true(json_object_get(scan, "encoding_certain")) ? "" : " (a guess)");
+	if (json_object_get(scan, "encoding")) {
+		fprintf(out, ", text %s", json_string_value(json_object_get(scan, "encoding")));
+		if (!json_is_true(json_object_get(scan, "encoding_certain")))
+			fprintf(out, " (a guess, %s confidence)",
+			        json_string_value(json_object_get(scan, "encoding_confidence")));
+	}
 	fputc('\n', out);
 	if (json_array_size(json_object_get(scan, "schemes"))) {
 		fputs("schemes:", out);

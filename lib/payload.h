@@ -1,7 +1,8 @@
 /*
- * payload: what a scanned code says. From the raw bytes: the text (UTF-8
- * if it is valid, else a guess, Shift_JIS then ISO-8859-1, never marked
- * certain), what kind of code it is (EMV MPM of any scheme, an Alipay or
+ * payload: what a scanned code says. From the raw bytes: the text (see
+ * charset.h: UTF-8, or the most plausible legacy charset with its
+ * confidence, or the forced one; an invalid forced one makes a
+ * "bad_encoding" error record), what kind of code it is (EMV MPM of any scheme, an Alipay or
  * WeChat Pay URL, a UPI URI, a URL, plain text), the EMV objects, and the
  * checks: CRC, wpay signature, expiry, whether the merchant is known here.
  * The raw bytes are always kept, in hex, so nothing is lost.
@@ -18,11 +19,12 @@
 #include "store.h"
 
 struct payload_env {
-	const char *keys_dir;            /* public keys by id */
+	const char *keys_dir;              /* public keys by id */
 	const struct code_key *public_key; /* or only this one (--public-key) */
-	struct store *st;                /* NULL: merchants cannot be looked up */
-	const struct networks *networks; /* for naming templates */
+	struct store *st;                  /* NULL: merchants cannot be looked up */
+	const struct networks *networks;   /* for naming templates */
 	int64_t now_ms;
+	const char *encoding; /* forced (--encoding), or NULL to guess */
 };
 
 /* Fields for a "scan" record: raw, text, encoding, format, emv, checks... */
