@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "emv.h"
 #include "utf8.h"
@@ -113,7 +114,7 @@ static bool in_range(const char *id, int lo, int hi)
 	return v >= lo && v <= hi;
 }
 
-static bool is_template(const char *parent, const char *id)
+bool emv_is_template(const char *parent, const char *id)
 {
 	if (!parent)
 		return in_range(id, 26, 51) || strcmp(id, "62") == 0 || strcmp(id, "64") == 0 || in_range(id, 80, 99);
@@ -245,7 +246,42 @@ static int check_object(const struct emv_object *o, struct emv_error *e)
 	return 0;
 }
 
-int emv_parse(const char *s, enum emv_mode mode, struct emv_payload *p, struct emv_error *e)
+/* Split each template at the root, and templates inside 62, into their
+ * objects. On failure the objects read so far stay (a partial tree). */
+static int walk_templates(const struct text *t, struct emv_payload *p, struct emv_error *e)
+{
+	for (int i = 0; i < p->n; i++) {
+		struct emv_object *o = &p->obj[i];
+		if (!emv_is_template(NULL, o->id))
+			continue;
+		struct text sub = *t; /* same characters, a window of them */
+		o->sub = xcalloc(EMV_MAX_OBJECTS, sizeof *o->sub);
+		struct emv_error se;
+		if (walk(&sub, o->offset + 4, o->offset + 4 + o->length, o->id, o->sub, EMV_MAX_OBJECTS, &o->nsub,
+		         &se)) {
+			fail(e, "format", se.offset, se.id, "template %s is not a list of data objects: %s", o->id,
+			     se.msg);
+			return -1;
+		}
+		for (int k = 0; k < o->nsub; k++) {
+			if (!emv_is_template(o->id, o->sub[k].id))
+				continue;
+			struct emv_object *inner = &o->sub[k];
+			inner->sub = xcalloc(EMV_MAX_OBJECTS, sizeof *inner->sub);
+			char where[6];
+			bufprintf(where, sizeof where, "%s.%s", o->id, inner->id);
+			if (walk(&sub, inner->offset + 4, inner->offset + 4 + inner->length, where, inner->sub,
+			         EMV_MAX_OBJECTS, &inner->nsub, &se)) {
+				fail(e, "format", se.offset, se.id, "template %s is not a list of data objects: %s",
+				     where, se.msg);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int parse(const char *s, enum emv_mode mode, struct emv_payload *p, struct emv_error *e, bool keep)
 {
 	memset(p, 0, sizeof *p);
 	memset(e, 0, sizeof *e);
@@ -277,8 +313,8 @@ int emv_parse(const char *s, enum emv_mode mode, struct emv_payload *p, struct e
 		goto out;
 	}
 	if (t.chars > EMV_MAX_CHARS)
-		bufprintf(p->warnings[p->nwarnings++], sizeof p->warnings[0],
-		          "size: %d characters, EMV allows %d", t.chars, EMV_MAX_CHARS);
+		bufprintf(p->warnings[p->nwarnings++], sizeof p->warnings[0], "size: %d characters, EMV allows %d",
+		          t.chars, EMV_MAX_CHARS);
 	struct emv_error walk_error = {0};
 	int walked = walk(&t, 0, t.chars, NULL, p->obj, EMV_MAX_OBJECTS, &p->n, &walk_error);
 	if (walked && strcmp(walk_error.category, "truncated") == 0) {
@@ -294,6 +330,14 @@ int emv_parse(const char *s, enum emv_mode mode, struct emv_payload *p, struct e
 	char want[5];
 	bufprintf(want, sizeof want, "%04X", crc);
 	strlcopy(p->crc, s + t.offs[t.chars - 4], sizeof p->crc);
+	if (strcmp(p->crc, want) != 0 && strcasecmp(p->crc, want) == 0) {
+		/* The specification's example ("007B") and every encoder we know of
+		 * write capitals; a reader comparing text refuses lower case. */
+		fail(e, "crc-mismatch", t.chars - 4, "63",
+		     "the CRC %s is the payload's CRC %s in lower case: the same value, but EMV writes capitals",
+		     p->crc, want);
+		goto out;
+	}
 	if (strcmp(p->crc, want) != 0) {
 		fail(e, "crc-mismatch", t.chars - 4, "63",
 		     "the CRC is %s but the payload's is %s: it was changed or mistyped", p->crc, want);
@@ -310,34 +354,8 @@ int emv_parse(const char *s, enum emv_mode mode, struct emv_payload *p, struct e
 	}
 	if (check_unique(p->obj, p->n, NULL, e))
 		goto out;
-	for (int i = 0; i < p->n; i++) {
-		struct emv_object *o = &p->obj[i];
-		if (!is_template(NULL, o->id))
-			continue;
-		struct text sub = t; /* same characters, a window of them */
-		o->sub = xcalloc(EMV_MAX_OBJECTS, sizeof *o->sub);
-		struct emv_error se;
-		if (walk(&sub, o->offset + 4, o->offset + 4 + o->length, o->id, o->sub, EMV_MAX_OBJECTS, &o->nsub,
-		         &se)) {
-			fail(e, "format", se.offset, se.id, "template %s is not a list of data objects: %s", o->id,
-			     se.msg);
-			goto out;
-		}
-		for (int k = 0; k < o->nsub; k++) {
-			if (!is_template(o->id, o->sub[k].id))
-				continue;
-			struct emv_object *inner = &o->sub[k];
-			inner->sub = xcalloc(EMV_MAX_OBJECTS, sizeof *inner->sub);
-			char where[6];
-			bufprintf(where, sizeof where, "%s.%s", o->id, inner->id);
-			if (walk(&sub, inner->offset + 4, inner->offset + 4 + inner->length, where, inner->sub,
-			         EMV_MAX_OBJECTS, &inner->nsub, &se)) {
-				fail(e, "format", se.offset, se.id, "template %s is not a list of data objects: %s",
-				     where, se.msg);
-				goto out;
-			}
-		}
-	}
+	if (walk_templates(&t, p, e))
+		goto out;
 	/* DuitNow's codes say 02 here (PayNet, DuitNow QR V1.5, its examples):
 	 * lenient mode reads another two-digit version and warns. */
 	const struct emv_object *version = &p->obj[0];
@@ -374,10 +392,30 @@ int emv_parse(const char *s, enum emv_mode mode, struct emv_payload *p, struct e
 	}
 	rc = 0;
 out:
+	if (rc && keep) {
+		/* The tree as far as it reads: templates not split yet are split
+		 * now, past failures ignored (e already says what broke). */
+		struct emv_error ignored;
+		bool split = false;
+		for (int i = 0; i < p->n; i++)
+			split |= p->obj[i].sub != NULL;
+		if (!split && p->n)
+			walk_templates(&t, p, &ignored);
+	}
 	free(t.offs);
-	if (rc)
+	if (rc && !keep)
 		emv_free(p);
 	return rc;
+}
+
+int emv_parse(const char *s, enum emv_mode mode, struct emv_payload *p, struct emv_error *e)
+{
+	return parse(s, mode, p, e, false);
+}
+
+int emv_parse_partial(const char *s, enum emv_mode mode, struct emv_payload *p, struct emv_error *e)
+{
+	return parse(s, mode, p, e, true);
 }
 
 void emv_free(struct emv_payload *p)

@@ -35,13 +35,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define EMV_MAX_CHARS   512
+#define EMV_MAX_CHARS 512
 /* What lenient mode reads: real codes pass 512 (SGQR's specification has
  * a 1,042-character example); a QR symbol holds at most 2,953 bytes. */
 #define EMV_READ_MAX_CHARS 4096
 #define EMV_VALUE_MAX      99
 /* Ids are unique at each level, so 100 objects is the most a valid one has. */
-#define EMV_MAX_OBJECTS 100
+#define EMV_MAX_OBJECTS  100
 #define EMV_WARNINGS_MAX 8
 
 struct emv_object {
@@ -75,6 +75,13 @@ enum emv_mode { EMV_STRICT, EMV_LENIENT };
 /* 0 and *p filled (free with emv_free), or -1 and e filled. */
 int emv_parse(const char *text, enum emv_mode mode, struct emv_payload *p, struct emv_error *e);
 void emv_free(struct emv_payload *p);
+/* Like emv_parse, but on failure *p keeps the objects read before the break
+ * (templates split as far as they read), for explaining it: free it with
+ * emv_free whatever the result. */
+int emv_parse_partial(const char *text, enum emv_mode mode, struct emv_payload *p, struct emv_error *e);
+/* Whether an object is a template of data objects: 26-51, 62, 64 and 80-99
+ * at the root (parent NULL), 50-99 inside 62. */
+bool emv_is_template(const char *parent, const char *id);
 
 /* An object at the root, or a sub-object of a root template; NULL if absent. */
 const struct emv_object *emv_find(const struct emv_payload *p, const char *id);

@@ -12,6 +12,7 @@
 #include "merchants.h"
 #include "money.h"
 #include "payload.h"
+#include "repair.h"
 #include "schemes.h"
 #include "uris.h"
 #include "utf8.h"
@@ -90,7 +91,23 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 		              strcmp(err.category, "charset") == 0
 		          ? "unchecked"
 		          : "ok";
-		json_object_set_new(emv, "objects", json_array());
+		/* The tree as far as it reads, where and why it breaks, and the
+		 * repairs that verify. */
+		struct emv_payload part;
+		struct emv_error perr;
+		emv_parse_partial(text, EMV_LENIENT, &part, &perr);
+		json_object_set_new(emv, "objects", objects_json(part.obj, part.n, NULL, env->networks));
+		emv_free(&part);
+		struct repair_report rr;
+		repair_find(text, &rr);
+		json_object_set_new(emv, "break",
+		                    json_pack("{s:i, s:s, s:s}", "offset", rr.offset, "id", rr.id, "message", rr.why));
+		json_t *repairs = json_array();
+		for (int i = 0; i < rr.n; i++)
+			json_array_append_new(repairs, json_pack("{s:s, s:s, s:s}", "kind", rr.r[i].kind, "message",
+			                                         rr.r[i].msg, "payload", rr.r[i].payload));
+		json_object_set_new(emv, "repairs", repairs);
+		repair_free(&rr);
 	} else {
 		json_t *warnings = json_array();
 		for (int i = 0; i < p.nwarnings; i++)
@@ -405,10 +422,35 @@ void payload_explain(json_t *scan, FILE *out)
 	}
 	if (emv) {
 		explain_objects(json_object_get(emv, "objects"), 0, out);
-		json_t *err = json_object_get(emv, "error");
+		json_t *err = json_object_get(emv, "error"), *brk = json_object_get(emv, "break");
 		if (err) {
 			fprintf(out, "!! %s: ", json_string_value(json_object_get(err, "category")));
 			payload_safe_puts(json_string_value(json_object_get(err, "message")), out);
+			fputc('\n', out);
+		}
+		if (brk) {
+			int at = (int)json_integer_value(json_object_get(brk, "offset"));
+			const char *id = json_string_value(json_object_get(brk, "id")),
+			           *text = json_string_value(json_object_get(scan, "text"));
+			if (at >= 0 && text) {
+				fprintf(out, "!! breaks at character %d%s%s:\n", at, id && *id ? ", at fault: " : "",
+				        id ? id : "");
+				repair_mark(out, text, at);
+			}
+			const char *why = json_string_value(json_object_get(brk, "message"));
+			const char *said = err ? json_string_value(json_object_get(err, "message")) : NULL;
+			if (why && (!said || strcmp(why, said) != 0)) { /* not twice */
+				fputs("!! ", out);
+				payload_safe_puts(why, out);
+				fputc('\n', out);
+			}
+		}
+		size_t k;
+		json_array_foreach (json_object_get(emv, "repairs"), k, v) {
+			fprintf(out, "repair %s: ", json_string_value(json_object_get(v, "kind")));
+			payload_safe_puts(json_string_value(json_object_get(v, "message")), out);
+			fputs("\n   ", out);
+			payload_safe_puts(json_string_value(json_object_get(v, "payload")), out);
 			fputc('\n', out);
 		}
 		size_t i;

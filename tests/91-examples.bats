@@ -150,6 +150,8 @@ pay_order_1() {
 	# chat.txt: order_1's payload at 2.50, as pasted into a chat.
 	order_1=$(jq -r .text <(wpay scanqr order_1.png))
 	echo "${order_1/540525.00/54042.50}" >chat.txt
+	# typed.txt: order_1's payload typed in by hand, its CRC in lower case.
+	echo "${order_1:0:-4}$(tr A-F a-f <<<"${order_1: -4}")" >typed.txt
 	export WPAY_NOW=2026-11-22T08:05:00Z
 	examples wpay-scanqr.1
 }
