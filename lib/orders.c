@@ -359,8 +359,8 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 	uris_kind(text, &kind);
 	if (kind.network)
 		return err_fail(e, ERR_FAIL, "foreign_code",
-		                "this is a %s code, paid only in %s; this ledger serves EMV codes of %s",
-		                kind.network, kind.network, served(&c->networks));
+		                "this is a %s code, paid only in %s; this ledger serves EMV codes of %s", kind.network,
+		                kind.network, served(&c->networks));
 	struct emv_payload p;
 	struct emv_error pe;
 	if (strcmp(kind.format, "emv") != 0)
@@ -386,8 +386,8 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 	if (account_tmpl)
 		schemes_check_as(&p, account_tmpl, "wpay", &verdict);
 	if (!account && verdict.nnames) {
-		err_fail(e, ERR_FAIL, "foreign_code", "this is a %s code: this ledger serves %s, not %s", verdict.names[0],
-		         served(&c->networks), verdict.names[0]);
+		err_fail(e, ERR_FAIL, "foreign_code", "this is a %s code: this ledger serves %s, not %s",
+		         verdict.names[0], served(&c->networks), verdict.names[0]);
 		goto out;
 	}
 	if (p.chars > EMV_MAX_CHARS) {

@@ -33,8 +33,8 @@ static bool one_of(const char *s, const char *const *set)
 
 static const char *const levels[] = {"detect", "must", "should", NULL};
 static const char *const detect_checks[] = {"gui", "gui-prefix", "gui-contains", "present", NULL};
-static const char *const rule_checks[] = {"present", "absent", "equals", "maxlen", "minlen", "length", "digits",
-                                          "alnum", "ans", "prefix", "contains", "decimals", NULL};
+static const char *const rule_checks[] = {"present", "absent", "equals", "maxlen",   "minlen",   "length", "digits",
+                                          "alnum",   "ans",    "prefix", "contains", "decimals", NULL};
 
 /* "58", "62.05", "@", "@.01", or such paths joined by '|'. */
 static bool path_ok(const char *s)
@@ -87,10 +87,12 @@ static void load(void)
 			err_die(EX_SOFTWARE, "lib/schemes.tsv:%d: more than 9 columns", lineno);
 		for (int i = 0; i < 9; i++)
 			if (!*f[i])
-				err_die(EX_SOFTWARE, "lib/schemes.tsv:%d: column %d is empty ('-' for none)", lineno, i + 1);
+				err_die(EX_SOFTWARE, "lib/schemes.tsv:%d: column %d is empty ('-' for none)", lineno,
+				        i + 1);
 		bool detect = strcmp(f[2], "detect") == 0;
 		if (!one_of(f[2], levels) || !one_of(f[4], detect ? detect_checks : rule_checks))
-			err_die(EX_SOFTWARE, "lib/schemes.tsv:%d: unknown level '%s' or check '%s'", lineno, f[2], f[4]);
+			err_die(EX_SOFTWARE, "lib/schemes.tsv:%d: unknown level '%s' or check '%s'", lineno, f[2],
+			        f[4]);
 		bool numeric = one_of(f[4], (const char *const[]){"maxlen", "minlen", "length", "decimals", NULL});
 		if (numeric && strspn(f[6], "0123456789") != strlen(f[6]))
 			err_die(EX_SOFTWARE, "lib/schemes.tsv:%d: %s takes a number, not '%s'", lineno, f[4], f[6]);
@@ -215,8 +217,8 @@ static bool applies(const struct emv_payload *p, const struct emv_object *tmpl, 
 }
 
 /* 0 if the object keeps the rule, else what was found, in *found. */
-static bool breaks(const struct emv_payload *p, const struct emv_object *tmpl, const struct scheme_rule *r,
-                   char *found, size_t n)
+static bool breaks(const struct emv_payload *p, const struct emv_object *tmpl, const struct scheme_rule *r, char *found,
+                   size_t n)
 {
 	const char *check = r->check, *arg = r->argument;
 	if (strcmp(check, "present") == 0) {
@@ -275,8 +277,8 @@ static bool breaks(const struct emv_payload *p, const struct emv_object *tmpl, c
 
 static bool gui_hit(const struct scheme_rule *r, const char *gui)
 {
-	return strcmp(r->check, "gui") == 0          ? strcasecmp(gui, r->argument) == 0
-	       : strcmp(r->check, "gui-prefix") == 0 ? strncasecmp(gui, r->argument, strlen(r->argument)) == 0
+	return strcmp(r->check, "gui") == 0            ? strcasecmp(gui, r->argument) == 0
+	       : strcmp(r->check, "gui-prefix") == 0   ? strncasecmp(gui, r->argument, strlen(r->argument)) == 0
 	       : strcmp(r->check, "gui-contains") == 0 ? strstr(gui, r->argument) != NULL
 	                                               : false;
 }

@@ -32,7 +32,7 @@ struct scheme_finding {
 struct scheme_verdict {
 	const char *names[SCHEMES_FOUND_MAX]; /* recognised, in the payload's order */
 	int nnames;
-	bool checked[SCHEMES_FOUND_MAX]; /* names[i] has must or should rules */
+	bool checked[SCHEMES_FOUND_MAX];                    /* names[i] has must or should rules */
 	struct scheme_finding broken[SCHEMES_FINDINGS_MAX]; /* must rules */
 	int nbroken;
 	struct scheme_finding warned[SCHEMES_FINDINGS_MAX]; /* should rules */

@@ -27,6 +27,11 @@ static const struct {
 void uris_kind(const char *text, struct code_kind *k)
 {
 	*k = (struct code_kind){"text", NULL};
+	/* White space or a byte-order mark pasted before a code does not make it
+	 * text: it is still what it says, and the EMV reading says how to repair it. */
+	if (strncmp(text, "\xEF\xBB\xBF", 3) == 0)
+		text += 3;
+	text += strspn(text, " \t\r\n");
 	if (strncmp(text, "0002", 4) == 0) {
 		k->format = "emv";
 		return;
@@ -109,7 +114,10 @@ static void broke(struct scheme_verdict *v, const char *rule, const char *found)
 
 static int hexval(char c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
 }
 
 /* Percent-decode [s, end); NULL if the result is not text (bad UTF-8, a control). */
@@ -169,7 +177,8 @@ json_t *uris_describe_upi(const char *text, struct scheme_verdict *v)
 	v->nnames = 1;
 	json_t *params = json_object(), *list = json_array();
 	for (q++; *q;) {
-		const char *amp = strchr(q, '&'), *end = amp ? amp : q + strlen(q), *eq = memchr(q, '=', (size_t)(end - q));
+		const char *amp = strchr(q, '&'), *end = amp ? amp : q + strlen(q),
+		           *eq = memchr(q, '=', (size_t)(end - q));
 		if (end > q) {
 			char *key = decode(q, eq ? eq : end), *val = eq ? decode(eq + 1, end) : xstrdup("");
 			char found[128];
@@ -177,7 +186,8 @@ json_t *uris_describe_upi(const char *text, struct scheme_verdict *v)
 				if (key && !*key)
 					bufprintf(found, sizeof found, "a parameter has no name");
 				else
-					bufprintf(found, sizeof found, "%.60s is not text", key ? key : "a parameter's name");
+					bufprintf(found, sizeof found, "%.60s is not text",
+					          key ? key : "a parameter's name");
 				broke(v, "UPI-text", found);
 			} else if (has_key(params, key)) {
 				bufprintf(found, sizeof found, "%.60s appears twice", key);

@@ -249,3 +249,12 @@ pix=$(recrc '00020126580014BR.GOV.BCB.PIX0136123e4567-e12b-12d1-a456-42665544000
 	assert_failure 64
 	[[ $stderr == *"is not a regular file"* ]]
 }
+
+@test "white space or a byte-order mark before a code keeps it what it is, and the repair says so" {
+	payload=$(wpay-mkqr cafe01 | jq -r .payload)
+	run --separate-stderr wpay-scanqr --payload < <(printf '  %s\n\xef\xbb\xbf%s\n' "$payload" "$payload")
+	assert_equal "$(jq -c '[.format, .emv.valid, [.emv.repairs[].kind], (.emv.repairs[0].payload == "'"$payload"'")]' <<<"$output" | paste -sd' ')" \
+		'["emv",false,["strip-whitespace"],true] ["emv",false,["strip-whitespace"],true]'
+	run --separate-stderr wpay-scanqr --payload <<<'  wxp://f2f0abc'
+	assert_equal "$(jq -r .format <<<"$output")" wechat
+}
