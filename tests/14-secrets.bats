@@ -9,12 +9,16 @@ load helper
 pan=6222020200112345679
 pin=246801
 
-# wait_running PID: wait until the process is the wpay program.
+# wait_running PID: wait until the process is the wpay program and has
+# protected itself (no core file), as it does before it reads a secret: a
+# process just exec'd (slow under ASan on a loaded machine) has not yet.
 wait_running() {
-	for _ in $(seq 100); do
-		tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q '^wpay-' && return 0
+	for _ in $(seq 400); do
+		tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q '^wpay-' &&
+			grep -Eq '^Max core file size +0 +0' "/proc/$1/limits" 2>/dev/null && return 0
 		sleep 0.05
 	done
+	echo "process $1 never became a wpay program without core files" >&2
 	return 1
 }
 
