@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "merchants.h"
 #include "money.h"
+#include "schemes.h"
 #include "utf8.h"
 
 #include "util.h"
@@ -155,6 +156,29 @@ static bool valid_reference(const char *s)
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
+/* A code this ledger makes must be one it pays: a network configured with
+ * a scheme's GUI (PIX) brings that scheme's rules, as wpay-order applies them. */
+static bool refused_by_scheme(const char *payload, const struct networks *nw, struct err *e)
+{
+	struct emv_payload p;
+	struct emv_error pe;
+	if (emv_parse(payload, EMV_LENIENT, &p, &pe) != 0) {
+		err_fail(e, ERR_FAIL, "bad_code", "the code made does not read back: %s", pe.msg);
+		return true;
+	}
+	struct scheme_verdict v;
+	const struct emv_object *account;
+	schemes_check_payable(&p, nw, &account, &v);
+	emv_free(&p);
+	if (schemes_valid(&v))
+		return false;
+	const struct scheme_finding *f = &v.broken[0];
+	err_fail(e, ERR_FAIL, "scheme_rule",
+	         "the code would break a rule of %s: %s (%s; rule %s, %s); change the merchant or the networks",
+	         f->rule->scheme, f->rule->says, f->found, f->rule->rule, f->rule->source);
+	return true;
+}
+
 int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 {
 	struct store *st = mk->c->st;
@@ -235,7 +259,8 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 		const char *built = build(mk, &m, amount, reference, expires_ms, b, networks, e);
 		payload = built ? xstrdup(built) : NULL;
 		free(b);
-		if (!payload) {
+		if (!payload || refused_by_scheme(payload, &mk->c->networks, e)) {
+			free(payload);
 			json_decref(networks);
 			return BATCH_FAIL;
 		}

@@ -371,20 +371,10 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 	int rc = BATCH_FAIL;
 	struct code_check cc;
 	codes_check(text, &p, c->keys_dir, NULL, clock_now_ms(), &cc);
-	const char *account = NULL;
-	const struct emv_object *account_tmpl = NULL;
-	for (int i = 0; i < p.n && !account; i++) {
-		const struct emv_object *gui = emv_find_sub(&p.obj[i], "00"), *acct = emv_find_sub(&p.obj[i], "01");
-		/* Only a merchant account template (26-51) names whom to pay, where
-		 * the scheme table looks too: ours at 80 would escape wpay's rules. */
-		bool account_template = strcmp(p.obj[i].id, "26") >= 0 && strcmp(p.obj[i].id, "51") <= 0;
-		if (account_template && gui && acct && networks_by_guid(&c->networks, gui->value))
-			account = acct->value, account_tmpl = &p.obj[i];
-	}
 	struct scheme_verdict verdict;
-	schemes_check(&p, &verdict);
-	if (account_tmpl)
-		schemes_check_as(&p, account_tmpl, "wpay", &verdict);
+	const struct emv_object *account_tmpl;
+	schemes_check_payable(&p, &c->networks, &account_tmpl, &verdict);
+	const char *account = account_tmpl ? emv_find_sub(account_tmpl, "01")->value : NULL;
 	if (!account && verdict.nnames) {
 		err_fail(e, ERR_FAIL, "foreign_code", "this is a %s code: this ledger serves %s, not %s",
 		         verdict.names[0], served(&c->networks), verdict.names[0]);

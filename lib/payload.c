@@ -115,7 +115,8 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 		json_object_set_new(emv, "warnings", warnings);
 		json_object_set_new(emv, "objects", objects_json(p.obj, p.n, NULL, env->networks));
 		struct scheme_verdict verdict;
-		schemes_check(&p, &verdict);
+		const struct emv_object *account;
+		schemes_check_payable(&p, env->networks, &account, &verdict);
 		for (int i = 0; i < verdict.nnames; i++)
 			add_scheme(schemes_found, verdict.names[i]);
 		/* A configured network the table does not know is a scheme too. */
@@ -153,24 +154,17 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 		if (emv_find_sub(lang, "02"))
 			json_object_set_new(m, "city_local", json_string(emv_find_sub(lang, "02")->value));
 		/* Known here if a configured network's template names one of our merchants. */
-		for (int i = 0; i < p.n && env->networks; i++) {
-			const struct emv_object *gui = emv_find_sub(&p.obj[i], "00"),
-			                        *acct = emv_find_sub(&p.obj[i], "01");
-			/* As wpay-order reads it: from a merchant account template (26-51). */
-			bool account_template = strcmp(p.obj[i].id, "26") >= 0 && strcmp(p.obj[i].id, "51") <= 0;
-			if (!account_template || !gui || !acct || !networks_by_guid(env->networks, gui->value))
-				continue;
-			char *id = ids_merchant_dup(acct->value);
+		if (account) {
+			const char *no = emv_find_sub(account, "01")->value;
+			char *id = ids_merchant_dup(no);
 			json_object_set_new(m, "id", json_string(id));
 			free(id);
 			if (env->st) {
 				struct merchant known;
 				struct err unknown;
-				json_object_set_new(
-				    checks, "merchant_known",
-				    json_boolean(merchants_load(env->st, acct->value, &known, &unknown) == 0));
+				json_object_set_new(checks, "merchant_known",
+				                    json_boolean(merchants_load(env->st, no, &known, &unknown) == 0));
 			}
-			break;
 		}
 		json_object_set_new(rec, "merchant", m);
 

@@ -388,3 +388,19 @@ void schemes_check_as(const struct emv_payload *p, const struct emv_object *tmpl
 			return;
 		}
 }
+
+void schemes_check_payable(const struct emv_payload *p, const struct networks *nw, const struct emv_object **account,
+                           struct scheme_verdict *v)
+{
+	*account = NULL;
+	for (int i = 0; i < p->n && nw && !*account; i++) {
+		const struct emv_object *o = &p->obj[i], *gui = emv_find_sub(o, "00");
+		/* Only a merchant account template names whom to pay, where the
+		 * table looks too: ours at 80 would escape wpay's rules. */
+		if (id_in(o->id, "26-51") && gui && emv_find_sub(o, "01") && networks_by_guid(nw, gui->value))
+			*account = o;
+	}
+	schemes_check(p, v);
+	if (*account)
+		schemes_check_as(p, *account, "wpay", v);
+}

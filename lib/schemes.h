@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "emv.h"
+#include "networks.h"
 
 /* More than the table's schemes (24): a payload naming them all loses none. */
 #define SCHEMES_FOUND_MAX    32
@@ -46,6 +47,15 @@ void schemes_check(const struct emv_payload *p, struct scheme_verdict *v);
  * merchant. Nothing if v has that scheme already. */
 void schemes_check_as(const struct emv_payload *p, const struct emv_object *tmpl, const char *scheme,
                       struct scheme_verdict *v);
+/*
+ * The same for a code this ledger would pay: its schemes' rules, and, when
+ * a merchant account template (26-51) of a configured network names a
+ * merchant, wpay's rules on that template, whichever network it is. The
+ * template is returned in *account (NULL: the code names none of ours).
+ * wpay-mkqr, wpay-scanqr and wpay-order all judge a code by this.
+ */
+void schemes_check_payable(const struct emv_payload *p, const struct networks *nw, const struct emv_object **account,
+                           struct scheme_verdict *v);
 static inline bool schemes_valid(const struct scheme_verdict *v)
 {
 	return v->nbroken == 0;

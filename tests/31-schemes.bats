@@ -182,7 +182,8 @@ pix=$(recrc '00020126580014BR.GOV.BCB.PIX0136123e4567-e12b-12d1-a456-42665544000
 @test "a code this ledger pays keeps wpay's rules whichever of its networks' templates names the merchant" {
 	alipay_only=$(recrc '00020101021127240010COM.ALIPAY0106cafe015204581453031565802CN6304FFFF')
 	run --separate-stderr wpay-scanqr --payload <<<"$alipay_only"
-	assert_equal "$(jq -c '[.emv.valid, .schemes]' <<<"$output")" '[true,["Alipay"]]'
+	assert_equal "$(jq -c '[.emv.valid, .schemes, .scheme.valid, [.scheme.reasons[].rule]]' <<<"$output")" \
+		'[true,["Alipay","wpay"],false,["wpay-59","wpay-60"]]'
 	before=$(ledger_digest)
 	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --request-no a1 <<<"$output"
 	assert_failure 1
@@ -257,4 +258,22 @@ pix=$(recrc '00020126580014BR.GOV.BCB.PIX0136123e4567-e12b-12d1-a456-42665544000
 		'["emv",false,["strip-whitespace"],true] ["emv",false,["strip-whitespace"],true]'
 	run --separate-stderr wpay-scanqr --payload <<<'  wxp://f2f0abc'
 	assert_equal "$(jq -r .format <<<"$output")" wechat
+}
+
+@test "wpay-mkqr never makes a code wpay-order would refuse: a network configured with a scheme's GUI brings its rules" {
+	printf 'wpay\t26\tCN.COM.WEIBO.PAY\tWeibo Pay\npix\t29\tBR.GOV.BCB.PIX\tPIX, as a network\n' >"$BATS_TEST_TMPDIR/networks.tsv"
+	export WPAY_NETWORKS=$BATS_TEST_TMPDIR/networks.tsv
+	before=$(ledger_digest)
+	run --separate-stderr wpay-mkqr cafe01 --amount 5.00 --reference r1
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" scheme_rule
+	[[ $stderr == "wpay-mkqr: the code would break a rule of PIX: "*"; change the merchant or the networks"* ]]
+	assert_equal "$(ledger_digest)" "$before"
+	# Without that network the same merchant's code is made, and wpay-order takes it.
+	unset WPAY_NETWORKS
+	run --separate-stderr wpay-mkqr cafe01 --amount 5.00 --reference r1
+	assert_success
+	run --separate-stderr wpay-order --buyer u:1001 <<<"$(wpay-scanqr --payload <<<"$(jq -r .payload <<<"$output")")"
+	assert_success
+	assert_equal "$(jq -r .out_trade_no <<<"$output")" r1
 }
