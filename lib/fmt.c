@@ -138,31 +138,15 @@ static bool unsafe(long cp)
 	       cp == 0xfeff;
 }
 
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
+static void sb_str(struct strbuf *b, const char *s)
 {
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
+	strbuf_add(b, s, strlen(s));
 }
 
 char *fmt_escape(const char *s, size_t n, int *width)
 {
-	struct sbuf b = {0};
-	sb_add(&b, "", 0);
+	struct strbuf b = {0};
+	strbuf_add(&b, "", 0);
 	int w = 0;
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
@@ -174,7 +158,7 @@ char *fmt_escape(const char *s, size_t n, int *width)
 			sb_str(&b, "\\\\");
 			w += 2;
 		} else if (cw >= 0) {
-			sb_add(&b, s + i, len);
+			strbuf_add(&b, s + i, len);
 			w += cw;
 		} else {
 			/* Unassigned or invisible code points are shown by number too:
@@ -182,7 +166,7 @@ char *fmt_escape(const char *s, size_t n, int *width)
 			int k = cp < 0       ? snprintf(esc, sizeof esc, "\\x%02x", u[i])
 			        : cp < 0x100 ? snprintf(esc, sizeof esc, "\\x%02lx", cp)
 			                     : snprintf(esc, sizeof esc, "\\u%04lx", cp);
-			sb_add(&b, esc, (size_t)k);
+			strbuf_add(&b, esc, (size_t)k);
 			w += k;
 		}
 		i += len;
@@ -388,12 +372,12 @@ static void cell_make(struct cell *c, const char *key, json_t *v, const struct c
 		json_array_foreach (v, i, x)
 			names = names && json_is_string(x);
 		if (names) {
-			struct sbuf b = {0};
-			sb_add(&b, "", 0);
+			struct strbuf b = {0};
+			strbuf_add(&b, "", 0);
 			json_array_foreach (v, i, x) {
 				if (i)
 					sb_str(&b, ",");
-				sb_add(&b, json_string_value(x), json_string_length(x));
+				strbuf_add(&b, json_string_value(x), json_string_length(x));
 			}
 			cell_text(c, b.s, b.len);
 			free(b.s);

@@ -282,22 +282,6 @@ static void crc_missing_repairs(struct repair_report *r, const char *prefix, con
 	}
 }
 
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
 static bool byte_digit(char ch)
 {
 	return ch >= '0' && ch <= '9';
@@ -324,7 +308,7 @@ struct bytes_read {
  * objects to out with lengths in characters. At the root the last object
  * must be 63 (written as "6304", its value left for the caller).
  */
-static bool reread_bytes(const char *s, size_t from, size_t to, const char *parent, struct buf *out,
+static bool reread_bytes(const char *s, size_t from, size_t to, const char *parent, struct strbuf *out,
                          struct bytes_read *br)
 {
 	for (size_t pos = from; pos < to;) {
@@ -339,18 +323,18 @@ static bool reread_bytes(const char *s, size_t from, size_t to, const char *pare
 		if (!parent && strcmp(id, "63") == 0) {
 			if (len != 4 || pos + 8 != to)
 				return false;
-			buf_add(out, "6304", 4);
+			strbuf_add(out, "6304", 4);
 			br->crc_at = pos + 4;
 			return true;
 		}
 		if (emv_is_template(parent, id)) {
-			struct buf inner = {0};
+			struct strbuf inner = {0};
 			bool ok = reread_bytes(s, pos + 4, pos + 4 + len, id, &inner, br);
 			int chars = ok ? count_chars(inner.s, inner.len) : 0;
 			if (ok && chars <= EMV_VALUE_MAX) {
 				bufprintf(head, sizeof head, "%s%02d", id, chars);
-				buf_add(out, head, 4);
-				buf_add(out, inner.s, inner.len);
+				strbuf_add(out, head, 4);
+				strbuf_add(out, inner.s, inner.len);
 			}
 			free(inner.s);
 			if (!ok || chars > EMV_VALUE_MAX)
@@ -364,8 +348,8 @@ static bool reread_bytes(const char *s, size_t from, size_t to, const char *pare
 				br->chars = chars;
 			}
 			bufprintf(head, sizeof head, "%s%02d", id, chars);
-			buf_add(out, head, 4);
-			buf_add(out, v, len);
+			strbuf_add(out, head, 4);
+			strbuf_add(out, v, len);
 		}
 		pos += 4 + len;
 	}
@@ -374,7 +358,7 @@ static bool reread_bytes(const char *s, size_t from, size_t to, const char *pare
 
 static void length_bytes_repair(struct repair_report *r, const char *prefix, const char *s)
 {
-	struct buf out = {0};
+	struct strbuf out = {0};
 	struct bytes_read br = {0};
 	unsigned value;
 	size_t n = strlen(s);

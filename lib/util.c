@@ -82,3 +82,14 @@ bool bufprintf(char *dst, size_t n, const char *fmt, ...)
 	va_end(ap);
 	return r >= 0 && (size_t)r < n;
 }
+
+void strbuf_add(struct strbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->s = xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}

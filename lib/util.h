@@ -20,6 +20,12 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Copy src into dst of size n, always terminated; true if it fit. */
 bool strlcopy(char *dst, const char *src, size_t n);
+/* A growing string: append n bytes, kept NUL-terminated (s is the caller's to free). */
+struct strbuf {
+	char *s;
+	size_t len, cap;
+};
+void strbuf_add(struct strbuf *b, const char *s, size_t n);
 /* Formatted write into a fixed buffer; true if it fit. */
 bool bufprintf(char *dst, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
