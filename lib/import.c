@@ -66,42 +66,46 @@ static const struct step steps[] = {
      "INSERT INTO bindings(id, uid, wallet_id, bound_at, unbound_at)"
      " SELECT (r->>0)::bigint, r->>1, r->>2, r->>3, r->>4 FROM jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM bindings"},
-    {"merchants", 15,
-     "SELECT id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement, notify_url, bank_account,"
-     " created_at, updated_at, networks FROM merchants",
+    {"merchants", 19,
+     "SELECT id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement, notify_url,"
+     " bank_account, created_at, updated_at, networks, state, state_reason, state_at, settlement_reason"
+     " FROM merchants",
      "INSERT INTO merchants(id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement,"
-     " notify_url, bank_account, created_at, updated_at, networks)"
-     " SELECT r->>0, r->>1, (r->>2)::bigint, r->>3, r->>4, r->>5, r->>6, r->>7, (r->>8)::bigint, r->>9, r->>10,"
-     " r->>11, r->>12, r->>13, r->>14 FROM jsonb_array_elements(?::jsonb) AS r",
+     " notify_url, bank_account, created_at, updated_at, networks, state, state_reason, state_at,"
+     " settlement_reason) SELECT r->>0, r->>1, (r->>2)::bigint, r->>3, r->>4, r->>5, r->>6, r->>7,"
+     " (r->>8)::bigint, r->>9, r->>10, r->>11, r->>12, r->>13, r->>14, r->>15, r->>16, r->>17, r->>18 FROM"
+     " jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM merchants"},
     {"codes", 8, "SELECT id, merchant_id, reference, amount, currency, payload, expires_at, created_at FROM codes",
      "INSERT INTO codes(id, merchant_id, reference, amount, currency, payload, expires_at, created_at)"
      " SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, r->>4, r->>5, r->>6, r->>7 FROM jsonb_array_elements(?::jsonb) AS "
      "r",
      "SELECT count(*) FROM codes"},
-    {"orders", 17,
-     "SELECT id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, state, close_reason, refunded,"
-     " expires_at, created_at, paid_at, closed_at, request_no, reference FROM orders",
+    {"orders", 19,
+     "SELECT id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, state, close_reason,"
+     " refunded, expires_at, created_at, paid_at, closed_at, request_no, reference, product, quantity FROM"
+     " orders",
      "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, state,"
-     " close_reason, refunded, expires_at, created_at, paid_at, closed_at, request_no, reference)"
-     " SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, (r->>10)::bigint,"
-     " (r->>11)::bigint, r->>12, r->>13, r->>14, r->>15, r->>16 FROM jsonb_array_elements(?::jsonb) AS r",
+     " close_reason, refunded, expires_at, created_at, paid_at, closed_at, request_no, reference, product,"
+     " quantity) SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9,"
+     " (r->>10)::bigint, (r->>11)::bigint, r->>12, r->>13, r->>14, r->>15, r->>16, r->>17,"
+     " (r->>18)::bigint FROM jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM orders"},
-    {"payments", 11,
-     "SELECT id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency, created_at,"
-     " settlement_id FROM payments",
-     "INSERT INTO payments(id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency,"
-     " created_at, settlement_id)"
-     " SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::bigint, (r->>7)::bigint, r->>8, r->>9, r->>10"
-     " FROM jsonb_array_elements(?::jsonb) AS r",
+    {"payments", 16,
+     "SELECT id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency,"
+     " created_at, settlement_id, discount, promo_id, card_brand, card_type, card_issuer FROM payments",
+     "INSERT INTO payments(id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee,"
+     " currency, created_at, settlement_id, discount, promo_id, card_brand, card_type, card_issuer) SELECT"
+     " r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::bigint, (r->>7)::bigint, r->>8, r->>9, r->>10,"
+     " (r->>11)::bigint, r->>12, r->>13, r->>14, r->>15 FROM jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM payments"},
-    {"refunds", 11,
-     "SELECT id, order_id, payment_id, merchant_id, out_request_no, amount, fee_returned, funded_from, reason,"
-     " created_at, settlement_id FROM refunds",
+    {"refunds", 12,
+     "SELECT id, order_id, payment_id, merchant_id, out_request_no, amount, fee_returned, funded_from,"
+     " reason, created_at, settlement_id, discount_returned FROM refunds",
      "INSERT INTO refunds(id, order_id, payment_id, merchant_id, out_request_no, amount, fee_returned,"
-     " funded_from, reason, created_at, settlement_id)"
-     " SELECT r->>0, r->>1, r->>2, r->>3, r->>4, (r->>5)::bigint, (r->>6)::bigint, r->>7, r->>8, r->>9, r->>10"
-     " FROM jsonb_array_elements(?::jsonb) AS r",
+     " funded_from, reason, created_at, settlement_id, discount_returned) SELECT r->>0, r->>1, r->>2,"
+     " r->>3, r->>4, (r->>5)::bigint, (r->>6)::bigint, r->>7, r->>8, r->>9, r->>10, (r->>11)::bigint FROM"
+     " jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM refunds"},
     {"events", 13,
      "SELECT id, merchant_id, kind, subject, body, state, attempts, next_attempt_at, created_at, lease_until,"
@@ -119,18 +123,48 @@ static const struct step steps[] = {
      "INSERT INTO follows(uid, merchant_id, created_at) SELECT r->>0, r->>1, r->>2"
      " FROM jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM follows"},
-    {"settlements", 21,
-     "SELECT id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees, refunds, refunded,"
-     " fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out, payout_account, transfer_id,"
-     " created_at FROM settlements",
-     "INSERT INTO settlements(id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees, refunds,"
-     " refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out, payout_account,"
-     " transfer_id, created_at)"
-     " SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, (r->>7)::bigint, (r->>8)::bigint, (r->>9)::bigint,"
+    {"settlements", 24,
+     "SELECT id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees, refunds,"
+     " refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out,"
+     " payout_account, transfer_id, created_at, discounts, discounts_returned, deposit_topup FROM"
+     " settlements",
+     "INSERT INTO settlements(id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees,"
+     " refunds, refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out,"
+     " payout_account, transfer_id, created_at, discounts, discounts_returned, deposit_topup) SELECT"
+     " r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, (r->>7)::bigint, (r->>8)::bigint, (r->>9)::bigint,"
      " (r->>10)::bigint, (r->>11)::bigint, (r->>12)::bigint, (r->>13)::bigint, (r->>14)::bigint,"
-     " (r->>15)::bigint, (r->>16)::bigint, (r->>17)::bigint, r->>18, r->>19, r->>20"
-     " FROM jsonb_array_elements(?::jsonb) AS r",
+     " (r->>15)::bigint, (r->>16)::bigint, (r->>17)::bigint, r->>18, r->>19, r->>20, (r->>21)::bigint,"
+     " (r->>22)::bigint, (r->>23)::bigint FROM jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM settlements"},
+    {"products", 10,
+     "SELECT merchant_id, sku, name, price, currency, stock, sold, removed_at, created_at, updated_at FROM"
+     " products",
+     "INSERT INTO products(merchant_id, sku, name, price, currency, stock, sold, removed_at, created_at,"
+     " updated_at) SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, r->>4, (r->>5)::bigint, (r->>6)::bigint,"
+     " r->>7, r->>8, r->>9 FROM jsonb_array_elements(?::jsonb) AS r",
+     "SELECT count(*) FROM products"},
+    {"promos", 19,
+     "SELECT id, sponsor, issuer, bin_prefix, card_type, merchant_id, discount_ppm, off, min_amount,"
+     " per_user, budget, spent, uses, currency, starts_at, ends_at, created_at, updated_at, removed_at"
+     " FROM promos",
+     "INSERT INTO promos(id, sponsor, issuer, bin_prefix, card_type, merchant_id, discount_ppm, off,"
+     " min_amount, per_user, budget, spent, uses, currency, starts_at, ends_at, created_at, updated_at,"
+     " removed_at) SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::bigint, (r->>7)::bigint,"
+     " (r->>8)::bigint, (r->>9)::bigint, (r->>10)::bigint, (r->>11)::bigint, (r->>12)::bigint, r->>13,"
+     " (r->>14)::bigint, (r->>15)::bigint, r->>16, r->>17, r->>18 FROM jsonb_array_elements(?::jsonb) AS r",
+     "SELECT count(*) FROM promos"},
+    {"promo_uses", 3, "SELECT promo_id, uid, uses FROM promo_uses",
+     "INSERT INTO promo_uses(promo_id, uid, uses) SELECT r->>0, r->>1, (r->>2)::bigint FROM"
+     " jsonb_array_elements(?::jsonb) AS r",
+     "SELECT count(*) FROM promo_uses"},
+    {"messages", 7, "SELECT id, merchant_id, request_no, audience, text, recipients, created_at FROM messages",
+     "INSERT INTO messages(id, merchant_id, request_no, audience, text, recipients, created_at) SELECT"
+     " r->>0, r->>1, r->>2, r->>3, r->>4, (r->>5)::bigint, r->>6 FROM jsonb_array_elements(?::jsonb) AS r",
+     "SELECT count(*) FROM messages"},
+    {"message_quota", 3, "SELECT day, party, sent FROM message_quota",
+     "INSERT INTO message_quota(day, party, sent) SELECT r->>0, r->>1, (r->>2)::bigint FROM"
+     " jsonb_array_elements(?::jsonb) AS r",
+     "SELECT count(*) FROM message_quota"},
 };
 
 /* The JSON text of a batch of rows. */

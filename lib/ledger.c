@@ -9,7 +9,7 @@
 
 #include "util.h"
 
-static const char *const kind_names[] = {"wallet", "card", "pending", "deposit", "fees", "payout"};
+static const char *const kind_names[] = {"wallet", "card", "pending", "deposit", "fees", "payout", "sponsor"};
 
 void ledger_account_id(enum account_kind kind, const char *owner, char id[ACCOUNT_ID_MAX])
 {
@@ -146,7 +146,8 @@ static struct journal_entry *journal_get(struct store *st, const char *acct)
 		je->balance = store_col_int(q, 1);
 		const char *kind = store_col_text(q, 2);
 		je->may_go_negative =
-		    strcmp(kind, "card") == 0 || strcmp(kind, "pending") == 0 || strcmp(kind, "payout") == 0;
+		    strcmp(kind, "card") == 0 || strcmp(kind, "pending") == 0 || strcmp(kind, "payout") == 0 ||
+		    strcmp(kind, "sponsor") == 0;
 	}
 	store_done(q);
 	return je;

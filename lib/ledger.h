@@ -11,6 +11,7 @@
  *   deposit  merchant's T0 guarantee     never below zero
  *   fees     platform fee income         never below zero
  *   payout   merchant's bank, seen here  may go below zero
+ *   sponsor  a bank funding promotions   may go below zero (it is the bank)
  *
  * No balance goes beyond BALANCE_MAX either way (a movement back towards
  * zero is always allowed). With every transfer at most MONEY_MAX too, the
@@ -30,7 +31,15 @@
 #include "records.h"
 #include "store.h"
 
-enum account_kind { ACCOUNT_WALLET, ACCOUNT_CARD, ACCOUNT_PENDING, ACCOUNT_DEPOSIT, ACCOUNT_FEES, ACCOUNT_PAYOUT };
+enum account_kind {
+	ACCOUNT_WALLET,
+	ACCOUNT_CARD,
+	ACCOUNT_PENDING,
+	ACCOUNT_DEPOSIT,
+	ACCOUNT_FEES,
+	ACCOUNT_PAYOUT,
+	ACCOUNT_SPONSOR
+};
 
 /* 10^15 minor units (10 trillion yuan) above or below zero. */
 #define BALANCE_MAX      MONEY_MAX

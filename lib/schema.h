@@ -257,6 +257,118 @@ static const char *const schema_migrations[] = {
     "CREATE INDEX events_merchant ON events(merchant_id, id);"
     "CREATE INDEX transfers_from_wallet ON transfers(from_account, id) WHERE substr(from_account, 1, 7) = 'wallet:';"
     "CREATE INDEX transfers_to_wallet ON transfers(to_account, id) WHERE substr(to_account, 1, 7) = 'wallet:';",
+
+    /* v7: the social storefront (issue 15).
+     * Accounts gain the kind 'sponsor': a bank's account that funds its
+     * card promotions' discounts, which may go below zero (it is the
+     * bank, settled with the platform outside this ledger). SQLite cannot
+     * change a CHECK, so the table is copied whole, id for id (foreign
+     * keys are off while a migration runs). */
+    "CREATE TABLE accounts_v7 ("
+    "  id TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('wallet','card','pending','deposit','fees','payout','sponsor')),"
+    "  owner TEXT NOT NULL,"
+    "  currency TEXT NOT NULL,"
+    "  balance INTEGER NOT NULL DEFAULT 0 CHECK (typeof(balance) = 'integer'),"
+    "  created_at TEXT NOT NULL,"
+    "  CHECK (balance >= 0 OR kind IN ('card','pending','payout','sponsor'))) WITHOUT ROWID;"
+    "INSERT INTO accounts_v7(id, kind, owner, currency, balance, created_at)"
+    "  SELECT id, kind, owner, currency, balance, created_at FROM accounts;"
+    "DROP TABLE accounts;"
+    "ALTER TABLE accounts_v7 RENAME TO accounts;"
+
+    /* Merchant approval: applied, approved, suspended, with why and when.
+     * Merchants that took payments before approval existed stay approved.
+     * settlement_reason says why a merchant's mode was changed for it (a
+     * deposit its payouts could not make whole). */
+    "ALTER TABLE merchants ADD COLUMN state TEXT NOT NULL DEFAULT 'approved'"
+    "  CHECK (state IN ('applied','approved','suspended'));"
+    "ALTER TABLE merchants ADD COLUMN state_reason TEXT;"
+    "ALTER TABLE merchants ADD COLUMN state_at TEXT;"
+    "ALTER TABLE merchants ADD COLUMN settlement_reason TEXT;"
+
+    /* A merchant's catalog. A product's code carries the SKU, never the
+     * price: every scan orders at the catalog's price of the moment.
+     * stock NULL: not counted; sold counts units paid. */
+    "CREATE TABLE products ("
+    "  merchant_id TEXT NOT NULL REFERENCES merchants(id),"
+    "  sku TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  price INTEGER NOT NULL CHECK (typeof(price) = 'integer' AND price > 0),"
+    "  currency TEXT NOT NULL,"
+    "  stock INTEGER CHECK (stock IS NULL OR (typeof(stock) = 'integer' AND stock >= 0)),"
+    "  sold INTEGER NOT NULL DEFAULT 0 CHECK (typeof(sold) = 'integer' AND sold >= 0),"
+    "  removed_at TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL,"
+    "  PRIMARY KEY (merchant_id, sku)) WITHOUT ROWID;"
+    "ALTER TABLE orders ADD COLUMN product TEXT;"
+    "ALTER TABLE orders ADD COLUMN quantity INTEGER CHECK (quantity IS NULL OR quantity > 0);"
+
+    /* Card-type promotions: data, funded by a sponsor's account. spent
+     * never passes budget (the schema refuses it, whatever the writer);
+     * promo_uses counts each buyer's uses for the per-user limit. */
+    "CREATE TABLE promos ("
+    "  id TEXT PRIMARY KEY,"
+    "  sponsor TEXT NOT NULL,"
+    "  issuer TEXT,"
+    "  bin_prefix TEXT,"
+    "  card_type TEXT NOT NULL CHECK (card_type IN ('credit','debit')),"
+    "  merchant_id TEXT REFERENCES merchants(id),"
+    "  discount_ppm INTEGER CHECK (discount_ppm > 0 AND discount_ppm <= 1000000),"
+    "  off INTEGER CHECK (off > 0),"
+    "  min_amount INTEGER NOT NULL DEFAULT 0 CHECK (min_amount >= 0),"
+    "  per_user INTEGER CHECK (per_user > 0),"
+    "  budget INTEGER CHECK (budget > 0),"
+    "  spent INTEGER NOT NULL DEFAULT 0"
+    "    CHECK (typeof(spent) = 'integer' AND spent >= 0 AND (budget IS NULL OR spent <= budget)),"
+    "  uses INTEGER NOT NULL DEFAULT 0 CHECK (uses >= 0),"
+    "  currency TEXT NOT NULL,"
+    "  starts_at INTEGER NOT NULL,"
+    "  ends_at INTEGER NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL,"
+    "  removed_at TEXT,"
+    "  CHECK ((discount_ppm IS NULL) <> (off IS NULL)),"
+    "  CHECK ((issuer IS NULL) <> (bin_prefix IS NULL)),"
+    "  CHECK (starts_at < ends_at));"
+    "CREATE TABLE promo_uses ("
+    "  promo_id TEXT NOT NULL REFERENCES promos(id),"
+    "  uid TEXT NOT NULL,"
+    "  uses INTEGER NOT NULL CHECK (uses >= 0),"
+    "  PRIMARY KEY (promo_id, uid)) WITHOUT ROWID;"
+    /* A payment's amount stays the merchant's full price; discount is what
+     * the sponsor paid of it. The card's brand, type and issuer, never
+     * its number. */
+    "ALTER TABLE payments ADD COLUMN discount INTEGER NOT NULL DEFAULT 0 CHECK (discount >= 0);"
+    "ALTER TABLE payments ADD COLUMN promo_id TEXT;"
+    "ALTER TABLE payments ADD COLUMN card_brand TEXT;"
+    "ALTER TABLE payments ADD COLUMN card_type TEXT;"
+    "ALTER TABLE payments ADD COLUMN card_issuer TEXT;"
+    "ALTER TABLE refunds ADD COLUMN discount_returned INTEGER NOT NULL DEFAULT 0 CHECK (discount_returned >= 0);"
+    "ALTER TABLE settlements ADD COLUMN discounts INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE settlements ADD COLUMN discounts_returned INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE settlements ADD COLUMN deposit_topup INTEGER NOT NULL DEFAULT 0 CHECK (deposit_topup >= 0);"
+
+    /* Followers and the seller's messages: a merchant lists its followers;
+     * a message is sent once per request_no, to each recipient as one
+     * event for the platform; message_quota counts a day's messages per
+     * merchant and per buyer, so the limits hold under concurrent senders. */
+    "CREATE INDEX follows_merchant ON follows(merchant_id, created_at, uid);"
+    "CREATE TABLE messages ("
+    "  id TEXT PRIMARY KEY,"
+    "  merchant_id TEXT NOT NULL REFERENCES merchants(id),"
+    "  request_no TEXT NOT NULL,"
+    "  audience TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  recipients INTEGER NOT NULL CHECK (recipients >= 0),"
+    "  created_at TEXT NOT NULL,"
+    "  UNIQUE (merchant_id, request_no));"
+    "CREATE TABLE message_quota ("
+    "  day TEXT NOT NULL,"
+    "  party TEXT NOT NULL,"
+    "  sent INTEGER NOT NULL CHECK (sent >= 0),"
+    "  PRIMARY KEY (day, party)) WITHOUT ROWID;",
 };
 
 #endif

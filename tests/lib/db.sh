@@ -104,6 +104,30 @@ schema_version() {
 	if db_is_pg; then db_sql "SELECT version FROM wpay_schema"; else db_sql "PRAGMA user_version"; fi
 }
 
+# SQL that takes a current ledger's tables back to v4's: what v5, v6 and v7
+# added, removed (accounts keep v7's wider kinds, which v4's rows satisfy).
+# The caller sets the version.
+schema_back_to_v4_sql() {
+	cat <<-'SQL'
+		DROP TABLE products; DROP TABLE promo_uses; DROP TABLE promos; DROP TABLE messages; DROP TABLE message_quota;
+		DROP INDEX follows_merchant;
+		ALTER TABLE merchants DROP COLUMN state; ALTER TABLE merchants DROP COLUMN state_reason;
+		ALTER TABLE merchants DROP COLUMN state_at; ALTER TABLE merchants DROP COLUMN settlement_reason;
+		ALTER TABLE orders DROP COLUMN product; ALTER TABLE orders DROP COLUMN quantity;
+		ALTER TABLE payments DROP COLUMN discount; ALTER TABLE payments DROP COLUMN promo_id;
+		ALTER TABLE payments DROP COLUMN card_brand; ALTER TABLE payments DROP COLUMN card_type;
+		ALTER TABLE payments DROP COLUMN card_issuer; ALTER TABLE refunds DROP COLUMN discount_returned;
+		ALTER TABLE settlements DROP COLUMN discounts; ALTER TABLE settlements DROP COLUMN discounts_returned;
+		ALTER TABLE settlements DROP COLUMN deposit_topup;
+		DROP INDEX orders_merchant; DROP INDEX orders_buyer; DROP INDEX payments_merchant; DROP INDEX payments_buyer;
+		DROP INDEX refunds_merchant; DROP INDEX refunds_order; DROP INDEX events_merchant;
+		DROP INDEX transfers_from_wallet; DROP INDEX transfers_to_wallet;
+		DROP INDEX orders_buyer_request;
+		ALTER TABLE orders DROP COLUMN request_no;
+		ALTER TABLE orders DROP COLUMN reference;
+	SQL
+}
+
 schema_version_set() { # N
 	if db_is_pg; then db_sql "UPDATE wpay_schema SET version = $1"; else db_sql "PRAGMA user_version = $1"; fi
 }
