@@ -24,6 +24,7 @@
 #include "merchants.h"
 #include "money.h"
 #include "pins.h"
+#include "promos.h"
 #include "secret.h"
 
 #include "util.h"
@@ -52,7 +53,12 @@ static const char usage[] =
     "                 [--networks list] [--settlement mode]\n"
     "       wpay-bind [options] merchant show|balance merchant\n"
     "       wpay-bind [options] merchant deposit|withdraw merchant --amount amount --request-no no [--currency code]\n"
-    "       wpay-bind [options] merchant list\n";
+    "       wpay-bind [options] merchant list\n"
+    "       wpay-bind [options] promo add id --sponsor bank (--issuer name | --bin prefix) --card-type type\n"
+    "                 (--merchant merchant | --all) (--discount rate | --off amount) [--min amount]\n"
+    "                 [--per-user n] [--budget amount] --from time --until time [--currency code]\n"
+    "       wpay-bind [options] promo show|remove id\n"
+    "       wpay-bind [options] promo list\n";
 
 enum {
 	OPT_PIN_FD = OPT_FIRST_PROGRAM_OPTION,
@@ -83,6 +89,19 @@ static const struct option options[] = {
     {"settlement", required_argument, NULL, OPT_FIELD},
     {"networks", required_argument, NULL, OPT_FIELD},
     {"verified", no_argument, NULL, OPT_FIELD},
+    {"sponsor", required_argument, NULL, OPT_FIELD},
+    {"issuer", required_argument, NULL, OPT_FIELD},
+    {"bin", required_argument, NULL, OPT_FIELD},
+    {"card-type", required_argument, NULL, OPT_FIELD},
+    {"merchant", required_argument, NULL, OPT_FIELD},
+    {"all", no_argument, NULL, OPT_FIELD},
+    {"discount", required_argument, NULL, OPT_FIELD},
+    {"off", required_argument, NULL, OPT_FIELD},
+    {"min", required_argument, NULL, OPT_FIELD},
+    {"per-user", required_argument, NULL, OPT_FIELD},
+    {"budget", required_argument, NULL, OPT_FIELD},
+    {"from", required_argument, NULL, OPT_FIELD},
+    {"until", required_argument, NULL, OPT_FIELD},
     {NULL, 0, NULL, 0},
 };
 
@@ -119,6 +138,10 @@ static const struct command {
     {"merchant", "deposit", merchants_deposit, "merchant", NULL, 1},
     {"merchant", "withdraw", merchants_withdraw, "merchant", NULL, 1},
     {"merchant", "list", merchants_list, NULL, NULL, 0},
+    {"promo", "add", promos_add, "id", NULL, 1},
+    {"promo", "show", promos_show, "id", NULL, 1},
+    {"promo", "remove", promos_remove, "id", NULL, 1},
+    {"promo", "list", promos_list, NULL, NULL, 0},
 };
 
 static const struct command *find_command(const char *type, const char *op)

@@ -12,6 +12,7 @@
 #include "orders.h"
 #include "payments.h"
 #include "pins.h"
+#include "promos.h"
 #include "utf8.h"
 
 #include "util.h"
@@ -23,13 +24,28 @@ int64_t payments_fee(int64_t amount, int64_t ppm)
 	return (int64_t)(v / 1000000);
 }
 
+/* A card payment's "card", and with a promotion "promotion" and what the
+ * buyer "paid"; takes the references to card and promotion. */
+static void payment_extras(json_t *o, int64_t amount, int64_t discount, json_t *card, json_t *promotion)
+{
+	if (card)
+		json_object_set_new(o, "card", card);
+	if (promotion) {
+		json_object_set_new(o, "promotion", promotion);
+		json_object_set_new(o, "paid", json_integer(amount - discount));
+	}
+}
+
 static json_t *payment_json(struct store *st, const char *order_id)
 {
-	struct store_stmt *q = store_query(st,
-	                                   "SELECT p.id, p.order_id, p.merchant_id, o.out_trade_no, p.amount, p.fee,"
-	                                   " p.currency, p.wallet_id, p.source_account, p.buyer, p.created_at"
-	                                   " FROM payments p JOIN orders o ON o.id = p.order_id WHERE p.order_id = ?",
-	                                   "t", order_id);
+	struct store_stmt *q = store_query(
+	    st,
+	    "SELECT p.id, p.order_id, p.merchant_id, o.out_trade_no, p.amount, p.fee,"
+	    " p.currency, p.wallet_id, p.source_account, p.buyer, p.created_at, p.discount, p.promo_id, pr.sponsor,"
+	    " p.card_brand, p.card_type, p.card_issuer"
+	    " FROM payments p JOIN orders o ON o.id = p.order_id LEFT JOIN promos pr ON pr.id = p.promo_id"
+	    " WHERE p.order_id = ?",
+	    "t", order_id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
 		char merchant[MERCHANT_REF_MAX], buyer[USER_REF_MAX];
@@ -40,6 +56,10 @@ static json_t *payment_json(struct store *st, const char *order_id)
 		              (json_int_t)store_col_int(q, 5), "currency", store_col_text(q, 6), "wallet",
 		              store_col_text(q, 7), "source", store_col_text(q, 8), "buyer",
 		              ids_user(store_col_text(q, 9), buyer), "paid_at", store_col_text(q, 10));
+		payment_extras(
+		    o, store_col_int(q, 4), store_col_int(q, 11),
+		    promos_card_json(store_col_text(q, 14), store_col_text(q, 15), store_col_text(q, 16)),
+		    promos_promotion_json(store_col_text(q, 12), store_col_text(q, 13), store_col_int(q, 11)));
 	}
 	store_done(q);
 	return o;
@@ -131,11 +151,13 @@ void payments_forget_pin(struct payer *p)
 	p->have_pin = false;
 }
 
-/* The ledger account the payment comes from. */
+/* The ledger account the payment comes from, and the card's kind when
+ * it is a card (card->brand "" otherwise). */
 static int funding_account(struct store *st, const struct payer *p, json_t *req, const char *wallet,
-                           char account[ACCOUNT_ID_MAX], struct err *e)
+                           char account[ACCOUNT_ID_MAX], struct promo_card *card, struct err *e)
 {
 	const char *source = p->source ? p->source : "wallet";
+	*card->brand = '\0';
 	if (rec_get_str(req, "source", false, 0, &source, e))
 		return ERR_FAIL;
 	if (strcmp(source, "wallet") == 0) {
@@ -144,13 +166,23 @@ static int funding_account(struct store *st, const struct payer *p, json_t *req,
 	}
 	struct store_stmt *q =
 	    strcmp(source, "card") == 0
-	        ? store_query(st, "SELECT default_card FROM wallets WHERE id = ? AND default_card IS NOT NULL", "t",
-	                      wallet)
-	        : store_query(st, "SELECT id FROM cards WHERE id = ? AND wallet_id = ? AND removed_at IS NULL", "tt",
-	                      source, wallet);
+	        ? store_query(st,
+	                      "SELECT c.id, c.brand, c.funding, c.bank, c.bin FROM wallets w JOIN cards c"
+	                      " ON c.id = w.default_card WHERE w.id = ?",
+	                      "t", wallet)
+	        : store_query(st,
+	                      "SELECT id, brand, funding, bank, bin FROM cards WHERE id = ? AND wallet_id = ?"
+	                      " AND removed_at IS NULL",
+	                      "tt", source, wallet);
 	bool found = store_step(q) == STORE_ROW;
-	if (found)
+	if (found) {
 		ledger_account_id(ACCOUNT_CARD, store_col_text(q, 0), account);
+		strlcopy(card->brand, store_col_text(q, 1), sizeof card->brand);
+		strlcopy(card->type, store_col_text(q, 2), sizeof card->type);
+		card->has_issuer = !store_col_null(q, 3);
+		strlcopy(card->issuer, card->has_issuer ? store_col_text(q, 3) : "", sizeof card->issuer);
+		strlcopy(card->bin, store_col_text(q, 4), sizeof card->bin);
+	}
 	store_done(q);
 	if (found)
 		return 0;
@@ -268,7 +300,8 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	if (strcmp(wcur, o.currency) != 0)
 		return err_fail(e, ERR_FAIL, "currency_mismatch", "order %s is in %s but wallet %s holds %s", id,
 		                o.currency, wallet, wcur);
-	if (funding_account(c->st, p, req, wallet, account, e))
+	struct promo_card card;
+	if (funding_account(c->st, p, req, wallet, account, &card, e))
 		return BATCH_FAIL;
 	unsigned long commits = store_commits(c->st);
 	int rc = check_pin(c, p, wallet, e);
@@ -286,8 +319,14 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	char merchant[MERCHANT_REF_MAX];
 	ids_merchant(o.merchant, merchant);
 	int64_t fee = payments_fee(o.amount, o.fee_ppm);
-	struct transfer t[2] = {{.kind = "payment", .amount = o.amount, .currency = o.currency, .ref = id},
-	                        {.kind = "fee", .amount = fee, .currency = o.currency, .ref = id}};
+	struct promo_hit promo = {.discount = 0};
+	if (*card.brand)
+		promos_take(c->st, &card, o.merchant, o.currency, uid, o.amount, &promo);
+	/* The buyer's card and the sponsor pay the merchant the full price. */
+	struct transfer t[3] = {
+	    {.kind = "payment", .amount = o.amount - promo.discount, .currency = o.currency, .ref = id},
+	    {.kind = "fee", .amount = fee, .currency = o.currency, .ref = id},
+	    {.kind = "discount", .amount = promo.discount, .currency = o.currency, .ref = id}};
 	bufprintf(t[0].key, sizeof t[0].key, "pay:%s", id);
 	strlcopy(t[0].from, account, sizeof t[0].from);
 	/* Made with the merchant: no need to ask the ledger on every payment. */
@@ -295,15 +334,25 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	bufprintf(t[1].key, sizeof t[1].key, "fee:%s", id);
 	strlcopy(t[1].from, t[0].to, sizeof t[1].from);
 	ledger_account_id(ACCOUNT_FEES, o.currency, t[1].to);
-	if (ledger_post(c->st, t, fee > 0 ? 2 : 1, LEDGER_FIRST, e) < 0)
+	if (promo.discount) {
+		bufprintf(t[2].key, sizeof t[2].key, "discount:%s", id);
+		ledger_account_id(ACCOUNT_SPONSOR, promo.sponsor, t[2].from);
+		strlcopy(t[2].to, t[0].to, sizeof t[2].to);
+		if (fee == 0)
+			t[1] = t[2];
+	}
+	if (ledger_post(c->st, t, 1 + (fee > 0) + (promo.discount > 0), LEDGER_FIRST, e) < 0)
 		return BATCH_FAIL;
 	char pid[ID_MAX];
 	ids_new("pay", pid);
 	store_write(
 	    c->st, 1,
 	    "INSERT INTO payments(id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency,"
-	    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	    "ttttttiitt", pid, id, o.merchant, wallet, uid, account, o.amount, fee, o.currency, t[0].created_at);
+	    " created_at, discount, promo_id, card_brand, card_type, card_issuer)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "ttttttiittitttt", pid, id, o.merchant, wallet, uid, account, o.amount, fee, o.currency, t[0].created_at,
+	    promo.discount, promo.discount ? promo.id : NULL, *card.brand ? card.brand : NULL,
+	    *card.brand ? card.type : NULL, card.has_issuer && *card.brand ? card.issuer : NULL);
 	if (store_write(c->st, 1,
 	                "UPDATE orders SET state = 'paid', paid_at = ?, buyer = COALESCE(buyer, ?) WHERE id = ?"
 	                " AND state = 'created'",
@@ -314,12 +363,18 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	                 "order", id, "merchant", merchant, "out_trade_no", o.out_trade_no, "amount",
 	                 (json_int_t)o.amount, "fee", (json_int_t)fee, "currency", o.currency, "wallet", wallet,
 	                 "source", account, "buyer", who, "paid_at", t[0].created_at);
+	json_t *card_o =
+	    *card.brand ? promos_card_json(card.brand, card.type, card.has_issuer ? card.issuer : NULL) : NULL;
+	json_t *promo_o = promo.discount ? promos_promotion_json(promo.id, promo.sponsor, promo.discount) : NULL;
+	payment_extras(*out, o.amount, promo.discount, card_o, promo_o);
 	/* The code's reference and the buyer's request_no let a till that made
 	 * the code, or took the buyer's number, match the payment. */
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s*, s:s*}", "merchant", merchant, "order", id,
 	                         "out_trade_no", o.out_trade_no, "amount", (json_int_t)o.amount, "fee", (json_int_t)fee,
 	                         "currency", o.currency, "paid_at", t[0].created_at, "reference",
 	                         *o.reference ? o.reference : NULL, "request_no", *o.request_no ? o.request_no : NULL);
+	payment_extras(body, o.amount, promo.discount, json_incref(json_object_get(*out, "card")),
+	               json_incref(json_object_get(*out, "promotion")));
 	events_queue(c->st, o.merchant, "order.paid", pid, body);
 	json_decref(body);
 	decorate(c, p, &o, uid, *out);
@@ -332,7 +387,7 @@ static json_t *refund_json(struct store *st, const char *id)
 	    store_query(st,
 	                "SELECT r.id, r.order_id, r.merchant_id, o.out_trade_no, r.out_request_no,"
 	                " r.amount, r.fee_returned, p.currency, p.source_account, r.funded_from, r.reason,"
-	                " r.created_at, o.refunded, o.state FROM refunds r JOIN orders o ON o.id ="
+	                " r.created_at, o.refunded, o.state, r.discount_returned FROM refunds r JOIN orders o ON o.id ="
 	                " r.order_id JOIN payments p ON p.id = r.payment_id WHERE r.id = ?",
 	                "t", id);
 	json_t *o = NULL;
@@ -346,6 +401,9 @@ static json_t *refund_json(struct store *st, const char *id)
 		              "currency", store_col_text(q, 7), "to", store_col_text(q, 8), "from",
 		              store_col_text(q, 9), "reason", store_col_text(q, 10), "created_at",
 		              store_col_text(q, 11));
+		/* Only where a promotion paid part: the discount going back to its sponsor. */
+		if (store_col_int(q, 14) > 0)
+			json_object_set_new(o, "discount_returned", json_integer(store_col_int(q, 14)));
 	}
 	store_done(q);
 	return o;
@@ -443,41 +501,60 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
 		return err_fail(e, ERR_FAIL, "over_refund", "order %s has %s %s left to refund, not %s", id, left,
 		                o.currency, asked);
 	}
-	q = store_query(
-	    c->st, "SELECT id, source_account, fee, amount, settlement_id IS NOT NULL FROM payments WHERE order_id = ?",
-	    "t", id);
+	q = store_query(c->st,
+	                "SELECT p.id, p.source_account, p.fee, p.amount, p.settlement_id IS NOT NULL, p.discount,"
+	                " pr.sponsor FROM payments p LEFT JOIN promos pr ON pr.id = p.promo_id WHERE p.order_id = ?",
+	                "t", id);
 	store_step(q);
-	char pid[ID_MAX], to[ACCOUNT_ID_MAX];
+	char pid[ID_MAX], to[ACCOUNT_ID_MAX], sponsor[ACCOUNT_ID_MAX] = "";
 	strlcopy(pid, store_col_text(q, 0), sizeof pid);
 	strlcopy(to, store_col_text(q, 1), sizeof to);
-	int64_t fee = store_col_int(q, 2), paid = store_col_int(q, 3);
+	int64_t fee = store_col_int(q, 2), paid = store_col_int(q, 3), discount = store_col_int(q, 5);
 	bool settled = store_col_int(q, 4);
+	if (discount > 0)
+		ledger_account_id(ACCOUNT_SPONSOR, store_col_text(q, 6), sponsor);
 	store_done(q);
-	/* Pro rata, so the refunds of a payment return exactly its fee. */
+	/* Pro rata, so the refunds of a payment return exactly its fee, and
+	 * its discount to the sponsor. */
 	int64_t fee_back = (int64_t)((__int128)fee * (o.refunded + amount) / paid - (__int128)fee * o.refunded / paid);
+	int64_t disc_back =
+	    (int64_t)((__int128)discount * (o.refunded + amount) / paid - (__int128)discount * o.refunded / paid);
 	char merchant[MERCHANT_REF_MAX];
 	ids_merchant(o.merchant, merchant);
 	bool from_deposit = settled && o.t0;
-	struct transfer t[2] = {{.kind = "fee_refund", .amount = fee_back, .currency = o.currency, .ref = request_no},
-	                        {.kind = "refund", .amount = amount, .currency = o.currency, .ref = request_no}};
+	struct transfer t[3] = {
+	    {.kind = "fee_refund", .amount = fee_back, .currency = o.currency, .ref = request_no},
+	    {.kind = "refund", .amount = amount - disc_back, .currency = o.currency, .ref = request_no},
+	    {.kind = "discount_refund", .amount = disc_back, .currency = o.currency, .ref = request_no}};
 	bufprintf(t[0].key, sizeof t[0].key, "refund_fee:%s:%s", id, request_no);
 	ledger_account(c->st, ACCOUNT_FEES, o.currency, o.currency, t[0].from);
 	ledger_account(c->st, from_deposit ? ACCOUNT_DEPOSIT : ACCOUNT_PENDING, merchant, o.currency, t[0].to);
 	bufprintf(t[1].key, sizeof t[1].key, "refund:%s:%s", id, request_no);
 	strlcopy(t[1].from, t[0].to, sizeof t[1].from);
 	strlcopy(t[1].to, to, sizeof t[1].to);
-	int rc =
-	    fee_back > 0 ? ledger_post(c->st, t, 2, LEDGER_FIRST, e) : ledger_post(c->st, &t[1], 1, LEDGER_FIRST, e);
-	if (rc < 0)
+	bufprintf(t[2].key, sizeof t[2].key, "refund_discount:%s:%s", id, request_no);
+	strlcopy(t[2].from, t[0].to, sizeof t[2].from);
+	strlcopy(t[2].to, sponsor, sizeof t[2].to);
+	/* Only the transfers that move money: the refund, then a fee and a
+	 * discount share when there are any. */
+	struct transfer post[3];
+	size_t n = 0;
+	if (fee_back > 0)
+		post[n++] = t[0];
+	if (t[1].amount > 0)
+		post[n++] = t[1];
+	if (disc_back > 0)
+		post[n++] = t[2];
+	if (ledger_post(c->st, post, n, LEDGER_FIRST, e) < 0)
 		return BATCH_FAIL;
 	char rid[ID_MAX];
 	ids_new("ref", rid);
-	const char *at = fee_back > 0 ? t[0].created_at : t[1].created_at;
+	const char *at = post[0].created_at;
 	store_write(c->st, 1,
 	            "INSERT INTO refunds(id, order_id, payment_id, merchant_id, out_request_no, amount, fee_returned,"
-	            " funded_from, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	            "tttttiittt", rid, id, pid, o.merchant, request_no, amount, fee_back,
-	            from_deposit ? "deposit" : "pending", reason, at);
+	            " funded_from, reason, created_at, discount_returned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	            "tttttiittti", rid, id, pid, o.merchant, request_no, amount, fee_back,
+	            from_deposit ? "deposit" : "pending", reason, at, disc_back);
 	store_write(
 	    c->st, 1,
 	    "UPDATE orders SET refunded = refunded + ?1, state = CASE WHEN refunded + ?1 = amount THEN 'closed'"
@@ -488,6 +565,8 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
 	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "merchant", merchant, "order", id,
 	                         "out_trade_no", o.out_trade_no, "out_request_no", request_no, "amount",
 	                         (json_int_t)amount, "fee_returned", (json_int_t)fee_back, "currency", o.currency);
+	if (disc_back > 0)
+		json_object_set_new(body, "discount_returned", json_integer(disc_back));
 	events_queue(c->st, o.merchant, "order.refunded", rid, body);
 	json_decref(body);
 	return BATCH_OK;
