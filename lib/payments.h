@@ -6,14 +6,17 @@
  * merchant pending -> platform fees, the fee. The fee is the merchant's
  * rate of the amount in minor units, rounded half up. Paying a paid order
  * answers the first payment and moves nothing. After a payment an
- * "order.paid" event is queued for the merchant.
+ * "order.paid" event is queued for the merchant. A card payment may get a
+ * promotion (promos.h): the sponsor pays the discount to the merchant in
+ * the same group, so the merchant still receives the gross.
  *
  * A refund goes back to the source that paid, from the merchant's pending
  * balance (or, once the payment is settled, from a T0 merchant's deposit;
  * a T15 merchant's pending may go below zero and is netted at its next
  * settlement). The fee comes back pro rata: after refunds totalling R of a
  * payment A with fee F, F*R/A (rounded down) has been returned, so a full
- * refund returns the whole fee. Idempotent by out_request_no.
+ * refund returns the whole fee; a promotion's discount goes back to its
+ * sponsor the same way. Idempotent by out_request_no.
  */
 #ifndef WPAY_PAYMENTS_H
 #define WPAY_PAYMENTS_H
