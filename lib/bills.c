@@ -32,7 +32,9 @@
  * transaction/src/main/java/cn/edu/xmu/oomall/transaction/util/billformatter/vo/AliPayFormat.java).
  * Where our column means what theirs does it takes their name; where they
  * have none (our payment or refund id, net, currency, settlement, the
- * account) it keeps ours.
+ * account) it keeps ours. A promotion's discount, which a sponsor pays
+ * and the merchant does not, is their 支付宝优惠（元） (a discount that
+ * leaves 商家实收 whole), and the promotion their 券名称.
  */
 enum {
 	T_TIME,
@@ -49,14 +51,17 @@ enum {
 	T_SUBJECT,
 	T_SETTLEMENT,
 	T_SETTLEMENT_DATE,
+	T_DISCOUNT,
+	T_PROMOTION,
 	T_COLUMNS
 };
 static const char *const trade_en[T_COLUMNS] = {
-    "time", "order", "out_trade_no", "id",    "out_request_no", "kind",       "amount",
-    "fee",  "net",   "currency",     "buyer", "subject",        "settlement", "settlement_date"};
+    "time",     "order", "out_trade_no", "id",         "out_request_no",  "kind",     "amount",   "fee", "net",
+    "currency", "buyer", "subject",      "settlement", "settlement_date", "discount", "promotion"};
 static const char *const trade_zh[T_COLUMNS] = {
-    "完成时间",     "支付宝交易号", "商户订单号", "id",       "退款批次号/请求号", "业务类型",   "订单金额（元）",
-    "服务费（元）", "net",          "currency",   "对方账户", "商品名称",          "settlement", "settlement_date"};
+    "完成时间",         "支付宝交易号", "商户订单号", "id",       "退款批次号/请求号", "业务类型",   "订单金额（元）",
+    "服务费（元）",     "net",          "currency",   "对方账户", "商品名称",          "settlement", "settlement_date",
+    "支付宝优惠（元）", "券名称"};
 
 enum { F_TIME, F_ID, F_REF, F_KIND, F_ACCOUNT, F_OTHER, F_IN, F_OUT, F_BALANCE, F_CURRENCY, F_COLUMNS };
 static const char *const fund_en[F_COLUMNS] = {"time",  "id", "ref", "kind",    "account",
@@ -92,7 +97,7 @@ struct bill_writer {
 	char *conv;
 	size_t conv_cap;
 	unsigned long row; /* lines written, the header being 1 */
-	int64_t payments, refunds, gross, refunded, fees, net;
+	int64_t payments, refunds, gross, refunded, fees, net, discounts;
 	struct rec_buf json;
 };
 
@@ -214,12 +219,12 @@ int bill_writer_row(struct bill_writer *w, struct store_stmt *q, int b, struct e
 {
 	bool refund = store_col_int(q, b) == 1;
 	bool deposit = refund && strcmp(store_col_text(q, b + 8), "deposit") == 0;
-	int64_t amount = store_col_int(q, b + 6), fee = store_col_int(q, b + 7);
+	int64_t amount = store_col_int(q, b + 6), fee = store_col_int(q, b + 7), discount = store_col_int(q, b + 13);
 	/* A refund the deposit paid leaves pending as it was. */
 	int64_t net = deposit ? 0 : amount - fee;
 	const char *kind = !refund ? "payment" : deposit ? "refund_from_deposit" : "refund";
 	if (!add(&w->gross, refund ? 0 : amount) || !add(&w->refunded, refund ? -amount : 0) || !add(&w->fees, fee) ||
-	    !add(&w->net, net))
+	    !add(&w->net, net) || !add(&w->discounts, discount))
 		return err_fail(e, EX_DATAERR, "sum_overflow", "the bill's totals pass 2^63-1 minor units");
 	*(refund ? &w->refunds : &w->payments) += 1;
 	char buyer[USER_REF_MAX];
@@ -235,6 +240,10 @@ int bill_writer_row(struct bill_writer *w, struct store_stmt *q, int b, struct e
 		              (json_int_t)amount, "fee", (json_int_t)fee, "net", (json_int_t)net, "currency",
 		              w->currency, "buyer", uid ? buyer : NULL, "subject", store_col_text(q, b + 10),
 		              "settlement", store_col_text(q, b + 11), "settlement_date", store_col_text(q, b + 12));
+		if (discount) {
+			json_object_set_new(r, "discount", json_integer(discount));
+			json_object_set_new(r, "promotion", json_string(store_col_text(q, b + 14)));
+		}
 		return emit_json(w, r, e);
 	}
 	for (int i = 1; i <= 5; i++)
@@ -246,7 +255,9 @@ int bill_writer_row(struct bill_writer *w, struct store_stmt *q, int b, struct e
 	field(w, w->currency, false);
 	field(w, uid ? buyer : NULL, false);
 	for (int i = 10; i <= 12; i++)
-		field(w, store_col_text(q, b + i), i == 12);
+		field(w, store_col_text(q, b + i), false);
+	money_field(w, discount, false);
+	field(w, discount ? store_col_text(q, b + 14) : NULL, true);
 	return end_line(w, store_col_text(q, b + 3), e);
 }
 
@@ -262,13 +273,15 @@ int bill_writer_lines(struct bill_writer *w, struct store_stmt *q, struct err *e
 
 int bill_writer_total(struct bill_writer *w, struct err *e)
 {
-	if (w->o->format == BILL_JSONL)
-		return emit_json(w,
-		                 json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "type", "bill_total", "payments",
-		                           (json_int_t)w->payments, "refunds", (json_int_t)w->refunds, "gross",
-		                           (json_int_t)w->gross, "refunded", (json_int_t)w->refunded, "fees",
-		                           (json_int_t)w->fees, "net", (json_int_t)w->net, "currency", w->currency),
-		                 e);
+	if (w->o->format == BILL_JSONL) {
+		json_t *t = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "type", "bill_total", "payments",
+		                      (json_int_t)w->payments, "refunds", (json_int_t)w->refunds, "gross",
+		                      (json_int_t)w->gross, "refunded", (json_int_t)w->refunded, "fees",
+		                      (json_int_t)w->fees, "net", (json_int_t)w->net, "currency", w->currency);
+		if (w->discounts)
+			json_object_set_new(t, "discounts", json_integer(w->discounts));
+		return emit_json(w, t, e);
+	}
 	/* The total's amount, fee and net are the sums of the columns above
 	 * it; the counts go where text can. */
 	char counts[64];
@@ -283,6 +296,8 @@ int bill_writer_total(struct bill_writer *w, struct err *e)
 	field(w, NULL, false);
 	field(w, counts, false);
 	field(w, NULL, false);
+	field(w, NULL, false);
+	money_field(w, w->discounts, false);
 	field(w, NULL, true);
 	return end_line(w, "total", e);
 }
@@ -303,14 +318,20 @@ int bill_writer_summary(struct bill_writer *w, const char *label, int64_t net, s
 
 /* The columns bill_writer_lines reads: 0 payment / 1 refund, time, order,
  * out_trade_no, id, out_request_no, amount and fee (negative for a
- * refund), funded_from, buyer, subject, settlement id and date. One
- * ordered pass: the order's fields come with the row. */
+ * refund), funded_from, buyer, subject, settlement id and date, discount
+ * (negative: returned by a refund) and promotion. One ordered pass: the
+ * order's fields come with the row. */
+/* A refund's promotion is its payment's: read only where it returned some. */
+#define REFUND_PROMO                                                                                                   \
+	"CASE WHEN r.discount_returned > 0 THEN (SELECT promo_id FROM payments WHERE id = r.payment_id) END"
 #define TRADE_LINES(p_where, r_where, order)                                                                           \
 	"SELECT 0, p.created_at, p.order_id, o.out_trade_no, p.id, NULL, p.amount, p.fee, 'pending', p.buyer,"         \
-	" o.subject, p.settlement_id, s.date FROM payments p JOIN orders o ON o.id = p.order_id"                       \
+	" o.subject, p.settlement_id, s.date, p.discount, p.promo_id FROM payments p JOIN orders o ON o.id = "         \
+	"p.order_id"                                                                                                   \
 	" LEFT JOIN settlements s ON s.id = p.settlement_id WHERE " p_where                                            \
 	" UNION ALL SELECT 1, r.created_at, r.order_id, o.out_trade_no, r.id, r.out_request_no, -r.amount,"            \
-	" -r.fee_returned, r.funded_from, o.buyer, o.subject, r.settlement_id, s.date FROM refunds r"                  \
+	" -r.fee_returned, r.funded_from, o.buyer, o.subject, r.settlement_id, s.date, -r.discount_returned,"          \
+	" " REFUND_PROMO " FROM refunds r"                                                                             \
 	" JOIN orders o ON o.id = r.order_id LEFT JOIN settlements s ON s.id = r.settlement_id WHERE " r_where         \
 	" ORDER BY " order
 
@@ -320,10 +341,12 @@ int bill_writer_summary(struct bill_writer *w, const char *label, int64_t net, s
  * settlement index out. PostgreSQL plans the joins itself and sorts. */
 #define DATE_LINES(cross, plus, order)                                                                                 \
 	"SELECT s.merchant_id, 0, p.created_at, p.order_id, o.out_trade_no, p.id, NULL, p.amount, p.fee, 'pending',"   \
-	" p.buyer, o.subject, p.settlement_id, s.date FROM payments p " cross " settlements s " cross " orders o"      \
+	" p.buyer, o.subject, p.settlement_id, s.date, p.discount, p.promo_id FROM payments p " cross                  \
+	" settlements s " cross " orders o"                                                                            \
 	" WHERE p.id >= ?2 AND s.id = " plus "p.settlement_id AND s.date = ?1 AND o.id = p.order_id"                   \
 	" UNION ALL SELECT s.merchant_id, 1, r.created_at, r.order_id, o.out_trade_no, r.id, r.out_request_no,"        \
-	" -r.amount, -r.fee_returned, r.funded_from, o.buyer, o.subject, r.settlement_id, s.date FROM refunds "        \
+	" -r.amount, -r.fee_returned, r.funded_from, o.buyer, o.subject, r.settlement_id, s.date,"                     \
+	" -r.discount_returned, " REFUND_PROMO " FROM refunds "                                                        \
 	"r " cross " settlements s " cross " orders o WHERE r.id >= ?3 AND s.id = " plus                               \
 	"r.settlement_id AND s.date = ?1"                                                                              \
 	" AND o.id = r.order_id" order
@@ -333,11 +356,13 @@ struct store_stmt *bills_settlement_lines(struct store *st, const char *settleme
 	return store_query(
 	    st,
 	    "SELECT s.merchant_id, 0, p.created_at, p.order_id, o.out_trade_no, p.id, NULL, p.amount, p.fee,"
-	    " 'pending', p.buyer, o.subject, p.settlement_id, s.date FROM payments p JOIN orders o"
+	    " 'pending', p.buyer, o.subject, p.settlement_id, s.date, p.discount, p.promo_id FROM payments p JOIN "
+	    "orders o"
 	    " ON o.id = p.order_id JOIN settlements s ON s.id = p.settlement_id WHERE p.settlement_id = ?1"
 	    " UNION ALL SELECT s.merchant_id, 1, r.created_at, r.order_id, o.out_trade_no, r.id,"
 	    " r.out_request_no, -r.amount, -r.fee_returned, r.funded_from, o.buyer, o.subject,"
-	    " r.settlement_id, s.date FROM refunds r JOIN orders o ON o.id = r.order_id"
+	    " r.settlement_id, s.date, -r.discount_returned, " REFUND_PROMO " FROM refunds r JOIN orders o"
+	    " ON o.id = r.order_id"
 	    " JOIN settlements s ON s.id = r.settlement_id WHERE r.settlement_id = ?1 ORDER BY 1, 2, 6",
 	    "t", settlement_id);
 }

@@ -85,7 +85,7 @@ static json_t *settlement_json(struct store *st, const char *id)
 	    st,
 	    "SELECT id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees, refunds, refunded,"
 	    " fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out, payout_account, transfer_id,"
-	    " created_at FROM settlements WHERE id = ?",
+	    " created_at, discounts, discounts_returned FROM settlements WHERE id = ?",
 	    "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
@@ -106,6 +106,8 @@ static json_t *settlement_json(struct store *st, const char *id)
 		json_object_set_new(o, "transfer",
 		                    store_col_null(q, 19) ? json_null() : json_string(store_col_text(q, 19)));
 		json_object_set_new(o, "created_at", json_string(store_col_text(q, 20)));
+		json_object_set_new(o, "discounts", json_integer(store_col_int(q, 21)));
+		json_object_set_new(o, "discounts_returned", json_integer(store_col_int(q, 22)));
 	}
 	store_done(q);
 	return o;
@@ -166,30 +168,34 @@ static bool settle_due(struct store *st, const char *no, const struct settle_run
 	struct store_stmt *q =
 	    sid ? store_query(st,
 	                      "UPDATE refunds SET settlement_id = ?1" DUE_REFUNDS
-	                      " RETURNING funded_from, amount, fee_returned",
+	                      " RETURNING funded_from, amount, fee_returned, discount_returned",
 	                      "tttt", sid, no, run->cutoff_t0, s->cutoff)
-	        : store_query(st, "SELECT funded_from, amount, fee_returned FROM refunds" DUE_REFUNDS, "tttt", "", no,
-	                      run->cutoff_t0, s->cutoff);
+	        : store_query(st,
+	                      "SELECT funded_from, amount, fee_returned, discount_returned FROM refunds" DUE_REFUNDS,
+	                      "tttt", "", no, run->cutoff_t0, s->cutoff);
 	/* Summed here with checked additions, not by SQL SUM(), which stops
 	 * the program on an overflow. The ceilings keep each balance within
 	 * 10^15 but not these sums: a merchant paid and refunded 10^15 over
 	 * and over has a gross past int64 while its balances stay small. */
 	while (store_step(q) == STORE_ROW) {
 		s->nref++;
+		fits = fits && money_add(s->discounts_back, store_col_int(q, 3), &s->discounts_back);
 		if (strcmp(store_col_text(q, 0), "pending") == 0)
 			fits = fits && money_add(s->refunded, store_col_int(q, 1), &s->refunded) &&
 			       money_add(s->fees_back, store_col_int(q, 2), &s->fees_back);
 		else if (strcmp(store_col_text(q, 0), "deposit") == 0)
 			fits = fits && money_add(s->from_deposit, store_col_int(q, 1), &s->from_deposit);
 	}
-	q = sid ? store_query(st, "UPDATE payments SET settlement_id = ?1" DUE_PAYMENTS " RETURNING amount, fee",
+	q = sid ? store_query(st,
+	                      "UPDATE payments SET settlement_id = ?1" DUE_PAYMENTS " RETURNING amount, fee, discount",
 	                      "tttt", sid, no, run->cutoff_t0, s->cutoff)
-	        : store_query(st, "SELECT amount, fee FROM payments" DUE_PAYMENTS, "tttt", "", no, run->cutoff_t0,
-	                      s->cutoff);
+	        : store_query(st, "SELECT amount, fee, discount FROM payments" DUE_PAYMENTS, "tttt", "", no,
+	                      run->cutoff_t0, s->cutoff);
 	while (store_step(q) == STORE_ROW) {
 		s->npay++;
 		fits = fits && money_add(s->gross, store_col_int(q, 0), &s->gross) &&
-		       money_add(s->fees, store_col_int(q, 1), &s->fees);
+		       money_add(s->fees, store_col_int(q, 1), &s->fees) &&
+		       money_add(s->discounts, store_col_int(q, 2), &s->discounts);
 	}
 	return fits;
 }
@@ -287,12 +293,12 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	store_exec(st,
 	           "INSERT INTO settlements(id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees,"
 	           " refunds, refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out,"
-	           " payout_account, transfer_id, created_at)"
-	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	           "tttttttiiiiiiiiiiittt", sid, no, run->date, sums.t0 ? "T0" : "T15", *sums.note ? sums.note : NULL,
+	           " payout_account, transfer_id, created_at, discounts, discounts_returned)"
+	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	           "tttttttiiiiiiiiiiitttii", sid, no, run->date, sums.t0 ? "T0" : "T15", *sums.note ? sums.note : NULL,
 	           sums.cutoff, m.currency, sums.npay, sums.gross, sums.fees, sums.nref, sums.refunded, sums.fees_back,
 	           sums.from_deposit, sums.carried_in, sums.net, sums.payout, sums.carried_out, bank_account,
-	           *transfer_id ? transfer_id : NULL, now);
+	           *transfer_id ? transfer_id : NULL, now, sums.discounts, sums.discounts_back);
 	*out = settlement_json(st, sid);
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "merchant", owner, "settlement", sid, "date",
 	                         run->date, "net", (json_int_t)sums.net, "payout", (json_int_t)sums.payout,
@@ -328,6 +334,8 @@ static json_t *forecast_json(const struct merchant *m, const struct settle_run *
 	for (size_t i = 0; i < ARRAY_LEN(sums); i++)
 		json_object_set_new(o, sums[i].name, json_integer(sums[i].v));
 	json_object_set_new(o, "payout_account", m->has_bank_account ? json_string(m->bank_account) : json_null());
+	json_object_set_new(o, "discounts", json_integer(s->discounts));
+	json_object_set_new(o, "discounts_returned", json_integer(s->discounts_back));
 	return o;
 }
 
@@ -384,6 +392,7 @@ int settle_preview(struct store *st, const struct settle_run *run, const char *r
 		struct settle_sums s = upto;
 		s.npay -= before.npay, s.gross -= before.gross, s.fees -= before.fees, s.nref -= before.nref;
 		s.refunded -= before.refunded, s.fees_back -= before.fees_back, s.from_deposit -= before.from_deposit;
+		s.discounts -= before.discounts, s.discounts_back -= before.discounts_back;
 		before = upto;
 		if (s.npay == 0 && s.nref == 0)
 			continue;

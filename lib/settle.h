@@ -53,6 +53,9 @@ struct settle_sums {
 	char note[200];     /* why a T0 merchant is settled as T15, or "" */
 	const char *cutoff; /* the run's cut-off for that mode */
 	int64_t npay, gross, fees, nref, refunded, fees_back, from_deposit, carried_in, net, payout, carried_out;
+	/* Promotions' discounts in the payments, and back to their sponsors in
+	 * the refunds: shown, not netted (the merchant got the full price). */
+	int64_t discounts, discounts_back;
 };
 
 /*

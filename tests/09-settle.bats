@@ -287,7 +287,7 @@ field() { # field JSON KEY
 m:cafe01,6222000011112222,89.46,CNY,$sid"
 	bill="$BATS_TEST_TMPDIR/out/bill-2026-11-05-cafe01.csv"
 	# The lines of wpay-bill's trade bill (its one writer), then the settlement's own.
-	assert_equal "$(sed -n 1p "$bill")" "time,order,out_trade_no,id,out_request_no,kind,amount,fee,net,currency,buyer,subject,settlement,settlement_date"
+	assert_equal "$(sed -n 1p "$bill")" "time,order,out_trade_no,id,out_request_no,kind,amount,fee,net,currency,buyer,subject,settlement,settlement_date,discount,promotion"
 	assert_equal "$(awk -F, '$6 == "payment"' "$bill" | wc -l)" 1
 	assert_equal "$(awk -F, '$6 == "refund" { print $5 "," $7 "," $8 "," $9 "," $10 "," $13 }' "$bill")" "r1,-10.00,-0.06,-9.94,CNY,$sid"
 	assert_equal "$(awk -F, '$6 == "total" { print $7 "," $8 "," $9 "," $12 }' "$bill")" "90.00,0.54,89.46,payments 1 refunds 1"
@@ -375,7 +375,7 @@ m:cafe01,6222000011112222,99.40,CNY,$sid"
 		trades = [r for r in bill[1:] if r[5] in ("payment", "refund")]
 		assert sorted(r[2] for r in trades) == sorted(["'-2+3+cmd|' /C calc'!A0", 'a,"b";c', "'\t=1+1", "'-2+3+cmd|' /C calc'!A0"]), trades
 		for r in bill[1:]:
-		    assert len(r) == 14, r
+		    assert len(r) == 16, r
 		    for cell in r[6:9]:
 		        assert cell == "" or float(cell) is not None, r
 		refund = [r for r in bill if r[5] == "refund"][0]

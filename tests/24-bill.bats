@@ -47,7 +47,7 @@ for r in csv.reader(open(sys.argv[1], newline="", encoding=sys.argv[2] if len(sy
 @test "the trade bill of a day: its payments and refunds, settled or not, in time order, then totals that sum them" {
 	run --separate-stderr wpay-bill cafe01 --date 2026-10-20
 	assert_success
-	assert_equal "${lines[0]}" "time,order,out_trade_no,id,out_request_no,kind,amount,fee,net,currency,buyer,subject,settlement,settlement_date"
+	assert_equal "${lines[0]}" "time,order,out_trade_no,id,out_request_no,kind,amount,fee,net,currency,buyer,subject,settlement,settlement_date,discount,promotion"
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/bill.csv"
 	run python3 - "$BATS_TEST_TMPDIR/bill.csv" <<-'PY'
 		import csv, sys
@@ -103,7 +103,7 @@ for r in csv.reader(open(sys.argv[1], newline="", encoding=sys.argv[2] if len(sy
 @test "--headers zh names Alipay's columns; --encoding gbk writes GBK (checked with iconv); --bom writes a UTF-8 BOM" {
 	run --separate-stderr wpay-bill cafe01 --date 2026-10-20 --headers zh
 	assert_success
-	assert_equal "${lines[0]}" "完成时间,支付宝交易号,商户订单号,id,退款批次号/请求号,业务类型,订单金额（元）,服务费（元）,net,currency,对方账户,商品名称,settlement,settlement_date"
+	assert_equal "${lines[0]}" "完成时间,支付宝交易号,商户订单号,id,退款批次号/请求号,业务类型,订单金额（元）,服务费（元）,net,currency,对方账户,商品名称,settlement,settlement_date,支付宝优惠（元）,券名称"
 	utf8=$output
 	wpay-bill cafe01 --date 2026-10-20 --headers zh --encoding gbk -o "$BATS_TEST_TMPDIR/gbk.csv"
 	! iconv -f UTF-8 -t UTF-8 "$BATS_TEST_TMPDIR/gbk.csv" >/dev/null 2>&1
@@ -189,7 +189,7 @@ for r in csv.reader(open(sys.argv[1], newline="", encoding=sys.argv[2] if len(sy
 	run --separate-stderr wpay-bill shop02 --date 2026-10-20
 	assert_success
 	assert_equal "${#lines[@]}" 2
-	assert_equal "${lines[1]}" ",,,,,total,0.00,0.00,0.00,CNY,,payments 0 refunds 0,,"
+	assert_equal "${lines[1]}" ",,,,,total,0.00,0.00,0.00,CNY,,payments 0 refunds 0,,,0.00,"
 }
 
 @test "round trip: each form of the bill reconciles against the ledger for its trade date" {

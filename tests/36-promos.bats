@@ -265,3 +265,31 @@ pay() { # pay BUYER OUT_TRADE_NO AMOUNT [MERCHANT] [SOURCE]
 	assert_equal "$(db_sql "SELECT uses FROM promo_uses WHERE promo_id = 'p2'")" 1
 	assert_ledger_ok
 }
+
+@test "settle and the bills show the discounts; net and payout are the full price's" {
+	citic p1 --merchant vend01 --discount 10% >/dev/null
+	pay 1001 o1 40.00 >/dev/null
+	wpay-refund vend01 o1 r1 --amount 10.00 >/dev/null
+	run --separate-stderr wpay-bill vend01 --date 2026-11-22 --format jsonl
+	assert_success
+	assert_equal "$(jq -s -c 'map(select(.type == "bill_line") | [.kind, .amount, .fee, .net, .discount, .promotion])' <<<"$output")" \
+		'[["payment",4000,24,3976,400,"p1"],["refund",-1000,-6,-994,-100,"p1"]]'
+	assert_equal "$(jq -s -c 'map(select(.type == "bill_total"))[0] | [.gross, .net, .discounts]' <<<"$output")" '[4000,2982,300]'
+	run --separate-stderr wpay-bill vend01 --date 2026-11-22
+	assert_success
+	assert_equal "$(cut -d , -f 6-9,15,16 <<<"$output")" "kind,amount,fee,net,discount,promotion
+payment,40.00,0.24,39.76,4.00,p1
+refund,-10.00,-0.06,-9.94,-1.00,p1
+total,30.00,0.18,29.82,3.00,"
+	run --separate-stderr wpay-bill vend01 --date 2026-11-22 --kind fund --format jsonl
+	assert_success
+	assert_equal "$(jq -s -c 'map(select(.kind == "discount" or .kind == "discount_refund") | [.kind, .other, .in, .out])' <<<"$output")" \
+		'[["discount","sponsor:CITIC",400,0],["discount_refund","sponsor:CITIC",0,100]]'
+	export WPAY_NOW=2026-12-10T01:00:00Z
+	run --separate-stderr wpay-settle
+	assert_success
+	assert_equal "$(jq -c 'select(.merchant == "m:vend01") | [.gross, .fees, .refunded, .fees_returned, .net, .payout, .discounts, .discounts_returned]' <<<"$output")" \
+		'[4000,24,1000,6,2982,2982,400,100]'
+	assert_equal "$(db_sql "SELECT discounts, discounts_returned FROM settlements")" "400|100"
+	assert_ledger_ok
+}
