@@ -348,9 +348,13 @@ void promos_take(struct store *st, const struct promo_card *card, const char *me
 		            "it", hit->discount, hit->id);
 		if (!deferring && store_changes(st) != 1)
 			continue;
+		/* A buyer's uses are counted only for a per-user limit: a write
+		 * less on every payment of an unlimited promotion. */
+		if (per_user == 0)
+			return;
 		store_write(st, 1,
 		            "INSERT INTO promo_uses(promo_id, uid, uses) VALUES (?1, ?2, 1) ON CONFLICT(promo_id, uid)"
-		            " DO UPDATE SET uses = promo_uses.uses + 1 WHERE ?3 = 0 OR promo_uses.uses < ?3",
+		            " DO UPDATE SET uses = promo_uses.uses + 1 WHERE promo_uses.uses < ?3",
 		            "tti", hit->id, uid, per_user);
 		if (deferring || store_changes(st) == 1)
 			return;

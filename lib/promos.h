@@ -14,7 +14,9 @@
  * than what is left of the budget, so the last payer gets the remainder
  * and spent reaches the budget exactly. spent counts discounts granted:
  * a refund returns its share of the discount to the sponsor, but does not
- * free budget (a budget is what the sponsor agreed to give out).
+ * free budget (a budget is what the sponsor agreed to give out). A
+ * buyer's uses (promo_uses) are counted for promotions with a per-user
+ * limit only.
  *
  * Handlers are wpay_handlers (batch.h); see wpay-bind(1) for fields.
  */
