@@ -283,7 +283,7 @@ refund,-10.00,-0.06,-9.94,-1.00,p1
 total,30.00,0.18,29.82,3.00,"
 	run --separate-stderr wpay-bill vend01 --date 2026-11-22 --kind fund --format jsonl
 	assert_success
-	assert_equal "$(jq -s -c 'map(select(.kind == "discount" or .kind == "discount_refund") | [.kind, .other, .in, .out])' <<<"$output")" \
+	assert_equal "$(jq -s -c 'map(select(.kind == "discount" or .kind == "discount_refund") | [.kind, .other, .in, .out]) | sort' <<<"$output")" \
 		'[["discount","sponsor:CITIC",400,0],["discount_refund","sponsor:CITIC",0,100]]'
 	export WPAY_NOW=2026-12-10T01:00:00Z
 	run --separate-stderr wpay-settle
