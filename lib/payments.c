@@ -157,7 +157,7 @@ static int funding_account(struct store *st, const struct payer *p, json_t *req,
                            char account[ACCOUNT_ID_MAX], struct promo_card *card, struct err *e)
 {
 	const char *source = p->source ? p->source : "wallet";
-	*card->brand = '\0';
+	memset(card, 0, sizeof *card);
 	if (rec_get_str(req, "source", false, 0, &source, e))
 		return ERR_FAIL;
 	if (strcmp(source, "wallet") == 0) {
