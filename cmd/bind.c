@@ -54,10 +54,10 @@ static const char usage[] =
     "       wpay-bind [options] merchant show|balance merchant\n"
     "       wpay-bind [options] merchant deposit|withdraw merchant --amount amount --request-no no [--currency code]\n"
     "       wpay-bind [options] merchant list\n"
-    "       wpay-bind [options] promo add id --sponsor bank (--issuer name | --bin prefix) --card-type type\n"
-    "                 (--merchant merchant | --all) (--discount rate | --off amount) [--min amount]\n"
+    "       wpay-bind [options] promo add promo_id --sponsor bank [--issuer name] [--bin prefix] --card-type type\n"
+    "                 [--merchant merchant] [--all] [--discount rate] [--off amount] [--min amount]\n"
     "                 [--per-user n] [--budget amount] --from time --until time [--currency code]\n"
-    "       wpay-bind [options] promo show|remove id\n"
+    "       wpay-bind [options] promo show|remove promo_id\n"
     "       wpay-bind [options] promo list\n";
 
 enum {

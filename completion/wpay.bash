@@ -30,7 +30,7 @@ _wpay_kind() {
 	dir) echo dir ;;
 	program) echo program ;;
 	args) echo args ;;
-	login | merchant_no | order | payment | out_trade_no | out_request_no | event) echo value ;;
+	login | merchant_no | order | payment | out_trade_no | out_request_no | event | promo_id) echo value ;;
 	*) return 1 ;;
 	esac
 }

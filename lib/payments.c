@@ -535,8 +535,9 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
 	bufprintf(t[2].key, sizeof t[2].key, "refund_discount:%s:%s", id, request_no);
 	strlcopy(t[2].from, t[0].to, sizeof t[2].from);
 	strlcopy(t[2].to, sponsor, sizeof t[2].to);
-	/* Only the transfers that move money: the refund, then a fee and a
-	 * discount share when there are any. */
+	/* The fee's share, the refund and the discount's share, each only
+	 * when it moves money (a refund whose share of the discount is all
+	 * of it pays the buyer nothing). */
 	struct transfer post[3];
 	size_t n = 0;
 	if (fee_back > 0)

@@ -374,7 +374,7 @@ json_t *promos_card_json(const char *brand, const char *type, const char *issuer
 
 json_t *promos_promotion_json(const char *id, const char *sponsor, int64_t discount)
 {
-	if (!id)
+	if (!id || !sponsor)
 		return NULL;
 	char acct[ACCOUNT_ID_MAX];
 	ledger_account_id(ACCOUNT_SPONSOR, sponsor, acct);
