@@ -293,3 +293,18 @@ total,30.00,0.18,29.82,3.00,"
 	assert_equal "$(db_sql "SELECT discounts, discounts_returned FROM settlements")" "400|100"
 	assert_ledger_ok
 }
+
+@test "attack: a formula cannot reach a bill through a promotion; a card number never reaches a record" {
+	refuses 1 bad_field wpay-bind promo add '=HYPERLINK("http://evil.example")' --sponsor CITIC --issuer I --card-type credit --all --off 1.00 --from 2026-11-01 --until 2026-12-31
+	refuses 1 bad_field wpay-bind promo add p1 --sponsor '@SUM(1)' --issuer I --card-type credit --all --off 1.00 --from 2026-11-01 --until 2026-12-31
+	# An issuer is only compared with the card's bank, never printed in a bill.
+	wpay-bind promo add p2 --sponsor CITIC --issuer '=1+1' --card-type credit --all --off 1.00 --from 2026-11-01 --until 2026-12-31 >/dev/null
+	citic p1 --all --off 1.00 >/dev/null
+	pay 1001 o1 10.00 >"$BATS_TEST_TMPDIR/p"
+	assert_equal "$(jq -r .promotion.id "$BATS_TEST_TMPDIR/p")" p1
+	run --separate-stderr wpay-bill vend01 --date 2026-11-22
+	assert_success
+	[[ "$output" != *"=1+1"* ]]
+	pan=$(luhn_card $CITIC_CREDIT 16)
+	! grep -q -e "$pan" -e "${pan:0:12}" <(cat "$BATS_TEST_TMPDIR/p"; db_sql "SELECT body FROM events"; db_sql "SELECT * FROM payments")
+}
