@@ -143,10 +143,9 @@ static int place_for_buyer(struct store *st, const struct new_order *o, char id[
 		return 0;
 	char buyer[USER_REF_MAX];
 	ids_user(o->buyer, buyer);
-	return err_fail(
-	    e, ERR_FAIL, "conflict",
-	    "request_no %s of %s is order %s, for another merchant, amount or product; use a new request_no",
-	    o->request_no, buyer, id);
+	return err_fail(e, ERR_FAIL, "conflict",
+	                "request_no %s of %s is order %s, for another merchant or amount; use a new request_no",
+	                o->request_no, buyer, id);
 }
 
 /* Insert, or find the same order again: 0, or -1 with a conflict. */

@@ -329,6 +329,26 @@ pay() { # BUYER ORDER
 	assert_ledger_ok
 }
 
+@test "two batches of payments racing for the last units: exactly the stock is sold, whole payments only" {
+	buyers 1001
+	tea --stock 3
+	for i in 1 2 3 4 5 6; do
+		wpay-scanqr tea.png | wpay-order --buyer u:1001 | jq -c '{order: .id}' >>"$BATS_TEST_TMPDIR/o$((i % 2))"
+	done
+	wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 <"$BATS_TEST_TMPDIR/o0" >"$BATS_TEST_TMPDIR/p0" 2>/dev/null &
+	p0=$!
+	wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 <"$BATS_TEST_TMPDIR/o1" >"$BATS_TEST_TMPDIR/p1" 2>/dev/null &
+	p1=$!
+	wait $p0 || true
+	wait $p1 || true
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/p0" "$BATS_TEST_TMPDIR/p1" | jq -r '.type + ":" + (.code // "")' | sort | uniq -c | tr -s ' \n' '  ')" \
+		" 3 error:sold_out 3 payment: "
+	assert_equal "$(wpay-bind product show shop1 tea | jq -c '[.stock, .sold]')" '[0,3]'
+	assert_equal "$(wpay-order list --buyer u:1001 --state paid | wc -l)" 3
+	assert_equal "$(wpay-bind wallet balance u:1001 | jq -r .balance)" $((10000 - 3 * 1250))
+	assert_ledger_ok
+}
+
 @test "a product card: its record and link; ordering from the card and from its link gives the same order" {
 	buyers 1001
 	wpay-bind product add shop1 tea --name 'Tea "Long Jing" =1+1 100%' --price 12.50 >/dev/null
