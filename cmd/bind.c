@@ -244,8 +244,11 @@ int main(int argc, char **argv)
 			const struct currency *cur = currency_find(code ? code : "CNY");
 			int64_t minor;
 			const char *why = cur ? money_parse(text, cur, false, &minor) : "unknown currency";
-			if (why)
+			if (why) {
+				json_decref(req); /* exits: nothing held for the leak checker */
+				json_decref(fields);
 				cli_usage_error(usage, "--%s '%s': %s", key, text, why);
+			}
 			json_object_set_new(req, key, json_integer(minor));
 			if (!code)
 				json_object_set_new(req, "currency", json_string(cur->alpha));
