@@ -276,27 +276,11 @@ static size_t id_short(const struct idset *ids, const char *id)
 
 /* ---- cells ---- */
 
-static const char *const money_keys[] = {"amount",
-                                         "fee",
-                                         "fees",
-                                         "gross",
-                                         "net",
-                                         "payout",
-                                         "pending",
-                                         "deposit",
-                                         "balance",
-                                         "refunded",
-                                         "fee_returned",
-                                         "fees_returned",
-                                         "refunded_from_deposit",
-                                         "carried_in",
-                                         "carried_out",
-                                         "debit",
-                                         "credit",
-                                         "opening",
-                                         "closing",
-                                         "total",
-                                         "held"};
+static const char *const money_keys[] = {
+    "amount",     "price",       "fee",     "fees",     "gross",        "net",           "payout",
+    "pending",    "deposit",     "balance", "refunded", "fee_returned", "fees_returned", "refunded_from_deposit",
+    "carried_in", "carried_out", "debit",   "credit",   "opening",      "closing",       "total",
+    "held"};
 
 static bool money_key(const char *k)
 {

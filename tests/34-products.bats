@@ -57,6 +57,11 @@ pay() { # BUYER ORDER
 	assert_equal "$(jq -c '[.sku, .price, .stock, .ref]' <<<"$output")" '["cake_2",800,null,7]'
 	run --separate-stderr wpay-bind product list shop1
 	assert_equal "$(jq -sc 'map(.sku)' <<<"$output")" '["cake_2","tea"]'
+	# For a person: prices as money.
+	run --separate-stderr bash -c 'wpay-bind product list shop1 | wpay-fmt'
+	assert_success
+	assert_line --regexp '^  product +m:shop1 +tea +Green tea +12\.50 CNY +5 +0 '
+
 	export WPAY_NOW=2026-11-22T09:00:00Z
 	run --separate-stderr wpay-bind product update shop1 tea --price 13 --stock none
 	assert_success
@@ -165,6 +170,8 @@ pay() { # BUYER ORDER
 		assert_equal "$(jq -r .amount <<<"$output")" 1250
 	done
 	assert_equal "$(wpay-bind product show shop1 tea | jq -c '[.stock, .sold]')" '[null,3]'
+	# A list shows an order as a query does.
+	assert_equal "$(wpay-order list --buyer u:1002)" "$(wpay-order query "${ids[1]}")"
 	assert_ledger_ok
 }
 
@@ -391,6 +398,16 @@ pay() { # BUYER ORDER
 	assert_failure 64
 	run --separate-stderr wpay-mkqr --product tea
 	assert_failure 64
+}
+
+@test "a card's image over a planted symlink replaces the link, never writes through it" {
+	tea
+	echo keep >"$BATS_TEST_TMPDIR/target"
+	ln -s "$BATS_TEST_TMPDIR/target" card.png
+	run --separate-stderr wpay-mkqr shop1 --product tea --card -o card.png
+	assert_success
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/target")" keep
+	[ ! -L card.png ] && [ "$(stat -c %s card.png)" -gt 500 ]
 }
 
 @test "a card link that is not only a payload is a web address, not a code" {
