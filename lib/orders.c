@@ -372,17 +372,6 @@ static int from_product(struct wpay_ctx *c, const struct order_defaults *d, json
 	if (qv)
 		o->quantity = json_integer_value(qv);
 	batch_identify("product", sku->value);
-	if (products_for_order(c->st, o->merchant, sku->value, o->quantity, prod, e))
-		return ERR_FAIL;
-	if (prod->price > MONEY_MAX / o->quantity)
-		return err_fail(e, ERR_FAIL, "bad_amount",
-		                "%lld units of %s cost more than the limit of %lld minor units", (long long)o->quantity,
-		                sku->value, (long long)MONEY_MAX);
-	o->amount = prod->price * o->quantity;
-	o->product = prod->sku;
-	o->subject = prod->name;
-	o->origin = "product_code";
-	o->expires_at = clock_now_ms() + DEFAULT_TTL_MS;
 	json_t *otn = json_object_get(req, "out_trade_no");
 	if (otn && !json_is_null(otn))
 		return err_fail(e, ERR_FAIL, "bad_field",
@@ -396,6 +385,32 @@ static int from_product(struct wpay_ctx *c, const struct order_defaults *d, json
 	if (o->request_no && !rec_valid_key(o->request_no, REQUEST_NO_MAX))
 		return err_fail(e, ERR_FAIL, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'",
 		                o->request_no, REQUEST_NO_MAX);
+	o->product = sku->value;
+	o->origin = "product_code";
+	/* A replay answers the order made (place_for_buyer compares product
+	 * and quantity), whatever the catalog says now: sold out, removed or
+	 * dearer since. */
+	if (o->request_no) {
+		/* The row the insert then meets must still keep the table's checks. */
+		struct store_stmt *q =
+		    store_query(c->st, "SELECT amount FROM orders WHERE buyer = ? AND request_no = ?", "tt", o->buyer,
+		                o->request_no);
+		bool made = store_step(q) == STORE_ROW;
+		o->amount = made ? store_col_int(q, 0) : 0;
+		store_done(q);
+		o->expires_at = clock_now_ms() + DEFAULT_TTL_MS;
+		if (made)
+			return 0;
+	}
+	if (products_for_order(c->st, o->merchant, sku->value, o->quantity, prod, e))
+		return ERR_FAIL;
+	if (prod->price > MONEY_MAX / o->quantity)
+		return err_fail(e, ERR_FAIL, "bad_amount",
+		                "%lld units of %s cost more than the limit of %lld minor units", (long long)o->quantity,
+		                sku->value, (long long)MONEY_MAX);
+	o->amount = prod->price * o->quantity;
+	o->subject = prod->name;
+	o->expires_at = clock_now_ms() + DEFAULT_TTL_MS;
 	return 0;
 }
 

@@ -189,6 +189,14 @@ pay() { # BUYER ORDER
 	run --separate-stderr bash -c "wpay-scanqr tea.png | wpay-order --buyer u:1001 --quantity 2 --request-no r1"
 	assert_failure 1
 	assert_equal "$(jq -r .code <<<"$output")" conflict
+	# ... and after it sold out, or left the catalog.
+	wpay-bind product update shop1 tea --stock 0 >/dev/null
+	run --separate-stderr bash -c "wpay-scanqr tea.png | wpay-order --buyer u:1001 --quantity 3 --request-no r1"
+	assert_equal "$output" "$first"
+	wpay-bind product remove shop1 tea >/dev/null
+	run --separate-stderr bash -c "wpay-scanqr tea.png | wpay-order --buyer u:1001 --quantity 3 --request-no r1"
+	assert_equal "$output" "$first"
+	wpay-bind product add shop1 tea --name "Green tea" --price 20 >/dev/null
 	scan=$(wpay-scanqr tea.png)
 	before=$(ledger_digest)
 	for q in 0 -1 10001 '"2"' 1.5; do
