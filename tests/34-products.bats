@@ -135,6 +135,15 @@ pay() { # BUYER ORDER
 		assert_failure 1
 		assert_equal "$(jq -r .code <<<"$output")" bad_field
 	done
+	# The limits themselves: a 25-character SKU, a 128-character name in any script.
+	long=$(printf '茶%.0s' {1..128})
+	run --separate-stderr wpay-bind product add shop1 "$(printf 'a%.0s' {1..25})" --name "$long" --price 0.01 --stock none
+	assert_success
+	assert_equal "$(jq -c '[(.sku | length), (.name | length), .price, .stock]' <<<"$output")" '[25,128,1,null]'
+	run --separate-stderr wpay-bind product add shop1 y --name "${long}茶" --price 1
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" bad_field
+	before=$(ledger_digest)
 	run --separate-stderr wpay-bind <<<'{"type":"product","op":"sell","merchant":"shop1","sku":"tea"}'
 	assert_equal "$(jq -r .code <<<"$output")" unknown_request
 	assert_equal "$(ledger_digest)" "$before"
@@ -448,4 +457,18 @@ pay() { # BUYER ORDER
 	done
 	assert_equal "$(wpay-bind product show shop1 latte | jq -r .sold)" 6
 	assert_ledger_ok
+}
+
+@test "a card of a merchant named in Chinese: the link carries the UTF-8 payload, and orders" {
+	buyers 1001
+	wpay-bind merchant add cha1 --name "西湖茶馆" --city "杭州" --kind enterprise --verified >/dev/null
+	wpay-bind product add cha1 longjing --name "龙井 250g" --price 88.00 >/dev/null
+	card=$(wpay-mkqr cha1 --product longjing --card)
+	link=$(jq -r .link <<<"$card")
+	[[ $link == *%E8%A5%BF%E6%B9%96* ]]
+	assert_equal "$(wpay-scanqr --payload <<<"$link" | jq -r .text)" "$(jq -r .payload <<<"$card")"
+	run --separate-stderr bash -c 'wpay-scanqr --payload | wpay-order --buyer u:1001 | wpay-pay --pin-fd 3 3<<<135790' <<<"$link"
+	assert_success
+	assert_equal "$(jq -c '[.type, .amount]' <<<"$output")" '["payment",8800]'
+	assert_equal "$(wpay-bind product show cha1 longjing | jq -r .sold)" 1
 }
