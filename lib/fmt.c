@@ -276,11 +276,27 @@ static size_t id_short(const struct idset *ids, const char *id)
 
 /* ---- cells ---- */
 
-static const char *const money_keys[] = {
-    "amount",     "price",       "fee",     "fees",     "gross",        "net",           "payout",
-    "pending",    "deposit",     "balance", "refunded", "fee_returned", "fees_returned", "refunded_from_deposit",
-    "carried_in", "carried_out", "debit",   "credit",   "opening",      "closing",       "total",
-    "held"};
+static const char *const money_keys[] = {"amount",
+                                         "fee",
+                                         "fees",
+                                         "gross",
+                                         "net",
+                                         "payout",
+                                         "pending",
+                                         "deposit",
+                                         "balance",
+                                         "refunded",
+                                         "fee_returned",
+                                         "fees_returned",
+                                         "refunded_from_deposit",
+                                         "carried_in",
+                                         "carried_out",
+                                         "debit",
+                                         "credit",
+                                         "opening",
+                                         "closing",
+                                         "total",
+                                         "held"};
 
 static bool money_key(const char *k)
 {
@@ -288,7 +304,8 @@ static bool money_key(const char *k)
 		if (strcmp(k, money_keys[i]) == 0)
 			return true;
 	size_t n = strlen(k);
-	return (n > 7 && strcmp(k + n - 7, "_amount") == 0) || (n > 8 && strcmp(k + n - 8, "_balance") == 0);
+	return (n > 7 && strcmp(k + n - 7, "_amount") == 0) || (n > 8 && strcmp(k + n - 8, "_balance") == 0) ||
+	       strcmp(k, "price") == 0; /* a product's */
 }
 
 /* An RFC 3339 time as the ledger writes them, in local time. */
