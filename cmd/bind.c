@@ -52,7 +52,9 @@ static const char usage[] =
     "                 [--networks list] [--settlement mode]\n"
     "       wpay-bind [options] merchant show|balance merchant\n"
     "       wpay-bind [options] merchant deposit|withdraw merchant --amount amount --request-no no [--currency code]\n"
-    "       wpay-bind [options] merchant list\n";
+    "       wpay-bind [options] merchant list\n"
+    "       wpay-bind [options] merchant approve merchant [--reason text]\n"
+    "       wpay-bind [options] merchant suspend merchant --reason text\n";
 
 enum {
 	OPT_PIN_FD = OPT_FIRST_PROGRAM_OPTION,
@@ -83,6 +85,7 @@ static const struct option options[] = {
     {"settlement", required_argument, NULL, OPT_FIELD},
     {"networks", required_argument, NULL, OPT_FIELD},
     {"verified", no_argument, NULL, OPT_FIELD},
+    {"reason", required_argument, NULL, OPT_FIELD},
     {NULL, 0, NULL, 0},
 };
 
@@ -119,6 +122,8 @@ static const struct command {
     {"merchant", "deposit", merchants_deposit, "merchant", NULL, 1},
     {"merchant", "withdraw", merchants_withdraw, "merchant", NULL, 1},
     {"merchant", "list", merchants_list, NULL, NULL, 0},
+    {"merchant", "approve", merchants_approve, "merchant", NULL, 1},
+    {"merchant", "suspend", merchants_suspend, "merchant", NULL, 1},
 };
 
 static const struct command *find_command(const char *type, const char *op)

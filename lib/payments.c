@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "events.h"
 #include "ledger.h"
+#include "merchants.h"
 #include "money.h"
 #include "orders.h"
 #include "payments.h"
@@ -226,6 +227,8 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	int decided = payable(c, p, &o, out, e);
 	if (decided != 0)
 		return decided < 0 ? BATCH_FAIL : BATCH_OK;
+	if (merchants_check_approved_no(c->st, o.merchant, "be paid", e))
+		return BATCH_FAIL;
 	/* Who pays: --buyer, else the record's buyer, else the order's. */
 	const char *buyer = NULL;
 	if (rec_get_str(req, "buyer", false, 0, &buyer, e))
