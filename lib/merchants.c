@@ -603,10 +603,21 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 		                "their refund window is over",
 		                id, need, cur, order, have, cur, can, cur);
 	}
-	if (!in && deposit < DEPOSIT_T0_MIN) {
+	char *why = NULL;
+	if (deposit < DEPOSIT_T0_MIN) {
+		char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
+		money_format(deposit, currency_find(cur), have);
+		money_format(DEPOSIT_T0_MIN, currency_find(cur), need);
+		why = xasprintf("deposit %s %s is below the %s %s that T0 needs", have, cur, need, cur);
+	}
+	if (!in && why) {
+		/* The record says why, as when a settlement puts it on T15. */
+		char *reason = xasprintf("withdrawal %s: %s", request_no, why);
 		store_exec(c->st,
-		           "UPDATE merchants SET settlement = 'T15', updated_at = ? WHERE id = ? AND settlement = 'T0'",
-		           "tt", t.created_at, no);
+		           "UPDATE merchants SET settlement = 'T15', settlement_reason = ?, updated_at = ?"
+		           " WHERE id = ? AND settlement = 'T0'",
+		           "ttt", reason, t.created_at, no);
+		free(reason);
 		if (strcmp(m.settlement, "T0") == 0)
 			strlcopy(m.settlement, "T15", sizeof m.settlement);
 	}
@@ -614,14 +625,9 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 	json_object_set_new(*out, "merchant", json_string(id));
 	json_object_set_new(*out, "request_no", json_string(request_no));
 	json_object_set_new(*out, "settlement", json_string(m.settlement));
-	if (deposit < DEPOSIT_T0_MIN) {
-		char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
-		money_format(deposit, currency_find(cur), have);
-		money_format(DEPOSIT_T0_MIN, currency_find(cur), need);
-		char *why = xasprintf("deposit %s %s is below the %s %s that T0 needs", have, cur, need, cur);
+	if (why)
 		json_object_set_new(*out, "settlement_note", json_string(why));
-		free(why);
-	}
+	free(why);
 	return BATCH_OK;
 }
 

@@ -496,7 +496,8 @@ refuses() {
 	assert_success
 	assert_equal "$(jq -r .settlement <<<"$output")" T15
 	assert_equal "$(jq -r .settlement_note <<<"$output")" "deposit 19999.99 CNY is below the 20000.00 CNY that T0 needs"
-	assert_equal "$(wpay-bind merchant show cafe01 | jq -r .settlement)" T15
+	assert_equal "$(wpay-bind merchant show cafe01 | jq -c '[.settlement, .settlement_reason]')" \
+		'["T15","withdrawal w1: deposit 19999.99 CNY is below the 20000.00 CNY that T0 needs"]'
 	refuses 1 insufficient_funds wpay-bind merchant withdraw cafe01 --amount 20000.00 --request-no w2
 	assert_equal "$stderr" "wpay-bind: deposit:m:cafe01 holds 19999.99 CNY, not enough for 20000.00 CNY"
 	run --separate-stderr wpay-bind merchant balance cafe01
