@@ -54,6 +54,8 @@ static const char usage[] =
     "       wpay-bind [options] merchant show|balance merchant\n"
     "       wpay-bind [options] merchant deposit|withdraw merchant --amount amount --request-no no [--currency code]\n"
     "       wpay-bind [options] merchant list\n"
+    "       wpay-bind [options] merchant approve merchant [--reason text]\n"
+    "       wpay-bind [options] merchant suspend merchant --reason text\n"
     "       wpay-bind [options] product add|update merchant sku [--name name] [--price price] [--stock n|none]\n"
     "                 [--currency code]\n"
     "       wpay-bind [options] product remove|show merchant sku\n"
@@ -92,6 +94,7 @@ static const struct option options[] = {
     {"settlement", required_argument, NULL, OPT_FIELD},
     {"networks", required_argument, NULL, OPT_FIELD},
     {"verified", no_argument, NULL, OPT_FIELD},
+    {"reason", required_argument, NULL, OPT_FIELD},
     {NULL, 0, NULL, 0},
 };
 
@@ -128,6 +131,8 @@ static const struct command {
     {"merchant", "deposit", merchants_deposit, "merchant", NULL, 1},
     {"merchant", "withdraw", merchants_withdraw, "merchant", NULL, 1},
     {"merchant", "list", merchants_list, NULL, NULL, 0},
+    {"merchant", "approve", merchants_approve, "merchant", NULL, 1},
+    {"merchant", "suspend", merchants_suspend, "merchant", NULL, 1},
     {"product", "add", products_add, "merchant", "sku", 2},
     {"product", "update", products_update, "merchant", "sku", 2},
     {"product", "remove", products_remove, "merchant", "sku", 2},

@@ -71,7 +71,7 @@ static int get_merchant(struct store *st, json_t *req, struct merchant *m, struc
 	const char *ref;
 	if (rec_get_str(req, "merchant", true, 0, &ref, e))
 		return ERR_FAIL;
-	return merchants_load(st, ref, m, e);
+	return merchants_load(st, ref, m, e) || merchants_check_approved(m, "have codes made", e) ? ERR_FAIL : 0;
 }
 
 /* The payload for a merchant; NULL with e set if it cannot be built. */

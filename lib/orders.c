@@ -221,8 +221,8 @@ int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 	const char *merchant, *currency = NULL, *expires_in = NULL;
 	struct merchant m;
 	if (rec_get_str(req, "merchant", true, 0, &merchant, e) || merchants_load(c->st, merchant, &m, e) ||
-	    get_out_trade_no(req, true, &o.out_trade_no, e) || rec_get_amount(req, &o.amount, e) ||
-	    rec_get_str(req, "currency", false, 3, &currency, e) ||
+	    merchants_check_approved(&m, "take orders", e) || get_out_trade_no(req, true, &o.out_trade_no, e) ||
+	    rec_get_amount(req, &o.amount, e) || rec_get_str(req, "currency", false, 3, &currency, e) ||
 	    rec_get_str(req, "subject", false, ORDER_SUBJECT_MAX, &o.subject, e) ||
 	    rec_get_str(req, "expires_in", false, 16, &expires_in, e) || get_buyer(c->st, req, NULL, &o.buyer, e))
 		return BATCH_FAIL;
@@ -500,7 +500,7 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 		err_fail(e, ERR_FAIL, "unknown_merchant", "the code names no merchant of a network this ledger serves");
 		goto out;
 	}
-	if (merchants_load(c->st, account, &m, e))
+	if (merchants_load(c->st, account, &m, e) || merchants_check_approved(&m, "take orders", e))
 		goto out;
 	const struct currency *currency = cur53 ? currency_find(cur53->value) : NULL;
 	if (!currency || strcmp(currency->alpha, m.currency) != 0) {
