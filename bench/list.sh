@@ -21,8 +21,8 @@ export WPAY_DB="$ledger" WPAY_KEYS="${ledger%.db}.keys"
 if [ ! -s "$ledger" ]; then
 	echo "making a ledger of $n paid orders at $ledger ..." >&2
 	wpay-init >/dev/null
-	wpay-bind merchant add shop --name "Cafe Lu" --city Beijing >/dev/null
-	wpay-bind merchant add other --name "Other" --city Beijing >/dev/null
+	wpay-bind merchant add shop --name "Cafe Lu" --city Beijing --kind enterprise --verified >/dev/null
+	wpay-bind merchant add other --name "Other" --city Beijing --kind enterprise --verified >/dev/null
 	wpay-bind user add 1001 --nickname Lu >/dev/null
 	wpay-bind wallet add lu@example.com >/dev/null
 	wpay-bind user bind 1001 lu@example.com >/dev/null

@@ -9,8 +9,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/wpay-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 export WPAY_DB="$work/ledger.db" WPAY_KEYS="$work/keys"
 "$bin/wpay-init" >/dev/null
-"$bin/wpay-bind" merchant add shop --name "Cafe Lu" --city Beijing --mcc 5814 >/dev/null
-"$bin/wpay-bind" merchant add weibo --name "微博咖啡" --city "北京" >/dev/null
+"$bin/wpay-bind" merchant add shop --name "Cafe Lu" --city Beijing --mcc 5814 --kind enterprise --verified >/dev/null
+"$bin/wpay-bind" merchant add weibo --name "微博咖啡" --city "北京" --kind enterprise --verified >/dev/null
 i=0
 while [ $i -lt "$count" ]; do
 	m=shop

@@ -50,7 +50,7 @@ else
 fi
 export WPAY_DB="$fresh"
 wpay-init >/dev/null
-wpay-bind merchant add shop --name "Cafe Lu" --city Beijing >/dev/null
+wpay-bind merchant add shop --name "Cafe Lu" --city Beijing --kind enterprise --verified >/dev/null
 wpay-bind user add 1001 --nickname Lu >/dev/null
 wpay-bind wallet add lu@example.com >/dev/null
 wpay-bind user bind 1001 lu@example.com >/dev/null

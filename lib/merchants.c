@@ -5,6 +5,7 @@
 
 #include "batch.h"
 #include "clock.h"
+#include "events.h"
 #include "keys.h"
 #include "ledger.h"
 #include "merchants.h"
@@ -63,7 +64,9 @@ int merchants_load(struct store *st, const char *ref, struct merchant *m, struct
 	struct store_stmt *q =
 	    store_query(st,
 	                "SELECT id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement,"
-	                " notify_url, bank_account, created_at, updated_at, networks FROM merchants WHERE id = ?",
+	                " notify_url, bank_account, created_at, updated_at, networks, state,"
+	                " COALESCE(state_reason, ''), COALESCE(state_at, ''), COALESCE(settlement_reason, '')"
+	                " FROM merchants WHERE id = ?",
 	                "t", ids_merchant_no(ref));
 	bool found = store_step(q) == STORE_ROW;
 	bool fits = true;
@@ -88,6 +91,10 @@ int merchants_load(struct store *st, const char *ref, struct merchant *m, struct
 		fits &= strlcopy(m->updated_at, store_col_text(q, 13), sizeof m->updated_at);
 		if (!(m->all_networks = store_col_null(q, 14)))
 			fits &= strlcopy(m->networks, store_col_text(q, 14), sizeof m->networks);
+		fits &= strlcopy(m->state, store_col_text(q, 15), sizeof m->state);
+		fits &= strlcopy(m->state_reason, store_col_text(q, 16), sizeof m->state_reason);
+		fits &= strlcopy(m->state_at, store_col_text(q, 17), sizeof m->state_at);
+		fits &= strlcopy(m->settlement_reason, store_col_text(q, 18), sizeof m->settlement_reason);
 	}
 	store_done(q);
 	/* Every field fits what wpay ever let in; one that does not was written
@@ -117,6 +124,11 @@ static json_t *merchant_json(struct wpay_ctx *c, const struct merchant *m)
 	              m->has_notify_url ? m->notify_url : NULL, "bank_account", m->has_bank_account ? masked : NULL,
 	              "webhook_secret_file", secret_path, "created_at", m->created_at, "updated_at", m->updated_at);
 	json_object_set_new(o, "networks", merchants_networks(c, m->all_networks ? NULL : m->networks));
+	json_object_set_new(o, "state", json_string(m->state));
+	json_object_set_new(o, "state_reason", *m->state_reason ? json_string(m->state_reason) : json_null());
+	json_object_set_new(o, "state_at", *m->state_at ? json_string(m->state_at) : json_null());
+	json_object_set_new(o, "settlement_reason",
+	                    *m->settlement_reason ? json_string(m->settlement_reason) : json_null());
 	free(secret_name);
 	free(secret_path);
 	return o;
@@ -267,6 +279,112 @@ static int check_t0(struct store *st, const char *no, const char *currency, stru
 	    have, currency, need, currency);
 }
 
+const char *merchants_t0_refusal(const struct merchant *m)
+{
+	if (strcmp(m->state, "approved") != 0)
+		return "it is not approved";
+	if (strcmp(m->kind, "enterprise") != 0)
+		return "it is not an enterprise";
+	if (!m->verified)
+		return "it is not verified";
+	return NULL;
+}
+
+static int t0_refused(const struct merchant *m, struct err *e)
+{
+	const char *why = merchants_t0_refusal(m);
+	return why ? err_fail(e, ERR_FAIL, "t0_not_allowed",
+	                      "merchant %s cannot settle T0: %s; T0 is for approved, verified enterprise merchants "
+	                      "holding the deposit",
+	                      m->id, why)
+	           : 0;
+}
+
+int64_t merchants_deposit_shortfall(struct store *st, const char *id)
+{
+	int64_t deposit = ledger_balance(st, ACCOUNT_DEPOSIT, id);
+	return deposit < DEPOSIT_T0_MIN ? DEPOSIT_T0_MIN - deposit : 0;
+}
+
+int merchants_check_approved(const struct merchant *m, const char *doing, struct err *e)
+{
+	if (strcmp(m->state, "approved") == 0)
+		return 0;
+	if (strcmp(m->state, "applied") == 0)
+		return err_fail(e, ERR_FAIL, "merchant_not_approved",
+		                "merchant %s has applied and is not approved yet, so it cannot %s; the platform "
+		                "approves it with 'wpay bind merchant approve %s'",
+		                m->id, doing, m->id);
+	return err_fail(e, ERR_FAIL, "merchant_not_approved",
+	                "merchant %s is %s (%.200s), so it cannot %s; refunds and settlement of what it was paid go "
+	                "on, and 'wpay bind merchant approve %s' lets it trade again",
+	                m->id, m->state, *m->state_reason ? m->state_reason : "no reason given", doing, m->id);
+}
+
+int merchants_check_approved_no(struct store *st, const char *no, const char *doing, struct err *e)
+{
+	struct merchant m = {0};
+	struct store_stmt *q =
+	    store_query(st, "SELECT state, COALESCE(state_reason, '') FROM merchants WHERE id = ?", "t", no);
+	if (store_step(q) == STORE_ROW) {
+		strlcopy(m.state, store_col_text(q, 0), sizeof m.state);
+		strlcopy(m.state_reason, store_col_text(q, 1), sizeof m.state_reason);
+	}
+	store_done(q);
+	ids_merchant(no, m.id);
+	return merchants_check_approved(&m, doing, e);
+}
+
+/* The event of m's state as it is now, from state `previous` ("" on its application). */
+static void state_event(struct store *st, const struct merchant *m, const char *previous)
+{
+	char subject[ID_MAX], kind[32];
+	ids_new("mst", subject);
+	bufprintf(kind, sizeof kind, "merchant.%s", m->state);
+	json_t *body = json_pack("{s:s, s:s, s:s?, s:s?, s:s}", "merchant", m->id, "state", m->state, "previous_state",
+	                         *previous ? previous : NULL, "reason", *m->state_reason ? m->state_reason : NULL,
+	                         "state_at", m->state_at);
+	events_queue(st, m->no, kind, subject, body);
+	json_decref(body);
+}
+
+/* Move the merchant to state `to`; one already there answers as it is and queues nothing. */
+static int set_state(struct wpay_ctx *c, json_t *req, const char *to, bool reason_required, json_t **out, struct err *e)
+{
+	struct merchant m;
+	const char *reason = NULL;
+	if (get_merchant(c->st, req, &m, e) ||
+	    text_field(req, "reason", reason_required, MERCHANT_REASON_MAX, &reason, e))
+		return ERR_FAIL;
+	if (reason && !*reason)
+		return err_fail(e, ERR_FAIL, "bad_field", "reason is empty; say why");
+	char now[CLOCK_TEXT_MAX], previous[sizeof m.state], no[MERCHANT_NO_MAX + 1];
+	clock_format(clock_now_ms(), now);
+	strlcopy(previous, m.state, sizeof previous);
+	strlcopy(no, m.no, sizeof no);
+	store_exec(c->st,
+	           "UPDATE merchants SET state = ?, state_reason = ?, state_at = ?, updated_at = ?"
+	           " WHERE id = ? AND state <> ?",
+	           "tttttt", to, reason, now, now, no, to);
+	bool moved = store_changes(c->st) > 0;
+	if (merchants_load(c->st, no, &m, e))
+		return ERR_FAIL;
+	if (moved)
+		state_event(c->st, &m, previous);
+	*out = merchant_json(c, &m);
+	return BATCH_OK;
+}
+
+int merchants_approve(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
+{
+	return set_state(c, req, "approved", false, out, e);
+}
+
+int merchants_suspend(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
+{
+	return set_state(c, req, "suspended", true, out, e);
+}
+
 int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *no;
@@ -280,20 +398,29 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 		return BATCH_FAIL;
 	if (d.verified && strcmp(d.kind, "enterprise") != 0)
 		return err_fail(e, ERR_FAIL, "bad_field", "only an enterprise merchant can be verified");
-	if (d.settlement && strcmp(d.settlement, "T0") == 0 && check_t0(c->st, no, d.currency, e))
+	/* The application: a verified enterprise (the blue V) is approved at
+	 * once, any other merchant waits for 'merchant approve'. */
+	struct merchant applying = {.verified = d.verified};
+	strlcopy(applying.kind, d.kind, sizeof applying.kind);
+	strlcopy(applying.state, d.verified ? "approved" : "applied", sizeof applying.state);
+	ids_merchant(no, applying.id);
+	if (d.settlement && strcmp(d.settlement, "T0") == 0 &&
+	    (t0_refused(&applying, e) || check_t0(c->st, no, d.currency, e)))
 		return ERR_FAIL;
 
 	char now[CLOCK_TEXT_MAX], acct[ACCOUNT_ID_MAX];
 	clock_format(clock_now_ms(), now);
 	store_exec(c->st,
 	           "INSERT INTO merchants(id, kind, verified, name, city, mcc, country, currency, fee_ppm, notify_url,"
-	           " bank_account, networks, settlement, created_at, updated_at)"
-	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'T15'), ?, ?) ON CONFLICT(id) DO NOTHING",
+	           " bank_account, networks, settlement, created_at, updated_at, state, state_at)"
+	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'T15'), ?, ?, ?, ?)"
+	           " ON CONFLICT(id) DO NOTHING",
 	           "ttbtttttitttt"
-	           "tt",
+	           "tttt",
 	           no, d.kind, (int)d.verified, d.name, d.city, d.mcc, d.country, d.currency, d.fee_ppm, d.notify_url,
-	           d.bank_account, d.networks, d.settlement, now, now);
-	if (store_changes(c->st) == 0) {
+	           d.bank_account, d.networks, d.settlement, now, now, applying.state, now);
+	bool added = store_changes(c->st) > 0;
+	if (!added) {
 		/* Added before: the same request again is fine, a different one is not. */
 		struct store_stmt *q = store_query(
 		    c->st,
@@ -325,6 +452,10 @@ int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 	ledger_account(c->st, ACCOUNT_DEPOSIT, m.id, m.currency, acct);
 	ledger_account(c->st, ACCOUNT_PAYOUT, m.id, m.currency, acct);
 	ledger_account(c->st, ACCOUNT_FEES, m.currency, m.currency, acct);
+	/* An application is news to the merchant (merchant.applied); a blue V
+	 * approved at once has its record as the answer, and no change to hear of. */
+	if (added && strcmp(m.state, "applied") == 0)
+		state_event(c->st, &m, "");
 	*out = merchant_json(c, &m);
 	return BATCH_OK;
 }
@@ -339,8 +470,17 @@ int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *
 	if (d.currency && strcmp(d.currency, m.currency) != 0)
 		return err_fail(e, ERR_FAIL, "bad_field", "a merchant's currency cannot change (%s settles in %s)",
 		                m.id, m.currency);
-	if (d.settlement && strcmp(d.settlement, "T0") == 0 && check_t0(c->st, m.no, m.currency, e))
-		return ERR_FAIL;
+	bool to_t0 = d.settlement && strcmp(d.settlement, "T0") == 0;
+	if (to_t0) {
+		/* Judged as the update leaves it: kind and verified may come with it. */
+		struct merchant after = m;
+		if (d.kind)
+			strlcopy(after.kind, d.kind, sizeof after.kind);
+		if (d.has_verified)
+			after.verified = d.verified;
+		if (t0_refused(&after, e) || check_t0(c->st, m.no, m.currency, e))
+			return ERR_FAIL;
+	}
 	clock_format(clock_now_ms(), now);
 	/* Each given field replaces the stored one; absent ones stay. */
 	store_exec(c->st,
@@ -349,10 +489,11 @@ int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *
 	           " bank_account = COALESCE(?, bank_account), settlement = COALESCE(?, settlement),"
 	           " fee_ppm = CASE WHEN ? THEN ? ELSE fee_ppm END,"
 	           " verified = CASE WHEN ? THEN ? ELSE verified END,"
-	           " networks = CASE WHEN ? THEN ? ELSE networks END, updated_at = ? WHERE id = ?",
-	           "ttttttttbibbbttt", d.kind, d.name, d.city, d.mcc, d.country, d.notify_url, d.bank_account,
+	           " networks = CASE WHEN ? THEN ? ELSE networks END,"
+	           " settlement_reason = CASE WHEN ? THEN NULL ELSE settlement_reason END, updated_at = ? WHERE id = ?",
+	           "ttttttttbibbbtbtt", d.kind, d.name, d.city, d.mcc, d.country, d.notify_url, d.bank_account,
 	           d.settlement, (int)d.has_fee, d.fee_ppm, (int)d.has_verified, (int)d.verified, (int)d.has_networks,
-	           d.networks, now, m.no);
+	           d.networks, (int)to_t0, now, m.no);
 	char no[MERCHANT_NO_MAX + 1];
 	strlcopy(no, m.no, sizeof no); /* bound as the key while m is loaded again */
 	if (merchants_load(c->st, no, &m, e))
@@ -399,6 +540,7 @@ int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct err 
 	                 (json_int_t)ledger_balance(c->st, ACCOUNT_PENDING, m.id), "deposit",
 	                 (json_int_t)ledger_balance(c->st, ACCOUNT_DEPOSIT, m.id), "payout",
 	                 (json_int_t)ledger_balance(c->st, ACCOUNT_PAYOUT, m.id), "currency", m.currency);
+	json_object_set_new(*out, "deposit_shortfall", json_integer(merchants_deposit_shortfall(c->st, m.id)));
 	return BATCH_OK;
 }
 
@@ -461,10 +603,21 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 		                "their refund window is over",
 		                id, need, cur, order, have, cur, can, cur);
 	}
-	if (!in && deposit < DEPOSIT_T0_MIN) {
+	char *why = NULL;
+	if (deposit < DEPOSIT_T0_MIN) {
+		char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
+		money_format(deposit, currency_find(cur), have);
+		money_format(DEPOSIT_T0_MIN, currency_find(cur), need);
+		why = xasprintf("deposit %s %s is below the %s %s that T0 needs", have, cur, need, cur);
+	}
+	if (!in && why) {
+		/* The record says why, as when a settlement puts it on T15. */
+		char *reason = xasprintf("withdrawal %s: %s", request_no, why);
 		store_exec(c->st,
-		           "UPDATE merchants SET settlement = 'T15', updated_at = ? WHERE id = ? AND settlement = 'T0'",
-		           "tt", t.created_at, no);
+		           "UPDATE merchants SET settlement = 'T15', settlement_reason = ?, updated_at = ?"
+		           " WHERE id = ? AND settlement = 'T0'",
+		           "ttt", reason, t.created_at, no);
+		free(reason);
 		if (strcmp(m.settlement, "T0") == 0)
 			strlcopy(m.settlement, "T15", sizeof m.settlement);
 	}
@@ -472,14 +625,9 @@ static int move_deposit(struct wpay_ctx *c, json_t *req, bool in, json_t **out, 
 	json_object_set_new(*out, "merchant", json_string(id));
 	json_object_set_new(*out, "request_no", json_string(request_no));
 	json_object_set_new(*out, "settlement", json_string(m.settlement));
-	if (deposit < DEPOSIT_T0_MIN) {
-		char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
-		money_format(deposit, currency_find(cur), have);
-		money_format(DEPOSIT_T0_MIN, currency_find(cur), need);
-		char *why = xasprintf("deposit %s %s is below the %s %s that T0 needs", have, cur, need, cur);
+	if (why)
 		json_object_set_new(*out, "settlement_note", json_string(why));
-		free(why);
-	}
+	free(why);
 	return BATCH_OK;
 }
 

@@ -8,6 +8,14 @@
  * paid out can still be refunded (their orders are 'paid'): then it is
  * refused ("deposit_held"), since those refunds come out of the deposit.
  *
+ * A merchant applies (merchant add) and trades once approved: a verified
+ * enterprise (the blue V) is approved at once, any other merchant starts
+ * 'applied' until `merchant approve`; `merchant suspend` stops it taking
+ * codes, orders and payments, while refunds of what it was paid and its
+ * settlement go on. Only approve and suspend change the state (update never
+ * does); each change queues an event (merchant.applied, .approved,
+ * .suspended). T0 needs an approved, verified enterprise.
+ *
  * Handlers as in accounts.h.
  */
 #ifndef WPAY_MERCHANTS_H
@@ -29,6 +37,7 @@
 #define MERCHANT_NETWORKS_MAX 200
 #define BANK_ACCOUNT_MAX      64
 #define FEE_PPM_DEFAULT       6000
+#define MERCHANT_REASON_MAX   200 /* characters of a state change's reason */
 
 /* A merchant as stored; text fields hold up to their maximum in UTF-8. */
 struct merchant {
@@ -42,6 +51,9 @@ struct merchant {
 	char notify_url[MERCHANT_URL_MAX * 4 + 1], bank_account[BANK_ACCOUNT_MAX * 4 + 1];
 	char networks[MERCHANT_NETWORKS_MAX * 4 + 1]; /* the accepting networks, unless all_networks */
 	char created_at[CLOCK_TEXT_MAX], updated_at[CLOCK_TEXT_MAX];
+	char state[16]; /* "applied", "approved" or "suspended" */
+	char state_reason[MERCHANT_REASON_MAX * 4 + 1], state_at[CLOCK_TEXT_MAX]; /* "" when none */
+	char settlement_reason[400];                                              /* "" when none */
 };
 
 /* The merchant ref names ("m:<no>" or "<no>"): 0, or ERR_FAIL with
@@ -55,6 +67,20 @@ int merchants_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 int merchants_balance(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 int merchants_deposit(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 int merchants_withdraw(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_approve(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+int merchants_suspend(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
+
+/* 0 if the merchant may take codes, orders and payments (it is approved),
+ * else ERR_FAIL with "merchant_not_approved" saying its state and what to
+ * do; doing says what was refused ("make a code"). */
+int merchants_check_approved(const struct merchant *m, const char *doing, struct err *e);
+/* The same for the merchant numbered no, read from the ledger. */
+int merchants_check_approved_no(struct store *st, const char *no, const char *doing, struct err *e);
+/* Why the merchant may not settle T0 (needs approved, enterprise and
+ * verified), or NULL if it may. */
+const char *merchants_t0_refusal(const struct merchant *m);
+/* What the merchant's deposit lacks of DEPOSIT_T0_MIN (0 when whole). */
+int64_t merchants_deposit_shortfall(struct store *st, const char *id);
 
 /* The names of the networks that accept a merchant, from its stored list
  * (NULL: every configured network). */

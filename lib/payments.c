@@ -8,10 +8,12 @@
 #include "crypto.h"
 #include "events.h"
 #include "ledger.h"
+#include "merchants.h"
 #include "money.h"
 #include "orders.h"
 #include "payments.h"
 #include "pins.h"
+#include "products.h"
 #include "promos.h"
 #include "utf8.h"
 
@@ -71,12 +73,14 @@ struct order_row {
 	    request_no[REQUEST_NO_MAX + 1]; /* "" when the order has none */
 	int64_t amount, refunded, expires_at, fee_ppm;
 	bool has_buyer, t0;
+	bool approved; /* the merchant may be paid (merchants.h) */
 };
 
 #define LOAD_ORDER                                                                                                     \
 	"SELECT o.id, o.merchant_id, o.out_trade_no, o.currency, o.state, o.buyer, o.amount, o.refunded,"              \
-	" o.expires_at, m.fee_ppm, m.settlement, m.name, COALESCE(o.reference, ''), COALESCE(o.request_no, '')"        \
-	" FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = ?"
+	" o.expires_at, m.fee_ppm, m.settlement, m.name, COALESCE(o.reference, ''), COALESCE(o.request_no, ''),"       \
+	" CASE WHEN m.state = 'approved' THEN 1 ELSE 0 END FROM orders o JOIN merchants m ON m.id = o.merchant_id "    \
+	"WHERE o.id = ?"
 /* Locked until the commit: a payment or refund decides on the order's
  * state, so a second worker on the same order waits, then sees the first
  * one's outcome (SQLite has one writer at a time already). */
@@ -110,6 +114,7 @@ static int load_order(struct store *st, const char *id, struct order_row *o, boo
 		strlcopy(o->name, store_col_text(q, 11), sizeof o->name);
 		strlcopy(o->reference, store_col_text(q, 12), sizeof o->reference);
 		strlcopy(o->request_no, store_col_text(q, 13), sizeof o->request_no);
+		o->approved = store_col_int(q, 14) != 0;
 		/* An error about this order names it as its merchant knows it. */
 		char m[MERCHANT_REF_MAX];
 		batch_identify("order", o->id);
@@ -258,6 +263,8 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	int decided = payable(c, p, &o, out, e);
 	if (decided != 0)
 		return decided < 0 ? BATCH_FAIL : BATCH_OK;
+	if (!o.approved && merchants_check_approved_no(c->st, o.merchant, "be paid", e))
+		return BATCH_FAIL;
 	/* Who pays: --buyer, else the record's buyer, else the order's. */
 	const char *buyer = NULL;
 	if (rec_get_str(req, "buyer", false, 0, &buyer, e))
@@ -341,7 +348,8 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		if (fee == 0)
 			t[1] = t[2];
 	}
-	if (ledger_post(c->st, t, 1 + (fee > 0) + (promo.discount > 0), LEDGER_FIRST, e) < 0)
+	if (products_take(c->st, id, e) ||
+	    ledger_post(c->st, t, 1 + (fee > 0) + (promo.discount > 0), LEDGER_FIRST, e) < 0)
 		return BATCH_FAIL;
 	char pid[ID_MAX];
 	ids_new("pay", pid);

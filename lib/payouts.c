@@ -63,6 +63,10 @@ static int bill_end(struct bill_writer *w, json_t *b, struct err *e)
 	int rc = bill_writer_total(w, e);
 	for (int i = 0; i < 3 && !rc; i++)
 		rc = bill_writer_summary(w, rows[i], json_integer_value(json_array_get(b, 3 + (size_t)i)), e);
+	/* What went from the payout into the deposit, when anything did. */
+	int64_t topup = json_integer_value(json_array_get(b, 7));
+	if (!rc && topup)
+		rc = bill_writer_summary(w, "deposit_topup", topup, e);
 	return rc;
 }
 
@@ -224,14 +228,14 @@ int payouts_write(struct store *st, const struct settle_run *run, const char *di
 	char *path = xasprintf("%s/payouts-%s.csv", dir, run->date);
 	int rc = outfiles_write(&pf, path, 0600, fill_payouts, &x, e);
 	free(path);
-	/* [id, merchant, currency, carried_in, payout, carried_out, path or null] */
+	/* [id, merchant, currency, carried_in, payout, carried_out, path or null, deposit_topup] */
 	json_t *bills = json_array();
 	size_t missing = 0;
-	struct store_stmt *q =
-	    store_query(st,
-	                "SELECT id, merchant_id, currency, carried_in, payout, carried_out FROM settlements"
-	                " WHERE date = ? ORDER BY merchant_id",
-	                "t", run->date);
+	struct store_stmt *q = store_query(
+	    st,
+	    "SELECT id, merchant_id, currency, carried_in, payout, carried_out, deposit_topup FROM settlements"
+	    " WHERE date = ? ORDER BY merchant_id",
+	    "t", run->date);
 	while (store_step(q) == STORE_ROW) {
 		path = xasprintf("%s/bill-%s-%s.csv", dir, run->date, store_col_text(q, 1));
 		/* A bill is made from settled rows, which never change: one that
@@ -240,10 +244,11 @@ int payouts_write(struct store *st, const struct settle_run *run, const char *di
 		struct stat sb;
 		bool write = lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode);
 		missing += write;
-		json_array_append_new(bills, json_pack("[s, s, s, I, I, I, s?]", store_col_text(q, 0),
-		                                       store_col_text(q, 1), store_col_text(q, 2),
-		                                       (json_int_t)store_col_int(q, 3), (json_int_t)store_col_int(q, 4),
-		                                       (json_int_t)store_col_int(q, 5), write ? path : NULL));
+		json_array_append_new(bills,
+		                      json_pack("[s, s, s, I, I, I, s?, I]", store_col_text(q, 0), store_col_text(q, 1),
+		                                store_col_text(q, 2), (json_int_t)store_col_int(q, 3),
+		                                (json_int_t)store_col_int(q, 4), (json_int_t)store_col_int(q, 5),
+		                                write ? path : NULL, (json_int_t)store_col_int(q, 6)));
 		free(path);
 	}
 	/* Many bills: one pass over the date's lines. A few (a rerun after

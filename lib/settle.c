@@ -85,7 +85,7 @@ static json_t *settlement_json(struct store *st, const char *id)
 	    st,
 	    "SELECT id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees, refunds, refunded,"
 	    " fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out, payout_account, transfer_id,"
-	    " created_at, discounts, discounts_returned FROM settlements WHERE id = ?",
+	    " created_at, deposit_topup, discounts, discounts_returned FROM settlements WHERE id = ?",
 	    "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
@@ -106,8 +106,9 @@ static json_t *settlement_json(struct store *st, const char *id)
 		json_object_set_new(o, "transfer",
 		                    store_col_null(q, 19) ? json_null() : json_string(store_col_text(q, 19)));
 		json_object_set_new(o, "created_at", json_string(store_col_text(q, 20)));
-		json_object_set_new(o, "discounts", json_integer(store_col_int(q, 21)));
-		json_object_set_new(o, "discounts_returned", json_integer(store_col_int(q, 22)));
+		json_object_set_new(o, "deposit_topup", json_integer(store_col_int(q, 21)));
+		json_object_set_new(o, "discounts", json_integer(store_col_int(q, 22)));
+		json_object_set_new(o, "discounts_returned", json_integer(store_col_int(q, 23)));
 	}
 	store_done(q);
 	return o;
@@ -122,26 +123,49 @@ static const struct store_sql lock_merchant = {
     .postgresql = "SELECT id FROM merchants WHERE id = ? FOR NO KEY UPDATE",
 };
 
+static const char *fmt_money(int64_t amount, const char *currency, char buf[MONEY_TEXT_MAX])
+{
+	const struct currency *cur = currency_find(currency);
+	money_format(amount, cur ? cur : currency_default(), buf);
+	return buf;
+}
+
 /* The mode the merchant is settled in on run's date, and so its cut-off:
- * a T0 merchant whose deposit is below DEPOSIT_T0_MIN is settled as T15,
- * with a note saying why. */
+ * a T0 merchant that T0 is not for any more is settled as T15, with a
+ * note saying why; one whose deposit is short keeps T0, its shortfall to
+ * be made up from the payout (settle_topup). */
 static void settle_mode(struct store *st, const struct merchant *m, const struct settle_run *run, struct settle_sums *s)
 {
 	*s = (struct settle_sums){.t0 = strcmp(m->settlement, "T0") == 0};
-	if (s->t0) {
-		int64_t deposit = ledger_balance(st, ACCOUNT_DEPOSIT, m->id);
-		if (deposit < DEPOSIT_T0_MIN) {
-			const struct currency *cur = currency_find(m->currency);
-			char have[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
-			money_format(deposit, cur ? cur : currency_default(), have);
-			money_format(DEPOSIT_T0_MIN, cur ? cur : currency_default(), need);
-			bufprintf(s->note, sizeof s->note,
-			          "settled as T15: the deposit %s %s is below the %s %s that T0 needs", have,
-			          m->currency, need, m->currency);
-			s->t0 = false;
-		}
+	const char *why = s->t0 ? merchants_t0_refusal(m) : NULL;
+	if (why) {
+		bufprintf(s->note, sizeof s->note,
+		          "settled as T15: %s, and T0 is for approved, verified enterprise merchants", why);
+		s->t0 = false;
 	}
+	if (s->t0)
+		s->shortfall = merchants_deposit_shortfall(st, m->id);
 	s->cutoff = s->t0 ? run->cutoff_t0 : run->cutoff_t15;
+}
+
+/* The deposit first: what the payout can give of the shortfall goes into
+ * the deposit. Payments that could not make it up put the merchant on
+ * T15 (noted); a settlement of refunds alone (the refund that took from
+ * the deposit falls due the next day, often with no payment beside it)
+ * leaves the mode be, and the next payout makes it up. */
+static void settle_topup(struct settle_sums *s, const char *currency)
+{
+	if (s->shortfall <= 0)
+		return;
+	s->topup = s->payout < s->shortfall ? s->payout : s->shortfall;
+	s->payout -= s->topup;
+	if (s->topup == s->shortfall)
+		return;
+	char lack[MONEY_TEXT_MAX], took[MONEY_TEXT_MAX];
+	s->dropped = s->npay > 0;
+	bufprintf(s->note, sizeof s->note, "the deposit was %s %s short and this payout put %s %s back; %s",
+	          fmt_money(s->shortfall, currency, lack), currency, fmt_money(s->topup, currency, took), currency,
+	          s->dropped ? "T15 from the next settlement on" : "the next payout makes up the rest");
 }
 
 /* What falls due on run's date, written once for settling and for the
@@ -234,6 +258,36 @@ static int overflow(struct err *e, const char *owner, const struct settle_sums *
 	                owner, (long long)s->npay, (long long)s->nref, s->cutoff, (long long)INT64_MAX);
 }
 
+/* The merchant hears how its deposit fared: restored, or still short and
+ * so on T15 from now on (its record says why). */
+static void deposit_event(struct store *st, const struct merchant *m, const struct settle_run *run, const char *sid,
+                          const struct settle_sums *s, const char *now)
+{
+	int64_t left = s->shortfall - s->topup;
+	if (s->dropped) {
+		char lack[MONEY_TEXT_MAX], took[MONEY_TEXT_MAX], need[MONEY_TEXT_MAX];
+		char *why =
+		    xasprintf("settlement %s of %s: the deposit was %s %s short of the %s %s that T0 needs and its "
+		              "payout put %s %s back; deposit the rest, then ask for T0 again",
+		              sid, run->date, fmt_money(s->shortfall, m->currency, lack), m->currency,
+		              fmt_money(DEPOSIT_T0_MIN, m->currency, need), m->currency,
+		              fmt_money(s->topup, m->currency, took), m->currency);
+		store_exec(
+		    st, "UPDATE merchants SET settlement = 'T15', settlement_reason = ?, updated_at = ? WHERE id = ?",
+		    "ttt", why, now, m->no);
+		free(why);
+	}
+	char subject[ID_MAX + 8];
+	bufprintf(subject, sizeof subject, "dep_%s", sid);
+	json_t *body =
+	    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "merchant", m->id, "settlement", sid, "date",
+	              run->date, "shortfall", (json_int_t)s->shortfall, "deposit_topup", (json_int_t)s->topup,
+	              "deposit_shortfall", (json_int_t)left, "deposit", (json_int_t)(DEPOSIT_T0_MIN - left), "currency",
+	              m->currency, "settlement_mode", s->dropped ? "T15" : "T0");
+	events_queue(st, m->no, left > 0 ? "deposit.short" : "deposit.restored", subject, body);
+	json_decref(body);
+}
+
 int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct err *e)
 {
 	struct store *st = c->st;
@@ -277,6 +331,17 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	sums.carried_in = carried_in(st, no);
 	if (!(fits && settle_figure(&sums)))
 		return overflow(e, owner, &sums);
+	settle_topup(&sums, m.currency);
+	if (sums.topup > 0) {
+		/* In the settlement's own commit: the top-up and the payout go together. */
+		struct transfer t = {.kind = "deposit_topup", .amount = sums.topup, .currency = m.currency, .ref = sid};
+		bufprintf(t.key, sizeof t.key, "topup:%s:%s", no, run->date);
+		ledger_account_id(ACCOUNT_PENDING, owner, t.from);
+		ledger_account(st, ACCOUNT_DEPOSIT, owner, m.currency, t.to);
+		if (ledger_post(st, &t, 1, LEDGER_FIRST, e) < 0)
+			return BATCH_FAIL;
+		clock_test_crash("settle_topup"); /* tests: the top-up is never kept without its payout */
+	}
 	char transfer_id[ID_MAX] = "";
 	if (sums.payout > 0) {
 		struct transfer t = {.kind = "settlement", .amount = sums.payout, .currency = m.currency, .ref = sid};
@@ -293,12 +358,15 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	store_exec(st,
 	           "INSERT INTO settlements(id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees,"
 	           " refunds, refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out,"
-	           " payout_account, transfer_id, created_at, discounts, discounts_returned)"
-	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	           "tttttttiiiiiiiiiiitttii", sid, no, run->date, sums.t0 ? "T0" : "T15", *sums.note ? sums.note : NULL,
-	           sums.cutoff, m.currency, sums.npay, sums.gross, sums.fees, sums.nref, sums.refunded, sums.fees_back,
-	           sums.from_deposit, sums.carried_in, sums.net, sums.payout, sums.carried_out, bank_account,
-	           *transfer_id ? transfer_id : NULL, now, sums.discounts, sums.discounts_back);
+	           " payout_account, transfer_id, created_at, deposit_topup, discounts, discounts_returned)"
+	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	           "tttttttiiiiiiiiiiitttiii", sid, no, run->date, sums.t0 ? "T0" : "T15",
+	           *sums.note ? sums.note : NULL, sums.cutoff, m.currency, sums.npay, sums.gross, sums.fees, sums.nref,
+	           sums.refunded, sums.fees_back, sums.from_deposit, sums.carried_in, sums.net, sums.payout,
+	           sums.carried_out, bank_account, *transfer_id ? transfer_id : NULL, now, sums.topup, sums.discounts,
+	           sums.discounts_back);
+	if (sums.shortfall > 0)
+		deposit_event(st, &m, run, sid, &sums, now);
 	*out = settlement_json(st, sid);
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "merchant", owner, "settlement", sid, "date",
 	                         run->date, "net", (json_int_t)sums.net, "payout", (json_int_t)sums.payout,
@@ -330,7 +398,8 @@ static json_t *forecast_json(const struct merchant *m, const struct settle_run *
 	            {"carried_in", s->carried_in},
 	            {"net", s->net},
 	            {"payout", s->payout},
-	            {"carried_out", s->carried_out}};
+	            {"carried_out", s->carried_out},
+	            {"deposit_topup", s->topup}};
 	for (size_t i = 0; i < ARRAY_LEN(sums); i++)
 		json_object_set_new(o, sums[i].name, json_integer(sums[i].v));
 	json_object_set_new(o, "payout_account", m->has_bank_account ? json_string(m->bank_account) : json_null());
@@ -369,7 +438,8 @@ int settle_preview(struct store *st, const struct settle_run *run, const char *r
 	 * only falls by refunds made later. */
 	struct settle_run day = *run;
 	struct settle_sums before = {0}, upto;
-	int64_t carried = carried_in(st, no), seen = 0;
+	int64_t carried = carried_in(st, no), seen = 0, shortfall = merchants_deposit_shortfall(st, m.id);
+	char dropped_at[CLOCK_TEXT_MAX] = ""; /* the cut-off of the settlement that would put it on T15 */
 	int y, mo, d;
 	if (!clock_parse_date(run->date, &y, &mo, &d))
 		return err_fail(e, ERR_FAIL, "bad_date", "'%s' is not a date; this is a bug", run->date);
@@ -386,6 +456,9 @@ int settle_preview(struct store *st, const struct settle_run *run, const char *r
 		/* A date settled already, or before one, is settled no more. */
 		if (strcmp(day.date, last) <= 0)
 			continue;
+		/* On T15 after a settlement that drops it: what that one took is not due again. */
+		if (*dropped_at && strcmp(day.cutoff_t15, dropped_at) <= 0)
+			continue;
 		settle_mode(st, &m, &day, &upto);
 		if (!settle_due(st, no, &day, NULL, &upto))
 			return overflow(e, m.id, &upto);
@@ -400,6 +473,13 @@ int settle_preview(struct store *st, const struct settle_run *run, const char *r
 		s.carried_in = carried;
 		if (!settle_figure(&s))
 			return overflow(e, m.id, &s);
+		s.shortfall = s.t0 ? shortfall : 0;
+		settle_topup(&s, m.currency);
+		shortfall -= s.topup;
+		if (s.dropped) {
+			strlcopy(m.settlement, "T15", sizeof m.settlement);
+			strlcopy(dropped_at, day.cutoff_t0, sizeof dropped_at);
+		}
 		carried = s.carried_out;
 		json_array_append_new(out, forecast_json(&m, &day, &s));
 	}

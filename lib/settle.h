@@ -8,8 +8,18 @@
  * (wpay init --settle-tz, --cutoff-hour). A settlement for date D takes,
  * per merchant, every unsettled payment made before the cut-off of D (T0)
  * or of D - 15 days (T15), and every unsettled refund of those payments
- * or of payments settled before, made before the cut-off of D. A T0
- * merchant whose deposit is below 20,000.00 is settled as T15 that day.
+ * or of payments settled before, made before the cut-off of D. T0 is for
+ * an approved, verified enterprise: a merchant set to T0 that is not one
+ * (suspended, unverified) is settled as T15, with a note.
+ *
+ * The deposit kept whole: when a T0 merchant's deposit is below
+ * 20,000.00 (a refund after settlement was taken from it), its settlement
+ * first moves what it would pay out into the deposit (pending -> deposit,
+ * "deposit_topup", in the same commit as the payout), up to the
+ * shortfall, and queues "deposit.restored" or "deposit.short". A deposit
+ * still short after that puts the merchant on T15 from then on
+ * (merchants.settlement, with settlement_reason saying why); it comes back
+ * to T0 by depositing the rest and asking for T0 again.
  *
  * net = gross - fees - refunds + fees returned + carried in, counting only
  * refunds paid out of pending (refunds that a T0 merchant's deposit paid
@@ -53,6 +63,9 @@ struct settle_sums {
 	char note[200];     /* why a T0 merchant is settled as T15, or "" */
 	const char *cutoff; /* the run's cut-off for that mode */
 	int64_t npay, gross, fees, nref, refunded, fees_back, from_deposit, carried_in, net, payout, carried_out;
+	int64_t shortfall; /* what the deposit lacked before this settlement (T0 only) */
+	int64_t topup;     /* what it moved from the payout into the deposit */
+	bool dropped;      /* the deposit is still short: the merchant goes T15 */
 	/* Promotions' discounts in the payments, and back to their sponsors in
 	 * the refunds: shown, not netted (the merchant got the full price). */
 	int64_t discounts, discounts_back;

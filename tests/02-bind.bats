@@ -479,10 +479,11 @@ refuses() {
 }
 
 @test "T0 needs a 20,000.00 CNY deposit; a withdrawal below it goes back to T15" {
-	wpay-bind merchant add cafe01 --name Cafe --city Beijing --kind enterprise >/dev/null
+	wpay-bind merchant add cafe01 --name Cafe --city Beijing --kind enterprise --verified >/dev/null
 	refuses 1 deposit_required wpay-bind merchant update cafe01 --settlement T0
 	assert_equal "$stderr" "wpay-bind: merchant m:cafe01 holds a deposit of 0.00 CNY; T0 settlement needs 20000.00 CNY (post one with 'merchant deposit')"
-	refuses 1 deposit_required wpay-bind merchant add cafe02 --name Cafe --city Beijing --settlement T0
+	refuses 1 deposit_required wpay-bind merchant add cafe02 --name Cafe --city Beijing --kind enterprise --verified \
+		--settlement T0
 	wpay-bind merchant deposit cafe01 --amount 19999.99 --request-no d1 >/dev/null
 	refuses 1 deposit_required wpay-bind merchant update cafe01 --settlement T0
 	run --separate-stderr wpay-bind merchant deposit m:cafe01 --amount 0.01 --request-no d2
@@ -495,7 +496,8 @@ refuses() {
 	assert_success
 	assert_equal "$(jq -r .settlement <<<"$output")" T15
 	assert_equal "$(jq -r .settlement_note <<<"$output")" "deposit 19999.99 CNY is below the 20000.00 CNY that T0 needs"
-	assert_equal "$(wpay-bind merchant show cafe01 | jq -r .settlement)" T15
+	assert_equal "$(wpay-bind merchant show cafe01 | jq -c '[.settlement, .settlement_reason]')" \
+		'["T15","withdrawal w1: deposit 19999.99 CNY is below the 20000.00 CNY that T0 needs"]'
 	refuses 1 insufficient_funds wpay-bind merchant withdraw cafe01 --amount 20000.00 --request-no w2
 	assert_equal "$stderr" "wpay-bind: deposit:m:cafe01 holds 19999.99 CNY, not enough for 20000.00 CNY"
 	run --separate-stderr wpay-bind merchant balance cafe01

@@ -85,6 +85,7 @@ load helper
 	# A ledger from before the limit, with a balance past it: it may move
 	# back towards zero, not further away; the check names it.
 	wpay-bind merchant add cafe01 --name Cafe --city Beijing >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 	wpay-bind merchant deposit cafe01 --amount 1.00 --request-no d1 >/dev/null
 	db_sql "UPDATE accounts SET balance = balance - 2000000000000000 WHERE kind = 'payout'"
 	run --separate-stderr wpay-bind merchant deposit cafe01 --amount 1.00 --request-no d2
@@ -104,6 +105,7 @@ load helper
 	cd "$BATS_TEST_TMPDIR"
 	init_ledger
 	wpay-bind merchant add cafe01 --name Cafe --city Beijing >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 	seq 9300 | awk '{ for (k = 0; k < 2; k++) printf "{\"type\":\"merchant\",\"op\":\"%s\",\"merchant\":\"cafe01\",\"amount\":1000000000000000,\"request_no\":\"%s%d\"}\n", k ? "withdraw" : "deposit", k ? "w" : "d", $1 }' | wpay-bind >/dev/null
 	assert_ledger_ok
 	assert_equal "$(jq -r .transfers <<<"$output")" 18600

@@ -7,6 +7,7 @@ setup() {
 	wpay_setup
 	init_ledger
 	wpay-bind merchant add cafe01 --name "Café Lu" --city Beijing --mcc 5814 >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 }
 
 @test "a static code: EMV fields, every network's template, a signature, no amount" {
@@ -70,6 +71,7 @@ sys.exit(0 if "54" in tags else 1)' "$payload"
 
 @test "names in other scripts go in 64; 59 and 60 stay in the common character set" {
 	wpay-bind merchant add weibo --name "微博咖啡" --city "北京" >/dev/null
+	wpay-bind merchant approve weibo >/dev/null
 	run --separate-stderr wpay-mkqr weibo
 	payload=$(jq -r .payload <<<"$output")
 	[[ "$payload" == *5905weibo6002CN* ]]
@@ -78,6 +80,7 @@ sys.exit(0 if "54" in tags else 1)' "$payload"
 
 @test "a non-ASCII payload is drawn with an ECI 26 (UTF-8) header; an ASCII one without" {
 	wpay-bind merchant add plain --name "Noodle Bar" --city Beijing >/dev/null
+	wpay-bind merchant approve plain >/dev/null
 	wpay-mkqr cafe01 -o "$BATS_TEST_TMPDIR/utf8.png" >/dev/null
 	wpay-mkqr plain -o "$BATS_TEST_TMPDIR/ascii.png" >/dev/null
 	run ZXingReader -format QRCode "$BATS_TEST_TMPDIR/utf8.png"

@@ -8,6 +8,7 @@ setup() {
 	wpay_setup
 	init_ledger
 	wpay-bind merchant add cafe01 --name "Café Lu" --city Beijing --mcc 5814 >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 }
 
 corpus=$WPAY_SHARED/corpus/qr-images
@@ -19,6 +20,7 @@ vectors=$WPAY_SHARED/vectors
 	for name in "Café Lu" "微博咖啡" "Bäckerei Müller" "ร้านกาแฟ" "Noodle Bar" "Señor Taco" "小米之家" "Crème & Co"; do
 		i=$((i + 1))
 		wpay-bind merchant add "m$i" --name "$name" --city "北京" >/dev/null
+		wpay-bind merchant approve "m$i" >/dev/null
 	done
 	python3 -c '
 import random
@@ -102,7 +104,7 @@ for n in range(1000):
 @test "a code signed by another platform key is unknown; one that claims our key id is invalid" {
 	ours=$(cat "$WPAY_KEYS/signing.current")
 	other=$(WPAY_DB=$BATS_TEST_TMPDIR/b.db WPAY_KEYS=$BATS_TEST_TMPDIR/bkeys bash -c 'wpay-init >/dev/null &&
-		wpay-bind merchant add cafe01 --name "Café Lu" --city Beijing --mcc 5814 >/dev/null && wpay-mkqr cafe01' | jq -r .payload)
+		wpay-bind merchant add cafe01 --name "Café Lu" --city Beijing --mcc 5814 >/dev/null && wpay-bind merchant approve cafe01 >/dev/null && wpay-mkqr cafe01' | jq -r .payload)
 	run --separate-stderr wpay-scanqr --payload <<<"$other"
 	assert_equal "$(jq -r .checks.signature <<<"$output")" unknown_key
 	theirs=$(cat "$BATS_TEST_TMPDIR/bkeys/signing.current")
@@ -117,7 +119,7 @@ for n in range(1000):
 # A code made and signed by another platform: its payload and key id; its keys are in $BATS_TEST_TMPDIR/bkeys.
 attacker_code() {
 	WPAY_DB=$BATS_TEST_TMPDIR/b.db WPAY_KEYS=$BATS_TEST_TMPDIR/bkeys bash -c 'wpay-init >/dev/null &&
-		wpay-bind merchant add cafe01 --name "Café Lu" --city Beijing --mcc 5814 >/dev/null && wpay-mkqr cafe01' |
+		wpay-bind merchant add cafe01 --name "Café Lu" --city Beijing --mcc 5814 >/dev/null && wpay-bind merchant approve cafe01 >/dev/null && wpay-mkqr cafe01' |
 		jq -r .payload
 }
 

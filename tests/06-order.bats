@@ -8,6 +8,7 @@ setup() {
 	init_ledger
 	export WPAY_NOW=2026-11-22T08:00:00Z
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 	wpay-bind user add 1001 --nickname Lu >/dev/null
 }
 
@@ -188,6 +189,7 @@ two_buyers() {
 @test "a static code's order is the buyer's: keyed by buyer and request_no, replayed, never shared" {
 	two_buyers
 	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
+	wpay-bind merchant approve shop02 >/dev/null
 	static=$(wpay-mkqr cafe01 | jq -r .payload)
 	scan=$(wpay-scanqr --payload <<<"$static")
 	run --separate-stderr wpay-order --buyer u:2001 --amount 12.50 --request-no r1 <<<"$scan"
@@ -228,6 +230,7 @@ two_buyers() {
 
 @test "schema v5: a ledger's earlier static-code orders keep answering their buyer's request number" {
 	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
+	wpay-bind merchant approve shop02 >/dev/null
 	# Back to v4, with orders as v4 made them: the buyer's number as out_trade_no.
 	schema_back_to_v4_sql | db_sql
 	db_sql <<-'SQL'

@@ -21,8 +21,8 @@ order() { # order OUT_TRADE_NO AMOUNT [extra create args]
 	assert_equal "$(wpay-bind wallet balance u:1001 | jq -r .balance)" 7500
 	assert_equal "$(wpay-bind merchant balance cafe01 | jq -r .pending)" 2485
 	assert_equal "$(wpay-order query cafe01 o1 | jq -r .state)" paid
-	assert_equal "$(db_sql "SELECT kind FROM events")" order.paid
-	assert_equal "$(db_sql "SELECT body FROM events" | jq -c '[.amount, .fee]')" "[2500,15]"
+	assert_equal "$(db_sql "SELECT kind FROM events WHERE kind LIKE 'order.%'")" order.paid
+	assert_equal "$(db_sql "SELECT body FROM events WHERE kind = 'order.paid'" | jq -c '[.amount, .fee]')" "[2500,15]"
 	assert_ledger_ok
 }
 

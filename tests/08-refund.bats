@@ -84,7 +84,7 @@ setup() {
 
 @test "after settlement a T0 merchant's refund comes from its deposit" {
 	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
-	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	wpay-bind merchant update cafe01 --kind enterprise --verified --settlement T0 >/dev/null
 	db_sql "UPDATE payments SET settlement_id = 'stl_test'"
 	run --separate-stderr wpay-refund cafe01 o1 r1 --amount 5.00
 	assert_success

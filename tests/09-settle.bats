@@ -10,7 +10,9 @@ setup() {
 	init_ledger
 	export WPAY_NOW=2026-10-20T02:00:00Z # 10:00 in Shanghai
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --bank-account 6222000011112222 >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
+	wpay-bind merchant approve shop02 >/dev/null
 	buyer_ready 1001
 	wpay-bind wallet topup u:1001 --amount 1000.00 --request-no t1 >/dev/null
 }
@@ -43,7 +45,7 @@ field() { # field JSON KEY
 
 @test "T0 with a deposit: paid today, settled at the next cut-off; the default date is the latest day ended" {
 	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
-	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	wpay-bind merchant update cafe01 --kind enterprise --verified --settlement T0 >/dev/null
 	pay cafe01 o1 50.00
 	run --separate-stderr wpay-settle --date 2026-10-20
 	assert_success
@@ -60,9 +62,9 @@ field() { # field JSON KEY
 	assert_ledger_ok
 }
 
-@test "a T0 merchant whose deposit fell below 20,000.00 is settled as T15, and says why" {
+@test "a T0 merchant whose deposit fell below 20,000.00 is topped up from its next payout and stays T0" {
 	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
-	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	wpay-bind merchant update cafe01 --kind enterprise --verified --settlement T0 >/dev/null
 	pay cafe01 o1 50.00
 	export WPAY_NOW=2026-10-21T02:00:00Z
 	wpay-settle --date 2026-10-21 >/dev/null
@@ -72,18 +74,22 @@ field() { # field JSON KEY
 	export WPAY_NOW=2026-10-22T02:00:00Z
 	run --separate-stderr wpay-settle --date 2026-10-22
 	assert_success
-	assert_equal "$(field "$output" mode)" T15
-	assert_equal "$(field "$output" note)" "settled as T15: the deposit 19990.06 CNY is below the 20000.00 CNY that T0 needs"
-	assert_equal "$(field "$output" payments)" 0
+	assert_equal "$(field "$output" mode)" T0
+	assert_equal "$(field "$output" note)" null
+	assert_equal "$(field "$output" payments)" 1
 	assert_equal "$(field "$output" refunds)" 1
 	assert_equal "$(field "$output" refunded_from_deposit)" 1000
-	assert_equal "$(field "$output" net)" 0
+	assert_equal "$(field "$output" net)" $((3000 - 18))
+	assert_equal "$(field "$output" deposit_topup)" 994
+	assert_equal "$(field "$output" payout)" $((3000 - 18 - 994))
+	assert_equal "$(wpay-bind merchant balance cafe01 | jq -c '[.deposit, .deposit_shortfall]')" '[2000000,0]'
+	assert_equal "$(wpay-bind merchant show cafe01 | jq -r .settlement)" T0
 	assert_ledger_ok
 }
 
 @test "a T0 deposit is held while payments paid out at T0 can be refunded; after their window it can go" {
 	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
-	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	wpay-bind merchant update cafe01 --kind enterprise --verified --settlement T0 >/dev/null
 	pay cafe01 o1 50.00
 	export WPAY_NOW=2026-10-21T02:00:00Z
 	wpay-settle --date 2026-10-21 >/dev/null
@@ -99,7 +105,7 @@ field() { # field JSON KEY
 	wpay-bind merchant update cafe01 --settlement T15 >/dev/null
 	run --separate-stderr wpay-bind merchant withdraw cafe01 --amount 20000.00 --request-no w1
 	assert_equal "$(jq -r .code <<<"$output")" deposit_held
-	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	wpay-bind merchant update cafe01 --kind enterprise --verified --settlement T0 >/dev/null
 	# What is above the line may go, and the merchant stays T0.
 	wpay-bind merchant deposit cafe01 --amount 100.00 --request-no d2 >/dev/null
 	run --separate-stderr wpay-bind merchant withdraw cafe01 --amount 100.01 --request-no w3
@@ -126,7 +132,7 @@ field() { # field JSON KEY
 @test "a T0 deposit is free once its paid-out orders are refunded in full, or before anything was paid out" {
 	for m in cafe01 shop02; do
 		wpay-bind merchant deposit $m --amount 20000.00 --request-no d1 >/dev/null
-		wpay-bind merchant update $m --settlement T0 >/dev/null
+		wpay-bind merchant update $m --kind enterprise --verified --settlement T0 >/dev/null
 	done
 	pay cafe01 o1 50.00
 	export WPAY_NOW=2026-10-21T02:00:00Z
@@ -338,6 +344,7 @@ m:cafe01,6222000011112222,99.40,CNY,$sid"
 
 @test "payout files and bills neutralise spreadsheet formulas and quote per RFC 4180; amounts stay numbers" {
 	wpay-bind merchant add shop03 --name "Shop Three" --city Beijing >/dev/null
+	wpay-bind merchant approve shop03 >/dev/null
 	pay cafe01 o1 100.00
 	pay cafe01 o2 20.00
 	pay cafe01 o3 30.00
@@ -487,10 +494,11 @@ settle_as_foretold() { # settle_as_foretold FORECAST_FILE
 
 @test "--preview foretells each date's settlement: T0, T15, the deposit rule, refunds; nothing is written; settle then does it" {
 	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
-	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	wpay-bind merchant update cafe01 --kind enterprise --verified --settlement T0 >/dev/null
 	wpay-bind merchant add tea03 --name "Tea Three" --city Beijing >/dev/null
+	wpay-bind merchant approve tea03 >/dev/null
 	wpay-bind merchant deposit tea03 --amount 20000.00 --request-no d3 >/dev/null
-	wpay-bind merchant update tea03 --settlement T0 >/dev/null
+	wpay-bind merchant update tea03 --kind enterprise --verified --settlement T0 >/dev/null
 	export WPAY_NOW=2026-10-10T02:00:00Z
 	pay shop02 s0 20.00
 	pay tea03 t0 5.00
@@ -513,9 +521,12 @@ settle_as_foretold() { # settle_as_foretold FORECAST_FILE
 		"forecast m:cafe01 2026-10-21 T0 1 1 $((5000 - 30 - 100 + 0))
 forecast m:shop02 2026-10-26 T15 1 1 $((2000 - 12 - 500 + 3))
 forecast m:shop02 2026-11-05 T15 1 0 $((1000 - 6))
-forecast m:tea03 2026-10-20 T15 0 1 0
-forecast m:tea03 2026-11-05 T15 1 0 $((500 - 3))"
-	[[ "$(jq -r 'select(.merchant == "m:tea03") | .note' <<<"$output" | sort -u)" == "settled as T15: the deposit 19999."*" CNY is below the 20000.00 CNY that T0 needs" ]]
+forecast m:tea03 2026-10-20 T0 0 1 0
+forecast m:tea03 2026-10-21 T0 1 0 $((500 - 3 - 100))"
+	# A refund alone pays nothing out to make the deposit up: the next payout does.
+	assert_equal "$(jq -r 'select(.merchant == "m:tea03") | [.deposit_topup, .note] | join(" ")' <<<"$output")" \
+		"0 the deposit was 1.00 CNY short and this payout put 0.00 CNY back; the next payout makes up the rest
+100 "
 	assert_equal "$(jq -r 'select(.merchant == "m:tea03" and .refunds == 1) | .refunded_from_deposit' <<<"$output")" 100
 	assert_equal "$(jq -r 'select(.merchant == "m:cafe01") | .payout_account' <<<"$output")" 6222000011112222
 	# One merchant, and from a later date on.
@@ -558,7 +569,7 @@ forecast m:tea03 2026-11-05 T15 1 0 $((500 - 3))"
 
 @test "--preview of a day not yet settled is what settle does for it; the next date follows on" {
 	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
-	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	wpay-bind merchant update cafe01 --kind enterprise --verified --settlement T0 >/dev/null
 	pay cafe01 o1 50.00
 	export WPAY_NOW=2026-10-21T02:00:00Z
 	pay cafe01 o2 30.00
@@ -655,6 +666,7 @@ forecast m:tea03 2026-11-05 T15 1 0 $((500 - 3))"
 @test "--out: bills written again one by one (a few deleted) are the bytes the one pass wrote" {
 	for i in $(seq -w 1 21); do
 		wpay-bind merchant add "m$i" --name "Shop $i" --city Beijing >/dev/null
+		wpay-bind merchant approve "m$i" >/dev/null
 		pay "m$i" "o$i" "$((10#$i + 10)).00"
 	done
 	export WPAY_NOW=2026-10-20T03:00:00Z

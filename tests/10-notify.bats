@@ -13,6 +13,7 @@ setup() {
 	export WPAY_NOW=2026-11-22T08:00:00Z
 	webhook_start
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --notify-url "$url" >/dev/null
+	approve_quietly cafe01
 	buyer_ready 1001
 	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
 }
@@ -53,6 +54,7 @@ pay() { # pay OUT_TRADE_NO AMOUNT
 	assert_success
 	assert_equal "$(jq -r .valid <<<"$output")" true
 	wpay-bind merchant add other --name Other --city Beijing >/dev/null
+	approve_quietly other
 	run --separate-stderr wpay-notify --verify --secret-file "$WPAY_KEYS/webhook-other.key" --timestamp "$ts" \
 		--signature "$sig" <"$BATS_TEST_TMPDIR/body"
 	assert_failure 1
@@ -134,8 +136,11 @@ pay() { # pay OUT_TRADE_NO AMOUNT
 	wpay-init >/dev/null
 	port=$(cat "$srv/port")
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --notify-url "http://localhost:$port/hook" >/dev/null
+	approve_quietly cafe01
 	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing --notify-url "http://localhost:1/hook" >/dev/null
+	approve_quietly shop02
 	wpay-bind merchant add shop03 --name "Shop Three" --city Beijing --notify-url "http://example.invalid/hook" >/dev/null
+	approve_quietly shop03
 	buyer_ready 1001
 	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
 	for m in cafe01 shop02 shop03; do
@@ -212,6 +217,7 @@ pay() { # pay OUT_TRADE_NO AMOUNT
 
 @test "events of a merchant with no notify URL wait until it has one" {
 	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
+	approve_quietly shop02
 	wpay-order create shop02 o1 --amount 2.00 | wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 >/dev/null
 	run --separate-stderr wpay-notify --once
 	assert_success

@@ -50,6 +50,7 @@ typed() {
 	use_sqlite_file # the file's bytes, its WAL too; tests/20-postgres.bats looks in a server's
 	init_ledger
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 	wpay-bind user add 1001 --nickname Lu >/dev/null
 	wpay-bind wallet add lu@example.com >/dev/null
 	wpay-bind user bind 1001 lu@example.com >/dev/null

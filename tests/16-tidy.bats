@@ -96,22 +96,22 @@ load helper
 
 @test "merchant add run again says the same about its settlement mode, or is a conflict" {
 	init_ledger
-	wpay-bind merchant add cafe01 --name Cafe --city Beijing >/dev/null
+	wpay-bind merchant add cafe01 --name Cafe --city Beijing --kind enterprise --verified >/dev/null
 	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
 	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
-	run --separate-stderr wpay-bind merchant add cafe01 --name Cafe --city Beijing --settlement T0
+	run --separate-stderr wpay-bind merchant add cafe01 --name Cafe --city Beijing --kind enterprise --verified --settlement T0
 	assert_success
 	assert_equal "$(jq -r .settlement <<<"$output")" T0
-	run --separate-stderr wpay-bind merchant add cafe01 --name Cafe --city Beijing
+	run --separate-stderr wpay-bind merchant add cafe01 --name Cafe --city Beijing --kind enterprise --verified
 	assert_success
-	run --separate-stderr wpay-bind merchant add cafe01 --name Cafe --city Beijing --settlement T15
+	run --separate-stderr wpay-bind merchant add cafe01 --name Cafe --city Beijing --kind enterprise --verified --settlement T15
 	assert_failure 1
 	assert_equal "$(jq -r .code <<<"$output")" conflict
 	# A new merchant asking for T15 gets it; asking for T0 needs the deposit first.
 	run --separate-stderr wpay-bind merchant add cafe02 --name Cafe --city Beijing --settlement T15
 	assert_success
 	assert_equal "$(jq -r .settlement <<<"$output")" T15
-	run --separate-stderr wpay-bind merchant add cafe03 --name Cafe --city Beijing --settlement T0
+	run --separate-stderr wpay-bind merchant add cafe03 --name Cafe --city Beijing --kind enterprise --verified --settlement T0
 	assert_failure 1
 	assert_equal "$(jq -r .code <<<"$output")" deposit_required
 }

@@ -179,6 +179,7 @@ private_ctl() {
 	export WPAY_NOW=2026-11-01T02:00:00Z
 	init_ledger
 	wpay-bind merchant add m1 --name Shop --city Beijing >/dev/null
+	wpay-bind merchant approve m1 >/dev/null
 	. "$BATS_TEST_DIRNAME/lib/fixture.sh"
 	rich_buyer
 	seq 2000 | awk '{ printf "{\"type\":\"order\",\"merchant\":\"m1\",\"out_trade_no\":\"o%d\",\"amount\":%d}\n", $1, 100 + $1 % 900 }' |
@@ -283,6 +284,7 @@ two_orders() { # two_orders FIRST SECOND AMOUNT [MERCHANT-OF-THE-FIRST]
 	# so that only the batched second ones meet at cafe01's balance, which
 	# both batches read before either commits.
 	wpay-bind merchant add other01 --name Other --city Beijing >/dev/null
+	wpay-bind merchant approve other01 >/dev/null
 	two_orders a0 a1 600000000000000 other01 >a.orders
 	two_orders b0 b1 600000000000000 other01 >b.orders
 	(
@@ -332,6 +334,7 @@ two_orders() { # two_orders FIRST SECOND AMOUNT [MERCHANT-OF-THE-FIRST]
 @test "attack: two wpay-mkqr workers making the same references at once both answer the code the ledger keeps" {
 	init_ledger
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 	seq 2000 | awk '{ printf "{\"merchant\":\"cafe01\",\"amount\":%d,\"reference\":\"r%d\"}\n", 100 + $1, $1 }' >refs
 	# A second apart, so that each worker's own code for a reference would
 	# differ (its expiry, its signature) from the other's.

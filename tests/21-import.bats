@@ -30,9 +30,11 @@ make_history() {
 	local url="http://127.0.0.1:$(cat "$srv/port")/hook"
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --bank-account 6222000011112222 \
 		--notify-url "$url" >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 	wpay-bind merchant add shop02 --name 'Shop "Two" \ 二' --city Beijing --notify-url "$url" >/dev/null
+	wpay-bind merchant approve shop02 >/dev/null
 	wpay-bind merchant deposit cafe01 --amount 20000.00 --request-no d1 >/dev/null
-	wpay-bind merchant update cafe01 --settlement T0 >/dev/null
+	wpay-bind merchant update cafe01 --kind enterprise --verified --settlement T0 >/dev/null
 	buyer_ready 1001
 	buyer_ready 1002 5555555555554444
 	wpay-bind wallet topup u:1001 --amount 1000.00 --request-no t1 >/dev/null

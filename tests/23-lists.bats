@@ -11,6 +11,7 @@ load helper
 day() {
 	shop_ready
 	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
+	wpay-bind merchant approve shop02 >/dev/null
 	buyer_ready 2002 5500000000000004
 	wpay-bind wallet topup u:2002 --amount 50.00 --request-no t1 >/dev/null
 	local i

@@ -17,7 +17,9 @@ setup() {
 	wpay_setup
 	init_ledger
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --bank-account 6222000011112222 >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
+	wpay-bind merchant approve shop02 >/dev/null
 	buyer_ready 1001
 	export WPAY_NOW=2026-10-19T02:00:00Z
 	wpay-bind wallet topup u:1001 --amount 1000.00 --request-no t1 >/dev/null
@@ -216,7 +218,7 @@ for r in csv.reader(open(sys.argv[1], newline="", encoding=sys.argv[2] if len(sy
 
 @test "a T0 merchant's refund after settlement comes out of its deposit: net 0 on the trade bill, out of deposit on the fund bill" {
 	wpay-bind merchant deposit shop02 --amount 20000.00 --request-no d1 >/dev/null
-	wpay-bind merchant update shop02 --settlement T0 >/dev/null
+	wpay-bind merchant update shop02 --kind enterprise --verified --settlement T0 >/dev/null
 	export WPAY_NOW=2026-11-04T02:00:00Z
 	pay shop02 t1 40.00
 	export WPAY_NOW=2026-11-04T16:30:00Z # 00:30 on the 5th: the 4th is settled

@@ -12,7 +12,9 @@ setup() {
 	export WPAY_NOW=2026-11-22T08:00:00Z
 	webhook_start
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --notify-url "$url" >/dev/null
+	approve_quietly cafe01
 	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing --notify-url "$url" >/dev/null
+	approve_quietly shop02
 	buyer_ready 1001
 	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
 }

@@ -14,7 +14,9 @@ setup() {
 	init_ledger
 	export WPAY_NOW=2026-11-22T02:00:00Z # 10:00 on the 22nd in Shanghai
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 	wpay-bind merchant add shop02 --name "Shop Two" --city Beijing >/dev/null
+	wpay-bind merchant approve shop02 >/dev/null
 	buyer_ready 1001
 	wpay-bind wallet topup u:1001 --amount 500.00 --request-no t1 >/dev/null
 }

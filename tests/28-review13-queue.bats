@@ -12,6 +12,7 @@ setup() {
 	export WPAY_NOW=2026-11-22T08:00:00Z
 	webhook_start
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --notify-url "$url" >/dev/null
+	approve_quietly cafe01
 	buyer_ready 1001
 	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
 	wpay-order create cafe01 o1 --amount 1.00 | wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 >/dev/null

@@ -11,6 +11,7 @@ setup() {
 	init_ledger
 	export WPAY_NOW=2026-11-22T08:00:00Z
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 	wpay-bind user add 1001 --nickname Lu >/dev/null
 }
 
@@ -51,6 +52,7 @@ han40=$(han 40)
 
 @test "wpay-order refuses, with an error record and exit 1, a code whose broken rule quotes a cut multibyte value" {
 	wpay-bind merchant add thai01 --name "Thai Cafe" --city Bangkok --country TH --currency THB >/dev/null
+	wpay-bind merchant approve thai01 >/dev/null
 	code=$(with_template thai01 "$(obj 29 "0016A00000067701011101$(printf %02d 40)${han40}")")
 	before=$(ledger_digest)
 	run --separate-stderr wpay-order --allow-unsigned --buyer u:1001 --amount 1.00 --request-no s1 \
@@ -214,6 +216,7 @@ han40=$(han 40)
 	[[ $output != *$'\xe2\x80\xae'* && $output != *$'\xe2\x81\xa6'* ]]
 	# An EMV merchant name too (in the language template, 64.01).
 	wpay-bind merchant add cafe02 --name 北京咖啡馆 --city 北京 >/dev/null
+	wpay-bind merchant approve cafe02 >/dev/null
 	payload=$(wpay-mkqr cafe02 | jq -r .payload)
 	run --separate-stderr wpay-scanqr --payload --explain <<<"$(recrc "${payload/北京咖啡馆/北京$'\xe2\x80\xae'咖啡}")"
 	[[ $output == *'北京\u202e咖啡'* ]]

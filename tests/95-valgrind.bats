@@ -22,6 +22,7 @@ vg() {
 	vg wpay-init --allow-private-notify >/dev/null # the endpoint is on 127.0.0.1
 	vg wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing --bank-account 6222000011112222 \
 		--notify-url "http://127.0.0.1:$(cat srv/port)/n" >/dev/null
+	vg wpay-bind merchant approve cafe01 >/dev/null
 	printf '{"type":"user","op":"add","uid":"1001","nickname":"Lu"}\n{"type":"wallet","op":"add","login":"lu@example.com"}\n{"type":"user","op":"bind","uid":"1001","wallet":"lu@example.com"}\n' |
 		vg wpay-bind >/dev/null
 	vg wpay-bind card add u:1001 --pan-fd 3 3<<<4111111111111111 >/dev/null

@@ -133,12 +133,20 @@ buyer_ready() {
 	wpay-bind pin set "u:${1:-1001}" --pin-fd 3 3<<<135790 >/dev/null
 }
 
+# Approve merchant $1 and drop the events that told it so (merchant.*), for
+# tests that count the deliveries of payment events; 33-approval tests them.
+approve_quietly() {
+	wpay-bind merchant approve "$1" >/dev/null
+	db_sql "DELETE FROM events WHERE merchant_id = '$1' AND kind LIKE 'merchant.%'"
+}
+
 # A fresh ledger, the clock at 2026-11-22T08:00:00Z, the merchant cafe01,
 # and the buyer u:1001 (PIN 135790) with 100.00 in the wallet.
 shop_ready() {
 	init_ledger
 	export WPAY_NOW=2026-11-22T08:00:00Z
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 	buyer_ready 1001
 	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
 }

@@ -24,7 +24,7 @@ while [ ! -s "$work/srv/port" ]; do sleep 0.05; done
 url="http://127.0.0.1:$(cat "$work/srv/port")/n"
 wpay-init --allow-private-notify >/dev/null # the endpoint is on 127.0.0.1
 for m in $(seq 20); do
-	echo "{\"type\":\"merchant\",\"op\":\"add\",\"merchant_no\":\"m$m\",\"name\":\"Shop\",\"city\":\"Beijing\",\"notify_url\":\"$url\"}"
+	echo "{\"type\":\"merchant\",\"op\":\"add\",\"merchant_no\":\"m$m\",\"name\":\"Shop\",\"city\":\"Beijing\",\"kind\":\"enterprise\",\"verified\":true,\"notify_url\":\"$url\"}"
 	echo "{\"type\":\"merchant\",\"op\":\"deposit\",\"merchant\":\"m$m\",\"amount\":10000000,\"request_no\":\"d$m\"}"
 	echo "{\"type\":\"merchant\",\"op\":\"update\",\"merchant\":\"m$m\",\"settlement\":\"T0\"}"
 done | wpay-bind >/dev/null

@@ -21,7 +21,7 @@ export WPAY_NOW=2026-11-01T02:00:00Z
 wpay-init --pin-tries 100 >/dev/null
 merchants=1
 [ "$what" = settle ] && merchants=$(((n + 49) / 50))
-for m in $(seq "$merchants"); do echo "{\"type\":\"merchant\",\"op\":\"add\",\"merchant_no\":\"m$m\",\"name\":\"Shop\",\"city\":\"Beijing\"}"; done |
+for m in $(seq "$merchants"); do echo "{\"type\":\"merchant\",\"op\":\"add\",\"merchant_no\":\"m$m\",\"name\":\"Shop\",\"city\":\"Beijing\",\"kind\":\"enterprise\",\"verified\":true}"; done |
 	wpay-bind >/dev/null
 rich_buyer
 seq "$n" | awk -v m="$merchants" '{ printf "{\"type\":\"order\",\"merchant\":\"m%d\",\"out_trade_no\":\"o%d\",\"amount\":%d}\n", $1 % m + 1, $1, 100 + $1 % 900 }' |

@@ -17,6 +17,7 @@ hostile_fixture() {
 	export WPAY_NOW=2026-11-22T07:00:00Z
 	wpay-init >/dev/null
 	wpay-bind merchant add cafe01 --name "Cafe Lu" --city Beijing >/dev/null
+	wpay-bind merchant approve cafe01 >/dev/null
 	buyer_ready 1001
 	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
 	# An order that expires, made an hour ago; a code that expires with it.

@@ -14,6 +14,7 @@ trap 'rm -rf "$work"' EXIT
 export WPAY_NOW=${WPAY_NOW:-2026-11-22T08:00:00Z}
 . "$(dirname "$0")/fixture.sh"
 wpay-bind merchant add shop --name Shop --city Beijing >/dev/null
+wpay-bind merchant approve shop >/dev/null
 rich_buyer
 awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"type\":\"order\",\"merchant\":\"shop\",\"out_trade_no\":\"w%d\",\"amount\":%d}\n", i, 100 + i % 900 }' |
 	wpay-order >"$work/orders"
