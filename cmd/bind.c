@@ -25,6 +25,7 @@
 #include "money.h"
 #include "pins.h"
 #include "secret.h"
+#include "social.h"
 
 #include "util.h"
 
@@ -52,7 +53,9 @@ static const char usage[] =
     "                 [--networks list] [--settlement mode]\n"
     "       wpay-bind [options] merchant show|balance merchant\n"
     "       wpay-bind [options] merchant deposit|withdraw merchant --amount amount --request-no no [--currency code]\n"
-    "       wpay-bind [options] merchant list\n";
+    "       wpay-bind [options] merchant list\n"
+    "       wpay-bind [options] merchant followers merchant [--limit n] [--after uid]\n"
+    "       wpay-bind [options] user follow|unfollow uid merchant\n";
 
 enum {
 	OPT_PIN_FD = OPT_FIRST_PROGRAM_OPTION,
@@ -83,6 +86,8 @@ static const struct option options[] = {
     {"settlement", required_argument, NULL, OPT_FIELD},
     {"networks", required_argument, NULL, OPT_FIELD},
     {"verified", no_argument, NULL, OPT_FIELD},
+    {"limit", required_argument, NULL, OPT_FIELD},
+    {"after", required_argument, NULL, OPT_FIELD},
     {NULL, 0, NULL, 0},
 };
 
@@ -119,6 +124,9 @@ static const struct command {
     {"merchant", "deposit", merchants_deposit, "merchant", NULL, 1},
     {"merchant", "withdraw", merchants_withdraw, "merchant", NULL, 1},
     {"merchant", "list", merchants_list, NULL, NULL, 0},
+    {"merchant", "followers", social_followers, "merchant", NULL, 1},
+    {"user", "follow", social_follow, "uid", "merchant", 2},
+    {"user", "unfollow", social_unfollow, "uid", "merchant", 2},
 };
 
 static const struct command *find_command(const char *type, const char *op)
