@@ -281,8 +281,11 @@ int social_message(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 		return BATCH_FAIL;
 	if (utf8_count(text) > SOCIAL_TEXT_MAX)
 		return err_fail(e, ERR_FAIL, "bad_field", "text is longer than %d characters", SOCIAL_TEXT_MAX);
-	if (utf8_has_control(text))
-		return err_fail(e, ERR_FAIL, "bad_field", "text has a control character (a line break, a tab, ...)");
+	/* The platform shows it to people: nothing that moves the cursor or
+	 * reverses what follows (a bidi override makes "gro.knab" a bank). */
+	if (utf8_has_unsafe(text))
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "text has a control character (a line break, a tab, a bidi override, ...)");
 	int rc = replay(c->st, &m, request_no, to, text, out, e);
 	if (rc)
 		return rc > 0 ? BATCH_OK : BATCH_FAIL;

@@ -213,6 +213,13 @@ send() {
 	assert_equal "$(jq -r .code <<<"$output")" bad_field
 	send cafe01 followers n1 "$(printf 'bell\a')"
 	assert_equal "$(jq -r .code <<<"$output")" bad_field
+	# A bidi override, a C1 control, a line separator: each would change what a reader sees.
+	for bad in $'\u202egro.knab' $'c1 \u0085 next' $'line\u2028sep' $'\ufeffbom'; do
+		send cafe01 followers n1 "$bad"
+		assert_failure 1
+		assert_equal "$(jq -r .code <<<"$output")" bad_field
+	done
+	assert_equal "$(db_sql "SELECT count(*) FROM messages")" 0
 	send cafe01 followers n1 "$(printf 'bad \xff utf8')"
 	assert_failure 64
 	# 500 characters of three bytes each fit.
@@ -361,4 +368,28 @@ send() {
 	assert_equal "$(db_sql "SELECT sum(recipients) FROM messages")" 3
 	# Every answer is a message or rate_limited.
 	assert_equal "$(cat "$BATS_TEST_TMPDIR"/*.out | jq -r '.code // .type' | sort | uniq -c | tr -s ' \n' ' ')" " 8 message 16 rate_limited "
+}
+
+@test "a merchant with thousands of followers: one event each, the list pages through them all" {
+	platform
+	wpay-init --messages-per-buyer 1000 >/dev/null
+	db_sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+		INSERT INTO users(uid, nickname, created_at) SELECT 'f' || i, 'fan ' || i, '2026-11-22T07:00:00Z' FROM n"
+	db_sql "INSERT INTO follows(uid, merchant_id, created_at) SELECT uid, 'cafe01', created_at FROM users WHERE uid LIKE 'f%'"
+	send cafe01 followers big1
+	assert_success
+	assert_equal "$(jq -r .recipients <<<"$output")" 3000
+	assert_equal "$(db_sql "SELECT count(DISTINCT id) FROM events WHERE kind = 'message'")" 3000
+	# Three pages of 1000 (all followed in the same second: paged by uid), then none.
+	after=()
+	total=0
+	for _ in 1 2 3; do
+		wpay-bind merchant followers cafe01 --limit 1000 "${after[@]}" >"$BATS_TEST_TMPDIR/page"
+		assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/page")" 1000
+		total=$((total + 1000))
+		after=(--after "$(tail -n 1 "$BATS_TEST_TMPDIR/page" | jq -r .buyer)")
+		cat "$BATS_TEST_TMPDIR/page" >>"$BATS_TEST_TMPDIR/all"
+	done
+	assert_equal "$(wpay-bind merchant followers cafe01 --limit 1000 "${after[@]}")" ""
+	assert_equal "$(jq -r .buyer "$BATS_TEST_TMPDIR/all" | sort -u | wc -l)" 3000
 }
