@@ -15,21 +15,26 @@
 
 #include "util.h"
 
-/* The uid a request's field names ("u:<uid>" or "<uid>"), of a user the
- * ledger has. */
-static int get_user(struct store *st, json_t *req, const char *key, const char **uid, struct err *e)
+/* The uid that ref names ("u:<uid>" or "<uid>"; what names it), of a
+ * user the ledger has. */
+static int user_ref(struct store *st, const char *what, const char *ref, const char **uid, struct err *e)
 {
-	const char *raw;
-	if (rec_get_str(req, key, true, 0, &raw, e))
-		return ERR_FAIL;
-	*uid = ids_uid(raw);
+	*uid = ids_uid(ref);
 	if (!rec_valid_name(*uid, UID_MAX, "_.-"))
 		return err_fail(e, ERR_FAIL, "bad_field", "%s '%.80s' must be 1 to %d letters, digits, '_', '.' or '-'",
-		                key, raw, UID_MAX);
+		                what, ref, UID_MAX);
 	struct store_stmt *q = store_query(st, "SELECT 1 FROM users WHERE uid = ?", "t", *uid);
 	bool found = store_step(q) == STORE_ROW;
 	store_done(q);
 	return found ? 0 : err_fail(e, ERR_FAIL, "not_found", "no user '%.80s' in this ledger", *uid);
+}
+
+static int get_user(struct store *st, json_t *req, const char **uid, struct err *e)
+{
+	const char *raw;
+	if (rec_get_str(req, "uid", true, 0, &raw, e))
+		return ERR_FAIL;
+	return user_ref(st, "uid", raw, uid, e);
 }
 
 static int get_merchant(struct store *st, json_t *req, struct merchant *m, struct err *e)
@@ -67,7 +72,7 @@ int social_follow(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	const char *uid;
 	struct merchant m;
-	if (get_user(c->st, req, "uid", &uid, e) || get_merchant(c->st, req, &m, e))
+	if (get_user(c->st, req, &uid, e) || get_merchant(c->st, req, &m, e))
 		return BATCH_FAIL;
 	char since[CLOCK_TEXT_MAX];
 	/* A follow made before (by a payment's --follow) keeps its date. */
@@ -86,7 +91,7 @@ int social_unfollow(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
 {
 	const char *uid;
 	struct merchant m;
-	if (get_user(c->st, req, "uid", &uid, e) || get_merchant(c->st, req, &m, e))
+	if (get_user(c->st, req, &uid, e) || get_merchant(c->st, req, &m, e))
 		return BATCH_FAIL;
 	struct store_stmt *q =
 	    store_query(c->st, "DELETE FROM follows WHERE uid = ? AND merchant_id = ? RETURNING uid", "tt", uid, m.no);
@@ -238,14 +243,9 @@ static int audience(struct store *st, const struct merchant *m, const char *to, 
 	}
 	const char *uid;
 	if (ids_is_user(to)) {
-		json_t *req = json_pack("{s:s}", "to", to);
-		int rc = get_user(st, req, "to", &uid, e);
-		if (rc == 0)
-			json_array_append_new(recipients, json_string(uid));
-		json_decref(req);
-		if (rc)
-			return rc;
-		uid = json_string_value(json_array_get(recipients, 0));
+		if (user_ref(st, "to", to, &uid, e))
+			return ERR_FAIL;
+		json_array_append_new(recipients, json_string(uid));
 	} else if (strncmp(to, "order:", 6) == 0) {
 		const char *id = to + 6;
 		if (!ids_valid(id, "ord"))
