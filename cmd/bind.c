@@ -24,6 +24,7 @@
 #include "merchants.h"
 #include "money.h"
 #include "pins.h"
+#include "products.h"
 #include "secret.h"
 #include "social.h"
 
@@ -54,6 +55,10 @@ static const char usage[] =
     "       wpay-bind [options] merchant show|balance merchant\n"
     "       wpay-bind [options] merchant deposit|withdraw merchant --amount amount --request-no no [--currency code]\n"
     "       wpay-bind [options] merchant list\n"
+    "       wpay-bind [options] product add|update merchant sku [--name name] [--price price] [--stock n|none]\n"
+    "                 [--currency code]\n"
+    "       wpay-bind [options] product remove|show merchant sku\n"
+    "       wpay-bind [options] product list merchant\n"
     "       wpay-bind [options] merchant followers merchant [--limit n] [--after uid]\n"
     "       wpay-bind [options] user follow|unfollow uid merchant\n";
 
@@ -62,6 +67,8 @@ enum {
 	OPT_PAN_FD,
 	OPT_MAX_LINE,
 	OPT_AMOUNT,
+	OPT_PRICE,
+	OPT_STOCK,
 	OPT_FIELD, /* options that become a request field of the same name */
 };
 
@@ -71,6 +78,8 @@ static const struct option options[] = {
     {"pan-fd", required_argument, NULL, OPT_PAN_FD},
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
     {"amount", required_argument, NULL, OPT_AMOUNT},
+    {"price", required_argument, NULL, OPT_PRICE},
+    {"stock", required_argument, NULL, OPT_STOCK},
     {"nickname", required_argument, NULL, OPT_FIELD},
     {"currency", required_argument, NULL, OPT_FIELD},
     {"request-no", required_argument, NULL, OPT_FIELD},
@@ -124,6 +133,11 @@ static const struct command {
     {"merchant", "deposit", merchants_deposit, "merchant", NULL, 1},
     {"merchant", "withdraw", merchants_withdraw, "merchant", NULL, 1},
     {"merchant", "list", merchants_list, NULL, NULL, 0},
+    {"product", "add", products_add, "merchant", "sku", 2},
+    {"product", "update", products_update, "merchant", "sku", 2},
+    {"product", "remove", products_remove, "merchant", "sku", 2},
+    {"product", "show", products_show, "merchant", "sku", 2},
+    {"product", "list", products_list, "merchant", NULL, 1},
     {"merchant", "followers", social_followers, "merchant", NULL, 1},
     {"user", "follow", social_follow, "uid", "merchant", 2},
     {"user", "unfollow", social_unfollow, "uid", "merchant", 2},
@@ -168,7 +182,7 @@ int main(int argc, char **argv)
 	int opt, longindex = 0;
 	long long pin_fd = -1, pan_fd = -1;
 	size_t max_line = 0;
-	const char *amount = NULL;
+	const char *amount = NULL, *price = NULL;
 	json_t *fields = json_object();
 	while ((opt = getopt_long(argc, argv, "h", options, &longindex)) != -1) {
 		if (cli_common_option(opt, usage))
@@ -178,6 +192,15 @@ int main(int argc, char **argv)
 		case OPT_PAN_FD: pan_fd = cli_number(usage, "--pan-fd", optarg, 0, 1023); break;
 		case OPT_MAX_LINE: max_line = (size_t)cli_number(usage, "--max-line", optarg, 2, 1 << 30); break;
 		case OPT_AMOUNT: amount = optarg; break;
+		case OPT_PRICE: price = optarg; break;
+		case OPT_STOCK:
+			/* "none": stop counting */
+			json_object_set_new(
+			    fields, "stock",
+			    strcmp(optarg, "none") == 0
+			        ? json_null()
+			        : json_integer(cli_number(usage, "--stock", optarg, 0, INT64_C(1) << 53)));
+			break;
 		case OPT_FIELD: {
 			/* --request-no -> "request_no" */
 			char key[32];
@@ -219,20 +242,26 @@ int main(int argc, char **argv)
 		if (nargs > 1)
 			json_object_set_new(req, cmd->arg2, json_string(argv[first + 1]));
 		json_object_update(req, fields);
-		if (amount) {
+		for (int k = 0; k < 2; k++) {
+			const char *text = k ? price : amount, *key = k ? "price" : "amount";
+			if (!text)
+				continue;
 			/* A decimal on the command line, minor units in the request;
 			 * the handler refuses it if the account's currency differs. */
 			const char *code = json_string_value(json_object_get(req, "currency"));
 			const struct currency *cur = currency_find(code ? code : "CNY");
 			int64_t minor;
-			const char *why = cur ? money_parse(amount, cur, false, &minor) : "unknown currency";
-			if (why)
-				cli_usage_error(usage, "--amount '%s': %s", amount, why);
-			json_object_set_new(req, "amount", json_integer(minor));
+			const char *why = cur ? money_parse(text, cur, false, &minor) : "unknown currency";
+			if (why) {
+				json_decref(req); /* exits: nothing held for the leak checker */
+				json_decref(fields);
+				cli_usage_error(usage, "--%s '%s': %s", key, text, why);
+			}
+			json_object_set_new(req, key, json_integer(minor));
 			if (!code)
 				json_object_set_new(req, "currency", json_string(cur->alpha));
 		}
-	} else if (json_object_size(fields) || amount) {
+	} else if (json_object_size(fields) || amount || price) {
 		cli_usage_error(usage,
 		                "options such as --name or --amount go with a command; records on stdin carry fields");
 	}

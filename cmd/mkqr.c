@@ -7,6 +7,8 @@
  * with --out-dir or -o, the image file it wrote (atomically). A code with
  * an amount is dynamic: kept by its reference, so asking again answers the
  * same code. On a terminal, with no file named, it also draws the code.
+ * A product code (--product) carries the SKU and no amount; --card
+ * answers a "product_card" record for a post instead of the code record.
  */
 #include <malloc.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include "ctx.h"
 #include "ids.h"
 #include "money.h"
+#include "products.h"
 #include "qr.h"
 
 #include "util.h"
@@ -26,7 +29,8 @@
 static const char usage[] =
     "wpay-mkqr [--db path] [--out-dir dir] [--name template] [--format png|svg|txt] [--module n] [--margin n] "
     "[--ecc L|M|Q|H]\n"
-    "       wpay-mkqr [options] merchant [--amount amount --reference ref [--expires-in duration]] [-o file]\n";
+    "       wpay-mkqr [options] merchant [--amount amount --reference ref [--expires-in duration]] [-o file]\n"
+    "       wpay-mkqr [options] merchant --product sku [--card] [-o file]\n";
 
 enum {
 	OPT_OUT_DIR = OPT_FIRST_PROGRAM_OPTION,
@@ -38,6 +42,8 @@ enum {
 	OPT_AMOUNT,
 	OPT_REFERENCE,
 	OPT_EXPIRES,
+	OPT_PRODUCT,
+	OPT_CARD,
 	OPT_OUTPUT = 'o'
 };
 
@@ -53,6 +59,8 @@ static const struct option options[] = {
     {"reference", required_argument, NULL, OPT_REFERENCE},
     {"expires-in", required_argument, NULL, OPT_EXPIRES},
     {"output", required_argument, NULL, OPT_OUTPUT},
+    {"product", required_argument, NULL, OPT_PRODUCT},
+    {"card", no_argument, NULL, OPT_CARD},
     {NULL, 0, NULL, 0},
 };
 
@@ -89,6 +97,8 @@ static char *file_name(struct mkqr *m, json_t *req, json_t *code, struct err *e)
 				value = ids_merchant_no(json_string_value(json_object_get(code, "merchant")));
 			else if (n == 9 && strncmp(t + 1, "reference", 9) == 0) {
 				value = json_string_value(json_object_get(code, "reference"));
+				if (!value)
+					value = json_string_value(json_object_get(code, "product"));
 				if (!value)
 					value = "static";
 			} else if (n == 3 && strncmp(t + 1, "ref", 3) == 0) {
@@ -158,6 +168,17 @@ static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 	int rc = codes_make(&m->maker, req, out, e);
 	if (rc != BATCH_OK)
 		return rc;
+	/* A product's card for a post: the same payload, and a link to it. */
+	json_t *card = json_object_get(req, "card");
+	if (card && !json_is_boolean(card))
+		return err_fail(e, ERR_FAIL, "bad_field", "card is true or false");
+	if (json_is_true(card)) {
+		if (!json_object_get(*out, "product"))
+			return err_fail(e, ERR_FAIL, "bad_field", "a card is for a product: give 'product' too");
+		json_t *c = products_card(*out);
+		json_decref(*out);
+		*out = c;
+	}
 	char *path = m->output ? xstrdup(m->output) : m->out_dir ? file_name(m, req, *out, e) : NULL;
 	if (!path && !m->output && m->out_dir)
 		return BATCH_FAIL;
@@ -197,7 +218,8 @@ int main(int argc, char **argv)
 {
 	cli_init("wpay-mkqr");
 	struct mkqr m = {.name_template = "{merchant}_{reference}.{ext}", .format = QR_PNG, .style = {8, 4, 'M'}};
-	const char *amount = NULL, *reference = NULL, *expires = NULL;
+	const char *amount = NULL, *reference = NULL, *expires = NULL, *product = NULL;
+	bool card = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
@@ -221,14 +243,23 @@ int main(int argc, char **argv)
 		case OPT_REFERENCE: reference = optarg; break;
 		case OPT_EXPIRES: expires = optarg; break;
 		case OPT_OUTPUT: m.output = optarg; break;
+		case OPT_PRODUCT: product = optarg; break;
+		case OPT_CARD: card = true; break;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
 		cli_usage_error(usage, "one merchant at a time; use records on stdin for a batch");
-	if (argc == 0 && (amount || reference || expires || m.output))
-		cli_usage_error(usage, "--amount, --reference, --expires-in and -o go with a merchant argument");
+	if (argc == 0 && (amount || reference || expires || m.output || product || card))
+		cli_usage_error(
+		    usage, "--amount, --reference, --expires-in, --product, --card and -o go with a merchant argument");
+	if (product && (amount || reference || expires))
+		cli_usage_error(usage,
+		                "a product code's price is the catalog's: --product takes no --amount, --reference "
+		                "or --expires-in");
+	if (card && !product)
+		cli_usage_error(usage, "--card is a product's card: give --product");
 	if (m.output && m.out_dir)
 		cli_usage_error(usage, "-o names one file; --out-dir is for a batch");
 	if (m.output && !m.have_format) {
@@ -266,6 +297,10 @@ int main(int argc, char **argv)
 			json_object_set_new(req, "reference", json_string(reference));
 		if (expires)
 			json_object_set_new(req, "expires_in", json_string(expires));
+		if (product)
+			json_object_set_new(req, "product", json_string(product));
+		if (card)
+			json_object_set_new(req, "card", json_true());
 	} else if (m.out_dir) {
 		/* Keep freed memory: giving it back page by page from the render
 		 * threads costs a TLB flush on every core, each time. */

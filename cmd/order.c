@@ -11,11 +11,12 @@
 #include "lists.h"
 #include "money.h"
 #include "orders.h"
+#include "products.h"
 
 #include "util.h"
 
 static const char usage[] =
-    "wpay-order [--db path] [--buyer uid] [--amount amount] [--request-no no] [--allow-unsigned]\n"
+    "wpay-order [--db path] [--buyer uid] [--amount amount] [--quantity n] [--request-no no] [--allow-unsigned]\n"
     "       wpay-order [options] create merchant out_trade_no --amount amount [--subject text] [--buyer uid] "
     "[--expires-in duration]\n"
     "       wpay-order [options] query|close order\n"
@@ -25,7 +26,15 @@ static const char usage[] =
     "       wpay-order [options] list [--merchant merchant] [--buyer uid] [--state state] [--since time]\n"
     "                  [--until time] [--limit n] [--after order]\n";
 
-enum { OPT_BUYER = OPT_FIRST_PROGRAM_OPTION, OPT_AMOUNT, OPT_REQUEST_NO, OPT_ALLOW_UNSIGNED, OPT_SUBJECT, OPT_EXPIRES };
+enum {
+	OPT_BUYER = OPT_FIRST_PROGRAM_OPTION,
+	OPT_AMOUNT,
+	OPT_REQUEST_NO,
+	OPT_ALLOW_UNSIGNED,
+	OPT_SUBJECT,
+	OPT_EXPIRES,
+	OPT_QUANTITY
+};
 
 static const struct option options[] = {
     CLI_COMMON_OPTIONS,
@@ -35,6 +44,7 @@ static const struct option options[] = {
     {"allow-unsigned", no_argument, NULL, OPT_ALLOW_UNSIGNED},
     {"subject", required_argument, NULL, OPT_SUBJECT},
     {"expires-in", required_argument, NULL, OPT_EXPIRES},
+    {"quantity", required_argument, NULL, OPT_QUANTITY},
     {NULL, 0, NULL, 0},
 };
 
@@ -51,11 +61,14 @@ static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 		*out = json_incref(req); /* already reported upstream; keep it in its place */
 		return BATCH_OK;
 	}
-	if (type && strcmp(type, "scan") == 0)
+	/* A product card carries its code's payload, as a scan its text. */
+	if (type && strcmp(type, "product_card") == 0 && !json_object_get(req, "text"))
+		json_object_set(req, "text", json_object_get(req, "payload"));
+	if (type && (strcmp(type, "scan") == 0 || strcmp(type, "product_card") == 0))
 		return orders_from_scan(&r->c, &r->d, req, out, e);
 	if (!type || strcmp(type, "order") != 0)
 		return err_fail(e, ERR_FAIL, "unknown_request",
-		                "wpay-order reads \"scan\" and \"order\" records, not '%.20s'",
+		                "wpay-order reads \"scan\", \"product_card\" and \"order\" records, not '%.20s'",
 		                type ? type : "(no type)");
 	if (rec_get_str(req, "op", false, 16, &op, e))
 		return BATCH_FAIL;
@@ -90,6 +103,9 @@ int main(int argc, char **argv)
 		case OPT_ALLOW_UNSIGNED: r.d.allow_unsigned = true; break;
 		case OPT_SUBJECT: subject = optarg; break;
 		case OPT_EXPIRES: expires = optarg; break;
+		case OPT_QUANTITY:
+			r.d.quantity = cli_number(usage, "--quantity", optarg, 1, PRODUCT_QUANTITY_MAX);
+			break;
 		}
 	}
 	argc -= optind, argv += optind;
@@ -124,6 +140,8 @@ int main(int argc, char **argv)
 			if (r.d.buyer)
 				json_object_set_new(req, "buyer", json_string(r.d.buyer));
 		}
+		if (r.d.quantity)
+			cli_usage_error(usage, "--quantity is for orders from product codes, not for '%s'", op);
 		if (r.d.request_no)
 			cli_usage_error(usage, "--request-no is a buyer's, for orders from scanned codes, not for '%s'",
 			                op);

@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "merchants.h"
 #include "money.h"
+#include "products.h"
 #include "schemes.h"
 #include "utf8.h"
 
@@ -75,7 +76,8 @@ static int get_merchant(struct store *st, json_t *req, struct merchant *m, struc
 
 /* The payload for a merchant; NULL with e set if it cannot be built. */
 static const char *build(struct code_maker *mk, const struct merchant *m, int64_t amount, const char *reference,
-                         int64_t expires_ms, struct emv_builder *b, json_t *networks, struct err *e)
+                         const char *product, int64_t expires_ms, struct emv_builder *b, json_t *networks,
+                         struct err *e)
 {
 	const struct currency *cur = currency_find(m->currency);
 	struct emv_builder t;
@@ -130,6 +132,8 @@ static const char *build(struct code_maker *mk, const struct merchant *m, int64_
 		bufprintf(text, sizeof text, "%lld", (long long)(expires_ms / 1000));
 		emv_put(&t, "02", text);
 	}
+	if (product)
+		emv_put(&t, CODE_META_PRODUCT, product);
 	emv_put_template(b, CODE_META_ID, &t);
 	if (*b->error)
 		return err_fail(e, ERR_FAIL, "bad_field", "cannot make the code: %s", b->error), NULL;
@@ -183,9 +187,11 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 {
 	struct store *st = mk->c->st;
 	struct merchant m;
-	const char *reference = NULL, *currency = NULL, *expires_in = NULL;
+	const char *reference = NULL, *currency = NULL, *expires_in = NULL, *sku = NULL;
 	int64_t amount = 0, expires_ms = 0;
-	if (get_merchant(st, req, &m, e) || rec_get_str(req, "reference", false, 0, &reference, e) ||
+	struct product product;
+	if (get_merchant(st, req, &m, e) || rec_get_str(req, "product", false, 0, &sku, e) ||
+	    rec_get_str(req, "reference", false, 0, &reference, e) ||
 	    rec_get_str(req, "currency", false, 3, &currency, e) ||
 	    rec_get_str(req, "expires_in", false, 16, &expires_in, e))
 		return BATCH_FAIL;
@@ -194,6 +200,20 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 	if (currency && strcmp(currency, m.currency) != 0)
 		return err_fail(e, ERR_FAIL, "currency_mismatch", "the amount is in %s but merchant %s takes %s",
 		                currency, m.id, m.currency);
+	if (sku) {
+		if (json_object_get(req, "amount") || reference || expires_in)
+			return err_fail(
+			    e, ERR_FAIL, "bad_field",
+			    "a product code takes its price from the catalog: no amount, reference or expiry");
+		if (!products_valid_sku(sku))
+			return err_fail(e, ERR_FAIL, "bad_field",
+			                "product '%.40s' must be 1 to %d letters, digits, '_' or '-'", sku,
+			                PRODUCT_SKU_MAX);
+		/* Sold out now is no reason to refuse a code: stock comes back. */
+		if (products_for_order(st, &m, sku, 0, &product, e))
+			return BATCH_FAIL;
+		reference = sku;
+	}
 	if (reference && !valid_reference(reference))
 		return err_fail(e, ERR_FAIL, "bad_field",
 		                "reference '%.40s' must be 1 to %d letters, digits, '_' or '-'", reference,
@@ -201,7 +221,7 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 	if (amount && !reference)
 		return err_fail(e, ERR_FAIL, "missing_field",
 		                "a code with an amount needs a reference (the order it is for)");
-	if (!amount && (reference || expires_in))
+	if (!amount && !sku && (reference || expires_in))
 		return err_fail(e, ERR_FAIL, "bad_field",
 		                "a static code has no reference or expiry; give an amount for a dynamic one");
 
@@ -256,7 +276,7 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 	}
 	if (!payload) {
 		struct emv_builder *b = xmalloc(sizeof *b);
-		const char *built = build(mk, &m, amount, reference, expires_ms, b, networks, e);
+		const char *built = build(mk, &m, amount, reference, sku, expires_ms, b, networks, e);
 		payload = built ? xstrdup(built) : NULL;
 		free(b);
 		if (!payload || refused_by_scheme(payload, &mk->c->networks, e)) {
@@ -292,6 +312,13 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 		json_object_set_new(*out, "expires_at", json_string(expires));
 	} else {
 		json_object_set_new(*out, "currency", json_string(m.currency));
+	}
+	if (sku) {
+		/* The price of the moment, for a card; the code itself has none. */
+		json_object_set_new(*out, "product", json_string(sku));
+		json_object_set_new(*out, "name", json_string(product.name));
+		json_object_set_new(*out, "price", json_integer(product.price));
+		json_object_set_new(*out, "merchant_name", json_string(m.name));
 	}
 	json_object_set_new(*out, "key_id", json_string(mk->kid));
 	json_object_set_new(*out, "networks", networks);

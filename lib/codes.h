@@ -7,7 +7,9 @@
  * for every network that accepts the merchant (networks.h), the name and
  * city in the common character set in 59/60 and in full in 64, and two
  * unreserved templates that make it verifiable offline:
- *   89  00 "CN.WPAY", 01 the signing key id, 02 expiry (Unix seconds, dynamic codes)
+ *   89  00 "CN.WPAY", 01 the signing key id, 02 expiry (Unix seconds, dynamic codes),
+ *       03 a product's SKU: a static code whose price is the catalog's at
+ *       each scan (the SKU is in 62.05 too, for other readers)
  *   90  00 "WPAY", 01 Ed25519 signature, base64 without padding (86 characters)
  * The signature covers the UTF-8 bytes of everything before object 90;
  * 90 is the last object before the CRC. Any EMV parser still reads it.
@@ -25,6 +27,7 @@
 
 #define CODE_META_ID       "89"
 #define CODE_META_GUI      "CN.WPAY"
+#define CODE_META_PRODUCT  "03"
 #define CODE_SIG_ID        "90"
 #define CODE_SIG_GUI       "WPAY"
 #define CODE_REFERENCE_MAX 25
@@ -46,7 +49,9 @@ void codes_maker_close(struct code_maker *m);
  * Make a code from a request: "merchant" (required), "amount" (minor
  * units; makes it dynamic), "currency" (must be the merchant's),
  * "reference" (required with an amount: 1-25 letters, digits, '_' or '-'),
- * "expires_in" (a duration, 1m to 15d, default 2h; dynamic only).
+ * "expires_in" (a duration, 1m to 15d, default 2h; dynamic only),
+ * "product" (a SKU of the merchant's catalog: a static code for it, with
+ * no amount, reference or expiry given).
  * A dynamic code is kept by (merchant, reference): asking again answers the
  * same code; the same reference with another amount is a conflict.
  * *out is a "code" record.

@@ -297,7 +297,8 @@ static bool money_key(const char *k)
 		if (strcmp(k, money_keys[i]) == 0)
 			return true;
 	size_t n = strlen(k);
-	return (n > 7 && strcmp(k + n - 7, "_amount") == 0) || (n > 8 && strcmp(k + n - 8, "_balance") == 0);
+	return (n > 7 && strcmp(k + n - 7, "_amount") == 0) || (n > 8 && strcmp(k + n - 8, "_balance") == 0) ||
+	       strcmp(k, "price") == 0; /* a product's */
 }
 
 /* An RFC 3339 time as the ledger writes them, in local time. */

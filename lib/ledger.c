@@ -145,9 +145,8 @@ static struct journal_entry *journal_get(struct store *st, const char *acct)
 		strlcopy(je->currency, store_col_text(q, 0), sizeof je->currency);
 		je->balance = store_col_int(q, 1);
 		const char *kind = store_col_text(q, 2);
-		je->may_go_negative =
-		    strcmp(kind, "card") == 0 || strcmp(kind, "pending") == 0 || strcmp(kind, "payout") == 0 ||
-		    strcmp(kind, "sponsor") == 0;
+		je->may_go_negative = strcmp(kind, "card") == 0 || strcmp(kind, "pending") == 0 ||
+		                      strcmp(kind, "payout") == 0 || strcmp(kind, "sponsor") == 0;
 	}
 	store_done(q);
 	return je;

@@ -34,7 +34,8 @@
 #define ORDER_COLS                                                                                                     \
 	"SELECT id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, reference, request_no, "      \
 	"state,"                                                                                                       \
-	" close_reason, refunded, expires_at, created_at, paid_at, closed_at FROM orders WHERE id > ?1 AND id < ?2"    \
+	" close_reason, refunded, expires_at, created_at, paid_at, closed_at, product, quantity FROM orders"           \
+	" WHERE id > ?1 AND id < ?2"                                                                                   \
 	" AND created_at >= ?3 AND created_at < ?4 AND (?5 IS NULL OR state = ?5)"
 static const char *const order_sql[] = {
     ORDER_COLS " AND (?6 IS NULL OR merchant_id = ?6) AND (?7 IS NULL OR buyer = ?7) ORDER BY id LIMIT ?8",
@@ -153,6 +154,10 @@ static bool print_order(struct store_stmt *r, struct rec_buf *b)
 	rec_obj_str(b, "created_at", store_col_text(r, 14));
 	rec_obj_str(b, "paid_at", store_col_text(r, 15));
 	rec_obj_str(b, "closed_at", store_col_text(r, 16));
+	if (!store_col_null(r, 17)) { /* as orders_json: only on an order from a product code */
+		rec_obj_str(b, "product", store_col_text(r, 17));
+		rec_obj_int(b, "quantity", store_col_int(r, 18));
+	}
 	rec_obj_end(b);
 	return rec_emit_text(b);
 }

@@ -10,6 +10,7 @@
 #include "merchants.h"
 #include "money.h"
 #include "orders.h"
+#include "products.h"
 #include "schemes.h"
 #include "uris.h"
 #include "utf8.h"
@@ -24,7 +25,7 @@ json_t *orders_json(struct store *st, const char *id)
 	    store_query(st,
 	                "SELECT id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin,"
 	                " state, close_reason, refunded, expires_at, created_at, paid_at, closed_at, reference,"
-	                " request_no FROM orders WHERE id = ?",
+	                " request_no, product, quantity FROM orders WHERE id = ?",
 	                "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
@@ -41,6 +42,10 @@ json_t *orders_json(struct store *st, const char *id)
 		    "state", store_col_text(q, 8), "close_reason", store_col_text(q, 9), "refunded",
 		    (json_int_t)store_col_int(q, 10), "expires_at", expires, "created_at", store_col_text(q, 12),
 		    "paid_at", store_col_text(q, 13), "closed_at", store_col_text(q, 14));
+		if (!store_col_null(q, 17)) {
+			json_object_set_new(o, "product", json_string(store_col_text(q, 17)));
+			json_object_set_new(o, "quantity", json_integer(store_col_int(q, 18)));
+		}
 	}
 	store_done(q);
 	return o;
@@ -102,30 +107,34 @@ struct new_order {
 	const char *out_trade_no, *subject, *buyer, *origin;
 	const char *request_no; /* the buyer's key, for an order the buyer starts */
 	const char *reference;  /* a dynamic code's reference (62.05) */
-	int64_t amount, expires_at;
+	const char *product;    /* a product code's SKU; out_trade_no is then the order's id */
+	int64_t amount, expires_at, quantity;
 };
 
 /* The buyer's order: its out_trade_no is its own id, which nobody can
  * steer into the merchant's numbers; the buyer's request_no keys it. */
 static int place_for_buyer(struct store *st, const struct new_order *o, char id[ID_MAX], const char *now, struct err *e)
 {
+	char quantity[24];
+	bufprintf(quantity, sizeof quantity, "%lld", (long long)o->quantity);
 	enum store_result r = store_exec(
 	    st,
 	    "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, expires_at,"
-	    " created_at, request_no, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " created_at, request_no, reference, product, quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON CONFLICT(buyer, request_no) WHERE request_no IS NOT NULL DO NOTHING",
-	    "tttittttittt", id, o->merchant->no, id, o->amount, o->merchant->currency, o->subject, o->buyer, o->origin,
-	    o->expires_at, now, o->request_no, o->reference);
+	    "tttittttittttn", id, o->merchant->no, id, o->amount, o->merchant->currency, o->subject, o->buyer,
+	    o->origin, o->expires_at, now, o->request_no, o->reference, o->product, o->product ? quantity : NULL);
 	if (r == STORE_CONSTRAINT) /* the merchant already has this id as an out_trade_no */
 		return err_fail(e, ERR_FAIL, "conflict", "%s already has an out_trade_no %s; send the request again",
 		                o->merchant->id, id);
 	if (store_changes(st) > 0)
 		return 0;
-	struct store_stmt *q =
-	    store_query(st,
-	                "SELECT id, merchant_id = ? AND amount = ? AND reference IS NOT DISTINCT FROM ? FROM orders"
-	                " WHERE buyer = ? AND request_no = ?",
-	                "tittt", o->merchant->no, o->amount, o->reference, o->buyer, o->request_no);
+	struct store_stmt *q = store_query(
+	    st,
+	    "SELECT id, merchant_id = ? AND reference IS NOT DISTINCT FROM ? AND product IS NOT DISTINCT FROM ?"
+	    " AND CASE WHEN product IS NULL THEN amount = ? ELSE quantity = ? END FROM orders"
+	    " WHERE buyer = ? AND request_no = ?",
+	    "tttiitt", o->merchant->no, o->reference, o->product, o->amount, o->quantity, o->buyer, o->request_no);
 	store_step(q);
 	strlcopy(id, store_col_text(q, 0), ID_MAX);
 	bool same = store_col_int(q, 1);
@@ -151,12 +160,17 @@ static int place(struct store *st, const struct new_order *o, json_t **out, stru
 		*out = orders_json(st, id);
 		return 0;
 	}
-	store_exec(st,
-	           "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin,"
-	           " expires_at, created_at, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	           " ON CONFLICT(merchant_id, out_trade_no) DO NOTHING",
-	           "tttittttitt", id, o->merchant->no, o->out_trade_no, o->amount, o->merchant->currency, o->subject,
-	           o->buyer, o->origin, o->expires_at, now, o->reference);
+	char quantity[24];
+	bufprintf(quantity, sizeof quantity, "%lld", (long long)o->quantity);
+	/* A product code's scan with no request_no: always a new order, named by its own id. */
+	store_exec(
+	    st,
+	    "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin,"
+	    " expires_at, created_at, reference, product, quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON CONFLICT(merchant_id, out_trade_no) DO NOTHING",
+	    "tttittttitttn", id, o->merchant->no, o->product ? id : o->out_trade_no, o->amount, o->merchant->currency,
+	    o->subject, o->buyer, o->origin, o->expires_at, now, o->reference, o->product,
+	    o->product ? quantity : NULL);
 	if (store_changes(st) == 0) {
 		struct store_stmt *q = store_query(st,
 		                                   "SELECT id, amount, buyer IS NOT DISTINCT FROM ? OR ? IS NULL FROM "
@@ -339,6 +353,67 @@ static int from_static(const struct order_defaults *d, json_t *req, const struct
 	return buyer_key(req, d, "a static code", o, e);
 }
 
+/* A product code: the price is the catalog's now, times the quantity. The
+ * buyer's request_no is optional: with one, a replay answers the same
+ * order; without, every scan is a new order. */
+static int from_product(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, const struct emv_payload *p,
+                        struct new_order *o, struct product *prod, struct err *e)
+{
+	const struct emv_object *sku = emv_find_sub(emv_find(p, CODE_META_ID), CODE_META_PRODUCT),
+	                        *ref = emv_find_sub(emv_find(p, "62"), "05");
+	if (emv_find(p, "54") || !ref || strcmp(ref->value, sku->value) != 0)
+		return err_fail(e, ERR_FAIL, "bad_code",
+		                "a product code has no amount and names its product in 62.05 and 89.03 alike");
+	o->quantity = d->quantity ? d->quantity : 1;
+	json_t *qv = json_object_get(req, "quantity");
+	if (qv && (!json_is_integer(qv) || json_integer_value(qv) < 1 || json_integer_value(qv) > PRODUCT_QUANTITY_MAX))
+		return err_fail(e, ERR_FAIL, "bad_field", "quantity must be a whole number from 1 to %d",
+		                PRODUCT_QUANTITY_MAX);
+	if (qv)
+		o->quantity = json_integer_value(qv);
+	batch_identify("product", sku->value);
+	json_t *otn = json_object_get(req, "out_trade_no");
+	if (otn && !json_is_null(otn))
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "out_trade_no belongs to the merchant; the ledger names an order from a product code");
+	if (!o->buyer)
+		return err_fail(e, ERR_FAIL, "missing_field",
+		                "an order from a product code is the buyer's: give --buyer u:<uid> or a 'buyer' field");
+	o->request_no = d->request_no;
+	if (rec_get_str(req, "request_no", false, 0, &o->request_no, e))
+		return ERR_FAIL;
+	if (o->request_no && !rec_valid_key(o->request_no, REQUEST_NO_MAX))
+		return err_fail(e, ERR_FAIL, "bad_field", "request_no '%.80s' must be 1 to %d letters, digits or '_'",
+		                o->request_no, REQUEST_NO_MAX);
+	o->product = sku->value;
+	o->origin = "product_code";
+	/* A replay answers the order made (place_for_buyer compares product
+	 * and quantity), whatever the catalog says now: sold out, removed or
+	 * dearer since. */
+	if (o->request_no) {
+		/* The row the insert then meets must still keep the table's checks. */
+		struct store_stmt *q =
+		    store_query(c->st, "SELECT amount FROM orders WHERE buyer = ? AND request_no = ?", "tt", o->buyer,
+		                o->request_no);
+		bool made = store_step(q) == STORE_ROW;
+		o->amount = made ? store_col_int(q, 0) : 0;
+		store_done(q);
+		o->expires_at = clock_now_ms() + DEFAULT_TTL_MS;
+		if (made)
+			return 0;
+	}
+	if (products_for_order(c->st, o->merchant, sku->value, o->quantity, prod, e))
+		return ERR_FAIL;
+	if (prod->price > MONEY_MAX / o->quantity)
+		return err_fail(e, ERR_FAIL, "bad_amount",
+		                "%lld units of %s cost more than the limit of %lld minor units", (long long)o->quantity,
+		                sku->value, (long long)MONEY_MAX);
+	o->amount = prod->price * o->quantity;
+	o->subject = prod->name;
+	o->expires_at = clock_now_ms() + DEFAULT_TTL_MS;
+	return 0;
+}
+
 /* "wpay, alipay, wechat": the networks this ledger serves, for messages. */
 static const char *served(const struct networks *nw)
 {
@@ -436,8 +511,13 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 	o.merchant = &m, o.subject = m.name;
 	if (get_buyer(c->st, req, d->buyer, &o.buyer, e))
 		goto out;
-	if (emv_find(&p, "54") ? from_dynamic(c, d, req, &p, &cc, currency, &o, e)
-	                       : from_static(d, req, currency, &o, e))
+	/* Only a signed code is a product's: an unsigned one may say anything. */
+	struct product prod;
+	bool product =
+	    strcmp(cc.signature, "valid") == 0 && emv_find_sub(emv_find(&p, CODE_META_ID), CODE_META_PRODUCT);
+	if (product              ? from_product(c, d, req, &p, &o, &prod, e)
+	    : emv_find(&p, "54") ? from_dynamic(c, d, req, &p, &cc, currency, &o, e)
+	                         : from_static(d, req, currency, &o, e))
 		goto out;
 	if (place(c->st, &o, out, e) == 0)
 		rc = BATCH_OK;

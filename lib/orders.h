@@ -28,6 +28,7 @@ struct order_defaults {
 	const char *amount_text; /* --amount, for static codes: a decimal in the code's currency */
 	const char *request_no;  /* --request-no, the buyer's key for an order the buyer starts */
 	bool allow_unsigned;     /* accept codes without a signature that this ledger never made */
+	int64_t quantity;        /* --quantity, for product codes (0: one) */
 };
 
 /* A new order from the merchant: merchant, out_trade_no, amount, currency?,
@@ -41,7 +42,10 @@ int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
  * reference). A static code (the amount from "amount" or --amount), or
  * with allow_unsigned an unsigned dynamic code this ledger never made, is
  * the buyer's order: it needs "buyer" and "request_no" (or the defaults),
- * and refuses an "out_trade_no" field. */
+ * and refuses an "out_trade_no" field. A product code (signed, with
+ * 89.03) orders "quantity" (or the default, 1) units at the catalog's price
+ * now: origin "product_code", a new order each time unless the buyer's
+ * request_no names one already made. */
 int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t *req, json_t **out, struct err *e);
 /* The order "order" (ord_... or a payment's pay_...), "payment", or
  * "merchant" and "out_trade_no" name. */

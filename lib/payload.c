@@ -148,6 +148,10 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 		const struct emv_object *ref = emv_find_sub(emv_find(&p, "62"), "05");
 		if (ref)
 			json_object_set_new(m, "reference", json_string(ref->value));
+		/* A product code names its product (signed, in wpay's 89). */
+		const struct emv_object *product = emv_find_sub(emv_find(&p, CODE_META_ID), CODE_META_PRODUCT);
+		if (product)
+			json_object_set_new(rec, "product", json_string(product->value));
 		const struct emv_object *lang = emv_find(&p, "64");
 		if (emv_find_sub(lang, "01"))
 			json_object_set_new(m, "name_local", json_string(emv_find_sub(lang, "01")->value));
@@ -257,6 +261,12 @@ json_t *payload_describe(const unsigned char *bytes, size_t len, const struct pa
 	}
 	const char *text = ct.text, *encoding = ct.encoding;
 	bool certain = ct.certain;
+	/* wpay's own card link: what it carries is the code. */
+	char *carried = uris_card_payload(text);
+	if (carried) {
+		json_object_set_new(rec, "link", json_string(text));
+		text = carried;
+	}
 	json_object_set_new(rec, "text", json_string(text));
 	struct code_kind kind;
 	uris_kind(text, &kind);
@@ -297,6 +307,7 @@ json_t *payload_describe(const unsigned char *bytes, size_t len, const struct pa
 		json_object_set_new(rec, "encoding_candidates", list);
 	}
 	charset_free(&ct);
+	free(carried);
 	return rec;
 }
 

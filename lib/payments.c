@@ -12,6 +12,7 @@
 #include "orders.h"
 #include "payments.h"
 #include "pins.h"
+#include "products.h"
 #include "utf8.h"
 
 #include "util.h"
@@ -295,7 +296,7 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	bufprintf(t[1].key, sizeof t[1].key, "fee:%s", id);
 	strlcopy(t[1].from, t[0].to, sizeof t[1].from);
 	ledger_account_id(ACCOUNT_FEES, o.currency, t[1].to);
-	if (ledger_post(c->st, t, fee > 0 ? 2 : 1, LEDGER_FIRST, e) < 0)
+	if (products_take(c->st, id, e) || ledger_post(c->st, t, fee > 0 ? 2 : 1, LEDGER_FIRST, e) < 0)
 		return BATCH_FAIL;
 	char pid[ID_MAX];
 	ids_new("pay", pid);

@@ -144,6 +144,40 @@ static char *decode(const char *s, const char *end)
 	return out;
 }
 
+char *uris_card_link(const char *payload)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(URIS_CARD_PREFIX);
+	char *out = xmalloc(n + 3 * strlen(payload) + 1);
+	memcpy(out, URIS_CARD_PREFIX, n);
+	/* Only RFC 3986's unreserved characters stay as they are: '+' would
+	 * read back as a space. */
+	for (const unsigned char *s = (const unsigned char *)payload; *s; s++) {
+		if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    strchr("-._~", *s)) {
+			out[n++] = (char)*s;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[*s >> 4];
+			out[n++] = hex[*s & 15];
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+char *uris_card_payload(const char *link)
+{
+	size_t n = strlen(URIS_CARD_PREFIX);
+	if (strncmp(link, URIS_CARD_PREFIX, n) != 0)
+		return NULL;
+	const char *s = link + n, *end = s + strcspn(s, "&#\r\n");
+	/* Only the payload: anything after it is not the card's. */
+	if (*end || s == end)
+		return NULL;
+	return decode(s, end);
+}
+
 static const char *upi_name(const char *param)
 {
 	for (size_t i = 0; i < ARRAY_LEN(upi_names); i++)

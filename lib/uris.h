@@ -27,4 +27,12 @@ void uris_kind(const char *text, struct code_kind *k);
  */
 json_t *uris_describe_upi(const char *text, struct scheme_verdict *v);
 
+/* wpay's product card link: the payload, percent-encoded, after this. */
+#define URIS_CARD_PREFIX "https://pay.weibo.example/qr?c="
+/* The link for a payload (to free). */
+char *uris_card_link(const char *payload);
+/* The payload a card link carries (to free), or NULL if the text is not
+ * such a link, or carries anything else, or its payload is not text. */
+char *uris_card_payload(const char *link);
+
 #endif
