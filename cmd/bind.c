@@ -27,6 +27,7 @@
 #include "products.h"
 #include "promos.h"
 #include "secret.h"
+#include "social.h"
 
 #include "util.h"
 
@@ -65,7 +66,9 @@ static const char usage[] =
     "                 [--merchant merchant] [--all] [--discount rate] [--off amount] [--min amount]\n"
     "                 [--per-user n] [--budget amount] --from time --until time [--currency code]\n"
     "       wpay-bind [options] promo show|remove promo_id\n"
-    "       wpay-bind [options] promo list\n";
+    "       wpay-bind [options] promo list\n"
+    "       wpay-bind [options] merchant followers merchant [--limit n] [--after uid]\n"
+    "       wpay-bind [options] user follow|unfollow uid merchant\n";
 
 enum {
 	OPT_PIN_FD = OPT_FIRST_PROGRAM_OPTION,
@@ -114,6 +117,8 @@ static const struct option options[] = {
     {"budget", required_argument, NULL, OPT_FIELD},
     {"from", required_argument, NULL, OPT_FIELD},
     {"until", required_argument, NULL, OPT_FIELD},
+    {"limit", required_argument, NULL, OPT_FIELD},
+    {"after", required_argument, NULL, OPT_FIELD},
     {NULL, 0, NULL, 0},
 };
 
@@ -161,6 +166,9 @@ static const struct command {
     {"promo", "show", promos_show, "id", NULL, 1},
     {"promo", "remove", promos_remove, "id", NULL, 1},
     {"promo", "list", promos_list, NULL, NULL, 0},
+    {"merchant", "followers", social_followers, "merchant", NULL, 1},
+    {"user", "follow", social_follow, "uid", "merchant", 2},
+    {"user", "unfollow", social_unfollow, "uid", "merchant", 2},
 };
 
 static const struct command *find_command(const char *type, const char *op)

@@ -27,12 +27,15 @@
 #include "records.h"
 #include "secret.h"
 #include "settle.h"
+#include "social.h"
 #include "store.h"
 
 #include "util.h"
 
 static const char usage[] = "wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days] "
                             "[--settle-tz zone] [--cutoff-hour hour] [--allow-private-notify] [--import file]\n"
+                            "                 [--platform-notify-url url] [--messages-per-merchant n] "
+                            "[--messages-per-buyer n]\n"
                             "       wpay-init [--db path] --public-key\n";
 
 enum {
@@ -43,7 +46,10 @@ enum {
 	OPT_SETTLE_TZ,
 	OPT_CUTOFF_HOUR,
 	OPT_ALLOW_PRIVATE_NOTIFY,
-	OPT_IMPORT
+	OPT_IMPORT,
+	OPT_PLATFORM_NOTIFY_URL,
+	OPT_MESSAGES_PER_MERCHANT,
+	OPT_MESSAGES_PER_BUYER
 };
 
 static const struct option options[] = {
@@ -56,6 +62,9 @@ static const struct option options[] = {
     {"cutoff-hour", required_argument, NULL, OPT_CUTOFF_HOUR},
     {"allow-private-notify", no_argument, NULL, OPT_ALLOW_PRIVATE_NOTIFY},
     {"import", required_argument, NULL, OPT_IMPORT},
+    {"platform-notify-url", required_argument, NULL, OPT_PLATFORM_NOTIFY_URL},
+    {"messages-per-merchant", required_argument, NULL, OPT_MESSAGES_PER_MERCHANT},
+    {"messages-per-buyer", required_argument, NULL, OPT_MESSAGES_PER_BUYER},
     {NULL, 0, NULL, 0},
 };
 
@@ -93,11 +102,47 @@ static void need_keys(const char *keys_dir)
 	crypto_wipe(secret, sizeof secret);
 }
 
+/* The social platform's URL, by the rules of a merchant's notify URL (the
+ * ledger's --allow-private-notify, set by now), and its signing secret. */
+static void set_platform_url(struct store *st, const char *keys_dir, const char *url, json_t *created)
+{
+	char *allow = store_setting(st, NETADDR_ALLOW_SETTING, "0");
+	char why[512];
+	bool refused = netaddr_check_url(url, strcmp(allow, "1") == 0, why, sizeof why) != NULL;
+	free(allow);
+	if (refused) {
+		store_rollback(st);
+		err_die(EX_USAGE, "--platform-notify-url: %s", why);
+	}
+	struct err e = {0};
+	int rc = keys_ensure_secret(keys_dir, SOCIAL_KEY, created, &e);
+	if (rc) {
+		store_rollback(st);
+		err_die(rc, "%s", e.msg);
+	}
+	store_set_setting(st, SOCIAL_URL_SETTING, url);
+}
+
+/* The messages' settings in the init record. */
+static void social_settings(struct store *st, json_t *rec)
+{
+	char *url = store_setting(st, SOCIAL_URL_SETTING, "");
+	char *per_merchant = store_setting(st, SOCIAL_PER_MERCHANT_SETTING, SOCIAL_PER_MERCHANT_DEFAULT);
+	char *per_buyer = store_setting(st, SOCIAL_PER_BUYER_SETTING, SOCIAL_PER_BUYER_DEFAULT);
+	json_object_set_new(rec, "platform_notify_url", *url ? json_string(url) : json_null());
+	json_object_set_new(rec, "messages_per_merchant", json_integer(strtoll(per_merchant, NULL, 10)));
+	json_object_set_new(rec, "messages_per_buyer", json_integer(strtoll(per_buyer, NULL, 10)));
+	free(url);
+	free(per_merchant);
+	free(per_buyer);
+}
+
 int main(int argc, char **argv)
 {
 	cli_init("wpay-init");
 	int opt;
 	const char *tries = NULL, *refund_window = NULL, *settle_tz = NULL, *cutoff_hour = NULL, *import = NULL;
+	const char *platform_url = NULL, *per_merchant = NULL, *per_buyer = NULL;
 	char lock_secs[32] = "";
 	bool public_key = false, allow_private_notify = false;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -134,6 +179,19 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ALLOW_PRIVATE_NOTIFY: allow_private_notify = true; break;
 		case OPT_IMPORT: import = optarg; break;
+		case OPT_PLATFORM_NOTIFY_URL:
+			if (strlen(optarg) > 512)
+				cli_usage_error(usage, "--platform-notify-url is longer than 512 bytes");
+			platform_url = optarg;
+			break;
+		case OPT_MESSAGES_PER_MERCHANT:
+			cli_number(usage, "--messages-per-merchant", optarg, 1, 1000);
+			per_merchant = optarg;
+			break;
+		case OPT_MESSAGES_PER_BUYER:
+			cli_number(usage, "--messages-per-buyer", optarg, 1, 1000);
+			per_buyer = optarg;
+			break;
 		}
 	}
 	if (optind < argc)
@@ -201,6 +259,12 @@ int main(int argc, char **argv)
 		store_set_setting(st, "settle_cutoff_hour", cutoff_hour);
 	if (allow_private_notify)
 		store_set_setting(st, NETADDR_ALLOW_SETTING, "1");
+	if (per_merchant)
+		store_set_setting(st, SOCIAL_PER_MERCHANT_SETTING, per_merchant);
+	if (per_buyer)
+		store_set_setting(st, SOCIAL_PER_BUYER_SETTING, per_buyer);
+	if (platform_url)
+		set_platform_url(st, keys_dir, platform_url, created);
 	char *tz = store_setting(st, "settle_tz", SETTLE_TZ_DEFAULT);
 	char *hour = store_setting(st, "settle_cutoff_hour", "0");
 	char *max_tries = store_setting(st, "pin_max_tries", "3");
@@ -220,6 +284,7 @@ int main(int argc, char **argv)
 	              (json_int_t)strtoll(lock, NULL, 10), "refund_window_days", (json_int_t)strtoll(window, NULL, 10),
 	              "settle_tz", tz, "settle_cutoff_hour", (json_int_t)strtoll(hour, NULL, 10), "created", created);
 	json_object_set_new(rec, "allow_private_notify", json_boolean(strcmp(allow, "1") == 0));
+	social_settings(st, rec);
 	if (tables)
 		json_object_set_new(rec, "imported", json_pack("{s:s, s:o}", "from", import, "tables", tables));
 	rec_writer_init();

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "clock.h"
 #include "ctx.h"
@@ -21,6 +22,8 @@
 #include "period.h"
 #include "records.h"
 #include "secret.h"
+#include "social.h"
+#include "utf8.h"
 #include "webhook.h"
 
 #include "util.h"
@@ -29,10 +32,12 @@ static const char usage[] =
     "wpay-notify [--db path] --once|--loop [--interval duration] [--schedule list] [--timeout duration] "
     "[--connect-timeout duration]\n"
     "       wpay-notify --verify --secret-file file --timestamp seconds --signature sig [--tolerance duration]\n"
-    "       wpay-notify [--db path] list [--pending|--failed|--delivered] [--merchant merchant] [--since time]\n"
-    "                   [--until time] [--limit n] [--after event]\n"
+    "       wpay-notify [--db path] list [--pending|--failed|--delivered] [--merchant merchant] [--kind kind]\n"
+    "                   [--since time] [--until time] [--limit n] [--after event]\n"
     "       wpay-notify [--db path] redeliver event ...\n"
-    "       wpay-notify [--db path] redeliver --merchant merchant --failed [--since time] [--until time]\n";
+    "       wpay-notify [--db path] redeliver --merchant merchant --failed [--since time] [--until time]\n"
+    "       wpay-notify [--db path] message merchant --to followers|u:uid|order:id --text text --request-no no\n"
+    "       wpay-notify [--db path] message\n";
 
 enum {
 	OPT_ONCE = OPT_FIRST_PROGRAM_OPTION,
@@ -53,7 +58,11 @@ enum {
 	OPT_SINCE,
 	OPT_UNTIL,
 	OPT_LIMIT,
-	OPT_AFTER
+	OPT_AFTER,
+	OPT_KIND,
+	OPT_TO,
+	OPT_TEXT,
+	OPT_REQUEST_NO
 };
 
 static const struct option options[] = {
@@ -77,6 +86,10 @@ static const struct option options[] = {
     {"until", required_argument, NULL, OPT_UNTIL},
     {"limit", required_argument, NULL, OPT_LIMIT},
     {"after", required_argument, NULL, OPT_AFTER},
+    {"kind", required_argument, NULL, OPT_KIND},
+    {"to", required_argument, NULL, OPT_TO},
+    {"text", required_argument, NULL, OPT_TEXT},
+    {"request-no", required_argument, NULL, OPT_REQUEST_NO},
     {NULL, 0, NULL, 0},
 };
 
@@ -89,7 +102,7 @@ static const struct option options[] = {
 
 /* The options of list and redeliver, as typed. */
 struct queue_opts {
-	const char *state, *merchant, *since, *until, *after;
+	const char *state, *merchant, *since, *until, *after, *kind;
 	int nstates;
 	int64_t limit;
 };
@@ -204,7 +217,9 @@ static int deliver(struct wpay_ctx *c, bool loop, int64_t interval_ms, const int
 		for (size_t i = 0; i < n; i++) {
 			unsigned char secret[KEY_SECRET_LEN];
 			struct err e = {0};
-			char *name = merchants_secret_name(claims[i].merchant);
+			char *name = strcmp(claims[i].kind, SOCIAL_EVENT_KIND) == 0
+			                 ? xstrdup(SOCIAL_KEY)
+			                 : merchants_secret_name(claims[i].merchant);
 			why[i][0] = '\0';
 			if (keys_read_secret(c->keys_dir, name, secret, &e) == 0)
 				status[i] =
@@ -260,7 +275,7 @@ static void queue_scope(struct wpay_ctx *c, const struct queue_opts *q, struct m
 static int queue_list(struct wpay_ctx *c, const struct queue_opts *q)
 {
 	struct merchant m;
-	struct events_filter f = {.state = q->state, .after = q->after, .limit = q->limit};
+	struct events_filter f = {.state = q->state, .after = q->after, .limit = q->limit, .kind = q->kind};
 	queue_scope(c, q, &m, &f.span);
 	f.merchant = q->merchant ? m.no : NULL;
 	bool written = true;
@@ -315,6 +330,54 @@ static int queue_redeliver(struct wpay_ctx *c, const struct queue_opts *q, char 
 	return !written ? EX_IOERR : failed ? EX_RECORDS : 0;
 }
 
+/* message's options, as typed. */
+struct message_opts {
+	const char *to, *text, *request_no;
+};
+
+static int message_handle(void *arg, json_t *req, json_t **out, struct err *e)
+{
+	const char *type = "message";
+	if (rec_get_str(req, "type", false, 16, &type, e))
+		return BATCH_FAIL;
+	if (strcmp(type, "message") != 0)
+		return err_fail(e, ERR_FAIL, "unknown_request", "wpay-notify message takes records of type 'message'");
+	return social_message(arg, req, out, e);
+}
+
+/* A merchant's message to its followers: one from the command line, or
+ * a request per line on standard input. */
+static int message(int nargs, char **args, const struct message_opts *m)
+{
+	json_t *req = NULL;
+	if (nargs > 1)
+		cli_usage_error(usage, "message takes one merchant, not '%s' too", args[1]);
+	if (nargs == 1) {
+		if (!m->to || !m->text || !m->request_no)
+			cli_usage_error(usage, "message %s needs --to, --text and --request-no", args[0]);
+		size_t bad;
+		if (!utf8_valid(m->text, strlen(m->text), &bad))
+			cli_usage_error(usage, "--text is not valid UTF-8 (byte %zu)", bad);
+		if (!utf8_valid(m->to, strlen(m->to), &bad) || !utf8_valid(args[0], strlen(args[0]), &bad) ||
+		    !utf8_valid(m->request_no, strlen(m->request_no), &bad))
+			cli_usage_error(usage, "the merchant, --to and --request-no must be valid UTF-8");
+		req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "message", "merchant", args[0], "to", m->to,
+		                "text", m->text, "request_no", m->request_no);
+	} else if (m->to || m->text || m->request_no) {
+		cli_usage_error(usage,
+		                "--to, --text and --request-no go with a merchant; records on stdin carry fields");
+	}
+	struct wpay_ctx c;
+	ctx_open(&c);
+	rec_writer_init();
+	struct batch_opts opts = {0};
+	int status = batch_serve(c.st, req, message_handle, &c, &opts);
+	ctx_close(&c);
+	if (!rec_writer_close() && status == 0)
+		status = EX_IOERR;
+	return status;
+}
+
 /* Check the options of list and redeliver against each other. */
 static void queue_check(const char *cmd, const struct queue_opts *q, char **ids, int nids)
 {
@@ -325,8 +388,9 @@ static void queue_check(const char *cmd, const struct queue_opts *q, char **ids,
 			cli_usage_error(usage, "unexpected argument '%s': list takes options only", ids[0]);
 		return;
 	}
-	if (q->limit || q->after)
-		cli_usage_error(usage, "--limit and --after page a list: redeliver takes every event it names");
+	if (q->limit || q->after || q->kind)
+		cli_usage_error(usage,
+		                "--kind, --limit and --after go with list: redeliver takes every event it names");
 	if (q->state && strcmp(q->state, "failed") != 0)
 		cli_usage_error(usage, "redeliver puts failed events back: --%s does not go with it", q->state);
 	if (nids && (q->merchant || q->state || q->since || q->until))
@@ -346,6 +410,7 @@ int main(int argc, char **argv)
 	int64_t interval_ms = 10000, tolerance_ms = 300000, schedule[EVENT_RETRY_MAX];
 	struct webhook_opts wo = {.connect_timeout_ms = 5000, .timeout_ms = 15000};
 	struct queue_opts q = {0};
+	struct message_opts msg = {0};
 	int nretry = parse_schedule(SCHEDULE_DEFAULT, schedule);
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -377,9 +442,27 @@ int main(int argc, char **argv)
 				cli_usage_error(usage, "--after takes an event id (evt_...), not '%.80s'", optarg);
 			q.after = optarg;
 			break;
+		case OPT_KIND:
+			if (!rec_valid_name(optarg, 32, "._"))
+				cli_usage_error(usage,
+				                "--kind takes an event kind such as order.paid or message, not '%.80s'",
+				                optarg);
+			q.kind = optarg;
+			break;
+		case OPT_TO: msg.to = optarg; break;
+		case OPT_TEXT: msg.text = optarg; break;
+		case OPT_REQUEST_NO: msg.request_no = optarg; break;
 		}
 	}
 	const char *cmd = optind < argc ? argv[optind] : NULL;
+	if (cmd && strcmp(cmd, "message") == 0) {
+		if (once || loop || do_verify || q.nstates || q.merchant || q.since || q.until || q.limit || q.after ||
+		    q.kind)
+			cli_usage_error(usage, "message queues a message: it takes --to, --text and --request-no only");
+		return message(argc - optind - 1, argv + optind + 1, &msg);
+	}
+	if (msg.to || msg.text || msg.request_no)
+		cli_usage_error(usage, "--to, --text and --request-no go with message");
 	if (cmd && (strcmp(cmd, "list") == 0 || strcmp(cmd, "redeliver") == 0)) {
 		if (once || loop || do_verify)
 			cli_usage_error(usage, "%s works on the queue: drop --once, --loop and --verify", cmd);
@@ -396,9 +479,10 @@ int main(int argc, char **argv)
 	}
 	if (cmd)
 		cli_usage_error(usage, "unexpected argument '%s'", cmd);
-	if (q.nstates || q.merchant || q.since || q.until || q.limit || q.after)
-		cli_usage_error(usage, "--pending, --failed, --delivered, --merchant, --since, --until, --limit and "
-		                       "--after go with list or redeliver");
+	if (q.nstates || q.merchant || q.since || q.until || q.limit || q.after || q.kind)
+		cli_usage_error(usage,
+		                "--pending, --failed, --delivered, --merchant, --kind, --since, --until, --limit "
+		                "and --after go with list or redeliver");
 	if (do_verify) {
 		if (once || loop)
 			cli_usage_error(usage, "--verify checks one notification: drop --once and --loop");

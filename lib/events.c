@@ -32,15 +32,20 @@ void events_queue(struct store *st, const char *merchant_no, const char *kind, c
  * then sees it claimed once that one commits. SQLite has one writer.
  * The attempt's number in event_attempts is read with the claim, so two
  * claims of one attempt would log the same number, which its key refuses. */
+/* A message event goes to the social platform's URL (social.h), every
+ * other to its merchant's. */
+#define CLAIM_URL                                                                                                      \
+	"COALESCE(CASE WHEN e.kind = 'message' THEN (SELECT s.value FROM settings s WHERE s.name ="                    \
+	" 'platform_notify_url') ELSE m.notify_url END, '')"
 #define CLAIM_SELECT                                                                                                   \
-	"SELECT e.id, e.merchant_id, m.notify_url, e.body, e.attempts,"                                                \
-	" (SELECT COALESCE(MAX(a.attempt), 0) FROM event_attempts a WHERE a.event_id = e.id) FROM events e"            \
+	"SELECT e.id, e.merchant_id, " CLAIM_URL ", e.body, e.attempts,"                                               \
+	" (SELECT COALESCE(MAX(a.attempt), 0) FROM event_attempts a WHERE a.event_id = e.id), e.kind FROM events e"    \
 	" JOIN merchants m ON m.id = e.merchant_id WHERE "
 #define CLAIM_LAPSED                                                                                                   \
-	"e.state = 'sending' AND e.lease_until <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"               \
+	"e.state = 'sending' AND e.lease_until <= ? AND " CLAIM_URL " <> ''"                                           \
 	" ORDER BY e.next_attempt_at, e.id LIMIT ?"
 #define CLAIM_DUE                                                                                                      \
-	"e.state = 'pending' AND e.next_attempt_at <= ? AND m.notify_url IS NOT NULL AND m.notify_url <> ''"           \
+	"e.state = 'pending' AND e.next_attempt_at <= ? AND " CLAIM_URL " <> ''"                                       \
 	" ORDER BY e.next_attempt_at, e.id LIMIT ?"
 static const struct store_sql claim_lapsed = {
     .sqlite = CLAIM_SELECT CLAIM_LAPSED,
@@ -70,6 +75,7 @@ size_t events_claim(struct store *st, int64_t now_ms, int64_t lease_ms, struct e
 			c->body = xstrdup(store_col_text(q, 3));
 			c->attempt = (int)store_col_int(q, 4) + 1;
 			c->number = (int)store_col_int(q, 5) + 1;
+			strlcopy(c->kind, store_col_text(q, 6), sizeof c->kind);
 		}
 		store_done(q);
 	}
@@ -182,10 +188,10 @@ int events_list(struct store *st, const struct events_filter *f, bool (*each)(js
 	                " WHERE (?1 IS NULL OR e.state = ?1 OR (?1 = 'pending' AND e.state = 'sending'))"
 	                " AND (?2 IS NULL OR e.merchant_id = ?2) AND (?3 = '' OR e.created_at >= ?3)"
 	                " AND (?4 = '' OR e.created_at < ?4) AND (?5 = '' OR e.created_at > ?5 OR (e.created_at = ?5 "
-	                "AND e.id > ?6))"
+	                "AND e.id > ?6)) AND (?8 IS NULL OR e.kind = ?8)"
 	                " ORDER BY e.created_at, e.id LIMIT ?7",
-	                "tttttti", f->state, f->merchant, f->span.since, f->span.until, after_at,
-	                f->after ? f->after : "", f->limit > 0 ? f->limit : INT64_MAX);
+	                "ttttttit", f->state, f->merchant, f->span.since, f->span.until, after_at,
+	                f->after ? f->after : "", f->limit > 0 ? f->limit : INT64_MAX, f->kind);
 	while (store_step(q) == STORE_ROW) {
 		char merchant[MERCHANT_REF_MAX];
 		const char *state = store_col_text(q, 4);

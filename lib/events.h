@@ -1,7 +1,7 @@
 /*
  * events: the notifications queued for merchants (order.paid,
- * order.refunded, settlement.done) and the bookkeeping of their delivery
- * by wpay-notify.
+ * order.refunded, settlement.done), and for the social platform (message,
+ * social.h), and the bookkeeping of their delivery by wpay-notify.
  *
  * An event is queued once: its id is "evt_" and its subject's id. Its
  * body is fixed when queued, and every attempt sends the same body and id,
@@ -38,13 +38,15 @@ void events_queue(struct store *st, const char *merchant_no, const char *kind, c
 struct event_claim {
 	char id[EVENT_ID_MAX];
 	char merchant[MERCHANT_NO_MAX + 1];
+	char kind[32];    /* "message" is signed with the platform's key (social.h) */
 	char *url, *body; /* owned; events_claim_free */
 	int attempt;      /* 1 for the first since it was queued: its place in the schedule */
 	int number;       /* its number in event_attempts, counting every attempt */
 };
 
 /* In the caller's write transaction: claim up to max due events (of
- * merchants with a notify URL) for lease_ms. Returns how many. */
+ * merchants with a notify URL; message events while the platform's URL
+ * is set) for lease_ms. Returns how many. */
 size_t events_claim(struct store *st, int64_t now_ms, int64_t lease_ms, struct event_claim *out, size_t max);
 void events_claim_free(struct event_claim *c);
 
@@ -65,6 +67,7 @@ bool events_is_id(const char *id);
 struct events_filter {
 	const char *state;    /* "pending" (with "sending"), "failed", "delivered", or NULL: any */
 	const char *merchant; /* a merchant number, or NULL: every merchant */
+	const char *kind;     /* "order.paid", "message", ... or NULL: any */
 	struct period span;   /* of created_at */
 	const char *after;    /* an event id: only those after it in the listing, or NULL */
 	int64_t limit;        /* at most this many; 0: no limit */

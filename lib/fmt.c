@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "fmt.h"
 #include "money.h"
+#include "utf8.h"
 
 #include "util.h"
 
@@ -130,14 +131,6 @@ static long utf8_next(const unsigned char *s, size_t n, size_t i, size_t *len)
 	return cp;
 }
 
-/* Code points that move the cursor, recolour, or reorder what follows. */
-static bool unsafe(long cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 ||
-	       cp == 0xfeff;
-}
-
 static void sb_str(struct strbuf *b, const char *s)
 {
 	strbuf_add(b, s, strlen(s));
@@ -153,7 +146,7 @@ char *fmt_escape(const char *s, size_t n, int *width)
 		size_t len;
 		long cp = utf8_next(u, n, i, &len);
 		char esc[16];
-		int cw = cp < 0 || unsafe(cp) ? -1 : cp < 0x80 ? 1 : wcwidth((wchar_t)cp);
+		int cw = cp < 0 || utf8_unsafe_cp(cp) ? -1 : cp < 0x80 ? 1 : wcwidth((wchar_t)cp);
 		if (cp == '\\') {
 			sb_str(&b, "\\\\");
 			w += 2;

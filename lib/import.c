@@ -157,9 +157,10 @@ static const struct step steps[] = {
      "INSERT INTO promo_uses(promo_id, uid, uses) SELECT r->>0, r->>1, (r->>2)::bigint FROM"
      " jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM promo_uses"},
-    {"messages", 7, "SELECT id, merchant_id, request_no, audience, text, recipients, created_at FROM messages",
-     "INSERT INTO messages(id, merchant_id, request_no, audience, text, recipients, created_at) SELECT"
-     " r->>0, r->>1, r->>2, r->>3, r->>4, (r->>5)::bigint, r->>6 FROM jsonb_array_elements(?::jsonb) AS r",
+    {"messages", 8, "SELECT id, merchant_id, request_no, audience, text, recipients, created_at, skipped FROM messages",
+     "INSERT INTO messages(id, merchant_id, request_no, audience, text, recipients, created_at, skipped) SELECT"
+     " r->>0, r->>1, r->>2, r->>3, r->>4, (r->>5)::bigint, r->>6, (r->>7)::bigint FROM"
+     " jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM messages"},
     {"message_quota", 3, "SELECT day, party, sent FROM message_quota",
      "INSERT INTO message_quota(day, party, sent) SELECT r->>0, r->>1, (r->>2)::bigint FROM"

@@ -352,7 +352,8 @@ static const char *const schema_migrations[] = {
 
     /* Followers and the seller's messages: a merchant lists its followers;
      * a message is sent once per request_no, to each recipient as one
-     * event for the platform; message_quota counts a day's messages per
+     * event for the platform (skipped: those past their day's limit, so a
+     * replay answers the same record); message_quota counts a day's messages per
      * merchant and per buyer, so the limits hold under concurrent senders. */
     "CREATE INDEX follows_merchant ON follows(merchant_id, created_at, uid);"
     "CREATE TABLE messages ("
@@ -362,6 +363,7 @@ static const char *const schema_migrations[] = {
     "  audience TEXT NOT NULL,"
     "  text TEXT NOT NULL,"
     "  recipients INTEGER NOT NULL CHECK (recipients >= 0),"
+    "  skipped INTEGER NOT NULL DEFAULT 0 CHECK (skipped >= 0),"
     "  created_at TEXT NOT NULL,"
     "  UNIQUE (merchant_id, request_no));"
     "CREATE TABLE message_quota ("

@@ -315,6 +315,7 @@ static const char *const schema_pg_migrations[] = {
     "  audience " T " NOT NULL,"
     "  text " T " NOT NULL,"
     "  recipients BIGINT NOT NULL CHECK (recipients >= 0),"
+    "  skipped BIGINT NOT NULL DEFAULT 0 CHECK (skipped >= 0),"
     "  created_at " T " NOT NULL,"
     "  UNIQUE (merchant_id, request_no));"
     "CREATE TABLE message_quota ("

@@ -83,3 +83,27 @@ bool utf8_is_ascii(const char *s)
 			return false;
 	return true;
 }
+
+bool utf8_unsafe_cp(long cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 ||
+	       cp == 0xfeff;
+}
+
+bool utf8_has_unsafe(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	while (*s) {
+		/* Valid UTF-8 (the caller checked): the lead byte gives the length. */
+		size_t len = *s < 0x80 ? 1 : *s < 0xE0 ? 2 : *s < 0xF0 ? 3 : 4;
+		long cp = len == 1 ? *s : *s & (0x7F >> len);
+		for (size_t k = 1; k < len && s[k]; k++)
+			cp = cp << 6 | (s[k] & 0x3F);
+		if (utf8_unsafe_cp(cp))
+			return true;
+		for (size_t k = 0; k < len && *s; k++)
+			s++;
+	}
+	return false;
+}

@@ -17,5 +17,11 @@ void utf8_scrub(char *s);
 bool utf8_is_ascii(const char *s);
 /* True if the string has a C0 control character or DEL (a name must not). */
 bool utf8_has_control(const char *s);
+/* True for a code point that moves the cursor, recolours, or reorders
+ * what follows: C0 and C1 controls, DEL, bidi marks and overrides, line
+ * and paragraph separators, the BOM. */
+bool utf8_unsafe_cp(long cp);
+/* True if valid UTF-8 s has such a code point (text shown to a person). */
+bool utf8_has_unsafe(const char *s);
 
 #endif

@@ -83,7 +83,7 @@ make_history() {
 			10000000, 250, 1, 'CNY', 1792000000000, 1795000000000, '2026-10-20T02:00:00Z',
 			'2026-10-20T02:00:00Z', NULL);
 		INSERT INTO promo_uses VALUES ('citic1', '1001', 1);
-		INSERT INTO messages VALUES ('msg_1', 'cafe01', 'm1', 'followers', 'New mugs!', 1, '2026-10-20T02:00:00Z');
+		INSERT INTO messages VALUES ('msg_1', 'cafe01', 'm1', 'followers', 'New mugs!', 1, 2, '2026-10-20T02:00:00Z');
 		INSERT INTO message_quota VALUES ('2026-10-20', 'm:cafe01', 1);
 	SQL
 	# Every table has rows, so every copy is proved.
