@@ -86,10 +86,46 @@ message() { # MERCHANT TO REQUEST_NO TEXT
 	run --separate-stderr pay 1001 o4 10.00 vend01 card
 	assert_failure
 	assert_equal "$(wpay-bind promo show p1 | jq -c '[.spent, .uses]')" '[0,0]'
-	# A USD promotion is no discount on a CNY payment.
-	wpay-bind promo add pusd --sponsor CITIC --issuer "China CITIC Bank" --card-type credit --all --off 1.00 \
-		--currency USD --from 2026-11-01 --until 2026-12-31 >/dev/null
 	assert_ledger_ok
+}
+
+@test "attack: a sponsor's promotion in a second currency is refused, else it would fail every matching payment" {
+	wpay-bind merchant add usd01 --name "Usd" --city Beijing --kind enterprise --verified --currency USD >/dev/null
+	wpay-bind user add 1002 --nickname Bo >/dev/null
+	wpay-bind wallet add 1002@example.com --currency USD >/dev/null
+	wpay-bind user bind 1002 1002@example.com >/dev/null
+	wpay-bind card add u:1002 --pan-fd 3 3<<<"$(luhn_card $CITIC_CREDIT 19)" >/dev/null
+	wpay-bind pin set u:1002 --pin-fd 3 3<<<135790 >/dev/null
+	citic pcny --all --off 1.00 >/dev/null
+	run --separate-stderr citic pusd --merchant usd01 --off 1.00
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" currency_mismatch
+	[[ "$stderr" == *"another sponsor name"* ]]
+	assert_equal "$(db_sql "SELECT COUNT(*) FROM promos")" 1
+	# Under its own name it funds USD discounts, and the payment goes through.
+	wpay-bind promo add pusd --sponsor CITIC_USD --issuer "China CITIC Bank" --card-type credit --merchant usd01 \
+		--off 1.00 --from 2026-11-01 --until 2026-12-31 >/dev/null
+	o=$(wpay-order <<<'{"type":"order","op":"create","merchant":"usd01","out_trade_no":"u1","amount":1000,"currency":"USD"}')
+	run --separate-stderr wpay-pay --buyer u:1002 --source card --pin-fd 3 3<<<135790 <<<"$o"
+	assert_success
+	assert_equal "$(jq -c '[.currency, .paid, .promotion.id, .promotion.sponsor]' <<<"$output")" '["USD",900,"pusd","CITIC_USD"]'
+	assert_equal "$(db_sql "SELECT currency || ':' || balance FROM accounts WHERE id LIKE 'sponsor:%' ORDER BY id" | paste -sd,)" "CNY:0,USD:-100"
+	assert_ledger_ok
+}
+
+@test "attack: a product name with a bidi override or a C1 control is refused; it is a card's title" {
+	for bad in $'Tea\u202eevil' $'Tea\u2067x' $'Tea\u0085x' $'Tea\tx'; do
+		run --separate-stderr wpay-bind product add vend01 tea --name "$bad" --price 1.00
+		assert_failure 1
+		assert_equal "$(jq -r .code <<<"$output")" bad_field
+	done
+	wpay-bind product add vend01 tea --name "Tea" --price 1.00 >/dev/null
+	run --separate-stderr wpay-bind product update vend01 tea --name $'Tea\u202e'
+	assert_failure 1
+	assert_equal "$(wpay-bind product show vend01 tea | jq -r .name)" Tea
+	# Chinese, emoji with joiners: fine.
+	run --separate-stderr wpay-bind product add vend01 tea2 --name $'龙井 \U0001F469\u200D\U0001F373' --price 1.00
+	assert_success
 }
 
 @test "attack: a suspended merchant's promotion, product code and messages are all refused" {
