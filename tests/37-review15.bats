@@ -263,3 +263,90 @@ message() { # MERCHANT TO REQUEST_NO TEXT
 	run wpay-bill vend01 --since 2026-11-01 --until 2026-11-30
 	[[ "$output" != *"$pan"* && "$output" != *"${pan:6:6}"* ]]
 }
+
+@test "attack: a refund after settlement of a discounted T0 payment: the discount goes back from the deposit, which the next payout makes whole" {
+	export WPAY_NOW=2026-11-20T02:00:00Z
+	wpay-bind merchant add t0shop --name "T0 shop" --city Beijing --kind enterprise --verified \
+		--bank-account 6222000011112222 >/dev/null
+	wpay-bind merchant deposit t0shop --amount 20000.00 --request-no d1 >/dev/null
+	wpay-bind merchant update t0shop --settlement T0 >/dev/null
+	citic p1 --merchant t0shop --discount 10% >/dev/null
+	p=$(pay 1001 o1 100.00 t0shop)
+	assert_equal "$(jq -c '[.paid, .promotion.discount, .fee]' <<<"$p")" '[9000,1000,60]'
+	card=$(jq -r .source <<<"$p")
+	export WPAY_NOW=2026-11-21T02:00:00Z
+	assert_equal "$(wpay-settle | jq -c '[.mode, .payout]')" '["T0",9940]'
+	run --separate-stderr wpay-refund t0shop o1 r1 --amount 50.00
+	assert_success
+	assert_equal "$(jq -c '[.from, .fee_returned, .discount_returned]' <<<"$output")" '["deposit",30,500]'
+	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE id = '$card'")" $((-9000 + 4500))
+	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE id = 'sponsor:CITIC'")" -500
+	assert_equal "$(wpay-bind merchant balance t0shop | jq -c '[.deposit, .deposit_shortfall]')" '[1995030,4970]'
+	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
+	pay 1001 o2 100.00 t0shop wallet >/dev/null
+	export WPAY_NOW=2026-11-22T02:00:00Z
+	dry=$(wpay-settle --dry-run | jq -c '[.mode, .net, .deposit_topup, .payout]')
+	assert_equal "$dry" '["T0",9940,4970,4970]'
+	assert_equal "$(wpay-settle | jq -c '[.mode, .net, .deposit_topup, .payout]')" "$dry"
+	assert_equal "$(wpay-bind merchant balance t0shop | jq -c '[.deposit, .deposit_shortfall]')" '[2000000,0]'
+	assert_equal "$(wpay-bind merchant show t0shop | jq -r .settlement)" T0
+	assert_ledger_ok
+}
+
+@test "diagnosed: a buyer who unfollows after a message is queued still gets it" {
+	skip "not fixed: lib/social.c queues a message event per follower and cmd/notify.c deliver() sends it whatever the buyer did since; see the review15 report"
+	platform
+	wpay-bind user follow 1001 vend01 >/dev/null
+	message vend01 followers n1 "hello"
+	assert_success
+	wpay-bind user unfollow 1001 vend01 >/dev/null
+	assert_equal "$(db_sql "SELECT COUNT(*) FROM events WHERE kind = 'message' AND state = 'pending'")" 0
+}
+
+@test "attack: the platform key planted as a symlink is refused by wpay init and never written through; open to others, nothing is sent" {
+	echo "attacker's" >"$BATS_TEST_TMPDIR/target"
+	ln -s "$BATS_TEST_TMPDIR/target" "$WPAY_KEYS/platform-webhook.key"
+	run --separate-stderr wpay-init --platform-notify-url https://platform.example.com/hook
+	assert_failure 77
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/target")" "attacker's"
+	assert_equal "$(db_sql "SELECT COUNT(*) FROM settings WHERE name = 'platform_notify_url'")" 0
+	rm "$WPAY_KEYS/platform-webhook.key"
+	platform
+	wpay-bind user follow 1001 vend01 >/dev/null
+	message vend01 followers n1 "hello"
+	chmod 644 "$WPAY_KEYS/platform-webhook.key"
+	run --separate-stderr wpay-notify --once
+	assert_equal "$(jq -r .result <<<"$output")" retry
+	[[ "$(jq -r .error <<<"$output")" == *"open to group or others"* ]]
+	assert_equal "$(db_sql "SELECT state FROM events WHERE kind = 'message'")" pending
+}
+
+@test "attack: a merchant name with a bidi override cannot reach a product card or a message body" {
+	for bad in $'Shop\u202eknaB' $'Shop\u2066x' $'Shop\u0085x'; do
+		run --separate-stderr wpay-bind merchant add evil01 --name "$bad" --city Beijing --kind enterprise --verified
+		assert_failure 1
+		assert_equal "$(jq -r .code <<<"$output")" bad_field
+		run --separate-stderr wpay-bind merchant update vend01 --name "$bad"
+		assert_failure 1
+		run --separate-stderr wpay-bind merchant add evil02 --name Shop --city $'Bei\u202ejing' --kind enterprise --verified
+		assert_failure 1
+	done
+	assert_equal "$(wpay-bind merchant show vend01 | jq -r .name)" Vend
+	assert_equal "$(db_sql "SELECT COUNT(*) FROM merchants WHERE id LIKE 'evil%'")" 0
+}
+
+@test "attack: error messages about promotions and products are valid UTF-8 with controls escaped" {
+	id=$(printf '新%.0s' $(seq 30))
+	run --separate-stderr wpay-bind promo add "$id" --sponsor C --issuer I --card-type credit --all --off 1.00 \
+		--from 2026-11-01 --until 2026-12-01
+	assert_failure 1
+	iconv -f UTF-8 -t UTF-8 <<<"$output$stderr" >/dev/null
+	run --separate-stderr wpay-bind promo add p9 --sponsor C --issuer I --card-type credit --all \
+		--discount $'\e[31m5%' --from 2026-11-01 --until 2026-12-01
+	assert_failure 1
+	[[ "$output$stderr" != *$'\e'* ]]
+	run --separate-stderr wpay-bind product add vend01 $'t\e[2J' --name x --price 1.00
+	assert_failure 1
+	[[ "$output$stderr" != *$'\e'* ]]
+	iconv -f UTF-8 -t UTF-8 <<<"$output$stderr" >/dev/null
+}
