@@ -350,3 +350,26 @@ message() { # MERCHANT TO REQUEST_NO TEXT
 	[[ "$output$stderr" != *$'\e'* ]]
 	iconv -f UTF-8 -t UTF-8 <<<"$output$stderr" >/dev/null
 }
+
+@test "attack: batches racing for the last units of a discounted product: a sold-out payment gives its discount back, spent is exactly the sold units'" {
+	citic p1 --merchant vend01 --off 1.00 --budget 100.00 >/dev/null
+	wpay-bind product add vend01 tea --name Tea --price 5.00 --stock 3 >/dev/null
+	code=$(wpay-mkqr vend01 --product tea | jq -r .payload)
+	for b in 3001 3002; do
+		buyer_ready "$b" "$(luhn_card 6226890${b} 16)"
+		for i in 1 2 3; do
+			wpay-scanqr --payload <<<"$code" | wpay-order --buyer "u:$b" | jq -c '{order: .id}' >>"$BATS_TEST_TMPDIR/o$b"
+		done
+	done
+	for b in 3001 3002; do
+		wpay-pay --buyer "u:$b" --source card --pin-fd 3 3<<<135790 <"$BATS_TEST_TMPDIR/o$b" >"$BATS_TEST_TMPDIR/p$b" 2>/dev/null &
+	done
+	wait
+	assert_equal "$(cat "$BATS_TEST_TMPDIR"/p3* | jq -r '.type + ":" + (.code // "")' | sort | uniq -c | tr -s ' \n' '  ')" \
+		" 3 error:sold_out 3 payment: "
+	assert_equal "$(wpay-bind promo show p1 | jq -c '[.spent, .uses]')" '[300,3]'
+	assert_equal "$(db_sql "SELECT COALESCE(SUM(discount), 0) FROM payments")" 300
+	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE id = 'sponsor:CITIC'")" -300
+	assert_equal "$(wpay-bind product show vend01 tea | jq -c '[.stock, .sold]')" '[0,3]'
+	assert_ledger_ok
+}
