@@ -373,3 +373,16 @@ message() { # MERCHANT TO REQUEST_NO TEXT
 	assert_equal "$(wpay-bind product show vend01 tea | jq -c '[.stock, .sold]')" '[0,3]'
 	assert_ledger_ok
 }
+
+@test "attack: a merchant with no fee and a 50% discount on 0.03: two transfers, refunds of one and two units return 0 and 1 of the discount" {
+	wpay-bind merchant add nofee --name "No fee" --city Beijing --kind enterprise --verified --fee-rate 0% >/dev/null
+	citic p1 --merchant nofee --discount 50% >/dev/null
+	run --separate-stderr pay 1001 o1 0.03 nofee
+	assert_success
+	assert_equal "$(jq -c '[.amount, .fee, .paid, .promotion.discount]' <<<"$output")" '[3,0,2,1]'
+	assert_equal "$(db_sql "SELECT kind || ':' || amount FROM transfers WHERE to_account = 'pending:m:nofee' ORDER BY kind" | paste -sd,)" "discount:1,payment:2"
+	assert_equal "$(wpay-refund nofee o1 r1 --amount 0.01 | jq -c '[.amount, .fee_returned, .discount_returned]')" '[1,0,null]'
+	assert_equal "$(wpay-refund nofee o1 r2 --amount 0.02 | jq -c '[.amount, .fee_returned, .discount_returned]')" '[2,0,1]'
+	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE id = 'sponsor:CITIC'")" 0
+	assert_ledger_ok
+}
