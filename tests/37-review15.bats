@@ -386,3 +386,16 @@ message() { # MERCHANT TO REQUEST_NO TEXT
 	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE id = 'sponsor:CITIC'")" 0
 	assert_ledger_ok
 }
+
+@test "attack: an argument of wpay-bind that is not UTF-8 is bad usage, not silently no field (a misleading missing_field)" {
+	run --separate-stderr wpay-bind product add vend01 tea --name $'Tea\xff' --price 1.00
+	assert_failure 64
+	[[ "$stderr" == *"--name is not valid UTF-8 (byte 3)"* ]]
+	run --separate-stderr wpay-bind product add vend01 $'t\xffa' --name Tea --price 1.00
+	assert_failure 64
+	run --separate-stderr wpay-bind promo add p1 --sponsor CITIC --issuer $'CITIC\xff' --card-type credit --all \
+		--off 1.00 --from 2026-11-01 --until 2026-12-01
+	assert_failure 64
+	[[ "$stderr" == *"--issuer is not valid UTF-8"* ]]
+	assert_equal "$(db_sql "SELECT (SELECT COUNT(*) FROM products) + (SELECT COUNT(*) FROM promos)")" 0
+}
