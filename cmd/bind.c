@@ -28,6 +28,7 @@
 #include "promos.h"
 #include "secret.h"
 #include "social.h"
+#include "utf8.h"
 
 #include "util.h"
 
@@ -179,6 +180,16 @@ static const struct command *find_command(const char *type, const char *op)
 	return NULL;
 }
 
+/* An argument as a JSON string: one that is not UTF-8 would silently be
+ * no field at all, and the error then about a missing one. */
+static json_t *arg_string(const char *dashes, const char *what, const char *s)
+{
+	size_t bad;
+	if (!utf8_valid(s, strlen(s), &bad))
+		cli_usage_error(usage, "%s%s is not valid UTF-8 (byte %zu)", dashes, what, bad);
+	return json_string(s);
+}
+
 static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 {
 	struct wpay_ctx *c = arg;
@@ -236,7 +247,8 @@ int main(int argc, char **argv)
 			for (char *k = key; *k; k++)
 				if (*k == '-')
 					*k = '_';
-			json_object_set_new(fields, key, optarg ? json_string(optarg) : json_true());
+			json_object_set_new(fields, key,
+			                    optarg ? arg_string("--", options[longindex].name, optarg) : json_true());
 			break;
 		}
 		}
@@ -266,9 +278,9 @@ int main(int argc, char **argv)
 			                max == 1 ? "" : "s");
 		req = json_pack("{s:s, s:s}", "type", cmd->type, "op", cmd->op);
 		if (nargs > 0)
-			json_object_set_new(req, cmd->arg1, json_string(argv[first]));
+			json_object_set_new(req, cmd->arg1, arg_string("", cmd->arg1, argv[first]));
 		if (nargs > 1)
-			json_object_set_new(req, cmd->arg2, json_string(argv[first + 1]));
+			json_object_set_new(req, cmd->arg2, arg_string("", cmd->arg2, argv[first + 1]));
 		json_object_update(req, fields);
 		for (int k = 0; k < 2; k++) {
 			const char *text = k ? price : amount, *key = k ? "price" : "amount";

@@ -172,8 +172,10 @@ static int text_field(json_t *req, const char *key, bool required, size_t max, c
 {
 	if (rec_get_str(req, key, required, max, out, e))
 		return ERR_FAIL;
-	if (*out && utf8_has_control(*out))
-		return err_fail(e, ERR_FAIL, "bad_field", "%s has a control character", key);
+	/* Shown to buyers (codes, product cards, messages): no bidi override
+	 * may turn the text around. */
+	if (*out && utf8_has_unsafe(*out))
+		return err_fail(e, ERR_FAIL, "bad_field", "%s has a control character or a bidi override", key);
 	return 0;
 }
 

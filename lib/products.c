@@ -97,8 +97,11 @@ static int get_fields(json_t *req, const struct merchant *m, struct fields *f, s
 	if (rec_get_str(req, "name", false, PRODUCT_NAME_MAX, &f->name, e) ||
 	    rec_get_str(req, "currency", false, 3, &currency, e))
 		return ERR_FAIL;
-	if (f->name && (!*f->name || utf8_has_control(f->name)))
-		return err_fail(e, ERR_FAIL, "bad_field", "name must be 1 to %d characters without controls",
+	/* The name is a card's title in readers' feeds: no bidi override
+	 * may turn what follows it around. */
+	if (f->name && (!*f->name || utf8_has_unsafe(f->name)))
+		return err_fail(e, ERR_FAIL, "bad_field",
+		                "name must be 1 to %d characters without control characters or bidi overrides",
 		                PRODUCT_NAME_MAX);
 	if (currency && strcmp(currency, m->currency) != 0)
 		return err_fail(e, ERR_FAIL, "currency_mismatch", "the price is in %s but merchant %s takes %s",

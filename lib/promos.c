@@ -210,6 +210,13 @@ int promos_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 	if (until <= from)
 		return err_fail(e, ERR_FAIL, "bad_period", "until is not after from: the promotion would never run");
 
+	/* The sponsor's account holds one currency: a promotion in another
+	 * would fail every matching payment with currency_mismatch. */
+	char held[8];
+	if (*ledger_currency(c->st, ACCOUNT_SPONSOR, sponsor, held) && strcmp(held, cur->alpha) != 0)
+		return err_fail(e, ERR_FAIL, "currency_mismatch",
+		                "sponsor %s's account holds %s, not %s: give a promotion in %s another sponsor name",
+		                sponsor, held, cur->alpha, cur->alpha);
 	char now[CLOCK_TEXT_MAX], acct[ACCOUNT_ID_MAX];
 	clock_format(clock_now_ms(), now);
 	const char *mno = mref ? m.no : NULL;

@@ -289,6 +289,10 @@ int social_message(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 	int rc = replay(c->st, &m, request_no, to, text, out, e);
 	if (rc)
 		return rc > 0 ? BATCH_OK : BATCH_FAIL;
+	/* A merchant suspended (say for fake goods) must not reach its buyers
+	 * through the platform; an applicant has not been vetted yet. */
+	if (merchants_check_approved(&m, "send messages", e))
+		return BATCH_FAIL;
 	char *url = store_setting(c->st, SOCIAL_URL_SETTING, "");
 	bool no_url = !*url;
 	free(url);
