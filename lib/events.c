@@ -56,6 +56,25 @@ static const struct store_sql claim_due = {
     .postgresql = CLAIM_SELECT CLAIM_DUE " FOR NO KEY UPDATE OF e SKIP LOCKED",
 };
 
+/* A message whose buyer has stopped following its merchant since it was
+ * queued is never sent: an unfollowed buyer gets none. */
+static bool message_unwanted(struct store *st, const struct event_claim *c)
+{
+	if (strcmp(c->kind, "message") != 0)
+		return false;
+	json_t *body = json_loads(c->body, 0, NULL);
+	const char *to = json_string_value(json_object_get(body, "to"));
+	bool follows = false;
+	if (to) {
+		struct store_stmt *q = store_query(st, "SELECT 1 FROM follows WHERE uid = ? AND merchant_id = ?", "tt",
+		                                   ids_uid(to), c->merchant);
+		follows = store_step(q) == STORE_ROW;
+		store_done(q);
+	}
+	json_decref(body);
+	return !follows;
+}
+
 size_t events_claim(struct store *st, int64_t now_ms, int64_t lease_ms, struct event_claim *out, size_t max)
 {
 	char now[CLOCK_TEXT_MAX];
@@ -79,6 +98,19 @@ size_t events_claim(struct store *st, int64_t now_ms, int64_t lease_ms, struct e
 		}
 		store_done(q);
 	}
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (message_unwanted(st, &out[i])) {
+			store_exec(
+			    st,
+			    "UPDATE events SET state = 'withdrawn', lease_until = NULL, last_error = ? WHERE id = ?",
+			    "tt", "the buyer no longer follows the merchant", out[i].id);
+			events_claim_free(&out[i]);
+		} else if (kept++ != i) {
+			out[kept - 1] = out[i];
+		}
+	}
+	n = kept;
 	for (size_t i = 0; i < n; i++) {
 		store_exec(st, "UPDATE events SET state = 'sending', attempts = ?, lease_until = ? WHERE id = ?", "iit",
 		           (int64_t)out[i].attempt, now_ms + lease_ms, out[i].id);

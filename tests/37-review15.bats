@@ -293,14 +293,22 @@ message() { # MERCHANT TO REQUEST_NO TEXT
 	assert_ledger_ok
 }
 
-@test "diagnosed: a buyer who unfollows after a message is queued still gets it" {
-	skip "not fixed: lib/social.c queues a message event per follower and cmd/notify.c deliver() sends it whatever the buyer did since; see the review15 report"
+@test "attack: a buyer who unfollows after a message is queued never gets it: withdrawn, not sent" {
 	platform
 	wpay-bind user follow 1001 vend01 >/dev/null
 	message vend01 followers n1 "hello"
 	assert_success
 	wpay-bind user unfollow 1001 vend01 >/dev/null
-	assert_equal "$(db_sql "SELECT COUNT(*) FROM events WHERE kind = 'message' AND state = 'pending'")" 0
+	run --separate-stderr wpay-notify --once
+	assert_success
+	assert_equal "$output" ""
+	assert_equal "$(db_sql "SELECT state || ' ' || attempts FROM events WHERE kind = 'message'")" "withdrawn 0"
+	assert_equal "$(wpay-notify list --merchant vend01 | jq -r 'select(.kind == "message") | .state')" withdrawn
+	# Following again does not bring it back, and redelivering failed events leaves it.
+	wpay-bind user follow 1001 vend01 >/dev/null
+	wpay-notify redeliver --merchant vend01 --failed >/dev/null 2>&1 || true
+	run --separate-stderr wpay-notify --once
+	assert_equal "$output" ""
 }
 
 @test "attack: the platform key planted as a symlink is refused by wpay init and never written through; open to others, nothing is sent" {
