@@ -45,7 +45,8 @@ static const char *const order_sql[] = {
 
 #define PAYMENT_COLS                                                                                                   \
 	"SELECT p.id, p.order_id, p.merchant_id, o.out_trade_no, p.amount, p.fee, p.currency, p.wallet_id,"            \
-	" p.source_account, p.buyer, p.created_at FROM payments p JOIN orders o ON o.id = p.order_id"                  \
+	" p.source_account, p.buyer, p.created_at, p.discount, p.promo_id, pr.sponsor, p.card_brand, p.card_type,"     \
+	" p.card_issuer FROM payments p JOIN orders o ON o.id = p.order_id LEFT JOIN promos pr ON pr.id = p.promo_id"  \
 	" WHERE p.id > ?1 AND p.id < ?2 AND p.created_at >= ?3 AND p.created_at < ?4"
 static const char *const payment_sql[] = {
     PAYMENT_COLS " AND (?5 IS NULL OR p.order_id = ?5) AND (?6 IS NULL OR p.merchant_id = ?6)"
@@ -60,7 +61,7 @@ static const char *const payment_sql[] = {
 
 #define REFUND_COLS                                                                                                    \
 	"SELECT r.id, r.order_id, r.merchant_id, o.out_trade_no, r.out_request_no, r.amount, r.fee_returned,"          \
-	" p.currency, p.source_account, r.funded_from, r.reason, r.created_at FROM refunds r"                          \
+	" p.currency, p.source_account, r.funded_from, r.reason, r.created_at, r.discount_returned FROM refunds r"     \
 	" JOIN orders o ON o.id = r.order_id JOIN payments p ON p.id = r.payment_id"                                   \
 	" WHERE r.id > ?1 AND r.id < ?2 AND r.created_at >= ?3 AND r.created_at < ?4"
 static const char *const refund_sql[] = {
@@ -178,6 +179,26 @@ static bool print_payment(struct store_stmt *r, struct rec_buf *b)
 	rec_obj_str(b, "source", store_col_text(r, 8));
 	rec_obj_str(b, "buyer", ids_user(store_col_text(r, 9), buyer));
 	rec_obj_str(b, "paid_at", store_col_text(r, 10));
+	/* As a query shows it (payment_json): the card, the promotion and
+	 * what the buyer paid. */
+	if (!store_col_null(r, 14)) {
+		rec_obj_open(b, "card");
+		rec_obj_str(b, "brand", store_col_text(r, 14));
+		rec_obj_str(b, "type", store_col_null(r, 15) ? "unknown" : store_col_text(r, 15));
+		rec_obj_str(b, "issuer", store_col_null(r, 16) ? NULL : store_col_text(r, 16));
+		rec_obj_close(b);
+	}
+	if (!store_col_null(r, 12) && !store_col_null(r, 13)) {
+		char acct[ACCOUNT_ID_MAX];
+		ledger_account_id(ACCOUNT_SPONSOR, store_col_text(r, 13), acct);
+		rec_obj_open(b, "promotion");
+		rec_obj_str(b, "id", store_col_text(r, 12));
+		rec_obj_str(b, "sponsor", store_col_text(r, 13));
+		rec_obj_str(b, "sponsor_account", acct);
+		rec_obj_int(b, "discount", store_col_int(r, 11));
+		rec_obj_close(b);
+		rec_obj_int(b, "paid", store_col_int(r, 4) - store_col_int(r, 11));
+	}
 	rec_obj_end(b);
 	return rec_emit_text(b);
 }
@@ -199,6 +220,8 @@ static bool print_refund(struct store_stmt *r, struct rec_buf *b)
 	rec_obj_str(b, "from", store_col_text(r, 9));
 	rec_obj_str(b, "reason", store_col_text(r, 10));
 	rec_obj_str(b, "created_at", store_col_text(r, 11));
+	if (store_col_int(r, 12) > 0) /* as refund_json: only where a promotion paid part */
+		rec_obj_int(b, "discount_returned", store_col_int(r, 12));
 	rec_obj_end(b);
 	return rec_emit_text(b);
 }

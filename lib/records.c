@@ -353,6 +353,17 @@ void rec_obj_int(struct rec_buf *b, const char *key, int64_t v)
 	buf_add(b, num + i, sizeof num - i);
 }
 
+void rec_obj_open(struct rec_buf *b, const char *key)
+{
+	add_key(b, key);
+	buf_add(b, "{", 1);
+}
+
+void rec_obj_close(struct rec_buf *b)
+{
+	buf_add(b, "}", 1);
+}
+
 void rec_obj_end(struct rec_buf *b)
 {
 	buf_add(b, "}", 1);

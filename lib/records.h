@@ -62,6 +62,9 @@ void rec_obj_begin(struct rec_buf *b);
 void rec_obj_str(struct rec_buf *b, const char *key, const char *v);
 void rec_obj_str_opt(struct rec_buf *b, const char *key, const char *v);
 void rec_obj_int(struct rec_buf *b, const char *key, int64_t v);
+/* An object inside the record, as key: fields up to rec_obj_close. */
+void rec_obj_open(struct rec_buf *b, const char *key);
+void rec_obj_close(struct rec_buf *b);
 void rec_obj_end(struct rec_buf *b);
 /* Print the record in b as rec_emit prints one. */
 bool rec_emit_text(struct rec_buf *b);

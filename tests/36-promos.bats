@@ -308,3 +308,18 @@ total,30.00,0.18,29.82,3.00,"
 	pan=$(luhn_card $CITIC_CREDIT 16)
 	! grep -q -e "$pan" -e "${pan:0:12}" <(cat "$BATS_TEST_TMPDIR/p"; db_sql "SELECT body FROM events"; db_sql "SELECT * FROM payments")
 }
+
+@test "pay list and refund list show the card, the promotion, what was paid and the discount returned, as the answers did" {
+	citic p1 --merchant vend01 --discount 10% >/dev/null
+	paid=$(pay 1001 o1 50.00)
+	assert_equal "$(jq -c '[.paid, .promotion.discount, .card.issuer]' <<<"$paid")" '[4500,500,"China CITIC Bank"]'
+	export WPAY_NOW=2026-11-22T08:00:01Z # a later id: lists go in id order
+	other=$(pay 1001 o2 30.00 other01)
+	assert_equal "$(jq -c '[.card.type, .promotion, .paid]' <<<"$other")" '["credit",null,null]'
+	assert_equal "$(wpay-pay list)" "$paid
+$other"
+	refunded=$(wpay-refund vend01 o1 r1 --amount 20.00)
+	assert_equal "$(jq -r .discount_returned <<<"$refunded")" 200
+	assert_equal "$(wpay-refund list --merchant vend01 | jq -c 'del(.refunded, .state)')" \
+		"$(jq -c 'del(.refunded, .state)' <<<"$refunded")"
+}
