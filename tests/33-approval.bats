@@ -15,18 +15,6 @@ setup() {
 	wpay-bind wallet topup u:1001 --amount 1000.00 --request-no t1 >/dev/null
 }
 
-refuses() { # refuses STATUS CODE COMMAND...: fails with the error record CODE, and the ledger is as it was
-	local status=$1 code=$2 before
-	shift 2
-	before=$(ledger_digest)
-	run --separate-stderr "$@"
-	assert_failure "$status"
-	if [ -n "$code" ]; then
-		assert_equal "$(jq -r .code <<<"$output" | tail -n 1)" "$code"
-	fi
-	assert_equal "$(ledger_digest)" "$before"
-}
-
 pay() { # pay MERCHANT OUT_TRADE_NO AMOUNT
 	wpay-order create "$1" "$2" --amount "$3" | wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 >/dev/null
 }

@@ -16,19 +16,6 @@ setup() {
 	buyer_ready 1001 "$(luhn_card $CITIC_CREDIT 16)"
 }
 
-refuses() { # STATUS CODE command...: refused with CODE, the ledger untouched
-	local status=$1 code=$2
-	shift 2
-	local before
-	before=$(ledger_digest)
-	run --separate-stderr "$@"
-	assert_failure "$status"
-	if [ -n "$code" ]; then
-		assert_equal "$(jq -r .code <<<"$output" | tail -n 1)" "$code"
-	fi
-	assert_equal "$(ledger_digest)" "$before"
-}
-
 citic() { # citic ID [more options]: a CITIC credit-card promotion at vend01
 	local id=$1
 	shift

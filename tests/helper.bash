@@ -206,3 +206,17 @@ for b in p.encode():
         c = ((c << 1) ^ 0x1021) & 0xFFFF if c & 0x8000 else (c << 1) & 0xFFFF
 print(p + "%04X" % c)' "$1"
 }
+
+# refuses STATUS CODE COMMAND...: fails with STATUS and the error record CODE
+# (any, when CODE is empty), and the ledger is as it was.
+refuses() {
+	local status=$1 code=$2 before
+	shift 2
+	before=$(ledger_digest)
+	run --separate-stderr "$@"
+	assert_failure "$status"
+	if [ -n "$code" ]; then
+		assert_equal "$(jq -r .code <<<"$output" | tail -n 1)" "$code"
+	fi
+	assert_equal "$(ledger_digest)" "$before"
+}
