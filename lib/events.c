@@ -20,10 +20,10 @@ void events_queue(struct store *st, const char *merchant_no, const char *kind, c
 	json_object_set_new(body, "event_id", json_string(id));
 	json_object_set_new(body, "event", json_string(kind));
 	struct rec_buf text = {0};
-	store_write(st, -1,
-	            "INSERT INTO events(id, merchant_id, kind, subject, body, next_attempt_at, created_at)"
-	            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-	            "tttttit", id, merchant_no, kind, subject, rec_text(body, &text), ms, now);
+	store_write_many(st, -1,
+	                 "INSERT INTO events(id, merchant_id, kind, subject, body, next_attempt_at, created_at)"
+	                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+	                 "tttttit", id, merchant_no, kind, subject, rec_text(body, &text), ms, now);
 	rec_buf_free(&text);
 }
 

@@ -346,24 +346,24 @@ int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode
 		 * the server is mostly its statements. Any failure dooms the
 		 * batch, whose replay inserts them one by one (below) and says
 		 * which key was taken. */
-		store_write(st, 2,
-		            "INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account,"
-		            " amount, currency, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?),"
-		            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		            "ttttttittt"
-		            "ttttttittt",
-		            t[0].id, t[0].key, t[0].id, t[0].kind, t[0].from, t[0].to, t[0].amount, t[0].currency,
-		            t[0].ref, t[0].created_at, t[1].id, t[1].key, t[0].id, t[1].kind, t[1].from, t[1].to,
-		            t[1].amount, t[1].currency, t[1].ref, t[1].created_at);
+		store_write_many(st, 2,
+		                 "INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account,"
+		                 " amount, currency, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?),"
+		                 " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		                 "ttttttittt"
+		                 "ttttttittt",
+		                 t[0].id, t[0].key, t[0].id, t[0].kind, t[0].from, t[0].to, t[0].amount, t[0].currency,
+		                 t[0].ref, t[0].created_at, t[1].id, t[1].key, t[0].id, t[1].kind, t[1].from, t[1].to,
+		                 t[1].amount, t[1].currency, t[1].ref, t[1].created_at);
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
 		enum store_result r =
-		    store_write(st, 1,
-		                "INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account,"
-		                " amount, currency, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		                "ttttttittt", t[i].id, t[i].key, t[0].id, t[i].kind, t[i].from, t[i].to, t[i].amount,
-		                t[i].currency, t[i].ref, t[i].created_at);
+		    store_write_many(st, 1,
+		                     "INSERT INTO transfers(id, idem_key, group_id, kind, from_account, to_account,"
+		                     " amount, currency, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		                     "ttttttittt", t[i].id, t[i].key, t[0].id, t[i].kind, t[i].from, t[i].to,
+		                     t[i].amount, t[i].currency, t[i].ref, t[i].created_at);
 		if (r == STORE_CONSTRAINT)
 			return err_fail(e, ERR_FAIL, "idempotency_conflict", "transfer key %s was posted before",
 			                t[i].key);

@@ -108,6 +108,23 @@ enum store_result store_write(struct store *st, int64_t expect_rows, const char 
 	return r;
 }
 
+enum store_result store_write_many(struct store *st, int64_t expect_rows, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (store_deferring(st)) {
+		(st->ops->write_many ? st->ops->write_many : st->ops->write)(st, expect_rows, sql, fmt, ap);
+		va_end(ap);
+		return STORE_DONE;
+	}
+	struct store_stmt *q = st->ops->query(st, sql, fmt, ap);
+	va_end(ap);
+	enum store_result r;
+	while ((r = st->ops->step(q)) == STORE_ROW)
+		;
+	return r;
+}
+
 void store_lock_name(struct store *st, const char *name)
 {
 	if (st->ops->lock_name)

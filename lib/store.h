@@ -88,6 +88,18 @@ enum store_result store_exec(struct store *st, const char *sql, const char *fmt,
  * !store_deferring.
  */
 enum store_result store_write(struct store *st, int64_t expect_rows, const char *sql, const char *fmt, ...);
+/*
+ * store_write for one of many like INSERTs of a batch (a payment's row,
+ * its event): while writes are deferred, the calls of one text are
+ * gathered and go to the server as one INSERT ... VALUES with a row per
+ * call, ahead of the batch's next read, waited write or commit, or when
+ * enough are gathered. A store_write made meanwhile may reach the server
+ * first: one that depends on rows gathered here must expect its rows, so
+ * that their absence dooms the batch, which then runs again in order.
+ * Only for INSERT INTO ... VALUES (...) with no RETURNING. Elsewhere it is
+ * store_write.
+ */
+enum store_result store_write_many(struct store *st, int64_t expect_rows, const char *sql, const char *fmt, ...);
 /* Does store_write send without waiting now? */
 bool store_deferring(const struct store *st);
 /* Until the next store_commit, wait for every write (a record that cannot

@@ -36,6 +36,8 @@ struct store_ops {
 	void (*lock_name)(struct store *st, const char *name, bool lock);
 	/* store_write when deferring (NULL: the engine never defers). */
 	void (*write)(struct store *st, int64_t expect_rows, const char *sql, const char *fmt, va_list ap);
+	/* store_write_many when deferring (NULL: as write). */
+	void (*write_many)(struct store *st, int64_t expect_rows, const char *sql, const char *fmt, va_list ap);
 	int (*schema_version)(struct store *st);
 };
 

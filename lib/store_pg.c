@@ -41,6 +41,10 @@
 #define OID_BOOL          16
 #define OID_INT8          20
 #define OID_TEXT          25
+/* store_write_many: like writes gathered into one statement, of at most
+ * this many calls, from at most this many texts at a time. */
+#define PG_BULK_CALLS  32
+#define PG_BULK_GROUPS 16
 
 struct pg_stmt {
 	struct store_stmt base;
@@ -68,6 +72,22 @@ struct cmd {
 	int64_t expect;     /* CMD_WRITE: rows it must change, or -1 */
 };
 
+/* INSERTs of one text gathered by store_write_many, and the text's shape:
+ * its row (the parenthesised lists after VALUES) repeats once per call. */
+struct bulk {
+	const char *sql; /* the caller's text: the key */
+	char *text;      /* translated ($N): [0, a) up to VALUES, [a, b) the row, [b, end) the rest */
+	size_t a, b;
+	int nparams;
+	Oid types[PG_PARAMS_MAX];
+	int calls;
+	int64_t expect; /* the calls' rows in all, or -1 */
+	/* The calls' parameters, calls x nparams offsets into data, -1 for NULL. */
+	long *offs;
+	size_t noffs, capoffs;
+	struct strbuf data;
+};
+
 struct pg {
 	struct store base;
 	PGconn *conn;
@@ -77,7 +97,7 @@ struct pg {
 	int npending;
 	const char *pending[PG_PENDING_MAX];
 	int ninflight;
-	struct cmd inflight[PG_INFLIGHT_MAX + PG_PENDING_MAX + 8]; /* room for one statement more */
+	struct cmd inflight[PG_INFLIGHT_MAX + PG_PENDING_MAX + PG_BULK_GROUPS + 8]; /* room for one statement more */
 	/* While writes are deferred, a record's savepoint is only noted: a
 	 * record that fails after it wrote dooms the batch instead, which then
 	 * runs again with real savepoints. So a batch of good records makes
@@ -85,6 +105,9 @@ struct pg {
 	bool virtual_savepoint;
 	int record_writes;
 	int names_locked; /* session advisory locks held (store_lock_name) */
+	int nbulk;        /* shapes known; those with calls, in order of their first */
+	struct bulk bulk[PG_BULK_GROUPS];
+	int nwaiting, waiting[PG_BULK_GROUPS];
 	int64_t changes;
 };
 
@@ -221,6 +244,16 @@ static void send_pending(struct pg *st)
 	st->npending = 0;
 }
 
+static void bulk_send(struct pg *st);
+
+/* The same, and then the writes gathered since (queue_command sends those
+ * before it queues): ahead of a read, a write waited for, a COMMIT. */
+static void send_all(struct pg *st)
+{
+	send_pending(st);
+	bulk_send(st);
+}
+
 struct outcome {
 	PGresult *res;     /* the answer to CMD_MINE, or NULL */
 	char state[6];     /* SQLSTATE of the first error, or "" */
@@ -322,7 +355,7 @@ static bool settle_inflight(struct pg *st)
 /* Send what is queued and sql, wait for all of it. */
 static void run_simple(struct pg *st, const char *sql)
 {
-	send_pending(st);
+	send_all(st);
 	send_text(st, CMD_MINE, sql);
 	struct outcome o;
 	read_all(st, &o);
@@ -445,6 +478,205 @@ static void pg_write(struct store *base, int64_t expect_rows, const char *sql, c
 	st->record_writes++;
 }
 
+/* Append s[0, len) to out with each parameter $m renumbered $(m + shift). */
+static void add_renumbered(struct strbuf *out, const char *s, size_t len, int shift)
+{
+	char quote = 0;
+	size_t from = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (quote) {
+			if (s[i] == quote)
+				quote = 0;
+		} else if (s[i] == '\'' || s[i] == '"') {
+			quote = s[i];
+		} else if (s[i] == '$' && i + 1 < len && isdigit((unsigned char)s[i + 1])) {
+			strbuf_add(out, s + from, i - from);
+			int m = 0;
+			size_t j = i + 1;
+			while (j < len && isdigit((unsigned char)s[j]))
+				m = m * 10 + (s[j++] - '0');
+			char num[32];
+			bufprintf(num, sizeof num, "$%d", m + shift);
+			strbuf_add(out, num, strlen(num));
+			i = j - 1;
+			from = j;
+		}
+	}
+	strbuf_add(out, s + from, len - from);
+}
+
+/* The end of the parenthesised list starting at s[i] ('('), or 0. */
+static size_t close_paren(const char *s, size_t i)
+{
+	int depth = 0;
+	char quote = 0;
+	for (; s[i]; i++) {
+		if (quote) {
+			if (s[i] == quote)
+				quote = 0;
+		} else if (s[i] == '\'' || s[i] == '"') {
+			quote = s[i];
+		} else if (s[i] == '(') {
+			depth++;
+		} else if (s[i] == ')' && --depth == 0) {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* Read sql's shape for store_write_many; a text of another shape is a
+ * bug in the caller. */
+static void bulk_shape(struct bulk *g, const char *sql, const struct params *p)
+{
+	int n;
+	*g = (struct bulk){.sql = sql, .text = translate(sql, &n), .nparams = p->n};
+	const char *t = g->text, *at = strstr(t, " VALUES (");
+	bool ok = n == p->n && strncmp(t, "INSERT INTO ", 12) == 0 && at;
+	if (ok) {
+		g->a = (size_t)(at - t) + 8;
+		size_t end = close_paren(t, g->a);
+		while (end) {
+			g->b = end;
+			size_t k = end;
+			while (t[k] == ' ')
+				k++;
+			if (t[k] != ',')
+				break;
+			k++;
+			while (t[k] == ' ')
+				k++;
+			end = t[k] == '(' ? close_paren(t, k) : 0;
+		}
+		ok = g->b > g->a && !strstr(t + g->b, "RETURNING");
+	}
+	if (!ok)
+		err_die(EX_SOFTWARE, "store_write_many: '%s' is not INSERT INTO ... VALUES (...)", sql);
+}
+
+static void bulk_reset(struct bulk *g)
+{
+	g->calls = 0;
+	g->expect = 0;
+	g->noffs = 0;
+	g->data.len = 0;
+}
+
+/* Forget what was gathered: a rollback, or a doomed transaction. */
+static void bulk_discard(struct pg *st)
+{
+	for (int i = 0; i < st->nwaiting; i++)
+		bulk_reset(&st->bulk[st->waiting[i]]);
+	st->nwaiting = 0;
+}
+
+/* Send each text's gathered writes as one statement, in the order of
+ * their first call, with the sum of the rows they expect. */
+static void bulk_send(struct pg *st)
+{
+	if (st->base.must_replay) {
+		bulk_discard(st);
+		return;
+	}
+	for (int w = 0; w < st->nwaiting; w++) {
+		struct bulk *g = &st->bulk[st->waiting[w]];
+		int n = g->nparams, total = g->calls * n;
+		if (g->calls == 1) {
+			/* Alone: the statement prepared once, not a new text to plan. */
+			struct pg_stmt *ps = lookup(st, g->sql);
+			struct params p = {.n = n};
+			for (int i = 0; i < n; i++) {
+				p.values[i] = g->offs[i] < 0 ? NULL : g->data.s + g->offs[i];
+				p.types[i] = g->types[i];
+			}
+			send_prepare(st, ps, &p);
+			send_prepared(st, ps, &p, CMD_WRITE, g->expect);
+			bulk_reset(g);
+			continue;
+		}
+		struct strbuf text = {0};
+		const char *t = g->text;
+		strbuf_add(&text, t, g->a);
+		for (int j = 0; j < g->calls; j++) {
+			if (j)
+				strbuf_add(&text, ", ", 2);
+			add_renumbered(&text, t + g->a, g->b - g->a, j * n);
+		}
+		strbuf_add(&text, t + g->b, strlen(t + g->b));
+		const char **values = xmalloc((size_t)total * sizeof *values);
+		Oid *types = xmalloc((size_t)total * sizeof *types);
+		for (int i = 0; i < total; i++) {
+			values[i] = g->offs[i] < 0 ? NULL : g->data.s + g->offs[i];
+			types[i] = g->types[i % n];
+		}
+		bool ok = PQsendQueryParams(st->conn, text.s, total, types, values, NULL, NULL, 0);
+		free(values);
+		free(types);
+		free(text.s);
+		if (!ok)
+			fatal(st, NULL, NULL, g->sql);
+		sent(st, CMD_WRITE, g->sql, NULL, g->expect);
+		bulk_reset(g);
+	}
+	if (st->nwaiting && PQflush(st->conn) != 0)
+		fatal(st, NULL, NULL, "sending writes");
+	st->nwaiting = 0;
+}
+
+static void pg_write_many(struct store *base, int64_t expect_rows, const char *sql, const char *fmt, va_list ap)
+{
+	struct pg *st = pg_of(base);
+	struct params p;
+	bind_params(&p, sql, fmt, ap);
+	if (st->base.must_replay)
+		return;
+	if (st->ninflight >= PG_INFLIGHT_MAX - PG_BULK_GROUPS) {
+		struct outcome o;
+		read_all(st, &o);
+		if (o.failed >= 0)
+			fatal(st, o.state, o.message, o.failed_sql ? o.failed_sql : sql);
+		if (st->base.must_replay)
+			return;
+	}
+	struct bulk *g = NULL;
+	for (int i = 0; i < st->nbulk && !g; i++)
+		if (st->bulk[i].sql == sql)
+			g = &st->bulk[i];
+	if (!g) {
+		if (st->nbulk == PG_BULK_GROUPS) {
+			send_all(st); /* every shape free again: the first is reused */
+			free(st->bulk[0].text);
+			free(st->bulk[0].offs);
+			free(st->bulk[0].data.s);
+			memmove(&st->bulk[0], &st->bulk[1], (PG_BULK_GROUPS - 1) * sizeof st->bulk[0]);
+			st->nbulk--;
+		}
+		g = &st->bulk[st->nbulk++];
+		bulk_shape(g, sql, &p);
+		memcpy(g->types, p.types, sizeof p.types);
+	}
+	if (p.n != g->nparams)
+		err_die(EX_SOFTWARE, "store_write_many: %d parameters for %s, not %d", p.n, sql, g->nparams);
+	if (g->calls == 0)
+		st->waiting[st->nwaiting++] = (int)(g - st->bulk);
+	if (g->noffs + (size_t)p.n > g->capoffs) {
+		g->capoffs = 2 * (g->noffs + (size_t)p.n);
+		g->offs = xrealloc(g->offs, g->capoffs * sizeof *g->offs);
+	}
+	for (int i = 0; i < p.n; i++) {
+		g->offs[g->noffs++] = p.values[i] ? (long)g->data.len : -1;
+		if (p.values[i])
+			strbuf_add(&g->data, p.values[i], strlen(p.values[i]) + 1);
+	}
+	g->expect = expect_rows < 0 || g->expect < 0 ? -1 : g->expect + expect_rows;
+	g->calls++;
+	st->changes = 0;
+	st->record_writes++;
+	/* Enough for the server to start on while the batch goes on. */
+	if (g->calls >= PG_BULK_CALLS)
+		send_all(st);
+}
+
 static struct store_stmt *pg_query(struct store *base, const char *sql, const char *fmt, va_list ap)
 {
 	struct pg *st = pg_of(base);
@@ -468,7 +700,7 @@ static struct store_stmt *pg_query(struct store *base, const char *sql, const ch
 		st->virtual_savepoint = false;
 		queue_command(st, "SAVEPOINT rec");
 	}
-	send_pending(st);
+	send_all(st);
 	send_prepare(st, ps, &p);
 	if (guard)
 		send_text(st, CMD_GUARD, "SAVEPOINT stmt");
@@ -575,8 +807,9 @@ static bool pg_col_null(struct store_stmt *q, int col)
 
 static void queue_command(struct pg *st, const char *sql)
 {
-	if (st->npending == PG_PENDING_MAX)
-		send_pending(st); /* in flight; read back at the next sync */
+	/* Gathered writes came before this command: they go before it. */
+	if (st->npending == PG_PENDING_MAX || st->nwaiting)
+		send_all(st); /* in flight; read back at the next sync */
 	st->pending[st->npending++] = sql;
 }
 
@@ -633,6 +866,8 @@ static void pg_txn(struct store *base, enum store_txn what)
 		}
 		break;
 	case TXN_COMMIT:
+		if (st->nwaiting)
+			send_all(st);
 		if (last_pending(st, "BEGIN")) {
 			st->npending--; /* an empty transaction */
 			break;
@@ -664,6 +899,7 @@ static void pg_txn(struct store *base, enum store_txn what)
 		break;
 	case TXN_ROLLBACK:
 		st->npending = 0;
+		bulk_discard(st);
 		if (st->ninflight) {
 			/* Deferred writes of a doomed transaction: read and dropped. */
 			struct outcome o;
@@ -686,6 +922,8 @@ static void pg_txn(struct store *base, enum store_txn what)
 static void pg_lock_name(struct store *base, const char *name, bool lock)
 {
 	struct pg *st = pg_of(base);
+	if (st->nwaiting)
+		send_all(st);
 	if (!settle_inflight(st))
 		return; /* doomed: the rollback unlocks */
 	struct store_stmt *q = lock ? store_query(base, "SELECT pg_advisory_lock(hashtextextended(?, 0))", "t", name)
@@ -859,6 +1097,11 @@ static void pg_close(struct store *base)
 	struct pg *st = pg_of(base);
 	for (int i = 0; i < st->ncache; i++)
 		PQclear(st->cache[i].res);
+	for (int i = 0; i < st->nbulk; i++) {
+		free(st->bulk[i].text);
+		free(st->bulk[i].offs);
+		free(st->bulk[i].data.s);
+	}
 	PQfinish(st->conn);
 	if (current == st)
 		current = NULL;
@@ -879,5 +1122,6 @@ const struct store_ops store_pg_ops = {
     .txn = pg_txn,
     .schema_version = pg_schema_version,
     .write = pg_write,
+    .write_many = pg_write_many,
     .lock_name = pg_lock_name,
 };
