@@ -74,6 +74,12 @@ static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 	return rc;
 }
 
+static void prefetch(void *arg, json_t *requests)
+{
+	struct run *r = arg;
+	payments_prefetch(&r->c, requests);
+}
+
 static int ask(void *arg, json_t *req, struct err *e)
 {
 	struct run *r = arg;
@@ -89,7 +95,7 @@ int main(int argc, char **argv)
 	struct run r = {0};
 	long long pin_fd = -1;
 	const char *order = NULL;
-	struct batch_opts opts = {.ask = ask, .progress = &r.progress};
+	struct batch_opts opts = {.ask = ask, .progress = &r.progress, .prefetch = prefetch};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))

@@ -16,6 +16,7 @@
 struct batch {
 	struct store *st;
 	void (*before_print)(void *arg);
+	void (*prefetch)(void *arg, json_t *requests);
 	batch_handler h;
 	int (*ask)(void *arg, json_t *req, struct err *e);
 	struct progress *progress;
@@ -56,6 +57,7 @@ static void batch_init(struct batch *b, struct store *st, batch_handler h, void 
 	                    .queue = json_array(),
 	                    .replay = json_array(),
 	                    .before_print = opts ? opts->before_print : NULL,
+	                    .prefetch = opts ? opts->prefetch : NULL,
 	                    .ask = opts ? opts->ask : NULL,
 	                    .progress = opts ? opts->progress : NULL,
 	                    .dry_run = opts && opts->dry_run,
@@ -328,38 +330,88 @@ static int finish(struct batch *b)
 	return b->failed ? EX_RECORDS : 0;
 }
 
+/* A record read ahead of its turn (batch_opts.prefetch). */
+struct ahead {
+	int rc, errnum;
+	json_t *req;
+	struct err e;
+	unsigned long line;
+};
+
+/* The records already waiting on input, up to the room the batch has
+ * left, shown to the prefetch hook; a bad line, the end or a read error
+ * ends the run of them and waits in its place. */
+static size_t read_ahead(struct batch *b, struct rec_reader *r, struct ahead *a, size_t room)
+{
+	size_t n = 0;
+	json_t *reqs = json_array();
+	do {
+		a[n] = (struct ahead){0};
+		a[n].rc = rec_read(r, &a[n].req, &a[n].e);
+		a[n].errnum = errno;
+		a[n].line = r->lineno;
+		if (a[n].rc == REC_OK)
+			json_array_append(reqs, a[n].req);
+	} while (a[n++].rc == REC_OK && n < room && rec_reader_ready(r));
+	if (json_array_size(reqs))
+		b->prefetch(b->arg, reqs);
+	json_decref(reqs);
+	return n;
+}
+
 int batch_run(struct store *st, struct rec_reader *r, batch_handler h, void *arg, const struct batch_opts *opts)
 {
 	struct batch b;
 	batch_init(&b, st, h, arg, opts);
+	bool ahead_on = b.prefetch && st && store_engine(st) == STORE_POSTGRESQL;
+	struct ahead *ahead = ahead_on ? xcalloc(b.max_records, sizeof *ahead) : NULL;
+	size_t nahead = 0, next = 0;
+	int status = -1;
 	for (;;) {
 		json_t *req;
 		struct err e = {0};
-		int rc = rec_read(r, &req, &e);
+		unsigned long line;
+		int rc;
+		if (ahead_on) {
+			if (next == nahead) {
+				nahead = read_ahead(&b, r, ahead, b.max_records - b.records);
+				next = 0;
+			}
+			rc = ahead[next].rc, req = ahead[next].req, e = ahead[next].e, line = ahead[next].line;
+			errno = ahead[next].errnum;
+			next++;
+		} else {
+			rc = rec_read(r, &req, &e);
+			line = r->lineno;
+		}
 		if (rc == REC_EOF)
 			break;
 		if (rc == REC_IOERR) {
 			int saved = errno;
 			finish(&b);
 			err_warn("cannot read %s: %s", r->name, strerror(saved));
-			return EX_IOERR;
+			status = EX_IOERR;
+			break;
 		}
 		if (rc == REC_BAD) {
 			/* Its error is not a record a replay could run again: print
 			 * what the transaction holds first. */
 			if (b.st && store_in_transaction(b.st))
 				flush(&b);
-			fail(&b, &e, NULL, r->name, r->lineno);
+			fail(&b, &e, NULL, r->name, line);
 		} else {
-			handle(&b, req, r->name, r->lineno);
+			handle(&b, req, r->name, line);
 			json_decref(req);
 		}
-		if (batch_full(&b) || !rec_reader_ready(r) || b.write_error)
+		if (batch_full(&b) || (next == nahead && !rec_reader_ready(r)) || b.write_error)
 			flush(&b);
 		if (b.write_error)
 			break;
 	}
-	return finish(&b);
+	while (next < nahead) /* what was read ahead of a write error */
+		json_decref(ahead[next++].req);
+	free(ahead);
+	return status >= 0 ? status : finish(&b);
 }
 
 int batch_list(struct store *st, json_t *requests, batch_handler h, void *arg, const struct batch_opts *opts)

@@ -51,6 +51,11 @@ struct batch_opts {
 	/* Counts the records and errors of each commit, and keeps its line
 	 * off the messages and answers printed (may be NULL). */
 	struct progress *progress;
+	/* On an engine that sends writes without waiting (PostgreSQL), batch_run
+	 * reads ahead the records already waiting on input, up to the batch's
+	 * size, and shows them here before they run: the handler may read what
+	 * they need in one query rather than a round trip each (may be NULL). */
+	void (*prefetch)(void *arg, json_t *requests);
 };
 
 /* A handler names what the request at hand is about as it learns it (the

@@ -71,16 +71,18 @@ struct order_row {
 	char id[ID_MAX], merchant[MERCHANT_NO_MAX + 1], out_trade_no[OUT_TRADE_NO_MAX + 1], currency[8], state[16];
 	char buyer[UID_MAX + 1], name[128], reference[128],
 	    request_no[REQUEST_NO_MAX + 1]; /* "" when the order has none */
-	int64_t amount, refunded, expires_at, fee_ppm;
+	char product[PRODUCT_SKU_MAX + 1];  /* "" when the order is for no product */
+	int64_t amount, refunded, expires_at, fee_ppm, quantity;
 	bool has_buyer, t0;
 	bool approved; /* the merchant may be paid (merchants.h) */
 };
 
-#define LOAD_ORDER                                                                                                     \
+#define ORDER_COLUMNS                                                                                                  \
 	"SELECT o.id, o.merchant_id, o.out_trade_no, o.currency, o.state, o.buyer, o.amount, o.refunded,"              \
 	" o.expires_at, m.fee_ppm, m.settlement, m.name, COALESCE(o.reference, ''), COALESCE(o.request_no, ''),"       \
-	" CASE WHEN m.state = 'approved' THEN 1 ELSE 0 END FROM orders o JOIN merchants m ON m.id = o.merchant_id "    \
-	"WHERE o.id = ?"
+	" CASE WHEN m.state = 'approved' THEN 1 ELSE 0 END, COALESCE(o.product, ''), COALESCE(o.quantity, 0)"          \
+	" FROM orders o JOIN merchants m ON m.id = o.merchant_id "
+#define LOAD_ORDER ORDER_COLUMNS "WHERE o.id = ?"
 /* Locked until the commit: a payment or refund decides on the order's
  * state, so a second worker on the same order waits, then sees the first
  * one's outcome (SQLite has one writer at a time already). */
@@ -88,6 +90,72 @@ static const struct store_sql load_order_locked = {
     .sqlite = LOAD_ORDER,
     .postgresql = LOAD_ORDER " FOR NO KEY UPDATE OF o",
 };
+/* The orders of a batch, named in a JSON array. */
+static const struct store_sql load_orders = {
+    .sqlite = ORDER_COLUMNS "WHERE o.id IN (SELECT value FROM json_each(?))",
+    /* An array, not IN (SELECT ...): the planner then walks the key's index. */
+    .postgresql = ORDER_COLUMNS "WHERE o.id = ANY(ARRAY(SELECT json_array_elements_text(?::json)))",
+};
+
+static void order_from_row(struct store_stmt *q, struct order_row *o)
+{
+	strlcopy(o->id, store_col_text(q, 0), sizeof o->id);
+	strlcopy(o->merchant, store_col_text(q, 1), sizeof o->merchant);
+	strlcopy(o->out_trade_no, store_col_text(q, 2), sizeof o->out_trade_no);
+	strlcopy(o->currency, store_col_text(q, 3), sizeof o->currency);
+	strlcopy(o->state, store_col_text(q, 4), sizeof o->state);
+	o->has_buyer = !store_col_null(q, 5);
+	strlcopy(o->buyer, o->has_buyer ? store_col_text(q, 5) : "", sizeof o->buyer);
+	o->amount = store_col_int(q, 6);
+	o->refunded = store_col_int(q, 7);
+	o->expires_at = store_col_int(q, 8);
+	o->fee_ppm = store_col_int(q, 9);
+	o->t0 = strcmp(store_col_text(q, 10), "T0") == 0;
+	strlcopy(o->name, store_col_text(q, 11), sizeof o->name);
+	strlcopy(o->reference, store_col_text(q, 12), sizeof o->reference);
+	strlcopy(o->request_no, store_col_text(q, 13), sizeof o->request_no);
+	o->approved = store_col_int(q, 14) != 0;
+	strlcopy(o->product, store_col_text(q, 15), sizeof o->product);
+	o->quantity = store_col_int(q, 16);
+}
+
+/* Orders read ahead for the batch (payments_prefetch), each taken once:
+ * a second payment of the same order in the batch reads it again, after
+ * what the first wrote. */
+static struct {
+	struct order_row *rows;
+	size_t n, cap;
+} ahead;
+
+void payments_prefetch(struct wpay_ctx *c, json_t *requests)
+{
+	ahead.n = 0;
+	json_t *ids = json_array();
+	size_t i;
+	json_t *req;
+	json_array_foreach (requests, i, req) {
+		const char *named = json_string_value(json_object_get(req, "order"));
+		const char *type = json_string_value(json_object_get(req, "type"));
+		if (!named && type && strcmp(type, "order") == 0)
+			named = json_string_value(json_object_get(req, "id"));
+		if (named && strlen(named) < ID_MAX)
+			json_array_append_new(ids, json_string(named));
+	}
+	if (json_array_size(ids)) {
+		char *list = json_dumps(ids, JSON_COMPACT);
+		struct store_stmt *q = store_query_sql(c->st, &load_orders, "t", list);
+		while (store_step(q) == STORE_ROW) {
+			if (ahead.n == ahead.cap) {
+				ahead.cap = ahead.cap ? 2 * ahead.cap : 128;
+				ahead.rows = xrealloc(ahead.rows, ahead.cap * sizeof ahead.rows[0]);
+			}
+			order_from_row(q, &ahead.rows[ahead.n++]);
+		}
+		store_done(q);
+		free(list);
+	}
+	json_decref(ids);
+}
 
 /* The order; locked, unless lock_free and writes are deferred: then a
  * payment's own conditional update (state still 'created', one row
@@ -95,33 +163,31 @@ static const struct store_sql load_order_locked = {
  * runs again with the lock. A lock is a write per order read. */
 static int load_order(struct store *st, const char *id, struct order_row *o, bool lock_free)
 {
-	struct store_stmt *q = lock_free && store_deferring(st) ? store_query(st, LOAD_ORDER, "t", id)
-	                                                        : store_query_sql(st, &load_order_locked, "t", id);
-	bool found = store_step(q) == STORE_ROW;
+	bool found = false;
+	if (lock_free && store_deferring(st)) {
+		for (size_t i = 0; i < ahead.n && !found; i++)
+			if (strcmp(ahead.rows[i].id, id) == 0) {
+				*o = ahead.rows[i];
+				*ahead.rows[i].id = '\0';
+				found = true;
+			}
+	}
+	if (!found) {
+		struct store_stmt *q = lock_free && store_deferring(st)
+		                           ? store_query(st, LOAD_ORDER, "t", id)
+		                           : store_query_sql(st, &load_order_locked, "t", id);
+		found = store_step(q) == STORE_ROW;
+		if (found)
+			order_from_row(q, o);
+		store_done(q);
+	}
 	if (found) {
-		strlcopy(o->id, store_col_text(q, 0), sizeof o->id);
-		strlcopy(o->merchant, store_col_text(q, 1), sizeof o->merchant);
-		strlcopy(o->out_trade_no, store_col_text(q, 2), sizeof o->out_trade_no);
-		strlcopy(o->currency, store_col_text(q, 3), sizeof o->currency);
-		strlcopy(o->state, store_col_text(q, 4), sizeof o->state);
-		o->has_buyer = !store_col_null(q, 5);
-		strlcopy(o->buyer, o->has_buyer ? store_col_text(q, 5) : "", sizeof o->buyer);
-		o->amount = store_col_int(q, 6);
-		o->refunded = store_col_int(q, 7);
-		o->expires_at = store_col_int(q, 8);
-		o->fee_ppm = store_col_int(q, 9);
-		o->t0 = strcmp(store_col_text(q, 10), "T0") == 0;
-		strlcopy(o->name, store_col_text(q, 11), sizeof o->name);
-		strlcopy(o->reference, store_col_text(q, 12), sizeof o->reference);
-		strlcopy(o->request_no, store_col_text(q, 13), sizeof o->request_no);
-		o->approved = store_col_int(q, 14) != 0;
 		/* An error about this order names it as its merchant knows it. */
 		char m[MERCHANT_REF_MAX];
 		batch_identify("order", o->id);
 		batch_identify("merchant", ids_merchant(o->merchant, m));
 		batch_identify("out_trade_no", o->out_trade_no);
 	}
-	store_done(q);
 	return found ? 0 : ERR_FAIL;
 }
 
@@ -348,12 +414,12 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		if (fee == 0)
 			t[1] = t[2];
 	}
-	if (products_take(c->st, id, e) ||
+	if ((*o.product && products_take(c->st, o.merchant, o.product, o.quantity, e)) ||
 	    ledger_post(c->st, t, 1 + (fee > 0) + (promo.discount > 0), LEDGER_FIRST, e) < 0)
 		return BATCH_FAIL;
 	char pid[ID_MAX];
 	ids_new("pay", pid);
-	store_write(
+	store_write_many(
 	    c->st, 1,
 	    "INSERT INTO payments(id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency,"
 	    " created_at, discount, promo_id, card_brand, card_type, card_issuer)"

@@ -55,6 +55,9 @@ int64_t payments_fee(int64_t amount, int64_t ppm);
 /* Pay the order a request names; BATCH_ASK when the buyer's PIN must be
  * typed first (payments_ask_pin, with the ledger unlocked). */
 int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct err *e);
+/* The batch's prefetch hook: the orders its requests name, read in one
+ * query for their payments to use (PostgreSQL, deferring writes). */
+void payments_prefetch(struct wpay_ctx *c, json_t *requests);
 /* Read the payment PIN into p (the batch's ask hook): BATCH_OK or BATCH_FAIL. */
 int payments_ask_pin(struct wpay_ctx *c, struct payer *p, struct err *e);
 /* Wipe the PIN held in p: after every record with --pin-each, and at exit. */

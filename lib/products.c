@@ -269,26 +269,14 @@ int products_for_order(struct store *st, const struct merchant *m, const char *s
 	return 0;
 }
 
-int products_take(struct store *st, const char *order_id, struct err *e)
+int products_take(struct store *st, const char *merchant_no, const char *sku, int64_t quantity, struct err *e)
 {
-	struct store_stmt *q =
-	    store_query(st, "SELECT merchant_id, product, quantity FROM orders WHERE id = ? AND product IS NOT NULL",
-	                "t", order_id);
-	if (store_step(q) != STORE_ROW) {
-		store_done(q);
-		return 0;
-	}
-	char no[MERCHANT_NO_MAX + 1], sku[PRODUCT_SKU_MAX + 1];
-	strlcopy(no, store_col_text(q, 0), sizeof no);
-	strlcopy(sku, store_col_text(q, 1), sizeof sku);
-	int64_t quantity = store_col_int(q, 2);
-	store_done(q);
 	/* One conditional update: of two payers for the last unit, the second
 	 * finds no row (it waits for the first's row lock, then reads anew). */
 	store_write(st, 1,
 	            "UPDATE products SET stock = stock - ?, sold = sold + ? WHERE merchant_id = ? AND sku = ?"
 	            " AND (stock IS NULL OR stock >= ?)",
-	            "iitti", quantity, quantity, no, sku, quantity);
+	            "iitti", quantity, quantity, merchant_no, sku, quantity);
 	if (!store_deferring(st) && store_changes(st) == 0)
 		return err_fail(e, ERR_FAIL, "sold_out", "%s is sold out: fewer than %lld left; the order stays unpaid",
 		                sku, (long long)quantity);

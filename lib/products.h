@@ -49,13 +49,13 @@ int products_list(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 int products_for_order(struct store *st, const struct merchant *m, const char *sku, int64_t quantity, struct product *p,
                        struct err *e);
 
-/* At payment of order_id: take its units from the product's stock, in the
- * payment's transaction. 0 (also for an order of no product), or
+/* At payment of an order of quantity units of sku: take them from the
+ * product's stock, in the payment's transaction. 0, or
  * ERR_FAIL with "sold_out": then nothing may move and the order stays
  * unpaid. With deferred writes the check is the write's expected row:
  * a payment that loses the race dooms the batch, which runs again and
  * meets sold_out here. */
-int products_take(struct store *st, const char *order_id, struct err *e);
+int products_take(struct store *st, const char *merchant_no, const char *sku, int64_t quantity, struct err *e);
 
 /* A "product_card" record for a post, from a product's "code" record. */
 json_t *products_card(const json_t *code);

@@ -351,3 +351,50 @@ two_orders() { # two_orders FIRST SECOND AMOUNT [MERCHANT-OF-THE-FIRST]
 	done
 	assert_equal "$(wc -l <stored)" 2000
 }
+
+# Issue 12's speed: a batch reads the orders it pays ahead, in one query,
+# and sends like writes as one statement each (store_write_many).
+
+@test "gathered inserts: one statement per text, seen by the next read, a write that overtook what it needs dooms the batch" {
+	init_ledger
+	run "$WPAY_UNIT_BIN/bulk_writes" "$WPAY_DB"
+	assert_success
+	refute_output --partial "not ok"
+	assert_output --partial "ok 1 - writes are deferred on PostgreSQL only"
+}
+
+@test "attack: an order closed after its batch read it ahead is not charged" {
+	shop_ready
+	two_orders o0 c1 5000 >orders
+	id=$(jq -r 'select(.out_trade_no == "c1") | .id' orders)
+	# Both orders are read ahead together; the PIN, asked for by the first,
+	# is held back until the second is closed for good (the FIFO opened
+	# read-write, so that wpay-pay starts at once and waits in its read).
+	mkfifo pin
+	wpay-pay --buyer u:1001 --pin-fd 3 3<>pin <orders >paid 2>err &
+	pay=$!
+	sleep 0.5
+	wpay-order close "$id" >/dev/null
+	echo 135790 >pin
+	status=0
+	wait $pay || status=$?
+	assert_equal "$status" 1
+	assert_equal "$(jq -r '[.type, .code // .out_trade_no] | join(" ")' paid | paste -sd,)" "payment o0,error order_closed"
+	assert_equal "$(db_sql "SELECT count(*) FROM payments")" 1
+	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE kind = 'wallet'")" 9900
+	assert_ledger_ok
+}
+
+@test "one order twice in one batch is paid once, and both answers are that payment" {
+	shop_ready
+	two_orders o0 o1 200 >orders
+	wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 <orders >/dev/null # the PIN's run, alone
+	printf '{"type":"order","merchant":"cafe01","out_trade_no":"o%s","amount":300}\n' 2 3 | wpay-order >more
+	cat more more >twice
+	run --separate-stderr wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 <twice
+	assert_success
+	assert_equal "$(jq -r '.out_trade_no + " " + .id' <<<"$output" | sort -u | wc -l)" 2
+	assert_equal "$(db_sql "SELECT count(*) FROM payments")" 4
+	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE kind = 'wallet'")" $((10000 - 100 - 200 - 300 - 300))
+	assert_ledger_ok
+}
