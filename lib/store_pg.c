@@ -97,7 +97,8 @@ struct pg {
 	int npending;
 	const char *pending[PG_PENDING_MAX];
 	int ninflight;
-	struct cmd inflight[PG_INFLIGHT_MAX + PG_PENDING_MAX + PG_BULK_GROUPS + 8]; /* room for one statement more */
+	struct cmd inflight[PG_INFLIGHT_MAX + PG_PENDING_MAX + PG_BULK_GROUPS +
+	                    8]; /* room for one statement more (make_room) */
 	/* While writes are deferred, a record's savepoint is only noted: a
 	 * record that fails after it wrote dooms the batch instead, which then
 	 * runs again with real savepoints. So a batch of good records makes
@@ -224,6 +225,8 @@ static void queue_command(struct pg *st, const char *sql);
 
 static void sent(struct pg *st, enum cmd_kind kind, const char *sql, struct pg_stmt *ps, int64_t expect)
 {
+	if (st->ninflight == (int)ARRAY_LEN(st->inflight))
+		err_die(EX_SOFTWARE, "ledger %s: more than %d commands in flight", st->base.name, st->ninflight);
 	st->inflight[st->ninflight++] = (struct cmd){.kind = kind, .sql = sql, .ps = ps, .expect = expect};
 }
 
@@ -455,6 +458,20 @@ static void send_prepared(struct pg *st, struct pg_stmt *ps, const struct params
 	sent(st, kind, ps->sql, NULL, expect);
 }
 
+/* Read back what is in flight before it could outgrow its list: a
+ * statement may add the queued commands and every gathered text's before
+ * its own few. False when that doomed the transaction. */
+static bool make_room(struct pg *st, const char *sql)
+{
+	if (st->ninflight < PG_INFLIGHT_MAX)
+		return true;
+	struct outcome o;
+	read_all(st, &o);
+	if (o.failed >= 0)
+		fatal(st, o.state, o.message, o.failed_sql ? o.failed_sql : sql);
+	return !st->base.must_replay;
+}
+
 static void pg_write(struct store *base, int64_t expect_rows, const char *sql, const char *fmt, va_list ap)
 {
 	struct pg *st = pg_of(base);
@@ -463,14 +480,8 @@ static void pg_write(struct store *base, int64_t expect_rows, const char *sql, c
 	bind_params(&p, sql, fmt, ap);
 	if (st->base.must_replay)
 		return;
-	if (st->ninflight >= PG_INFLIGHT_MAX) {
-		struct outcome o;
-		read_all(st, &o);
-		if (o.failed >= 0)
-			fatal(st, o.state, o.message, o.failed_sql ? o.failed_sql : sql);
-		if (st->base.must_replay)
-			return;
-	}
+	if (!make_room(st, sql))
+		return;
 	send_pending(st);
 	send_prepare(st, ps, &p);
 	send_prepared(st, ps, &p, CMD_WRITE, expect_rows);
@@ -630,14 +641,8 @@ static void pg_write_many(struct store *base, int64_t expect_rows, const char *s
 	bind_params(&p, sql, fmt, ap);
 	if (st->base.must_replay)
 		return;
-	if (st->ninflight >= PG_INFLIGHT_MAX - PG_BULK_GROUPS) {
-		struct outcome o;
-		read_all(st, &o);
-		if (o.failed >= 0)
-			fatal(st, o.state, o.message, o.failed_sql ? o.failed_sql : sql);
-		if (st->base.must_replay)
-			return;
-	}
+	if (!make_room(st, sql))
+		return;
 	struct bulk *g = NULL;
 	for (int i = 0; i < st->nbulk && !g; i++)
 		if (st->bulk[i].sql == sql)
@@ -688,7 +693,7 @@ static struct store_stmt *pg_query(struct store *base, const char *sql, const ch
 	st->changes = 0;
 	struct params p;
 	bind_params(&p, sql, fmt, ap);
-	if (st->base.must_replay)
+	if (st->base.must_replay || !make_room(st, sql))
 		return &ps->base; /* doomed: nothing runs until the rollback */
 
 	bool guard = st->base.in_txn && is_write(sql);
