@@ -11,6 +11,7 @@
 #include "merchants.h"
 #include "money.h"
 #include "netaddr.h"
+#include "settle.h"
 #include "utf8.h"
 
 #include "util.h"
@@ -556,8 +557,7 @@ static bool deposit_held(struct store *st, const char *no, char order[OUT_TRADE_
 {
 	struct store_stmt *q = store_query(st,
 	                                   "SELECT o.out_trade_no FROM settlements s"
-	                                   " JOIN payments p ON p.settlement_id = s.id"
-	                                   " JOIN orders o ON o.id = p.order_id"
+	                                   " JOIN payments p ON " SETTLED_PAYMENTS " JOIN orders o ON o.id = p.order_id"
 	                                   " WHERE s.merchant_id = ? AND s.mode = 'T0' AND o.state = 'paid'"
 	                                   " ORDER BY s.date DESC LIMIT 1",
 	                                   "t", no);

@@ -70,7 +70,8 @@ json_t *settle_requests(struct store *st, const struct settle_run *run)
 	json_t *list = json_array();
 	struct store_stmt *q = store_query(
 	    st,
-	    "SELECT id FROM merchants WHERE id IN (SELECT merchant_id FROM payments WHERE settlement_id IS NULL)"
+	    /* A probe per merchant, not a pass over every payment queued. */
+	    "SELECT id FROM merchants m WHERE EXISTS (SELECT 1 FROM payments_due d WHERE d.merchant_id = m.id)"
 	    " OR id IN (SELECT merchant_id FROM refunds WHERE settlement_id IS NULL)"
 	    " OR id IN (SELECT merchant_id FROM settlements WHERE date = ?) ORDER BY id",
 	    "t", run->date);
@@ -174,9 +175,25 @@ static void settle_topup(struct settle_sums *s, const char *currency)
 #define DUE_REFUNDS                                                                                                    \
 	" WHERE merchant_id = ?2 AND settlement_id IS NULL AND created_at < ?3 AND payment_id IN"                      \
 	" (SELECT id FROM payments WHERE settlement_id IS NOT NULL OR created_at < ?4)"
-#define DUE_PAYMENTS " WHERE merchant_id = ?2 AND settlement_id IS NULL AND created_at < ?4"
+/* Payments are found through their queue (schema v8), not an index of
+ * payments on the mark, so that marking them changes no index. */
+#define DUE_QUEUE    " WHERE merchant_id = ?2 AND created_at < ?4"
+#define DUE_PAYMENTS " WHERE id IN (SELECT payment_id FROM payments_due" DUE_QUEUE ") AND settlement_id IS NULL"
 /* (A statement that does not mark leaves ?1 out, and payments ?3: both
  * engines take a parameter that is bound but not used.) */
+
+/* Marking takes what falls due out of the queue. On PostgreSQL that is
+ * one statement, one snapshot: a payment committed while it runs stays
+ * queued (and unmarked) for the next settlement. SQLite, with one writer,
+ * marks, then empties the queue of the same payments (unqueue_sqlite). A
+ * queued payment marked some other way is dequeued and left as it is. */
+static const struct store_sql mark_payments = {
+    .sqlite = "UPDATE payments SET settlement_id = ?1" DUE_PAYMENTS " RETURNING amount, fee, discount, id",
+    .postgresql = "WITH d AS (DELETE FROM payments_due" DUE_QUEUE " RETURNING payment_id)"
+                  " UPDATE payments p SET settlement_id = ?1 FROM d WHERE p.id = d.payment_id"
+                  " AND p.settlement_id IS NULL RETURNING p.amount, p.fee, p.discount, p.id",
+};
+static const char unqueue_sqlite[] = "DELETE FROM payments_due" DUE_QUEUE;
 
 /*
  * Sum what falls due for merchant no on run's date into s (its mode set
@@ -210,17 +227,22 @@ static bool settle_due(struct store *st, const char *no, const struct settle_run
 		else if (strcmp(store_col_text(q, 0), "deposit") == 0)
 			fits = fits && money_add(s->from_deposit, store_col_int(q, 1), &s->from_deposit);
 	}
-	q = sid ? store_query(st,
-	                      "UPDATE payments SET settlement_id = ?1" DUE_PAYMENTS " RETURNING amount, fee, discount",
-	                      "tttt", sid, no, run->cutoff_t0, s->cutoff)
-	        : store_query(st, "SELECT amount, fee, discount FROM payments" DUE_PAYMENTS, "tttt", "", no,
+	q = sid ? store_query_sql(st, &mark_payments, "tttt", sid, no, run->cutoff_t0, s->cutoff)
+	        : store_query(st, "SELECT amount, fee, discount, id FROM payments" DUE_PAYMENTS, "tttt", "", no,
 	                      run->cutoff_t0, s->cutoff);
 	while (store_step(q) == STORE_ROW) {
 		s->npay++;
 		fits = fits && money_add(s->gross, store_col_int(q, 0), &s->gross) &&
 		       money_add(s->fees, store_col_int(q, 1), &s->fees) &&
 		       money_add(s->discounts, store_col_int(q, 2), &s->discounts);
+		const char *id = store_col_text(q, 3);
+		if (!*s->first_payment || strcmp(id, s->first_payment) < 0)
+			strlcopy(s->first_payment, id, sizeof s->first_payment);
+		if (strcmp(id, s->last_payment) > 0)
+			strlcopy(s->last_payment, id, sizeof s->last_payment);
 	}
+	if (sid && store_engine(st) == STORE_SQLITE)
+		store_exec(st, unqueue_sqlite, "tttt", sid, no, run->cutoff_t0, s->cutoff);
 	return fits;
 }
 
@@ -358,13 +380,15 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	store_exec(st,
 	           "INSERT INTO settlements(id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees,"
 	           " refunds, refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out,"
-	           " payout_account, transfer_id, created_at, deposit_topup, discounts, discounts_returned)"
-	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	           "tttttttiiiiiiiiiiitttiii", sid, no, run->date, sums.t0 ? "T0" : "T15",
+	           " payout_account, transfer_id, created_at, deposit_topup, discounts, discounts_returned,"
+	           " first_payment, last_payment)"
+	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	           "tttttttiiiiiiiiiiitttiiitt", sid, no, run->date, sums.t0 ? "T0" : "T15",
 	           *sums.note ? sums.note : NULL, sums.cutoff, m.currency, sums.npay, sums.gross, sums.fees, sums.nref,
 	           sums.refunded, sums.fees_back, sums.from_deposit, sums.carried_in, sums.net, sums.payout,
 	           sums.carried_out, bank_account, *transfer_id ? transfer_id : NULL, now, sums.topup, sums.discounts,
-	           sums.discounts_back);
+	           sums.discounts_back, *sums.first_payment ? sums.first_payment : NULL,
+	           *sums.last_payment ? sums.last_payment : NULL);
 	if (sums.shortfall > 0)
 		deposit_event(st, &m, run, sid, &sums, now);
 	*out = settlement_json(st, sid);
@@ -420,7 +444,7 @@ int settle_preview(struct store *st, const struct settle_run *run, const char *r
 	int64_t unsettled = 0;
 	struct store_stmt *q =
 	    store_query(st,
-	                "SELECT (SELECT COUNT(*) FROM payments WHERE merchant_id = ?1 AND settlement_id IS NULL)"
+	                "SELECT (SELECT COUNT(*) FROM payments_due WHERE merchant_id = ?1)"
 	                " + (SELECT COUNT(*) FROM refunds WHERE merchant_id = ?1 AND settlement_id IS NULL)",
 	                "t", no);
 	if (store_step(q) == STORE_ROW)
