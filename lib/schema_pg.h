@@ -336,7 +336,7 @@ static const char *const schema_pg_migrations[] = {
     "  PRIMARY KEY (merchant_id, created_at, payment_id));"
     "CREATE FUNCTION payments_due_add() RETURNS trigger LANGUAGE plpgsql AS $$"
     "  BEGIN INSERT INTO payments_due(merchant_id, created_at, payment_id)"
-    "  VALUES (NEW.merchant_id, NEW.created_at, NEW.id); RETURN NULL; END $$;"
+    "  VALUES (NEW.merchant_id, NEW.created_at, NEW.id) ON CONFLICT DO NOTHING; RETURN NULL; END $$;"
     "CREATE TRIGGER payments_due_add AFTER INSERT ON payments"
     "  FOR EACH ROW WHEN (NEW.settlement_id IS NULL) EXECUTE FUNCTION payments_due_add();"
     "INSERT INTO payments_due(merchant_id, created_at, payment_id)"

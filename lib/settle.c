@@ -80,14 +80,16 @@ json_t *settle_requests(struct store *st, const struct settle_run *run)
 	return list;
 }
 
-static json_t *settlement_json(struct store *st, const char *id)
+/* The columns of a settlement record, in settlement_record's order. */
+#define SETTLEMENT_COLUMNS                                                                                             \
+	"id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees, refunds, refunded,"               \
+	" fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out, payout_account, transfer_id,"    \
+	" created_at, deposit_topup, discounts, discounts_returned"
+
+/* The record of the settlement q's row holds (SETTLEMENT_COLUMNS), or NULL
+ * when it has none; done with q either way. */
+static json_t *settlement_record(struct store_stmt *q)
 {
-	struct store_stmt *q = store_query(
-	    st,
-	    "SELECT id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees, refunds, refunded,"
-	    " fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out, payout_account, transfer_id,"
-	    " created_at, deposit_topup, discounts, discounts_returned FROM settlements WHERE id = ?",
-	    "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
 		char merchant[MERCHANT_REF_MAX];
@@ -323,24 +325,34 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	 * finds the settlement made and answers it. */
 	struct store_stmt *q = store_query_sql(st, &lock_merchant, "t", no);
 	store_done(q);
-	/* Settled for this date before: the same record, nothing moves. */
-	q = store_query(st, "SELECT id FROM settlements WHERE merchant_id = ? AND date = ?", "tt", no, run->date);
-	if (store_step(q) == STORE_ROW) {
+	/* Its settlements so far, in one round trip: settled for this date
+	 * before (the same record, nothing moves), or for a later one, and
+	 * what the last carried out. */
+	q = store_query(st,
+	                "SELECT (SELECT id FROM settlements WHERE merchant_id = ?1 AND date = ?2),"
+	                " (SELECT MAX(date) FROM settlements WHERE merchant_id = ?1 AND date > ?2),"
+	                " (SELECT carried_out FROM settlements WHERE merchant_id = ?1 ORDER BY date DESC LIMIT 1)",
+	                "tt", no, run->date);
+	if (store_step(q) != STORE_ROW) {
+		store_done(q);
+		return err_fail(e, ERR_FAIL, "internal", "no row for %s's settlements; this is a bug", owner);
+	}
+	if (!store_col_null(q, 0)) {
 		char sid[ID_MAX];
 		strlcopy(sid, store_col_text(q, 0), sizeof sid);
 		store_done(q);
-		*out = settlement_json(st, sid);
+		*out = settlement_record(
+		    store_query(st, "SELECT " SETTLEMENT_COLUMNS " FROM settlements WHERE id = ?", "t", sid));
 		return BATCH_OK;
 	}
-	q = store_query(st,
-	                "SELECT date FROM settlements WHERE merchant_id = ? AND date > ? ORDER BY date DESC LIMIT 1",
-	                "tt", no, run->date);
-	if (store_step(q) == STORE_ROW) {
+	if (!store_col_null(q, 1)) {
 		err_fail(e, ERR_FAIL, "settled_later", "%s was settled for %s already; settle dates in order", owner,
-		         store_col_text(q, 0));
+		         store_col_text(q, 1));
 		store_done(q);
 		return BATCH_FAIL;
 	}
+	int64_t carried = store_col_null(q, 2) ? 0 : store_col_int(q, 2);
+	store_done(q);
 	struct settle_sums sums;
 	settle_mode(st, &m, run, &sums);
 	char sid[ID_MAX];
@@ -350,7 +362,7 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 		*out = NULL; /* nothing due yet */
 		return BATCH_OK;
 	}
-	sums.carried_in = carried_in(st, no);
+	sums.carried_in = carried;
 	if (!(fits && settle_figure(&sums)))
 		return overflow(e, owner, &sums);
 	settle_topup(&sums, m.currency);
@@ -377,21 +389,23 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	}
 	char now[CLOCK_TEXT_MAX];
 	clock_format(clock_now_ms(), now);
-	store_exec(st,
-	           "INSERT INTO settlements(id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees,"
-	           " refunds, refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out,"
-	           " payout_account, transfer_id, created_at, deposit_topup, discounts, discounts_returned,"
-	           " first_payment, last_payment)"
-	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	           "tttttttiiiiiiiiiiitttiiitt", sid, no, run->date, sums.t0 ? "T0" : "T15",
-	           *sums.note ? sums.note : NULL, sums.cutoff, m.currency, sums.npay, sums.gross, sums.fees, sums.nref,
-	           sums.refunded, sums.fees_back, sums.from_deposit, sums.carried_in, sums.net, sums.payout,
-	           sums.carried_out, bank_account, *transfer_id ? transfer_id : NULL, now, sums.topup, sums.discounts,
-	           sums.discounts_back, *sums.first_payment ? sums.first_payment : NULL,
-	           *sums.last_payment ? sums.last_payment : NULL);
+	/* Its record as a rerun reads it back, from the same statement. */
+	q = store_query(
+	    st,
+	    "INSERT INTO settlements(id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees,"
+	    " refunds, refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out,"
+	    " payout_account, transfer_id, created_at, deposit_topup, discounts, discounts_returned,"
+	    " first_payment, last_payment)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " RETURNING " SETTLEMENT_COLUMNS,
+	    "tttttttiiiiiiiiiiitttiiitt", sid, no, run->date, sums.t0 ? "T0" : "T15", *sums.note ? sums.note : NULL,
+	    sums.cutoff, m.currency, sums.npay, sums.gross, sums.fees, sums.nref, sums.refunded, sums.fees_back,
+	    sums.from_deposit, sums.carried_in, sums.net, sums.payout, sums.carried_out, bank_account,
+	    *transfer_id ? transfer_id : NULL, now, sums.topup, sums.discounts, sums.discounts_back,
+	    *sums.first_payment ? sums.first_payment : NULL, *sums.last_payment ? sums.last_payment : NULL);
+	*out = settlement_record(q);
 	if (sums.shortfall > 0)
 		deposit_event(st, &m, run, sid, &sums, now);
-	*out = settlement_json(st, sid);
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "merchant", owner, "settlement", sid, "date",
 	                         run->date, "net", (json_int_t)sums.net, "payout", (json_int_t)sums.payout,
 	                         "carried_out", (json_int_t)sums.carried_out, "currency", m.currency);
