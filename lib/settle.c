@@ -80,51 +80,72 @@ json_t *settle_requests(struct store *st, const struct settle_run *run)
 	return list;
 }
 
-/* The columns of a settlement record, in settlement_record's order. */
+/* The columns of a settlement record, in struct settlement_cols' order. */
 #define SETTLEMENT_COLUMNS                                                                                             \
 	"id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees, refunds, refunded,"               \
 	" fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out, payout_account, transfer_id,"    \
 	" created_at, deposit_topup, discounts, discounts_returned"
 
-/* The record of the settlement q's row holds (SETTLEMENT_COLUMNS), or NULL
- * when it has none; done with q either way. */
-static json_t *settlement_record(struct store_stmt *q)
+/* A settlement's columns (SETTLEMENT_COLUMNS), as read or as written:
+ * one record for both, so that a rerun prints what the run printed. */
+struct settlement_cols {
+	const char *id, *merchant_no, *date, *mode, *note, *cutoff, *currency; /* note NULL: none */
+	int64_t sums[11]; /* payments, gross, ... carried_out, in the columns' order */
+	const char *payout_account, *transfer, *created_at; /* the first two NULL: none */
+	int64_t topup, discounts, discounts_back;
+};
+
+static json_t *settlement_json(const struct settlement_cols *c)
 {
+	char merchant[MERCHANT_REF_MAX];
+	ids_merchant(c->merchant_no, merchant);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "settlement", "id", c->id, "merchant", merchant,
+	                      "date", c->date, "mode", c->mode);
+	json_object_set_new(o, "note", c->note ? json_string(c->note) : json_null());
+	json_object_set_new(o, "cutoff", json_string(c->cutoff));
+	static const char *const sums[] = {
+	    "payments",   "gross", "fees",   "refunds",    "refunded", "fees_returned", "refunded_from_deposit",
+	    "carried_in", "net",   "payout", "carried_out"};
+	json_object_set_new(o, "currency", json_string(c->currency));
+	for (int i = 0; i < (int)ARRAY_LEN(sums); i++)
+		json_object_set_new(o, sums[i], json_integer(c->sums[i]));
+	json_object_set_new(o, "payout_account", c->payout_account ? json_string(c->payout_account) : json_null());
+	json_object_set_new(o, "transfer", c->transfer ? json_string(c->transfer) : json_null());
+	json_object_set_new(o, "created_at", json_string(c->created_at));
+	json_object_set_new(o, "deposit_topup", json_integer(c->topup));
+	json_object_set_new(o, "discounts", json_integer(c->discounts));
+	json_object_set_new(o, "discounts_returned", json_integer(c->discounts_back));
+	return o;
+}
+
+/* The record of the settlement id, or NULL when there is none. */
+static json_t *settlement_read(struct store *st, const char *id)
+{
+	struct store_stmt *q = store_query(st, "SELECT " SETTLEMENT_COLUMNS " FROM settlements WHERE id = ?", "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char merchant[MERCHANT_REF_MAX];
-		ids_merchant(store_col_text(q, 1), merchant);
-		o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "settlement", "id", store_col_text(q, 0), "merchant",
-		              merchant, "date", store_col_text(q, 2), "mode", store_col_text(q, 3));
-		json_object_set_new(o, "note", store_col_null(q, 4) ? json_null() : json_string(store_col_text(q, 4)));
-		json_object_set_new(o, "cutoff", json_string(store_col_text(q, 5)));
-		static const char *const sums[] = {
-		    "payments",   "gross", "fees",   "refunds",    "refunded", "fees_returned", "refunded_from_deposit",
-		    "carried_in", "net",   "payout", "carried_out"};
-		json_object_set_new(o, "currency", json_string(store_col_text(q, 6)));
-		for (int i = 0; i < (int)ARRAY_LEN(sums); i++)
-			json_object_set_new(o, sums[i], json_integer(store_col_int(q, 7 + i)));
-		json_object_set_new(o, "payout_account",
-		                    store_col_null(q, 18) ? json_null() : json_string(store_col_text(q, 18)));
-		json_object_set_new(o, "transfer",
-		                    store_col_null(q, 19) ? json_null() : json_string(store_col_text(q, 19)));
-		json_object_set_new(o, "created_at", json_string(store_col_text(q, 20)));
-		json_object_set_new(o, "deposit_topup", json_integer(store_col_int(q, 21)));
-		json_object_set_new(o, "discounts", json_integer(store_col_int(q, 22)));
-		json_object_set_new(o, "discounts_returned", json_integer(store_col_int(q, 23)));
+		struct settlement_cols c = {
+		    .id = store_col_text(q, 0),
+		    .merchant_no = store_col_text(q, 1),
+		    .date = store_col_text(q, 2),
+		    .mode = store_col_text(q, 3),
+		    .note = store_col_null(q, 4) ? NULL : store_col_text(q, 4),
+		    .cutoff = store_col_text(q, 5),
+		    .currency = store_col_text(q, 6),
+		    .payout_account = store_col_null(q, 18) ? NULL : store_col_text(q, 18),
+		    .transfer = store_col_null(q, 19) ? NULL : store_col_text(q, 19),
+		    .created_at = store_col_text(q, 20),
+		    .topup = store_col_int(q, 21),
+		    .discounts = store_col_int(q, 22),
+		    .discounts_back = store_col_int(q, 23),
+		};
+		for (int i = 0; i < (int)ARRAY_LEN(c.sums); i++)
+			c.sums[i] = store_col_int(q, 7 + i);
+		o = settlement_json(&c);
 	}
 	store_done(q);
 	return o;
 }
-
-/* SQLite has one writer at a time; PostgreSQL locks the merchant's row,
- * against other settlers only: NO KEY, so that orders and payments that
- * refer to the merchant (their foreign keys take a key-share lock) go on
- * instead of deadlocking with a settlement. */
-static const struct store_sql lock_merchant = {
-    .sqlite = "SELECT id FROM merchants WHERE id = ?",
-    .postgresql = "SELECT id FROM merchants WHERE id = ? FOR NO KEY UPDATE",
-};
 
 static const char *fmt_money(int64_t amount, const char *currency, char buf[MONEY_TEXT_MAX])
 {
@@ -318,17 +339,16 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	clock_test_crash("settle");
 	const char *ref = NULL;
 	struct merchant m;
-	if (rec_get_str(req, "merchant", true, 0, &ref, e) || merchants_load(st, ref, &m, e))
-		return ERR_FAIL;
-	const char *no = m.no, *owner = m.id, *bank_account = m.has_bank_account ? m.bank_account : NULL;
 	/* One settler per merchant at a time: a second one waits here, then
 	 * finds the settlement made and answers it. */
-	struct store_stmt *q = store_query_sql(st, &lock_merchant, "t", no);
-	store_done(q);
+	if (rec_get_str(req, "merchant", true, 0, &ref, e) || merchants_load_locked(st, ref, &m, e))
+		return ERR_FAIL;
+	const char *no = m.no, *owner = m.id, *bank_account = m.has_bank_account ? m.bank_account : NULL;
 	/* Its settlements so far, in one round trip: settled for this date
 	 * before (the same record, nothing moves), or for a later one, and
 	 * what the last carried out. */
-	q = store_query(st,
+	struct store_stmt *q =
+	    store_query(st,
 	                "SELECT (SELECT id FROM settlements WHERE merchant_id = ?1 AND date = ?2),"
 	                " (SELECT MAX(date) FROM settlements WHERE merchant_id = ?1 AND date > ?2),"
 	                " (SELECT carried_out FROM settlements WHERE merchant_id = ?1 ORDER BY date DESC LIMIT 1)",
@@ -341,8 +361,7 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 		char sid[ID_MAX];
 		strlcopy(sid, store_col_text(q, 0), sizeof sid);
 		store_done(q);
-		*out = settlement_record(
-		    store_query(st, "SELECT " SETTLEMENT_COLUMNS " FROM settlements WHERE id = ?", "t", sid));
+		*out = settlement_read(st, sid);
 		return BATCH_OK;
 	}
 	if (!store_col_null(q, 1)) {
@@ -389,21 +408,35 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	}
 	char now[CLOCK_TEXT_MAX];
 	clock_format(clock_now_ms(), now);
-	/* Its record as a rerun reads it back, from the same statement. */
-	q = store_query(
-	    st,
-	    "INSERT INTO settlements(id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees,"
-	    " refunds, refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out,"
-	    " payout_account, transfer_id, created_at, deposit_topup, discounts, discounts_returned,"
-	    " first_payment, last_payment)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	    " RETURNING " SETTLEMENT_COLUMNS,
-	    "tttttttiiiiiiiiiiitttiiitt", sid, no, run->date, sums.t0 ? "T0" : "T15", *sums.note ? sums.note : NULL,
-	    sums.cutoff, m.currency, sums.npay, sums.gross, sums.fees, sums.nref, sums.refunded, sums.fees_back,
-	    sums.from_deposit, sums.carried_in, sums.net, sums.payout, sums.carried_out, bank_account,
-	    *transfer_id ? transfer_id : NULL, now, sums.topup, sums.discounts, sums.discounts_back,
-	    *sums.first_payment ? sums.first_payment : NULL, *sums.last_payment ? sums.last_payment : NULL);
-	*out = settlement_record(q);
+	/* Written without waiting for it (on PostgreSQL, in the batch's
+	 * pipeline); its record is made from what was written. */
+	struct settlement_cols cols = {
+	    .id = sid,
+	    .merchant_no = no,
+	    .date = run->date,
+	    .mode = sums.t0 ? "T0" : "T15",
+	    .note = *sums.note ? sums.note : NULL,
+	    .cutoff = sums.cutoff,
+	    .currency = m.currency,
+	    .sums = {sums.npay, sums.gross, sums.fees, sums.nref, sums.refunded, sums.fees_back, sums.from_deposit,
+	             sums.carried_in, sums.net, sums.payout, sums.carried_out},
+	    .payout_account = bank_account,
+	    .transfer = *transfer_id ? transfer_id : NULL,
+	    .created_at = now,
+	    .topup = sums.topup,
+	    .discounts = sums.discounts,
+	    .discounts_back = sums.discounts_back,
+	};
+	store_write(st, 1,
+	            "INSERT INTO settlements(" SETTLEMENT_COLUMNS ", first_payment, last_payment)"
+	            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	            "tttttttiiiiiiiiiiitttiiitt", cols.id, cols.merchant_no, cols.date, cols.mode, cols.note,
+	            cols.cutoff, cols.currency, cols.sums[0], cols.sums[1], cols.sums[2], cols.sums[3], cols.sums[4],
+	            cols.sums[5], cols.sums[6], cols.sums[7], cols.sums[8], cols.sums[9], cols.sums[10],
+	            cols.payout_account, cols.transfer, cols.created_at, cols.topup, cols.discounts,
+	            cols.discounts_back, *sums.first_payment ? sums.first_payment : NULL,
+	            *sums.last_payment ? sums.last_payment : NULL);
+	*out = settlement_json(&cols);
 	if (sums.shortfall > 0)
 		deposit_event(st, &m, run, sid, &sums, now);
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "merchant", owner, "settlement", sid, "date",
