@@ -205,18 +205,64 @@ static void settle_topup(struct settle_sums *s, const char *currency)
 /* (A statement that does not mark leaves ?1 out, and payments ?3: both
  * engines take a parameter that is bound but not used.) */
 
-/* Marking takes what falls due out of the queue. On PostgreSQL that is
- * one statement, one snapshot: a payment committed while it runs stays
- * queued (and unmarked) for the next settlement. SQLite, with one writer,
- * marks, then empties the queue of the same payments (unqueue_sqlite). A
- * queued payment marked some other way is dequeued and left as it is. */
-static const struct store_sql mark_payments = {
-    .sqlite = "UPDATE payments SET settlement_id = ?1" DUE_PAYMENTS " RETURNING amount, fee, discount, id",
-    .postgresql = "WITH d AS (DELETE FROM payments_due" DUE_QUEUE " RETURNING payment_id)"
-                  " UPDATE payments p SET settlement_id = ?1 FROM d WHERE p.id = d.payment_id"
-                  " AND p.settlement_id IS NULL RETURNING p.amount, p.fee, p.discount, p.id",
+/* Each row of what falls due: 0 for a refund, 1 for a payment; amount,
+ * fee (returned), discount (returned), a refund's funded_from, the id. */
+#define REFUND_ROW  "0, amount, fee_returned, discount_returned, funded_from, id"
+#define PAYMENT_ROW "1, amount, fee, discount, NULL, id"
+
+/* Marking takes what falls due out of the queue. On PostgreSQL the
+ * refunds and payments are marked and the queue emptied of them in one
+ * statement, one snapshot (as the refunds' statement ran first before,
+ * they still see the payments unmarked): a payment committed while it
+ * runs stays queued, and unmarked, for the next settlement. SQLite, with
+ * one writer, marks the refunds (mark_due), then the payments
+ * (mark_payments_sqlite), then empties the queue of those payments
+ * (unqueue_sqlite). A queued payment marked some other way is dequeued
+ * and left as it is. */
+static const struct store_sql mark_due = {
+    .sqlite = "UPDATE refunds SET settlement_id = ?1" DUE_REFUNDS " RETURNING " REFUND_ROW,
+    .postgresql = "WITH r AS (UPDATE refunds SET settlement_id = ?1" DUE_REFUNDS " RETURNING " REFUND_ROW "),"
+                  " d AS (DELETE FROM payments_due" DUE_QUEUE " RETURNING payment_id),"
+                  " p AS (UPDATE payments p SET settlement_id = ?1 FROM d WHERE p.id = d.payment_id"
+                  " AND p.settlement_id IS NULL RETURNING 1, p.amount, p.fee, p.discount, NULL::text, p.id)"
+                  " SELECT * FROM r UNION ALL SELECT * FROM p",
 };
+static const char mark_payments_sqlite[] =
+    "UPDATE payments SET settlement_id = ?1" DUE_PAYMENTS " RETURNING " PAYMENT_ROW;
 static const char unqueue_sqlite[] = "DELETE FROM payments_due" DUE_QUEUE;
+
+/* Add q's rows (REFUND_ROW, PAYMENT_ROW) to s. Summed here with checked
+ * additions, not by SQL SUM(), which stops the program on an overflow.
+ * The ceilings keep each balance within 10^15 but not these sums: a
+ * merchant paid and refunded 10^15 over and over has a gross past int64
+ * while its balances stay small. False if a sum passed INT64_MAX. */
+static bool sum_due(struct store_stmt *q, struct settle_sums *s)
+{
+	bool fits = true;
+	while (store_step(q) == STORE_ROW) {
+		int64_t amount = store_col_int(q, 1), fee = store_col_int(q, 2), discount = store_col_int(q, 3);
+		if (store_col_int(q, 0) == 0) {
+			const char *funded_from = store_col_text(q, 4);
+			s->nref++;
+			fits = fits && money_add(s->discounts_back, discount, &s->discounts_back);
+			if (strcmp(funded_from, "pending") == 0)
+				fits = fits && money_add(s->refunded, amount, &s->refunded) &&
+				       money_add(s->fees_back, fee, &s->fees_back);
+			else if (strcmp(funded_from, "deposit") == 0)
+				fits = fits && money_add(s->from_deposit, amount, &s->from_deposit);
+			continue;
+		}
+		s->npay++;
+		fits = fits && money_add(s->gross, amount, &s->gross) && money_add(s->fees, fee, &s->fees) &&
+		       money_add(s->discounts, discount, &s->discounts);
+		const char *id = store_col_text(q, 5);
+		if (!*s->first_payment || strcmp(id, s->first_payment) < 0)
+			strlcopy(s->first_payment, id, sizeof s->first_payment);
+		if (strcmp(id, s->last_payment) > 0)
+			strlcopy(s->last_payment, id, sizeof s->last_payment);
+	}
+	return fits;
+}
 
 /*
  * Sum what falls due for merchant no on run's date into s (its mode set
@@ -228,43 +274,19 @@ static const char unqueue_sqlite[] = "DELETE FROM payments_due" DUE_QUEUE;
 static bool settle_due(struct store *st, const char *no, const struct settle_run *run, const char *sid,
                        struct settle_sums *s)
 {
-	bool fits = true;
-	struct store_stmt *q =
-	    sid ? store_query(st,
-	                      "UPDATE refunds SET settlement_id = ?1" DUE_REFUNDS
-	                      " RETURNING funded_from, amount, fee_returned, discount_returned",
-	                      "tttt", sid, no, run->cutoff_t0, s->cutoff)
-	        : store_query(st,
-	                      "SELECT funded_from, amount, fee_returned, discount_returned FROM refunds" DUE_REFUNDS,
-	                      "tttt", "", no, run->cutoff_t0, s->cutoff);
-	/* Summed here with checked additions, not by SQL SUM(), which stops
-	 * the program on an overflow. The ceilings keep each balance within
-	 * 10^15 but not these sums: a merchant paid and refunded 10^15 over
-	 * and over has a gross past int64 while its balances stay small. */
-	while (store_step(q) == STORE_ROW) {
-		s->nref++;
-		fits = fits && money_add(s->discounts_back, store_col_int(q, 3), &s->discounts_back);
-		if (strcmp(store_col_text(q, 0), "pending") == 0)
-			fits = fits && money_add(s->refunded, store_col_int(q, 1), &s->refunded) &&
-			       money_add(s->fees_back, store_col_int(q, 2), &s->fees_back);
-		else if (strcmp(store_col_text(q, 0), "deposit") == 0)
-			fits = fits && money_add(s->from_deposit, store_col_int(q, 1), &s->from_deposit);
-	}
-	q = sid ? store_query_sql(st, &mark_payments, "tttt", sid, no, run->cutoff_t0, s->cutoff)
-	        : store_query(st, "SELECT amount, fee, discount, id FROM payments" DUE_PAYMENTS, "tttt", "", no,
-	                      run->cutoff_t0, s->cutoff);
-	while (store_step(q) == STORE_ROW) {
-		s->npay++;
-		fits = fits && money_add(s->gross, store_col_int(q, 0), &s->gross) &&
-		       money_add(s->fees, store_col_int(q, 1), &s->fees) &&
-		       money_add(s->discounts, store_col_int(q, 2), &s->discounts);
-		const char *id = store_col_text(q, 3);
-		if (!*s->first_payment || strcmp(id, s->first_payment) < 0)
-			strlcopy(s->first_payment, id, sizeof s->first_payment);
-		if (strcmp(id, s->last_payment) > 0)
-			strlcopy(s->last_payment, id, sizeof s->last_payment);
-	}
-	if (sid && store_engine(st) == STORE_SQLITE)
+	bool pg = store_engine(st) == STORE_POSTGRESQL;
+	bool fits = sum_due(sid ? store_query_sql(st, &mark_due, "tttt", sid, no, run->cutoff_t0, s->cutoff)
+	                        : store_query(st, "SELECT " REFUND_ROW " FROM refunds" DUE_REFUNDS, "tttt", "", no,
+	                                      run->cutoff_t0, s->cutoff),
+	                    s);
+	if (sid && pg)
+		return fits; /* the payments too */
+	fits = sum_due(sid ? store_query(st, mark_payments_sqlite, "tttt", sid, no, run->cutoff_t0, s->cutoff)
+	                   : store_query(st, "SELECT " PAYMENT_ROW " FROM payments" DUE_PAYMENTS, "tttt", "", no,
+	                                 run->cutoff_t0, s->cutoff),
+	               s) &&
+	       fits;
+	if (sid)
 		store_exec(st, unqueue_sqlite, "tttt", sid, no, run->cutoff_t0, s->cutoff);
 	return fits;
 }
