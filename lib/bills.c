@@ -15,6 +15,7 @@
 #include "outfile.h"
 #include "period.h"
 #include "records.h"
+#include "settle.h"
 
 #include "util.h"
 
@@ -356,9 +357,8 @@ struct store_stmt *bills_settlement_lines(struct store *st, const char *settleme
 	return store_query(
 	    st,
 	    "SELECT s.merchant_id, 0, p.created_at, p.order_id, o.out_trade_no, p.id, NULL, p.amount, p.fee,"
-	    " 'pending', p.buyer, o.subject, p.settlement_id, s.date, p.discount, p.promo_id FROM payments p JOIN "
-	    "orders o"
-	    " ON o.id = p.order_id JOIN settlements s ON s.id = p.settlement_id WHERE p.settlement_id = ?1"
+	    " 'pending', p.buyer, o.subject, p.settlement_id, s.date, p.discount, p.promo_id FROM settlements s"
+	    " JOIN payments p ON " SETTLED_PAYMENTS " JOIN orders o ON o.id = p.order_id WHERE s.id = ?1"
 	    " UNION ALL SELECT s.merchant_id, 1, r.created_at, r.order_id, o.out_trade_no, r.id,"
 	    " r.out_request_no, -r.amount, -r.fee_returned, r.funded_from, o.buyer, o.subject,"
 	    " r.settlement_id, s.date, -r.discount_returned, " REFUND_PROMO " FROM refunds r JOIN orders o"
@@ -374,7 +374,7 @@ struct store_stmt *bills_date_lines(struct store *st, const char *date)
 	static char first_payment[ID_MAX], first_refund[ID_MAX];
 	struct store_stmt *q = store_query(
 	    st,
-	    "SELECT MIN((SELECT MIN(id) FROM payments WHERE settlement_id = s.id)),"
+	    "SELECT MIN(s.first_payment),"
 	    " MIN((SELECT MIN(id) FROM refunds WHERE settlement_id = s.id)) FROM settlements s WHERE s.date = ?",
 	    "t", date);
 	bool found = store_step(q) == STORE_ROW;

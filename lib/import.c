@@ -91,6 +91,12 @@ static const struct step steps[] = {
      " (r->>10)::bigint, (r->>11)::bigint, r->>12, r->>13, r->>14, r->>15, r->>16, r->>17,"
      " (r->>18)::bigint FROM jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM orders"},
+    /* Before the payments: the target's trigger then finds each unsettled
+     * one queued already (and leaves it). */
+    {"payments_due", 3, "SELECT merchant_id, created_at, payment_id FROM payments_due",
+     "INSERT INTO payments_due(merchant_id, created_at, payment_id) SELECT r->>0, r->>1, r->>2"
+     " FROM jsonb_array_elements(?::jsonb) AS r",
+     "SELECT count(*) FROM payments_due"},
     {"payments", 16,
      "SELECT id, order_id, merchant_id, wallet_id, buyer, source_account, amount, fee, currency,"
      " created_at, settlement_id, discount, promo_id, card_brand, card_type, card_issuer FROM payments",
@@ -99,6 +105,7 @@ static const struct step steps[] = {
      " r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::bigint, (r->>7)::bigint, r->>8, r->>9, r->>10,"
      " (r->>11)::bigint, r->>12, r->>13, r->>14, r->>15 FROM jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM payments"},
+
     {"refunds", 12,
      "SELECT id, order_id, payment_id, merchant_id, out_request_no, amount, fee_returned, funded_from,"
      " reason, created_at, settlement_id, discount_returned FROM refunds",
@@ -123,18 +130,19 @@ static const struct step steps[] = {
      "INSERT INTO follows(uid, merchant_id, created_at) SELECT r->>0, r->>1, r->>2"
      " FROM jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM follows"},
-    {"settlements", 24,
+    {"settlements", 26,
      "SELECT id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees, refunds,"
      " refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out,"
-     " payout_account, transfer_id, created_at, discounts, discounts_returned, deposit_topup FROM"
-     " settlements",
+     " payout_account, transfer_id, created_at, discounts, discounts_returned, deposit_topup,"
+     " first_payment, last_payment FROM settlements",
      "INSERT INTO settlements(id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees,"
      " refunds, refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out,"
-     " payout_account, transfer_id, created_at, discounts, discounts_returned, deposit_topup) SELECT"
+     " payout_account, transfer_id, created_at, discounts, discounts_returned, deposit_topup, first_payment,"
+     " last_payment) SELECT"
      " r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, (r->>7)::bigint, (r->>8)::bigint, (r->>9)::bigint,"
      " (r->>10)::bigint, (r->>11)::bigint, (r->>12)::bigint, (r->>13)::bigint, (r->>14)::bigint,"
      " (r->>15)::bigint, (r->>16)::bigint, (r->>17)::bigint, r->>18, r->>19, r->>20, (r->>21)::bigint,"
-     " (r->>22)::bigint, (r->>23)::bigint FROM jsonb_array_elements(?::jsonb) AS r",
+     " (r->>22)::bigint, (r->>23)::bigint, r->>24, r->>25 FROM jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM settlements"},
     {"products", 10,
      "SELECT merchant_id, sku, name, price, currency, stock, sold, removed_at, created_at, updated_at FROM"

@@ -11,6 +11,7 @@
 #include "merchants.h"
 #include "money.h"
 #include "netaddr.h"
+#include "settle.h"
 #include "utf8.h"
 
 #include "util.h"
@@ -59,15 +60,34 @@ json_t *merchants_networks(struct wpay_ctx *c, const char *stored)
 	return list;
 }
 
+#define MERCHANT_SELECT                                                                                                \
+	"SELECT id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement,"                          \
+	" notify_url, bank_account, created_at, updated_at, networks, state,"                                          \
+	" COALESCE(state_reason, ''), COALESCE(state_at, ''), COALESCE(settlement_reason, '')"                         \
+	" FROM merchants WHERE id = ?"
+
+static int load(struct store_stmt *q, const char *ref, struct merchant *m, struct err *e);
+
 int merchants_load(struct store *st, const char *ref, struct merchant *m, struct err *e)
 {
-	struct store_stmt *q =
-	    store_query(st,
-	                "SELECT id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement,"
-	                " notify_url, bank_account, created_at, updated_at, networks, state,"
-	                " COALESCE(state_reason, ''), COALESCE(state_at, ''), COALESCE(settlement_reason, '')"
-	                " FROM merchants WHERE id = ?",
-	                "t", ids_merchant_no(ref));
+	return load(store_query(st, MERCHANT_SELECT, "t", ids_merchant_no(ref)), ref, m, e);
+}
+
+/* SQLite has one writer at a time; PostgreSQL locks the row against
+ * other lockers only: NO KEY, so that orders and payments that refer to
+ * the merchant (their foreign keys take a key-share lock) go on. */
+static const struct store_sql select_locked = {
+    .sqlite = MERCHANT_SELECT,
+    .postgresql = MERCHANT_SELECT " FOR NO KEY UPDATE",
+};
+
+int merchants_load_locked(struct store *st, const char *ref, struct merchant *m, struct err *e)
+{
+	return load(store_query_sql(st, &select_locked, "t", ids_merchant_no(ref)), ref, m, e);
+}
+
+static int load(struct store_stmt *q, const char *ref, struct merchant *m, struct err *e)
+{
 	bool found = store_step(q) == STORE_ROW;
 	bool fits = true;
 	if (found) {
@@ -556,8 +576,7 @@ static bool deposit_held(struct store *st, const char *no, char order[OUT_TRADE_
 {
 	struct store_stmt *q = store_query(st,
 	                                   "SELECT o.out_trade_no FROM settlements s"
-	                                   " JOIN payments p ON p.settlement_id = s.id"
-	                                   " JOIN orders o ON o.id = p.order_id"
+	                                   " JOIN payments p ON " SETTLED_PAYMENTS " JOIN orders o ON o.id = p.order_id"
 	                                   " WHERE s.merchant_id = ? AND s.mode = 'T0' AND o.state = 'paid'"
 	                                   " ORDER BY s.date DESC LIMIT 1",
 	                                   "t", no);

@@ -59,6 +59,9 @@ struct merchant {
 /* The merchant ref names ("m:<no>" or "<no>"): 0, or ERR_FAIL with
  * "unknown_merchant", the one code for a merchant this ledger lacks. */
 int merchants_load(struct store *st, const char *ref, struct merchant *m, struct err *e);
+/* The same, locking the merchant's row until the commit against other
+ * lockers (one settler per merchant at a time), in the same round trip. */
+int merchants_load_locked(struct store *st, const char *ref, struct merchant *m, struct err *e);
 
 int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);

@@ -371,6 +371,30 @@ static const char *const schema_migrations[] = {
     "  party TEXT NOT NULL,"
     "  sent INTEGER NOT NULL CHECK (sent >= 0),"
     "  PRIMARY KEY (day, party)) WITHOUT ROWID;",
+
+    /* v8: what settlement has still to take is a queue beside payments,
+     * filled in the payment's own commit by a trigger, and emptied by the
+     * settlement that marks the payment: marking then changes no index of
+     * payments (on PostgreSQL the update stays on its page, HOT, instead
+     * of a new entry in every index). A settlement keeps the first and
+     * last id of its payments, by which its payments are found within the
+     * merchant's (payments_merchant) instead of by an index on the mark. */
+    "CREATE TABLE payments_due ("
+    "  merchant_id TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  payment_id TEXT NOT NULL,"
+    "  PRIMARY KEY (merchant_id, created_at, payment_id)) WITHOUT ROWID;"
+    "CREATE TRIGGER payments_due_add AFTER INSERT ON payments WHEN NEW.settlement_id IS NULL BEGIN"
+    "  INSERT INTO payments_due(merchant_id, created_at, payment_id) VALUES (NEW.merchant_id, NEW.created_at, NEW.id);"
+    "  END;"
+    "INSERT INTO payments_due(merchant_id, created_at, payment_id)"
+    "  SELECT merchant_id, created_at, id FROM payments WHERE settlement_id IS NULL;"
+    "ALTER TABLE settlements ADD COLUMN first_payment TEXT;"
+    "ALTER TABLE settlements ADD COLUMN last_payment TEXT;"
+    "UPDATE settlements SET first_payment = (SELECT MIN(id) FROM payments WHERE settlement_id = settlements.id),"
+    "  last_payment = (SELECT MAX(id) FROM payments WHERE settlement_id = settlements.id);"
+    "DROP INDEX payments_unsettled;"
+    "DROP INDEX payments_settlement;",
 };
 
 #endif

@@ -70,7 +70,8 @@ json_t *settle_requests(struct store *st, const struct settle_run *run)
 	json_t *list = json_array();
 	struct store_stmt *q = store_query(
 	    st,
-	    "SELECT id FROM merchants WHERE id IN (SELECT merchant_id FROM payments WHERE settlement_id IS NULL)"
+	    /* A probe per merchant, not a pass over every payment queued. */
+	    "SELECT id FROM merchants m WHERE EXISTS (SELECT 1 FROM payments_due d WHERE d.merchant_id = m.id)"
 	    " OR id IN (SELECT merchant_id FROM refunds WHERE settlement_id IS NULL)"
 	    " OR id IN (SELECT merchant_id FROM settlements WHERE date = ?) ORDER BY id",
 	    "t", run->date);
@@ -79,49 +80,72 @@ json_t *settle_requests(struct store *st, const struct settle_run *run)
 	return list;
 }
 
-static json_t *settlement_json(struct store *st, const char *id)
+/* The columns of a settlement record, in struct settlement_cols' order. */
+#define SETTLEMENT_COLUMNS                                                                                             \
+	"id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees, refunds, refunded,"               \
+	" fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out, payout_account, transfer_id,"    \
+	" created_at, deposit_topup, discounts, discounts_returned"
+
+/* A settlement's columns (SETTLEMENT_COLUMNS), as read or as written:
+ * one record for both, so that a rerun prints what the run printed. */
+struct settlement_cols {
+	const char *id, *merchant_no, *date, *mode, *note, *cutoff, *currency; /* note NULL: none */
+	int64_t sums[11]; /* payments, gross, ... carried_out, in the columns' order */
+	const char *payout_account, *transfer, *created_at; /* the first two NULL: none */
+	int64_t topup, discounts, discounts_back;
+};
+
+static json_t *settlement_json(const struct settlement_cols *c)
 {
-	struct store_stmt *q = store_query(
-	    st,
-	    "SELECT id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees, refunds, refunded,"
-	    " fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out, payout_account, transfer_id,"
-	    " created_at, deposit_topup, discounts, discounts_returned FROM settlements WHERE id = ?",
-	    "t", id);
+	char merchant[MERCHANT_REF_MAX];
+	ids_merchant(c->merchant_no, merchant);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "settlement", "id", c->id, "merchant", merchant,
+	                      "date", c->date, "mode", c->mode);
+	json_object_set_new(o, "note", c->note ? json_string(c->note) : json_null());
+	json_object_set_new(o, "cutoff", json_string(c->cutoff));
+	static const char *const sums[] = {
+	    "payments",   "gross", "fees",   "refunds",    "refunded", "fees_returned", "refunded_from_deposit",
+	    "carried_in", "net",   "payout", "carried_out"};
+	json_object_set_new(o, "currency", json_string(c->currency));
+	for (int i = 0; i < (int)ARRAY_LEN(sums); i++)
+		json_object_set_new(o, sums[i], json_integer(c->sums[i]));
+	json_object_set_new(o, "payout_account", c->payout_account ? json_string(c->payout_account) : json_null());
+	json_object_set_new(o, "transfer", c->transfer ? json_string(c->transfer) : json_null());
+	json_object_set_new(o, "created_at", json_string(c->created_at));
+	json_object_set_new(o, "deposit_topup", json_integer(c->topup));
+	json_object_set_new(o, "discounts", json_integer(c->discounts));
+	json_object_set_new(o, "discounts_returned", json_integer(c->discounts_back));
+	return o;
+}
+
+/* The record of the settlement id, or NULL when there is none. */
+static json_t *settlement_read(struct store *st, const char *id)
+{
+	struct store_stmt *q = store_query(st, "SELECT " SETTLEMENT_COLUMNS " FROM settlements WHERE id = ?", "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
-		char merchant[MERCHANT_REF_MAX];
-		ids_merchant(store_col_text(q, 1), merchant);
-		o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "settlement", "id", store_col_text(q, 0), "merchant",
-		              merchant, "date", store_col_text(q, 2), "mode", store_col_text(q, 3));
-		json_object_set_new(o, "note", store_col_null(q, 4) ? json_null() : json_string(store_col_text(q, 4)));
-		json_object_set_new(o, "cutoff", json_string(store_col_text(q, 5)));
-		static const char *const sums[] = {
-		    "payments",   "gross", "fees",   "refunds",    "refunded", "fees_returned", "refunded_from_deposit",
-		    "carried_in", "net",   "payout", "carried_out"};
-		json_object_set_new(o, "currency", json_string(store_col_text(q, 6)));
-		for (int i = 0; i < (int)ARRAY_LEN(sums); i++)
-			json_object_set_new(o, sums[i], json_integer(store_col_int(q, 7 + i)));
-		json_object_set_new(o, "payout_account",
-		                    store_col_null(q, 18) ? json_null() : json_string(store_col_text(q, 18)));
-		json_object_set_new(o, "transfer",
-		                    store_col_null(q, 19) ? json_null() : json_string(store_col_text(q, 19)));
-		json_object_set_new(o, "created_at", json_string(store_col_text(q, 20)));
-		json_object_set_new(o, "deposit_topup", json_integer(store_col_int(q, 21)));
-		json_object_set_new(o, "discounts", json_integer(store_col_int(q, 22)));
-		json_object_set_new(o, "discounts_returned", json_integer(store_col_int(q, 23)));
+		struct settlement_cols c = {
+		    .id = store_col_text(q, 0),
+		    .merchant_no = store_col_text(q, 1),
+		    .date = store_col_text(q, 2),
+		    .mode = store_col_text(q, 3),
+		    .note = store_col_null(q, 4) ? NULL : store_col_text(q, 4),
+		    .cutoff = store_col_text(q, 5),
+		    .currency = store_col_text(q, 6),
+		    .payout_account = store_col_null(q, 18) ? NULL : store_col_text(q, 18),
+		    .transfer = store_col_null(q, 19) ? NULL : store_col_text(q, 19),
+		    .created_at = store_col_text(q, 20),
+		    .topup = store_col_int(q, 21),
+		    .discounts = store_col_int(q, 22),
+		    .discounts_back = store_col_int(q, 23),
+		};
+		for (int i = 0; i < (int)ARRAY_LEN(c.sums); i++)
+			c.sums[i] = store_col_int(q, 7 + i);
+		o = settlement_json(&c);
 	}
 	store_done(q);
 	return o;
 }
-
-/* SQLite has one writer at a time; PostgreSQL locks the merchant's row,
- * against other settlers only: NO KEY, so that orders and payments that
- * refer to the merchant (their foreign keys take a key-share lock) go on
- * instead of deadlocking with a settlement. */
-static const struct store_sql lock_merchant = {
-    .sqlite = "SELECT id FROM merchants WHERE id = ?",
-    .postgresql = "SELECT id FROM merchants WHERE id = ? FOR NO KEY UPDATE",
-};
 
 static const char *fmt_money(int64_t amount, const char *currency, char buf[MONEY_TEXT_MAX])
 {
@@ -174,9 +198,71 @@ static void settle_topup(struct settle_sums *s, const char *currency)
 #define DUE_REFUNDS                                                                                                    \
 	" WHERE merchant_id = ?2 AND settlement_id IS NULL AND created_at < ?3 AND payment_id IN"                      \
 	" (SELECT id FROM payments WHERE settlement_id IS NOT NULL OR created_at < ?4)"
-#define DUE_PAYMENTS " WHERE merchant_id = ?2 AND settlement_id IS NULL AND created_at < ?4"
+/* Payments are found through their queue (schema v8), not an index of
+ * payments on the mark, so that marking them changes no index. */
+#define DUE_QUEUE    " WHERE merchant_id = ?2 AND created_at < ?4"
+#define DUE_PAYMENTS " WHERE id IN (SELECT payment_id FROM payments_due" DUE_QUEUE ") AND settlement_id IS NULL"
 /* (A statement that does not mark leaves ?1 out, and payments ?3: both
  * engines take a parameter that is bound but not used.) */
+
+/* Each row of what falls due: 0 for a refund, 1 for a payment; amount,
+ * fee (returned), discount (returned), a refund's funded_from, the id. */
+#define REFUND_ROW  "0, amount, fee_returned, discount_returned, funded_from, id"
+#define PAYMENT_ROW "1, amount, fee, discount, NULL, id"
+
+/* Marking takes what falls due out of the queue. On PostgreSQL the
+ * refunds and payments are marked and the queue emptied of them in one
+ * statement, one snapshot (as the refunds' statement ran first before,
+ * they still see the payments unmarked): a payment committed while it
+ * runs stays queued, and unmarked, for the next settlement. SQLite, with
+ * one writer, marks the refunds (mark_due), then the payments
+ * (mark_payments_sqlite), then empties the queue of those payments
+ * (unqueue_sqlite). A queued payment marked some other way is dequeued
+ * and left as it is. */
+static const struct store_sql mark_due = {
+    .sqlite = "UPDATE refunds SET settlement_id = ?1" DUE_REFUNDS " RETURNING " REFUND_ROW,
+    .postgresql = "WITH r AS (UPDATE refunds SET settlement_id = ?1" DUE_REFUNDS " RETURNING " REFUND_ROW "),"
+                  " d AS (DELETE FROM payments_due" DUE_QUEUE " RETURNING payment_id),"
+                  " p AS (UPDATE payments p SET settlement_id = ?1 FROM d WHERE p.id = d.payment_id"
+                  " AND p.settlement_id IS NULL RETURNING 1, p.amount, p.fee, p.discount, NULL::text, p.id)"
+                  " SELECT * FROM r UNION ALL SELECT * FROM p",
+};
+static const char mark_payments_sqlite[] =
+    "UPDATE payments SET settlement_id = ?1" DUE_PAYMENTS " RETURNING " PAYMENT_ROW;
+static const char unqueue_sqlite[] = "DELETE FROM payments_due" DUE_QUEUE;
+
+/* Add q's rows (REFUND_ROW, PAYMENT_ROW) to s. Summed here with checked
+ * additions, not by SQL SUM(), which stops the program on an overflow.
+ * The ceilings keep each balance within 10^15 but not these sums: a
+ * merchant paid and refunded 10^15 over and over has a gross past int64
+ * while its balances stay small. False if a sum passed INT64_MAX. */
+static bool sum_due(struct store_stmt *q, struct settle_sums *s)
+{
+	bool fits = true;
+	while (store_step(q) == STORE_ROW) {
+		int64_t amount = store_col_int(q, 1), fee = store_col_int(q, 2), discount = store_col_int(q, 3);
+		if (store_col_int(q, 0) == 0) {
+			const char *funded_from = store_col_text(q, 4);
+			s->nref++;
+			fits = fits && money_add(s->discounts_back, discount, &s->discounts_back);
+			if (strcmp(funded_from, "pending") == 0)
+				fits = fits && money_add(s->refunded, amount, &s->refunded) &&
+				       money_add(s->fees_back, fee, &s->fees_back);
+			else if (strcmp(funded_from, "deposit") == 0)
+				fits = fits && money_add(s->from_deposit, amount, &s->from_deposit);
+			continue;
+		}
+		s->npay++;
+		fits = fits && money_add(s->gross, amount, &s->gross) && money_add(s->fees, fee, &s->fees) &&
+		       money_add(s->discounts, discount, &s->discounts);
+		const char *id = store_col_text(q, 5);
+		if (!*s->first_payment || strcmp(id, s->first_payment) < 0)
+			strlcopy(s->first_payment, id, sizeof s->first_payment);
+		if (strcmp(id, s->last_payment) > 0)
+			strlcopy(s->last_payment, id, sizeof s->last_payment);
+	}
+	return fits;
+}
 
 /*
  * Sum what falls due for merchant no on run's date into s (its mode set
@@ -188,39 +274,20 @@ static void settle_topup(struct settle_sums *s, const char *currency)
 static bool settle_due(struct store *st, const char *no, const struct settle_run *run, const char *sid,
                        struct settle_sums *s)
 {
-	bool fits = true;
-	struct store_stmt *q =
-	    sid ? store_query(st,
-	                      "UPDATE refunds SET settlement_id = ?1" DUE_REFUNDS
-	                      " RETURNING funded_from, amount, fee_returned, discount_returned",
-	                      "tttt", sid, no, run->cutoff_t0, s->cutoff)
-	        : store_query(st,
-	                      "SELECT funded_from, amount, fee_returned, discount_returned FROM refunds" DUE_REFUNDS,
-	                      "tttt", "", no, run->cutoff_t0, s->cutoff);
-	/* Summed here with checked additions, not by SQL SUM(), which stops
-	 * the program on an overflow. The ceilings keep each balance within
-	 * 10^15 but not these sums: a merchant paid and refunded 10^15 over
-	 * and over has a gross past int64 while its balances stay small. */
-	while (store_step(q) == STORE_ROW) {
-		s->nref++;
-		fits = fits && money_add(s->discounts_back, store_col_int(q, 3), &s->discounts_back);
-		if (strcmp(store_col_text(q, 0), "pending") == 0)
-			fits = fits && money_add(s->refunded, store_col_int(q, 1), &s->refunded) &&
-			       money_add(s->fees_back, store_col_int(q, 2), &s->fees_back);
-		else if (strcmp(store_col_text(q, 0), "deposit") == 0)
-			fits = fits && money_add(s->from_deposit, store_col_int(q, 1), &s->from_deposit);
-	}
-	q = sid ? store_query(st,
-	                      "UPDATE payments SET settlement_id = ?1" DUE_PAYMENTS " RETURNING amount, fee, discount",
-	                      "tttt", sid, no, run->cutoff_t0, s->cutoff)
-	        : store_query(st, "SELECT amount, fee, discount FROM payments" DUE_PAYMENTS, "tttt", "", no,
-	                      run->cutoff_t0, s->cutoff);
-	while (store_step(q) == STORE_ROW) {
-		s->npay++;
-		fits = fits && money_add(s->gross, store_col_int(q, 0), &s->gross) &&
-		       money_add(s->fees, store_col_int(q, 1), &s->fees) &&
-		       money_add(s->discounts, store_col_int(q, 2), &s->discounts);
-	}
+	bool pg = store_engine(st) == STORE_POSTGRESQL;
+	bool fits = sum_due(sid ? store_query_sql(st, &mark_due, "tttt", sid, no, run->cutoff_t0, s->cutoff)
+	                        : store_query(st, "SELECT " REFUND_ROW " FROM refunds" DUE_REFUNDS, "tttt", "", no,
+	                                      run->cutoff_t0, s->cutoff),
+	                    s);
+	if (sid && pg)
+		return fits; /* the payments too */
+	fits = sum_due(sid ? store_query(st, mark_payments_sqlite, "tttt", sid, no, run->cutoff_t0, s->cutoff)
+	                   : store_query(st, "SELECT " PAYMENT_ROW " FROM payments" DUE_PAYMENTS, "tttt", "", no,
+	                                 run->cutoff_t0, s->cutoff),
+	               s) &&
+	       fits;
+	if (sid)
+		store_exec(st, unqueue_sqlite, "tttt", sid, no, run->cutoff_t0, s->cutoff);
 	return fits;
 }
 
@@ -294,31 +361,39 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	clock_test_crash("settle");
 	const char *ref = NULL;
 	struct merchant m;
-	if (rec_get_str(req, "merchant", true, 0, &ref, e) || merchants_load(st, ref, &m, e))
-		return ERR_FAIL;
-	const char *no = m.no, *owner = m.id, *bank_account = m.has_bank_account ? m.bank_account : NULL;
 	/* One settler per merchant at a time: a second one waits here, then
 	 * finds the settlement made and answers it. */
-	struct store_stmt *q = store_query_sql(st, &lock_merchant, "t", no);
-	store_done(q);
-	/* Settled for this date before: the same record, nothing moves. */
-	q = store_query(st, "SELECT id FROM settlements WHERE merchant_id = ? AND date = ?", "tt", no, run->date);
-	if (store_step(q) == STORE_ROW) {
+	if (rec_get_str(req, "merchant", true, 0, &ref, e) || merchants_load_locked(st, ref, &m, e))
+		return ERR_FAIL;
+	const char *no = m.no, *owner = m.id, *bank_account = m.has_bank_account ? m.bank_account : NULL;
+	/* Its settlements so far, in one round trip: settled for this date
+	 * before (the same record, nothing moves), or for a later one, and
+	 * what the last carried out. */
+	struct store_stmt *q =
+	    store_query(st,
+	                "SELECT (SELECT id FROM settlements WHERE merchant_id = ?1 AND date = ?2),"
+	                " (SELECT MAX(date) FROM settlements WHERE merchant_id = ?1 AND date > ?2),"
+	                " (SELECT carried_out FROM settlements WHERE merchant_id = ?1 ORDER BY date DESC LIMIT 1)",
+	                "tt", no, run->date);
+	if (store_step(q) != STORE_ROW) {
+		store_done(q);
+		return err_fail(e, ERR_FAIL, "internal", "no row for %s's settlements; this is a bug", owner);
+	}
+	if (!store_col_null(q, 0)) {
 		char sid[ID_MAX];
 		strlcopy(sid, store_col_text(q, 0), sizeof sid);
 		store_done(q);
-		*out = settlement_json(st, sid);
+		*out = settlement_read(st, sid);
 		return BATCH_OK;
 	}
-	q = store_query(st,
-	                "SELECT date FROM settlements WHERE merchant_id = ? AND date > ? ORDER BY date DESC LIMIT 1",
-	                "tt", no, run->date);
-	if (store_step(q) == STORE_ROW) {
+	if (!store_col_null(q, 1)) {
 		err_fail(e, ERR_FAIL, "settled_later", "%s was settled for %s already; settle dates in order", owner,
-		         store_col_text(q, 0));
+		         store_col_text(q, 1));
 		store_done(q);
 		return BATCH_FAIL;
 	}
+	int64_t carried = store_col_null(q, 2) ? 0 : store_col_int(q, 2);
+	store_done(q);
 	struct settle_sums sums;
 	settle_mode(st, &m, run, &sums);
 	char sid[ID_MAX];
@@ -328,7 +403,7 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 		*out = NULL; /* nothing due yet */
 		return BATCH_OK;
 	}
-	sums.carried_in = carried_in(st, no);
+	sums.carried_in = carried;
 	if (!(fits && settle_figure(&sums)))
 		return overflow(e, owner, &sums);
 	settle_topup(&sums, m.currency);
@@ -355,19 +430,37 @@ int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *re
 	}
 	char now[CLOCK_TEXT_MAX];
 	clock_format(clock_now_ms(), now);
-	store_exec(st,
-	           "INSERT INTO settlements(id, merchant_id, date, mode, note, cutoff, currency, payments, gross, fees,"
-	           " refunds, refunded, fees_returned, refunded_from_deposit, carried_in, net, payout, carried_out,"
-	           " payout_account, transfer_id, created_at, deposit_topup, discounts, discounts_returned)"
-	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	           "tttttttiiiiiiiiiiitttiii", sid, no, run->date, sums.t0 ? "T0" : "T15",
-	           *sums.note ? sums.note : NULL, sums.cutoff, m.currency, sums.npay, sums.gross, sums.fees, sums.nref,
-	           sums.refunded, sums.fees_back, sums.from_deposit, sums.carried_in, sums.net, sums.payout,
-	           sums.carried_out, bank_account, *transfer_id ? transfer_id : NULL, now, sums.topup, sums.discounts,
-	           sums.discounts_back);
+	/* Written without waiting for it (on PostgreSQL, in the batch's
+	 * pipeline); its record is made from what was written. */
+	struct settlement_cols cols = {
+	    .id = sid,
+	    .merchant_no = no,
+	    .date = run->date,
+	    .mode = sums.t0 ? "T0" : "T15",
+	    .note = *sums.note ? sums.note : NULL,
+	    .cutoff = sums.cutoff,
+	    .currency = m.currency,
+	    .sums = {sums.npay, sums.gross, sums.fees, sums.nref, sums.refunded, sums.fees_back, sums.from_deposit,
+	             sums.carried_in, sums.net, sums.payout, sums.carried_out},
+	    .payout_account = bank_account,
+	    .transfer = *transfer_id ? transfer_id : NULL,
+	    .created_at = now,
+	    .topup = sums.topup,
+	    .discounts = sums.discounts,
+	    .discounts_back = sums.discounts_back,
+	};
+	store_write(st, 1,
+	            "INSERT INTO settlements(" SETTLEMENT_COLUMNS ", first_payment, last_payment)"
+	            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	            "tttttttiiiiiiiiiiitttiiitt", cols.id, cols.merchant_no, cols.date, cols.mode, cols.note,
+	            cols.cutoff, cols.currency, cols.sums[0], cols.sums[1], cols.sums[2], cols.sums[3], cols.sums[4],
+	            cols.sums[5], cols.sums[6], cols.sums[7], cols.sums[8], cols.sums[9], cols.sums[10],
+	            cols.payout_account, cols.transfer, cols.created_at, cols.topup, cols.discounts,
+	            cols.discounts_back, *sums.first_payment ? sums.first_payment : NULL,
+	            *sums.last_payment ? sums.last_payment : NULL);
+	*out = settlement_json(&cols);
 	if (sums.shortfall > 0)
 		deposit_event(st, &m, run, sid, &sums, now);
-	*out = settlement_json(st, sid);
 	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "merchant", owner, "settlement", sid, "date",
 	                         run->date, "net", (json_int_t)sums.net, "payout", (json_int_t)sums.payout,
 	                         "carried_out", (json_int_t)sums.carried_out, "currency", m.currency);
@@ -420,7 +513,7 @@ int settle_preview(struct store *st, const struct settle_run *run, const char *r
 	int64_t unsettled = 0;
 	struct store_stmt *q =
 	    store_query(st,
-	                "SELECT (SELECT COUNT(*) FROM payments WHERE merchant_id = ?1 AND settlement_id IS NULL)"
+	                "SELECT (SELECT COUNT(*) FROM payments_due WHERE merchant_id = ?1)"
 	                " + (SELECT COUNT(*) FROM refunds WHERE merchant_id = ?1 AND settlement_id IS NULL)",
 	                "t", no);
 	if (store_step(q) == STORE_ROW)

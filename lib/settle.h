@@ -69,7 +69,18 @@ struct settle_sums {
 	/* Promotions' discounts in the payments, and back to their sponsors in
 	 * the refunds: shown, not netted (the merchant got the full price). */
 	int64_t discounts, discounts_back;
+	/* The least and greatest id of the payments it takes ("" for none):
+	 * kept with the settlement, to find them again. Room for any id a
+	 * ledger holds (wpay's are under 48 bytes), as a cut one would not
+	 * bound it. */
+	char first_payment[256], last_payment[256];
 };
+
+/* The payments p of the settlement s, in SQL: within the merchant's, by
+ * the ids it keeps (payments_merchant), as no index names the mark. */
+#define SETTLED_PAYMENTS                                                                                               \
+	"(p.merchant_id = s.merchant_id AND p.id >= s.first_payment AND p.id <= s.last_payment"                        \
+	" AND p.settlement_id = s.id)"
 
 /*
  * The run for date (NULL: the latest day whose cut-off has passed: today

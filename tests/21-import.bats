@@ -10,7 +10,7 @@ load lib/pg
 
 # The tables with the columns they sort by; the import must know every one.
 TABLES="settings:name accounts:id transfers:id users:uid wallets:id cards:id bindings:id merchants:id codes:id
-	orders:id payments:id refunds:id events:id event_attempts:event_id,attempt follows:uid,merchant_id
+	orders:id payments:id payments_due:payment_id refunds:id events:id event_attempts:event_id,attempt follows:uid,merchant_id
 	settlements:id products:merchant_id,sku promos:id promo_uses:promo_id,uid messages:id message_quota:day,party"
 
 # A history to move, made once: two merchants (one T0 with its deposit,
@@ -269,8 +269,8 @@ settle_cutoff_hour|2"
 	} | sqlite3 "$WPAY_DB"
 	run --separate-stderr wpay-init --db "$PG" --import "$WPAY_DB"
 	assert_success
-	assert_equal "$(sqlite3 "$WPAY_DB" 'PRAGMA user_version')" 7
-	assert_equal "$(jq -r .schema <<<"$output")" 7
+	assert_equal "$(sqlite3 "$WPAY_DB" 'PRAGMA user_version')" 8
+	assert_equal "$(jq -r .schema <<<"$output")" 8
 	assert_equal "$(pg -c "SELECT reference FROM orders WHERE origin = 'dynamic_code'")" order_1
 	assert_equal "$(dump_pg)" "$(dump_sqlite "$WPAY_DB")"
 }

@@ -92,8 +92,11 @@ db() { db_sql "$1"; }
 [ "$(db 'SELECT count(*) - count(DISTINCT order_id) FROM payments')" = 0 ] || fail "an order was paid twice"
 [ "$(db 'SELECT count(*) FROM orders o WHERE refunded > amount OR refunded <>
 	(SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE order_id = o.id)')" = 0 ] || fail "refunds pass what was paid"
-[ "$(db 'SELECT count(*) FROM settlements s WHERE gross <> (SELECT COALESCE(SUM(amount), 0) FROM payments
-	WHERE settlement_id = s.id) OR refunded + refunded_from_deposit <> (SELECT COALESCE(SUM(amount), 0) FROM refunds
+[ "$(db 'SELECT count(*) FROM settlements s WHERE gross <> (SELECT COALESCE(SUM(amount), 0) FROM payments p
+	WHERE '"$settled_payments"') OR refunded + refunded_from_deposit <> (SELECT COALESCE(SUM(amount), 0) FROM refunds
 	WHERE settlement_id = s.id)')" = 0 ] || fail "a settlement does not sum to its payments and refunds"
+[ "$(db 'SELECT count(*) FROM payments p JOIN settlements s ON s.id = p.settlement_id
+	WHERE NOT '"$settled_payments")" = 0 ] || fail "a settlement does not bound its payments' ids"
+[ "$(db "$unqueued")" = 0 ] || fail "an unsettled payment is not queued for settlement, or a settled one is"
 [ "$(wpay-check | jq -r .ok)" = true ] || fail "the ledger check fails"
 echo "concurrency: pay, refund, settle and notify at once for ${secs} s: $(db 'SELECT count(*) FROM payments') payments, $(db 'SELECT count(*) FROM refunds') refunds ($(grep -c over_refund "$work/refunded") refused over-refunds), $(db 'SELECT count(*) FROM settlements') settlements, $(jq -r 'select(.result == "delivered") | .event' "$work/notified" | wc -l) deliveries; no order paid twice, no over-refund, settlements sum, ledger check ok, no busy failure"

@@ -95,9 +95,12 @@ settle)
 		fail "not every merchant was settled exactly once"
 	[ "$(db_sql 'SELECT count(*) FROM payments WHERE settlement_id IS NULL')" = 0 ] ||
 		fail "payments were left unsettled"
-	[ "$(db_sql 'SELECT count(*) FROM settlements s WHERE gross <>
-		(SELECT SUM(amount) FROM payments WHERE settlement_id = s.id)')" = 0 ] ||
+	[ "$(db_sql 'SELECT count(*) FROM payments_due')" = 0 ] || fail "settled payments are still queued"
+	[ "$(db_sql 'SELECT count(*) FROM settlements s LEFT JOIN (SELECT settlement_id, SUM(amount) AS sum
+		FROM payments GROUP BY settlement_id) p ON p.settlement_id = s.id WHERE s.gross <> p.sum OR p.sum IS NULL')" = 0 ] ||
 		fail "a settlement does not sum to its payments"
+	[ "$(db_sql 'SELECT count(*) FROM payments p JOIN settlements s ON s.id = p.settlement_id
+		WHERE NOT '"$settled_payments")" = 0 ] || fail "a settlement does not bound its payments' ids"
 	jq -rR 'fromjson? | select(.type == "settlement") | "\(.id)|\(.merchant)|\(.payout)"' "$work/printed" | sort -u >"$work/claimed"
 	db_sql "SELECT id, 'm:' || merchant_id, payout FROM settlements" | sort >"$work/ledger"
 	;;

@@ -107,8 +107,26 @@ schema_version() {
 # SQL that takes a current ledger's tables back to v4's: what v5, v6 and v7
 # added, removed (accounts keep v7's wider kinds, which v4's rows satisfy).
 # The caller sets the version.
+# A settlement s's payments p, as lib/settle.h finds them (SETTLED_PAYMENTS).
+settled_payments="(p.merchant_id = s.merchant_id AND p.id >= s.first_payment AND p.id <= s.last_payment
+	AND p.settlement_id = s.id)"
+# Payments left out of the settlement queue while unsettled, or in it settled: 0.
+unqueued="SELECT (SELECT count(*) FROM payments p WHERE settlement_id IS NULL AND NOT EXISTS (SELECT 1
+	FROM payments_due d WHERE d.merchant_id = p.merchant_id AND d.created_at = p.created_at AND d.payment_id = p.id))
+	+ (SELECT count(*) FROM payments_due d JOIN payments p ON p.id = d.payment_id WHERE p.settlement_id IS NOT NULL)"
+
 schema_back_to_v4_sql() {
+	if db_is_pg; then
+		echo "DROP TRIGGER payments_due_add ON payments; DROP FUNCTION payments_due_add();"
+		echo "ALTER TABLE payments RESET (fillfactor);"
+	else
+		echo "DROP TRIGGER payments_due_add;"
+	fi
 	cat <<-'SQL'
+		DROP TABLE payments_due;
+		ALTER TABLE settlements DROP COLUMN first_payment; ALTER TABLE settlements DROP COLUMN last_payment;
+		CREATE INDEX payments_unsettled ON payments(merchant_id, created_at) WHERE settlement_id IS NULL;
+		CREATE INDEX payments_settlement ON payments(settlement_id) WHERE settlement_id IS NOT NULL;
 		DROP TABLE products; DROP TABLE promo_uses; DROP TABLE promos; DROP TABLE messages; DROP TABLE message_quota;
 		DROP INDEX follows_merchant;
 		ALTER TABLE merchants DROP COLUMN state; ALTER TABLE merchants DROP COLUMN state_reason;
