@@ -91,20 +91,29 @@ bool store_deferring(const struct store *st)
 	return st->ops->write && st->replayable && st->in_txn && !st->careful && !st->must_replay;
 }
 
+/* A write sent without waiting when the engine defers (store_deferring),
+ * else run to its end for its result. */
+static enum store_result write_or_run(struct store *st,
+                                      void (*send)(struct store *, int64_t, const char *, const char *, va_list),
+                                      int64_t expect_rows, const char *sql, const char *fmt, va_list ap)
+{
+	if (store_deferring(st)) {
+		send(st, expect_rows, sql, fmt, ap);
+		return STORE_DONE;
+	}
+	struct store_stmt *q = st->ops->query(st, sql, fmt, ap);
+	enum store_result r;
+	while ((r = st->ops->step(q)) == STORE_ROW)
+		;
+	return r;
+}
+
 enum store_result store_write(struct store *st, int64_t expect_rows, const char *sql, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	if (store_deferring(st)) {
-		st->ops->write(st, expect_rows, sql, fmt, ap);
-		va_end(ap);
-		return STORE_DONE;
-	}
-	struct store_stmt *q = st->ops->query(st, sql, fmt, ap);
+	enum store_result r = write_or_run(st, st->ops->write, expect_rows, sql, fmt, ap);
 	va_end(ap);
-	enum store_result r;
-	while ((r = st->ops->step(q)) == STORE_ROW)
-		;
 	return r;
 }
 
@@ -112,16 +121,9 @@ enum store_result store_write_many(struct store *st, int64_t expect_rows, const 
 {
 	va_list ap;
 	va_start(ap, fmt);
-	if (store_deferring(st)) {
-		(st->ops->write_many ? st->ops->write_many : st->ops->write)(st, expect_rows, sql, fmt, ap);
-		va_end(ap);
-		return STORE_DONE;
-	}
-	struct store_stmt *q = st->ops->query(st, sql, fmt, ap);
+	enum store_result r =
+	    write_or_run(st, st->ops->write_many ? st->ops->write_many : st->ops->write, expect_rows, sql, fmt, ap);
 	va_end(ap);
-	enum store_result r;
-	while ((r = st->ops->step(q)) == STORE_ROW)
-		;
 	return r;
 }
 
