@@ -119,6 +119,17 @@ static void order_from_row(struct store_stmt *q, struct order_row *o)
 	o->quantity = store_col_int(q, 16);
 }
 
+/* The order id a request names outright ("order", or an order record's
+ * own "id"), or NULL: the others are found by orders_ref. */
+static const char *named_order(json_t *req)
+{
+	const char *named = json_string_value(json_object_get(req, "order"));
+	const char *type = json_string_value(json_object_get(req, "type"));
+	if (!named && type && strcmp(type, "order") == 0)
+		named = json_string_value(json_object_get(req, "id"));
+	return named && strlen(named) < ID_MAX ? named : NULL;
+}
+
 /* Orders read ahead for the batch (payments_prefetch), each taken once:
  * a second payment of the same order in the batch reads it again, after
  * what the first wrote. */
@@ -134,11 +145,8 @@ void payments_prefetch(struct wpay_ctx *c, json_t *requests)
 	size_t i;
 	json_t *req;
 	json_array_foreach (requests, i, req) {
-		const char *named = json_string_value(json_object_get(req, "order"));
-		const char *type = json_string_value(json_object_get(req, "type"));
-		if (!named && type && strcmp(type, "order") == 0)
-			named = json_string_value(json_object_get(req, "id"));
-		if (named && strlen(named) < ID_MAX)
+		const char *named = named_order(req);
+		if (named)
 			json_array_append_new(ids, json_string(named));
 	}
 	if (json_array_size(ids)) {
@@ -316,11 +324,8 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 		return err_fail(e, ERR_FAIL, "bad_field",
 		                "PINs are never taken from records; pass them with --pin-fd N");
 	/* An order record names itself: load it straight away. */
-	const char *named = json_string_value(json_object_get(req, "order"));
-	const char *type = json_string_value(json_object_get(req, "type"));
-	if (!named && type && strcmp(type, "order") == 0)
-		named = json_string_value(json_object_get(req, "id"));
-	if (named && strlen(named) < sizeof id && load_order(c->st, named, &o, true) == 0)
+	const char *named = named_order(req);
+	if (named && load_order(c->st, named, &o, true) == 0)
 		strlcopy(id, named, sizeof id);
 	else if (orders_ref(c->st, req, id, e))
 		return BATCH_FAIL;
