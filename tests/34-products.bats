@@ -271,6 +271,23 @@ pay() { # BUYER ORDER
 	assert_equal "$(jq -r .amount <<<"$output")" 1100
 }
 
+@test "an order made before its product was removed is still paid, at its price, and its stock is taken" {
+	buyers 1001 1002
+	tea --stock 3
+	a=$(wpay-scanqr tea.png | wpay-order --buyer u:1001 --quantity 2 | jq -r .id)
+	b=$(wpay-scanqr tea.png | wpay-order --buyer u:1002 | jq -r .id)
+	wpay-bind product remove shop1 tea >/dev/null
+	run --separate-stderr pay 1001 "$a"
+	assert_success
+	assert_equal "$(jq -c '[.type, .amount]' <<<"$output")" '["payment",2500]'
+	assert_equal "$(wpay-bind product show shop1 tea | jq -c '[.stock, .sold, has("removed_at")]')" '[1,2,true]'
+	# Its stock still counts: one left, so the second order takes it.
+	run --separate-stderr pay 1002 "$b"
+	assert_success
+	assert_equal "$(wpay-bind product show shop1 tea | jq -c '[.stock, .sold]')" '[0,3]'
+	assert_ledger_ok
+}
+
 @test "a product code changed by hand fails its signature; its product marker only counts when signed" {
 	buyers 1001
 	tea
