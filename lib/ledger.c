@@ -118,8 +118,7 @@ static const struct store_hooks journal_hooks = {
     .rollback = journal_clear,
 };
 
-/* The batch's entry for acct, read on first use. */
-static struct journal_entry *journal_get(struct store *st, const char *acct)
+static void journal_attach(struct store *st)
 {
 	if (journal.st != st) {
 		static struct store_hooks hooks;
@@ -129,27 +128,65 @@ static struct journal_entry *journal_get(struct store *st, const char *acct)
 		journal.n = 0;
 		store_set_hooks(st, &hooks);
 	}
+}
+
+static struct journal_entry *journal_find(const char *acct)
+{
 	for (size_t i = 0; i < journal.n; i++)
 		if (strcmp(journal.e[i].id, acct) == 0)
 			return &journal.e[i];
-	if (journal.n == journal.cap) {
-		journal.cap = journal.cap ? 2 * journal.cap : 64;
-		journal.e = xrealloc(journal.e, journal.cap * sizeof journal.e[0]);
+	return NULL;
+}
+
+/* The batch's entries for the n accounts, each read on first use: those
+ * the batch has not met are read together (one round trip for a group's
+ * new accounts, not one each). The entries are found again by id after
+ * all are read: a pointer taken before the list grew would point into
+ * the memory it left. */
+static void journal_load(struct store *st, const char *const *accts, size_t n, struct journal_entry **out)
+{
+	journal_attach(st);
+	const char *missing[4];
+	size_t nmissing = 0;
+	for (size_t k = 0; k <= n; k++) {
+		if (k < n && !journal_find(accts[k])) {
+			bool twice = false;
+			for (size_t j = 0; j < nmissing; j++)
+				twice = twice || strcmp(missing[j], accts[k]) == 0;
+			if (!twice)
+				missing[nmissing++] = accts[k];
+		}
+		if (nmissing == 0 || (k < n && nmissing < ARRAY_LEN(missing)))
+			continue;
+		if (journal.n + nmissing > journal.cap) {
+			journal.cap = journal.cap ? 2 * journal.cap : 64;
+			journal.e = xrealloc(journal.e, journal.cap * sizeof journal.e[0]);
+		}
+		for (size_t j = 0; j < nmissing; j++) {
+			journal.e[journal.n + j] = (struct journal_entry){0};
+			strlcopy(journal.e[journal.n + j].id, missing[j], sizeof journal.e[0].id);
+		}
+		/* Four at a time; the list is filled out with the last of them. */
+		struct store_stmt *q = store_query(
+		    st, "SELECT id, currency, balance, kind FROM accounts WHERE id IN (?, ?, ?, ?)", "tttt", missing[0],
+		    missing[nmissing > 1 ? 1 : 0], missing[nmissing > 2 ? 2 : nmissing - 1], missing[nmissing - 1]);
+		while (store_step(q) == STORE_ROW)
+			for (size_t j = 0; j < nmissing; j++) {
+				struct journal_entry *je = &journal.e[journal.n + j];
+				if (strcmp(je->id, store_col_text(q, 0)) != 0)
+					continue;
+				je->found = true;
+				strlcopy(je->currency, store_col_text(q, 1), sizeof je->currency);
+				je->balance = store_col_int(q, 2);
+				const char *kind = store_col_text(q, 3);
+				je->may_go_negative = strcmp(kind, "card") == 0 || strcmp(kind, "pending") == 0 ||
+				                      strcmp(kind, "payout") == 0 || strcmp(kind, "sponsor") == 0;
+			}
+		journal.n += nmissing;
+		nmissing = 0;
 	}
-	struct journal_entry *je = &journal.e[journal.n++];
-	*je = (struct journal_entry){0};
-	strlcopy(je->id, acct, sizeof je->id);
-	struct store_stmt *q = store_query(st, "SELECT currency, balance, kind FROM accounts WHERE id = ?", "t", acct);
-	if (store_step(q) == STORE_ROW) {
-		je->found = true;
-		strlcopy(je->currency, store_col_text(q, 0), sizeof je->currency);
-		je->balance = store_col_int(q, 1);
-		const char *kind = store_col_text(q, 2);
-		je->may_go_negative = strcmp(kind, "card") == 0 || strcmp(kind, "pending") == 0 ||
-		                      strcmp(kind, "payout") == 0 || strcmp(kind, "sponsor") == 0;
-	}
-	store_done(q);
-	return je;
+	for (size_t k = 0; k < n; k++)
+		out[k] = journal_find(accts[k]);
 }
 
 /* What the batch has moved acct by, not yet in its stored balance. */
@@ -295,10 +332,13 @@ int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode
 		/* Check every account first, then move them all: a group is
 		 * never half recorded. */
 		struct journal_entry *je[2 * GROUP_MAX];
+		const char *accts[2 * GROUP_MAX];
+		for (size_t k = 0; k < nnet; k++)
+			accts[k] = net[k].acct;
+		journal_load(st, accts, nnet, je);
 		for (size_t k = 0; k < nnet; k++) {
 			if (net[k].delta == 0)
 				continue;
-			je[k] = journal_get(st, net[k].acct);
 			int64_t delta = net[k].delta, now = 0, after;
 			if (je[k]->found && strcmp(je[k]->currency, t[0].currency) == 0) {
 				now = je[k]->balance + je[k]->batch + je[k]->record;

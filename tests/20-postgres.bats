@@ -363,6 +363,23 @@ two_orders() { # two_orders FIRST SECOND AMOUNT [MERCHANT-OF-THE-FIRST]
 	assert_output --partial "ok 1 - writes are deferred on PostgreSQL only"
 }
 
+@test "one batch that moves more than 64 accounts (70 merchants' orders): every balance moves by its transfers" {
+	shop_ready
+	for i in $(seq -w 1 70); do
+		wpay-bind merchant add "m$i" --name "Shop $i" --city Beijing >/dev/null
+		wpay-bind merchant approve "m$i" >/dev/null
+	done
+	for i in $(seq -w 1 70); do
+		printf '{"type":"order","merchant":"m%s","out_trade_no":"o%s","amount":%d}\n' "$i" "$i" $((100 + 10#$i))
+	done | wpay-order >orders
+	run --separate-stderr wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 <orders
+	assert_success
+	assert_equal "$(grep -c '"type":"payment"' <<<"$output")" 70
+	assert_ledger_ok
+	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE kind = 'wallet'")" $((10000 - 70 * 100 - 70 * 71 / 2))
+	assert_equal "$(db_sql "SELECT count(*) FROM accounts a WHERE balance <> (SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE to_account = a.id) - (SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE from_account = a.id)")" 0
+}
+
 @test "attack: an order closed after its batch read it ahead is not charged" {
 	shop_ready
 	two_orders o0 c1 5000 >orders
