@@ -352,19 +352,22 @@ int bill_writer_summary(struct bill_writer *w, const char *label, int64_t net, s
 	"r.settlement_id AND s.date = ?1"                                                                              \
 	" AND o.id = r.order_id" order
 
+#define SETTLEMENT_LINES                                                                                               \
+	"SELECT s.merchant_id, 0, p.created_at, p.order_id, o.out_trade_no, p.id, NULL, p.amount, p.fee,"              \
+	" 'pending', p.buyer, o.subject, p.settlement_id, s.date, p.discount, p.promo_id FROM settlements s"           \
+	" JOIN payments p ON " SETTLED_PAYMENTS " JOIN orders o ON o.id = p.order_id WHERE s.id = ?1"                  \
+	" UNION ALL SELECT s.merchant_id, 1, r.created_at, r.order_id, o.out_trade_no, r.id,"                          \
+	" r.out_request_no, -r.amount, -r.fee_returned, r.funded_from, o.buyer, o.subject,"                            \
+	" r.settlement_id, s.date, -r.discount_returned, " REFUND_PROMO " FROM refunds r JOIN orders o"                \
+	" ON o.id = r.order_id"                                                                                        \
+	" JOIN settlements s ON s.id = r.settlement_id WHERE r.settlement_id = ?1 ORDER BY 1, 2, 6"
+
+/* A bill's lines are read with store_query_many: a day of a busy merchant
+ * is more rows than should be held at once. */
 struct store_stmt *bills_settlement_lines(struct store *st, const char *settlement_id)
 {
-	return store_query(
-	    st,
-	    "SELECT s.merchant_id, 0, p.created_at, p.order_id, o.out_trade_no, p.id, NULL, p.amount, p.fee,"
-	    " 'pending', p.buyer, o.subject, p.settlement_id, s.date, p.discount, p.promo_id FROM settlements s"
-	    " JOIN payments p ON " SETTLED_PAYMENTS " JOIN orders o ON o.id = p.order_id WHERE s.id = ?1"
-	    " UNION ALL SELECT s.merchant_id, 1, r.created_at, r.order_id, o.out_trade_no, r.id,"
-	    " r.out_request_no, -r.amount, -r.fee_returned, r.funded_from, o.buyer, o.subject,"
-	    " r.settlement_id, s.date, -r.discount_returned, " REFUND_PROMO " FROM refunds r JOIN orders o"
-	    " ON o.id = r.order_id"
-	    " JOIN settlements s ON s.id = r.settlement_id WHERE r.settlement_id = ?1 ORDER BY 1, 2, 6",
-	    "t", settlement_id);
+	static const struct store_sql lines = {SETTLEMENT_LINES, SETTLEMENT_LINES};
+	return store_query_many(st, &lines, "t", settlement_id);
 }
 
 struct store_stmt *bills_date_lines(struct store *st, const char *date)
@@ -383,21 +386,20 @@ struct store_stmt *bills_date_lines(struct store *st, const char *date)
 	strlcopy(first_refund, refunds ? store_col_text(q, 1) : "", sizeof first_refund);
 	store_done(q);
 	/* NULL, where there is none, matches no row. */
-	return store_query_sql(st, &lines, "ttt", date, payments ? first_payment : NULL, refunds ? first_refund : NULL);
+	return store_query_many(st, &lines, "ttt", date, payments ? first_payment : NULL,
+	                        refunds ? first_refund : NULL);
 }
 
 static int trade_bill(struct store *st, const struct merchant *m, const struct period *p, struct bill_writer *w,
                       struct err *e)
 {
+#define MERCHANT_TRADES                                                                                                \
+	TRADE_LINES("p.merchant_id = ?1 AND p.created_at >= ?2 AND p.created_at < ?3",                                 \
+	            "r.merchant_id = ?1 AND r.created_at >= ?2 AND r.created_at < ?3", "2, 5")
+	static const struct store_sql lines = {MERCHANT_TRADES, MERCHANT_TRADES};
 	int rc = bill_writer_header(w, e);
 	if (!rc)
-		rc = bill_writer_lines(
-		    w,
-		    store_query(st,
-		                TRADE_LINES("p.merchant_id = ?1 AND p.created_at >= ?2 AND p.created_at < ?3",
-		                            "r.merchant_id = ?1 AND r.created_at >= ?2 AND r.created_at < ?3", "2, 5"),
-		                "ttt", m->no, p->since, p->until),
-		    e);
+		rc = bill_writer_lines(w, store_query_many(st, &lines, "ttt", m->no, p->since, p->until), e);
 	return rc ? rc : bill_writer_total(w, e);
 }
 
@@ -422,12 +424,12 @@ static int fund_bill(struct store *st, const struct merchant *m, const struct pe
 		balance[i] = ledger_balance(st, kinds[i], m->id) - since;
 	}
 	int rc = header(w, w->o->zh ? fund_zh : fund_en, F_COLUMNS, e);
-	struct store_stmt *q =
-	    store_query(st,
-	                "SELECT created_at, id, ref, kind, from_account, to_account, amount FROM transfers"
-	                " WHERE (from_account IN (?1, ?2, ?3) OR to_account IN (?1, ?2, ?3))"
-	                " AND created_at >= ?4 AND created_at < ?5 ORDER BY created_at, id",
-	                "ttttt", ids[0], ids[1], ids[2], p->since, p->until);
+#define FUND_LINES                                                                                                     \
+	"SELECT created_at, id, ref, kind, from_account, to_account, amount FROM transfers"                            \
+	" WHERE (from_account IN (?1, ?2, ?3) OR to_account IN (?1, ?2, ?3))"                                          \
+	" AND created_at >= ?4 AND created_at < ?5 ORDER BY created_at, id"
+	static const struct store_sql fund_lines = {FUND_LINES, FUND_LINES};
+	struct store_stmt *q = store_query_many(st, &fund_lines, "ttttt", ids[0], ids[1], ids[2], p->since, p->until);
 	int64_t in_total = 0, out_total = 0, lines = 0;
 	while (!rc && store_step(q) == STORE_ROW) {
 		const char *from = store_col_text(q, 4), *to = store_col_text(q, 5);

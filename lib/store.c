@@ -64,6 +64,18 @@ struct store_stmt *store_query_sql(struct store *st, const struct store_sql *sql
 	return q;
 }
 
+struct store_stmt *store_query_many(struct store *st, const struct store_sql *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	st->many_rows = true;
+	struct store_stmt *q =
+	    st->ops->query(st, st->engine == STORE_POSTGRESQL ? sql->postgresql : sql->sqlite, fmt, ap);
+	st->many_rows = false;
+	va_end(ap);
+	return q;
+}
+
 enum store_result store_step(struct store_stmt *q)
 {
 	return q->st->ops->step(q);

@@ -71,6 +71,12 @@ bool store_created(const struct store *st);
 struct store_stmt *store_query(struct store *st, const char *sql, const char *fmt, ...);
 /* The same, with the text for the open engine taken from sql. */
 struct store_stmt *store_query_sql(struct store *st, const struct store_sql *sql, const char *fmt, ...);
+/* The same, for a read whose rows may be many (a day's bill lines): they
+ * are handed over as they come, where the engine would otherwise hold
+ * them all in memory before the first (PostgreSQL). Until it is stepped
+ * to its end or done, any other use of the store reads the rest of its
+ * rows into memory first: step it alone. */
+struct store_stmt *store_query_many(struct store *st, const struct store_sql *sql, const char *fmt, ...);
 /* STORE_ROW, STORE_DONE, or STORE_CONSTRAINT (a UNIQUE/CHECK/FK was broken). */
 enum store_result store_step(struct store_stmt *q);
 /* Done with q before its last row: ends its read, so no snapshot lingers. */

@@ -51,6 +51,7 @@ struct store {
 	bool replayable;  /* a deadlock dooms the transaction instead of ending the program */
 	bool must_replay; /* doomed: roll back and run the transaction again */
 	bool careful;     /* a deferred write failed: wait for each until the next commit */
+	bool many_rows;   /* the query being made is store_query_many's */
 	const struct store_hooks *hooks;
 	unsigned long commits;
 };

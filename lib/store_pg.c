@@ -54,6 +54,10 @@ struct pg_stmt {
 	bool prepare_sent; /* or will have, once its answer is read */
 	PGresult *res;
 	int row, nrows;
+	/* A read of many rows (store_query_many) arrives a row at a time;
+	 * rows read off the connection ahead of their turn wait here. */
+	PGresult **held;
+	size_t nheld, next_held;
 };
 
 /* What each command in flight was, to judge its answer. */
@@ -110,6 +114,9 @@ struct pg {
 	struct bulk bulk[PG_BULK_GROUPS];
 	int nwaiting, waiting[PG_BULK_GROUPS];
 	int64_t changes;
+	/* The read whose rows are still arriving, in single-row mode; its
+	 * query and the pipeline's sync are the last commands in flight. */
+	struct pg_stmt *streaming;
 };
 
 /* The store a fatal error belongs to; one per process. */
@@ -269,15 +276,22 @@ struct outcome {
  * Sync and read back every command in flight. A deferred write that failed
  * or changed other than the rows it expected dooms the transaction (the
  * rest of the pipeline is then skipped by the server); any other failure
- * is in o, with the answer to CMD_MINE.
+ * is in o, with the answer to CMD_MINE. With many, CMD_MINE (the last
+ * command) is read in single-row mode: o->res is its first row, and the
+ * rest arrive through stream_next.
  */
-static void read_all(struct pg *st, struct outcome *o)
+static void read_all_rows(struct pg *st, struct outcome *o, struct pg_stmt *many)
 {
 	*o = (struct outcome){.failed = -1};
 	if (!PQpipelineSync(st->conn))
 		fatal(st, NULL, NULL, "sync");
 	int i = 0;
+	bool single = false;
 	for (;;) {
+		/* Before the first result of the read of many rows: row by row,
+		 * unless something before it failed. */
+		if (many && !single && i < st->ninflight && st->inflight[i].kind == CMD_MINE && o->failed < 0)
+			single = PQsetSingleRowMode(st->conn) == 1;
 		PGresult *r = PQgetResult(st->conn);
 		if (!r) {
 			if (PQstatus(st->conn) == CONNECTION_BAD || i > st->ninflight)
@@ -289,6 +303,13 @@ static void read_all(struct pg *st, struct outcome *o)
 		if (s == PGRES_PIPELINE_SYNC) {
 			PQclear(r);
 			break;
+		}
+		if (s == PGRES_SINGLE_TUPLE) {
+			/* Its first row: the rest, and the sync, are read as the
+			 * caller steps (stream_next). */
+			o->res = r;
+			st->streaming = many;
+			return;
 		}
 		struct cmd *c = i < st->ninflight ? &st->inflight[i] : NULL;
 		if (!c) {
@@ -337,6 +358,88 @@ static void read_all(struct pg *st, struct outcome *o)
 		o->res = NULL;
 		o->failed = -1;
 	}
+}
+
+static void read_all(struct pg *st, struct outcome *o)
+{
+	read_all_rows(st, o, NULL);
+}
+
+/* The next row of the read of many rows, or NULL after its last (or when
+ * it failed: a failure the batch can replay dooms it, any other ends the
+ * program, as it would have before the first row). */
+static PGresult *stream_next(struct pg *st)
+{
+	PGresult *r = PQgetResult(st->conn);
+	if (r && PQresultStatus(r) == PGRES_SINGLE_TUPLE)
+		return r;
+	struct outcome o = {.failed = -1};
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		strlcopy(o.state, state ? state : "", sizeof o.state);
+		strlcopy(o.message, r ? PQresultErrorMessage(r) : PQerrorMessage(st->conn), sizeof o.message);
+		o.failed = CMD_MINE;
+		o.failed_sql = st->streaming->sql;
+	}
+	PQclear(r);
+	/* The end of its results, then the sync. */
+	for (int left = 2; left > 0;) {
+		r = PQgetResult(st->conn);
+		if (!r) {
+			if (PQstatus(st->conn) == CONNECTION_BAD || --left < 1)
+				fatal(st, o.failed >= 0 ? o.state : NULL, o.failed >= 0 ? o.message : NULL,
+				      "reading results");
+			continue;
+		}
+		bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		PQclear(r);
+		if (sync)
+			break;
+	}
+	st->streaming = NULL;
+	st->ninflight = 0;
+	if (o.failed >= 0) {
+		if (is_retryable(o.state) && st->base.replayable && st->base.in_txn)
+			st->base.must_replay = true;
+		else
+			fatal(st, *o.state ? o.state : NULL, o.message, o.failed_sql);
+	}
+	return NULL;
+}
+
+/* Before anything else uses the connection: the rest of the rows of a read
+ * still arriving are read into memory, for its caller to step through. */
+static void stream_hold(struct pg *st)
+{
+	struct pg_stmt *ps = st->streaming;
+	size_t cap = ps ? ps->nheld : 0;
+	PGresult *r;
+	while (st->streaming && (r = stream_next(st))) {
+		if (ps->nheld == cap) {
+			cap = cap ? 2 * cap : 64;
+			ps->held = xrealloc(ps->held, cap * sizeof ps->held[0]);
+		}
+		ps->held[ps->nheld++] = r;
+	}
+}
+
+/* Forget a statement's rows: those held, and those still arriving. */
+static void stmt_clear(struct pg *st, struct pg_stmt *ps)
+{
+	PQclear(ps->res);
+	ps->res = NULL;
+	ps->nrows = 0;
+	while (st->streaming == ps) {
+		PGresult *r = stream_next(st);
+		if (!r)
+			break;
+		PQclear(r);
+	}
+	for (size_t i = ps->next_held; i < ps->nheld; i++)
+		PQclear(ps->held[i]);
+	free(ps->held);
+	ps->held = NULL;
+	ps->nheld = ps->next_held = 0;
 }
 
 /* Read back the writes in flight before a command whose effect outlives
@@ -475,6 +578,7 @@ static bool make_room(struct pg *st, const char *sql)
 static void pg_write(struct store *base, int64_t expect_rows, const char *sql, const char *fmt, va_list ap)
 {
 	struct pg *st = pg_of(base);
+	stream_hold(st);
 	struct pg_stmt *ps = lookup(st, sql);
 	struct params p;
 	bind_params(&p, sql, fmt, ap);
@@ -637,6 +741,7 @@ static void bulk_send(struct pg *st)
 static void pg_write_many(struct store *base, int64_t expect_rows, const char *sql, const char *fmt, va_list ap)
 {
 	struct pg *st = pg_of(base);
+	stream_hold(st);
 	struct params p;
 	bind_params(&p, sql, fmt, ap);
 	if (st->base.must_replay)
@@ -685,11 +790,11 @@ static void pg_write_many(struct store *base, int64_t expect_rows, const char *s
 static struct store_stmt *pg_query(struct store *base, const char *sql, const char *fmt, va_list ap)
 {
 	struct pg *st = pg_of(base);
+	bool many = base->many_rows;
+	stream_hold(st);
 	struct pg_stmt *ps = lookup(st, sql);
-	PQclear(ps->res);
-	ps->res = NULL;
+	stmt_clear(st, ps);
 	ps->row = -1;
-	ps->nrows = 0;
 	st->changes = 0;
 	struct params p;
 	bind_params(&p, sql, fmt, ap);
@@ -715,7 +820,7 @@ static struct store_stmt *pg_query(struct store *base, const char *sql, const ch
 	if (guard)
 		send_text(st, CMD_GUARD, "RELEASE stmt");
 	struct outcome o;
-	read_all(st, &o);
+	read_all_rows(st, &o, many && !guard ? ps : NULL);
 	if (st->base.must_replay) {
 		PQclear(o.res);
 		return &ps->base;
@@ -752,6 +857,7 @@ static struct store_stmt *pg_query(struct store *base, const char *sql, const ch
 static enum store_result pg_step(struct store_stmt *q)
 {
 	struct pg_stmt *ps = (struct pg_stmt *)q;
+	struct pg *st = pg_of(q->st);
 	if (ps->nrows < 0) {
 		ps->nrows = 0;
 		return STORE_CONSTRAINT;
@@ -761,15 +867,23 @@ static enum store_result pg_step(struct store_stmt *q)
 	PQclear(ps->res);
 	ps->res = NULL;
 	ps->nrows = 0;
+	/* A read of many rows: the next, held or still arriving. */
+	PGresult *next = ps->next_held < ps->nheld ? ps->held[ps->next_held++]
+	                 : st->streaming == ps     ? stream_next(st)
+	                                           : NULL;
+	if (next) {
+		ps->res = next;
+		ps->row = 0;
+		ps->nrows = PQntuples(next);
+		return STORE_ROW;
+	}
+	stmt_clear(st, ps);
 	return STORE_DONE;
 }
 
 static void pg_done(struct store_stmt *q)
 {
-	struct pg_stmt *ps = (struct pg_stmt *)q;
-	PQclear(ps->res);
-	ps->res = NULL;
-	ps->nrows = 0;
+	stmt_clear(pg_of(q->st), (struct pg_stmt *)q);
 }
 
 static int64_t pg_changes(struct store *st)
@@ -826,6 +940,7 @@ static bool last_pending(struct pg *st, const char *sql)
 static void pg_txn(struct store *base, enum store_txn what)
 {
 	struct pg *st = pg_of(base);
+	stream_hold(st);
 	switch (what) {
 	case TXN_BEGIN:
 		st->txn_sent = false;
@@ -927,6 +1042,7 @@ static void pg_txn(struct store *base, enum store_txn what)
 static void pg_lock_name(struct store *base, const char *name, bool lock)
 {
 	struct pg *st = pg_of(base);
+	stream_hold(st);
 	if (st->nwaiting)
 		send_all(st);
 	if (!settle_inflight(st))
@@ -1100,8 +1216,12 @@ static int pg_open(const char *uri, bool create, bool readonly, struct store **o
 static void pg_close(struct store *base)
 {
 	struct pg *st = pg_of(base);
-	for (int i = 0; i < st->ncache; i++)
+	for (int i = 0; i < st->ncache; i++) {
 		PQclear(st->cache[i].res);
+		for (size_t k = st->cache[i].next_held; k < st->cache[i].nheld; k++)
+			PQclear(st->cache[i].held[k]);
+		free(st->cache[i].held);
+	}
 	for (int i = 0; i < st->nbulk; i++) {
 		free(st->bulk[i].text);
 		free(st->bulk[i].offs);

@@ -363,6 +363,14 @@ two_orders() { # two_orders FIRST SECOND AMOUNT [MERCHANT-OF-THE-FIRST]
 	assert_output --partial "ok 1 - writes are deferred on PostgreSQL only"
 }
 
+@test "reads of many rows (a day's bill lines) arrive a row at a time; a statement in their middle reads the rest first" {
+	init_ledger
+	run "$WPAY_UNIT_BIN/many_rows" "$WPAY_DB"
+	assert_success
+	refute_output --partial "not ok"
+	assert_output --partial "ok 1 - a read of many rows gives every row, in order"
+}
+
 @test "one batch that moves more than 64 accounts (70 merchants' orders): every balance moves by its transfers" {
 	shop_ready
 	for i in $(seq -w 1 70); do
