@@ -70,6 +70,12 @@ static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 	return rc;
 }
 
+static void prefetch(void *arg, json_t *requests)
+{
+	struct run *r = arg;
+	settle_prefetch(&r->c, &r->s, requests);
+}
+
 static int reconcile(struct run *r, const char *file, const char *merchant, const struct reconcile_opts *ro)
 {
 	struct err e = {0};
@@ -195,6 +201,7 @@ int main(int argc, char **argv)
 		if (rc)
 			err_die(rc, "%s", e.msg);
 		opts.dry_run = r.s.dry_run;
+		opts.prefetch = prefetch;
 		json_t *requests = settle_requests(r.c.st, &r.s);
 		progress_start(&r.progress, "merchants", json_array_size(requests));
 		status = batch_list(r.c.st, requests, handle, &r, &opts);

@@ -418,9 +418,21 @@ int batch_list(struct store *st, json_t *requests, batch_handler h, void *arg, c
 {
 	struct batch b;
 	batch_init(&b, st, h, arg, opts);
+	bool ahead_on = b.prefetch && st && store_engine(st) == STORE_POSTGRESQL;
 	size_t i;
 	json_t *req;
 	json_array_foreach (requests, i, req) {
+		if (ahead_on && !store_in_transaction(st)) {
+			/* The batch's transaction first: the hook may lock what its
+			 * records will change. */
+			store_begin(st);
+			b.started_ms = clock_now_ms();
+			json_t *chunk = json_array();
+			for (size_t k = i; k < json_array_size(requests) && k < i + b.max_records; k++)
+				json_array_append(chunk, json_array_get(requests, k));
+			b.prefetch(b.arg, chunk);
+			json_decref(chunk);
+		}
 		handle(&b, req, NULL, 0);
 		if (batch_full(&b))
 			flush(&b);

@@ -54,7 +54,11 @@ struct batch_opts {
 	/* On an engine that sends writes without waiting (PostgreSQL), batch_run
 	 * reads ahead the records already waiting on input, up to the batch's
 	 * size, and shows them here before they run: the handler may read what
-	 * they need in one query rather than a round trip each (may be NULL). */
+	 * they need in one query rather than a round trip each (may be NULL).
+	 * batch_list shows each batch's requests at its start, its transaction
+	 * open, so the hook may lock what they will change; what it read holds
+	 * only in that transaction (store_transactions), as a replay runs the
+	 * records again in another. */
 	void (*prefetch)(void *arg, json_t *requests);
 };
 

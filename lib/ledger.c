@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include <jansson.h>
+
 #include "ledger.h"
 #include "money.h"
 
@@ -138,6 +140,17 @@ static struct journal_entry *journal_find(const char *acct)
 	return NULL;
 }
 
+/* je from a row of id, currency, balance, kind. */
+static void journal_fill(struct journal_entry *je, struct store_stmt *q)
+{
+	*je = (struct journal_entry){.found = true, .balance = store_col_int(q, 2)};
+	strlcopy(je->id, store_col_text(q, 0), sizeof je->id);
+	strlcopy(je->currency, store_col_text(q, 1), sizeof je->currency);
+	const char *kind = store_col_text(q, 3);
+	je->may_go_negative = strcmp(kind, "card") == 0 || strcmp(kind, "pending") == 0 ||
+	                      strcmp(kind, "payout") == 0 || strcmp(kind, "sponsor") == 0;
+}
+
 /* The batch's entries for the n accounts, each read on first use: those
  * the batch has not met are read together (one round trip for a group's
  * new accounts, not one each). The entries are found again by id after
@@ -171,22 +184,45 @@ static void journal_load(struct store *st, const char *const *accts, size_t n, s
 		    st, "SELECT id, currency, balance, kind FROM accounts WHERE id IN (?, ?, ?, ?)", "tttt", missing[0],
 		    missing[nmissing > 1 ? 1 : 0], missing[nmissing > 2 ? 2 : nmissing - 1], missing[nmissing - 1]);
 		while (store_step(q) == STORE_ROW)
-			for (size_t j = 0; j < nmissing; j++) {
-				struct journal_entry *je = &journal.e[journal.n + j];
-				if (strcmp(je->id, store_col_text(q, 0)) != 0)
-					continue;
-				je->found = true;
-				strlcopy(je->currency, store_col_text(q, 1), sizeof je->currency);
-				je->balance = store_col_int(q, 2);
-				const char *kind = store_col_text(q, 3);
-				je->may_go_negative = strcmp(kind, "card") == 0 || strcmp(kind, "pending") == 0 ||
-				                      strcmp(kind, "payout") == 0 || strcmp(kind, "sponsor") == 0;
-			}
+			for (size_t j = 0; j < nmissing; j++)
+				if (strcmp(journal.e[journal.n + j].id, store_col_text(q, 0)) == 0)
+					journal_fill(&journal.e[journal.n + j], q);
 		journal.n += nmissing;
 		nmissing = 0;
 	}
 	for (size_t k = 0; k < n; k++)
 		out[k] = journal_find(accts[k]);
+}
+
+static const struct store_sql select_accounts = {
+    .sqlite = "SELECT id, currency, balance, kind FROM accounts WHERE id IN (SELECT value FROM json_each(?))",
+    .postgresql = "SELECT id, currency, balance, kind FROM accounts"
+                  " WHERE id = ANY(ARRAY(SELECT json_array_elements_text(?::json)))",
+};
+
+void ledger_preload(struct store *st, const char *const *accts, size_t n)
+{
+	if (!store_deferring(st) || n == 0)
+		return;
+	journal_attach(st);
+	json_t *list = json_array();
+	for (size_t k = 0; k < n; k++)
+		if (!journal_find(accts[k]))
+			json_array_append_new(list, json_string(accts[k]));
+	char *text = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	struct store_stmt *q = store_query_sql(st, &select_accounts, "t", text);
+	/* Only those there: one missing may yet be made before it is moved. */
+	while (store_step(q) == STORE_ROW) {
+		if (journal_find(store_col_text(q, 0)))
+			continue;
+		if (journal.n == journal.cap) {
+			journal.cap = journal.cap ? 2 * journal.cap : 64;
+			journal.e = xrealloc(journal.e, journal.cap * sizeof journal.e[0]);
+		}
+		journal_fill(&journal.e[journal.n++], q);
+	}
+	free(text);
 }
 
 /* What the batch has moved acct by, not yet in its stored balance. */

@@ -87,6 +87,11 @@ enum ledger_mode {
  * caller rolls its savepoint back: part of the group may have been written.
  */
 int ledger_post(struct store *st, struct transfer *t, size_t n, enum ledger_mode mode, struct err *e);
+/* Where writes are deferred (PostgreSQL, in a batch), read the balances
+ * of these accounts, those there, in one query ahead of the transfers of
+ * the batch that will move them (ledger_post reads each group's new ones
+ * on its own). Elsewhere nothing. */
+void ledger_preload(struct store *st, const char *const *accts, size_t n);
 /* {"type":"transfer","id","kind","from","to","amount","currency","ref","created_at"} */
 json_t *ledger_transfer_json(const struct transfer *t);
 

@@ -64,21 +64,28 @@ json_t *merchants_networks(struct wpay_ctx *c, const char *stored)
 	"SELECT id, kind, verified, name, city, mcc, country, currency, fee_ppm, settlement,"                          \
 	" notify_url, bank_account, created_at, updated_at, networks, state,"                                          \
 	" COALESCE(state_reason, ''), COALESCE(state_at, ''), COALESCE(settlement_reason, '')"                         \
-	" FROM merchants WHERE id = ?"
+	" FROM merchants WHERE "
 
 static int load(struct store_stmt *q, const char *ref, struct merchant *m, struct err *e);
 
 int merchants_load(struct store *st, const char *ref, struct merchant *m, struct err *e)
 {
-	return load(store_query(st, MERCHANT_SELECT, "t", ids_merchant_no(ref)), ref, m, e);
+	return load(store_query(st, MERCHANT_SELECT "id = ?", "t", ids_merchant_no(ref)), ref, m, e);
 }
 
 /* SQLite has one writer at a time; PostgreSQL locks the row against
  * other lockers only: NO KEY, so that orders and payments that refer to
  * the merchant (their foreign keys take a key-share lock) go on. */
 static const struct store_sql select_locked = {
-    .sqlite = MERCHANT_SELECT,
-    .postgresql = MERCHANT_SELECT " FOR NO KEY UPDATE",
+    .sqlite = MERCHANT_SELECT "id = ?",
+    .postgresql = MERCHANT_SELECT "id = ? FOR NO KEY UPDATE",
+};
+/* Many at once, in the order of their ids: two workers lock them in one
+ * order, never in a cycle. */
+static const struct store_sql select_many_locked = {
+    .sqlite = MERCHANT_SELECT "id IN (SELECT value FROM json_each(?)) ORDER BY id",
+    .postgresql = MERCHANT_SELECT "id = ANY(ARRAY(SELECT json_array_elements_text(?::json))) ORDER BY id"
+                                  " FOR NO KEY UPDATE",
 };
 
 int merchants_load_locked(struct store *st, const char *ref, struct merchant *m, struct err *e)
@@ -86,36 +93,26 @@ int merchants_load_locked(struct store *st, const char *ref, struct merchant *m,
 	return load(store_query_sql(st, &select_locked, "t", ids_merchant_no(ref)), ref, m, e);
 }
 
+static bool from_row(struct store_stmt *q, struct merchant *m);
+
+void merchants_load_many_locked(struct store *st, const char *nos, void (*each)(void *arg, const struct merchant *m),
+                                void *arg)
+{
+	struct store_stmt *q = store_query_sql(st, &select_many_locked, "t", nos);
+	struct merchant m;
+	while (store_step(q) == STORE_ROW) {
+		if (!from_row(q, &m))
+			err_die(EX_DATAERR,
+			        "merchant '%.64s' in the ledger has a field longer than wpay allows; check the ledger",
+			        store_col_text(q, 0));
+		each(arg, &m);
+	}
+}
+
 static int load(struct store_stmt *q, const char *ref, struct merchant *m, struct err *e)
 {
 	bool found = store_step(q) == STORE_ROW;
-	bool fits = true;
-	if (found) {
-		memset(m, 0, sizeof *m);
-		fits &= strlcopy(m->no, store_col_text(q, 0), sizeof m->no);
-		ids_merchant(m->no, m->id);
-		fits &= strlcopy(m->kind, store_col_text(q, 1), sizeof m->kind);
-		m->verified = store_col_int(q, 2) != 0;
-		fits &= strlcopy(m->name, store_col_text(q, 3), sizeof m->name);
-		fits &= strlcopy(m->city, store_col_text(q, 4), sizeof m->city);
-		fits &= strlcopy(m->mcc, store_col_text(q, 5), sizeof m->mcc);
-		fits &= strlcopy(m->country, store_col_text(q, 6), sizeof m->country);
-		fits &= strlcopy(m->currency, store_col_text(q, 7), sizeof m->currency);
-		m->fee_ppm = store_col_int(q, 8);
-		fits &= strlcopy(m->settlement, store_col_text(q, 9), sizeof m->settlement);
-		if ((m->has_notify_url = !store_col_null(q, 10)))
-			fits &= strlcopy(m->notify_url, store_col_text(q, 10), sizeof m->notify_url);
-		if ((m->has_bank_account = !store_col_null(q, 11)))
-			fits &= strlcopy(m->bank_account, store_col_text(q, 11), sizeof m->bank_account);
-		fits &= strlcopy(m->created_at, store_col_text(q, 12), sizeof m->created_at);
-		fits &= strlcopy(m->updated_at, store_col_text(q, 13), sizeof m->updated_at);
-		if (!(m->all_networks = store_col_null(q, 14)))
-			fits &= strlcopy(m->networks, store_col_text(q, 14), sizeof m->networks);
-		fits &= strlcopy(m->state, store_col_text(q, 15), sizeof m->state);
-		fits &= strlcopy(m->state_reason, store_col_text(q, 16), sizeof m->state_reason);
-		fits &= strlcopy(m->state_at, store_col_text(q, 17), sizeof m->state_at);
-		fits &= strlcopy(m->settlement_reason, store_col_text(q, 18), sizeof m->settlement_reason);
-	}
+	bool fits = found ? from_row(q, m) : true;
 	store_done(q);
 	/* Every field fits what wpay ever let in; one that does not was written
 	 * by something else, and is not cut short into someone's payout. */
@@ -125,6 +122,37 @@ static int load(struct store_stmt *q, const char *ref, struct merchant *m, struc
 	return found ? 0
 	             : err_fail(e, ERR_FAIL, "unknown_merchant",
 	                        "no merchant '%.64s' in this ledger; 'wpay bind merchant list' shows them", ref);
+}
+
+/* m from q's row; false if a field does not fit. */
+static bool from_row(struct store_stmt *q, struct merchant *m)
+{
+	bool fits = true;
+	memset(m, 0, sizeof *m);
+	fits &= strlcopy(m->no, store_col_text(q, 0), sizeof m->no);
+	ids_merchant(m->no, m->id);
+	fits &= strlcopy(m->kind, store_col_text(q, 1), sizeof m->kind);
+	m->verified = store_col_int(q, 2) != 0;
+	fits &= strlcopy(m->name, store_col_text(q, 3), sizeof m->name);
+	fits &= strlcopy(m->city, store_col_text(q, 4), sizeof m->city);
+	fits &= strlcopy(m->mcc, store_col_text(q, 5), sizeof m->mcc);
+	fits &= strlcopy(m->country, store_col_text(q, 6), sizeof m->country);
+	fits &= strlcopy(m->currency, store_col_text(q, 7), sizeof m->currency);
+	m->fee_ppm = store_col_int(q, 8);
+	fits &= strlcopy(m->settlement, store_col_text(q, 9), sizeof m->settlement);
+	if ((m->has_notify_url = !store_col_null(q, 10)))
+		fits &= strlcopy(m->notify_url, store_col_text(q, 10), sizeof m->notify_url);
+	if ((m->has_bank_account = !store_col_null(q, 11)))
+		fits &= strlcopy(m->bank_account, store_col_text(q, 11), sizeof m->bank_account);
+	fits &= strlcopy(m->created_at, store_col_text(q, 12), sizeof m->created_at);
+	fits &= strlcopy(m->updated_at, store_col_text(q, 13), sizeof m->updated_at);
+	if (!(m->all_networks = store_col_null(q, 14)))
+		fits &= strlcopy(m->networks, store_col_text(q, 14), sizeof m->networks);
+	fits &= strlcopy(m->state, store_col_text(q, 15), sizeof m->state);
+	fits &= strlcopy(m->state_reason, store_col_text(q, 16), sizeof m->state_reason);
+	fits &= strlcopy(m->state_at, store_col_text(q, 17), sizeof m->state_at);
+	fits &= strlcopy(m->settlement_reason, store_col_text(q, 18), sizeof m->settlement_reason);
+	return fits;
 }
 
 static json_t *merchant_json(struct wpay_ctx *c, const struct merchant *m)

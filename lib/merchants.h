@@ -62,6 +62,10 @@ int merchants_load(struct store *st, const char *ref, struct merchant *m, struct
 /* The same, locking the merchant's row until the commit against other
  * lockers (one settler per merchant at a time), in the same round trip. */
 int merchants_load_locked(struct store *st, const char *ref, struct merchant *m, struct err *e);
+/* Load and lock the merchants whose numbers (m->no) are in nos, a JSON
+ * array, in the order of their ids; each() is given each one found. */
+void merchants_load_many_locked(struct store *st, const char *nos, void (*each)(void *arg, const struct merchant *m),
+                                void *arg);
 
 int merchants_add(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 int merchants_update(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);

@@ -355,45 +355,157 @@ static void deposit_event(struct store *st, const struct merchant *m, const stru
 	json_decref(body);
 }
 
+/* Its settlements so far, in one round trip: settled for this date before
+ * (the same record, nothing moves), or for a later one, and what the last
+ * carried out. For one merchant (?1), or each of a list (?3, with ?1
+ * unbound: both engines take a parameter that is bound but not used). */
+#define SETTLED_SO_FAR(no)                                                                                             \
+	"(SELECT id FROM settlements WHERE merchant_id = " no " AND date = ?2),"                                       \
+	" (SELECT MAX(date) FROM settlements WHERE merchant_id = " no " AND date > ?2),"                               \
+	" (SELECT carried_out FROM settlements WHERE merchant_id = " no " ORDER BY date DESC LIMIT 1)"
+static const struct store_sql settled_so_far_many = {
+    .sqlite = "SELECT " SETTLED_SO_FAR("l.value") ", l.value FROM json_each(?3) l",
+    .postgresql = "SELECT " SETTLED_SO_FAR("l.no") ", l.no FROM json_array_elements_text(?3::json) AS l(no)",
+};
+
+struct so_far {
+	bool settled, later;
+	char settled_id[ID_MAX], later_date[16];
+	int64_t carried;
+};
+
+static void so_far_from_row(struct store_stmt *q, struct so_far *f)
+{
+	*f = (struct so_far){.settled = !store_col_null(q, 0),
+	                     .later = !store_col_null(q, 1),
+	                     .carried = store_col_null(q, 2) ? 0 : store_col_int(q, 2)};
+	if (f->settled)
+		strlcopy(f->settled_id, store_col_text(q, 0), sizeof f->settled_id);
+	if (f->later)
+		strlcopy(f->later_date, store_col_text(q, 1), sizeof f->later_date);
+}
+
+/* What settle_prefetch read and locked, each used once, in the transaction
+ * it was read in (a replay, in another, reads and locks again). */
+struct ahead {
+	struct merchant m;
+	struct so_far so_far;
+	bool looked, used;
+};
+static struct {
+	struct ahead *e;
+	size_t n, cap;
+	unsigned long transaction;
+} ahead;
+
+static void ahead_add(void *arg, const struct merchant *m)
+{
+	(void)arg;
+	if (ahead.n == ahead.cap) {
+		ahead.cap = ahead.cap ? 2 * ahead.cap : 128;
+		ahead.e = xrealloc(ahead.e, ahead.cap * sizeof ahead.e[0]);
+	}
+	ahead.e[ahead.n++] = (struct ahead){.m = *m};
+}
+
+static struct ahead *ahead_find(const char *no)
+{
+	for (size_t i = 0; i < ahead.n; i++)
+		if (strcmp(ahead.e[i].m.no, no) == 0)
+			return &ahead.e[i];
+	return NULL;
+}
+
+void settle_prefetch(struct wpay_ctx *c, const struct settle_run *run, json_t *requests)
+{
+	struct store *st = c->st;
+	ahead.n = 0;
+	ahead.transaction = store_transactions(st);
+	json_t *nos = json_array();
+	size_t i;
+	json_t *req;
+	json_array_foreach (requests, i, req) {
+		const char *ref = json_string_value(json_object_get(req, "merchant"));
+		if (ref)
+			json_array_append_new(nos, json_string(ids_merchant_no(ref)));
+	}
+	char *list = json_dumps(nos, JSON_COMPACT);
+	json_decref(nos);
+	merchants_load_many_locked(st, list, ahead_add, NULL);
+	/* After the locks, in a statement of its own: it sees what a settler
+	 * that held them before committed. */
+	struct store_stmt *q = store_query_sql(st, &settled_so_far_many, "ttt", "", run->date, list);
+	while (store_step(q) == STORE_ROW) {
+		struct ahead *a = ahead_find(store_col_text(q, 3));
+		if (a) {
+			so_far_from_row(q, &a->so_far);
+			a->looked = true;
+		}
+	}
+	free(list);
+	const char **accts = xcalloc(2 * ahead.n + 1, sizeof *accts);
+	char(*ids)[ACCOUNT_ID_MAX] = xcalloc(2 * ahead.n + 1, sizeof *ids);
+	for (size_t k = 0; k < ahead.n; k++) {
+		ledger_account_id(ACCOUNT_PENDING, ahead.e[k].m.id, ids[2 * k]);
+		ledger_account_id(ACCOUNT_PAYOUT, ahead.e[k].m.id, ids[2 * k + 1]);
+		accts[2 * k] = ids[2 * k];
+		accts[2 * k + 1] = ids[2 * k + 1];
+	}
+	ledger_preload(st, accts, 2 * ahead.n);
+	free(ids);
+	free(accts);
+}
+
+/* The merchant no and its settlements so far as settle_prefetch read and
+ * locked them, once, in this transaction; NULL: read them now. */
+static const struct ahead *take_ahead(struct store *st, const char *no)
+{
+	if (!store_deferring(st) || ahead.transaction != store_transactions(st))
+		return NULL;
+	struct ahead *a = ahead_find(no);
+	if (!a || a->used || !a->looked)
+		return NULL;
+	a->used = true;
+	return a;
+}
+
 int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct err *e)
 {
 	struct store *st = c->st;
 	clock_test_crash("settle");
 	const char *ref = NULL;
 	struct merchant m;
-	/* One settler per merchant at a time: a second one waits here, then
-	 * finds the settlement made and answers it. */
-	if (rec_get_str(req, "merchant", true, 0, &ref, e) || merchants_load_locked(st, ref, &m, e))
+	struct so_far so_far;
+	if (rec_get_str(req, "merchant", true, 0, &ref, e))
 		return ERR_FAIL;
-	const char *no = m.no, *owner = m.id, *bank_account = m.has_bank_account ? m.bank_account : NULL;
-	/* Its settlements so far, in one round trip: settled for this date
-	 * before (the same record, nothing moves), or for a later one, and
-	 * what the last carried out. */
-	struct store_stmt *q =
-	    store_query(st,
-	                "SELECT (SELECT id FROM settlements WHERE merchant_id = ?1 AND date = ?2),"
-	                " (SELECT MAX(date) FROM settlements WHERE merchant_id = ?1 AND date > ?2),"
-	                " (SELECT carried_out FROM settlements WHERE merchant_id = ?1 ORDER BY date DESC LIMIT 1)",
-	                "tt", no, run->date);
-	if (store_step(q) != STORE_ROW) {
+	const struct ahead *a = take_ahead(st, ids_merchant_no(ref));
+	if (a) {
+		m = a->m;
+		so_far = a->so_far;
+	} else {
+		/* One settler per merchant at a time: a second one waits here,
+		 * then finds the settlement made and answers it. */
+		if (merchants_load_locked(st, ref, &m, e))
+			return ERR_FAIL;
+		static const struct store_sql settled_so_far = {"SELECT " SETTLED_SO_FAR("?1"),
+		                                                "SELECT " SETTLED_SO_FAR("?1")};
+		struct store_stmt *q = store_query_sql(st, &settled_so_far, "tt", m.no, run->date);
+		if (store_step(q) != STORE_ROW) {
+			store_done(q);
+			return err_fail(e, ERR_FAIL, "internal", "no row for %s's settlements; this is a bug", m.id);
+		}
+		so_far_from_row(q, &so_far);
 		store_done(q);
-		return err_fail(e, ERR_FAIL, "internal", "no row for %s's settlements; this is a bug", owner);
 	}
-	if (!store_col_null(q, 0)) {
-		char sid[ID_MAX];
-		strlcopy(sid, store_col_text(q, 0), sizeof sid);
-		store_done(q);
-		*out = settlement_read(st, sid);
+	const char *no = m.no, *owner = m.id, *bank_account = m.has_bank_account ? m.bank_account : NULL;
+	if (so_far.settled) {
+		*out = settlement_read(st, so_far.settled_id);
 		return BATCH_OK;
 	}
-	if (!store_col_null(q, 1)) {
-		err_fail(e, ERR_FAIL, "settled_later", "%s was settled for %s already; settle dates in order", owner,
-		         store_col_text(q, 1));
-		store_done(q);
-		return BATCH_FAIL;
-	}
-	int64_t carried = store_col_null(q, 2) ? 0 : store_col_int(q, 2);
-	store_done(q);
+	if (so_far.later)
+		return err_fail(e, ERR_FAIL, "settled_later", "%s was settled for %s already; settle dates in order",
+		                owner, so_far.later_date);
+	int64_t carried = so_far.carried;
 	struct settle_sums sums;
 	settle_mode(st, &m, run, &sums);
 	char sid[ID_MAX];

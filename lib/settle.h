@@ -96,6 +96,12 @@ json_t *settle_requests(struct store *st, const struct settle_run *run);
 /* Settle one merchant (a batch handler's work): a "settlement" record, the
  * same on a rerun, or none when there is nothing to settle. */
 int settle_merchant(struct wpay_ctx *c, const struct settle_run *run, json_t *req, json_t **out, struct err *e);
+/* A batch's requests, at its start with its transaction open (a
+ * batch_opts.prefetch hook): their merchants loaded and locked, their
+ * settlements so far and their pending and payout balances read, in three
+ * queries rather than round trips per merchant. settle_merchant uses each
+ * once, in that transaction only. */
+void settle_prefetch(struct wpay_ctx *c, const struct settle_run *run, json_t *requests);
 /*
  * The forecast for the merchant ref: a "forecast" record appended to out
  * for each date from run->date (dates it was settled for already left

@@ -185,12 +185,14 @@ void store_begin(struct store *st)
 {
 	st->ops->txn(st, TXN_BEGIN);
 	st->in_txn = true;
+	st->transactions++;
 }
 
 void store_begin_read(struct store *st)
 {
 	st->ops->txn(st, TXN_BEGIN_READ);
 	st->in_txn = true;
+	st->transactions++;
 }
 
 /* Commit, unless the transaction is doomed (it stays open, to be rolled
@@ -278,6 +280,11 @@ void store_replayable(struct store *st, bool on)
 bool store_must_replay(const struct store *st)
 {
 	return st->must_replay;
+}
+
+unsigned long store_transactions(const struct store *st)
+{
+	return st->transactions;
 }
 
 unsigned long store_commits(const struct store *st)

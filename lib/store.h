@@ -155,6 +155,9 @@ void store_unlock_name(struct store *st, const char *name);
 /* Commits so far (store_commit and store_commit_now): what a caller holds
  * for replay before the latest one is durable and must not run again. */
 unsigned long store_commits(const struct store *st);
+/* Transactions begun so far: what one transaction read and locked for
+ * later is good while this is unchanged (a replay begins another). */
+unsigned long store_transactions(const struct store *st);
 /*
  * Hooks a module keeps transaction state of its own with (the ledger's
  * balances, moved once per batch): called after the record's savepoint is

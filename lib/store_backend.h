@@ -54,6 +54,7 @@ struct store {
 	bool many_rows;   /* the query being made is store_query_many's */
 	const struct store_hooks *hooks;
 	unsigned long commits;
+	unsigned long transactions; /* begun */
 };
 
 /* And of every statement. */

@@ -11,3 +11,31 @@ load helper
 	assert_success
 	assert_output --partial "every order paid once (10000 payments, 20001 transfers)"
 }
+
+@test "2 settlers at once over the same 120 merchants, in batches of 25: each settled once, both answer each merchant with that settlement" {
+	shop_ready
+	wpay-bind wallet topup u:1001 --amount 900.00 --request-no t2 >/dev/null
+	for i in $(seq -w 1 120); do
+		wpay-bind merchant add "s$i" --name "Shop $i" --city Beijing >/dev/null
+		wpay-bind merchant approve "s$i" >/dev/null
+	done
+	for i in $(seq -w 1 120); do
+		printf '{"type":"order","merchant":"s%s","out_trade_no":"o%s","amount":%d}\n' "$i" "$i" $((100 + 10#$i))
+	done | wpay-order >orders
+	wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 <orders >/dev/null
+	# T+15: due 16 days later. Both start at once, one from each end of
+	# the list's batches' reach (the same list, so they meet on every lock).
+	export WPAY_NOW=2026-12-08T08:00:00Z
+	wpay-settle --batch-size 25 >a 2>a.err &
+	one=$!
+	wpay-settle --batch-size 25 >b 2>b.err &
+	two=$!
+	wait $one
+	wait $two
+	assert_equal "$(db_sql "SELECT count(*) FROM settlements")" 120
+	assert_equal "$(db_sql "SELECT count(*) FROM payments WHERE settlement_id IS NULL")" 0
+	assert_equal "$(jq -r 'select(.type == "settlement") | .merchant' a | sort | uniq | wc -l)" 120
+	assert_equal "$(jq -r '[.merchant, .id, .net] | join(" ")' a | sort)" "$(jq -r '[.merchant, .id, .net] | join(" ")' b | sort)"
+	assert_equal "$(cat a.err b.err)" ""
+	assert_ledger_ok
+}
