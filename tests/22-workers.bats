@@ -13,6 +13,7 @@ load helper
 }
 
 @test "2 settlers at once over the same 120 merchants, in batches of 25: each settled once, both answer each merchant with that settlement" {
+	cd "$BATS_TEST_TMPDIR"
 	shop_ready
 	wpay-bind wallet topup u:1001 --amount 900.00 --request-no t2 >/dev/null
 	for i in $(seq -w 1 120); do
