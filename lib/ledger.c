@@ -100,6 +100,11 @@ static void journal_before_commit(void *arg)
 		int64_t delta = journal.e[i].batch + journal.e[i].record;
 		if (delta == 0)
 			continue;
+		/* Past PG_INFLIGHT_MAX moves, a write is read back on the way,
+		 * and a failed one dooms the batch: it runs again, and moves
+		 * these balances at once. */
+		if (store_must_replay(st))
+			break;
 		if (!store_deferring(st))
 			err_die(EX_SOFTWARE, "ledger: balances batched for a store that no longer defers writes");
 		store_write(st, 1,
