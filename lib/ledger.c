@@ -125,8 +125,10 @@ static const struct store_hooks journal_hooks = {
 
 static void journal_attach(struct store *st)
 {
-	if (journal.st != st) {
-		static struct store_hooks hooks;
+	static struct store_hooks hooks;
+	/* A store opened after another was closed may be where it was: its
+	 * hooks, not its address, say whether it is the journal's. */
+	if (journal.st != st || store_get_hooks(st) != &hooks) {
 		hooks = journal_hooks;
 		hooks.arg = st;
 		journal.st = st;
