@@ -147,7 +147,8 @@ static struct journal_entry *journal_find(const char *acct)
 
 /* The batch's entries for the n accounts, each read on first use: those
  * the batch has not met are read together (one round trip for a group's
- * new accounts, not one each). The entries are found again by id after
+ * new accounts, not one each), and so is one it met before it was made (a
+ * later record may make it). The entries are found again by id after
  * all are read: a pointer taken before the list grew would point into
  * the memory it left. */
 static void journal_load(struct store *st, const char *const *accts, size_t n, struct journal_entry **out)
@@ -156,7 +157,8 @@ static void journal_load(struct store *st, const char *const *accts, size_t n, s
 	const char *missing[4];
 	size_t nmissing = 0;
 	for (size_t k = 0; k <= n; k++) {
-		if (k < n && !journal_find(accts[k])) {
+		const struct journal_entry *met = k < n ? journal_find(accts[k]) : NULL;
+		if (k < n && (!met || !met->found)) {
 			bool twice = false;
 			for (size_t j = 0; j < nmissing; j++)
 				twice = twice || strcmp(missing[j], accts[k]) == 0;
@@ -169,27 +171,27 @@ static void journal_load(struct store *st, const char *const *accts, size_t n, s
 			journal.cap = journal.cap ? 2 * journal.cap : 64;
 			journal.e = xrealloc(journal.e, journal.cap * sizeof journal.e[0]);
 		}
-		for (size_t j = 0; j < nmissing; j++) {
-			journal.e[journal.n + j] = (struct journal_entry){0};
-			strlcopy(journal.e[journal.n + j].id, missing[j], sizeof journal.e[0].id);
-		}
+		/* An entry not found moved nothing: it is read again in place. */
+		for (size_t j = 0; j < nmissing; j++)
+			if (!journal_find(missing[j])) {
+				journal.e[journal.n] = (struct journal_entry){0};
+				strlcopy(journal.e[journal.n++].id, missing[j], sizeof journal.e[0].id);
+			}
 		/* Four at a time; the list is filled out with the last of them. */
 		struct store_stmt *q = store_query(
 		    st, "SELECT id, currency, balance, kind FROM accounts WHERE id IN (?, ?, ?, ?)", "tttt", missing[0],
 		    missing[nmissing > 1 ? 1 : 0], missing[nmissing > 2 ? 2 : nmissing - 1], missing[nmissing - 1]);
-		while (store_step(q) == STORE_ROW)
-			for (size_t j = 0; j < nmissing; j++) {
-				struct journal_entry *je = &journal.e[journal.n + j];
-				if (strcmp(je->id, store_col_text(q, 0)) != 0)
-					continue;
-				je->found = true;
-				strlcopy(je->currency, store_col_text(q, 1), sizeof je->currency);
-				je->balance = store_col_int(q, 2);
-				const char *kind = store_col_text(q, 3);
-				je->may_go_negative = strcmp(kind, "card") == 0 || strcmp(kind, "pending") == 0 ||
-				                      strcmp(kind, "payout") == 0 || strcmp(kind, "sponsor") == 0;
-			}
-		journal.n += nmissing;
+		while (store_step(q) == STORE_ROW) {
+			struct journal_entry *je = journal_find(store_col_text(q, 0));
+			if (!je || je->found)
+				continue;
+			je->found = true;
+			strlcopy(je->currency, store_col_text(q, 1), sizeof je->currency);
+			je->balance = store_col_int(q, 2);
+			const char *kind = store_col_text(q, 3);
+			je->may_go_negative = strcmp(kind, "card") == 0 || strcmp(kind, "pending") == 0 ||
+			                      strcmp(kind, "payout") == 0 || strcmp(kind, "sponsor") == 0;
+		}
 		nmissing = 0;
 	}
 	for (size_t k = 0; k < n; k++)
