@@ -100,9 +100,9 @@ static void journal_before_commit(void *arg)
 		int64_t delta = journal.e[i].batch + journal.e[i].record;
 		if (delta == 0)
 			continue;
-		/* Past PG_INFLIGHT_MAX moves, a write is read back on the way,
-		 * and a failed one dooms the batch: it runs again, and moves
-		 * these balances at once. */
+		/* Writes in flight are read back when too many are (hundreds
+		 * of moves), and one that failed dooms the batch here: it runs
+		 * again, moving these balances at once. */
 		if (store_must_replay(st))
 			break;
 		if (!store_deferring(st))
