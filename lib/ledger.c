@@ -102,6 +102,11 @@ static void journal_before_commit(void *arg)
 		int64_t delta = journal.e[i].batch + journal.e[i].record;
 		if (delta == 0)
 			continue;
+		/* Writes in flight are read back when too many are (hundreds
+		 * of moves), and one that failed dooms the batch here: it runs
+		 * again, moving these balances at once. */
+		if (store_must_replay(st))
+			break;
 		if (!store_deferring(st))
 			err_die(EX_SOFTWARE, "ledger: balances batched for a store that no longer defers writes");
 		store_write(st, 1,
@@ -122,8 +127,10 @@ static const struct store_hooks journal_hooks = {
 
 static void journal_attach(struct store *st)
 {
-	if (journal.st != st) {
-		static struct store_hooks hooks;
+	static struct store_hooks hooks;
+	/* A store opened after another was closed may be where it was: its
+	 * hooks, not its address, say whether it is the journal's. */
+	if (journal.st != st || store_get_hooks(st) != &hooks) {
 		hooks = journal_hooks;
 		hooks.arg = st;
 		journal.st = st;
@@ -153,7 +160,8 @@ static void journal_fill(struct journal_entry *je, struct store_stmt *q)
 
 /* The batch's entries for the n accounts, each read on first use: those
  * the batch has not met are read together (one round trip for a group's
- * new accounts, not one each). The entries are found again by id after
+ * new accounts, not one each), and so is one it met before it was made (a
+ * later record may make it). The entries are found again by id after
  * all are read: a pointer taken before the list grew would point into
  * the memory it left. */
 static void journal_load(struct store *st, const char *const *accts, size_t n, struct journal_entry **out)
@@ -162,7 +170,8 @@ static void journal_load(struct store *st, const char *const *accts, size_t n, s
 	const char *missing[4];
 	size_t nmissing = 0;
 	for (size_t k = 0; k <= n; k++) {
-		if (k < n && !journal_find(accts[k])) {
+		const struct journal_entry *met = k < n ? journal_find(accts[k]) : NULL;
+		if (k < n && (!met || !met->found)) {
 			bool twice = false;
 			for (size_t j = 0; j < nmissing; j++)
 				twice = twice || strcmp(missing[j], accts[k]) == 0;
@@ -175,19 +184,21 @@ static void journal_load(struct store *st, const char *const *accts, size_t n, s
 			journal.cap = journal.cap ? 2 * journal.cap : 64;
 			journal.e = xrealloc(journal.e, journal.cap * sizeof journal.e[0]);
 		}
-		for (size_t j = 0; j < nmissing; j++) {
-			journal.e[journal.n + j] = (struct journal_entry){0};
-			strlcopy(journal.e[journal.n + j].id, missing[j], sizeof journal.e[0].id);
-		}
+		/* An entry not found moved nothing: it is read again in place. */
+		for (size_t j = 0; j < nmissing; j++)
+			if (!journal_find(missing[j])) {
+				journal.e[journal.n] = (struct journal_entry){0};
+				strlcopy(journal.e[journal.n++].id, missing[j], sizeof journal.e[0].id);
+			}
 		/* Four at a time; the list is filled out with the last of them. */
 		struct store_stmt *q = store_query(
 		    st, "SELECT id, currency, balance, kind FROM accounts WHERE id IN (?, ?, ?, ?)", "tttt", missing[0],
 		    missing[nmissing > 1 ? 1 : 0], missing[nmissing > 2 ? 2 : nmissing - 1], missing[nmissing - 1]);
-		while (store_step(q) == STORE_ROW)
-			for (size_t j = 0; j < nmissing; j++)
-				if (strcmp(journal.e[journal.n + j].id, store_col_text(q, 0)) == 0)
-					journal_fill(&journal.e[journal.n + j], q);
-		journal.n += nmissing;
+		while (store_step(q) == STORE_ROW) {
+			struct journal_entry *je = journal_find(store_col_text(q, 0));
+			if (je && !je->found)
+				journal_fill(je, q);
+		}
 		nmissing = 0;
 	}
 	for (size_t k = 0; k < n; k++)
@@ -206,21 +217,27 @@ void ledger_preload(struct store *st, const char *const *accts, size_t n)
 		return;
 	journal_attach(st);
 	json_t *list = json_array();
-	for (size_t k = 0; k < n; k++)
-		if (!journal_find(accts[k]))
+	for (size_t k = 0; k < n; k++) {
+		const struct journal_entry *met = journal_find(accts[k]);
+		if (!met || !met->found)
 			json_array_append_new(list, json_string(accts[k]));
+	}
 	char *text = json_dumps(list, JSON_COMPACT);
 	json_decref(list);
 	struct store_stmt *q = store_query_sql(st, &select_accounts, "t", text);
 	/* Only those there: one missing may yet be made before it is moved. */
 	while (store_step(q) == STORE_ROW) {
-		if (journal_find(store_col_text(q, 0)))
+		struct journal_entry *je = journal_find(store_col_text(q, 0));
+		if (je && je->found)
 			continue;
-		if (journal.n == journal.cap) {
-			journal.cap = journal.cap ? 2 * journal.cap : 64;
-			journal.e = xrealloc(journal.e, journal.cap * sizeof journal.e[0]);
+		if (!je) {
+			if (journal.n == journal.cap) {
+				journal.cap = journal.cap ? 2 * journal.cap : 64;
+				journal.e = xrealloc(journal.e, journal.cap * sizeof journal.e[0]);
+			}
+			je = &journal.e[journal.n++];
 		}
-		journal_fill(&journal.e[journal.n++], q);
+		journal_fill(je, q); /* one not found before moved nothing */
 	}
 	free(text);
 }

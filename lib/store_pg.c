@@ -387,7 +387,7 @@ static PGresult *stream_next(struct pg *st)
 		r = PQgetResult(st->conn);
 		if (!r) {
 			if (PQstatus(st->conn) == CONNECTION_BAD || --left < 1)
-				fatal(st, o.failed >= 0 ? o.state : NULL, o.failed >= 0 ? o.message : NULL,
+				fatal(st, o.failed >= 0 && *o.state ? o.state : NULL, o.failed >= 0 ? o.message : NULL,
 				      "reading results");
 			continue;
 		}
@@ -940,6 +940,9 @@ static bool last_pending(struct pg *st, const char *sql)
 static void pg_txn(struct store *base, enum store_txn what)
 {
 	struct pg *st = pg_of(base);
+	/* A read whose rest fails here (a deadlock) dooms the transaction: a
+	 * commit then leaves it open, to be rolled back and replayed. */
+	bool doomed = st->base.must_replay;
 	stream_hold(st);
 	switch (what) {
 	case TXN_BEGIN:
@@ -992,8 +995,10 @@ static void pg_txn(struct store *base, enum store_txn what)
 			st->npending--; /* an empty transaction */
 			break;
 		}
-		if (st->base.must_replay)
+		if (doomed)
 			err_die(EX_SOFTWARE, "ledger %s: commit of a transaction that must be replayed", st->base.name);
+		if (st->base.must_replay)
+			break;
 		if (!settle_inflight(st))
 			break; /* doomed: still open, to be rolled back */
 		{

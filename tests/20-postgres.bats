@@ -423,3 +423,40 @@ two_orders() { # two_orders FIRST SECOND AMOUNT [MERCHANT-OF-THE-FIRST]
 	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE kind = 'wallet'")" $((10000 - 100 - 200 - 300 - 300))
 	assert_ledger_ok
 }
+
+# n merchants m001.. added and approved, in one bind run.
+many_merchants() {
+	for i in $(seq -w 1 "$1"); do
+		printf '{"type":"merchant","op":"add","merchant_no":"m%s","name":"Shop %s","city":"Beijing"}\n' "$i" "$i"
+		printf '{"type":"merchant","op":"approve","merchant":"m%s"}\n' "$i"
+	done | wpay-bind >/dev/null
+}
+
+@test "attack: a batch doomed while its commit moves more than 512 balances runs again (it ended with 70)" {
+	shop_ready
+	wpay-bind wallet topup u:1001 --amount 1000.00 --request-no t2 >/dev/null
+	many_merchants 520
+	for i in $(seq -w 1 520); do
+		printf '{"type":"order","merchant":"m%s","out_trade_no":"o%s","amount":100}\n' "$i" "$i"
+	done | wpay-order >orders
+	# The first order runs alone (its PIN); the second batch's commit moves
+	# the fees first (ids in order), then 519 pendings and the wallet. The
+	# fees' move fails there once, as a deadlock would; its answer is read
+	# when the commands in flight pass 512, in the middle of those moves.
+	db_sql "CREATE SEQUENCE once;
+		CREATE FUNCTION deadlock_once() RETURNS trigger LANGUAGE plpgsql AS \$\$
+		BEGIN
+			IF NEW.id = 'fees:CNY' AND nextval('once') = 2 THEN
+				RAISE EXCEPTION 'injected deadlock' USING ERRCODE = '40P01';
+			END IF;
+			RETURN NEW;
+		END \$\$;
+		CREATE TRIGGER deadlock_once BEFORE UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION deadlock_once();"
+	run --separate-stderr wpay-pay --batch-size 1000 --buyer u:1001 --pin-fd 3 3<<<135790 <orders
+	assert_equal "$stderr" ""
+	assert_success
+	[ "$(db_sql "SELECT last_value FROM once")" -gt 2 ] || fail "the injected deadlock never happened"
+	assert_equal "$(grep -c '"type":"payment"' <<<"$output")" 520
+	assert_equal "$(db_sql "SELECT balance FROM accounts WHERE kind = 'wallet'")" $((10000 + 100000 - 520 * 100))
+	assert_ledger_ok
+}

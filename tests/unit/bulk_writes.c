@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger.h"
 #include "store.h"
 #include "unit.h"
 
@@ -31,6 +32,27 @@ static char *value(struct store *st, const char *name)
 static void put(struct store *st, const char *name, const char *v)
 {
 	store_write_many(st, 1, "INSERT INTO settings(name, value) VALUES (?, ?)", "tt", name, v);
+}
+
+/* A top-up of 1.00 from card:x to wallet:x in a batch of its own (a
+ * replayable transaction, a record's savepoint), committed. */
+static void top_up(struct store *st, const char *key)
+{
+	char card[ACCOUNT_ID_MAX], wallet[ACCOUNT_ID_MAX];
+	ledger_account(st, ACCOUNT_CARD, "x", "CNY", card);
+	ledger_account(st, ACCOUNT_WALLET, "x", "CNY", wallet);
+	struct transfer t = {.kind = "topup", .amount = 100, .currency = "CNY"};
+	snprintf(t.key, sizeof t.key, "%s", key);
+	snprintf(t.from, sizeof t.from, "%s", card);
+	snprintf(t.to, sizeof t.to, "%s", wallet);
+	struct err e = {0};
+	store_replayable(st, true);
+	store_begin(st);
+	store_savepoint(st);
+	if (ledger_post(st, &t, 1, LEDGER_FIRST, &e) < 0)
+		fprintf(stderr, "bulk_writes: %s\n", e.msg);
+	store_release(st);
+	store_commit(st);
 }
 
 int main(int argc, char **argv)
@@ -127,6 +149,48 @@ int main(int argc, char **argv)
 	CHECK("gathered calls of two texts run in the order of their first call", got && strcmp(got, "1") == 0);
 	free(got);
 	store_commit(st);
+	store_close(st);
+
+	/* The ledger's batched balances belong to the store they were made
+	 * on: one opened after another was closed (most likely where the
+	 * closed one was) moves its own. */
+	if (store_open(argv[1], false, &st, &e))
+		return 2;
+	top_up(st, "reopen.1");
+	uintptr_t first = (uintptr_t)st;
+	store_close(st);
+	if (store_open(argv[1], false, &st, &e))
+		return 2;
+	top_up(st, "reopen.2");
+	printf("# the second store is %s the first was\n", (uintptr_t)st == first ? "where" : "not where");
+	bool ok = false;
+	json_decref(ledger_check(st, &ok));
+	CHECK("a store opened after another was closed moves the balances its batches post", ok);
+
+	/* A record of a batch posts to an account that is not there; a later
+	 * one makes it and posts to it: as on SQLite, it is paid. */
+	store_replayable(st, true);
+	store_begin(st);
+	struct transfer t = {.key = "late.1", .kind = "topup", .amount = 100, .currency = "CNY"};
+	ledger_account_id(ACCOUNT_CARD, "x", t.from);
+	ledger_account_id(ACCOUNT_WALLET, "late", t.to);
+	store_savepoint(st);
+	struct err e1 = {0}, e2 = {0};
+	int before = ledger_post(st, &t, 1, LEDGER_FIRST, &e1);
+	store_rollback_savepoint(st);
+	store_savepoint(st);
+	ledger_account(st, ACCOUNT_WALLET, "late", "CNY", t.to);
+	snprintf(t.key, sizeof t.key, "late.2");
+	int after = ledger_post(st, &t, 1, LEDGER_FIRST, &e2);
+	if (after < 0)
+		printf("# %s: %s\n", e2.code, e2.msg);
+	store_release(st);
+	store_commit(st);
+	CHECK("an account missing when the batch first met it, made later in the batch, takes its transfer",
+	      before < 0 && strcmp(e1.code, "no_account") == 0 && after == 0 && !store_must_replay(st) &&
+	          ledger_balance(st, ACCOUNT_WALLET, "late") == 100);
+	json_decref(ledger_check(st, &ok));
+	CHECK("and the books hold", ok);
 	store_close(st);
 	return UNIT_DONE();
 }

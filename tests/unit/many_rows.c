@@ -5,6 +5,7 @@
  * meanwhile reads the rest into memory first. What a caller sees must be
  * the same on both engines. Run by tests/20-postgres.bats.
  */
+#include <libpq-fe.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,132 @@ static const struct store_sql no_rows = {NO_ROWS, NO_ROWS};
 	"SELECT CAST(value AS BIGINT) / (CAST(value AS BIGINT) - 50000) FROM settings WHERE name LIKE 'many.%'"        \
 	" ORDER BY name"
 static const struct store_sql fails_midway = {FAILS_MIDWAY, FAILS_MIDWAY};
+
+/* Fails on its 50,000th row as a serialization failure would (a function
+ * the test makes on PostgreSQL, in plpgsql). */
+#define RETRYABLE_MIDWAY                                                                                               \
+	"SELECT name, wpay_test_fail_at(CAST(value AS BIGINT), 50000) FROM settings WHERE name LIKE 'many.%'"          \
+	" ORDER BY name"
+static const struct store_sql retryable_midway = {RETRYABLE_MIDWAY, RETRYABLE_MIDWAY};
+
+static char *value(struct store *st, const char *name);
+
+/* sql run on the ledger through a connection of its own. */
+static bool pg_run(const char *uri, const char *sql)
+{
+	PGconn *conn = PQconnectdb(uri);
+	PGresult *r = PQexec(conn, sql);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok)
+		fprintf(stderr, "many_rows: %s", PQerrorMessage(conn));
+	PQclear(r);
+	PQfinish(conn);
+	return ok;
+}
+
+/* The exit status of a child that runs f(uri), stderr to /dev/null; -1 if
+ * it did not exit. */
+static int exit_status_of(int (*f)(const char *), const char *uri)
+{
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		if (!freopen("/dev/null", "w", stderr))
+			_exit(2);
+		_exit(f(uri));
+	}
+	int status = 0;
+	waitpid(child, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A retryable failure in the middle of a read of many rows, in a replayable
+ * transaction, met by a commit: doomed, to be replayed. 0 if so. */
+static int retryable_at_commit(const char *uri)
+{
+	struct store *st;
+	struct err e = {0};
+	if (store_open(uri, false, &st, &e))
+		return 2;
+	store_replayable(st, true);
+	store_begin(st);
+	struct store_stmt *q = store_query_many(st, &retryable_midway, "");
+	for (int i = 0; i < 10; i++)
+		if (store_step(q) != STORE_ROW)
+			return 3;
+	store_commit(st);
+	if (!store_must_replay(st))
+		return 4;
+	store_rollback(st);
+	char *v = value(st, "many.1000500");
+	bool ok = v && strcmp(v, "500") == 0;
+	free(v);
+	store_close(st);
+	return ok ? 0 : 5;
+}
+
+/* The same, stepped to the failure: its rows end early, doomed. */
+static int retryable_stepped(const char *uri)
+{
+	struct store *st;
+	struct err e = {0};
+	if (store_open(uri, false, &st, &e))
+		return 2;
+	store_replayable(st, true);
+	store_begin(st);
+	struct store_stmt *q = store_query_many(st, &retryable_midway, "");
+	int rows = 0;
+	while (store_step(q) == STORE_ROW)
+		rows++;
+	if (rows != 49999 || !store_must_replay(st))
+		return 3;
+	store_rollback(st);
+	store_close(st);
+	return 0;
+}
+
+/* The server ends the connection in the middle of a read of many rows. */
+static int terminated_midway(const char *uri)
+{
+	struct store *st;
+	struct err e = {0};
+	if (store_open(uri, false, &st, &e))
+		return 2;
+	struct store_stmt *q = store_query(st, "SELECT pg_backend_pid()", "");
+	char kill[80];
+	snprintf(kill, sizeof kill, "SELECT pg_terminate_backend(%lld)",
+	         store_step(q) == STORE_ROW ? (long long)store_col_int(q, 0) : 0LL);
+	store_done(q);
+	q = store_query_many(st, &all_rows, "");
+	for (int i = 0; i < 10; i++)
+		if (store_step(q) != STORE_ROW)
+			return 3;
+	if (!pg_run(uri, kill))
+		return 4;
+	while (store_step(q) == STORE_ROW)
+		;
+	return 5; /* not reached: the lost server ends it */
+}
+
+/* Closed in the middle of a read of many rows. */
+static int closed_midway(const char *uri)
+{
+	struct store *st;
+	struct err e = {0};
+	if (store_open(uri, false, &st, &e))
+		return 2;
+	struct store_stmt *q = store_query_many(st, &all_rows, "");
+	store_step(q);
+	store_step(q);
+	store_close(st);
+	if (store_open(uri, false, &st, &e))
+		return 3;
+	char *v = value(st, "many.1000500");
+	bool ok = v && strcmp(v, "500") == 0;
+	free(v);
+	store_close(st);
+	return ok ? 0 : 4;
+}
 
 static size_t heap_in_use(void)
 {
@@ -161,6 +288,22 @@ int main(int argc, char **argv)
 		CHECK("PostgreSQL: a read that fails after its first rows ends the program with 70",
 		      WIFEXITED(status) && WEXITSTATUS(status) == 70);
 	}
+	if (pg) {
+		bool made =
+		    pg_run(argv[1], "CREATE OR REPLACE FUNCTION wpay_test_fail_at(v bigint, at bigint) RETURNS bigint"
+		                    " LANGUAGE plpgsql AS $$ BEGIN IF v = at THEN RAISE EXCEPTION 'injected'"
+		                    " USING ERRCODE = '40001'; END IF; RETURN v; END $$");
+		CHECK("PostgreSQL: a retryable failure in the middle of a read of many rows, stepped to: its rows end, "
+		      "doomed, not ended",
+		      made && exit_status_of(retryable_stepped, argv[1]) == 0);
+		CHECK("PostgreSQL: the same met by the commit (its rest read first): doomed, to be replayed, not 70",
+		      made && exit_status_of(retryable_at_commit, argv[1]) == 0);
+		CHECK("PostgreSQL: a server that ends the connection in the middle of a read of many rows: exit 75",
+		      exit_status_of(terminated_midway, argv[1]) == 75);
+	}
+	CHECK("closed in the middle of a read of many rows, the ledger opens again and reads",
+	      exit_status_of(closed_midway, argv[1]) == 0);
+
 	store_close(st);
 	return UNIT_DONE();
 }
