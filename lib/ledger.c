@@ -158,51 +158,16 @@ static void journal_fill(struct journal_entry *je, struct store_stmt *q)
 	                      strcmp(kind, "payout") == 0 || strcmp(kind, "sponsor") == 0;
 }
 
-/* The batch's entries for the n accounts, each read on first use: those
- * the batch has not met are read together (one round trip for a group's
- * new accounts, not one each), and so is one it met before it was made (a
- * later record may make it). The entries are found again by id after
- * all are read: a pointer taken before the list grew would point into
- * the memory it left. */
-static void journal_load(struct store *st, const char *const *accts, size_t n, struct journal_entry **out)
+static struct journal_entry *journal_add(const char *acct)
 {
-	journal_attach(st);
-	const char *missing[4];
-	size_t nmissing = 0;
-	for (size_t k = 0; k <= n; k++) {
-		const struct journal_entry *met = k < n ? journal_find(accts[k]) : NULL;
-		if (k < n && (!met || !met->found)) {
-			bool twice = false;
-			for (size_t j = 0; j < nmissing; j++)
-				twice = twice || strcmp(missing[j], accts[k]) == 0;
-			if (!twice)
-				missing[nmissing++] = accts[k];
-		}
-		if (nmissing == 0 || (k < n && nmissing < ARRAY_LEN(missing)))
-			continue;
-		if (journal.n + nmissing > journal.cap) {
-			journal.cap = journal.cap ? 2 * journal.cap : 64;
-			journal.e = xrealloc(journal.e, journal.cap * sizeof journal.e[0]);
-		}
-		/* An entry not found moved nothing: it is read again in place. */
-		for (size_t j = 0; j < nmissing; j++)
-			if (!journal_find(missing[j])) {
-				journal.e[journal.n] = (struct journal_entry){0};
-				strlcopy(journal.e[journal.n++].id, missing[j], sizeof journal.e[0].id);
-			}
-		/* Four at a time; the list is filled out with the last of them. */
-		struct store_stmt *q = store_query(
-		    st, "SELECT id, currency, balance, kind FROM accounts WHERE id IN (?, ?, ?, ?)", "tttt", missing[0],
-		    missing[nmissing > 1 ? 1 : 0], missing[nmissing > 2 ? 2 : nmissing - 1], missing[nmissing - 1]);
-		while (store_step(q) == STORE_ROW) {
-			struct journal_entry *je = journal_find(store_col_text(q, 0));
-			if (je && !je->found)
-				journal_fill(je, q);
-		}
-		nmissing = 0;
+	if (journal.n == journal.cap) {
+		journal.cap = journal.cap ? 2 * journal.cap : 64;
+		journal.e = xrealloc(journal.e, journal.cap * sizeof journal.e[0]);
 	}
-	for (size_t k = 0; k < n; k++)
-		out[k] = journal_find(accts[k]);
+	struct journal_entry *je = &journal.e[journal.n++];
+	*je = (struct journal_entry){0};
+	strlcopy(je->id, acct, sizeof je->id);
+	return je;
 }
 
 static const struct store_sql select_accounts = {
@@ -211,35 +176,51 @@ static const struct store_sql select_accounts = {
                   " WHERE id = ANY(ARRAY(SELECT json_array_elements_text(?::json)))",
 };
 
-void ledger_preload(struct store *st, const char *const *accts, size_t n)
+/* Read, in one query, those of the n accounts the batch has not found:
+ * not met yet, or met before they were made (a later record may make one;
+ * an entry not found moved nothing, so it is read again in place). With
+ * note_missing, one still not there gets an entry that says so. */
+static void journal_read(struct store *st, const char *const *accts, size_t n, bool note_missing)
 {
-	if (!store_deferring(st) || n == 0)
-		return;
 	journal_attach(st);
-	json_t *list = json_array();
+	json_t *ids = json_array();
 	for (size_t k = 0; k < n; k++) {
 		const struct journal_entry *met = journal_find(accts[k]);
 		if (!met || !met->found)
-			json_array_append_new(list, json_string(accts[k]));
+			json_array_append_new(ids, json_string(accts[k]));
 	}
-	char *text = json_dumps(list, JSON_COMPACT);
-	json_decref(list);
-	struct store_stmt *q = store_query_sql(st, &select_accounts, "t", text);
-	/* Only those there: one missing may yet be made before it is moved. */
-	while (store_step(q) == STORE_ROW) {
-		struct journal_entry *je = journal_find(store_col_text(q, 0));
-		if (je && je->found)
-			continue;
-		if (!je) {
-			if (journal.n == journal.cap) {
-				journal.cap = journal.cap ? 2 * journal.cap : 64;
-				journal.e = xrealloc(journal.e, journal.cap * sizeof journal.e[0]);
-			}
-			je = &journal.e[journal.n++];
+	if (json_array_size(ids)) {
+		char *text = json_dumps(ids, JSON_COMPACT);
+		struct store_stmt *q = store_query_sql(st, &select_accounts, "t", text);
+		while (store_step(q) == STORE_ROW) {
+			struct journal_entry *je = journal_find(store_col_text(q, 0));
+			if (!je || !je->found)
+				journal_fill(je ? je : journal_add(store_col_text(q, 0)), q);
 		}
-		journal_fill(je, q); /* one not found before moved nothing */
+		free(text);
 	}
-	free(text);
+	json_decref(ids);
+	for (size_t k = 0; k < n && note_missing; k++)
+		if (!journal_find(accts[k]))
+			journal_add(accts[k]);
+}
+
+/* The batch's entries for the n accounts, each read on first use (a
+ * group's new accounts in one round trip). They are found by id after
+ * all are read: a pointer taken before the list grew would point into the
+ * memory it left. */
+static void journal_load(struct store *st, const char *const *accts, size_t n, struct journal_entry **out)
+{
+	journal_read(st, accts, n, true);
+	for (size_t k = 0; k < n; k++)
+		out[k] = journal_find(accts[k]);
+}
+
+void ledger_preload(struct store *st, const char *const *accts, size_t n)
+{
+	/* Only those there: one missing may yet be made before it is moved. */
+	if (store_deferring(st) && n > 0)
+		journal_read(st, accts, n, false);
 }
 
 /* What the batch has moved acct by, not yet in its stored balance. */
