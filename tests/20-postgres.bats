@@ -373,13 +373,7 @@ two_orders() { # two_orders FIRST SECOND AMOUNT [MERCHANT-OF-THE-FIRST]
 
 @test "one batch that moves more than 64 accounts (70 merchants' orders): every balance moves by its transfers" {
 	shop_ready
-	for i in $(seq -w 1 70); do
-		wpay-bind merchant add "m$i" --name "Shop $i" --city Beijing >/dev/null
-		wpay-bind merchant approve "m$i" >/dev/null
-	done
-	for i in $(seq -w 1 70); do
-		printf '{"type":"order","merchant":"m%s","out_trade_no":"o%s","amount":%d}\n' "$i" "$i" $((100 + 10#$i))
-	done | wpay-order >orders
+	merchants_with_orders m 70
 	run --separate-stderr wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 <orders
 	assert_success
 	assert_equal "$(grep -c '"type":"payment"' <<<"$output")" 70

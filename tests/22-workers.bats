@@ -16,16 +16,10 @@ load helper
 	cd "$BATS_TEST_TMPDIR"
 	shop_ready
 	wpay-bind wallet topup u:1001 --amount 900.00 --request-no t2 >/dev/null
-	for i in $(seq -w 1 120); do
-		wpay-bind merchant add "s$i" --name "Shop $i" --city Beijing >/dev/null
-		wpay-bind merchant approve "s$i" >/dev/null
-	done
-	for i in $(seq -w 1 120); do
-		printf '{"type":"order","merchant":"s%s","out_trade_no":"o%s","amount":%d}\n' "$i" "$i" $((100 + 10#$i))
-	done | wpay-order >orders
+	merchants_with_orders s 120
 	wpay-pay --buyer u:1001 --pin-fd 3 3<<<135790 <orders >/dev/null
-	# T+15: due 16 days later. Both start at once, one from each end of
-	# the list's batches' reach (the same list, so they meet on every lock).
+	# T+15: due 16 days later. Both start at once over the same list, so
+	# they meet on every merchant's lock.
 	export WPAY_NOW=2026-12-08T08:00:00Z
 	wpay-settle --batch-size 25 >a 2>a.err &
 	one=$!

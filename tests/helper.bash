@@ -151,6 +151,19 @@ shop_ready() {
 	wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
 }
 
+# N approved merchants PREFIX01... and an order of each (amount 100 + i
+# minor units) in ./orders: a batch that meets many merchants' accounts.
+merchants_with_orders() { # PREFIX N
+	local i
+	for i in $(seq -w 1 "$2"); do
+		wpay-bind merchant add "$1$i" --name "Shop $i" --city Beijing >/dev/null
+		wpay-bind merchant approve "$1$i" >/dev/null
+	done
+	for i in $(seq -w 1 "$2"); do
+		printf '{"type":"order","merchant":"%s%s","out_trade_no":"o%s","amount":%d}\n' "$1" "$i" "$i" $((100 + 10#$i))
+	done | wpay-order >orders
+}
+
 # jq -cS of the first argument, for comparing JSON whatever its key order.
 json_sorted() {
 	jq -cS . <<<"$1"
