@@ -35,12 +35,16 @@ _wpay_kind() {
 	esac
 }
 
-declare -gA _wpay_usage_cache
+declare -gA _wpay_usage_cache _wpay_pos_cache _wpay_opt_cache
 
-# The usage lines of a program (path), without "usage:" and its name. A
-# line that does not start with the name continues the one before.
+# The usage lines of a program (path), without "usage:" and its name, into
+# the array _wpay_lines. A line that does not start with the name continues
+# the one before. The -h text is read once a shell: completing runs no
+# process of its own after that (none for a value from the ledger aside),
+# which keeps a Tab well under a blink on the longest usage (wpay-bind).
 _wpay_usage() {
 	local path=$1 text line first name=${1##*/} joined=
+	_wpay_lines=()
 	if [[ -z ${_wpay_usage_cache[$path]+set} ]]; then
 		text=$("$path" -h </dev/null 2>/dev/null) || text=
 		_wpay_usage_cache[$path]=$text
@@ -50,17 +54,18 @@ _wpay_usage() {
 		line=${line#usage:}
 		read -r first line <<<"$line"
 		if [[ $first == "$name" ]]; then
-			[[ -n $joined ]] && printf '%s\n' "$joined"
+			[[ -n $joined ]] && _wpay_lines+=("$joined")
 			joined=$line
 		else
 			joined+=" $first $line"
 		fi
 	done <<<"${_wpay_usage_cache[$path]}"
-	[[ -n $joined ]] && printf '%s\n' "$joined"
+	[[ -n $joined ]] && _wpay_lines+=("$joined")
 	return 0
 }
 
-# A usage line as words: "[" and "]" apart, "[options]" as @options.
+# A usage line as words, into the array _wpay_toks: "[" and "]" apart,
+# "[options]" as @options.
 _wpay_tokens() {
 	local line=$1
 	while [[ $line =~ \[([a-z]+ )?options\] ]]; do
@@ -69,19 +74,20 @@ _wpay_tokens() {
 	done
 	line=${line//\[/ [ }
 	line=${line//\]/ ] }
-	local -a toks
-	read -ra toks <<<"$line"
-	((${#toks[@]})) && printf '%s\n' "${toks[@]}"
+	read -ra _wpay_toks <<<"$line"
 }
 
 # Parse a usage line into _wpay_pos (positional elements: L:alt|alt for
 # command words, M:name for arguments, O:name optional, with + when
 # repeated) and _wpay_opt (option=argname, or option= for a flag; @options).
+# Neither holds white space, so each is kept as one string a line, under
+# the program's path and the line's number (_wpay_parsed).
 _wpay_parse() {
 	local tok depth=0 last= o i
-	local -a words=() depths=()
+	local -a words=() depths=() _wpay_toks=()
 	_wpay_pos=() _wpay_opt=()
-	while IFS= read -r tok; do
+	_wpay_tokens "$1"
+	for tok in "${_wpay_toks[@]}"; do
 		case $tok in
 		'[') depth=$((depth + 1)) last= ;;
 		']') depth=$((depth - 1)) last= ;;
@@ -102,7 +108,7 @@ _wpay_parse() {
 			fi
 			;;
 		esac
-	done < <(_wpay_tokens "$1")
+	done
 	# From the last word back: a command word is followed only by command words.
 	local next_literal= w
 	for ((i = ${#words[@]} - 1; i >= 0; i--)); do
@@ -117,6 +123,19 @@ _wpay_parse() {
 			next_literal=1
 		fi
 	done
+}
+
+# _wpay_parse of line number I of a program's usage (path), parsed once.
+_wpay_parsed() { # PATH I LINE
+	local key=$1#$2
+	if [[ -n ${_wpay_pos_cache[$key]+set} ]]; then
+		read -ra _wpay_pos <<<"${_wpay_pos_cache[$key]}"
+		read -ra _wpay_opt <<<"${_wpay_opt_cache[$key]}"
+		return
+	fi
+	_wpay_parse "$3"
+	_wpay_pos_cache[$key]=${_wpay_pos[*]}
+	_wpay_opt_cache[$key]=${_wpay_opt[*]}
 }
 
 # Whether word fits a positional element.
@@ -210,7 +229,8 @@ _wpay_programs() {
 	local wpay line
 	wpay=${_wpay_dir:+$_wpay_dir/wpay}
 	[[ -x $wpay ]] || wpay=$(type -P wpay) || return 0
-	_wpay_usage "$wpay" >/dev/null
+	local -a _wpay_lines
+	_wpay_usage "$wpay"
 	local in=
 	while IFS= read -r line; do
 		[[ $line == programs:* ]] && in=1 && continue
@@ -223,15 +243,15 @@ _wpay_complete_program() {
 	local path=$1
 	shift
 	local words=("$@") cur=${!#} n=$(($# - 1)) i w
-	local -a lines pos=() allopts=() globals=()
-	_wpay_usage "$path" >/dev/null # fill the cache here, not in the subshell below
-	mapfile -t lines < <(_wpay_usage "$path")
+	local -a _wpay_lines pos=() globals=()
+	_wpay_usage "$path"
+	local -a lines=("${_wpay_lines[@]}")
 	((${#lines[@]})) || return 0
 	# Every option of every line, and what argument each takes.
 	local -A takes=()
 	local o
 	for i in "${!lines[@]}"; do
-		_wpay_parse "${lines[i]}"
+		_wpay_parsed "$path" "$i" "${lines[i]}"
 		for o in "${_wpay_opt[@]}"; do
 			[[ $o == @* ]] && continue
 			takes[${o%%=*}]=${o#*=}
@@ -260,7 +280,7 @@ _wpay_complete_program() {
 	fi
 	local -a cands=() optc=()
 	for i in "${!lines[@]}"; do
-		_wpay_parse "${lines[i]}"
+		_wpay_parsed "$path" "$i" "${lines[i]}"
 		local k=0 ok=1 e
 		for w in "${pos[@]}"; do
 			e=${_wpay_pos[k]:-}

@@ -104,8 +104,14 @@ ledger_with() {
 		# The man page's command words (Cm outside an option).
 		want=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$BATS_TEST_DIRNAME/../man/$name.1" | grep '^\.Cm ' |
 			tr ' ' '\n' | grep -vE '^(\.Cm|Ns|\||Cm)$' | sort -u)
-		# Walk what the completion offers, three words deep.
+		# Walk what the completion offers, three words deep. The first
+		# completion reads the usage into this shell; each below is in a
+		# subshell of it, and so starts from what this one learnt.
+		complete_line "$name " >/dev/null || true
 		got=$( (
+			# Without bats' trace of each command, ten times faster.
+			trap - DEBUG
+			set +T
 			level=("")
 			for _ in 1 2 3; do
 				next=()
