@@ -354,14 +354,17 @@ send() {
 			done >"$BATS_TEST_TMPDIR/$m.$k.jsonl"
 		done
 	done
-	# Four senders, each one record at a time (each its own commit).
+	# Four senders, each one record at a time (each its own commit). Only
+	# they are waited for: the webhook server is a child too.
+	local senders=()
 	for m in cafe01 shop02; do
 		for k in a b; do
 			(while read -r line; do wpay-notify message <<<"$line" || true; done <"$BATS_TEST_TMPDIR/$m.$k.jsonl") \
 				>"$BATS_TEST_TMPDIR/$m.$k.out" 2>>"$BATS_TEST_TMPDIR/err" &
+			senders+=($!)
 		done
 	done
-	wait
+	wait "${senders[@]}"
 	assert_equal "$(db_sql "SELECT party || '=' || sent FROM message_quota ORDER BY party")" "$(printf '%s\n' m:cafe01=4 m:shop02=4 u:1001=3)"
 	assert_equal "$(db_sql "SELECT count(*) FROM events WHERE kind = 'message'")" 3
 	assert_equal "$(db_sql "SELECT count(*) FROM messages")" 8

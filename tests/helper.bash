@@ -87,6 +87,17 @@ no_ledger_message() { # PROG
 	fi
 }
 
+# untraced CMD...: CMD in a subshell without bats' trace of each command
+# (its DEBUG trap), which slows a long loop in shell several times. A
+# failure in CMD fails the test at this line; CMD's variables stay in the
+# subshell, so it says what it found on its output.
+untraced() {
+	(
+		trap - DEBUG
+		"$@"
+	)
+}
+
 # The ledger check must hold.
 assert_ledger_ok() {
 	run --separate-stderr wpay-check
