@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # The dispatcher: `wpay <program>` runs wpay-<program>.
+# Uses no ledger of the engine under test: make check-pg leaves it out.
 
 load helper
 

@@ -3,6 +3,7 @@
 # order parallel bats prints them in; skips are failures under CI=true.
 # And a clone without the shared data skips, rather than fails, the tests
 # that read it.
+# Uses no ledger of the engine under test: make check-pg leaves it out.
 
 load helper
 
@@ -115,9 +116,14 @@ fresh() {
 			}
 		EOF
 	} >"$BATS_TEST_TMPDIR/a.bats"
-	WPAY_TEST_BACKEND=pg WPAY_UNIT_BIN=$BATS_TEST_TMPDIR/unit run fresh sh "$run_sh" "$BATS_TEST_TMPDIR/a.bats"
+	# A file that says it uses no ledger of the engine under test is left out.
+	printf '# %s\n@test "%s" {\n\ttouch "$OUT/ran"\n}\n' "Uses no ledger of the engine under test: make check-pg leaves it out." \
+		"engine-free" >"$BATS_TEST_TMPDIR/c.bats"
+	WPAY_TEST_BACKEND=pg WPAY_UNIT_BIN=$BATS_TEST_TMPDIR/unit run fresh sh "$run_sh" "$BATS_TEST_TMPDIR/a.bats" "$BATS_TEST_TMPDIR/c.bats"
 	assert_failure
 	assert_line "1 passed, 1 failed, 0 skipped"
+	assert_line "# $BATS_TEST_TMPDIR/c.bats: uses no ledger of the engine under test; run by make check"
+	[ ! -e "$OUT/ran" ]
 	assert_line --regexp "^# backend: PostgreSQL, a throwaway cluster on the socket in /.*/wpay-pg\.[A-Za-z0-9]+ "
 	host=$(cat "$OUT/host")
 	[[ "$host" == */wpay-pg.* ]]

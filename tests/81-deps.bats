@@ -4,6 +4,7 @@
 # with their Debian packages when missing; check the test tools; bench the
 # tools it measures against. Nothing here installs anything
 # (WPAY_NO_INSTALL=1 reports as a user who is not root would see it).
+# Uses no ledger of the engine under test: make check-pg leaves it out.
 
 load helper
 

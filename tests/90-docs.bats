@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # The man pages: lint clean, SYNOPSIS equal to -h, every program documented.
+# Uses no ledger of the engine under test: make check-pg leaves it out.
 
 load helper
 

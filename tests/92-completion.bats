@@ -5,6 +5,7 @@
 # merchant numbers, user refs, wallets and cards from the ledger the line
 # would use, never a ledger made; and `make install` places it where
 # bash-completion loads it lazily, under every program's name.
+# Uses no ledger of the engine under test: make check-pg leaves it out.
 
 load helper
 
