@@ -288,18 +288,12 @@ int main(int argc, char **argv)
 				continue;
 			/* A decimal on the command line, minor units in the request;
 			 * the handler refuses it if the account's currency differs. */
-			const char *code = json_string_value(json_object_get(req, "currency"));
-			const struct currency *cur = currency_find(code ? code : "CNY");
-			int64_t minor;
-			const char *why = cur ? money_parse(text, cur, false, &minor) : "unknown currency";
+			const char *why = cli_amount(req, key, text, NULL);
 			if (why) {
 				json_decref(req); /* exits: nothing held for the leak checker */
 				json_decref(fields);
 				cli_usage_error(usage, "--%s '%s': %s", key, text, why);
 			}
-			json_object_set_new(req, key, json_integer(minor));
-			if (!code)
-				json_object_set_new(req, "currency", json_string(cur->alpha));
 		}
 	} else if (json_object_size(fields) || amount || price) {
 		cli_usage_error(usage,

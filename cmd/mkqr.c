@@ -29,7 +29,9 @@
 static const char usage[] =
     "wpay-mkqr [--db path] [--out-dir dir] [--name template] [--format png|svg|txt] [--module n] [--margin n] "
     "[--ecc L|M|Q|H]\n"
-    "       wpay-mkqr [options] merchant [--amount amount --reference ref [--expires-in duration]] [-o file]\n"
+    "       wpay-mkqr [options] merchant [-o file]\n"
+    "       wpay-mkqr [options] merchant --amount amount --reference ref [--currency code] [--expires-in duration]\n"
+    "                 [-o file]\n"
     "       wpay-mkqr [options] merchant --product sku [--card] [-o file]\n";
 
 enum {
@@ -40,6 +42,7 @@ enum {
 	OPT_MARGIN,
 	OPT_ECC,
 	OPT_AMOUNT,
+	OPT_CURRENCY,
 	OPT_REFERENCE,
 	OPT_EXPIRES,
 	OPT_PRODUCT,
@@ -56,6 +59,7 @@ static const struct option options[] = {
     {"margin", required_argument, NULL, OPT_MARGIN},
     {"ecc", required_argument, NULL, OPT_ECC},
     {"amount", required_argument, NULL, OPT_AMOUNT},
+    {"currency", required_argument, NULL, OPT_CURRENCY},
     {"reference", required_argument, NULL, OPT_REFERENCE},
     {"expires-in", required_argument, NULL, OPT_EXPIRES},
     {"output", required_argument, NULL, OPT_OUTPUT},
@@ -218,7 +222,7 @@ int main(int argc, char **argv)
 {
 	cli_init("wpay-mkqr");
 	struct mkqr m = {.name_template = "{merchant}_{reference}.{ext}", .format = QR_PNG, .style = {8, 4, 'M'}};
-	const char *amount = NULL, *reference = NULL, *expires = NULL, *product = NULL;
+	const char *amount = NULL, *currency = NULL, *reference = NULL, *expires = NULL, *product = NULL;
 	bool card = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
@@ -240,6 +244,7 @@ int main(int argc, char **argv)
 			m.style.ecc = optarg[0];
 			break;
 		case OPT_AMOUNT: amount = optarg; break;
+		case OPT_CURRENCY: currency = optarg; break;
 		case OPT_REFERENCE: reference = optarg; break;
 		case OPT_EXPIRES: expires = optarg; break;
 		case OPT_OUTPUT: m.output = optarg; break;
@@ -285,13 +290,15 @@ int main(int argc, char **argv)
 	if (argc == 1) {
 		req = json_pack("{s:s}", "merchant", argv[0]);
 		if (amount) {
-			/* The merchant's currency decides the decimals; CNY unless it says otherwise. */
-			int64_t minor;
-			const char *why = money_parse(amount, currency_default(), false, &minor);
-			if (why)
+			/* In --currency's decimals (CNY's unless given); the
+			 * merchant's currency must be the same. */
+			const char *why = cli_amount(req, "amount", amount, currency);
+			if (why) {
+				json_decref(req); /* exits: nothing held for the leak checker */
 				cli_usage_error(usage, "--amount '%s': %s", amount, why);
-			json_object_set_new(req, "amount", json_integer(minor));
-			json_object_set_new(req, "currency", json_string(currency_default()->alpha));
+			}
+		} else if (currency) {
+			cli_usage_error(usage, "--currency goes with --amount");
 		}
 		if (reference)
 			json_object_set_new(req, "reference", json_string(reference));

@@ -17,8 +17,8 @@
 
 static const char usage[] =
     "wpay-order [--db path] [--buyer uid] [--amount amount] [--quantity n] [--request-no no] [--allow-unsigned]\n"
-    "       wpay-order [options] create merchant out_trade_no --amount amount [--subject text] [--buyer uid] "
-    "[--expires-in duration]\n"
+    "       wpay-order [options] create merchant out_trade_no --amount amount [--currency code] [--subject text]\n"
+    "                  [--buyer uid] [--expires-in duration]\n"
     "       wpay-order [options] query|close order\n"
     "       wpay-order [options] query payment\n"
     "       wpay-order [options] query|close merchant out_trade_no\n"
@@ -33,7 +33,8 @@ enum {
 	OPT_ALLOW_UNSIGNED,
 	OPT_SUBJECT,
 	OPT_EXPIRES,
-	OPT_QUANTITY
+	OPT_QUANTITY,
+	OPT_CURRENCY
 };
 
 static const struct option options[] = {
@@ -45,6 +46,7 @@ static const struct option options[] = {
     {"subject", required_argument, NULL, OPT_SUBJECT},
     {"expires-in", required_argument, NULL, OPT_EXPIRES},
     {"quantity", required_argument, NULL, OPT_QUANTITY},
+    {"currency", required_argument, NULL, OPT_CURRENCY},
     {NULL, 0, NULL, 0},
 };
 
@@ -91,7 +93,7 @@ int main(int argc, char **argv)
 	if (lists_is_command(argc, argv, "list", NULL))
 		return lists_main(usage, LIST_ORDERS, argc, argv);
 	struct run r = {0};
-	const char *subject = NULL, *expires = NULL;
+	const char *subject = NULL, *expires = NULL, *currency = NULL;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
@@ -103,6 +105,7 @@ int main(int argc, char **argv)
 		case OPT_ALLOW_UNSIGNED: r.d.allow_unsigned = true; break;
 		case OPT_SUBJECT: subject = optarg; break;
 		case OPT_EXPIRES: expires = optarg; break;
+		case OPT_CURRENCY: currency = optarg; break;
 		case OPT_QUANTITY:
 			r.d.quantity = cli_number(usage, "--quantity", optarg, 1, PRODUCT_QUANTITY_MAX);
 			break;
@@ -127,12 +130,13 @@ int main(int argc, char **argv)
 		if (strcmp(op, "create") == 0) {
 			if (!r.d.amount_text)
 				cli_usage_error(usage, "create needs --amount");
-			int64_t minor;
-			const char *why = money_parse(r.d.amount_text, currency_default(), false, &minor);
-			if (why)
+			/* In --currency's decimals (CNY's unless given); the
+			 * merchant's currency must be the same. */
+			const char *why = cli_amount(req, "amount", r.d.amount_text, currency);
+			if (why) {
+				json_decref(req); /* exits: nothing held for the leak checker */
 				cli_usage_error(usage, "--amount '%s': %s", r.d.amount_text, why);
-			json_object_set_new(req, "amount", json_integer(minor));
-			json_object_set_new(req, "currency", json_string(currency_default()->alpha));
+			}
 			if (subject)
 				json_object_set_new(req, "subject", json_string(subject));
 			if (expires)
@@ -140,13 +144,15 @@ int main(int argc, char **argv)
 			if (r.d.buyer)
 				json_object_set_new(req, "buyer", json_string(r.d.buyer));
 		}
+		if (currency && strcmp(op, "create") != 0)
+			cli_usage_error(usage, "--currency goes with 'create' (an order from a code is in the code's)");
 		if (r.d.quantity)
 			cli_usage_error(usage, "--quantity is for orders from product codes, not for '%s'", op);
 		if (r.d.request_no)
 			cli_usage_error(usage, "--request-no is a buyer's, for orders from scanned codes, not for '%s'",
 			                op);
-	} else if (subject || expires) {
-		cli_usage_error(usage, "--subject and --expires-in go with 'create'");
+	} else if (subject || expires || currency) {
+		cli_usage_error(usage, "--subject, --expires-in and --currency go with 'create'");
 	}
 	ctx_open(&r.c);
 	rec_writer_init();

@@ -15,19 +15,22 @@
 #include "util.h"
 
 static const char usage[] = "wpay-refund [--db path]\n"
-                            "       wpay-refund [options] order out_request_no --amount amount [--reason text]\n"
-                            "       wpay-refund [options] merchant out_trade_no out_request_no --amount amount "
+                            "       wpay-refund [options] order out_request_no --amount amount [--currency code] "
                             "[--reason text]\n"
+                            "       wpay-refund [options] merchant out_trade_no out_request_no --amount amount "
+                            "[--currency code]\n"
+                            "                   [--reason text]\n"
                             "       wpay-refund [options] query merchant out_trade_no out_request_no\n"
                             "       wpay-refund [options] list [--merchant merchant] [--buyer uid] [--order order] "
                             "[--since time]\n"
                             "                   [--until time] [--limit n] [--after refund]\n";
 
-enum { OPT_AMOUNT = OPT_FIRST_PROGRAM_OPTION, OPT_REASON };
+enum { OPT_AMOUNT = OPT_FIRST_PROGRAM_OPTION, OPT_CURRENCY, OPT_REASON };
 
 static const struct option options[] = {
     CLI_COMMON_OPTIONS,
     {"amount", required_argument, NULL, OPT_AMOUNT},
+    {"currency", required_argument, NULL, OPT_CURRENCY},
     {"reason", required_argument, NULL, OPT_REASON},
     {NULL, 0, NULL, 0},
 };
@@ -54,32 +57,36 @@ int main(int argc, char **argv)
 	cli_init("wpay-refund");
 	if (lists_is_command(argc, argv, "list", NULL))
 		return lists_main(usage, LIST_REFUNDS, argc, argv);
-	const char *amount = NULL, *reason = NULL;
+	const char *amount = NULL, *currency = NULL, *reason = NULL;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
 			continue;
 		if (opt == OPT_AMOUNT)
 			amount = optarg;
+		else if (opt == OPT_CURRENCY)
+			currency = optarg;
 		else if (opt == OPT_REASON)
 			reason = optarg;
 	}
 	argc -= optind, argv += optind;
 	json_t *req = NULL;
 	if (argc == 4 && strcmp(argv[0], "query") == 0) {
-		if (amount || reason)
-			cli_usage_error(usage, "--amount and --reason go with a refund, not a query");
+		if (amount || currency || reason)
+			cli_usage_error(usage, "--amount, --currency and --reason go with a refund, not a query");
 		req = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "refund", "op", "query", "merchant", argv[1],
 		                "out_trade_no", argv[2], "out_request_no", argv[3]);
 	} else if (argc == 2 || argc == 3) {
 		if (!amount)
 			cli_usage_error(usage, "a refund needs --amount");
-		int64_t minor;
-		const char *why = money_parse(amount, currency_default(), false, &minor);
-		if (why)
+		/* In --currency's decimals (CNY's unless given); the order's
+		 * currency must be the same. */
+		req = json_pack("{s:s, s:s}", "type", "refund", "out_request_no", argv[argc - 1]);
+		const char *why = cli_amount(req, "amount", amount, currency);
+		if (why) {
+			json_decref(req); /* exits: nothing held for the leak checker */
 			cli_usage_error(usage, "--amount '%s': %s", amount, why);
-		req = json_pack("{s:s, s:I, s:s}", "type", "refund", "amount", (json_int_t)minor, "out_request_no",
-		                argv[argc - 1]);
+		}
 		if (argc == 2)
 			json_object_set_new(req, "order", json_string(argv[0]));
 		else {
@@ -91,8 +98,8 @@ int main(int argc, char **argv)
 	} else if (argc != 0) {
 		cli_usage_error(usage,
 		                "give an order and an out_request_no, or a merchant, out_trade_no and out_request_no");
-	} else if (amount || reason) {
-		cli_usage_error(usage, "--amount and --reason go with a refund named on the command line");
+	} else if (amount || currency || reason) {
+		cli_usage_error(usage, "--amount, --currency and --reason go with a refund named on the command line");
 	}
 	struct wpay_ctx c;
 	ctx_open(&c);

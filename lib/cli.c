@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "money.h"
 
 #include "util.h"
 
@@ -95,4 +96,23 @@ long long cli_number(const char *usage, const char *opt, const char *text, long 
 	if (errno || end == text || *end || v < min || v > max)
 		cli_usage_error(usage, "%s takes a whole number from %lld to %lld, not '%s'", opt, min, max, text);
 	return v;
+}
+
+const char *cli_amount(json_t *req, const char *key, const char *text, const char *code)
+{
+	if (!code)
+		code = json_string_value(json_object_get(req, "currency"));
+	const struct currency *cur = code ? currency_find(code) : currency_default();
+	if (!cur) {
+		static char why[96]; /* a program reads one command line */
+		bufprintf(why, sizeof why, "unknown currency '%.8s' (an ISO 4217 code, as CNY, JPY or KWD)", code);
+		return why;
+	}
+	int64_t minor;
+	const char *why = money_parse(text, cur, false, &minor);
+	if (why)
+		return why;
+	json_object_set_new(req, key, json_integer(minor));
+	json_object_set_new(req, "currency", json_string(cur->alpha));
+	return NULL;
 }

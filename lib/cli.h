@@ -8,6 +8,7 @@
 #define WPAY_CLI_H
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdnoreturn.h>
 #include <sysexits.h>
@@ -43,6 +44,13 @@ char *cli_record_message(const struct err *e, const char *source, unsigned long 
 char *cli_db_path(void);
 /* Key files: $WPAY_KEYS, else $XDG_CONFIG_HOME/wpay (~/.config/wpay). Caller frees. */
 char *cli_keys_dir(void);
+/*
+ * An amount typed on the command line, a decimal in its currency's minor
+ * units ("12.34" CNY, "1000" JPY, "1.234" KWD), put in req as minor units
+ * under key, with "currency" set: code, else req's "currency", else CNY.
+ * NULL, or why it is no amount (unknown currency, too many decimals, ...).
+ */
+const char *cli_amount(json_t *req, const char *key, const char *text, const char *code);
 /* Parse a non-negative decimal integer option in [min, max]; exits 64 if not. */
 long long cli_number(const char *usage, const char *opt, const char *text, long long min, long long max);
 

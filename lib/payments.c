@@ -523,11 +523,12 @@ int payments_refund_query(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 {
 	char id[ID_MAX];
-	const char *request_no, *reason = NULL;
+	const char *request_no, *reason = NULL, *currency = NULL;
 	int64_t amount;
 	struct order_row o;
 	if (orders_ref(c->st, req, id, e) || rec_get_str(req, "out_request_no", true, 0, &request_no, e) ||
-	    rec_get_amount(req, &amount, e) || rec_get_str(req, "reason", false, 256, &reason, e))
+	    rec_get_amount(req, &amount, e) || rec_get_str(req, "currency", false, 3, &currency, e) ||
+	    rec_get_str(req, "reason", false, 256, &reason, e))
 		return BATCH_FAIL;
 	if (!rec_valid_key(request_no, OUT_REQUEST_NO_MAX))
 		return err_fail(e, ERR_FAIL, "bad_field",
@@ -536,6 +537,11 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
 	if (reason && utf8_has_control(reason))
 		return err_fail(e, ERR_FAIL, "bad_field", "reason has a control character");
 	load_order(c->st, id, &o, false);
+	/* An amount typed as 5 means 5 yen, not 5.00 yuan: minor units of
+	 * another currency are refused, never read in the order's. */
+	if (currency && strcmp(currency, o.currency) != 0)
+		return err_fail(e, ERR_FAIL, "currency_mismatch", "the amount is in %s but order %s is in %s", currency,
+		                id, o.currency);
 	/* Asked before: the same refund again, nothing moves. */
 	struct store_stmt *q = store_query(
 	    c->st, "SELECT id, amount FROM refunds WHERE order_id = ? AND out_request_no = ?", "tt", id, request_no);
