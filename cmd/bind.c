@@ -1,6 +1,7 @@
 /*
  * wpay-bind: who is who. Users, wallets and their binding, bank cards,
- * payment PINs, merchants and their deposits, wallet top-ups.
+ * payment PINs, merchants and their deposits, wallet top-ups, transfers
+ * and withdrawals.
  *
  * With a command (`wpay-bind user add 1001 --nickname Lu`) it does one
  * thing; without one it reads JSON-lines requests on stdin, one per line
@@ -29,6 +30,7 @@
 #include "secret.h"
 #include "social.h"
 #include "utf8.h"
+#include "wallets.h"
 
 #include "util.h"
 
@@ -42,6 +44,10 @@ static const char usage[] =
     "       wpay-bind [options] wallet add login [--currency code]\n"
     "       wpay-bind [options] wallet show|balance wallet\n"
     "       wpay-bind [options] wallet topup wallet --amount amount --request-no no [--card card] [--currency code]\n"
+    "       wpay-bind [options] wallet transfer wallet to_wallet --amount amount --request-no no [--note text]\n"
+    "                 [--currency code]\n"
+    "       wpay-bind [options] wallet withdraw wallet --amount amount --request-no no [--card card]\n"
+    "                 [--currency code]\n"
     "       wpay-bind [options] wallet list\n"
     "       wpay-bind [options] wallet statement wallet [--since time] [--until time] [--limit n] [--after transfer]\n"
     "       wpay-bind [options] card add wallet\n"
@@ -90,6 +96,7 @@ static const struct option options[] = {
     {"price", required_argument, NULL, OPT_PRICE},
     {"stock", required_argument, NULL, OPT_STOCK},
     {"nickname", required_argument, NULL, OPT_FIELD},
+    {"note", required_argument, NULL, OPT_FIELD},
     {"currency", required_argument, NULL, OPT_FIELD},
     {"request-no", required_argument, NULL, OPT_FIELD},
     {"card", required_argument, NULL, OPT_FIELD},
@@ -142,6 +149,8 @@ static const struct command {
     {"wallet", "balance", accounts_wallet_balance, "wallet", NULL, 1},
     {"wallet", "topup", accounts_wallet_topup, "wallet", NULL, 1},
     {"wallet", "list", accounts_wallet_list, NULL, NULL, 0},
+    {"wallet", "transfer", wallets_transfer, "wallet", "to", 2},
+    {"wallet", "withdraw", wallets_withdraw, "wallet", NULL, 1},
     {"card", "add", cards_add, "wallet", NULL, 1},
     {"card", "remove", cards_remove, "card", NULL, 1},
     {"card", "default", cards_default, "card", NULL, 1},

@@ -30,12 +30,15 @@
 #include "social.h"
 #include "store.h"
 
+#include "wallets.h"
+
 #include "util.h"
 
 static const char usage[] = "wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days] "
                             "[--settle-tz zone] [--cutoff-hour hour] [--allow-private-notify] [--import file]\n"
                             "                 [--platform-notify-url url] [--messages-per-merchant n] "
                             "[--messages-per-buyer n]\n"
+                            "                 [--transfer-limit limit] [--withdrawal-limit limit]\n"
                             "       wpay-init [--db path] --public-key\n";
 
 enum {
@@ -49,7 +52,9 @@ enum {
 	OPT_IMPORT,
 	OPT_PLATFORM_NOTIFY_URL,
 	OPT_MESSAGES_PER_MERCHANT,
-	OPT_MESSAGES_PER_BUYER
+	OPT_MESSAGES_PER_BUYER,
+	OPT_TRANSFER_LIMIT,
+	OPT_WITHDRAWAL_LIMIT
 };
 
 static const struct option options[] = {
@@ -65,6 +70,8 @@ static const struct option options[] = {
     {"platform-notify-url", required_argument, NULL, OPT_PLATFORM_NOTIFY_URL},
     {"messages-per-merchant", required_argument, NULL, OPT_MESSAGES_PER_MERCHANT},
     {"messages-per-buyer", required_argument, NULL, OPT_MESSAGES_PER_BUYER},
+    {"transfer-limit", required_argument, NULL, OPT_TRANSFER_LIMIT},
+    {"withdrawal-limit", required_argument, NULL, OPT_WITHDRAWAL_LIMIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -144,6 +151,11 @@ int main(int argc, char **argv)
 	const char *tries = NULL, *refund_window = NULL, *settle_tz = NULL, *cutoff_hour = NULL, *import = NULL;
 	const char *platform_url = NULL, *per_merchant = NULL, *per_buyer = NULL;
 	char lock_secs[32] = "";
+	/* Daily limits, each option a setting (name, value), as many as given. */
+	struct {
+		char name[40], value[MONEY_TEXT_MAX];
+	} limits[16];
+	size_t nlimits = 0;
 	bool public_key = false, allow_private_notify = false;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
@@ -188,6 +200,18 @@ int main(int argc, char **argv)
 			cli_number(usage, "--messages-per-merchant", optarg, 1, 1000);
 			per_merchant = optarg;
 			break;
+		case OPT_TRANSFER_LIMIT:
+		case OPT_WITHDRAWAL_LIMIT: {
+			const char *kind = opt == OPT_TRANSFER_LIMIT ? "transfer" : "withdrawal";
+			if (nlimits == ARRAY_LEN(limits))
+				cli_usage_error(usage, "at most %zu daily limits at once", ARRAY_LEN(limits));
+			const char *why =
+			    wallets_limit_setting(kind, optarg, limits[nlimits].name, limits[nlimits].value);
+			if (why)
+				cli_usage_error(usage, "--%s-limit '%s': %s", kind, optarg, why);
+			nlimits++;
+			break;
+		}
 		case OPT_MESSAGES_PER_BUYER:
 			cli_number(usage, "--messages-per-buyer", optarg, 1, 1000);
 			per_buyer = optarg;
@@ -263,6 +287,8 @@ int main(int argc, char **argv)
 		store_set_setting(st, SOCIAL_PER_MERCHANT_SETTING, per_merchant);
 	if (per_buyer)
 		store_set_setting(st, SOCIAL_PER_BUYER_SETTING, per_buyer);
+	for (size_t i = 0; i < nlimits; i++)
+		store_set_setting(st, limits[i].name, limits[i].value);
 	if (platform_url)
 		set_platform_url(st, keys_dir, platform_url, created);
 	char *tz = store_setting(st, "settle_tz", SETTLE_TZ_DEFAULT);
@@ -285,6 +311,7 @@ int main(int argc, char **argv)
 	              "settle_tz", tz, "settle_cutoff_hour", (json_int_t)strtoll(hour, NULL, 10), "created", created);
 	json_object_set_new(rec, "allow_private_notify", json_boolean(strcmp(allow, "1") == 0));
 	social_settings(st, rec);
+	json_object_set_new(rec, "daily_limits", wallets_limits_json(st));
 	if (tables)
 		json_object_set_new(rec, "imported", json_pack("{s:s, s:o}", "from", import, "tables", tables));
 	rec_writer_init();

@@ -3,7 +3,8 @@
  * anything due gets one settlement record (the same on a rerun); with
  * --out, a payout batch file and a bill per merchant. --reconcile compares
  * a merchant's own records with the ledger instead; --preview foretells
- * the settlements to come. See settle.h.
+ * the settlements to come; --payout-failed takes back a withdrawal the
+ * bank could not pay. See settle.h and wallets.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +21,15 @@
 #include "reconcile.h"
 #include "settle.h"
 
+#include "wallets.h"
+
 #include "util.h"
 
 static const char usage[] = "wpay-settle [--db path] [--date YYYY-MM-DD] [--out dir] [--dry-run] [--batch-size n]\n"
                             "       wpay-settle [--db path] --reconcile file --merchant merchant\n"
                             "                   [--trade-date YYYY-MM-DD | --settle-date YYYY-MM-DD] [--encoding enc]\n"
-                            "       wpay-settle [--db path] --preview [--merchant merchant] [--date YYYY-MM-DD]\n";
+                            "       wpay-settle [--db path] --preview [--merchant merchant] [--date YYYY-MM-DD]\n"
+                            "       wpay-settle [--db path] --payout-failed withdrawal [--reason text]\n";
 
 enum {
 	OPT_DATE = OPT_FIRST_PROGRAM_OPTION,
@@ -37,7 +41,9 @@ enum {
 	OPT_PREVIEW,
 	OPT_TRADE_DATE,
 	OPT_SETTLE_DATE,
-	OPT_ENCODING
+	OPT_ENCODING,
+	OPT_PAYOUT_FAILED,
+	OPT_REASON
 };
 
 static const struct option options[] = {
@@ -52,6 +58,8 @@ static const struct option options[] = {
     {"trade-date", required_argument, NULL, OPT_TRADE_DATE},
     {"settle-date", required_argument, NULL, OPT_SETTLE_DATE},
     {"encoding", required_argument, NULL, OPT_ENCODING},
+    {"payout-failed", required_argument, NULL, OPT_PAYOUT_FAILED},
+    {"reason", required_argument, NULL, OPT_REASON},
     {NULL, 0, NULL, 0},
 };
 
@@ -64,10 +72,17 @@ struct run {
 static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 {
 	struct run *r = arg;
-	int rc = settle_merchant(&r->c, &r->s, req, out, e);
+	int rc = json_object_get(req, "withdrawal") ? wallets_pay_out(&r->c, &r->s, req, out, e)
+	                                            : settle_merchant(&r->c, &r->s, req, out, e);
 	if (rc == BATCH_OK && *out && r->s.dry_run)
 		json_object_set_new(*out, "dry_run", json_true());
 	return rc;
+}
+
+static int handle_failed(void *arg, json_t *req, json_t **out, struct err *e)
+{
+	struct run *r = arg;
+	return wallets_payout_failed(&r->c, req, out, e);
 }
 
 static void prefetch(void *arg, json_t *requests)
@@ -140,7 +155,8 @@ static int preview(struct run *r, const char *merchant, const char *date)
 int main(int argc, char **argv)
 {
 	cli_init("wpay-settle");
-	const char *date = NULL, *out_dir = NULL, *file = NULL, *merchant = NULL, *settle_date = NULL;
+	const char *date = NULL, *out_dir = NULL, *file = NULL, *merchant = NULL, *settle_date = NULL, *failed = NULL,
+	           *reason = NULL;
 	struct reconcile_opts ro = {0};
 	struct run r = {0};
 	bool do_preview = false;
@@ -162,10 +178,16 @@ int main(int argc, char **argv)
 		case OPT_TRADE_DATE: ro.trade_date = optarg; break;
 		case OPT_SETTLE_DATE: settle_date = optarg; break;
 		case OPT_ENCODING: ro.encoding = optarg; break;
+		case OPT_PAYOUT_FAILED: failed = optarg; break;
+		case OPT_REASON: reason = optarg; break;
 		}
 	}
 	if (optind < argc)
 		cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	if (reason && !failed)
+		cli_usage_error(usage, "--reason goes with --payout-failed");
+	if (failed && (date || out_dir || r.s.dry_run || opts.max_records || file || merchant || do_preview))
+		cli_usage_error(usage, "--payout-failed reports one failed payout: it takes only --reason");
 	if (do_preview && (file || out_dir || r.s.dry_run || opts.max_records))
 		cli_usage_error(
 		    usage,
@@ -191,7 +213,12 @@ int main(int argc, char **argv)
 	ctx_open(&r.c);
 	rec_writer_init();
 	int status;
-	if (do_preview) {
+	if (failed) {
+		json_t *req = json_pack("{s:s}", "withdrawal", failed);
+		if (reason)
+			json_object_set_new(req, "reason", json_string(reason));
+		status = batch_serve(r.c.st, req, handle_failed, &r, &opts);
+	} else if (do_preview) {
 		status = preview(&r, merchant, date);
 	} else if (file) {
 		status = reconcile(&r, file, merchant, &ro);
@@ -203,6 +230,7 @@ int main(int argc, char **argv)
 		opts.dry_run = r.s.dry_run;
 		opts.prefetch = prefetch;
 		json_t *requests = settle_requests(r.c.st, &r.s);
+		wallets_payout_requests(r.c.st, &r.s, requests);
 		progress_start(&r.progress, "merchants", json_array_size(requests));
 		status = batch_list(r.c.st, requests, handle, &r, &opts);
 		json_decref(requests);

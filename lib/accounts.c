@@ -20,8 +20,7 @@ static void now_text(char buf[CLOCK_TEXT_MAX])
 	clock_format(clock_now_ms(), buf);
 }
 
-/* A request's optional "currency" must match the account's. */
-static int check_currency(json_t *req, const char *account_currency, struct err *e)
+int accounts_check_currency(json_t *req, const char *account_currency, struct err *e)
 {
 	const char *cur = NULL;
 	if (rec_get_str(req, "currency", false, 3, &cur, e))
@@ -337,7 +336,8 @@ int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 	const char *request_no;
 	int64_t amount;
 	if (accounts_get_wallet(c->st, req, wallet, e) || rec_get_amount(req, &amount, e) ||
-	    rec_get_request_no(req, &request_no, e) || check_currency(req, wallet_currency(c->st, wallet, cur), e) ||
+	    rec_get_request_no(req, &request_no, e) ||
+	    accounts_check_currency(req, wallet_currency(c->st, wallet, cur), e) ||
 	    cards_funding(c->st, req, wallet, card, e))
 		return BATCH_FAIL;
 	struct transfer t = {.kind = "topup", .amount = amount, .currency = cur, .ref = request_no};

@@ -39,6 +39,9 @@ int accounts_wallet_topup(struct wpay_ctx *c, json_t *req, json_t **out, struct 
 int accounts_wallet_ref(struct store *st, const char *ref, char id[ID_MAX], struct err *e);
 /* Every id the query's first column yields, as the records fn makes. */
 json_t *accounts_records_of(struct store *st, struct store_stmt *q, json_t *(*fn)(struct store *, const char *));
+/* A request's optional "currency" must be the account's: 0, or ERR_FAIL
+ * "currency_mismatch". */
+int accounts_check_currency(json_t *req, const char *account_currency, struct err *e);
 /* The wallet a request's "wallet" field names, as accounts_wallet_ref. */
 int accounts_get_wallet(struct store *st, json_t *req, char id[ID_MAX], struct err *e);
 

@@ -174,6 +174,24 @@ static const struct step steps[] = {
      "INSERT INTO message_quota(day, party, sent) SELECT r->>0, r->>1, (r->>2)::bigint FROM"
      " jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM message_quota"},
+    {"wallet_transfers", 9,
+     "SELECT id, from_wallet, to_wallet, amount, currency, request_no, note, transfer_id, created_at FROM"
+     " wallet_transfers",
+     "INSERT INTO wallet_transfers(id, from_wallet, to_wallet, amount, currency, request_no, note, transfer_id,"
+     " created_at) SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, r->>4, r->>5, r->>6, r->>7, r->>8 FROM"
+     " jsonb_array_elements(?::jsonb) AS r",
+     "SELECT count(*) FROM wallet_transfers"},
+    {"withdrawals", 12,
+     "SELECT id, wallet_id, card_id, amount, currency, request_no, state, transfer_id, created_at, payout_date,"
+     " failed_at, reason FROM withdrawals",
+     "INSERT INTO withdrawals(id, wallet_id, card_id, amount, currency, request_no, state, transfer_id,"
+     " created_at, payout_date, failed_at, reason) SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, r->>4, r->>5,"
+     " r->>6, r->>7, r->>8, r->>9, r->>10, r->>11 FROM jsonb_array_elements(?::jsonb) AS r",
+     "SELECT count(*) FROM withdrawals"},
+    {"wallet_daily", 4, "SELECT day, wallet_id, kind, total FROM wallet_daily",
+     "INSERT INTO wallet_daily(day, wallet_id, kind, total) SELECT r->>0, r->>1, r->>2, (r->>3)::bigint FROM"
+     " jsonb_array_elements(?::jsonb) AS r",
+     "SELECT count(*) FROM wallet_daily"},
 };
 
 /* The JSON text of a batch of rows. */

@@ -11,7 +11,8 @@
 
 #include "util.h"
 
-static const char *const kind_names[] = {"wallet", "card", "pending", "deposit", "fees", "payout", "sponsor"};
+static const char *const kind_names[] = {"wallet", "card",   "pending", "deposit",
+                                         "fees",   "payout", "sponsor", "clearing"};
 
 void ledger_account_id(enum account_kind kind, const char *owner, char id[ACCOUNT_ID_MAX])
 {
@@ -527,8 +528,8 @@ json_t *ledger_check(struct store *st, bool *ok)
 		if (computed != stored)
 			violation(violations, "balance_mismatch", "%s has balance %lld but its transfers sum to %s", id,
 			          (long long)stored, wide_text(computed, text));
-		if (stored < 0 &&
-		    (strcmp(kind, "wallet") == 0 || strcmp(kind, "deposit") == 0 || strcmp(kind, "fees") == 0))
+		if (stored < 0 && (strcmp(kind, "wallet") == 0 || strcmp(kind, "deposit") == 0 ||
+		                   strcmp(kind, "fees") == 0 || strcmp(kind, "clearing") == 0))
 			violation(violations, "overdraft", "%s (%s) is below zero: %lld", id, kind, (long long)stored);
 		if (stored > BALANCE_MAX || stored < -BALANCE_MAX)
 			violation(violations, "balance_limit", "%s (%s) holds %lld, past the limit of %lld either way",

@@ -38,7 +38,8 @@ enum account_kind {
 	ACCOUNT_DEPOSIT,
 	ACCOUNT_FEES,
 	ACCOUNT_PAYOUT,
-	ACCOUNT_SPONSOR
+	ACCOUNT_SPONSOR,
+	ACCOUNT_CLEARING /* held for someone for a while: withdrawals on their way to the bank */
 };
 
 /* 10^15 minor units (10 trillion yuan) above or below zero. */

@@ -392,6 +392,15 @@ static int statement(struct store *st, const struct list_query *q, struct bounds
 			rec_obj_str_opt(&b, strcmp(kind, "refund") == 0 ? "refund" : "payment",
 			                *subject ? subject : NULL);
 			rec_obj_str_opt(&b, "ref", store_col_text(r, 6));
+			if (strcmp(kind, "wallet_transfer") == 0) {
+				/* What the sender wrote, for both sides. */
+				struct store_stmt *n = store_query(
+				    st, "SELECT note FROM wallet_transfers WHERE transfer_id = ? AND note IS NOT NULL",
+				    "t", last);
+				if (store_step(n) == STORE_ROW)
+					rec_obj_str(&b, "note", store_col_text(n, 0));
+				store_done(n);
+			}
 			rec_obj_str(&b, "at", at);
 			rec_obj_int(&b, "balance", balance);
 			rec_obj_end(&b);

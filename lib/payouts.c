@@ -35,7 +35,7 @@ static int fill_payouts(FILE *f, void *arg, struct err *e)
 {
 	(void)e;
 	struct files_ctx *x = arg;
-	fputs("merchant,account,amount,currency,reference\n", f);
+	fputs("payee,account,amount,currency,reference\n", f);
 	struct store_stmt *q = store_query(x->st,
 	                                   "SELECT merchant_id, payout_account, payout, currency, id FROM settlements"
 	                                   " WHERE date = ? AND payout > 0 ORDER BY merchant_id",
@@ -45,6 +45,20 @@ static int fill_payouts(FILE *f, void *arg, struct err *e)
 		ids_merchant(store_col_text(q, 0), merchant);
 		csv_field(f, merchant, false);
 		csv_field(f, store_col_null(q, 1) ? "" : store_col_text(q, 1), false);
+		csv_money(f, store_col_int(q, 2), store_col_text(q, 3), false);
+		csv_field(f, store_col_text(q, 3), false);
+		csv_field(f, store_col_text(q, 4), true);
+	}
+	/* Withdrawals from wallets, to their cards: the account is the card's
+	 * id, which the platform's card vault turns into the number the bank
+	 * needs (the ledger keeps no card number). A line stays in its date's
+	 * file after the bank has failed it: that file was sent with it. */
+	q = store_query(
+	    x->st, "SELECT wallet_id, card_id, amount, currency, id FROM withdrawals WHERE payout_date = ? ORDER BY id",
+	    "t", x->run->date);
+	while (store_step(q) == STORE_ROW) {
+		csv_field(f, store_col_text(q, 0), false);
+		csv_field(f, store_col_text(q, 1), false);
 		csv_money(f, store_col_int(q, 2), store_col_text(q, 3), false);
 		csv_field(f, store_col_text(q, 3), false);
 		csv_field(f, store_col_text(q, 4), true);

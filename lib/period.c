@@ -108,3 +108,17 @@ bool period_contains(const struct period *p, const char *t)
 {
 	return (!*p->since || strcmp(t, p->since) >= 0) && (!*p->until || strcmp(t, p->until) < 0);
 }
+
+/* period.h: the business day of a moment. */
+int period_ledger_day(struct store *st, int64_t now_ms, char day[16], struct err *e)
+{
+	char tz[PERIOD_TZ_MAX];
+	int cutoff, rc = period_ledger_zone(st, tz, &cutoff, e);
+	if (rc)
+		return rc;
+	time_t t = (time_t)(now_ms / 1000) - (time_t)cutoff * 3600;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(day, 16, "%Y-%m-%d", &tm);
+	return 0;
+}

@@ -40,6 +40,10 @@ int period_parse(const char *since, const char *until, struct period *p, struct 
 /* The business day date (YYYY-MM-DD) with cut-off hour, after
  * period_ledger_zone. Returns 0, or 64 "bad_date" naming opt. */
 int period_business_day(const char *opt, const char *date, int cutoff_hour, struct period *p, struct err *e);
+/* The ledger's business day of now_ms (YYYY-MM-DD), as settlement dates
+ * are: in settle_tz, starting at the cut-off hour. Sets TZ as
+ * period_ledger_zone does. Returns 0, or 65 "bad_setting". */
+int period_ledger_day(struct store *st, int64_t now_ms, char day[16], struct err *e);
 /* True if t (RFC 3339 text as the ledger keeps it) is inside p. */
 bool period_contains(const struct period *p, const char *t);
 #endif

@@ -161,8 +161,18 @@ static int read_new_pin(struct wpay_ctx *c, char pin[PIN_BUF], struct err *e)
 int pins_ask(struct wpay_ctx *c, json_t *req, struct err *e)
 {
 	const char *op = json_string_value(json_object_get(req, "op"));
+	const char *type = json_string_value(json_object_get(req, "type"));
 	bool change = op && strcmp(op, "change") == 0;
 	crypto_wipe(&c->typed, sizeof c->typed);
+	if (type && strcmp(type, "pin") != 0) {
+		/* Money going out of the wallet: its PIN confirms it. */
+		if (secret_read(&c->pins, "Payment PIN: ", c->typed.current, PIN_BUF, e)) {
+			crypto_wipe(&c->typed, sizeof c->typed);
+			return BATCH_FAIL;
+		}
+		c->typed.ready = true;
+		return BATCH_OK;
+	}
 	if ((change && secret_read(&c->pins, "Current payment PIN: ", c->typed.current, PIN_BUF, e)) ||
 	    read_new_pin(c, c->typed.fresh, e)) {
 		crypto_wipe(&c->typed, sizeof c->typed);

@@ -27,7 +27,9 @@ int pins_set(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 int pins_change(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e);
 /* The batch's ask hook for "pin" requests: read the new PIN (twice on a
  * terminal, refused if trivial) and, to change one, the current PIN first,
- * into c->typed. BATCH_OK or BATCH_FAIL. */
+ * into c->typed. For any other request (a wallet's transfer or
+ * withdrawal), the payment PIN that confirms it, into c->typed.current.
+ * BATCH_OK or BATCH_FAIL. */
 int pins_ask(struct wpay_ctx *c, json_t *req, struct err *e);
 /*
  * Check a PIN for a wallet: BATCH_OK, or BATCH_FAIL ("pin_not_set",

@@ -395,6 +395,61 @@ static const char *const schema_migrations[] = {
     "  last_payment = (SELECT MAX(id) FROM payments WHERE settlement_id = settlements.id);"
     "DROP INDEX payments_unsettled;"
     "DROP INDEX payments_settlement;",
+
+    /* v9: the micro-wallet's transfers and withdrawals (issue 16).
+     * Accounts gain the kind 'clearing': what the platform holds for a
+     * while on someone's behalf, never below zero; withdrawals wait in
+     * "clearing:withdrawals.<currency>" until the payout file takes them
+     * to the card. A wallet transfer keeps its note beside the ledger's
+     * transfer; wallet_daily counts what a wallet moved out on a business
+     * day, by kind, so one conditional upsert keeps the day's limit under
+     * concurrent requests. */
+    "CREATE TABLE accounts_v9 ("
+    "  id TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('wallet','card','pending','deposit','fees','payout','sponsor','clearing')),"
+    "  owner TEXT NOT NULL,"
+    "  currency TEXT NOT NULL,"
+    "  balance INTEGER NOT NULL DEFAULT 0 CHECK (typeof(balance) = 'integer'),"
+    "  created_at TEXT NOT NULL,"
+    "  CHECK (balance >= 0 OR kind IN ('card','pending','payout','sponsor'))) WITHOUT ROWID;"
+    "INSERT INTO accounts_v9(id, kind, owner, currency, balance, created_at)"
+    "  SELECT id, kind, owner, currency, balance, created_at FROM accounts;"
+    "DROP TABLE accounts;"
+    "ALTER TABLE accounts_v9 RENAME TO accounts;"
+    "CREATE TABLE wallet_transfers ("
+    "  id TEXT PRIMARY KEY,"
+    "  from_wallet TEXT NOT NULL REFERENCES wallets(id),"
+    "  to_wallet TEXT NOT NULL REFERENCES wallets(id),"
+    "  amount INTEGER NOT NULL CHECK (amount > 0),"
+    "  currency TEXT NOT NULL,"
+    "  request_no TEXT NOT NULL,"
+    "  note TEXT,"
+    "  transfer_id TEXT NOT NULL UNIQUE,"
+    "  created_at TEXT NOT NULL,"
+    "  UNIQUE (from_wallet, request_no),"
+    "  CHECK (from_wallet <> to_wallet)) WITHOUT ROWID;"
+    "CREATE TABLE withdrawals ("
+    "  id TEXT PRIMARY KEY,"
+    "  wallet_id TEXT NOT NULL REFERENCES wallets(id),"
+    "  card_id TEXT NOT NULL REFERENCES cards(id),"
+    "  amount INTEGER NOT NULL CHECK (amount > 0),"
+    "  currency TEXT NOT NULL,"
+    "  request_no TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending','sent','failed')),"
+    "  transfer_id TEXT NOT NULL UNIQUE,"
+    "  created_at TEXT NOT NULL,"
+    "  payout_date TEXT,"
+    "  failed_at TEXT,"
+    "  reason TEXT,"
+    "  UNIQUE (wallet_id, request_no)) WITHOUT ROWID;"
+    "CREATE INDEX withdrawals_pending ON withdrawals(created_at) WHERE state = 'pending';"
+    "CREATE INDEX withdrawals_payout ON withdrawals(payout_date) WHERE payout_date IS NOT NULL;"
+    "CREATE TABLE wallet_daily ("
+    "  day TEXT NOT NULL,"
+    "  wallet_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('transfer','withdrawal')),"
+    "  total INTEGER NOT NULL CHECK (total >= 0),"
+    "  PRIMARY KEY (wallet_id, day, kind)) WITHOUT ROWID;",
 };
 
 #endif

@@ -163,21 +163,6 @@ int social_followers(struct wpay_ctx *c, json_t *req, json_t **out, struct err *
 
 /* ---- messages ---- */
 
-/* The ledger's business day of now_ms (YYYY-MM-DD), as settlement dates
- * are: in settle_tz, starting at the cut-off hour. */
-static int ledger_day(struct store *st, int64_t now_ms, char day[16], struct err *e)
-{
-	char tz[PERIOD_TZ_MAX];
-	int cutoff, rc = period_ledger_zone(st, tz, &cutoff, e);
-	if (rc)
-		return rc;
-	time_t t = (time_t)(now_ms / 1000) - (time_t)cutoff * 3600;
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(day, 16, "%Y-%m-%d", &tm);
-	return 0;
-}
-
 /* Count one against party's limit for day: true if it fits. One
  * statement, so that two senders at once cannot both take the last one. */
 static bool quota_take(struct store *st, const char *day, const char *party, int64_t limit)
@@ -308,7 +293,7 @@ int social_message(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 	}
 	int64_t now_ms = clock_now_ms();
 	char day[16], now[CLOCK_TEXT_MAX], id[ID_MAX];
-	if (ledger_day(c->st, now_ms, day, e)) {
+	if (period_ledger_day(c->st, now_ms, day, e)) {
 		json_decref(recipients);
 		return BATCH_FAIL;
 	}

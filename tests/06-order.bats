@@ -243,7 +243,7 @@ two_buyers() {
 	schema_version_set 4
 	run --separate-stderr wpay-order query ord_A
 	assert_success
-	assert_equal "$(schema_version)" 8
+	assert_equal "$(schema_version)" 9
 	assert_equal "$(jq -c '[.out_trade_no, .request_no]' <<<"$output")" '["req_1","req_1"]'
 	# A number the buyer used at two merchants stays as it was, on both.
 	assert_equal "$(wpay-order query ord_B | jq -c '[.out_trade_no, .request_no]')" '["twice",null]'

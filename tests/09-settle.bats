@@ -292,7 +292,7 @@ field() { # field JSON KEY
 	run --separate-stderr wpay-settle --out "$BATS_TEST_TMPDIR/out"
 	assert_success
 	sid=$(field "$output" id)
-	assert_equal "$(cat "$BATS_TEST_TMPDIR/out/payouts-2026-11-05.csv")" "merchant,account,amount,currency,reference
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out/payouts-2026-11-05.csv")" "payee,account,amount,currency,reference
 m:cafe01,6222000011112222,89.46,CNY,$sid"
 	bill="$BATS_TEST_TMPDIR/out/bill-2026-11-05-cafe01.csv"
 	# The lines of wpay-bill's trade bill (its one writer), then the settlement's own.
@@ -334,7 +334,7 @@ m:cafe01,6222000011112222,89.46,CNY,$sid"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim")" precious
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim2")" "precious too"
 	[ -f "$out/payouts-2026-11-05.csv" ] && [ ! -L "$out/payouts-2026-11-05.csv" ]
-	assert_equal "$(cat "$out/payouts-2026-11-05.csv")" "merchant,account,amount,currency,reference
+	assert_equal "$(cat "$out/payouts-2026-11-05.csv")" "payee,account,amount,currency,reference
 m:cafe01,6222000011112222,99.40,CNY,$sid"
 	[ -f "$out/bill-2026-11-05-cafe01.csv" ] && [ ! -L "$out/bill-2026-11-05-cafe01.csv" ]
 	assert_equal "$(awk -F, '$6 == "payment"' "$out/bill-2026-11-05-cafe01.csv" | wc -l)" 1

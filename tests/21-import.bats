@@ -11,7 +11,8 @@ load lib/pg
 # The tables with the columns they sort by; the import must know every one.
 TABLES="settings:name accounts:id transfers:id users:uid wallets:id cards:id bindings:id merchants:id codes:id
 	orders:id payments:id payments_due:payment_id refunds:id events:id event_attempts:event_id,attempt follows:uid,merchant_id
-	settlements:id products:merchant_id,sku promos:id promo_uses:promo_id,uid messages:id message_quota:day,party"
+	settlements:id products:merchant_id,sku promos:id promo_uses:promo_id,uid messages:id message_quota:day,party
+	wallet_transfers:id withdrawals:id wallet_daily:wallet_id,day,kind"
 
 # A history to move, made once: two merchants (one T0 with its deposit,
 # one T15), three buyers with cards and PINs (one with a wrong try
@@ -67,6 +68,13 @@ make_history() {
 	wpay-order create shop02 s2 --amount 7.00 >/dev/null
 	# A wrong PIN, counted against u:1002's wallet.
 	wpay-order create shop02 s3 --amount 1.00 | wpay-pay --buyer u:1002 --pin-fd 3 3<<<000000 >/dev/null 2>&1 || true
+	# The micro-wallet: a transfer with a note, and a withdrawal to a debit
+	# card that the settlement below pays out.
+	wpay-bind wallet transfer u:1001 u:1003 --amount 60.00 --request-no g1 --note "rent 房租" --pin-fd 3 \
+		3<<<135790 >/dev/null
+	wpay-bind card add u:1003 --pan-fd 3 3<<<"$(luhn_card 621700 19)" >/dev/null
+	wpay-bind pin set u:1003 --pin-fd 3 3<<<135790 >/dev/null
+	wpay-bind wallet withdraw u:1003 --amount 25.00 --request-no w1 --pin-fd 3 3<<<135790 >/dev/null
 	# The next day: cafe01 (T0) settled with a payout file; then notifications,
 	# some refused by the endpoint.
 	export WPAY_NOW=2026-10-21T02:00:00Z
@@ -269,8 +277,8 @@ settle_cutoff_hour|2"
 	} | sqlite3 "$WPAY_DB"
 	run --separate-stderr wpay-init --db "$PG" --import "$WPAY_DB"
 	assert_success
-	assert_equal "$(sqlite3 "$WPAY_DB" 'PRAGMA user_version')" 8
-	assert_equal "$(jq -r .schema <<<"$output")" 8
+	assert_equal "$(sqlite3 "$WPAY_DB" 'PRAGMA user_version')" 9
+	assert_equal "$(jq -r .schema <<<"$output")" 9
 	assert_equal "$(pg -c "SELECT reference FROM orders WHERE origin = 'dynamic_code'")" order_1
 	assert_equal "$(dump_pg)" "$(dump_sqlite "$WPAY_DB")"
 }

@@ -343,7 +343,7 @@ m:tea2 2026-11-05 T15 settled as T15: it is not verified, and T0 is for approved
 	schema_version_set 4
 	run --separate-stderr wpay-bind merchant show old1
 	assert_success
-	assert_equal "$(schema_version)" 8
+	assert_equal "$(schema_version)" 9
 	assert_equal "$(jq -c '[.state, .state_at]' <<<"$output")" '["approved",null]'
 	pay old1 o1 1.00
 	assert_equal "$(wpay-order query old1 o1 | jq -r .state)" paid

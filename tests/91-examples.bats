@@ -195,6 +195,9 @@ pay_order_1() {
 	WPAY_NOW=2026-11-22T08:10:00Z wpay order create cafe01 table_8 --amount 38.00 --subject Lunch --buyer u:1001 |
 		WPAY_NOW=2026-11-22T08:10:00Z wpay pay --source card --pin-fd 3 3<pin.txt >/dev/null
 	WPAY_NOW=2026-11-22T08:30:00Z wpay refund cafe01 order_1 r1 --amount 5.00 --reason "broken cup" >/dev/null
+	# Lu takes 100.00 out to the card, as in wpay-bind(1).
+	WPAY_NOW=2026-11-22T09:00:00Z wpay bind wallet withdraw u:1001 --amount 100.00 --request-no cash_1 \
+		--pin-fd 3 3<pin.txt >/dev/null
 	# The cafe's own export, where table_8 is 36.00.
 	printf 'out_trade_no,amount,status\norder_1,25.00,TRADE_SUCCESS\ntable_8,36.00,TRADE_SUCCESS\n' >ours.csv
 	export WPAY_NOW=2026-11-22T16:30:00Z # 00:30 on 23 November in Shanghai

@@ -43,6 +43,13 @@ approved"
 ["T0",8747,5765,0,null]'
 	assert_equal "$(grep '"type":"settlement"' <<<"$output" | grep -v dry_run | jq -r .id | uniq | wc -l)" 2
 	[[ "$output" == *"m:cafe01,6222000011112222,79.52,CNY,stl_"* ]]
+	# The micro-wallet: a transfer on the friend's statement with its note, and
+	# the withdrawal in the first payout file, to the debit card.
+	assert_equal "$(grep '"type":"movement"' <<<"$output" | jq -c '[.kind, .amount, .note]')" '["wallet_transfer",2000,"your mug"]'
+	wd=$(grep '"type":"withdrawal"' <<<"$output" | jq -c '[.state, .amount, .card_masked]' | uniq)
+	assert_equal "$wd" '["pending",5000,"622202*********5679"]
+["sent",5000,"622202*********5679"]'
+	[[ "$output" == *$'\n'wal_*,card_*,50.00,CNY,wd_* ]]
 	# Day two's settlement made the deposit whole first (29.82 short after the mug's refund): still T+0.
 	assert_equal "$(grep '"type":"balance","merchant"' <<<"$output" | jq -c '[.deposit, .deposit_shortfall]' | tail -2)" \
 		'[1997018,2982]

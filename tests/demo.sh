@@ -2,8 +2,10 @@
 # The main job: the seeds' whole loop on a fresh throwaway ledger: a
 # merchant applies and is approved, posts a product card; a reader buys
 # from it with a bank's credit-card offer, follows the shop, receives its
-# message, shares; the merchant refunds one unit after settlement and keeps
-# T+0; notifications signed and delivered; the books balance. Prints each
+# message, shares; the micro-wallet sends money to a friend and withdraws
+# to a card; the merchant refunds one unit after settlement and keeps T+0;
+# the withdrawal goes into the payout file; notifications signed and
+# delivered; the books balance. Prints each
 # command and what it answered. Settlement waits for the day's cut-off, so
 # the demo runs the test build, whose clock WPAY_NOW it moves forward.
 # Usage: tests/demo.sh [bin-dir]   (make demo passes the test build)
@@ -133,6 +135,20 @@ echo "# the cafe sees its followers and sends them a message, for the platform t
 step wpay bind merchant followers cafe01
 step wpay notify message cafe01 --to followers --text "New mugs next week: 杯 in blue" --request-no msg_1
 step wpay bind merchant balance cafe01
+
+echo
+echo "# the micro-wallet: Lu sends a friend 20.00 for her mug and takes 50.00 out to the debit card,"
+echo "# each confirmed by the PIN; the withdrawal waits for tomorrow's payout file"
+step wpay bind user add 1002 --nickname "Mei"
+step wpay bind wallet add mei@example.com
+step wpay bind user bind 1002 mei@example.com
+printf '135790\n' >"$work/pin.txt"
+printf '\n$ wpay bind wallet transfer u:1001 u:1002 --amount 20.00 --request-no gift_1 --note "your mug" --pin-fd 3 3<pin.txt\n'
+wpay bind wallet transfer u:1001 u:1002 --amount 20.00 --request-no gift_1 --note "your mug" --pin-fd 3 3<"$work/pin.txt"
+printf '\n$ wpay bind wallet withdraw u:1001 --amount 50.00 --request-no cash_1 --pin-fd 3 3<pin.txt\n'
+wpay bind wallet withdraw u:1001 --amount 50.00 --request-no cash_1 --pin-fd 3 3<"$work/pin.txt"
+rm -f "$work/pin.txt"
+step wpay bind wallet statement u:1002
 
 echo
 echo "# cron settles after the cut-off (00:00 Asia/Shanghai): the demo moves the clock to 00:30 tomorrow"

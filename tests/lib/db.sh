@@ -123,6 +123,9 @@ schema_back_to_v4_sql() {
 		echo "DROP TRIGGER payments_due_add;"
 	fi
 	cat <<-'SQL'
+		DROP TABLE wallet_transfers; DROP TABLE withdrawals; DROP TABLE wallet_daily;
+		-- v4 had no kind 'clearing' (v7 copies accounts under a CHECK without it).
+		UPDATE accounts SET kind = 'payout' WHERE kind = 'clearing';
 		DROP TABLE payments_due;
 		ALTER TABLE settlements DROP COLUMN first_payment; ALTER TABLE settlements DROP COLUMN last_payment;
 		CREATE INDEX payments_unsettled ON payments(merchant_id, created_at) WHERE settlement_id IS NULL;

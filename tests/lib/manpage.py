@@ -24,7 +24,7 @@ each EXAMPLES section says so too):
     included); a line that is only "..." stands for any number of lines.
   - What changes from run to run is masked on both sides before they are
     compared: the random ids (wal_, card_, tr_, ord_, pay_, ref_, stl_,
-    evt_, msg_), mktemp(1) directories, freshly made signing key ids, hex dumps of
+    evt_, msg_, wtr_, wd_), mktemp(1) directories, freshly made signing key ids, hex dumps of
     fresh keys, and 64-digit hex digests (HMACs over such ids). Times are
     not masked: the tests fix the clock (WPAY_NOW), so they are compared.
     The test's HOME is shown as /home/lu and its TMPDIR as /tmp.
@@ -117,7 +117,7 @@ def unfold(lines):
 
 ULID = r"[0-9A-HJKMNP-TV-Z]{26}"
 MASKS = [
-    (re.compile(r"\b((?:wal|card|tr|ord|pay|ref|stl|evt|msg)_(?:[a-z]+_)?)" + ULID + r"\b"), r"\1<id>"),
+    (re.compile(r"\b((?:wal|card|tr|ord|pay|ref|stl|evt|msg|wtr|wd)_(?:[a-z]+_)?)" + ULID + r"\b"), r"\1<id>"),
     (re.compile(r"/tmp/tmp\.[A-Za-z0-9]{10}"), "/tmp/tmp.<dir>"),
     (re.compile(r'("signing_key_id":")[0-9a-f]{8}"'), r'\1<kid>"'),
     (re.compile(r"\bsigning-[0-9a-f]{8}\."), "signing-<kid>."),
