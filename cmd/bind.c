@@ -1,7 +1,7 @@
 /*
  * wpay-bind: who is who. Users, wallets and their binding, bank cards,
- * payment PINs, merchants and their deposits, wallet top-ups, transfers
- * and withdrawals.
+ * payment PINs, merchants, their deposits and terminals, wallet top-ups,
+ * transfers and withdrawals.
  *
  * With a command (`wpay-bind user add 1001 --nickname Lu`) it does one
  * thing; without one it reads JSON-lines requests on stdin, one per line
@@ -29,6 +29,7 @@
 #include "promos.h"
 #include "secret.h"
 #include "social.h"
+#include "terminals.h"
 #include "utf8.h"
 #include "wallets.h"
 
@@ -63,6 +64,9 @@ static const char usage[] =
     "       wpay-bind [options] merchant show|balance merchant\n"
     "       wpay-bind [options] merchant deposit|withdraw merchant --amount amount --request-no no [--currency code]\n"
     "       wpay-bind [options] merchant list\n"
+    "       wpay-bind [options] merchant terminal add merchant terminal_id [--name name]\n"
+    "       wpay-bind [options] merchant terminal remove merchant terminal_id\n"
+    "       wpay-bind [options] merchant terminal list merchant\n"
     "       wpay-bind [options] merchant approve merchant [--reason text]\n"
     "       wpay-bind [options] merchant suspend merchant --reason text\n"
     "       wpay-bind [options] product add|update merchant sku [--name name] [--price price] [--stock n|none]\n"
@@ -165,6 +169,9 @@ static const struct command {
     {"merchant", "deposit", merchants_deposit, "merchant", NULL, 1},
     {"merchant", "withdraw", merchants_withdraw, "merchant", NULL, 1},
     {"merchant", "list", merchants_list, NULL, NULL, 0},
+    {"terminal", "add", terminals_add, "merchant", "terminal", 2},
+    {"terminal", "remove", terminals_remove, "merchant", "terminal", 2},
+    {"terminal", "list", terminals_list, "merchant", NULL, 1},
     {"merchant", "approve", merchants_approve, "merchant", NULL, 1},
     {"merchant", "suspend", merchants_suspend, "merchant", NULL, 1},
     {"product", "add", products_add, "merchant", "sku", 2},
@@ -277,6 +284,9 @@ int main(int argc, char **argv)
 		int first = 2;
 		if (strcmp(type, "show") == 0)
 			type = "pair", op = "show", first = 1;
+		/* "merchant terminal add ...": a terminal is the merchant's. */
+		if (strcmp(type, "merchant") == 0 && strcmp(op, "terminal") == 0)
+			type = "terminal", op = argc > 2 ? argv[2] : "", first = 3;
 		const struct command *cmd = find_command(type, op);
 		if (!cmd)
 			cli_usage_error(usage, "unknown command '%s%s%s'", argv[0], argc > 1 ? " " : "",

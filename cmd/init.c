@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buyercodes.h"
 #include "cli.h"
 #include "clock.h"
 #include "crypto.h"
@@ -29,17 +30,17 @@
 #include "settle.h"
 #include "social.h"
 #include "store.h"
-
 #include "wallets.h"
 
 #include "util.h"
 
-static const char usage[] = "wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days] "
-                            "[--settle-tz zone] [--cutoff-hour hour] [--allow-private-notify] [--import file]\n"
-                            "                 [--platform-notify-url url] [--messages-per-merchant n] "
-                            "[--messages-per-buyer n]\n"
-                            "                 [--transfer-limit limit] [--withdrawal-limit limit]\n"
-                            "       wpay-init [--db path] --public-key\n";
+static const char usage[] =
+    "wpay-init [--db path] [--pin-tries n] [--pin-lock duration] [--refund-window days] "
+    "[--settle-tz zone] [--cutoff-hour hour] [--allow-private-notify] [--import file]\n"
+    "                 [--platform-notify-url url] [--messages-per-merchant n] "
+    "[--messages-per-buyer n]\n"
+    "                 [--transfer-limit limit] [--withdrawal-limit limit] [--code-no-pin-limit limit]\n"
+    "       wpay-init [--db path] --public-key\n";
 
 enum {
 	OPT_PIN_TRIES = OPT_FIRST_PROGRAM_OPTION,
@@ -54,7 +55,8 @@ enum {
 	OPT_MESSAGES_PER_MERCHANT,
 	OPT_MESSAGES_PER_BUYER,
 	OPT_TRANSFER_LIMIT,
-	OPT_WITHDRAWAL_LIMIT
+	OPT_WITHDRAWAL_LIMIT,
+	OPT_CODE_NO_PIN_LIMIT
 };
 
 static const struct option options[] = {
@@ -72,8 +74,18 @@ static const struct option options[] = {
     {"messages-per-buyer", required_argument, NULL, OPT_MESSAGES_PER_BUYER},
     {"transfer-limit", required_argument, NULL, OPT_TRANSFER_LIMIT},
     {"withdrawal-limit", required_argument, NULL, OPT_WITHDRAWAL_LIMIT},
+    {"code-no-pin-limit", required_argument, NULL, OPT_CODE_NO_PIN_LIMIT},
     {NULL, 0, NULL, 0},
 };
+
+/* The long option that has value opt. */
+static const char *longopts_name(int opt)
+{
+	for (const struct option *o = options; o->name; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
 
 static int print_public_key(const char *keys_dir)
 {
@@ -201,14 +213,17 @@ int main(int argc, char **argv)
 			per_merchant = optarg;
 			break;
 		case OPT_TRANSFER_LIMIT:
-		case OPT_WITHDRAWAL_LIMIT: {
-			const char *kind = opt == OPT_TRANSFER_LIMIT ? "transfer" : "withdrawal";
+		case OPT_WITHDRAWAL_LIMIT:
+		case OPT_CODE_NO_PIN_LIMIT: {
+			const char *kind = opt == OPT_TRANSFER_LIMIT     ? "transfer"
+			                   : opt == OPT_WITHDRAWAL_LIMIT ? "withdrawal"
+			                                                 : "code_no_pin";
 			if (nlimits == ARRAY_LEN(limits))
 				cli_usage_error(usage, "at most %zu daily limits at once", ARRAY_LEN(limits));
 			const char *why =
 			    wallets_limit_setting(kind, optarg, limits[nlimits].name, limits[nlimits].value);
 			if (why)
-				cli_usage_error(usage, "--%s-limit '%s': %s", kind, optarg, why);
+				cli_usage_error(usage, "--%s '%s': %s", longopts_name(opt), optarg, why);
 			nlimits++;
 			break;
 		}
@@ -312,6 +327,7 @@ int main(int argc, char **argv)
 	json_object_set_new(rec, "allow_private_notify", json_boolean(strcmp(allow, "1") == 0));
 	social_settings(st, rec);
 	json_object_set_new(rec, "daily_limits", wallets_limits_json(st));
+	json_object_set_new(rec, "code_no_pin_limit", wallets_limit_json(st, "code_no_pin", BUYERCODE_NO_PIN_DEFAULT));
 	if (tables)
 		json_object_set_new(rec, "imported", json_pack("{s:s, s:o}", "from", import, "tables", tables));
 	rec_writer_init();

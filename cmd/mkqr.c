@@ -9,6 +9,8 @@
  * same code. On a terminal, with no file named, it also draws the code.
  * A product code (--product) carries the SKU and no amount; --card
  * answers a "product_card" record for a post instead of the code record.
+ * --buyer makes the buyer's own one-time payment code instead, after the
+ * wallet's PIN, for a till to scan (buyercodes.h).
  */
 #include <malloc.h>
 #include <stdlib.h>
@@ -16,23 +18,28 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "buyercodes.h"
 #include "cli.h"
 #include "codes.h"
+#include "crypto.h"
 #include "ctx.h"
 #include "ids.h"
 #include "money.h"
+#include "pins.h"
 #include "products.h"
 #include "qr.h"
+#include "secret.h"
 
 #include "util.h"
 
 static const char usage[] =
     "wpay-mkqr [--db path] [--out-dir dir] [--name template] [--format png|svg|txt] [--module n] [--margin n] "
     "[--ecc L|M|Q|H]\n"
-    "       wpay-mkqr [options] merchant [-o file]\n"
+    "       wpay-mkqr [options] merchant [--terminal terminal_id] [-o file]\n"
     "       wpay-mkqr [options] merchant --amount amount --reference ref [--currency code] [--expires-in duration]\n"
-    "                 [-o file]\n"
-    "       wpay-mkqr [options] merchant --product sku [--card] [-o file]\n";
+    "                 [--terminal terminal_id] [-o file]\n"
+    "       wpay-mkqr [options] merchant --product sku [--card] [--terminal terminal_id] [-o file]\n"
+    "       wpay-mkqr [options] --buyer wallet [--expires-in duration] [--pin-fd n] [-o file]\n";
 
 enum {
 	OPT_OUT_DIR = OPT_FIRST_PROGRAM_OPTION,
@@ -47,6 +54,9 @@ enum {
 	OPT_EXPIRES,
 	OPT_PRODUCT,
 	OPT_CARD,
+	OPT_TERMINAL,
+	OPT_BUYER,
+	OPT_PIN_FD,
 	OPT_OUTPUT = 'o'
 };
 
@@ -65,6 +75,9 @@ static const struct option options[] = {
     {"output", required_argument, NULL, OPT_OUTPUT},
     {"product", required_argument, NULL, OPT_PRODUCT},
     {"card", no_argument, NULL, OPT_CARD},
+    {"terminal", required_argument, NULL, OPT_TERMINAL},
+    {"buyer", required_argument, NULL, OPT_BUYER},
+    {"pin-fd", required_argument, NULL, OPT_PIN_FD},
     {NULL, 0, NULL, 0},
 };
 
@@ -97,9 +110,10 @@ static char *file_name(struct mkqr *m, json_t *req, json_t *code, struct err *e)
 		if (close) {
 			size_t n = (size_t)(close - t - 1);
 			json_t *ref = json_object_get(req, "ref");
-			if (n == 8 && strncmp(t + 1, "merchant", 8) == 0)
-				value = ids_merchant_no(json_string_value(json_object_get(code, "merchant")));
-			else if (n == 9 && strncmp(t + 1, "reference", 9) == 0) {
+			if (n == 8 && strncmp(t + 1, "merchant", 8) == 0) {
+				const char *mref = json_string_value(json_object_get(code, "merchant"));
+				value = mref ? ids_merchant_no(mref) : "buyer";
+			} else if (n == 9 && strncmp(t + 1, "reference", 9) == 0) {
 				value = json_string_value(json_object_get(code, "reference"));
 				if (!value)
 					value = json_string_value(json_object_get(code, "product"));
@@ -158,6 +172,13 @@ static void render_failed(void *tag, const char *why, void *arg)
 	(void)arg;
 }
 
+/* A buyer's code asks for the wallet's PIN, with the ledger unlocked. */
+static int ask(void *arg, json_t *req, struct err *e)
+{
+	struct mkqr *m = arg;
+	return pins_ask(m->maker.c, req, e);
+}
+
 static void render_wait(void *arg)
 {
 	struct mkqr *m = arg;
@@ -169,7 +190,15 @@ static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 {
 	struct mkqr *m = arg;
 	m->n++;
-	int rc = codes_make(&m->maker, req, out, e);
+	int rc;
+	if (json_object_get(req, "buyer")) {
+		/* The buyer's own code: the PIN typed for it is for it alone. */
+		rc = buyercodes_make(m->maker.c, req, out, e);
+		if (rc != BATCH_ASK)
+			crypto_wipe(&m->maker.c->typed, sizeof m->maker.c->typed);
+	} else {
+		rc = codes_make(&m->maker, req, out, e);
+	}
 	if (rc != BATCH_OK)
 		return rc;
 	/* A product's card for a post: the same payload, and a link to it. */
@@ -223,6 +252,8 @@ int main(int argc, char **argv)
 	cli_init("wpay-mkqr");
 	struct mkqr m = {.name_template = "{merchant}_{reference}.{ext}", .format = QR_PNG, .style = {8, 4, 'M'}};
 	const char *amount = NULL, *currency = NULL, *reference = NULL, *expires = NULL, *product = NULL;
+	const char *terminal = NULL, *buyer = NULL;
+	long long pin_fd = -1;
 	bool card = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
@@ -250,15 +281,25 @@ int main(int argc, char **argv)
 		case OPT_OUTPUT: m.output = optarg; break;
 		case OPT_PRODUCT: product = optarg; break;
 		case OPT_CARD: card = true; break;
+		case OPT_TERMINAL: terminal = optarg; break;
+		case OPT_BUYER: buyer = optarg; break;
+		case OPT_PIN_FD: pin_fd = cli_number(usage, "--pin-fd", optarg, 3, 1023); break;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
 		cli_usage_error(usage, "one merchant at a time; use records on stdin for a batch");
-	if (argc == 0 && (amount || reference || expires || m.output || product || card))
-		cli_usage_error(
-		    usage, "--amount, --reference, --expires-in, --product, --card and -o go with a merchant argument");
+	if (buyer && (argc || amount || reference || product || card || terminal || currency))
+		cli_usage_error(usage, "--buyer makes the buyer's own payment code: no merchant, amount, reference, "
+		                       "product, card or terminal");
+	if (pin_fd >= 0 && !secret_fd_open((int)pin_fd))
+		cli_usage_error(usage, "--pin-fd %lld is not an open file descriptor (use e.g. --pin-fd 3 3<file)",
+		                pin_fd);
+	if (argc == 0 && !buyer && (amount || reference || expires || m.output || product || card || terminal))
+		cli_usage_error(usage,
+		                "--amount, --reference, --expires-in, --product, --card, --terminal and -o go with a "
+		                "merchant argument");
 	if (product && (amount || reference || expires))
 		cli_usage_error(usage,
 		                "a product code's price is the catalog's: --product takes no --amount, --reference "
@@ -277,17 +318,22 @@ int main(int argc, char **argv)
 	if (m.out_dir && access(m.out_dir, W_OK) != 0)
 		err_die(EX_CANTCREAT, "cannot write to --out-dir %s", m.out_dir);
 	/* A person at a terminal asking for one code sees it. */
-	m.draw = argc == 1 && !m.output && isatty(STDOUT_FILENO);
+	m.draw = (argc == 1 || buyer) && !m.output && isatty(STDOUT_FILENO);
 
 	struct wpay_ctx c;
 	ctx_open(&c);
+	secret_src_init(&c.pins, (int)pin_fd);
 	struct err e = {0};
 	int rc = codes_maker_open(&m.maker, &c, &e);
 	if (rc)
 		err_die(rc, "%s", e.msg);
 	rec_writer_init();
 	json_t *req = NULL;
-	if (argc == 1) {
+	if (buyer) {
+		req = json_pack("{s:s}", "buyer", buyer);
+		if (expires)
+			json_object_set_new(req, "expires_in", json_string(expires));
+	} else if (argc == 1) {
 		req = json_pack("{s:s}", "merchant", argv[0]);
 		if (amount) {
 			/* In --currency's decimals (CNY's unless given); the
@@ -308,6 +354,8 @@ int main(int argc, char **argv)
 			json_object_set_new(req, "product", json_string(product));
 		if (card)
 			json_object_set_new(req, "card", json_true());
+		if (terminal)
+			json_object_set_new(req, "terminal", json_string(terminal));
 	} else if (m.out_dir) {
 		/* Keep freed memory: giving it back page by page from the render
 		 * threads costs a TLB flush on every core, each time. */
@@ -317,7 +365,7 @@ int main(int argc, char **argv)
 	}
 	struct progress progress;
 	progress_start(&progress, "codes", 0);
-	struct batch_opts opts = {.before_print = render_wait, .progress = &progress};
+	struct batch_opts opts = {.before_print = render_wait, .progress = &progress, .ask = ask};
 	int status = batch_serve(c.st, req, handle, &m, &opts);
 	progress_end(&progress);
 	qr_pool_free(m.pool);

@@ -18,7 +18,7 @@
 static const char usage[] =
     "wpay-order [--db path] [--buyer uid] [--amount amount] [--quantity n] [--request-no no] [--allow-unsigned]\n"
     "       wpay-order [options] create merchant out_trade_no --amount amount [--currency code] [--subject text]\n"
-    "                  [--buyer uid] [--expires-in duration]\n"
+    "                  [--buyer uid] [--expires-in duration] [--terminal terminal_id]\n"
     "       wpay-order [options] query|close order\n"
     "       wpay-order [options] query payment\n"
     "       wpay-order [options] query|close merchant out_trade_no\n"
@@ -34,7 +34,8 @@ enum {
 	OPT_SUBJECT,
 	OPT_EXPIRES,
 	OPT_QUANTITY,
-	OPT_CURRENCY
+	OPT_CURRENCY,
+	OPT_TERMINAL
 };
 
 static const struct option options[] = {
@@ -47,6 +48,7 @@ static const struct option options[] = {
     {"expires-in", required_argument, NULL, OPT_EXPIRES},
     {"quantity", required_argument, NULL, OPT_QUANTITY},
     {"currency", required_argument, NULL, OPT_CURRENCY},
+    {"terminal", required_argument, NULL, OPT_TERMINAL},
     {NULL, 0, NULL, 0},
 };
 
@@ -93,7 +95,7 @@ int main(int argc, char **argv)
 	if (lists_is_command(argc, argv, "list", NULL))
 		return lists_main(usage, LIST_ORDERS, argc, argv);
 	struct run r = {0};
-	const char *subject = NULL, *expires = NULL, *currency = NULL;
+	const char *subject = NULL, *expires = NULL, *currency = NULL, *terminal = NULL;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
@@ -106,6 +108,7 @@ int main(int argc, char **argv)
 		case OPT_SUBJECT: subject = optarg; break;
 		case OPT_EXPIRES: expires = optarg; break;
 		case OPT_CURRENCY: currency = optarg; break;
+		case OPT_TERMINAL: terminal = optarg; break;
 		case OPT_QUANTITY:
 			r.d.quantity = cli_number(usage, "--quantity", optarg, 1, PRODUCT_QUANTITY_MAX);
 			break;
@@ -143,6 +146,8 @@ int main(int argc, char **argv)
 				json_object_set_new(req, "expires_in", json_string(expires));
 			if (r.d.buyer)
 				json_object_set_new(req, "buyer", json_string(r.d.buyer));
+			if (terminal)
+				json_object_set_new(req, "terminal", json_string(terminal));
 		}
 		if (currency && strcmp(op, "create") != 0)
 			cli_usage_error(usage, "--currency goes with 'create' (an order from a code is in the code's)");
@@ -151,8 +156,11 @@ int main(int argc, char **argv)
 		if (r.d.request_no)
 			cli_usage_error(usage, "--request-no is a buyer's, for orders from scanned codes, not for '%s'",
 			                op);
-	} else if (subject || expires || currency) {
-		cli_usage_error(usage, "--subject, --expires-in and --currency go with 'create'");
+		if (terminal && strcmp(op, "create") != 0)
+			cli_usage_error(usage,
+			                "--terminal goes with 'create' (an order from a code is for the code's)");
+	} else if (subject || expires || currency || terminal) {
+		cli_usage_error(usage, "--subject, --expires-in, --currency and --terminal go with 'create'");
 	}
 	ctx_open(&r.c);
 	rec_writer_init();

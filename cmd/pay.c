@@ -4,11 +4,13 @@
  * batch or, with --pin-each, a line per record. Each payment is one atomic
  * group of ledger transfers, idempotent by order; the merchant is notified
  * through the event queue. --follow and --share close the loop of browse,
- * interest, order, pay, share.
+ * interest, order, pay, share. At a till, --scanned charges the code a
+ * buyer shows (buyercodes.h).
  */
 #include <string.h>
 
 #include "batch.h"
+#include "buyercodes.h"
 #include "cli.h"
 #include "crypto.h"
 #include "ctx.h"
@@ -22,6 +24,9 @@
 static const char usage[] = "wpay-pay [--db path] [--buyer uid] [--source wallet|card|card_id] [--pin-fd n] "
                             "[--pin-each] [--follow] [--share] [--batch-size n]\n"
                             "       wpay-pay [options] --order order\n"
+                            "       wpay-pay [options] --merchant merchant --scanned code --amount amount "
+                            "--out-trade-no no\n"
+                            "                [--currency code] [--terminal terminal_id]\n"
                             "       wpay-pay [options] list [--merchant merchant] [--buyer uid] [--order order] "
                             "[--since time]\n"
                             "                [--until time] [--limit n] [--after payment]\n";
@@ -34,7 +39,13 @@ enum {
 	OPT_FOLLOW,
 	OPT_SHARE,
 	OPT_ORDER,
-	OPT_BATCH_SIZE
+	OPT_BATCH_SIZE,
+	OPT_MERCHANT,
+	OPT_SCANNED,
+	OPT_AMOUNT,
+	OPT_OUT_TRADE_NO,
+	OPT_CURRENCY,
+	OPT_TERMINAL
 };
 
 static const struct option options[] = {
@@ -47,6 +58,12 @@ static const struct option options[] = {
     {"share", no_argument, NULL, OPT_SHARE},
     {"order", required_argument, NULL, OPT_ORDER},
     {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
+    {"merchant", required_argument, NULL, OPT_MERCHANT},
+    {"scanned", required_argument, NULL, OPT_SCANNED},
+    {"amount", required_argument, NULL, OPT_AMOUNT},
+    {"out-trade-no", required_argument, NULL, OPT_OUT_TRADE_NO},
+    {"currency", required_argument, NULL, OPT_CURRENCY},
+    {"terminal", required_argument, NULL, OPT_TERMINAL},
     {NULL, 0, NULL, 0},
 };
 
@@ -66,7 +83,9 @@ static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 	}
 	if (type && strcmp(type, "order") != 0)
 		return err_fail(e, ERR_FAIL, "unknown_request", "wpay-pay reads \"order\" records, not '%.20s'", type);
-	int rc = payments_pay(&r->c, &r->p, req, out, e);
+	/* A till's charge of the buyer's code, or a buyer's payment. */
+	int rc = json_object_get(req, "scanned") ? buyercodes_charge(&r->c, &r->p, req, out, e)
+	                                         : payments_pay(&r->c, &r->p, req, out, e);
 	/* A PIN typed for one record is not used for another; a record whose
 	 * transaction must run again keeps it for that run. */
 	if (r->p.pin_each && rc != BATCH_ASK && !store_must_replay(r->c.st))
@@ -94,7 +113,8 @@ int main(int argc, char **argv)
 		return lists_main(usage, LIST_PAYMENTS, argc, argv);
 	struct run r = {0};
 	long long pin_fd = -1;
-	const char *order = NULL;
+	const char *order = NULL, *merchant = NULL, *scanned = NULL, *amount = NULL, *out_trade_no = NULL,
+	           *currency = NULL, *terminal = NULL;
 	struct batch_opts opts = {.ask = ask, .progress = &r.progress, .prefetch = prefetch};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -108,6 +128,12 @@ int main(int argc, char **argv)
 		case OPT_FOLLOW: r.p.follow = true; break;
 		case OPT_SHARE: r.p.share = true; break;
 		case OPT_ORDER: order = optarg; break;
+		case OPT_MERCHANT: merchant = optarg; break;
+		case OPT_SCANNED: scanned = optarg; break;
+		case OPT_AMOUNT: amount = optarg; break;
+		case OPT_OUT_TRADE_NO: out_trade_no = optarg; break;
+		case OPT_CURRENCY: currency = optarg; break;
+		case OPT_TERMINAL: terminal = optarg; break;
 		case OPT_BATCH_SIZE:
 			opts.max_records = (size_t)cli_number(usage, "--batch-size", optarg, 1, 100000);
 			break;
@@ -118,11 +144,30 @@ int main(int argc, char **argv)
 	if (pin_fd >= 0 && !secret_fd_open((int)pin_fd))
 		cli_usage_error(usage, "--pin-fd %lld is not an open file descriptor (use e.g. --pin-fd 3 3<file)",
 		                pin_fd);
+	json_t *req = order ? json_pack("{s:s}", "order", order) : NULL;
+	if (scanned || merchant || amount || out_trade_no || terminal || currency) {
+		if (!scanned || !merchant || !amount || !out_trade_no)
+			cli_usage_error(usage, "a charge of a buyer's code takes --merchant, --scanned, --amount and "
+			                       "--out-trade-no");
+		if (order)
+			cli_usage_error(usage, "--order pays an order; --scanned charges a buyer's code: give one");
+		req = json_pack("{s:s, s:s, s:s}", "merchant", merchant, "scanned", scanned, "out_trade_no",
+		                out_trade_no);
+		/* In --currency's decimals (CNY's unless given); the merchant's
+		 * currency must be the same. */
+		const char *why = cli_amount(req, "amount", amount, currency);
+		if (why) {
+			json_decref(req); /* exits: nothing held for the leak checker */
+			cli_usage_error(usage, "--amount '%s': %s", amount, why);
+		}
+		if (terminal)
+			json_object_set_new(req, "terminal", json_string(terminal));
+	}
 	ctx_open(&r.c);
 	secret_src_init(&r.c.pins, (int)pin_fd);
 	rec_writer_init();
 	progress_start(&r.progress, "orders", 0);
-	int status = batch_serve(r.c.st, order ? json_pack("{s:s}", "order", order) : NULL, handle, &r, &opts);
+	int status = batch_serve(r.c.st, req, handle, &r, &opts);
 	progress_end(&r.progress);
 	payments_forget_pin(&r.p);
 	ctx_close(&r.c);

@@ -23,14 +23,14 @@
 _wpay_kind() {
 	case $1 in
 	uid) echo user ;;
-	wallet) echo wallet ;;
+	wallet | to_wallet) echo wallet ;;
 	card | card_id) echo card ;;
 	merchant) echo merchant ;;
 	path | file) echo file ;;
 	dir) echo dir ;;
 	program) echo program ;;
 	args) echo args ;;
-	login | merchant_no | order | payment | out_trade_no | out_request_no | event | promo_id) echo value ;;
+	login | merchant_no | order | payment | out_trade_no | out_request_no | event | promo_id | terminal_id) echo value ;;
 	*) return 1 ;;
 	esac
 }

@@ -12,6 +12,7 @@
 #include "money.h"
 #include "products.h"
 #include "schemes.h"
+#include "terminals.h"
 #include "utf8.h"
 
 #include "util.h"
@@ -76,8 +77,8 @@ static int get_merchant(struct store *st, json_t *req, struct merchant *m, struc
 
 /* The payload for a merchant; NULL with e set if it cannot be built. */
 static const char *build(struct code_maker *mk, const struct merchant *m, int64_t amount, const char *reference,
-                         const char *product, int64_t expires_ms, struct emv_builder *b, json_t *networks,
-                         struct err *e)
+                         const char *product, const char *terminal, int64_t expires_ms, struct emv_builder *b,
+                         json_t *networks, struct err *e)
 {
 	const struct currency *cur = currency_find(m->currency);
 	struct emv_builder t;
@@ -113,9 +114,12 @@ static const char *build(struct code_maker *mk, const struct merchant *m, int64_
 	 * stand in, and 64 carries the real name and city. */
 	emv_put(b, "59", name_ascii ? name : m->no);
 	emv_put(b, "60", city_ascii ? city : m->country);
-	if (reference) {
+	if (reference || terminal) {
 		emv_init(&t);
-		emv_put(&t, "05", reference);
+		if (reference)
+			emv_put(&t, "05", reference);
+		if (terminal)
+			emv_put(&t, "07", terminal);
 		emv_put_template(b, "62", &t);
 	}
 	if (!utf8_is_ascii(m->name) || !utf8_is_ascii(m->city)) {
@@ -187,11 +191,11 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 {
 	struct store *st = mk->c->st;
 	struct merchant m;
-	const char *reference = NULL, *currency = NULL, *expires_in = NULL, *sku = NULL;
+	const char *reference = NULL, *currency = NULL, *expires_in = NULL, *sku = NULL, *terminal = NULL;
 	int64_t amount = 0, expires_ms = 0;
 	struct product product;
-	if (get_merchant(st, req, &m, e) || rec_get_str(req, "product", false, 0, &sku, e) ||
-	    rec_get_str(req, "reference", false, 0, &reference, e) ||
+	if (get_merchant(st, req, &m, e) || terminals_get(st, req, &m, &terminal, e) ||
+	    rec_get_str(req, "product", false, 0, &sku, e) || rec_get_str(req, "reference", false, 0, &reference, e) ||
 	    rec_get_str(req, "currency", false, 3, &currency, e) ||
 	    rec_get_str(req, "expires_in", false, 16, &expires_in, e))
 		return BATCH_FAIL;
@@ -238,19 +242,25 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 			                "expires_in '%s' must be a duration from 1m to 15d such as 15m", expires_in);
 		}
 		/* Made before: the same code again, whatever the clock says now. */
-		struct store_stmt *q = store_query(
-		    st,
-		    "SELECT payload, amount, expires_at, created_at FROM codes WHERE merchant_id = ? AND reference = ?",
-		    "tt", m.no, reference);
+		struct store_stmt *q =
+		    store_query(st,
+		                "SELECT payload, amount, expires_at, created_at, terminal_id IS NOT DISTINCT"
+		                " FROM ? FROM codes WHERE merchant_id = ? AND reference = ?",
+		                "ttt", terminal, m.no, reference);
 		if (store_step(q) == STORE_ROW) {
 			int64_t had = store_col_int(q, 1);
+			bool same_terminal = store_col_int(q, 4);
 			payload = xstrdup(store_col_text(q, 0));
 			strlcopy(expires, store_col_text(q, 2), sizeof expires);
 			strlcopy(created, store_col_text(q, 3), sizeof created);
 			store_done(q);
-			if (had != amount) {
+			if (had != amount || !same_terminal) {
 				free(payload);
 				json_decref(networks);
+				if (!same_terminal)
+					return err_fail(e, ERR_FAIL, "conflict",
+					                "reference %s of %s was made for another terminal, or none",
+					                reference, m.id);
 				return err_fail(e, ERR_FAIL, "conflict",
 				                "reference %s of %s was made for another amount (%lld)", reference,
 				                m.id, (long long)had);
@@ -276,7 +286,7 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 	}
 	if (!payload) {
 		struct emv_builder *b = xmalloc(sizeof *b);
-		const char *built = build(mk, &m, amount, reference, sku, expires_ms, b, networks, e);
+		const char *built = build(mk, &m, amount, reference, sku, terminal, expires_ms, b, networks, e);
 		payload = built ? xstrdup(built) : NULL;
 		free(b);
 		if (!payload || refused_by_scheme(payload, &mk->c->networks, e)) {
@@ -290,11 +300,11 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 			if (store_exec(
 			        st,
 			        "INSERT INTO codes(id, merchant_id, reference, amount, currency, payload, expires_at,"
-			        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			        "tttittt"
+			        " created_at, terminal_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			        "tttitttt"
 			        "t",
-			        id, m.no, reference, amount, m.currency, payload, expires,
-			        created) == STORE_CONSTRAINT) {
+			        id, m.no, reference, amount, m.currency, payload, expires, created,
+			        terminal) == STORE_CONSTRAINT) {
 				/* Another worker made this reference a moment ago: its code
 				 * is the one, answered as a rerun would. */
 				free(payload);
@@ -320,6 +330,8 @@ int codes_make(struct code_maker *mk, json_t *req, json_t **out, struct err *e)
 		json_object_set_new(*out, "price", json_integer(product.price));
 		json_object_set_new(*out, "merchant_name", json_string(m.name));
 	}
+	if (terminal)
+		json_object_set_new(*out, "terminal", json_string(terminal));
 	json_object_set_new(*out, "key_id", json_string(mk->kid));
 	json_object_set_new(*out, "networks", networks);
 	json_object_set_new(*out, "created_at", json_string(created));

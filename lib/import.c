@@ -76,20 +76,21 @@ static const struct step steps[] = {
      " (r->>8)::bigint, r->>9, r->>10, r->>11, r->>12, r->>13, r->>14, r->>15, r->>16, r->>17, r->>18 FROM"
      " jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM merchants"},
-    {"codes", 8, "SELECT id, merchant_id, reference, amount, currency, payload, expires_at, created_at FROM codes",
-     "INSERT INTO codes(id, merchant_id, reference, amount, currency, payload, expires_at, created_at)"
-     " SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, r->>4, r->>5, r->>6, r->>7 FROM jsonb_array_elements(?::jsonb) AS "
-     "r",
+    {"codes", 9,
+     "SELECT id, merchant_id, reference, amount, currency, payload, expires_at, created_at, terminal_id FROM codes",
+     "INSERT INTO codes(id, merchant_id, reference, amount, currency, payload, expires_at, created_at, terminal_id)"
+     " SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, r->>4, r->>5, r->>6, r->>7, r->>8 FROM"
+     " jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM codes"},
-    {"orders", 19,
+    {"orders", 20,
      "SELECT id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, state, close_reason,"
-     " refunded, expires_at, created_at, paid_at, closed_at, request_no, reference, product, quantity FROM"
-     " orders",
+     " refunded, expires_at, created_at, paid_at, closed_at, request_no, reference, product, quantity,"
+     " terminal_id FROM orders",
      "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, state,"
      " close_reason, refunded, expires_at, created_at, paid_at, closed_at, request_no, reference, product,"
-     " quantity) SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9,"
-     " (r->>10)::bigint, (r->>11)::bigint, r->>12, r->>13, r->>14, r->>15, r->>16, r->>17,"
-     " (r->>18)::bigint FROM jsonb_array_elements(?::jsonb) AS r",
+     " quantity, terminal_id) SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, r->>4, r->>5, r->>6, r->>7, r->>8,"
+     " r->>9, (r->>10)::bigint, (r->>11)::bigint, r->>12, r->>13, r->>14, r->>15, r->>16, r->>17,"
+     " (r->>18)::bigint, r->>19 FROM jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM orders"},
     /* Before the payments: the target's trigger then finds each unsettled
      * one queued already (and leaves it). */
@@ -192,6 +193,14 @@ static const struct step steps[] = {
      "INSERT INTO wallet_daily(day, wallet_id, kind, total) SELECT r->>0, r->>1, r->>2, (r->>3)::bigint FROM"
      " jsonb_array_elements(?::jsonb) AS r",
      "SELECT count(*) FROM wallet_daily"},
+    {"terminals", 5, "SELECT merchant_id, terminal_id, name, created_at, removed_at FROM terminals",
+     "INSERT INTO terminals(merchant_id, terminal_id, name, created_at, removed_at) SELECT r->>0, r->>1, r->>2,"
+     " r->>3, r->>4 FROM jsonb_array_elements(?::jsonb) AS r",
+     "SELECT count(*) FROM terminals"},
+    {"buyer_codes", 6, "SELECT token_hash, wallet_id, created_at, expires_at, order_id, used_at FROM buyer_codes",
+     "INSERT INTO buyer_codes(token_hash, wallet_id, created_at, expires_at, order_id, used_at) SELECT r->>0,"
+     " r->>1, r->>2, (r->>3)::bigint, r->>4, r->>5 FROM jsonb_array_elements(?::jsonb) AS r",
+     "SELECT count(*) FROM buyer_codes"},
 };
 
 /* The JSON text of a batch of rows. */

@@ -34,7 +34,8 @@
 #define ORDER_COLS                                                                                                     \
 	"SELECT id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, reference, request_no, "      \
 	"state,"                                                                                                       \
-	" close_reason, refunded, expires_at, created_at, paid_at, closed_at, product, quantity FROM orders"           \
+	" close_reason, refunded, expires_at, created_at, paid_at, closed_at, product, quantity, terminal_id"          \
+	" FROM orders"                                                                                                 \
 	" WHERE id > ?1 AND id < ?2"                                                                                   \
 	" AND created_at >= ?3 AND created_at < ?4 AND (?5 IS NULL OR state = ?5)"
 static const char *const order_sql[] = {
@@ -46,7 +47,8 @@ static const char *const order_sql[] = {
 #define PAYMENT_COLS                                                                                                   \
 	"SELECT p.id, p.order_id, p.merchant_id, o.out_trade_no, p.amount, p.fee, p.currency, p.wallet_id,"            \
 	" p.source_account, p.buyer, p.created_at, p.discount, p.promo_id, pr.sponsor, p.card_brand, p.card_type,"     \
-	" p.card_issuer FROM payments p JOIN orders o ON o.id = p.order_id LEFT JOIN promos pr ON pr.id = p.promo_id"  \
+	" p.card_issuer, o.terminal_id FROM payments p JOIN orders o ON o.id = p.order_id"                             \
+	" LEFT JOIN promos pr ON pr.id = p.promo_id"                                                                   \
 	" WHERE p.id > ?1 AND p.id < ?2 AND p.created_at >= ?3 AND p.created_at < ?4"
 static const char *const payment_sql[] = {
     PAYMENT_COLS " AND (?5 IS NULL OR p.order_id = ?5) AND (?6 IS NULL OR p.merchant_id = ?6)"
@@ -159,6 +161,8 @@ static bool print_order(struct store_stmt *r, struct rec_buf *b)
 		rec_obj_str(b, "product", store_col_text(r, 17));
 		rec_obj_int(b, "quantity", store_col_int(r, 18));
 	}
+	if (!store_col_null(r, 19))
+		rec_obj_str(b, "terminal", store_col_text(r, 19));
 	rec_obj_end(b);
 	return rec_emit_text(b);
 }
@@ -179,6 +183,8 @@ static bool print_payment(struct store_stmt *r, struct rec_buf *b)
 	rec_obj_str(b, "source", store_col_text(r, 8));
 	rec_obj_str(b, "buyer", ids_user(store_col_text(r, 9), buyer));
 	rec_obj_str(b, "paid_at", store_col_text(r, 10));
+	if (!store_col_null(r, 17))
+		rec_obj_str(b, "terminal", store_col_text(r, 17));
 	/* As a query shows it (payment_json): the card, the promotion and
 	 * what the buyer paid. */
 	if (!store_col_null(r, 14)) {

@@ -12,6 +12,7 @@
 #include "orders.h"
 #include "products.h"
 #include "schemes.h"
+#include "terminals.h"
 #include "uris.h"
 #include "utf8.h"
 
@@ -25,7 +26,7 @@ json_t *orders_json(struct store *st, const char *id)
 	    store_query(st,
 	                "SELECT id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin,"
 	                " state, close_reason, refunded, expires_at, created_at, paid_at, closed_at, reference,"
-	                " request_no, product, quantity FROM orders WHERE id = ?",
+	                " request_no, product, quantity, terminal_id FROM orders WHERE id = ?",
 	                "t", id);
 	json_t *o = NULL;
 	if (store_step(q) == STORE_ROW) {
@@ -46,6 +47,8 @@ json_t *orders_json(struct store *st, const char *id)
 			json_object_set_new(o, "product", json_string(store_col_text(q, 17)));
 			json_object_set_new(o, "quantity", json_integer(store_col_int(q, 18)));
 		}
+		if (!store_col_null(q, 19))
+			json_object_set_new(o, "terminal", json_string(store_col_text(q, 19)));
 	}
 	store_done(q);
 	return o;
@@ -108,6 +111,7 @@ struct new_order {
 	const char *request_no; /* the buyer's key, for an order the buyer starts */
 	const char *reference;  /* a dynamic code's reference (62.05) */
 	const char *product;    /* a product code's SKU; out_trade_no is then the order's id */
+	const char *terminal;   /* the merchant's terminal it is for (62.07), or NULL */
 	int64_t amount, expires_at, quantity;
 };
 
@@ -120,10 +124,12 @@ static int place_for_buyer(struct store *st, const struct new_order *o, char id[
 	enum store_result r = store_exec(
 	    st,
 	    "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin, expires_at,"
-	    " created_at, request_no, reference, product, quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " created_at, request_no, reference, product, quantity, terminal_id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON CONFLICT(buyer, request_no) WHERE request_no IS NOT NULL DO NOTHING",
-	    "tttittttittttn", id, o->merchant->no, id, o->amount, o->merchant->currency, o->subject, o->buyer,
-	    o->origin, o->expires_at, now, o->request_no, o->reference, o->product, o->product ? quantity : NULL);
+	    "tttittttittttnt", id, o->merchant->no, id, o->amount, o->merchant->currency, o->subject, o->buyer,
+	    o->origin, o->expires_at, now, o->request_no, o->reference, o->product, o->product ? quantity : NULL,
+	    o->terminal);
 	if (r == STORE_CONSTRAINT) /* the merchant already has this id as an out_trade_no */
 		return err_fail(e, ERR_FAIL, "conflict", "%s already has an out_trade_no %s; send the request again",
 		                o->merchant->id, id);
@@ -163,14 +169,14 @@ static int place(struct store *st, const struct new_order *o, json_t **out, stru
 	char quantity[24];
 	bufprintf(quantity, sizeof quantity, "%lld", (long long)o->quantity);
 	/* A product code's scan with no request_no: always a new order, named by its own id. */
-	store_exec(
-	    st,
-	    "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin,"
-	    " expires_at, created_at, reference, product, quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	    " ON CONFLICT(merchant_id, out_trade_no) DO NOTHING",
-	    "tttittttitttn", id, o->merchant->no, o->product ? id : o->out_trade_no, o->amount, o->merchant->currency,
-	    o->subject, o->buyer, o->origin, o->expires_at, now, o->reference, o->product,
-	    o->product ? quantity : NULL);
+	store_exec(st,
+	           "INSERT INTO orders(id, merchant_id, out_trade_no, amount, currency, subject, buyer, origin,"
+	           " expires_at, created_at, reference, product, quantity, terminal_id)"
+	           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	           " ON CONFLICT(merchant_id, out_trade_no) DO NOTHING",
+	           "tttittttitttnt", id, o->merchant->no, o->product ? id : o->out_trade_no, o->amount,
+	           o->merchant->currency, o->subject, o->buyer, o->origin, o->expires_at, now, o->reference, o->product,
+	           o->product ? quantity : NULL, o->terminal);
 	if (store_changes(st) == 0) {
 		struct store_stmt *q = store_query(st,
 		                                   "SELECT id, amount, buyer IS NOT DISTINCT FROM ? OR ? IS NULL FROM "
@@ -224,7 +230,8 @@ int orders_create(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e)
 	    merchants_check_approved(&m, "take orders", e) || get_out_trade_no(req, true, &o.out_trade_no, e) ||
 	    rec_get_amount(req, &o.amount, e) || rec_get_str(req, "currency", false, 3, &currency, e) ||
 	    rec_get_str(req, "subject", false, ORDER_SUBJECT_MAX, &o.subject, e) ||
-	    rec_get_str(req, "expires_in", false, 16, &expires_in, e) || get_buyer(c->st, req, NULL, &o.buyer, e))
+	    rec_get_str(req, "expires_in", false, 16, &expires_in, e) || get_buyer(c->st, req, NULL, &o.buyer, e) ||
+	    terminals_get(c->st, req, &m, &o.terminal, e))
 		return BATCH_FAIL;
 	if (o.subject && utf8_has_control(o.subject))
 		return err_fail(e, ERR_FAIL, "bad_field", "subject has a control character");
@@ -511,6 +518,19 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 	o.merchant = &m, o.subject = m.name;
 	if (get_buyer(c->st, req, d->buyer, &o.buyer, e))
 		goto out;
+	/* A code for one of the merchant's terminals: the order is that terminal's. */
+	const struct emv_object *tid = emv_find_sub(emv_find(&p, "62"), "07");
+	if (tid) {
+		if (!terminals_valid_id(tid->value)) {
+			err_fail(e, ERR_FAIL, "bad_code",
+			         "the code's terminal label (62.07) is not 1 to %d letters, digits, '_', '-' or '.'",
+			         TERMINAL_ID_MAX);
+			goto out;
+		}
+		if (terminals_check(c->st, &m, tid->value, e))
+			goto out;
+		o.terminal = tid->value;
+	}
 	/* Only a signed code is a product's: an unsigned one may say anything. */
 	struct product prod;
 	bool product =

@@ -148,6 +148,10 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 		const struct emv_object *ref = emv_find_sub(emv_find(&p, "62"), "05");
 		if (ref)
 			json_object_set_new(m, "reference", json_string(ref->value));
+		/* The till or machine it was made for (Terminal Label). */
+		const struct emv_object *tid = emv_find_sub(emv_find(&p, "62"), "07");
+		if (tid)
+			json_object_set_new(m, "terminal", json_string(tid->value));
 		/* A product code names its product (signed, in wpay's 89). */
 		const struct emv_object *product = emv_find_sub(emv_find(&p, CODE_META_ID), CODE_META_PRODUCT);
 		if (product)

@@ -15,6 +15,7 @@
 #include "pins.h"
 #include "products.h"
 #include "promos.h"
+#include "terminals.h"
 #include "utf8.h"
 
 #include "util.h"
@@ -44,7 +45,7 @@ static json_t *payment_json(struct store *st, const char *order_id)
 	    st,
 	    "SELECT p.id, p.order_id, p.merchant_id, o.out_trade_no, p.amount, p.fee,"
 	    " p.currency, p.wallet_id, p.source_account, p.buyer, p.created_at, p.discount, p.promo_id, pr.sponsor,"
-	    " p.card_brand, p.card_type, p.card_issuer"
+	    " p.card_brand, p.card_type, p.card_issuer, o.terminal_id"
 	    " FROM payments p JOIN orders o ON o.id = p.order_id LEFT JOIN promos pr ON pr.id = p.promo_id"
 	    " WHERE p.order_id = ?",
 	    "t", order_id);
@@ -58,6 +59,8 @@ static json_t *payment_json(struct store *st, const char *order_id)
 		              (json_int_t)store_col_int(q, 5), "currency", store_col_text(q, 6), "wallet",
 		              store_col_text(q, 7), "source", store_col_text(q, 8), "buyer",
 		              ids_user(store_col_text(q, 9), buyer), "paid_at", store_col_text(q, 10));
+		if (!store_col_null(q, 17))
+			json_object_set_new(o, "terminal", json_string(store_col_text(q, 17)));
 		payment_extras(
 		    o, store_col_int(q, 4), store_col_int(q, 11),
 		    promos_card_json(store_col_text(q, 14), store_col_text(q, 15), store_col_text(q, 16)),
@@ -72,6 +75,7 @@ struct order_row {
 	char buyer[UID_MAX + 1], name[128], reference[128],
 	    request_no[REQUEST_NO_MAX + 1]; /* "" when the order has none */
 	char product[PRODUCT_SKU_MAX + 1];  /* "" when the order is for no product */
+	char terminal[TERMINAL_ID_MAX + 1]; /* "" when the order is for no terminal */
 	int64_t amount, refunded, expires_at, fee_ppm, quantity;
 	bool has_buyer, t0;
 	bool approved; /* the merchant may be paid (merchants.h) */
@@ -80,8 +84,8 @@ struct order_row {
 #define ORDER_COLUMNS                                                                                                  \
 	"SELECT o.id, o.merchant_id, o.out_trade_no, o.currency, o.state, o.buyer, o.amount, o.refunded,"              \
 	" o.expires_at, m.fee_ppm, m.settlement, m.name, COALESCE(o.reference, ''), COALESCE(o.request_no, ''),"       \
-	" CASE WHEN m.state = 'approved' THEN 1 ELSE 0 END, COALESCE(o.product, ''), COALESCE(o.quantity, 0)"          \
-	" FROM orders o JOIN merchants m ON m.id = o.merchant_id "
+	" CASE WHEN m.state = 'approved' THEN 1 ELSE 0 END, COALESCE(o.product, ''), COALESCE(o.quantity, 0),"         \
+	" COALESCE(o.terminal_id, '') FROM orders o JOIN merchants m ON m.id = o.merchant_id "
 #define LOAD_ORDER ORDER_COLUMNS "WHERE o.id = ?"
 /* Locked until the commit: a payment or refund decides on the order's
  * state, so a second worker on the same order waits, then sees the first
@@ -117,6 +121,7 @@ static void order_from_row(struct store_stmt *q, struct order_row *o)
 	o->approved = store_col_int(q, 14) != 0;
 	strlcopy(o->product, store_col_text(q, 15), sizeof o->product);
 	o->quantity = store_col_int(q, 16);
+	strlcopy(o->terminal, store_col_text(q, 17), sizeof o->terminal);
 }
 
 /* The order id a request names outright ("order", or an order record's
@@ -203,6 +208,8 @@ static int load_order(struct store *st, const char *id, struct order_row *o, boo
  * record brings its own; BATCH_ASK while it has not been typed. */
 static int check_pin(struct wpay_ctx *c, struct payer *p, const char *wallet, struct err *e)
 {
+	if (*p->code_wallet && strcmp(p->code_wallet, wallet) == 0)
+		return BATCH_OK;
 	if (!p->pin_each)
 		for (int i = 0; i < p->nverified; i++)
 			if (strcmp(p->verified[i], wallet) == 0)
@@ -442,16 +449,20 @@ int payments_pay(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out,
 	                 "order", id, "merchant", merchant, "out_trade_no", o.out_trade_no, "amount",
 	                 (json_int_t)o.amount, "fee", (json_int_t)fee, "currency", o.currency, "wallet", wallet,
 	                 "source", account, "buyer", who, "paid_at", t[0].created_at);
+	if (*o.terminal)
+		json_object_set_new(*out, "terminal", json_string(o.terminal));
 	json_t *card_o =
 	    *card.brand ? promos_card_json(card.brand, card.type, card.has_issuer ? card.issuer : NULL) : NULL;
 	json_t *promo_o = promo.discount ? promos_promotion_json(promo.id, promo.sponsor, promo.discount) : NULL;
 	payment_extras(*out, o.amount, promo.discount, card_o, promo_o);
-	/* The code's reference and the buyer's request_no let a till that made
-	 * the code, or took the buyer's number, match the payment. */
-	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s*, s:s*}", "merchant", merchant, "order", id,
-	                         "out_trade_no", o.out_trade_no, "amount", (json_int_t)o.amount, "fee", (json_int_t)fee,
-	                         "currency", o.currency, "paid_at", t[0].created_at, "reference",
-	                         *o.reference ? o.reference : NULL, "request_no", *o.request_no ? o.request_no : NULL);
+	/* The code's reference, the buyer's request_no and the terminal let a
+	 * till that made the code, or took the buyer's number, match the
+	 * payment. */
+	json_t *body = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s*, s:s*, s:s*}", "merchant", merchant, "order",
+	                         id, "out_trade_no", o.out_trade_no, "amount", (json_int_t)o.amount, "fee",
+	                         (json_int_t)fee, "currency", o.currency, "paid_at", t[0].created_at, "reference",
+	                         *o.reference ? o.reference : NULL, "request_no", *o.request_no ? o.request_no : NULL,
+	                         "terminal", *o.terminal ? o.terminal : NULL);
 	payment_extras(body, o.amount, promo.discount, json_incref(json_object_get(*out, "card")),
 	               json_incref(json_object_get(*out, "promotion")));
 	events_queue(c->st, o.merchant, "order.paid", pid, body);
@@ -653,6 +664,8 @@ int payments_refund(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
 	                         (json_int_t)amount, "fee_returned", (json_int_t)fee_back, "currency", o.currency);
 	if (disc_back > 0)
 		json_object_set_new(body, "discount_returned", json_integer(disc_back));
+	if (*o.terminal)
+		json_object_set_new(body, "terminal", json_string(o.terminal));
 	events_queue(c->st, o.merchant, "order.refunded", rid, body);
 	json_decref(body);
 	return BATCH_OK;

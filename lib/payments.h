@@ -42,6 +42,9 @@ struct payer {
 	bool have_pin;
 	char verified[PAYERS_MAX][ID_MAX];
 	int nverified;
+	/* A wallet whose buyer's payment code stands for the PIN on the
+	 * record at hand (buyercodes.h); "" otherwise. */
+	char code_wallet[ID_MAX];
 	/* The wallets of the buyers seen in this run. */
 	struct {
 		char uid[UID_MAX + 1], wallet[ID_MAX], currency[8];

@@ -164,7 +164,7 @@ int pins_ask(struct wpay_ctx *c, json_t *req, struct err *e)
 	const char *type = json_string_value(json_object_get(req, "type"));
 	bool change = op && strcmp(op, "change") == 0;
 	crypto_wipe(&c->typed, sizeof c->typed);
-	if (type && strcmp(type, "pin") != 0) {
+	if (!type || strcmp(type, "pin") != 0) {
 		/* Money going out of the wallet: its PIN confirms it. */
 		if (secret_read(&c->pins, "Payment PIN: ", c->typed.current, PIN_BUF, e)) {
 			crypto_wipe(&c->typed, sizeof c->typed);

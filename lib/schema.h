@@ -396,7 +396,8 @@ static const char *const schema_migrations[] = {
     "DROP INDEX payments_unsettled;"
     "DROP INDEX payments_settlement;",
 
-    /* v9: the micro-wallet's transfers and withdrawals (issue 16).
+    /* v9: the micro-wallet's transfers and withdrawals, terminals, buyers'
+     * payment codes (issue 16).
      * Accounts gain the kind 'clearing': what the platform holds for a
      * while on someone's behalf, never below zero; withdrawals wait in
      * "clearing:withdrawals.<currency>" until the payout file takes them
@@ -449,7 +450,27 @@ static const char *const schema_migrations[] = {
     "  wallet_id TEXT NOT NULL,"
     "  kind TEXT NOT NULL CHECK (kind IN ('transfer','withdrawal')),"
     "  total INTEGER NOT NULL CHECK (total >= 0),"
-    "  PRIMARY KEY (wallet_id, day, kind)) WITHOUT ROWID;",
+    "  PRIMARY KEY (wallet_id, day, kind)) WITHOUT ROWID;"
+    /* A merchant's tills and vending machines (EMV 62.07), which its
+     * codes and orders name. */
+    "CREATE TABLE terminals ("
+    "  merchant_id TEXT NOT NULL REFERENCES merchants(id),"
+    "  terminal_id TEXT NOT NULL,"
+    "  name TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  removed_at TEXT,"
+    "  PRIMARY KEY (merchant_id, terminal_id)) WITHOUT ROWID;"
+    "ALTER TABLE codes ADD COLUMN terminal_id TEXT;"
+    "ALTER TABLE orders ADD COLUMN terminal_id TEXT;"
+    /* Buyers' one-time payment codes (buyercodes.h), by their token's
+     * keyed hash; order_id once charged. */
+    "CREATE TABLE buyer_codes ("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  wallet_id TEXT NOT NULL REFERENCES wallets(id),"
+    "  created_at TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  order_id TEXT REFERENCES orders(id),"
+    "  used_at TEXT) WITHOUT ROWID;",
 };
 
 #endif

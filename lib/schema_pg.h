@@ -386,7 +386,23 @@ static const char *const schema_pg_migrations[] = {
     "  wallet_id " T " NOT NULL,"
     "  kind " T " NOT NULL CHECK (kind IN ('transfer','withdrawal')),"
     "  total BIGINT NOT NULL CHECK (total >= 0),"
-    "  PRIMARY KEY (wallet_id, day, kind));",
+    "  PRIMARY KEY (wallet_id, day, kind));"
+    "CREATE TABLE terminals ("
+    "  merchant_id " T " NOT NULL REFERENCES merchants(id),"
+    "  terminal_id " T " NOT NULL,"
+    "  name " T ","
+    "  created_at " T " NOT NULL,"
+    "  removed_at " T ","
+    "  PRIMARY KEY (merchant_id, terminal_id));"
+    "ALTER TABLE codes ADD COLUMN terminal_id " T ";"
+    "ALTER TABLE orders ADD COLUMN terminal_id " T ";"
+    "CREATE TABLE buyer_codes ("
+    "  token_hash " T " PRIMARY KEY,"
+    "  wallet_id " T " NOT NULL REFERENCES wallets(id),"
+    "  created_at " T " NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  order_id " T " REFERENCES orders(id),"
+    "  used_at " T ");",
 };
 
 #undef T

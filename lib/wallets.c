@@ -51,36 +51,39 @@ const char *wallets_limit_setting(const char *kind, const char *text, char name[
 json_t *wallets_limits_json(struct store *st)
 {
 	json_t *o = json_object();
-	for (size_t k = 0; k < ARRAY_LEN(limit_kinds); k++) {
-		char name[40];
-		bufprintf(name, sizeof name, "%s_limit", limit_kinds[k]);
-		char *all = store_setting(st, name, WALLET_LIMIT_DEFAULT);
-		json_t *kind = json_pack("{s:s}", "default", all);
-		free(all);
-		/* "transfer_limit.JPY" and the like: after "." and before "/". */
-		char from[48], to[48];
-		bufprintf(from, sizeof from, "%s.", name);
-		bufprintf(to, sizeof to, "%s/", name);
-		struct store_stmt *q = store_query(
-		    st, "SELECT name, value FROM settings WHERE name > ? AND name < ? ORDER BY name", "tt", from, to);
-		while (store_step(q) == STORE_ROW)
-			json_object_set_new(kind, store_col_text(q, 0) + strlen(from),
-			                    json_string(store_col_text(q, 1)));
-		store_done(q);
-		json_object_set_new(o, limit_kinds[k], kind);
-	}
+	for (size_t k = 0; k < ARRAY_LEN(limit_kinds); k++)
+		json_object_set_new(o, limit_kinds[k], wallets_limit_json(st, limit_kinds[k], WALLET_LIMIT_DEFAULT));
 	return o;
 }
 
-/* The wallet's limit of kind for a day in cur, in minor units. */
-static int day_limit(struct store *st, const char *kind, const char *cur, int64_t *limit, struct err *e)
+json_t *wallets_limit_json(struct store *st, const char *kind, const char *fallback)
+{
+	char name[40];
+	bufprintf(name, sizeof name, "%s_limit", kind);
+	char *all = store_setting(st, name, fallback);
+	json_t *o = json_pack("{s:s}", "default", all);
+	free(all);
+	/* "transfer_limit.JPY" and the like: after "." and before "/". */
+	char from[48], to[48];
+	bufprintf(from, sizeof from, "%s.", name);
+	bufprintf(to, sizeof to, "%s/", name);
+	struct store_stmt *q = store_query(
+	    st, "SELECT name, value FROM settings WHERE name > ? AND name < ? ORDER BY name", "tt", from, to);
+	while (store_step(q) == STORE_ROW)
+		json_object_set_new(o, store_col_text(q, 0) + strlen(from), json_string(store_col_text(q, 1)));
+	store_done(q);
+	return o;
+}
+
+int wallets_limit(struct store *st, const char *kind, const char *fallback, const char *cur, int64_t *limit,
+                  struct err *e)
 {
 	char name[40];
 	bufprintf(name, sizeof name, "%s_limit.%s", kind, cur);
 	char *text = store_setting(st, name, NULL);
 	if (!text) {
 		bufprintf(name, sizeof name, "%s_limit", kind);
-		char *whole = store_setting(st, name, WALLET_LIMIT_DEFAULT);
+		char *whole = store_setting(st, name, fallback);
 		/* Major units: as many zeros after it as the currency has decimals. */
 		text = xasprintf("%s%s", whole, currency_find(cur)->minor ? "." : "");
 		free(whole);
@@ -91,10 +94,15 @@ static int day_limit(struct store *st, const char *kind, const char *cur, int64_
 		}
 	}
 	const char *why = money_parse(text, currency_find(cur), false, limit);
+	char option[40];
+	strlcopy(option, kind, sizeof option);
+	for (char *u = option; *u; u++)
+		if (*u == '_')
+			*u = '-';
 	int rc = why ? err_fail(e, ERR_FAIL, "bad_setting",
 	                        "the ledger's setting %s '%.40s' is not an amount in %s (%s); set it again with "
 	                        "'wpay init --%s-limit'",
-	                        name, text, cur, why, kind)
+	                        name, text, cur, why, option)
 	             : 0;
 	free(text);
 	return rc;
@@ -106,7 +114,7 @@ static int limit_take(struct store *st, const char *wallet, const char *kind, in
 {
 	int64_t limit;
 	char day[16];
-	int rc = day_limit(st, kind, cur, &limit, e);
+	int rc = wallets_limit(st, kind, WALLET_LIMIT_DEFAULT, cur, &limit, e);
 	if (rc)
 		return rc;
 	if ((rc = period_ledger_day(st, clock_now_ms(), day, e)) != 0)

@@ -54,5 +54,13 @@ const char *wallets_limit_setting(const char *kind, const char *text, char name[
 /* The limits set, for wpay init's record: {"transfer": {"default": "50000",
  * "JPY": "1000000"}, "withdrawal": {...}}. */
 json_t *wallets_limits_json(struct store *st);
+/* One kind's: {"default": ..., "JPY": ...}, fallback when never set. */
+json_t *wallets_limit_json(struct store *st, const char *kind, const char *fallback);
+/* The limit of kind ("transfer", "withdrawal", "code_no_pin") in
+ * currency cur, in its minor units: the setting "<kind>_limit.<cur>", else
+ * "<kind>_limit" (fallback when never set) in major units. 0, or ERR_FAIL
+ * "bad_setting". */
+int wallets_limit(struct store *st, const char *kind, const char *fallback, const char *cur, int64_t *limit,
+                  struct err *e);
 
 #endif

@@ -12,7 +12,8 @@ load lib/pg
 TABLES="settings:name accounts:id transfers:id users:uid wallets:id cards:id bindings:id merchants:id codes:id
 	orders:id payments:id payments_due:payment_id refunds:id events:id event_attempts:event_id,attempt follows:uid,merchant_id
 	settlements:id products:merchant_id,sku promos:id promo_uses:promo_id,uid messages:id message_quota:day,party
-	wallet_transfers:id withdrawals:id wallet_daily:wallet_id,day,kind"
+	wallet_transfers:id withdrawals:id wallet_daily:wallet_id,day,kind terminals:merchant_id,terminal_id
+	buyer_codes:token_hash"
 
 # A history to move, made once: two merchants (one T0 with its deposit,
 # one T15), three buyers with cards and PINs (one with a wrong try
@@ -75,6 +76,12 @@ make_history() {
 	wpay-bind card add u:1003 --pan-fd 3 3<<<"$(luhn_card 621700 19)" >/dev/null
 	wpay-bind pin set u:1003 --pin-fd 3 3<<<135790 >/dev/null
 	wpay-bind wallet withdraw u:1003 --amount 25.00 --request-no w1 --pin-fd 3 3<<<135790 >/dev/null
+	# A vending machine, and a buyer's code it charged; one code left unused.
+	wpay-bind merchant terminal add cafe01 VM-1 --name "hall 1" >/dev/null
+	local code
+	code=$(wpay-mkqr --buyer u:1001 --pin-fd 3 3<<<135790 | jq -r .payload)
+	wpay-pay --merchant cafe01 --scanned "$code" --amount 2.00 --out-trade-no v1 --terminal VM-1 >/dev/null
+	wpay-mkqr --buyer u:1003 --pin-fd 3 3<<<135790 >/dev/null
 	# The next day: cafe01 (T0) settled with a payout file; then notifications,
 	# some refused by the endpoint.
 	export WPAY_NOW=2026-10-21T02:00:00Z

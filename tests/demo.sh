@@ -3,7 +3,8 @@
 # merchant applies and is approved, posts a product card; a reader buys
 # from it with a bank's credit-card offer, follows the shop, receives its
 # message, shares; the micro-wallet sends money to a friend and withdraws
-# to a card; the merchant refunds one unit after settlement and keeps T+0;
+# to a card; a vending machine charges the code the buyer's app shows; the
+# merchant refunds one unit after settlement and keeps T+0;
 # the withdrawal goes into the payout file; notifications signed and
 # delivered; the books balance. Prints each
 # command and what it answered. Settlement waits for the day's cut-off, so
@@ -149,6 +150,21 @@ printf '\n$ wpay bind wallet withdraw u:1001 --amount 50.00 --request-no cash_1 
 wpay bind wallet withdraw u:1001 --amount 50.00 --request-no cash_1 --pin-fd 3 3<"$work/pin.txt"
 rm -f "$work/pin.txt"
 step wpay bind wallet statement u:1002
+
+echo
+echo "# a vending machine in the cafe (terminal VM-0001) charges the code Lu's app shows: one scan, no PIN"
+echo "# under the no-PIN limit; the code is good once, for a minute"
+step wpay bind merchant terminal add cafe01 VM-0001 --name "Vending machine, hall 1"
+printf '135790\n' >"$work/pin.txt"
+printf '\n$ wpay mkqr --buyer u:1001 --pin-fd 3 3<pin.txt -o mycode.png\n'
+wpay mkqr --buyer u:1001 --pin-fd 3 3<"$work/pin.txt" -o "$work/mycode.png"
+rm -f "$work/pin.txt"
+printf '\n$ code=$(wpay scanqr mycode.png | jq -r .text)\n'
+code=$(wpay scanqr "$work/mycode.png" | jq -r .text)
+step wpay pay --merchant cafe01 --scanned "$code" --amount 3.50 --out-trade-no vend_1 --terminal VM-0001
+step wpay order query cafe01 vend_1
+step wpay pay --merchant cafe01 --scanned "$code" --amount 3.50 --out-trade-no vend_2 --terminal VM-0001 ||
+	echo "(refused, as it should be: the code was used)"
 
 echo
 echo "# cron settles after the cut-off (00:00 Asia/Shanghai): the demo moves the clock to 00:30 tomorrow"

@@ -123,7 +123,9 @@ schema_back_to_v4_sql() {
 		echo "DROP TRIGGER payments_due_add;"
 	fi
 	cat <<-'SQL'
-		DROP TABLE wallet_transfers; DROP TABLE withdrawals; DROP TABLE wallet_daily;
+		DROP TABLE wallet_transfers; DROP TABLE withdrawals; DROP TABLE wallet_daily; DROP TABLE terminals;
+		DROP TABLE buyer_codes;
+		ALTER TABLE codes DROP COLUMN terminal_id; ALTER TABLE orders DROP COLUMN terminal_id;
 		-- v4 had no kind 'clearing' (v7 copies accounts under a CHECK without it).
 		UPDATE accounts SET kind = 'payout' WHERE kind = 'clearing';
 		DROP TABLE payments_due;
