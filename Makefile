@@ -197,6 +197,7 @@ bench: deps-bench $(BINS)
 	@python3 bench/charset.py $(BIN)/wpay-scanqr
 	@sh bench/mkqr.sh $(BIN) 10000
 	@sh bench/pay.sh $(BIN) 100000 5000
+	@sh bench/cpm.sh $(BIN) 2000
 	@sh bench/settle.sh $(BIN) 1000000 10000
 	@sh bench/preview.sh $(BIN) 1000000 10000
 	@sh bench/queue.sh $(BIN) 1000000 1000

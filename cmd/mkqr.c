@@ -192,9 +192,15 @@ static int handle(void *arg, json_t *req, json_t **out, struct err *e)
 	m->n++;
 	int rc;
 	if (json_object_get(req, "buyer")) {
-		/* The buyer's own code: the PIN typed for it is for it alone. */
+		/* One file per code, never shared: a batch's buyer codes would
+		 * all be named alike, and each is money to whoever holds it. */
+		if (m->out_dir)
+			return err_fail(e, ERR_FAIL, "bad_field",
+			                "a buyer's code is shown to its buyer alone: make it with -o, not --out-dir");
+		/* The buyer's own code: the PIN typed for it is for it alone
+		 * (kept only for a record that must run again). */
 		rc = buyercodes_make(m->maker.c, req, out, e);
-		if (rc != BATCH_ASK)
+		if (rc != BATCH_ASK && !store_must_replay(m->maker.c->st))
 			crypto_wipe(&m->maker.c->typed, sizeof m->maker.c->typed);
 	} else {
 		rc = codes_make(&m->maker, req, out, e);

@@ -151,6 +151,11 @@ int main(int argc, char **argv)
 			                       "--out-trade-no");
 		if (order)
 			cli_usage_error(usage, "--order pays an order; --scanned charges a buyer's code: give one");
+		if (r.p.buyer || r.p.source || r.p.follow || r.p.share || r.p.pin_each || pin_fd >= 0)
+			cli_usage_error(
+			    usage,
+			    "a charge of a buyer's code pays as the code's buyer, from the wallet, with no "
+			    "PIN of the till's: no --buyer, --source, --follow, --share, --pin-each or --pin-fd");
 		req = json_pack("{s:s, s:s, s:s}", "merchant", merchant, "scanned", scanned, "out_trade_no",
 		                out_trade_no);
 		/* In --currency's decimals (CNY's unless given); the merchant's

@@ -45,10 +45,16 @@ static void tlv_put(struct tlv *t, const char *tag_hex, const void *value, size_
 	t->n += len;
 }
 
-/* The MAC of what the application template holds before 63. */
+/* What the application template holds before 63: 4F, 50 and 5A, 24 bytes. */
+#define SIGNED_LEN (2 + sizeof wpay_aid + 2 + 4 + 2 + TOKEN_BYTES)
+
+/* The MAC of the n (SIGNED_LEN) bytes the application template holds
+ * before 63; decode makes sure of n before it asks. */
 static void code_mac(const struct wpay_ctx *c, const unsigned char *app, size_t n, unsigned char mac[MAC_LEN])
 {
-	unsigned char msg[sizeof MAC_DOMAIN + 64], full[SHA256_LEN];
+	unsigned char msg[sizeof MAC_DOMAIN + SIGNED_LEN], full[SHA256_LEN];
+	if (n != SIGNED_LEN)
+		abort();                            /* a bug: decode checks it */
 	memcpy(msg, MAC_DOMAIN, sizeof MAC_DOMAIN); /* with its NUL: the domain ends there */
 	memcpy(msg + sizeof MAC_DOMAIN, app, n);
 	hmac_sha256(c->card_key, sizeof c->card_key, msg, sizeof MAC_DOMAIN + n, full);
@@ -147,9 +153,12 @@ static int decode(const struct wpay_ctx *c, const char *text, char token[TOKEN_D
 		                "there, not here");
 	const unsigned char *digits;
 	size_t dlen;
-	if (!tlv_take(app, app_len, &apos, "50", &v, &vlen) || !tlv_take(app, app_len, &apos, "5A", &digits, &dlen) ||
-	    dlen != TOKEN_BYTES)
-		return err_fail(e, ERR_FAIL, "bad_code", "a wpay payment code holds its label (50) and token (5A)");
+	if (!tlv_take(app, app_len, &apos, "50", &v, &vlen) || vlen != strlen(CODE_LABEL) ||
+	    memcmp(v, CODE_LABEL, vlen) != 0 || !tlv_take(app, app_len, &apos, "5A", &digits, &dlen) ||
+	    dlen != TOKEN_BYTES || apos != SIGNED_LEN)
+		return err_fail(e, ERR_FAIL, "bad_code",
+		                "a wpay payment code holds its label (50, \"" CODE_LABEL
+		                "\") and its token (5A, 9 bytes)");
 	size_t signed_len = apos;
 	const unsigned char *tmpl, *mac;
 	size_t tmpl_len, mac_len, mpos = 0;
@@ -208,13 +217,23 @@ int buyercodes_make(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
 		return rc;
 	char token[TOKEN_DIGITS + 1], hash[TOKEN_HASH_MAX], payload[PAYLOAD_MAX], created[CLOCK_TEXT_MAX],
 	    expires[CLOCK_TEXT_MAX];
-	new_token(token);
-	token_hash(c, token, hash);
 	int64_t now = clock_now_ms();
 	clock_format(now, created);
 	clock_format(now + ttl, expires);
-	store_exec(c->st, "INSERT INTO buyer_codes(token_hash, wallet_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-	           "ttti", hash, wallet, created, now + ttl);
+	/* A token met before (one in 10^16 a pair) is drawn again: a code
+	 * must never name another wallet's row. */
+	enum store_result r = STORE_CONSTRAINT;
+	for (int tries = 0; r == STORE_CONSTRAINT && tries < 8; tries++) {
+		new_token(token);
+		token_hash(c, token, hash);
+		r = store_exec(
+		    c->st, "INSERT INTO buyer_codes(token_hash, wallet_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+		    "ttti", hash, wallet, created, now + ttl);
+	}
+	if (r == STORE_CONSTRAINT) {
+		crypto_wipe(token, sizeof token);
+		return err_fail(e, ERR_FAIL, "internal", "could not draw a new payment code token; try again");
+	}
 	build(c, token, payload);
 	crypto_wipe(token, sizeof token);
 	char buyer[USER_REF_MAX];
@@ -228,6 +247,14 @@ int buyercodes_charge(struct wpay_ctx *c, struct payer *p, json_t *req, json_t *
 {
 	const char *scanned;
 	char token[TOKEN_DIGITS + 1], hash[TOKEN_HASH_MAX];
+	/* The till does not speak for the buyer: it cannot make the buyer
+	 * follow or share, name who pays, or choose what pays. */
+	if (p->follow || p->share || p->buyer || p->source || json_object_get(req, "buyer") ||
+	    json_object_get(req, "source"))
+		return err_fail(
+		    e, ERR_FAIL, "bad_option",
+		    "a charge of a buyer's code pays as the code's buyer, from the wallet: no --buyer, --source, "
+		    "--follow or --share");
 	if (rec_get_str(req, "scanned", true, 0, &scanned, e) || decode(c, scanned, token, e))
 		return BATCH_FAIL;
 	token_hash(c, token, hash);
@@ -248,7 +275,6 @@ int buyercodes_charge(struct wpay_ctx *c, struct payer *p, json_t *req, json_t *
 	if (!found)
 		return err_fail(e, ERR_FAIL, "bad_code",
 		                "no such payment code: this ledger never made it; ask the buyer to show it again");
-	batch_identify("wallet", wallet);
 	char uid[UID_MAX + 1], buyer[USER_REF_MAX];
 	if (bound_user(c->st, wallet, uid, e))
 		return BATCH_FAIL;
@@ -271,12 +297,11 @@ int buyercodes_charge(struct wpay_ctx *c, struct payer *p, json_t *req, json_t *
 	int64_t amount = json_integer_value(json_object_get(order, "amount"));
 	char currency[8];
 	strlcopy(currency, json_string_value(json_object_get(order, "currency")), sizeof currency);
+	/* Nothing of the other sale, nor of the buyer, is said to this till. */
 	if (*used_by && strcmp(used_by, id) != 0) {
 		json_decref(order);
-		return err_fail(
-		    e, ERR_FAIL, "code_used",
-		    "this payment code paid for order %s already; it is good once: ask the buyer for a new one",
-		    used_by);
+		return err_fail(e, ERR_FAIL, "code_used",
+		                "this payment code was used already; it is good once: ask the buyer for a new one");
 	}
 	if (!*used_by) {
 		if (clock_now_ms() >= expires_ms) {
@@ -299,6 +324,10 @@ int buyercodes_charge(struct wpay_ctx *c, struct payer *p, json_t *req, json_t *
 		return BATCH_FAIL;
 	}
 	bool waiting = strcmp(json_string_value(json_object_get(order, "state")), "created") == 0;
+	/* Only the first charge decides: an order left waiting for the PIN
+	 * stays so on a replay, whatever the limit says by then. */
+	if (*used_by)
+		limit = 0;
 	if (amount > limit && waiting) {
 		/* The buyer confirms it with the PIN (wpay pay --order). */
 		*out = order;
@@ -306,6 +335,7 @@ int buyercodes_charge(struct wpay_ctx *c, struct payer *p, json_t *req, json_t *
 		return BATCH_OK;
 	}
 	json_decref(order);
+	batch_identify("wallet", wallet);
 	/* Paid from the wallet, the code standing for the PIN up to the limit;
 	 * an order paid already answers its payment. */
 	json_t *pay = json_pack("{s:s, s:s}", "order", id, "source", "wallet");

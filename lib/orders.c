@@ -298,10 +298,13 @@ static int from_dynamic(struct wpay_ctx *c, const struct order_defaults *d, json
 		                "a code with an amount needs a valid amount above zero and a reference (62.05)");
 	o->reference = ref->value;
 	o->origin = "dynamic_code";
+	const struct emv_object *tid = emv_find_sub(emv_find(p, "62"), "07");
 	struct store_stmt *q =
-	    store_query(c->st, "SELECT amount, currency, expires_at FROM codes WHERE merchant_id = ? AND reference = ?",
-	                "tt", o->merchant->no, ref->value);
-	bool made = store_step(q) == STORE_ROW;
+	    store_query(c->st,
+	                "SELECT amount, currency, expires_at, terminal_id IS NOT DISTINCT FROM ? FROM codes"
+	                " WHERE merchant_id = ? AND reference = ?",
+	                "ttt", tid ? tid->value : NULL, o->merchant->no, ref->value);
+	bool made = store_step(q) == STORE_ROW, same_terminal = true;
 	int64_t made_amount = 0, made_expires = 0;
 	char made_currency[8] = "";
 	if (made) {
@@ -309,8 +312,13 @@ static int from_dynamic(struct wpay_ctx *c, const struct order_defaults *d, json
 		strlcopy(made_currency, store_col_text(q, 1), sizeof made_currency);
 		if (!clock_parse(store_col_text(q, 2), &made_expires))
 			made_expires = 0; /* unreadable: as good as expired */
+		same_terminal = store_col_int(q, 3);
 	}
 	store_done(q);
+	/* Another machine's label on this code would send its sale there. */
+	if (made && !same_terminal)
+		return err_fail(e, ERR_FAIL, "bad_code", "%s made code %s for another terminal, or none, than it names",
+		                o->merchant->id, ref->value);
 	if (made) {
 		if (made_amount != o->amount || strcmp(made_currency, currency->alpha) != 0) {
 			const struct currency *mc = currency_find(made_currency);

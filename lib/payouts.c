@@ -51,11 +51,13 @@ static int fill_payouts(FILE *f, void *arg, struct err *e)
 	}
 	/* Withdrawals from wallets, to their cards: the account is the card's
 	 * id, which the platform's card vault turns into the number the bank
-	 * needs (the ledger keeps no card number). A line stays in its date's
-	 * file after the bank has failed it: that file was sent with it. */
-	q = store_query(
-	    x->st, "SELECT wallet_id, card_id, amount, currency, id FROM withdrawals WHERE payout_date = ? ORDER BY id",
-	    "t", x->run->date);
+	 * needs (the ledger keeps no card number). One the bank has failed
+	 * since is left out of the file written again: its money is back in
+	 * the wallet, and a file sent twice must not pay it. */
+	q = store_query(x->st,
+	                "SELECT wallet_id, card_id, amount, currency, id FROM withdrawals WHERE payout_date = ?"
+	                " AND state = 'sent' ORDER BY id",
+	                "t", x->run->date);
 	while (store_step(q) == STORE_ROW) {
 		csv_field(f, store_col_text(q, 0), false);
 		csv_field(f, store_col_text(q, 1), false);

@@ -44,6 +44,9 @@ const char *wallets_limit_setting(const char *kind, const char *text, char name[
 	const char *why = money_parse(amount, cur ? cur : &whole, false, &minor);
 	if (why)
 		return why;
+	/* Read in any currency's minor units (up to 3 decimals), it must stay an amount. */
+	if (!cur && minor > MONEY_MAX / 1000)
+		return "more than 10^12 major units, which no currency's amounts can reach";
 	money_format(minor, cur ? cur : &whole, value);
 	return NULL;
 }

@@ -106,7 +106,7 @@ balance() { wpay-bind wallet balance "$1" | jq -r .balance; }
 }
 
 @test "bad daily limits are refused by wpay init: decimals with no currency, an unknown currency, a sign, too many decimals" {
-	for bad in 1.5 XYZ:5 -5 JPY:1.5 CNY:1.001 CN:5 abc; do
+	for bad in 1.5 XYZ:5 -5 JPY:1.5 CNY:1.001 CN:5 abc 1000000000000000; do
 		run --separate-stderr wpay init --transfer-limit "$bad"
 		assert_failure 64
 		[[ $stderr == *"--transfer-limit '$bad': "* ]]
@@ -196,6 +196,9 @@ $(wpay-bind wallet show u:1001 | jq -r .id),$card,40.00,CNY,$id"
 	rec=$output
 	assert_equal "$(jq -c '[.id, .state, .reason, .payout_date]' <<<"$rec")" "[\"$id\",\"failed\",\"account closed\",\"2026-11-23\"]"
 	assert_equal "$(balance u:1001)" 10000
+	# The payout file written again leaves it out: sent twice, it pays nothing.
+	wpay-settle --date 2026-11-23 --out "$BATS_TEST_TMPDIR/out" >/dev/null
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out/payouts-2026-11-23.csv")" "payee,account,amount,currency,reference"
 	run --separate-stderr wpay-settle --payout-failed "$id" --reason "again"
 	assert_success
 	assert_equal "$output" "$rec"

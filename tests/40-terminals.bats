@@ -106,4 +106,11 @@ setup() {
 	altered=$(recrc "${payload/VM-0001/VM-0002}")
 	run --separate-stderr wpay-scanqr --payload <<<"$altered"
 	refuses 1 bad_signature wpay-order --buyer u:1001 --amount 1.00 --request-no q2 <<<"$output"
+	# Nor, signature stripped, with --allow-unsigned: a code this ledger made
+	# is checked against the one it keeps, terminal and all.
+	dynamic=$(wpay-mkqr cafe01 --amount 3.50 --reference vend_2 --terminal VM-0001 | jq -r .payload)
+	bare=${dynamic%%8937*}
+	relabeled=$(recrc "${bare/VM-0001/VM-0002}63040000")
+	refuses 1 bad_code wpay-order --allow-unsigned --buyer u:1001 <<<"$(wpay-scanqr --payload <<<"$relabeled")"
+	[[ $stderr == *"made code vend_2 for another terminal"* ]]
 }

@@ -56,6 +56,10 @@ balance() { wpay-bind wallet balance "$1" | jq -r .balance; }
 	refuses 1 bad_field wpay-mkqr --pin-fd 4 4<<<135790 <<<'{"buyer":"u:1001","pin":"135790"}'
 	refuses 64 "" wpay-mkqr cafe01 --buyer u:1001
 	refuses 64 "" wpay-mkqr --buyer u:1001 --amount 1.00
+	# A batch's buyer codes would share one file name: each is money to whoever holds it.
+	mkdir "$BATS_TEST_TMPDIR/out"
+	refuses 1 bad_field wpay-mkqr --out-dir "$BATS_TEST_TMPDIR/out" --pin-fd 4 4<<<135790 <<<'{"buyer":"u:1001"}'
+	assert_equal "$(ls "$BATS_TEST_TMPDIR/out")" ""
 	refuses 1 not_found wpay-mkqr --buyer u:9999 --pin-fd 4 4<<<135790
 }
 
@@ -80,7 +84,7 @@ balance() { wpay-bind wallet balance "$1" | jq -r .balance; }
 	code=$(code_for)
 	charge "$code" 1.00 a1 >/dev/null
 	refuses 1 code_used charge "$code" 1.00 a2
-	[[ $stderr == *"paid for order ord_"*" already; it is good once"* ]]
+	[[ $stderr == *"this payment code was used already; it is good once"* && $stderr != *ord_* ]]
 	old=$(code_for)
 	export WPAY_NOW=2026-11-22T08:01:00Z
 	refuses 1 code_expired charge "$old" 1.00 a3
@@ -103,6 +107,10 @@ balance() { wpay-bind wallet balance "$1" | jq -r .balance; }
 	foreign=$(printf '\x85\x05CPV01\x61\x0d\x4f\x07\xa0\x00\x00\x00\x04\x10\x10\x50\x02MC' | base64 -w0)
 	refuses 1 foreign_code charge "$foreign" 1.00 a6
 	refuses 1 bad_code charge "https://qr.alipay.com/x" 1.00 a7
+	# A label longer than "WPAY" (53 bytes): refused before any MAC is worked out.
+	long=$(printf '\x85\x05CPV01\x61\x56\x4f\x05\xf0WPAY\x50\x35%s\x5a\x09\x28\0\0\0\0\0\0\0\0\x63\x0b\x9f\x26\x08\0\0\0\0\0\0\0\0' \
+		"$(printf 'A%.0s' {1..53})" | base64 -w0)
+	refuses 1 bad_code charge "$long" 1.00 a7
 	refuses 1 missing_field charge "" 1.00 a8
 	# The fresh code still pays, once, from its own wallet only.
 	charge "$fresh" 2.00 a9 >/dev/null
@@ -135,6 +143,28 @@ balance() { wpay-bind wallet balance "$1" | jq -r .balance; }
 	# At the limit, no PIN.
 	charge "$(code_for)" 10.00 small_1 >/dev/null
 	assert_equal "$(balance u:1001)" 7000
+}
+
+@test "attack: the limit raised after a charge waited for the PIN, the till charges the same sale again: it still waits" {
+	wpay init --code-no-pin-limit 10 >/dev/null
+	code=$(code_for)
+	charge "$code" 20.00 big_1 >/dev/null
+	wpay init --code-no-pin-limit 50 >/dev/null
+	export WPAY_NOW=2026-11-22T08:10:00Z
+	run --separate-stderr charge "$code" 20.00 big_1
+	assert_success
+	assert_equal "$(jq -c '[.state, .awaiting]' <<<"$output")" '["created","buyer_pin"]'
+	assert_equal "$(balance u:1001)" 10000
+}
+
+@test "attack: a till cannot make the buyer follow or share, name another buyer or choose what pays" {
+	code=$(code_for)
+	for opt in --follow --share "--buyer u:1002" "--source card" --pin-each; do
+		# shellcheck disable=SC2086
+		refuses 64 "" charge "$code" 1.00 f1 $opt
+	done
+	refuses 1 bad_option wpay-pay <<<"{\"merchant\":\"cafe01\",\"scanned\":\"$code\",\"amount\":100,\"out_trade_no\":\"f2\",\"source\":\"card\"}"
+	assert_equal "$(db_sql "SELECT count(*) FROM follows")" 0
 }
 
 @test "attack: two tills charging one code at once: one payment, the other refused" {
