@@ -50,14 +50,15 @@ static void tlv_put(struct tlv *t, const char *tag_hex, const void *value, size_
 
 /* The MAC of the n (SIGNED_LEN) bytes the application template holds
  * before 63; decode makes sure of n before it asks. */
-static void code_mac(const struct wpay_ctx *c, const unsigned char *app, size_t n, unsigned char mac[MAC_LEN])
+static void code_mac(const unsigned char key[KEY_SECRET_LEN], const unsigned char *app, size_t n,
+                     unsigned char mac[MAC_LEN])
 {
 	unsigned char msg[sizeof MAC_DOMAIN + SIGNED_LEN], full[SHA256_LEN];
 	if (n != SIGNED_LEN)
 		abort();                            /* a bug: decode checks it */
 	memcpy(msg, MAC_DOMAIN, sizeof MAC_DOMAIN); /* with its NUL: the domain ends there */
 	memcpy(msg + sizeof MAC_DOMAIN, app, n);
-	hmac_sha256(c->card_key, sizeof c->card_key, msg, sizeof MAC_DOMAIN + n, full);
+	hmac_sha256(key, KEY_SECRET_LEN, msg, sizeof MAC_DOMAIN + n, full);
 	memcpy(mac, full, MAC_LEN);
 }
 
@@ -94,7 +95,7 @@ static void build(const struct wpay_ctx *c, const char *token, char payload[PAYL
 	tlv_put(&app, "50", CODE_LABEL, strlen(CODE_LABEL));
 	tlv_put(&app, "5A", bcd, sizeof bcd);
 	unsigned char mac[MAC_LEN];
-	code_mac(c, app.b, app.n, mac);
+	code_mac(c->card_key, app.b, app.n, mac);
 	tlv_put(&mac_tlv, "9F26", mac, sizeof mac);
 	tlv_put(&app, "63", mac_tlv.b, mac_tlv.n);
 	tlv_put(&all, "85", CODE_FORMAT, strlen(CODE_FORMAT));
@@ -123,9 +124,8 @@ static bool tlv_take(const unsigned char *b, size_t n, size_t *pos, const char *
 	return true;
 }
 
-/* The token of a scanned code, its MAC checked: 0, or ERR_FAIL "bad_code"
- * or "foreign_code". */
-static int decode(const struct wpay_ctx *c, const char *text, char token[TOKEN_DIGITS + 1], struct err *e)
+int buyercodes_decode(const unsigned char key[KEY_SECRET_LEN], const char *text, char token[BUYERCODE_TOKEN_MAX],
+                      struct err *e)
 {
 	char clean[PAYLOAD_MAX];
 	size_t len = strlen(text);
@@ -166,7 +166,7 @@ static int decode(const struct wpay_ctx *c, const char *text, char token[TOKEN_D
 	    !tlv_take(tmpl, tmpl_len, &mpos, "9F26", &mac, &mac_len) || mac_len != MAC_LEN || mpos != tmpl_len)
 		return err_fail(e, ERR_FAIL, "bad_code", "a wpay payment code ends with its cryptogram (63, 9F26)");
 	unsigned char want[MAC_LEN];
-	code_mac(c, app, signed_len, want);
+	code_mac(key, app, signed_len, want);
 	if (!ct_equal(want, mac, MAC_LEN))
 		return err_fail(e, ERR_FAIL, "bad_code",
 		                "the payment code was altered (its cryptogram does not hold); ask the buyer to show it "
@@ -255,7 +255,7 @@ int buyercodes_charge(struct wpay_ctx *c, struct payer *p, json_t *req, json_t *
 		    e, ERR_FAIL, "bad_option",
 		    "a charge of a buyer's code pays as the code's buyer, from the wallet: no --buyer, --source, "
 		    "--follow or --share");
-	if (rec_get_str(req, "scanned", true, 0, &scanned, e) || decode(c, scanned, token, e))
+	if (rec_get_str(req, "scanned", true, 0, &scanned, e) || buyercodes_decode(c->card_key, scanned, token, e))
 		return BATCH_FAIL;
 	token_hash(c, token, hash);
 	crypto_wipe(token, sizeof token);

@@ -29,10 +29,12 @@
 
 #include "ctx.h"
 #include "err.h"
+#include "keys.h"
 #include "money.h"
 #include "payments.h"
 
 #define BUYERCODE_NO_PIN_DEFAULT "1000"
+#define BUYERCODE_TOKEN_MAX      19 /* 18 digits and the NUL */
 
 /* Make a code for {"buyer": wallet ref, "expires_in"?} (a wpay_handler;
  * BATCH_ASK until the PIN is in c->typed.current): a "buyer_code" record. */
@@ -41,5 +43,10 @@ int buyercodes_make(struct wpay_ctx *c, json_t *req, json_t **out, struct err *e
  * "terminal"?}: a "payment" record, or an "order" record with
  * "awaiting": "buyer_pin" above the no-PIN limit. */
 int buyercodes_charge(struct wpay_ctx *c, struct payer *p, json_t *req, json_t **out, struct err *e);
+/* The token of a scanned code's text, its cryptogram checked under key
+ * (the ledger's card key): 0, or ERR_FAIL "bad_code" or "foreign_code".
+ * Reads nothing else: any text is safe to give it. */
+int buyercodes_decode(const unsigned char key[KEY_SECRET_LEN], const char *text, char token[BUYERCODE_TOKEN_MAX],
+                      struct err *e);
 
 #endif
