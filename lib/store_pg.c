@@ -17,7 +17,6 @@
  */
 #include <ctype.h>
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include <sysexits.h>
 
 #include "err.h"
+#include "pq.h"
 #include "schema_pg.h"
 #include "store_backend.h"
 
@@ -1151,7 +1151,9 @@ static void pg_close(struct store *base);
 static int pg_open(const char *uri, bool create, bool readonly, struct store **out, struct err *e)
 {
 	*out = NULL;
-	int rc = check_uri(uri, e);
+	int rc = pq_load(e);
+	if (rc == 0)
+		rc = check_uri(uri, e);
 	if (rc)
 		return rc;
 	struct pg *st = xcalloc(1, sizeof *st);
