@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 #include "image.h"
 #include "keys.h"
 #include "networks.h"
+#include "ordered.h"
 #include "payload.h"
 #include "progress.h"
 #include "records.h"
@@ -53,7 +55,9 @@ struct scan {
 	struct payload_env env;
 	bool explain, failed, write_error;
 	struct progress progress;
-	size_t errors; /* of the input being read, for the progress line */
+	size_t errors;      /* of the input being read, for the progress line */
+	const char *source; /* the payload lines': their name in records */
+	pthread_mutex_t store_lock;
 };
 
 /* One input (an image, a payload line) done. */
@@ -189,66 +193,50 @@ static void scan_image(struct scan *s, const char *name)
 	step(s);
 }
 
-/*
- * The next line of f, without its line end, into buf; false at the end of
- * the input. Never more than PAYLOAD_LINE_MAX + 1 bytes are kept: the rest
- * of a longer line is read and dropped (*too_long), so a line of 400 MB
- * costs no more memory than one of 400 bytes. Bytes, not a C string: a
- * NUL is kept like any other byte.
- */
-static bool read_line(FILE *f, char buf[PAYLOAD_LINE_MAX + 2], size_t *len, bool *too_long)
+/* A payload line's record, on a worker thread (see ordered.h). */
+static void describe_line(struct ordered_line *l, void *arg)
 {
-	size_t n = 0;
-	int c;
-	*too_long = false;
-	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
-		if (n <= PAYLOAD_LINE_MAX)
-			buf[n++] = (char)c;
-		else
-			*too_long = true;
-	}
-	if (c == EOF && n == 0)
+	struct scan *s = arg;
+	if (l->len == 0)
+		return; /* a blank line is no payload */
+	json_t *rec = json_pack("{s:s, s:s, s:I}", "type", "scan", "source", s->source, "line", (json_int_t)l->lineno);
+	merge(rec, payload_describe((unsigned char *)l->text, l->len, &s->env));
+	l->result = rec;
+}
+
+/* And in the input's order, on this thread. */
+static bool line_done(struct ordered_line *l, void *arg)
+{
+	struct scan *s = arg;
+	if (s->write_error) {
+		json_decref(l->result);
 		return false;
-	while (n && buf[n - 1] == '\r')
-		n--;
-	if (n > PAYLOAD_LINE_MAX)
-		*too_long = true;
-	buf[n] = '\0';
-	*len = n;
-	return true;
+	}
+	if (l->too_long) {
+		fail(s, s->source, l->lineno, "line_too_long",
+		     "line %lu is longer than %d bytes; no QR code holds that", l->lineno, PAYLOAD_LINE_MAX);
+		step(s);
+	} else if (l->result) {
+		emit(s, l->result);
+		step(s);
+	}
+	return !s->write_error;
 }
 
 static void scan_lines(struct scan *s, const char *name)
 {
 	bool is_stdin = strcmp(name, "-") == 0;
-	const char *source = is_stdin ? "<stdin>" : name;
+	s->source = is_stdin ? "<stdin>" : name;
 	FILE *f = is_stdin ? stdin : fopen(name, "r");
 	if (!f) {
-		fail(s, source, 0, "no_input", "cannot open %s: %s", name, strerror(errno));
+		fail(s, s->source, 0, "no_input", "cannot open %s: %s", name, strerror(errno));
 		return;
 	}
-	static char line[PAYLOAD_LINE_MAX + 2];
-	size_t len;
-	bool too_long;
-	unsigned long lineno = 0;
-	while (read_line(f, line, &len, &too_long)) {
-		lineno++;
-		if (too_long) {
-			fail(s, source, lineno, "line_too_long",
-			     "line %lu is longer than %d bytes; no QR code holds that", lineno, PAYLOAD_LINE_MAX);
-			step(s);
-			continue;
-		}
-		if (len == 0)
-			continue;
-		json_t *rec =
-		    json_pack("{s:s, s:s, s:I}", "type", "scan", "source", source, "line", (json_int_t)lineno);
-		merge(rec, payload_describe((unsigned char *)line, len, &s->env));
-		emit(s, rec);
-		step(s);
-	}
-	if (ferror(f))
-		fail(s, source, lineno, "no_input", "cannot read %s: %s", name, strerror(errno));
+	/* Checking a signature is most of a line's time: every core checks. */
+	struct ordered_job job = {.max_len = PAYLOAD_LINE_MAX, .work = describe_line, .done = line_done, .arg = s};
+	int err = ordered_lines(f, &job);
+	if (err)
+		fail(s, s->source, 0, "no_input", "cannot read %s: %s", name, strerror(err));
 	if (!is_stdin)
 		fclose(f);
 }
@@ -256,6 +244,7 @@ static void scan_lines(struct scan *s, const char *name)
 int main(int argc, char **argv)
 {
 	cli_init("wpay-scanqr");
+	json_object_seed(0); /* before any thread makes a record */
 	struct scan s = {0};
 	bool payload = false;
 	const char *public_key = NULL;
@@ -289,7 +278,9 @@ int main(int argc, char **argv)
 	struct store *st = NULL;
 	if ((store_is_url(db) || access(db, F_OK) == 0) && (rc = store_open(db, false, &st, &e)) != 0)
 		err_die(rc, "%s", e.msg);
-	s.env = (struct payload_env){.keys_dir = keys,
+	pthread_mutex_init(&s.store_lock, NULL);
+	s.env = (struct payload_env){.keys = keys_ring_new(keys),
+	                             .store_lock = &s.store_lock,
 	                             .public_key = public_key ? &given : NULL,
 	                             .st = st,
 	                             .networks = &nw,
@@ -303,6 +294,7 @@ int main(int argc, char **argv)
 		payload ? scan_lines(&s, argv[i]) : scan_image(&s, argv[i]);
 	progress_end(&s.progress);
 	store_close(st);
+	keys_ring_free(s.env.keys);
 	EVP_PKEY_free(given.key);
 	free(db);
 	free(keys);

@@ -49,7 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		repair_free(&r);
 	}
-	struct payload_env env = {.keys_dir = "/nonexistent", .networks = loaded ? &nets : NULL, .now_ms = 0};
+	static struct key_ring *keys;
+	if (!keys)
+		keys = keys_ring_new("/nonexistent");
+	struct payload_env env = {.keys = keys, .networks = loaded ? &nets : NULL, .now_ms = 0};
 	json_t *scan = payload_describe(data, size, &env);
 	/* A verdict of invalid always says why: a reason that JSON could not
 	 * carry (a value cut inside a character) used to vanish. */

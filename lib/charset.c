@@ -1,5 +1,6 @@
 /* charset: see charset.h. */
 #include <iconv.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,7 +32,6 @@ static const char common_hanzi[] =
     "广州深圳上海北京杭州南京成都武汉重庆天津苏州西安长沙郑州青岛厦门福建浙江江苏省市县镇村街道路号楼层室店铺分";
 
 static bool hanzi_common[0x28][0x5e]; /* GB2312 level 1: lead 0xB0-0xD7, trail 0xA1-0xFE */
-static bool hanzi_ready;
 
 /* Convert from charset to UTF-8; NULL if the bytes are not valid in it (*bad_at then says where). */
 static char *convert(const char *charset, const unsigned char *in, size_t len, size_t *bad_at, size_t *out_len)
@@ -58,10 +58,8 @@ static char *convert(const char *charset, const unsigned char *in, size_t len, s
 	return out;
 }
 
-static void hanzi_init(void)
+static void hanzi_build(void)
 {
-	if (hanzi_ready)
-		return;
 	char *gb = NULL;
 	iconv_t cd = iconv_open("GB18030", "UTF-8");
 	if (cd != (iconv_t)-1) {
@@ -76,7 +74,13 @@ static void hanzi_init(void)
 		iconv_close(cd);
 	}
 	free(gb);
-	hanzi_ready = true;
+}
+
+/* Once, whichever thread asks first. */
+static void hanzi_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, hanzi_build);
 }
 
 /*

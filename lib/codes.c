@@ -351,7 +351,7 @@ static size_t byte_offset(const char *text, int chars)
 	return b;
 }
 
-void codes_check(const char *text, const struct emv_payload *p, const char *keys_dir, const struct code_key *given,
+void codes_check(const char *text, const struct emv_payload *p, struct key_ring *keys, const struct code_key *given,
                  int64_t now_ms, struct code_check *out)
 {
 	memset(out, 0, sizeof *out);
@@ -404,7 +404,7 @@ void codes_check(const char *text, const struct emv_payload *p, const char *keys
 		out->why = out->problem;
 		return;
 	}
-	int rc = given ? 0 : keys_load_public(keys_dir, out->kid, &key, &ke);
+	int rc = given ? 0 : keys_ring_public(keys, out->kid, &key, &ke);
 	if (given)
 		key = given->key;
 	if (rc == EX_NOINPUT) {
@@ -420,8 +420,6 @@ void codes_check(const char *text, const struct emv_payload *p, const char *keys
 	}
 	size_t signed_bytes = byte_offset(text, sig->offset);
 	bool ok = ed25519_verify(key, text, signed_bytes, raw);
-	if (!given)
-		EVP_PKEY_free(key);
 	out->signature = ok ? "valid" : "invalid";
 	if (!ok)
 		out->why = "the signature does not match: the code was changed or signed by another key";

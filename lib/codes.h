@@ -78,9 +78,9 @@ struct code_key {
 };
 
 /* Check a parsed payload's wpay signature and expiry (text is the payload
- * the parse read); keys_dir holds the public keys by id, unless a key is
- * given: then only that key is tried. */
-void codes_check(const char *text, const struct emv_payload *p, const char *keys_dir, const struct code_key *given,
+ * the parse read); the public keys are looked up by id in keys, unless a
+ * key is given: then only that key is tried. */
+void codes_check(const char *text, const struct emv_payload *p, struct key_ring *keys, const struct code_key *given,
                  int64_t now_ms, struct code_check *out);
 
 /* Accents off Latin letters; true if the result is all printable ASCII. */

@@ -15,6 +15,7 @@ void ctx_open(struct wpay_ctx *c)
 	crypto_wipe(&c->typed, sizeof c->typed);
 	c->db_path = cli_db_path();
 	c->keys_dir = cli_keys_dir();
+	c->public_keys = keys_ring_new(c->keys_dir);
 	if ((rc = store_open(c->db_path, false, &c->st, &e)) != 0)
 		err_die(rc, "%s", e.msg);
 	if ((rc = keys_check_dir(c->keys_dir, &e)) != 0 ||
@@ -34,5 +35,6 @@ void ctx_close(struct wpay_ctx *c)
 	crypto_wipe(c->card_key, sizeof c->card_key);
 	crypto_wipe(&c->typed, sizeof c->typed);
 	free(c->db_path);
+	keys_ring_free(c->public_keys);
 	free(c->keys_dir);
 }

@@ -15,6 +15,7 @@
 struct wpay_ctx {
 	struct store *st;
 	char *db_path, *keys_dir;
+	struct key_ring *public_keys; /* read as codes ask for them */
 	unsigned char pin_pepper[KEY_SECRET_LEN];
 	unsigned char card_key[KEY_SECRET_LEN];
 	struct secret_src pins; /* PINs: --pin-fd, else the terminal */

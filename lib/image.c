@@ -3,10 +3,12 @@
 
 #include <jpeglib.h>
 #include <png.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zbar.h>
 
 #include "image.h"
@@ -55,6 +57,16 @@ static void png_fail(png_structp png, png_const_charp msg)
 	png_longjmp(png, 1);
 }
 
+/* Luma (BT.601, in 1/256ths) composited on white by its alpha. */
+static void grey_row(const unsigned char *in, size_t channels, unsigned char *out, size_t w)
+{
+	for (size_t x = 0; x < w; x++, in += channels) {
+		unsigned luma = channels >= 3 ? (77u * in[0] + 150u * in[1] + 29u * in[2] + 128u) >> 8 : in[0];
+		unsigned alpha = channels == 2 || channels == 4 ? in[channels - 1] : 255u;
+		out[x] = (unsigned char)((luma * alpha + 255u * (255u - alpha) + 127u) / 255u);
+	}
+}
+
 static int load_png(const unsigned char *data, size_t len, struct image *img, char *why, size_t whylen)
 {
 	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_quiet);
@@ -62,6 +74,7 @@ static int load_png(const unsigned char *data, size_t len, struct image *img, ch
 	struct mem m = {data, len, 0};
 	/* Changed after setjmp, so volatile: longjmp must see the new value. */
 	png_bytep *volatile rows = NULL;
+	png_bytep volatile line = NULL;
 	if (!info) {
 		bufprintf(why, whylen, "libpng could not start");
 		png_destroy_read_struct(&png, NULL, NULL);
@@ -71,6 +84,7 @@ static int load_png(const unsigned char *data, size_t len, struct image *img, ch
 		bufprintf(why, whylen, "the PNG is damaged or truncated");
 		png_destroy_read_struct(&png, &info, NULL);
 		free(rows);
+		free(line);
 		image_free(img);
 		return -1;
 	}
@@ -84,15 +98,20 @@ static int load_png(const unsigned char *data, size_t len, struct image *img, ch
 	/* Whatever it holds, give 8-bit grey, alpha composited on white. */
 	png_set_expand(png);
 	png_set_strip_16(png);
-	png_color_16 white = {0, 0xff, 0xff, 0xff, 0xff};
-	png_set_background(png, &white, PNG_BACKGROUND_GAMMA_SCREEN, 0, 1.0);
-	png_byte color = png_get_color_type(png, info);
-	if (color & PNG_COLOR_MASK_COLOR || color == PNG_COLOR_TYPE_PALETTE)
-		png_set_rgb_to_gray_fixed(png, 1, -1, -1);
-	png_set_interlace_handling(png);
+	bool interlaced = png_get_interlace_type(png, info) != PNG_INTERLACE_NONE;
+	if (interlaced) {
+		/* Every pass writes into the whole image: let libpng make it grey
+		 * (slower, and rare) so it takes a byte a pixel, not four. */
+		png_color_16 white = {0, 0xff, 0xff, 0xff, 0xff};
+		png_set_background(png, &white, PNG_BACKGROUND_GAMMA_SCREEN, 0, 1.0);
+		png_byte color = png_get_color_type(png, info);
+		if (color & PNG_COLOR_MASK_COLOR || color == PNG_COLOR_TYPE_PALETTE)
+			png_set_rgb_to_gray_fixed(png, 1, -1, -1);
+		png_set_interlace_handling(png);
+	}
 	png_read_update_info(png, info);
-	size_t rowbytes = png_get_rowbytes(png, info);
-	if (rowbytes != w) {
+	size_t channels = png_get_channels(png, info), rowbytes = png_get_rowbytes(png, info);
+	if (channels < 1 || channels > 4 || rowbytes != w * channels || (interlaced && channels != 1)) {
 		bufprintf(why, whylen, "unexpected PNG layout (%zu bytes a row for %u pixels)", rowbytes, (unsigned)w);
 		png_destroy_read_struct(&png, &info, NULL);
 		return -1;
@@ -100,12 +119,23 @@ static int load_png(const unsigned char *data, size_t len, struct image *img, ch
 	img->width = (int)w;
 	img->height = (int)h;
 	img->grey = xmalloc((size_t)w * h);
-	rows = xmalloc(sizeof *rows * h);
-	for (png_uint_32 y = 0; y < h; y++)
-		rows[y] = img->grey + (size_t)y * w;
-	png_read_image(png, rows);
+	if (interlaced) {
+		rows = xmalloc(sizeof *rows * h);
+		for (png_uint_32 y = 0; y < h; y++)
+			rows[y] = img->grey + (size_t)y * w;
+		png_read_image(png, rows);
+	} else {
+		/* A row at a time, made grey here: libpng's own grey and alpha
+		 * transforms took longer than inflating the image. */
+		line = xmalloc(rowbytes);
+		for (png_uint_32 y = 0; y < h; y++) {
+			png_read_row(png, line, NULL);
+			grey_row(line, channels, img->grey + (size_t)y * w, w);
+		}
+	}
 	png_read_end(png, NULL);
 	free(rows);
+	free(line);
 	png_destroy_read_struct(&png, &info, NULL);
 	img->format = "png";
 	return 0;
@@ -260,6 +290,12 @@ void image_free(struct image *img)
 
 /* ---- scanning ---- */
 
+/* The first look is at most this size: a code whose modules are 2 pixels
+ * there still reads, and most photos' codes are larger. */
+#define IMAGE_SMALL_PIXELS 80000L
+/* Past this, zbar misses big modules and takes long: scaled down. */
+#define IMAGE_DIRECT_PIXELS (2L * 1000 * 1000)
+
 /* A grey image scaled by num/den (box filter down, nearest up). */
 static struct image rescale(const struct image *src, int num, int den)
 {
@@ -353,45 +389,140 @@ static int zbar_pass(const struct image *img, int num, int den, const char *pass
 	return n;
 }
 
+/* One way to look at the image: a scale of it, maybe thresholded. */
+struct look {
+	const char *pass;
+	int num, den; /* of the original image */
+	enum { LOOK_GREY, LOOK_THRESHOLD, LOOK_INVERTED } tone;
+};
+
+static int look(const struct image *img, const struct look *l, struct image_code *codes, int max)
+{
+	struct image scaled = *img, toned;
+	if (l->num != l->den)
+		scaled = rescale(img, l->num, l->den);
+	int n;
+	if (l->tone == LOOK_GREY) {
+		n = zbar_pass(&scaled, l->num, l->den, l->pass, codes, max);
+	} else {
+		toned = binarize(&scaled, l->tone == LOOK_INVERTED);
+		n = zbar_pass(&toned, l->num, l->den, l->pass, codes, max);
+		image_free(&toned);
+	}
+	if (l->num != l->den)
+		image_free(&scaled);
+	return n;
+}
+
+/* The harder looks, tried by every core at once. The answer is the one
+ * the first look in order would give: a look starts only while no earlier
+ * one has found a code, and a later look's find is dropped. */
+struct tries {
+	const struct image *img;
+	const struct look *looks;
+	int nlooks, max;
+	struct image_code (*codes)[IMAGE_CODES_MAX];
+	int *found;
+	pthread_mutex_t lock;
+	int next, first; /* the next look to start; the first that found (nlooks: none yet) */
+};
+
+static void *try_looks(void *arg)
+{
+	struct tries *t = arg;
+	for (;;) {
+		pthread_mutex_lock(&t->lock);
+		int i = t->next < t->first ? t->next++ : t->nlooks;
+		pthread_mutex_unlock(&t->lock);
+		if (i >= t->nlooks)
+			return NULL;
+		int n = look(t->img, &t->looks[i], t->codes[i], t->max);
+		pthread_mutex_lock(&t->lock);
+		t->found[i] = n;
+		if (n > 0 && i < t->first)
+			t->first = i;
+		pthread_mutex_unlock(&t->lock);
+	}
+}
+
+static int try_harder(const struct image *img, const struct look *looks, int nlooks, struct image_code *codes, int max)
+{
+	struct image_code(*each)[IMAGE_CODES_MAX] = xcalloc((size_t)nlooks, sizeof *each);
+	int *found = xcalloc((size_t)nlooks, sizeof *found);
+	struct tries t = {.img = img,
+	                  .looks = looks,
+	                  .nlooks = nlooks,
+	                  .max = max < IMAGE_CODES_MAX ? max : IMAGE_CODES_MAX,
+	                  .codes = each,
+	                  .found = found,
+	                  .first = nlooks};
+	pthread_mutex_init(&t.lock, NULL);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int helpers = cores > 1 ? (int)(cores < 4 ? cores : 4) - 1 : 0;
+	pthread_t threads[3];
+	int started = 0;
+	while (started < helpers && pthread_create(&threads[started], NULL, try_looks, &t) == 0)
+		started++;
+	try_looks(&t); /* this thread too; alone if no thread could start */
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&t.lock);
+	int n = 0;
+	for (int i = 0; i < nlooks; i++) {
+		if (i == t.first) {
+			n = found[i];
+			memcpy(codes, each[i], (size_t)n * sizeof *codes);
+			continue;
+		}
+		for (int k = 0; k < found[i]; k++)
+			free(each[i][k].data);
+	}
+	free(found);
+	free(each);
+	return n;
+}
+
 int image_scan(const struct image *img, struct image_code *codes, int max)
 {
 	long pixels = (long)img->width * img->height;
-	int den = 1;
-	while (pixels / ((long)den * den) > 2L * 1000 * 1000)
-		den++;
+	/* First a small copy: most codes fill enough of a photo to be read at
+	 * this size, and zbar's time grows with pixels. */
+	static const int small_scales[][2] = {{3, 4}, {2, 3},  {1, 2},  {2, 5},  {1, 3},  {1, 4},  {1, 5}, {1, 6},
+	                                      {1, 8}, {1, 10}, {1, 12}, {1, 16}, {1, 20}, {1, 25}, {1, 32}};
 	int n;
-	struct image work = *img, tmp;
-	bool scaled = den > 1;
-	if (scaled)
-		work = rescale(img, 1, den);
-	if ((n = zbar_pass(&work, 1, den, scaled ? "scaled" : "direct", codes, max)) > 0)
-		goto out;
-	if (scaled && (n = zbar_pass(img, 1, 1, "full", codes, max)) > 0)
-		goto out;
-	tmp = binarize(&work, false);
-	n = zbar_pass(&tmp, 1, den, "threshold", codes, max);
-	image_free(&tmp);
-	if (n > 0)
-		goto out;
-	tmp = binarize(&work, true);
-	n = zbar_pass(&tmp, 1, den, "inverted", codes, max);
-	image_free(&tmp);
-	if (n > 0)
-		goto out;
-	/* Other scales: big modules in a huge frame want smaller, tiny codes larger. */
+	if (pixels > IMAGE_SMALL_PIXELS) {
+		struct look small = {"small", 1, 1, LOOK_GREY};
+		for (size_t i = 0; i < sizeof small_scales / sizeof small_scales[0]; i++) {
+			small.num = small_scales[i][0], small.den = small_scales[i][1];
+			if (pixels * small.num * small.num / ((long)small.den * small.den) <= IMAGE_SMALL_PIXELS)
+				break;
+		}
+		if ((n = look(img, &small, codes, max)) > 0)
+			return n;
+	}
+	/* Then the image itself, or a photo over 2 megapixels scaled to that
+	 * (big modules in a huge frame are missed at full size). */
+	int den = 1;
+	while (pixels / ((long)den * den) > IMAGE_DIRECT_PIXELS)
+		den++;
+	struct look direct = {den > 1 ? "scaled" : "direct", 1, den, LOOK_GREY};
+	if ((n = look(img, &direct, codes, max)) > 0)
+		return n;
+	/* Only then try harder: the full image, a global threshold (Otsu),
+	 * the inverse (light on dark), other scales (big modules in a huge
+	 * frame want smaller, tiny codes larger). */
+	struct look harder[8];
+	int nharder = 0;
+	if (den > 1)
+		harder[nharder++] = (struct look){"full", 1, 1, LOOK_GREY};
+	harder[nharder++] = (struct look){"threshold", 1, den, LOOK_THRESHOLD};
+	harder[nharder++] = (struct look){"inverted", 1, den, LOOK_INVERTED};
 	static const int scales[][2] = {{1, 2}, {1, 3}, {2, 3}, {2, 1}};
 	for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++) {
 		int num = scales[i][0], d = scales[i][1] * den;
 		if ((long)img->width * num / d < 64 || (long)img->width * num / d > 6000)
 			continue;
-		tmp = rescale(img, num, d);
-		n = zbar_pass(&tmp, num, d, "rescaled", codes, max);
-		image_free(&tmp);
-		if (n > 0)
-			goto out;
+		harder[nharder++] = (struct look){"rescaled", num, d, LOOK_GREY};
 	}
-out:
-	if (scaled)
-		image_free(&work);
-	return n;
+	return try_harder(img, harder, nharder, codes, max);
 }

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,6 +353,59 @@ int keys_load_public(const char *dir, const char *kid, EVP_PKEY **key, struct er
 	}
 	free(path);
 	return rc;
+}
+
+struct key_ring {
+	char *dir;
+	pthread_mutex_t lock;
+	struct ring_key {
+		char kid[KEY_ID_MAX];
+		EVP_PKEY *key;
+	} * keys;
+	size_t n, cap;
+};
+
+struct key_ring *keys_ring_new(const char *dir)
+{
+	struct key_ring *r = xcalloc(1, sizeof *r);
+	r->dir = xstrdup(dir);
+	pthread_mutex_init(&r->lock, NULL);
+	return r;
+}
+
+int keys_ring_public(struct key_ring *r, const char *kid, EVP_PKEY **key, struct err *e)
+{
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->keys[i].kid, kid) == 0) {
+			*key = r->keys[i].key;
+			pthread_mutex_unlock(&r->lock);
+			return 0;
+		}
+	/* Read under the lock: two threads asking for a new id read it once. */
+	int rc = keys_load_public(r->dir, kid, key, e);
+	if (rc == 0) {
+		if (r->n == r->cap) {
+			r->cap = r->cap ? r->cap * 2 : 4;
+			r->keys = xrealloc(r->keys, r->cap * sizeof *r->keys);
+		}
+		strlcopy(r->keys[r->n].kid, kid, sizeof r->keys[r->n].kid);
+		r->keys[r->n++].key = *key;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+void keys_ring_free(struct key_ring *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		EVP_PKEY_free(r->keys[i].key);
+	free(r->keys);
+	pthread_mutex_destroy(&r->lock);
+	free(r->dir);
+	free(r);
 }
 
 int keys_load_public_file(const char *path, EVP_PKEY **key, char kid[KEY_ID_MAX], struct err *e)

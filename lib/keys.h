@@ -49,6 +49,17 @@ int keys_load_signing(const char *dir, const char *kid, struct evp_pkey_st **key
  * and that the key's own id is kid: 0, or 66 "no_key" (this directory
  * does not know the key id), 77 "key_mode", 65 "bad_key". */
 int keys_load_public(const char *dir, const char *kid, struct evp_pkey_st **key, struct err *e);
+/*
+ * The public keys a run has read, by key id, for checking many codes: a
+ * key's file is read and checked (keys_load_public) the first time its id
+ * is asked for, and the key kept for the run; an id that failed is asked
+ * of the directory again each time. Safe to share between threads.
+ */
+struct key_ring;
+struct key_ring *keys_ring_new(const char *dir);
+/* keys_load_public's answer; the key belongs to the ring (do not free it). */
+int keys_ring_public(struct key_ring *r, const char *kid, struct evp_pkey_st **key, struct err *e);
+void keys_ring_free(struct key_ring *r);
 /* A public key (PEM) from a file a user names, e.g. wpay-scanqr
  * --public-key, with its key id: 0, 66 "no_key", or 65 "bad_key". */
 int keys_load_public_file(const char *path, struct evp_pkey_st **key, char kid[KEY_ID_MAX], struct err *e);

@@ -460,7 +460,7 @@ int orders_from_scan(struct wpay_ctx *c, const struct order_defaults *d, json_t 
 		return err_fail(e, ERR_FAIL, "bad_code", "not a payable EMV code: %s (%s)", pe.msg, pe.category);
 	int rc = BATCH_FAIL;
 	struct code_check cc;
-	codes_check(text, &p, c->keys_dir, NULL, clock_now_ms(), &cc);
+	codes_check(text, &p, c->public_keys, NULL, clock_now_ms(), &cc);
 	struct scheme_verdict verdict;
 	const struct emv_object *account_tmpl;
 	schemes_check_payable(&p, &c->networks, &account_tmpl, &verdict);

@@ -57,8 +57,11 @@ static json_t *objects_json(const struct emv_object *o, int n, const char *paren
 {
 	json_t *list = json_array();
 	for (int i = 0; i < n; i++) {
-		json_t *e = json_pack("{s:s, s:i, s:s}", "id", o[i].id, "length", o[i].length, "name",
-		                      emv_name(parent, o[i].id));
+		/* Not json_pack: reading its format for every object cost more than the object. */
+		json_t *e = json_object();
+		json_object_set_new_nocheck(e, "id", json_string(o[i].id));
+		json_object_set_new_nocheck(e, "length", json_integer(o[i].length));
+		json_object_set_new_nocheck(e, "name", json_string(emv_name(parent, o[i].id)));
 		const struct emv_object *gui = emv_find_sub(&o[i], "00");
 		const struct network *net = gui && nw ? networks_by_guid(nw, gui->value) : NULL;
 		if (net)
@@ -170,14 +173,18 @@ static void describe_emv(json_t *rec, const char *text, const struct payload_env
 			if (env->st) {
 				struct merchant known;
 				struct err unknown;
-				json_object_set_new(checks, "merchant_known",
-				                    json_boolean(merchants_load(env->st, no, &known, &unknown) == 0));
+				if (env->store_lock)
+					pthread_mutex_lock(env->store_lock);
+				bool ours = merchants_load(env->st, no, &known, &unknown) == 0;
+				if (env->store_lock)
+					pthread_mutex_unlock(env->store_lock);
+				json_object_set_new(checks, "merchant_known", json_boolean(ours));
 			}
 		}
 		json_object_set_new(rec, "merchant", m);
 
 		struct code_check cc;
-		codes_check(text, &p, env->keys_dir, env->public_key, env->now_ms, &cc);
+		codes_check(text, &p, env->keys, env->public_key, env->now_ms, &cc);
 		json_object_set_new(checks, "signature", json_string(cc.signature));
 		if (*cc.kid)
 			json_object_set_new(checks, "key_id", json_string(cc.kid));

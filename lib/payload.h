@@ -11,6 +11,7 @@
 #define WPAY_PAYLOAD_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -19,9 +20,10 @@
 #include "store.h"
 
 struct payload_env {
-	const char *keys_dir;              /* public keys by id */
+	struct key_ring *keys;             /* public keys by id */
 	const struct code_key *public_key; /* or only this one (--public-key) */
 	struct store *st;                  /* NULL: merchants cannot be looked up */
+	pthread_mutex_t *store_lock;       /* held around st, if threads share it */
 	const struct networks *networks;   /* for naming templates */
 	int64_t now_ms;
 	const char *encoding; /* forced (--encoding), or NULL to guess */

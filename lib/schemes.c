@@ -1,4 +1,5 @@
 /* schemes: see schemes.h; the rules are lib/schemes.tsv. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,11 @@ static const char builtin[] =
 static char text[sizeof builtin];
 static struct scheme_rule rules[RULES_MAX];
 static int nrules = -1;
+/* For each detect rule, the root ids (00-99) its object names: its spec
+ * ("26-51|80") read once, not for every object of every payload. */
+static bool detect_roots[RULES_MAX][100];
+
+static bool id_in(const char *id, const char *spec);
 
 static bool one_of(const char *s, const char *const *set)
 {
@@ -59,10 +65,8 @@ static bool path_ok(const char *s)
 }
 
 /* A mistake in the built-in table is a bug of this build: say where. */
-static void load(void)
+static void parse_table(void)
 {
-	if (nrules >= 0)
-		return;
 	memcpy(text, builtin, sizeof builtin);
 	nrules = 0;
 	int lineno = 0;
@@ -101,8 +105,19 @@ static void load(void)
 			        lineno, f[5]);
 		if (nrules == RULES_MAX)
 			err_die(EX_SOFTWARE, "lib/schemes.tsv: more than %d rules", RULES_MAX);
+		if (detect)
+			for (int id = 0; id < 100; id++)
+				detect_roots[nrules][id] =
+				    id_in((char[]){(char)('0' + id / 10), (char)('0' + id % 10), 0}, f[5]);
 		rules[nrules++] = (struct scheme_rule){f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]};
 	}
+}
+
+/* Once, whichever thread asks first. */
+static void load(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, parse_table);
 }
 
 const struct scheme_rule *schemes_table(int *n)
@@ -287,9 +302,11 @@ static bool gui_hit(const struct scheme_rule *r, const char *gui)
  * "present" the object itself stands for the template. */
 static const struct emv_object *detect(const struct emv_payload *p, const struct scheme_rule *r, int *at)
 {
+	const bool *roots = detect_roots[r - rules];
 	for (int i = 0; i < p->n; i++) {
 		const struct emv_object *o = &p->obj[i];
-		if (!id_in(o->id, r->object))
+		bool digits = o->id[0] >= '0' && o->id[0] <= '9' && o->id[1] >= '0' && o->id[1] <= '9';
+		if (!digits || !roots[(o->id[0] - '0') * 10 + (o->id[1] - '0')])
 			continue;
 		if (strcmp(r->check, "present") == 0) {
 			*at = i;

@@ -30,6 +30,11 @@ vg() {
 	vg wpay-bind wallet topup u:1001 --amount 100.00 --request-no t1 >/dev/null
 	vg wpay-mkqr cafe01 --amount 25.00 --reference q1 -o code.png >/dev/null
 	vg wpay-scanqr code.png >scan.jsonl
+	# Payload lines on every core, and a blank photo that takes every look (threads both).
+	{ jq -r .text scan.jsonl; echo; echo "not a code"; jq -r .text scan.jsonl; } | vg wpay-scanqr --payload >lines.jsonl
+	assert_equal "$(jq -r .line lines.jsonl | paste -sd,)" "1,3,4"
+	{ printf 'P5\n64 64\n255\n'; head -c 4096 /dev/zero | tr '\0' '\377'; } >blank.pgm
+	vg wpay-scanqr blank.pgm >/dev/null 2>&1 || [ $? -eq 1 ]
 	vg wpay-order --buyer u:1001 <scan.jsonl >order.jsonl
 	vg wpay-pay --buyer u:1001 --pin-fd 3 --follow --share 3<<<135790 <order.jsonl >pay.jsonl
 	assert_equal "$(jq -r .type pay.jsonl)" payment
