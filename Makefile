@@ -43,7 +43,7 @@ WPAY_CFLAGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmis
 
 # pkg-config runs when a recipe needs it, after the build check (deps-build.ok
 # below) has named, or as root installed, what was missing.
-PKGS := jansson sqlite3 libpq libcrypto libqrencode libpng zbar libjpeg libcurl dbus-1
+PKGS := jansson sqlite3 libpq libcrypto libqrencode libpng zbar libjpeg libcurl dbus-1 zlib
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LIBS_init = jansson sqlite3 libcrypto
 LIBS_bind = jansson sqlite3 libcrypto
@@ -55,8 +55,8 @@ LDLIBS_mkqr = -lpthread
 # (libzbar.so brings X11 and v4l), 3.6 ms instead of 7.2. Debian's libzbar.a
 # still calls libdbus (for zbar's own processor, which wpay never starts).
 STATIC_scanqr = zbar libjpeg libpng jansson sqlite3 libcrypto
-LIBS_scanqr = dbus-1
-LDLIBS_scanqr = -lz -lm -ldl -pthread
+LIBS_scanqr = dbus-1 zlib
+LDLIBS_scanqr = -lm -ldl -pthread
 LIBS_order = jansson sqlite3 libcrypto
 LIBS_pay = jansson sqlite3 libcrypto
 LIBS_refund = jansson sqlite3 libcrypto
@@ -210,6 +210,7 @@ bench: deps-bench $(BINS)
 	@sh bench/mkqr.sh $(BIN) 10000
 	@sh bench/pay.sh $(BIN) 100000 5000
 	@sh bench/cpm.sh $(BIN) 2000
+	@sh bench/payload.sh $(BIN) 5000
 	@sh bench/settle.sh $(BIN) 1000000 10000
 	@sh bench/preview.sh $(BIN) 1000000 10000
 	@sh bench/queue.sh $(BIN) 1000000 1000

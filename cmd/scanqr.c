@@ -74,23 +74,59 @@ static void merge(json_t *rec, json_t *part)
 	json_decref(part);
 }
 
-static void emit(struct scan *s, json_t *rec)
+/* A record made ready to print, on any thread: its line (or, for
+ * --explain, the record for its tree), and, for a code that is not text
+ * in the forced charset (bad_encoding), what to say: it fails like an
+ * input. */
+struct answer {
+	json_t *rec;
+	struct rec_buf text;
+	bool bad;
+	char code[32];
+	struct err e;
+	unsigned long line;
+};
+
+static struct answer *answer_new(struct scan *s, json_t *rec)
 {
-	/* A code that is not text in the forced charset (bad_encoding) fails like an input. */
-	if (strcmp(json_string_value(json_object_get(rec, "type")), "error") == 0 && json_object_get(rec, "raw_hex")) {
-		struct err e = {.code = json_string_value(json_object_get(rec, "code"))};
-		strlcopy(e.msg, json_string_value(json_object_get(rec, "message")), sizeof e.msg);
-		cli_record_warn(&e, json_string_value(json_object_get(rec, "source")),
-		                (unsigned long)json_integer_value(json_object_get(rec, "line")));
+	struct answer *a = xcalloc(1, sizeof *a);
+	bool error = strcmp(json_string_value(json_object_get(rec, "type")), "error") == 0;
+	if (error && json_object_get(rec, "raw_hex")) {
+		a->bad = true;
+		strlcopy(a->code, json_string_value(json_object_get(rec, "code")), sizeof a->code);
+		strlcopy(a->e.msg, json_string_value(json_object_get(rec, "message")), sizeof a->e.msg);
+		a->line = (unsigned long)json_integer_value(json_object_get(rec, "line"));
+	}
+	if (!s->explain)
+		rec_text(rec, &a->text);
+	else if (!error)
+		a->rec = json_incref(rec);
+	json_decref(rec);
+	return a;
+}
+
+/* In order, on the main thread. */
+static void answer_give(struct scan *s, struct answer *a, const char *source)
+{
+	if (a->bad) {
+		a->e.code = a->code;
+		cli_record_warn(&a->e, source, a->line);
 		s->failed = true;
 		s->errors++;
 	}
 	progress_clear(&s->progress, true);
-	if (s->explain && strcmp(json_string_value(json_object_get(rec, "type")), "scan") == 0)
-		payload_explain(rec, stdout);
-	else if (!s->explain && !rec_emit(rec))
+	if (a->rec)
+		payload_explain(a->rec, stdout);
+	else if (a->text.text && !rec_emit_text(&a->text))
 		s->write_error = true;
-	json_decref(rec);
+	json_decref(a->rec);
+	rec_buf_free(&a->text);
+	free(a);
+}
+
+static void emit(struct scan *s, json_t *rec, const char *source)
+{
+	answer_give(s, answer_new(s, rec), source);
 }
 
 static void fail(struct scan *s, const char *source, unsigned long line, const char *code, const char *fmt, ...)
@@ -110,7 +146,7 @@ static void fail(struct scan *s, const char *source, unsigned long line, const c
 		json_object_set_new(rec, "line", json_integer((json_int_t)line));
 	s->failed = true;
 	s->errors++;
-	emit(s, rec);
+	emit(s, rec, source);
 }
 
 static unsigned char *read_all(int fd, size_t *len, int *err)
@@ -182,7 +218,7 @@ static void scan_image_one(struct scan *s, const char *name)
 		                        codes[i].y, "w", codes[i].w, "h", codes[i].h, "pass", codes[i].pass);
 		merge(rec, payload_describe(codes[i].data, codes[i].len, &s->env));
 		free(codes[i].data);
-		emit(s, rec);
+		emit(s, rec, source);
 	}
 	image_free(&img);
 }
@@ -201,23 +237,29 @@ static void describe_line(struct ordered_line *l, void *arg)
 		return; /* a blank line is no payload */
 	json_t *rec = json_pack("{s:s, s:s, s:I}", "type", "scan", "source", s->source, "line", (json_int_t)l->lineno);
 	merge(rec, payload_describe((unsigned char *)l->text, l->len, &s->env));
-	l->result = rec;
+	/* Written here, on every core, and freed by the thread that made it. */
+	l->result = answer_new(s, rec);
 }
 
 /* And in the input's order, on this thread. */
 static bool line_done(struct ordered_line *l, void *arg)
 {
 	struct scan *s = arg;
+	struct answer *a = l->result;
 	if (s->write_error) {
-		json_decref(l->result);
+		if (a) {
+			json_decref(a->rec);
+			rec_buf_free(&a->text);
+			free(a);
+		}
 		return false;
 	}
 	if (l->too_long) {
 		fail(s, s->source, l->lineno, "line_too_long",
 		     "line %lu is longer than %d bytes; no QR code holds that", l->lineno, PAYLOAD_LINE_MAX);
 		step(s);
-	} else if (l->result) {
-		emit(s, l->result);
+	} else if (a) {
+		answer_give(s, a, s->source);
 		step(s);
 	}
 	return !s->write_error;

@@ -248,17 +248,30 @@ static int check_object(const struct emv_object *o, struct emv_error *e)
 
 /* Split each template at the root, and templates inside 62, into their
  * objects. On failure the objects read so far stay (a partial tree). */
+/* A template's objects, walked into a scratch array, kept at their own
+ * size (never NULL: a template with none is still a template). */
+static struct emv_object *kept(const struct emv_object *scratch, int n)
+{
+	struct emv_object *o = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *o);
+	memcpy(o, scratch, (size_t)n * sizeof *o);
+	if (n == 0)
+		memset(o, 0, sizeof *o);
+	return o;
+}
+
 static int walk_templates(const struct text *t, struct emv_payload *p, struct emv_error *e)
 {
+	struct emv_object scratch[EMV_MAX_OBJECTS];
 	for (int i = 0; i < p->n; i++) {
 		struct emv_object *o = &p->obj[i];
 		if (!emv_is_template(NULL, o->id))
 			continue;
 		struct text sub = *t; /* same characters, a window of them */
-		o->sub = xcalloc(EMV_MAX_OBJECTS, sizeof *o->sub);
 		struct emv_error se;
-		if (walk(&sub, o->offset + 4, o->offset + 4 + o->length, o->id, o->sub, EMV_MAX_OBJECTS, &o->nsub,
-		         &se)) {
+		int failed = walk(&sub, o->offset + 4, o->offset + 4 + o->length, o->id, scratch, EMV_MAX_OBJECTS,
+		                  &o->nsub, &se);
+		o->sub = kept(scratch, o->nsub);
+		if (failed) {
 			fail(e, "format", se.offset, se.id, "template %s is not a list of data objects: %s", o->id,
 			     se.msg);
 			return -1;
@@ -267,11 +280,12 @@ static int walk_templates(const struct text *t, struct emv_payload *p, struct em
 			if (!emv_is_template(o->id, o->sub[k].id))
 				continue;
 			struct emv_object *inner = &o->sub[k];
-			inner->sub = xcalloc(EMV_MAX_OBJECTS, sizeof *inner->sub);
 			char where[6];
 			bufprintf(where, sizeof where, "%s.%s", o->id, inner->id);
-			if (walk(&sub, inner->offset + 4, inner->offset + 4 + inner->length, where, inner->sub,
-			         EMV_MAX_OBJECTS, &inner->nsub, &se)) {
+			failed = walk(&sub, inner->offset + 4, inner->offset + 4 + inner->length, where, scratch,
+			              EMV_MAX_OBJECTS, &inner->nsub, &se);
+			inner->sub = kept(scratch, inner->nsub);
+			if (failed) {
 				fail(e, "format", se.offset, se.id, "template %s is not a list of data objects: %s",
 				     where, se.msg);
 				return -1;
@@ -289,7 +303,10 @@ static int parse(const char *s, enum emv_mode mode, struct emv_payload *p, struc
 	if (!utf8_valid(s, bytes, &bad))
 		return fail(e, "charset", -1, NULL, "the payload is not UTF-8 (byte %zu)", bad + 1);
 	struct text t = {.s = s, .chars = (int)utf8_count(s)};
-	t.offs = xmalloc(sizeof(int) * ((size_t)t.chars + 1));
+	/* A payload's size, or the heap for a long line: a kilobyte from malloc
+	 * for every code made it merge its free lists each time. */
+	int offs[EMV_MAX_CHARS + 1];
+	t.offs = t.chars <= EMV_MAX_CHARS ? offs : xmalloc(sizeof(int) * ((size_t)t.chars + 1));
 	p->ascii = true;
 	for (int i = 0, b = 0; i <= t.chars; i++) {
 		t.offs[i] = b;
@@ -402,7 +419,8 @@ out:
 		if (!split && p->n)
 			walk_templates(&t, p, &ignored);
 	}
-	free(t.offs);
+	if (t.offs != offs)
+		free(t.offs);
 	if (rc && !keep)
 		emv_free(p);
 	return rc;
@@ -475,8 +493,9 @@ const char *emv_name(const char *parent, const char *id)
 	    {"64", "01", "Merchant Name - Alternate Language"},
 	    {"64", "02", "Merchant City - Alternate Language"},
 	};
+	/* The id's two characters first: this runs for every object of every code. */
 	for (size_t i = 0; i < ARRAY_LEN(names); i++)
-		if (strcmp(names[i].id, id) == 0 &&
+		if (names[i].id[0] == id[0] && names[i].id[1] == id[1] && strcmp(names[i].id, id) == 0 &&
 		    ((!parent && !names[i].parent) ||
 		     (parent && names[i].parent && strcmp(parent, names[i].parent) == 0)))
 			return names[i].name;

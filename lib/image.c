@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <zbar.h>
+#include <zlib.h>
 
 #include "image.h"
 
@@ -137,6 +138,218 @@ static int load_png(const unsigned char *data, size_t len, struct image *img, ch
 	free(rows);
 	free(line);
 	png_destroy_read_struct(&png, &info, NULL);
+	img->format = "png";
+	return 0;
+}
+
+/*
+ * The common PNGs, 8 bits a sample and not interlaced (what phones,
+ * screenshots and QR makers write), are read here; libpng reads the rest.
+ * Its scalar Paeth filter was a third of reading such a photo, and the
+ * rows of a photo are nearly all Paeth. 0 and *img filled, -1 with why
+ * set, or 1: not one of these, ask libpng.
+ */
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static unsigned char paeth(int a, int b, int c)
+{
+	int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
+	return (unsigned char)(pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+}
+
+/* Paeth, the filter of nearly every row of a photo: each byte waits on
+ * the one a pixel before it, so the pixel before is kept in registers and
+ * its bytes are worked side by side, one variable each (a loop over an
+ * array of them stayed in memory). */
+#define PAETH_BYTE(k)                                                                                                  \
+	do {                                                                                                           \
+		int b = prev[i + (k)];                                                                                 \
+		a##k = (row[i + (k)] + paeth(a##k, b, c##k)) & 0xff;                                                   \
+		row[i + (k)] = (unsigned char)a##k;                                                                    \
+		c##k = b;                                                                                              \
+	} while (0)
+
+static void paeth_row(unsigned char *row, const unsigned char *prev, size_t n, size_t bpp)
+{
+	int a0 = 0, a1 = 0, a2 = 0, a3 = 0, c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+	size_t i = 0;
+	if (bpp == 4)
+		for (; i + 4 <= n; i += 4) {
+			PAETH_BYTE(0);
+			PAETH_BYTE(1);
+			PAETH_BYTE(2);
+			PAETH_BYTE(3);
+		}
+	else if (bpp == 3)
+		for (; i + 3 <= n; i += 3) {
+			PAETH_BYTE(0);
+			PAETH_BYTE(1);
+			PAETH_BYTE(2);
+		}
+	else if (bpp == 2)
+		for (; i + 2 <= n; i += 2) {
+			PAETH_BYTE(0);
+			PAETH_BYTE(1);
+		}
+	else
+		for (; i < n; i++)
+			PAETH_BYTE(0);
+}
+
+/* Undo a row's filter (PNG 9.2) in place, prev the row above (zeros for the first). */
+static bool unfilter(int type, unsigned char *row, const unsigned char *prev, size_t n, size_t bpp)
+{
+	switch (type) {
+	case 0: return true;
+	case 1:
+		for (size_t i = bpp; i < n; i++)
+			row[i] = (unsigned char)(row[i] + row[i - bpp]);
+		return true;
+	case 2:
+		for (size_t i = 0; i < n; i++)
+			row[i] = (unsigned char)(row[i] + prev[i]);
+		return true;
+	case 3:
+		for (size_t i = 0; i < n; i++)
+			row[i] = (unsigned char)(row[i] + ((i >= bpp ? row[i - bpp] : 0) + prev[i]) / 2);
+		return true;
+	case 4: paeth_row(row, prev, n, bpp); return true;
+	default: return false;
+	}
+}
+
+static int damaged(char *why, size_t whylen)
+{
+	bufprintf(why, whylen, "the PNG is damaged or truncated");
+	return -1;
+}
+
+static int load_png_common(const unsigned char *d, size_t len, struct image *img, char *why, size_t whylen)
+{
+	/* IHDR must come first: 8 + 4 + 4 + 13 + 4 bytes. */
+	if (len < 33 || be32(d + 8) != 13 || memcmp(d + 12, "IHDR", 4) != 0)
+		return damaged(why, whylen);
+	if (crc32(0, d + 12, 17) != be32(d + 29))
+		return damaged(why, whylen);
+	uint32_t w = be32(d + 16), h = be32(d + 20);
+	int depth = d[24], type = d[25];
+	static const size_t channels_of[7] = {1, 0, 3, 1, 2, 0, 4};
+	if (depth != 8 || d[28] != 0 || type > 6 || !channels_of[type])
+		return 1;
+	if (d[26] != 0 || d[27] != 0)
+		return damaged(why, whylen);
+	if (too_big((long)w, (long)h, why, whylen))
+		return -1;
+	size_t channels = channels_of[type], stride = (size_t)w * channels;
+	/* A palette's entries as grey on white; an index past them is black. */
+	unsigned char pal_grey[256] = {0}, pal_rgba[256][4] = {{0}};
+	int entries = 0;
+	z_stream z = {0};
+	if (inflateInit(&z) != Z_OK)
+		return damaged(why, whylen);
+	unsigned char *rows = xmalloc(2 * stride + 1), *prev = rows + 1, *cur = prev + stride;
+	memset(prev, 0, stride);
+	img->width = (int)w;
+	img->height = (int)h;
+	img->grey = xmalloc((size_t)w * h);
+	uint32_t y = 0;
+	size_t have = 0; /* bytes of the row being filled, its filter byte first */
+	bool ended = false, seen_idat = false, stream_end = false;
+	int rc = 1; /* until IDAT: a layout libpng must read */
+	for (size_t pos = 33; !ended;) {
+		if (len - pos < 12 || be32(d + pos) > len - pos - 12) {
+			rc = damaged(why, whylen);
+			break;
+		}
+		uint32_t n = be32(d + pos);
+		const unsigned char *kind = d + pos + 4, *body = d + pos + 8;
+		bool critical = !(kind[0] & 0x20);
+		bool crc_ok = crc32(0, kind, n + 4) == be32(body + n);
+		pos += 12 + (size_t)n;
+		if (critical && !crc_ok) {
+			rc = damaged(why, whylen);
+			break;
+		}
+		if (memcmp(kind, "IEND", 4) == 0) {
+			ended = true;
+		} else if (memcmp(kind, "PLTE", 4) == 0 && type == 3) {
+			if (n % 3 || n / 3 > 256 || seen_idat) {
+				rc = damaged(why, whylen);
+				break;
+			}
+			entries = (int)(n / 3);
+			for (int i = 0; i < entries; i++) {
+				memcpy(pal_rgba[i], body + 3 * i, 3);
+				pal_rgba[i][3] = 255;
+			}
+		} else if (memcmp(kind, "tRNS", 4) == 0 && crc_ok && !seen_idat) {
+			if (type == 0 || type == 2)
+				break; /* a colour key: libpng's, rc still 1 */
+			for (uint32_t i = 0; type == 3 && i < n && i < (uint32_t)entries; i++)
+				pal_rgba[i][3] = body[i];
+		} else if (memcmp(kind, "IDAT", 4) == 0) {
+			if (!seen_idat) {
+				seen_idat = true;
+				rc = 0;
+				if (type == 3 && entries == 0) {
+					rc = damaged(why, whylen);
+					break;
+				}
+				for (int i = 0; i < entries; i++)
+					grey_row(pal_rgba[i], 4, &pal_grey[i], 1);
+			}
+			z.next_in = (unsigned char *)body;
+			z.avail_in = n;
+			while (z.avail_in && !stream_end) {
+				unsigned char sink[64];
+				/* Past the last row only the stream's end (and its check) is left. */
+				bool rows_done = y == h;
+				z.next_out = rows_done ? sink : (have == 0 ? rows : cur + have - 1);
+				z.avail_out = rows_done ? sizeof sink : (uInt)(have == 0 ? 1 : stride + 1 - have);
+				uInt want = z.avail_out, fed = z.avail_in;
+				int zr = inflate(&z, Z_NO_FLUSH);
+				if (zr == Z_STREAM_END)
+					stream_end = true;
+				else if ((zr != Z_OK && zr != Z_BUF_ERROR) ||
+				         (z.avail_in == fed && z.avail_out == want)) {
+					rc = damaged(why, whylen);
+					break;
+				}
+				if (rows_done)
+					continue;
+				have += want - z.avail_out;
+				if (have == stride + 1) {
+					if (!unfilter(rows[0], cur, prev, stride, channels)) {
+						rc = damaged(why, whylen);
+						break;
+					}
+					unsigned char *out = img->grey + (size_t)y * w;
+					if (type == 3)
+						for (size_t x = 0; x < w; x++)
+							out[x] = pal_grey[cur[x]];
+					else
+						grey_row(cur, channels, out, w);
+					unsigned char *t = prev;
+					prev = cur, cur = t;
+					have = 0;
+					y++;
+				}
+			}
+			if (rc)
+				break;
+		}
+	}
+	inflateEnd(&z);
+	free(rows);
+	if (rc == 0 && (y < h || !stream_end || !ended))
+		rc = damaged(why, whylen);
+	if (rc) {
+		image_free(img);
+		return rc;
+	}
 	img->format = "png";
 	return 0;
 }
@@ -272,8 +485,10 @@ int image_load(const unsigned char *data, size_t len, struct image *img, char *w
 		bufprintf(why, whylen, "the file is empty");
 		return -1;
 	}
-	if (len >= 8 && png_sig_cmp(data, 0, 8) == 0)
-		return load_png(data, len, img, why, whylen);
+	if (len >= 8 && png_sig_cmp(data, 0, 8) == 0) {
+		int rc = load_png_common(data, len, img, why, whylen);
+		return rc == 1 ? load_png(data, len, img, why, whylen) : rc;
+	}
 	if (len >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
 		return load_jpeg(data, len, img, why, whylen);
 	if (len >= 3 && data[0] == 'P' && strchr("2356", data[1]) && data[1])
@@ -390,6 +605,7 @@ static int zbar_pass(const struct image *img, int num, int den, const char *pass
 }
 
 /* One way to look at the image: a scale of it, maybe thresholded. */
+#define LOOKS_MAX 8
 struct look {
 	const char *pass;
 	int num, den; /* of the original image */
@@ -416,15 +632,18 @@ static int look(const struct image *img, const struct look *l, struct image_code
 
 /* The harder looks, tried by every core at once. The answer is the one
  * the first look in order would give: a look starts only while no earlier
- * one has found a code, and a later look's find is dropped. */
+ * one has found a code, and a later look's find is dropped. They start
+ * largest first, so that the largest (a photo doubled) is not left to one
+ * core at the end. */
 struct tries {
 	const struct image *img;
 	const struct look *looks;
 	int nlooks, max;
+	int by_size[LOOKS_MAX]; /* the looks' indexes, the most pixels first */
 	struct image_code (*codes)[IMAGE_CODES_MAX];
 	int *found;
 	pthread_mutex_t lock;
-	int next, first; /* the next look to start; the first that found (nlooks: none yet) */
+	int next, first; /* the next of by_size to start; the first look that found (nlooks: none yet) */
 };
 
 static void *try_looks(void *arg)
@@ -432,7 +651,12 @@ static void *try_looks(void *arg)
 	struct tries *t = arg;
 	for (;;) {
 		pthread_mutex_lock(&t->lock);
-		int i = t->next < t->first ? t->next++ : t->nlooks;
+		int i = t->nlooks;
+		while (t->next < t->nlooks && i == t->nlooks) {
+			int k = t->by_size[t->next++];
+			if (k < t->first)
+				i = k;
+		}
 		pthread_mutex_unlock(&t->lock);
 		if (i >= t->nlooks)
 			return NULL;
@@ -456,6 +680,18 @@ static int try_harder(const struct image *img, const struct look *looks, int nlo
 	                  .codes = each,
 	                  .found = found,
 	                  .first = nlooks};
+	/* Insertion sort of a few, by the pixels each look scans. */
+	for (int i = 0; i < nlooks; i++) {
+		int k = i;
+		double size = (double)looks[i].num * looks[i].num / ((double)looks[i].den * looks[i].den);
+		for (; k > 0; k--) {
+			const struct look *prev = &looks[t.by_size[k - 1]];
+			if ((double)prev->num * prev->num / ((double)prev->den * prev->den) >= size)
+				break;
+			t.by_size[k] = t.by_size[k - 1];
+		}
+		t.by_size[k] = i;
+	}
 	pthread_mutex_init(&t.lock, NULL);
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	int helpers = cores > 1 ? (int)(cores < 4 ? cores : 4) - 1 : 0;
@@ -511,7 +747,7 @@ int image_scan(const struct image *img, struct image_code *codes, int max)
 	/* Only then try harder: the full image, a global threshold (Otsu),
 	 * the inverse (light on dark), other scales (big modules in a huge
 	 * frame want smaller, tiny codes larger). */
-	struct look harder[8];
+	struct look harder[LOOKS_MAX];
 	int nharder = 0;
 	if (den > 1)
 		harder[nharder++] = (struct look){"full", 1, 1, LOOK_GREY};

@@ -233,9 +233,22 @@ static void add_string(struct rec_buf *b, const char *s, size_t n)
 	buf_add(b, "\"", 1);
 }
 
+/* Digits from the right, without printf: a list writes millions. */
+static void add_int(struct rec_buf *b, int64_t v)
+{
+	char num[24];
+	size_t i = sizeof num;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		num[--i] = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		num[--i] = '-';
+	buf_add(b, num + i, sizeof num - i);
+}
+
 static void add_value(struct rec_buf *b, json_t *v)
 {
-	char num[32];
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
 		const char *key;
@@ -266,19 +279,7 @@ static void add_value(struct rec_buf *b, json_t *v)
 		break;
 	}
 	case JSON_STRING: add_string(b, json_string_value(v), json_string_length(v)); break;
-	case JSON_INTEGER: {
-		/* Digits from the end: snprintf was a tenth of a scan record's time. */
-		json_int_t i = json_integer_value(v);
-		unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
-		char *p = num + sizeof num;
-		do
-			*--p = (char)('0' + u % 10);
-		while (u /= 10);
-		if (i < 0)
-			*--p = '-';
-		buf_add(b, p, (size_t)(num + sizeof num - p));
-		break;
-	}
+	case JSON_INTEGER: add_int(b, json_integer_value(v)); break;
 	case JSON_REAL: {
 		/* Never money; passed-through input only: jansson's own format. */
 		char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
@@ -350,17 +351,8 @@ void rec_obj_str_opt(struct rec_buf *b, const char *key, const char *v)
 
 void rec_obj_int(struct rec_buf *b, const char *key, int64_t v)
 {
-	/* Digits from the right, without printf: a list writes millions. */
-	char num[24];
-	size_t i = sizeof num;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do
-		num[--i] = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		num[--i] = '-';
 	add_key(b, key);
-	buf_add(b, num + i, sizeof num - i);
+	add_int(b, v);
 }
 
 void rec_obj_open(struct rec_buf *b, const char *key)

@@ -21,7 +21,7 @@ corpus=$WPAY_SHARED/corpus/qr-images
 	cd "$BATS_TEST_TMPDIR"
 	wpay-mkqr cafe01 --amount 2.50 --reference png --format txt -o c.txt >/dev/null
 	art_to_pnm P5 c.txt >c.pgm
-	for kind in grey8 grey16 grey1 rgb8 rgb16 palette trns greyalpha rgba rgba16 interlaced; do
+	for kind in grey8 grey16 grey1 rgb8 rgb16 palette trns greyalpha rgba rgba16 interlaced split; do
 		python3 "$BATS_TEST_DIRNAME/lib/png_variant.py" $kind c.pgm $kind.png
 		run --separate-stderr wpay-scanqr $kind.png
 		[ "$status" -eq 0 ] || { echo "$kind: status $status: $stderr"; false; }
@@ -50,6 +50,24 @@ open("bad.png", "wb").write(bytes(d))'
 	assert_failure 1
 	assert_equal "$(jq -r .code <<<"$output")" bad_image
 	[[ "$stderr" == *"the PNG is damaged or truncated"* ]]
+	# Every chunk's CRC right, and still no image: a filter type PNG has not,
+	# a palette image without its palette, pixels cut short, a stream unended.
+	for kind in badfilter noplte short unended; do
+		python3 "$BATS_TEST_DIRNAME/lib/png_variant.py" $kind c.pgm $kind.png
+		run --separate-stderr wpay-scanqr $kind.png
+		[ "$status" -eq 1 ] || { echo "$kind: status $status"; false; }
+		assert_equal "$(jq -r .code <<<"$output")" bad_image
+	done
+	# A chunk whose length runs past the end of the file.
+	python3 -c '
+import struct
+d = bytearray(open("ok.png", "rb").read())
+i = d.index(b"IDAT") - 4
+d[i:i + 4] = struct.pack(">I", len(d))
+open("long.png", "wb").write(bytes(d))'
+	run --separate-stderr wpay-scanqr long.png
+	assert_failure 1
+	assert_equal "$(jq -r .code <<<"$output")" bad_image
 }
 
 @test "payload lines checked on every core come back in their order, each with its line" {
@@ -86,15 +104,17 @@ open("bad.png", "wb").write(bytes(d))'
 	a=$(wpay-mkqr cafe01 --amount 1.00 --reference first | jq -r .payload)
 	b=$(wpay-mkqr cafe01 --amount 2.00 --reference second | jq -r .payload)
 	coproc SCAN { wpay-scanqr --payload; }
-	echo "$a" >&"${SCAN[1]}"
+	# Kept: bash unsets SCAN and SCAN_PID as soon as the program ends.
+	local pid=$SCAN_PID to=${SCAN[1]} from=${SCAN[0]}
+	echo "$a" >&"$to"
 	# No second line yet, and no end of input: the answer must come anyway.
-	read -r -t 10 first <&"${SCAN[0]}" || { echo "no answer to the first line within 10 s"; false; }
+	read -r -t 10 first <&"$from" || { echo "no answer to the first line within 10 s"; false; }
 	assert_equal "$(jq -r .merchant.reference <<<"$first")" first
-	echo "$b" >&"${SCAN[1]}"
-	read -r -t 10 second <&"${SCAN[0]}" || { echo "no answer to the second line"; false; }
+	echo "$b" >&"$to"
+	read -r -t 10 second <&"$from" || { echo "no answer to the second line"; false; }
 	assert_equal "$(jq -r '[.line, .merchant.reference] | @tsv' <<<"$second")" "2	second"
-	exec {SCAN[1]}>&-
-	wait "$SCAN_PID"
+	exec {to}>&-
+	wait "$pid"
 }
 
 @test "output that cannot be written stops the reading: status 74, no hang" {

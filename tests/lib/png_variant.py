@@ -18,6 +18,12 @@ KIND is one of
   rgba        colour type 6: the same
   rgba16      colour type 6, 16 bits: the same
   interlaced  colour type 2, Adam7
+  split       rgb8 with its pixels in IDAT chunks of 100 bytes
+and, to be refused as damaged, every chunk's CRC right:
+  badfilter   rgb8 with a row of filter type 7
+  noplte      palette without its PLTE
+  short       rgb8 with its compressed pixels cut before the last row
+  unended     rgb8 whose zlib stream lacks its end (and its checksum)
 Every row is written with a different filter (none, sub, up, average,
 Paeth in turn), so the reader's unfiltering is tried too."""
 import struct
@@ -96,14 +102,15 @@ def main():
         ctype, depth, px = 0, 16, lambda g: [g, g]
     elif kind == "grey1":
         ctype, depth, px = 0, 1, lambda g: [1 if g >= 128 else 0]
-    elif kind in ("rgb8", "interlaced"):
+    elif kind in ("rgb8", "interlaced", "split", "badfilter", "short", "unended"):
         ctype, depth, px = 2, 8, lambda g: [g, g, g]
         interlace = 1 if kind == "interlaced" else 0
     elif kind == "rgb16":
         ctype, depth, px = 2, 16, lambda g: [g, g, g, g, g, g]
-    elif kind == "palette":
+    elif kind in ("palette", "noplte"):
         ctype, depth, px = 3, 8, lambda g: [g]
-        extra = chunk(b"PLTE", bytes(v for g in range(256) for v in (g, g, g)))
+        if kind == "palette":
+            extra = chunk(b"PLTE", bytes(v for g in range(256) for v in (g, g, g)))
     elif kind == "trns":
         # Entry 0 black and opaque, entry 1 black and transparent.
         ctype, depth, px = 3, 8, lambda g: [1 if g >= 128 else 0]
@@ -135,8 +142,20 @@ def main():
                 raw += encode(sub)
     else:
         raw = encode(grey)
+    if kind == "badfilter":
+        stride = len(raw) // h
+        raw = raw[:stride * 3] + b"\x07" + raw[stride * 3 + 1:]
+    data = zlib.compress(raw, 9)
+    if kind == "short":
+        d = zlib.compressobj(9)
+        data = d.compress(raw[:len(raw) - len(raw) // h - 5]) + d.flush(zlib.Z_SYNC_FLUSH)
+    elif kind == "unended":
+        d = zlib.compressobj(9)
+        data = d.compress(raw) + d.flush(zlib.Z_SYNC_FLUSH)
     ihdr = struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0, interlace)
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    pieces = [data[i:i + 100] for i in range(0, len(data), 100)] if kind == "split" else [data]
+    idat = b"".join(chunk(b"IDAT", p) for p in pieces)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra + idat + chunk(b"IEND", b"")
     open(dst, "wb").write(png)
 
 
