@@ -57,16 +57,6 @@ static void png_fail(png_structp png, png_const_charp msg)
 	png_longjmp(png, 1);
 }
 
-/* Luma (BT.601, in 1/256ths) composited on white by its alpha. */
-static void grey_row(const unsigned char *in, size_t channels, unsigned char *out, size_t w)
-{
-	for (size_t x = 0; x < w; x++, in += channels) {
-		unsigned luma = channels >= 3 ? (77u * in[0] + 150u * in[1] + 29u * in[2] + 128u) >> 8 : in[0];
-		unsigned alpha = channels == 2 || channels == 4 ? in[channels - 1] : 255u;
-		out[x] = (unsigned char)((luma * alpha + 255u * (255u - alpha) + 127u) / 255u);
-	}
-}
-
 static int load_png(const unsigned char *data, size_t len, struct image *img, char *why, size_t whylen)
 {
 	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_quiet);
@@ -74,7 +64,6 @@ static int load_png(const unsigned char *data, size_t len, struct image *img, ch
 	struct mem m = {data, len, 0};
 	/* Changed after setjmp, so volatile: longjmp must see the new value. */
 	png_bytep *volatile rows = NULL;
-	png_bytep volatile line = NULL;
 	if (!info) {
 		bufprintf(why, whylen, "libpng could not start");
 		png_destroy_read_struct(&png, NULL, NULL);
@@ -84,7 +73,6 @@ static int load_png(const unsigned char *data, size_t len, struct image *img, ch
 		bufprintf(why, whylen, "the PNG is damaged or truncated");
 		png_destroy_read_struct(&png, &info, NULL);
 		free(rows);
-		free(line);
 		image_free(img);
 		return -1;
 	}
@@ -98,20 +86,15 @@ static int load_png(const unsigned char *data, size_t len, struct image *img, ch
 	/* Whatever it holds, give 8-bit grey, alpha composited on white. */
 	png_set_expand(png);
 	png_set_strip_16(png);
-	bool interlaced = png_get_interlace_type(png, info) != PNG_INTERLACE_NONE;
-	if (interlaced) {
-		/* Every pass writes into the whole image: let libpng make it grey
-		 * (slower, and rare) so it takes a byte a pixel, not four. */
-		png_color_16 white = {0, 0xff, 0xff, 0xff, 0xff};
-		png_set_background(png, &white, PNG_BACKGROUND_GAMMA_SCREEN, 0, 1.0);
-		png_byte color = png_get_color_type(png, info);
-		if (color & PNG_COLOR_MASK_COLOR || color == PNG_COLOR_TYPE_PALETTE)
-			png_set_rgb_to_gray_fixed(png, 1, -1, -1);
-		png_set_interlace_handling(png);
-	}
+	png_color_16 white = {0, 0xff, 0xff, 0xff, 0xff};
+	png_set_background(png, &white, PNG_BACKGROUND_GAMMA_SCREEN, 0, 1.0);
+	png_byte color = png_get_color_type(png, info);
+	if (color & PNG_COLOR_MASK_COLOR || color == PNG_COLOR_TYPE_PALETTE)
+		png_set_rgb_to_gray_fixed(png, 1, -1, -1);
+	png_set_interlace_handling(png);
 	png_read_update_info(png, info);
-	size_t channels = png_get_channels(png, info), rowbytes = png_get_rowbytes(png, info);
-	if (channels < 1 || channels > 4 || rowbytes != w * channels || (interlaced && channels != 1)) {
+	size_t rowbytes = png_get_rowbytes(png, info);
+	if (rowbytes != w) {
 		bufprintf(why, whylen, "unexpected PNG layout (%zu bytes a row for %u pixels)", rowbytes, (unsigned)w);
 		png_destroy_read_struct(&png, &info, NULL);
 		return -1;
@@ -119,23 +102,12 @@ static int load_png(const unsigned char *data, size_t len, struct image *img, ch
 	img->width = (int)w;
 	img->height = (int)h;
 	img->grey = xmalloc((size_t)w * h);
-	if (interlaced) {
-		rows = xmalloc(sizeof *rows * h);
-		for (png_uint_32 y = 0; y < h; y++)
-			rows[y] = img->grey + (size_t)y * w;
-		png_read_image(png, rows);
-	} else {
-		/* A row at a time, made grey here: libpng's own grey and alpha
-		 * transforms took longer than inflating the image. */
-		line = xmalloc(rowbytes);
-		for (png_uint_32 y = 0; y < h; y++) {
-			png_read_row(png, line, NULL);
-			grey_row(line, channels, img->grey + (size_t)y * w, w);
-		}
-	}
+	rows = xmalloc(sizeof *rows * h);
+	for (png_uint_32 y = 0; y < h; y++)
+		rows[y] = img->grey + (size_t)y * w;
+	png_read_image(png, rows);
 	png_read_end(png, NULL);
 	free(rows);
-	free(line);
 	png_destroy_read_struct(&png, &info, NULL);
 	img->format = "png";
 	return 0;
