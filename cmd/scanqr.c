@@ -276,9 +276,10 @@ static void scan_lines(struct scan *s, const char *name)
 	}
 	/* Checking a signature is most of a line's time: every core checks. */
 	struct ordered_job job = {.max_len = PAYLOAD_LINE_MAX, .work = describe_line, .done = line_done, .arg = s};
-	int err = ordered_lines(f, &job);
+	unsigned long lines = 0;
+	int err = ordered_lines(f, &job, &lines);
 	if (err)
-		fail(s, s->source, 0, "no_input", "cannot read %s: %s", name, strerror(err));
+		fail(s, s->source, lines, "no_input", "cannot read %s: %s", name, strerror(err));
 	if (!is_stdin)
 		fclose(f);
 }

@@ -130,7 +130,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int ordered_lines(FILE *f, const struct ordered_job *job)
+int ordered_lines(FILE *f, const struct ordered_job *job, unsigned long *lines)
 {
 	struct ring *r = xcalloc(1, sizeof *r);
 	r->f = f;
@@ -147,12 +147,13 @@ int ordered_lines(FILE *f, const struct ordered_job *job)
 	r->workers = n;
 	pthread_t threads[WORKERS_MAX], read_thread;
 	int started = 0;
-	if (pthread_create(&read_thread, NULL, reader, r) != 0)
-		err_die(EX_OSERR, "cannot start a thread to read the input: %s", strerror(errno));
-	while (started < n && pthread_create(&threads[started], NULL, worker, r) == 0)
+	int rc = pthread_create(&read_thread, NULL, reader, r);
+	if (rc != 0)
+		err_die(EX_OSERR, "cannot start a thread to read the input: %s", strerror(rc));
+	while (started < n && (rc = pthread_create(&threads[started], NULL, worker, r)) == 0)
 		started++;
 	if (started == 0)
-		err_die(EX_OSERR, "cannot start a thread to work on the input: %s", strerror(errno));
+		err_die(EX_OSERR, "cannot start a thread to work on the input: %s", strerror(rc));
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
@@ -184,7 +185,8 @@ int ordered_lines(FILE *f, const struct ordered_job *job)
 	/* Stopped: lines read that no worker took. */
 	for (; r->handed < r->read; r->handed++)
 		free(r->slots[r->handed % RING].line.text);
-	int rc = r->stop ? 0 : r->read_errno;
+	rc = r->stop ? 0 : r->read_errno;
+	*lines = r->read;
 	pthread_cond_destroy(&r->read_more);
 	pthread_cond_destroy(&r->work_more);
 	pthread_cond_destroy(&r->done_more);

@@ -32,8 +32,8 @@ struct ordered_job {
 };
 
 /* Every line of f through work and done: 0, or the errno of a failed read
- * (the lines before it are all done). */
-int ordered_lines(FILE *f, const struct ordered_job *job);
+ * (the lines before it are all done); *lines, how many were read. */
+int ordered_lines(FILE *f, const struct ordered_job *job, unsigned long *lines);
 
 /* The next line of f, without its line end (nor trailing CRs), into buf of
  * max_len + 2 bytes; false at the end of the input. At most max_len + 1

@@ -14,6 +14,7 @@ struct pq_api pq_api;
 
 int pq_load(struct err *e)
 {
+	/* Ledgers are opened by one thread (the main one): no lock. */
 	static bool loaded;
 	if (loaded)
 		return 0;

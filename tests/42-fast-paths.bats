@@ -156,6 +156,47 @@ open("long.png", "wb").write(bytes(d))'
 	assert_equal "$(jq -r .code <<<"$output")" no_code
 }
 
+@test "codes of one size in a photo are all found; a tiny one beside a large one only cropped, as the page says" {
+	cd "$BATS_TEST_TMPDIR"
+	wpay-mkqr cafe01 --amount 1.00 --reference big --format txt -o big.txt >/dev/null
+	wpay-mkqr cafe01 --amount 2.00 --reference tiny --format txt -o tiny.txt >/dev/null
+	wpay-mkqr cafe01 --amount 3.00 --reference other --format txt -o other.txt >/dev/null
+	# A 1000x1000 photo: the big code at 12 pixels a module, the tiny one at 2;
+	# then the tiny one cropped out alone, and two at 6 pixels side by side.
+	python3 - <<-'PY'
+		def modules(path):
+		    rows = []
+		    for line in open(path, encoding="utf-8").read().splitlines():
+		        top, bottom = [], []
+		        for ch in line:
+		            top.append(ch not in "\u2588\u2580"); bottom.append(ch not in "\u2588\u2584")
+		        rows += [top, bottom]
+		    return rows
+		def photo(w, h, codes, path):
+		    img = bytearray([255]) * (w * h)
+		    for m, x0, y0, s in codes:
+		        for y, row in enumerate(m):
+		            for x, dark in enumerate(row):
+		                if dark:
+		                    for yy in range(s):
+		                        img[(y0 + y * s + yy) * w + x0 + x * s:(y0 + y * s + yy) * w + x0 + (x + 1) * s] = bytes(s)
+		    open(path, "wb").write(b"P5\n%d %d\n255\n" % (w, h) + bytes(img))
+		big, tiny, other = modules("big.txt"), modules("tiny.txt"), modules("other.txt")
+		photo(1000, 1000, [(big, 20, 20, 12), (tiny, 840, 840, 2)], "mixed.pgm")
+		photo(300, 300, [(tiny, 100, 100, 2)], "cropped.pgm")
+		photo(1000, 500, [(big, 10, 10, 6), (other, 500, 10, 6)], "pair.pgm")
+	PY
+	run --separate-stderr wpay-scanqr mixed.pgm
+	assert_success
+	assert_equal "$(jq -r '[.merchant.reference, .pass] | @tsv' <<<"$output")" "big	small"
+	run --separate-stderr wpay-scanqr cropped.pgm
+	assert_success
+	assert_equal "$(jq -r .merchant.reference <<<"$output")" tiny
+	run --separate-stderr wpay-scanqr pair.pgm
+	assert_success
+	assert_equal "$(jq -r .merchant.reference <<<"$output" | sort | paste -sd,)" "big,other"
+}
+
 @test "no program loads libpq or libzbar.so to start: a SQLite ledger needs neither" {
 	command -v readelf >/dev/null || skip "no readelf"
 	for p in "$WPAY_REAL_BIN"/wpay*; do
