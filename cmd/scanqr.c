@@ -105,6 +105,13 @@ static struct answer *answer_new(struct scan *s, json_t *rec)
 	return a;
 }
 
+static void answer_free(struct answer *a)
+{
+	json_decref(a->rec);
+	rec_buf_free(&a->text);
+	free(a);
+}
+
 /* In order, on the main thread. */
 static void answer_give(struct scan *s, struct answer *a, const char *source)
 {
@@ -119,9 +126,7 @@ static void answer_give(struct scan *s, struct answer *a, const char *source)
 		payload_explain(a->rec, stdout);
 	else if (a->text.text && !rec_emit_text(&a->text))
 		s->write_error = true;
-	json_decref(a->rec);
-	rec_buf_free(&a->text);
-	free(a);
+	answer_free(a);
 }
 
 static void emit(struct scan *s, json_t *rec, const char *source)
@@ -247,11 +252,8 @@ static bool line_done(struct ordered_line *l, void *arg)
 	struct scan *s = arg;
 	struct answer *a = l->result;
 	if (s->write_error) {
-		if (a) {
-			json_decref(a->rec);
-			rec_buf_free(&a->text);
-			free(a);
-		}
+		if (a)
+			answer_free(a);
 		return false;
 	}
 	if (l->too_long) {

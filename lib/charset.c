@@ -33,7 +33,6 @@ static const char common_hanzi[] =
 
 static bool hanzi_common[0x28][0x5e]; /* GB2312 level 1: lead 0xB0-0xD7, trail 0xA1-0xFE */
 
-/* Convert from charset to UTF-8; NULL if the bytes are not valid in it (*bad_at then says where). */
 /* Converters to UTF-8 a thread has opened, kept for its next code: opening
  * three for every code was a twentieth of checking a payload line. */
 #define CONVERTERS_MAX 8
@@ -60,9 +59,11 @@ static void converters_init(void)
 	pthread_key_create(&converters_key, converters_close);
 }
 
-/* This thread's converter from charset, reset to its initial state. */
-static iconv_t converter(const char *charset)
+/* This thread's converter from charset, reset to its initial state;
+ * *kept false: not kept, the caller closes it. */
+static iconv_t converter(const char *charset, bool *kept)
 {
+	*kept = true;
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, converters_init);
 	struct converters *c = pthread_getspecific(converters_key);
@@ -76,26 +77,21 @@ static iconv_t converter(const char *charset)
 			return c->open[i].cd;
 		}
 	iconv_t cd = iconv_open("UTF-8", charset);
-	if (cd == (iconv_t)-1 || c->n == CONVERTERS_MAX || strlen(charset) >= sizeof c->open[0].charset)
-		return cd; /* not kept: the caller closes it */
+	if (cd == (iconv_t)-1 || c->n == CONVERTERS_MAX || strlen(charset) >= sizeof c->open[0].charset) {
+		*kept = false;
+		return cd;
+	}
 	strlcopy(c->open[c->n].charset, charset, sizeof c->open[c->n].charset);
 	c->open[c->n].cd = cd;
 	c->n++;
 	return cd;
 }
 
-static bool converter_kept(iconv_t cd)
-{
-	struct converters *c = pthread_getspecific(converters_key);
-	for (int i = 0; c && i < c->n; i++)
-		if (c->open[i].cd == cd)
-			return true;
-	return false;
-}
-
+/* Convert from charset to UTF-8; NULL if the bytes are not valid in it (*bad_at then says where). */
 static char *convert(const char *charset, const unsigned char *in, size_t len, size_t *bad_at, size_t *out_len)
 {
-	iconv_t cd = converter(charset);
+	bool kept;
+	iconv_t cd = converter(charset, &kept);
 	if (cd == (iconv_t)-1)
 		return NULL;
 	size_t cap = len * 4 + 16, left = cap - 1;
@@ -104,7 +100,7 @@ static char *convert(const char *charset, const unsigned char *in, size_t len, s
 	/* The second call ends a stateful charset's shift sequence. */
 	bool ok = iconv(cd, &i, &ileft, &o, &left) != (size_t)-1 && ileft == 0 &&
 	          iconv(cd, NULL, NULL, &o, &left) != (size_t)-1;
-	if (!converter_kept(cd))
+	if (!kept)
 		iconv_close(cd);
 	if (!ok) {
 		if (bad_at)

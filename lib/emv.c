@@ -246,8 +246,6 @@ static int check_object(const struct emv_object *o, struct emv_error *e)
 	return 0;
 }
 
-/* Split each template at the root, and templates inside 62, into their
- * objects. On failure the objects read so far stay (a partial tree). */
 /* A template's objects, walked into a scratch array, kept at their own
  * size (never NULL: a template with none is still a template). */
 static struct emv_object *kept(const struct emv_object *scratch, int n)
@@ -259,6 +257,8 @@ static struct emv_object *kept(const struct emv_object *scratch, int n)
 	return o;
 }
 
+/* Split each template at the root, and templates inside 62, into their
+ * objects. On failure the objects read so far stay (a partial tree). */
 static int walk_templates(const struct text *t, struct emv_payload *p, struct emv_error *e)
 {
 	struct emv_object scratch[EMV_MAX_OBJECTS];

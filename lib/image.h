@@ -30,11 +30,14 @@ struct image_code {
 #define IMAGE_CODES_MAX 64
 
 /*
- * Find every QR code. Large photos are scaled down first (zbar's time grows
- * with pixels, and big modules in a huge frame are missed); only when that
- * finds nothing does it try harder: the full image, a global threshold
- * (Otsu), the inverse (light on dark), and other scales. Returns how many
- * it found (at most IMAGE_CODES_MAX); free each data.
+ * Find the QR codes. A look at a small copy first (zbar's time grows with
+ * pixels), then the image itself, or scaled to 2 megapixels when larger
+ * (big modules in a huge frame are missed); only when those find nothing
+ * does it try harder, on every core: the full image, a global threshold
+ * (Otsu), the inverse (light on dark), and other scales. The first look
+ * in that order that finds any code gives the answer, so a code too small
+ * for the small look is missed beside one it finds. Returns how many it
+ * found (at most IMAGE_CODES_MAX); free each data.
  */
 int image_scan(const struct image *img, struct image_code *codes, int max);
 

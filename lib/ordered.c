@@ -33,7 +33,12 @@ struct ring {
 	int read_errno, workers;
 };
 
-bool ordered_read_line(FILE *f, char *buf, size_t max_len, size_t *len, bool *too_long)
+/* The next line of f, without its line end (nor trailing CRs), into buf of
+ * max_len + 2 bytes; false at the end of the input. At most max_len + 1
+ * bytes are kept: the rest of a longer line is read and dropped
+ * (*too_long), so a line of 400 MB costs no more memory than one of 400
+ * bytes. Bytes, not a C string: a NUL is kept like any other byte. */
+static bool read_line(FILE *f, char *buf, size_t max_len, size_t *len, bool *too_long)
 {
 	size_t n = 0;
 	int c;
@@ -70,7 +75,7 @@ static void *reader(void *arg)
 			break;
 		/* Outside the lock: it may wait for a person or a pipe. */
 		struct ordered_line line = {0};
-		bool more = ordered_read_line(r->f, buf, r->job->max_len, &line.len, &line.too_long);
+		bool more = read_line(r->f, buf, r->job->max_len, &line.len, &line.too_long);
 		int read_errno = !more && ferror(r->f) ? errno : 0;
 		if (more) {
 			line.lineno = ++lineno;

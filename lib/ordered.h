@@ -35,11 +35,4 @@ struct ordered_job {
  * (the lines before it are all done); *lines, how many were read. */
 int ordered_lines(FILE *f, const struct ordered_job *job, unsigned long *lines);
 
-/* The next line of f, without its line end (nor trailing CRs), into buf of
- * max_len + 2 bytes; false at the end of the input. At most max_len + 1
- * bytes are kept: the rest of a longer line is read and dropped
- * (*too_long), so a line of 400 MB costs no more memory than one of 400
- * bytes. Bytes, not a C string: a NUL is kept like any other byte. */
-bool ordered_read_line(FILE *f, char *buf, size_t max_len, size_t *len, bool *too_long);
-
 #endif
